@@ -1,0 +1,181 @@
+"""Build the aiohttp application: one route per spec operation, one pipeline.
+
+    route → authenticate → validate → behave → respond
+
+Routes, validators and vendor handlers are all made here, once, at start-up.
+Errors raised anywhere on the way become the vendor's error shape in one
+middleware, so a client never sees a traceback or an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from aiohttp import web
+
+from . import data
+from .clock import Clock
+from .errors import ApiError
+from .exports import ExportService
+from .ids import Ids
+from .lifecycle import MODES, Lifecycle
+from .respond import json_response
+from .spec import Operation
+from .store import MemoryStore, Store
+from .validation import Inputs, Invalid, RequestValidator
+from .vendors.base import Call, Vendor
+from .vendors.voucherify import Voucherify
+
+log = logging.getLogger("mockserver")
+MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class Settings:
+    """Run-wide options (CLI flags map onto these one to one)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 0
+    lifecycle: str = "time"
+    scheduled_seconds: float = 1.0
+    running_seconds: float = 2.0
+    rows: int = 100
+    locale: str = "en_US"
+    apps: dict[str, str] = field(default_factory=dict)  # pinned app id → token
+
+    def __post_init__(self) -> None:
+        if self.lifecycle not in MODES:
+            raise ValueError(f"lifecycle must be one of {', '.join(MODES)}")
+        if self.rows < 0:
+            raise ValueError("rows must be 0 or more")
+
+
+@dataclass
+class Services:
+    """What behaviour code may use; built once per application."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    exports: ExportService
+    vendors: list[Vendor]
+
+
+SERVICES = web.AppKey("services", Services)
+VENDOR = web.RequestKey("vendor", Vendor)
+OPERATION = web.RequestKey("operation", Operation)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None,
+               vendors: list[Vendor] | None = None) -> web.Application:
+    settings = settings or Settings()
+    clock = clock or Clock()
+    store = store or MemoryStore()
+    vendors = vendors or [Voucherify(apps=settings.apps)]
+    model = data.load_model(vendors[0].spec)
+    exports = ExportService(
+        store=store,
+        clock=clock,
+        lifecycle=Lifecycle(settings.lifecycle, settings.scheduled_seconds, settings.running_seconds),
+        ids=Ids(settings.seed),
+        model=model,
+        seed=settings.seed,
+        rows=settings.rows,
+        locale=settings.locale,
+    )
+    services = Services(settings=settings, store=store, clock=clock, exports=exports, vendors=vendors)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors(vendors)])
+    app[SERVICES] = services
+    for vendor in vendors:
+        _add_routes(app, vendor, services)
+    return app
+
+
+def _add_routes(app: web.Application, vendor: Vendor, services: Services) -> None:
+    handlers = vendor.handlers()
+    missing = {op.operation_id for op in vendor.spec.operations} - set(handlers)
+    if missing:
+        raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
+    # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
+    for op in sorted(vendor.spec.operations, key=lambda o: ("{" in o.path, o.path)):
+        app.router.add_route(op.method, _aiohttp_path(op.path), _pipeline(vendor, op, handlers[op.operation_id], services))
+
+
+def _aiohttp_path(path: str) -> str:
+    """aiohttp path variables must be identifiers: `{export-id}` → `{export_id}`."""
+    return "".join(part.replace("-", "_") if part.startswith("{") else part
+                   for part in path.replace("}", "}\0").split("\0"))
+
+
+def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
+    validator = RequestValidator(op)
+    names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[VENDOR] = vendor
+        request[OPERATION] = op
+        app_id = vendor.authenticate(request, op, services)
+        path_values = {names.get(k, k): v for k, v in request.match_info.items()}
+        path, query = validator.check_params(path_values, request.query, request.query)
+        raw = await request.read() if validator.bodies else b""
+        media_type = request.content_type if request.headers.get("Content-Type") else None
+        body, media_type = validator.check_body(media_type, raw, vendor.decode_form)
+        call = Call(request, op, app_id, Inputs(path, query, body, media_type), request[REQUEST_ID], services)
+        return await behave(call)
+
+    return handle
+
+
+def _vendor_for(request: web.Request, vendors: list[Vendor]) -> Vendor:
+    chosen = request.get(VENDOR)
+    if chosen is not None:
+        return chosen
+    matches = [v for v in vendors if request.path.startswith(v.path_prefix)]
+    return max(matches, key=lambda v: len(v.path_prefix)) if matches else vendors[0]
+
+
+def _errors(vendors: list[Vendor]):
+    """Answer every failure in the vendor's error shape."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        vendor = _vendor_for(request, vendors)
+        request[REQUEST_ID] = vendor.request_id()
+        try:
+            return await handler(request)
+        except Invalid as problem:
+            error = _vendor_for(request, vendors).invalid(problem, request.get(OPERATION))
+        except ApiError as exc:
+            error = exc
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            error = _http_error(exc)
+        except Exception:  # the last line of defence: log it, never show it
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
+        body = _vendor_for(request, vendors).error_body(error, request[REQUEST_ID])
+        return json_response(body, status=error.status, headers=error.headers)
+
+    return middleware
+
+
+def _http_error(exc: web.HTTPException) -> ApiError:
+    """aiohttp's own refusals (no route, wrong method, body too big) as ApiErrors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return ApiError(405, "method_not_allowed", "Method Not Allowed",
+                        f"{exc.method} is not allowed here; use {allowed}", headers={"Allow": allowed})
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return ApiError(413, "payload_too_large", "Payload Too Large",
+                        f"The request body must be at most {MAX_BODY} bytes")
+    if isinstance(exc, web.HTTPNotFound):
+        return ApiError(404, "not_found", "Resource not found", "No such endpoint")
+    return ApiError(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, exc.text or exc.reason)
+
+
+def services_of(app: web.Application) -> Services:
+    return app[SERVICES]
+

@@ -1,0 +1,90 @@
+"""The `mockserver` command: serve the mock, generate CSVs offline."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from .app import Settings, create_app
+from .lifecycle import MODES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve_parser(commands)
+    from .data.cli import add_generate_parser
+
+    add_generate_parser(commands)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def _add_serve_parser(commands) -> None:
+    serve = commands.add_parser("serve", help="run the mock server")
+    defaults = Settings()
+    serve.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
+    serve.add_argument("--port", type=int, default=defaults.port, help="port, 0 for any free one (default %(default)s)")
+    serve.add_argument("--seed", type=int, default=defaults.seed, help="seed for ids and data (default %(default)s)")
+    serve.add_argument("--lifecycle", choices=MODES, default=defaults.lifecycle,
+                       help="what moves exports on: time, poll (one step per GET) or instant (default %(default)s)")
+    serve.add_argument("--scheduled-seconds", type=float, default=defaults.scheduled_seconds,
+                       help="time mode: seconds an export stays SCHEDULED (default %(default)s)")
+    serve.add_argument("--running-seconds", type=float, default=defaults.running_seconds,
+                       help="time mode: seconds an export stays IN_PROGRESS (default %(default)s)")
+    serve.add_argument("--rows", type=int, default=defaults.rows,
+                       help="rows in each synthetic data set (default %(default)s)")
+    serve.add_argument("--locale", default=defaults.locale, help="Faker locale of the data (default %(default)s)")
+    serve.add_argument("--app", action="append", default=[], metavar="ID:TOKEN",
+                       help="pin an app's credentials (repeatable); other app ids are bound to their first token")
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        apps = dict(_app_pair(item) for item in args.app)
+        settings = Settings(host=args.host, port=args.port, seed=args.seed, lifecycle=args.lifecycle,
+                            scheduled_seconds=args.scheduled_seconds, running_seconds=args.running_seconds,
+                            rows=args.rows, locale=args.locale, apps=apps)
+    except ValueError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_run(settings))
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _app_pair(item: str) -> tuple[str, str]:
+    app_id, sep, token = item.partition(":")
+    if not sep or not app_id or not token:
+        raise ValueError(f"--app takes ID:TOKEN, not {item!r}")
+    return app_id, token
+
+
+async def _run(settings: Settings) -> None:
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"mockserver listening on http://{host}:{port} (lifecycle {settings.lifecycle}, seed {settings.seed})",
+          flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    print("mockserver stopping", flush=True)
+    await runner.cleanup()

@@ -1,0 +1,24 @@
+"""The one exception behaviour code raises to answer with an error.
+
+Vendors turn it into their own error shape; nothing else builds error bodies.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An HTTP error answer: status, a short machine key and human text."""
+
+    def __init__(self, status: int, key: str, message: str, details: str = "", *, param: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {key}: {message}")
+        self.status = status
+        self.key = key
+        self.message = message
+        self.details = details or message
+        self.param = param
+        self.headers = headers or {}
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    return ApiError(404, "not_found", "Resource not found", f"Cannot find {kind} with id {ident}")

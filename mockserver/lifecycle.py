@@ -1,0 +1,63 @@
+"""How an export moves: scheduled → running → done (or failed), never back.
+
+Phases are vendor-neutral; each vendor names them (Voucherify: SCHEDULED,
+IN_PROGRESS, DONE, ERROR). The mode decides what moves an export on:
+
+- ``time``: the clock; each phase lasts its configured seconds.
+- ``poll``: each GET of the export moves it one phase.
+- ``instant``: the first GET finds it finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PHASES = ("scheduled", "running", "done", "failed")
+FINAL = ("done", "failed")
+MODES = ("time", "poll", "instant")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    mode: str = "time"
+    scheduled_seconds: float = 1.0
+    running_seconds: float = 2.0
+
+    def advance(self, record: dict, now: float, *, polled: bool) -> bool:
+        """Move `record` on as far as its mode allows; True when it changed."""
+        mode = record.get("mode") or self.mode
+        outcome = record.get("outcome", "done")
+        phase = record["phase"]
+        if phase in FINAL:
+            return False
+        if mode == "instant":
+            if not polled:
+                return False
+            return _enter(record, outcome, now)
+        if mode == "poll":
+            if not polled:
+                return False
+            return _enter(record, "running" if phase == "scheduled" else outcome, now)
+        changed = False
+        while phase not in FINAL:
+            wait = self.scheduled_seconds if phase == "scheduled" else self.running_seconds
+            due = record["phase_at"] + wait
+            if now < due:
+                break
+            phase = "running" if phase == "scheduled" else outcome
+            _enter(record, phase, due)
+            changed = True
+        return changed
+
+
+def _enter(record: dict, phase: str, at: float) -> bool:
+    record["phase"] = phase
+    record["phase_at"] = at
+    return True
+
+
+def can_move(current: str, target: str) -> bool:
+    """Whether a forced transition is a step forward."""
+    if current in FINAL:
+        return False
+    return PHASES.index(target) > PHASES.index(current)

@@ -1,0 +1,167 @@
+"""Check a request against its operation before any behaviour runs.
+
+Validators are compiled once per operation at start-up. A failed check raises
+`Invalid` with the offending location (`body`, `query`, `path`) and a JSON
+path, so the vendor module can word it in the vendor's own error shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from .spec import Operation
+
+FORMATS = FormatChecker()
+
+
+class Invalid(Exception):
+    """The request breaks the contract."""
+
+    def __init__(self, location: str, path: str, message: str, *, status: int = 400, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.location = location
+        self.path = path
+        self.message = message
+        self.status = status
+        self.kind = kind  # invalid | malformed | media_type | missing
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a request carries, decoded and checked."""
+
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    media_type: str | None
+
+
+def json_path(parts) -> str:
+    """`["parameters", "fields", 0]` -> `.parameters.fields[0]` (Voucherify's notation)."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class _Schema:
+    """A compiled schema; `oneOf` + `discriminator` picks its branch by the tag
+    first, so errors name the property that is wrong rather than "matches none".
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.discriminator = None
+        disc = schema.get("discriminator")
+        if disc and disc.get("mapping"):
+            self.discriminator = disc["propertyName"]
+            self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS) for tag, branch in disc["mapping"].items()}
+        self.validator = Draft7Validator(schema, format_checker=FORMATS)
+
+    def check(self, value: Any, location: str, prefix: tuple = ()) -> None:
+        validator = self.validator
+        if self.discriminator and not isinstance(value, Mapping):
+            raise Invalid(location, json_path(prefix), f"must be a JSON object, not {_json_type(value)}")
+        if self.discriminator:
+            tag = value.get(self.discriminator)
+            if tag is None:
+                raise Invalid(location, json_path((*prefix, self.discriminator)), f"{self.discriminator} is required")
+            if tag not in self.branches:
+                allowed = ", ".join(self.branches)
+                raise Invalid(location, json_path((*prefix, self.discriminator)),
+                              f"{self.discriminator} must be one of: {allowed}")
+            validator = self.branches[tag]
+        error = best_match(validator.iter_errors(value))
+        if error is not None:
+            raise Invalid(location, json_path((*prefix, *error.absolute_path)), _message(error))
+
+
+def _json_type(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "Unknown property")
+    if error.validator == "anyOf" and error.context:
+        # e.g. a field name that is neither a known field nor metadata.<key>
+        enum = next((e.validator_value for e in error.context if e.validator == "enum"), None)
+        if enum:
+            return f"{error.instance!r} is not one of: {', '.join(map(str, enum))}"
+    return error.message
+
+
+class RequestValidator:
+    """Decode and check the path, query and body of one operation's requests."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self.params = [(p, _Schema(p.schema)) for p in operation.parameters]
+        self.bodies = {media: _Schema(schema) for media, schema in operation.body_schemas.items()}
+
+    def check_params(self, path: Mapping[str, str], query: Mapping[str, str], query_multi) -> tuple[dict, dict]:
+        values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
+        for param, schema in self.params:
+            if param.location not in values:
+                continue
+            source = path if param.location == "path" else query
+            if param.location == "query" and len(query_multi.getall(param.name, [])) > 1:
+                raise Invalid("query", param.name, f"{param.name} must be given once")
+            if param.name not in source:
+                if param.required:
+                    raise Invalid(param.location, param.name, f"{param.name} is required", kind="missing")
+                if "default" in param.schema:
+                    values[param.location][param.name] = param.schema["default"]
+                continue
+            value = _coerce(source[param.name], param.schema)
+            try:
+                schema.check(value, param.location)
+            except Invalid as exc:
+                raise Invalid(param.location, param.name, f"{param.name}: {exc.message}") from None
+            values[param.location][param.name] = value
+        return values["path"], values["query"]
+
+    def check_body(self, media_type: str | None, raw: bytes, decode_form=None) -> tuple[Any, str | None]:
+        """Return (decoded body, media type); raises Invalid for any problem."""
+        if not self.bodies:
+            return None, None
+        if not raw.strip():
+            if self.operation.body_required:
+                raise Invalid("body", "", "A request body is required", kind="missing")
+            return None, None
+        if media_type not in self.bodies:
+            expected = " or ".join(self.bodies)
+            raise Invalid("body", "", f"Content-Type must be {expected}, not {media_type or 'missing'}",
+                          status=415, kind="media_type")
+        if media_type == "application/json":
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise Invalid("body", "", f"Malformed JSON: {exc}", kind="malformed") from None
+        elif decode_form is not None:
+            body = decode_form(raw)
+        else:
+            raise Invalid("body", "", f"Cannot decode {media_type}", status=415, kind="media_type")
+        self.bodies[media_type].check(body, "body")
+        return body, media_type
+
+
+def _coerce(raw: str, schema: dict[str, Any]) -> Any:
+    """Turn a query/path string into the schema's type where it clearly is one."""
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    try:
+        if kind == "integer" and raw.strip().lstrip("+-").isdigit():
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        return raw
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw

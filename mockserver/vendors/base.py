@@ -1,0 +1,62 @@
+"""The small interface every vendor dialect implements.
+
+The pipeline (mockserver.app) does route → authenticate → validate → behave →
+respond for every operation in the vendor's spec; a vendor supplies only what
+differs between APIs: credentials, error shape, request decoding quirks and
+the behaviour behind each operationId.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import ApiError
+from ..spec import Operation, Spec
+from ..validation import Inputs, Invalid
+
+
+@dataclass
+class Call:
+    """One request on its way through the pipeline."""
+
+    request: web.Request
+    operation: Operation
+    app_id: str | None
+    inputs: Inputs
+    request_id: str
+    services: Any  # mockserver.app.Services
+
+
+Handler = Callable[[Call], Awaitable[web.StreamResponse]]
+
+
+class Vendor:
+    name: str = ""
+    path_prefix: str = "/"  # unmatched requests under it get this vendor's errors
+    spec: Spec
+
+    def handlers(self) -> dict[str, Handler]:
+        """operationId → behaviour. Every operation of the spec needs one."""
+        raise NotImplementedError
+
+    def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
+        """The app id the request acts for; raise ApiError(401) when it has none."""
+        raise NotImplementedError
+
+    def error_body(self, error: ApiError, request_id: str) -> dict:
+        raise NotImplementedError
+
+    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        """Word a contract violation as this vendor would."""
+        raise NotImplementedError
+
+    def decode_form(self, raw: bytes) -> Any:
+        """Decode an application/x-www-form-urlencoded body (vendors that take one)."""
+        raise Invalid("body", "", "Form bodies are not accepted here", status=415, kind="media_type")
+
+    def request_id(self) -> str:
+        raise NotImplementedError

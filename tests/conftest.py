@@ -1,0 +1,107 @@
+"""Shared fixtures: an in-process API client that checks every response
+against the spec, and a real listening server for HTTP-level tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from mockserver.app import Settings, create_app
+from mockserver.clock import Clock
+from mockserver.spec import load_spec
+from mockserver.testing import ServerThread
+
+START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+APP = ("app-1", "token-1")
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_spec("voucherify")
+
+
+@pytest.fixture
+def clock():
+    return Clock(start=START, frozen=True)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: Any  # parsed JSON, text, or None
+
+    @property
+    def json(self) -> Any:
+        return self.body
+
+
+class Api:
+    """A test client that speaks as one app and validates every answer."""
+
+    def __init__(self, client, spec, app=APP):
+        self.client = client
+        self.spec = spec
+        self.app = app
+
+    def as_app(self, app_id: str, token: str) -> Api:
+        return Api(self.client, self.spec, (app_id, token))
+
+    async def request(self, method: str, path: str, *, auth: bool = True, headers=None, check=True, **kwargs) -> Reply:
+        sent = dict(headers or {})
+        if auth:
+            sent.setdefault("X-App-Id", self.app[0])
+            sent.setdefault("X-App-Token", self.app[1])
+        resp = await self.client.request(method, path, headers=sent, **kwargs)
+        raw = await resp.read()
+        media = resp.content_type if raw else None
+        body: Any = None
+        if media == "application/json":
+            body = json.loads(raw)
+        elif raw:
+            body = raw.decode("utf-8")
+        operation = self.spec.match(method, path.split("?")[0])
+        if check and operation is not None and method != "HEAD":
+            self.spec.check_response(operation, resp.status, media, body)
+        if resp.status >= 400 and media == "application/json":
+            assert_error_shape(body, resp.status)
+        return Reply(resp.status, resp.headers, body)
+
+    async def get(self, path, **kw):
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path, **kw):
+        return await self.request("POST", path, **kw)
+
+    async def delete(self, path, **kw):
+        return await self.request("DELETE", path, **kw)
+
+
+def assert_error_shape(body: dict, status: int) -> None:
+    assert set(body) >= {"code", "key", "message", "details", "request_id"}, body
+    assert body["code"] == status
+    assert body["request_id"].startswith("v-")
+
+
+@pytest.fixture
+def make_api(aiohttp_client, spec, clock):
+    async def make(**settings) -> Api:
+        app = create_app(Settings(**settings), clock=clock)
+        return Api(await aiohttp_client(app), spec)
+
+    return make
+
+
+@pytest.fixture
+async def api(make_api):
+    return await make_api()
+
+
+@pytest.fixture
+def live_server():
+    """A real server on a free loopback port, lifecycle `poll` so tests need no sleeping."""
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        yield server

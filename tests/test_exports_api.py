@@ -1,0 +1,341 @@
+"""Every export route and every error, in-process (fast), each response checked
+against the spec by the `api` fixture."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from mockserver.clock import iso
+from tests.conftest import START
+
+
+async def create(api, body=None, path="/v1/exports"):
+    reply = await api.post(path, json=body if body is not None else {"exported_object": "order"})
+    assert reply.status == 200, reply.body
+    return reply.json
+
+
+async def poll_to_done(api, export_id, steps=5):
+    for _ in range(steps):
+        reply = await api.get(f"/v1/exports/{export_id}")
+        if reply.json["status"] in ("DONE", "ERROR"):
+            return reply.json
+    raise AssertionError("export never finished")
+
+
+# --------------------------------------------------------------------- create
+async def test_create_returns_a_scheduled_export_with_defaults(api, spec):
+    export = await create(api, {"exported_object": "order"})
+    assert re.fullmatch(r"exp_[A-Za-z0-9]{24}", export["id"])
+    assert export["object"] == "export"
+    assert export["status"] == "SCHEDULED"
+    assert export["created_at"] == iso(START) == "2023-11-14T22:13:20.000Z"
+    assert export["channel"] == "API"
+    assert export["result"] is None and export["user_id"] is None
+    assert export["exported_object"] == "order"
+    assert export["parameters"] == {"fields": ["id", "source_id", "status"]}
+
+
+@pytest.mark.parametrize("exported_object", [
+    "order", "voucher", "publication", "redemption", "customer", "points_expiration", "voucher_transactions"])
+async def test_every_exported_object_gets_its_schema_default_fields(api, spec, exported_object):
+    export = await create(api, {"exported_object": exported_object})
+    schema = spec.schema("ExportsCreateRequestBody")["discriminator"]["mapping"][exported_object]
+    default = schema["properties"]["parameters"]["properties"]["fields"]["default"]
+    assert export["parameters"]["fields"] == default
+    assert export["exported_object"] == exported_object
+
+
+async def test_create_echoes_fields_order_and_filters(api):
+    parameters = {"fields": ["id", "status", "metadata.payment_mean"], "order": "-updated_at",
+                  "filters": {"junction": "and", "discount_amount": {"conditions": {"$more_than": 100000}}}}
+    export = await create(api, {"exported_object": "order", "parameters": parameters})
+    assert export["parameters"] == parameters
+
+
+async def test_order_export_endpoint_accepts_an_empty_body(api):
+    export = await create(api, {}, path="/v1/orders/export")
+    assert export["exported_object"] == "order"
+    assert export["parameters"]["fields"] == ["id", "source_id", "status"]
+
+
+async def test_voucher_transactions_export_names_the_voucher_in_its_filters(api):
+    body = {"parameters": {"order": "-created_at", "fields": ["id", "type", "amount", "voucher_id"]}}
+    export = await create(api, body, path="/v1/vouchers/GIFT-123/transactions/export")
+    assert export["exported_object"] == "voucher_transactions"
+    assert export["parameters"]["filters"] == {"voucher_id": {"conditions": {"$in": ["GIFT-123"]}}}
+    assert export["parameters"]["fields"] == ["id", "type", "amount", "voucher_id"]
+
+
+async def test_ids_follow_the_seed(make_api):
+    first = await create(await make_api(seed=7))
+    again = await create(await make_api(seed=7))
+    other = await create(await make_api(seed=8))
+    assert first["id"] == again["id"] != other["id"]
+
+
+# ------------------------------------------------------------------ lifecycle
+async def test_time_lifecycle_follows_the_clock_and_never_goes_back(make_api, clock):
+    api = await make_api(lifecycle="time", scheduled_seconds=1, running_seconds=2)
+    export = await create(api)
+    path = f"/v1/exports/{export['id']}"
+    assert (await api.get(path)).json["status"] == "SCHEDULED"
+    clock.advance(1)
+    assert (await api.get(path)).json["status"] == "IN_PROGRESS"
+    clock.advance(1.9)
+    assert (await api.get(path)).json["result"] is None
+    clock.advance(0.1)
+    done = (await api.get(path)).json
+    assert done["status"] == "DONE"
+    assert done["result"]["url"].endswith(f"/v1/exports/{export['id']}?token=" + done["result"]["url"].split("=")[-1])
+    clock.advance(1000)
+    assert (await api.get(path)).json["status"] == "DONE"
+
+
+async def test_poll_lifecycle_moves_one_step_per_get(make_api):
+    api = await make_api(lifecycle="poll")
+    export = await create(api)
+    path = f"/v1/exports/{export['id']}"
+    statuses = [(await api.get(path)).json["status"] for _ in range(4)]
+    assert statuses == ["IN_PROGRESS", "DONE", "DONE", "DONE"]
+
+
+async def test_instant_lifecycle_is_done_on_first_get(make_api):
+    api = await make_api(lifecycle="instant")
+    export = await create(api)
+    reply = await api.get(f"/v1/exports/{export['id']}")
+    assert reply.json["status"] == "DONE"
+    assert reply.json["result"]["url"].startswith("http://127.0.0.1:")
+
+
+async def test_listing_does_not_step_a_poll_export(make_api):
+    api = await make_api(lifecycle="poll")
+    export = await create(api)
+    await api.get("/v1/exports")
+    assert (await api.get(f"/v1/exports/{export['id']}")).json["status"] == "IN_PROGRESS"
+
+
+# ------------------------------------------------------------------- download
+async def test_download_serves_the_csv_as_text_plain(make_api):
+    api = await make_api(lifecycle="instant", rows=25)
+    export = await create(api, {"exported_object": "order", "parameters": {"fields": ["id", "status", "amount"]}})
+    url = (await api.get(f"/v1/exports/{export['id']}")).json["result"]["url"]
+    path = url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+    reply = await api.get("/" + path, auth=False)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("text/plain")
+    rows = list(csv.reader(io.StringIO(reply.body)))
+    assert rows[0] == ["id", "status", "amount"]
+    assert len(rows) == 26
+    assert all(row[0].startswith("ord_") for row in rows[1:])
+
+
+async def test_download_is_refused_with_a_wrong_or_missing_token_or_before_done(make_api):
+    api = await make_api(lifecycle="poll")
+    export = await create(api)
+    path = f"/v1/exports/{export['id']}"
+    early = await api.get(f"{path}?token=whatever", auth=False)
+    assert early.status == 401
+    await api.get(path)  # IN_PROGRESS
+    done = (await api.get(path)).json
+    token = done["result"]["url"].split("token=")[1]
+    assert (await api.get(f"{path}?token={token}x", auth=False)).status == 401
+    assert (await api.get(f"{path}?token=", auth=False)).status in (400, 401)
+    assert (await api.get(f"{path}?token={token}", auth=False)).status == 200
+
+
+async def test_a_token_opens_only_its_own_export(make_api):
+    api = await make_api(lifecycle="instant")
+    first, second = await create(api), await create(api)
+    token = (await api.get(f"/v1/exports/{first['id']}")).json["result"]["url"].split("token=")[1]
+    await api.get(f"/v1/exports/{second['id']}")
+    assert (await api.get(f"/v1/exports/{second['id']}?token={token}", auth=False)).status == 401
+
+
+async def test_download_before_done_in_poll_mode_does_not_move_the_export(make_api):
+    api = await make_api(lifecycle="poll")
+    export = await create(api)
+    await api.get(f"/v1/exports/{export['id']}?token=x", auth=False)
+    assert (await api.get(f"/v1/exports/{export['id']}")).json["status"] == "IN_PROGRESS"
+
+
+# ----------------------------------------------------------------- list, delete
+async def test_list_pages_and_orders_exports(make_api, clock):
+    api = await make_api()
+    ids = []
+    for _ in range(5):
+        ids.append((await create(api))["id"])
+        clock.advance(1)
+    reply = await api.get("/v1/exports?limit=2&page=1&order=created_at")
+    assert reply.json["object"] == "list" and reply.json["data_ref"] == "exports"
+    assert reply.json["total"] == 5
+    assert [e["id"] for e in reply.json["exports"]] == ids[:2]
+    newest_first = await api.get("/v1/exports?limit=100")
+    assert [e["id"] for e in newest_first.json["exports"]] == ids[::-1]
+    last_page = await api.get("/v1/exports?limit=2&page=3&order=created_at")
+    assert [e["id"] for e in last_page.json["exports"]] == ids[4:]
+
+
+async def test_list_orders_by_status(make_api, clock):
+    api = await make_api(lifecycle="poll")
+    scheduled = await create(api)
+    clock.advance(1)
+    running = await create(api)
+    await api.get(f"/v1/exports/{running['id']}")
+    reply = await api.get("/v1/exports?order=status")
+    assert [e["id"] for e in reply.json["exports"]] == [scheduled["id"], running["id"]]
+    reply = await api.get("/v1/exports?order=-status")
+    assert [e["id"] for e in reply.json["exports"]] == [running["id"], scheduled["id"]]
+
+
+async def test_delete_removes_the_export(api):
+    export = await create(api)
+    path = f"/v1/exports/{export['id']}"
+    reply = await api.delete(path)
+    assert reply.status == 204 and reply.body is None
+    assert (await api.get(path)).status == 404
+    assert (await api.delete(path)).status == 404
+    assert (await api.get("/v1/exports")).json["total"] == 0
+
+
+# -------------------------------------------------------------- tenancy, auth
+async def test_exports_belong_to_their_app(api):
+    export = await create(api)
+    other = api.as_app("app-2", "token-2")
+    assert (await other.get(f"/v1/exports/{export['id']}")).status == 404
+    assert (await other.delete(f"/v1/exports/{export['id']}")).status == 404
+    assert (await other.get("/v1/exports")).json["total"] == 0
+    assert (await api.get(f"/v1/exports/{export['id']}")).status == 200
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"X-App-Id": "app-1"},
+    {"X-App-Token": "token-1"},
+    {"X-App-Id": "", "X-App-Token": ""},
+    {"Authorization": "Basic abc"},
+    {"Authorization": "Bearer "},
+])
+async def test_missing_credentials_get_401(api, headers):
+    reply = await api.post("/v1/exports", json={"exported_object": "order"}, auth=False, headers=headers)
+    assert reply.status == 401
+    assert reply.json["key"] == "unauthorized"
+
+
+async def test_an_app_id_is_bound_to_its_first_token(api):
+    await create(api)
+    wrong = api.as_app("app-1", "not-the-token")
+    assert (await wrong.get("/v1/exports")).status == 401
+
+
+async def test_pinned_apps_need_their_token(make_api):
+    api = await make_api(apps={"shop": "s3cret"})
+    assert (await api.as_app("shop", "guess").get("/v1/exports")).status == 401
+    assert (await api.as_app("shop", "s3cret").get("/v1/exports")).status == 200
+
+
+async def test_bearer_token_is_accepted(api):
+    reply = await api.post("/v1/exports", json={"exported_object": "customer"}, auth=False,
+                           headers={"Authorization": "Bearer oauth-token-1"})
+    assert reply.status == 200
+    again = await api.get(f"/v1/exports/{reply.json['id']}", auth=False,
+                          headers={"Authorization": "Bearer oauth-token-1"})
+    assert again.status == 200
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize("body, key, fragment", [
+    ({"exported_object": "order", "parameters": {"fields": ["id", "nope"]}}, "invalid_export_fields", ".parameters.fields[1]"),
+    ({"exported_object": "customer", "parameters": {"fields": ["amount"]}}, "invalid_export_fields", ".parameters.fields[0]"),
+    ({"exported_object": "order", "parameters": {"fields": "id"}}, "invalid_export_fields", ".parameters.fields"),
+    ({"exported_object": "order", "parameters": {"fields": ["id", "id"]}}, "invalid_export_fields", ".parameters.fields"),
+    ({"exported_object": "order", "parameters": {"order": "code"}}, "invalid_payload", ".parameters.order"),
+    ({"exported_object": "order", "parameters": {"filters": {"status": {"conditions": {"$bogus": 1}}}}},
+     "invalid_payload", ".parameters.filters.status.conditions"),
+    ({"exported_object": "order", "parameters": {"filters": {"junction": "xor"}}}, "invalid_payload", ".parameters.filters.junction"),
+    ({"exported_object": "order", "extra": 1}, "invalid_payload", "extra"),
+    ({"exported_object": "planet"}, "invalid_payload", ".exported_object"),
+    ({"parameters": {}}, "invalid_payload", ".exported_object"),
+    ([1, 2], "invalid_payload", "array"),
+])
+async def test_schema_violations_get_400_naming_the_path(api, body, key, fragment):
+    reply = await api.post("/v1/exports", json=body)
+    assert reply.status == 400, reply.body
+    assert reply.json["key"] == key
+    assert fragment in reply.json["details"] or fragment in reply.json["message"], reply.json
+
+
+async def test_malformed_json_gets_400(api):
+    reply = await api.post("/v1/exports", data=b'{"exported_object": ', headers={"Content-Type": "application/json"})
+    assert reply.status == 400
+    assert reply.json["key"] == "invalid_payload"
+    assert "Malformed JSON" in reply.json["details"]
+
+
+async def test_invalid_utf8_gets_400(api):
+    reply = await api.post("/v1/exports", data=b'{"exported_object": "\xff"}', headers={"Content-Type": "application/json"})
+    assert reply.status == 400
+
+
+async def test_missing_body_gets_400(api):
+    reply = await api.post("/v1/exports", data=b"", headers={"Content-Type": "application/json"})
+    assert reply.status == 400
+
+
+async def test_wrong_content_type_gets_415_saying_what_is_expected(api):
+    reply = await api.post("/v1/exports", data=b"exported_object=order",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 415
+    assert "application/json" in reply.json["details"]
+
+
+async def test_body_over_one_mebibyte_gets_413(api):
+    big = b'{"exported_object": "order", "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    reply = await api.post("/v1/exports", data=big, headers={"Content-Type": "application/json"})
+    assert reply.status == 413
+    assert reply.json["key"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "page=0", "order=name", "limit=1&limit=2"])
+async def test_bad_list_parameters_get_400(api, query):
+    reply = await api.get(f"/v1/exports?{query}")
+    assert reply.status == 400
+    assert reply.json["key"] == "invalid_query_params"
+
+
+async def test_unknown_export_gets_404(api):
+    reply = await api.get("/v1/exports/exp_doesnotexist000000000000")
+    assert reply.status == 404
+    assert reply.json["key"] == "not_found"
+
+
+async def test_unknown_path_gets_a_vendor_shaped_404(api):
+    reply = await api.get("/v1/nothing-here")
+    assert reply.status == 404
+    assert reply.json["key"] == "not_found"
+
+
+async def test_wrong_method_gets_405_with_allow(api):
+    reply = await api.request("PATCH", "/v1/exports")
+    assert reply.status == 405
+    assert reply.json["key"] == "method_not_allowed"
+    assert set(reply.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+async def test_every_error_has_a_unique_request_id(api):
+    ids = {(await api.get("/v1/exports/exp_x")).json["request_id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+async def test_bad_requests_change_nothing_stored(api):
+    export = await create(api)
+    before = (await api.get("/v1/exports")).json
+    await api.post("/v1/exports", json={"exported_object": "order", "parameters": {"fields": ["x"]}})
+    await api.post("/v1/exports", data=b"{", headers={"Content-Type": "application/json"})
+    await api.delete("/v1/exports/exp_unknown")
+    await api.as_app("app-1", "wrong").delete(f"/v1/exports/{export['id']}")
+    assert (await api.get("/v1/exports")).json == before
