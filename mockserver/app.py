@@ -74,13 +74,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     clock = clock or Clock()
     store = store or MemoryStore()
     vendors = vendors or [Voucherify(apps=settings.apps)]
-    model = data.load_model(vendors[0].spec)
     exports = ExportService(
         store=store,
         clock=clock,
         lifecycle=Lifecycle(settings.lifecycle, settings.scheduled_seconds, settings.running_seconds),
         ids=Ids(settings.seed),
-        model=model,
+        models={vendor.name: data.load_model(vendor.spec) for vendor in vendors},
         seed=settings.seed,
         rows=settings.rows,
         locale=settings.locale,

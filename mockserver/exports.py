@@ -32,7 +32,7 @@ class ExportService:
     clock: Clock
     lifecycle: Lifecycle
     ids: Ids
-    model: Any  # data.DataModel
+    models: dict[str, Any]  # vendor name → data.DataModel of its exported objects
     seed: int
     rows: int
     locale: str
@@ -92,7 +92,7 @@ class ExportService:
     def csv(self, record: dict) -> Iterator[bytes]:
         query = record["query"]
         return data.iter_csv(
-            self.model,
+            self.models[record["vendor"]],
             data.ExportQuery(
                 exported_object=record["exported_object"],
                 fields=tuple(query["fields"]),

@@ -1,0 +1,1 @@
+"""Vendor dialects: each speaks one API's credentials, errors and operations."""
