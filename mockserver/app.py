@@ -9,18 +9,23 @@ middleware, so a client never sees a traceback or an HTML page.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from aiohttp import web
 
-from . import data
-from .clock import Clock
+from . import data, fixtures
+from .clock import Clock, iso
+from .control import admin, cors, faults, prefer
+from .control.answers import NullStore, SpecAnswers
+from .control.journal import Journal, journal_middleware
 from .errors import ApiError
 from .exports import ExportService
 from .ids import Ids
 from .lifecycle import MODES, Lifecycle
 from .respond import json_response
 from .spec import Operation
+from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 from .validation import Inputs, Invalid, RequestValidator
 from .vendors.base import Call, Vendor
@@ -43,12 +48,28 @@ class Settings:
     rows: int = 100
     locale: str = "en_US"
     apps: dict[str, str] = field(default_factory=dict)  # pinned app id → token
+    # the control plane (mockserver.control)
+    stateless: bool = False  # answer from the spec's examples; store nothing
+    state: str | None = None  # SQLite file that keeps the store across restarts
+    cors_origins: list[str] = field(default_factory=list)  # [] = any localhost origin, "*" = any
+    latency: str | None = None  # ms, "50-200" (random in range) or "100"
+    error_rate: float = 0.0  # share of requests that fail with a 500 or 503
+    rate_limit: str | None = None  # "10/s" per app; over it → 429 + Retry-After
+    journal_size: int = 500  # requests kept for GET /__mock/requests
+    fixtures: str | None = None  # folder of data sets stored at start-up (mockserver.fixtures)
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:
             raise ValueError(f"lifecycle must be one of {', '.join(MODES)}")
         if self.rows < 0:
             raise ValueError("rows must be 0 or more")
+        faults.parse_latency(self.latency)
+        faults.parse_rate_limit(self.rate_limit)
+        faults.check_error_rate(self.error_rate)
+        if self.stateless and self.state:
+            raise ValueError("--stateless stores nothing, so it cannot take --state")
+        if self.journal_size < 1:
+            raise ValueError("journal size must be 1 or more")
 
 
 @dataclass
@@ -60,6 +81,8 @@ class Services:
     clock: Clock
     exports: ExportService
     vendors: list[Vendor]
+    journal: Journal
+    faults: faults.Faults
 
 
 SERVICES = web.AppKey("services", Services)
@@ -72,7 +95,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                vendors: list[Vendor] | None = None) -> web.Application:
     settings = settings or Settings()
     clock = clock or Clock()
-    store = store or MemoryStore()
+    own_store = store is None
+    store = store or _default_store(settings)
     vendors = vendors or [Voucherify(apps=settings.apps)]
     exports = ExportService(
         store=store,
@@ -83,13 +107,40 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         seed=settings.seed,
         rows=settings.rows,
         locale=settings.locale,
+        sources={v.name: v.export_records for v in vendors if hasattr(v, "export_records")},
     )
-    services = Services(settings=settings, store=store, clock=clock, exports=exports, vendors=vendors)
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors(vendors)])
+    if settings.fixtures:
+        fixtures.load_into(settings.fixtures, vendors, store=store, ids=exports.ids, clock=clock)
+    injected = faults.Faults(faults.parse_latency(settings.latency), settings.error_rate,
+                             faults.parse_rate_limit(settings.rate_limit), seed=settings.seed)
+    services = Services(settings=settings, store=store, clock=clock, exports=exports, vendors=vendors,
+                        journal=Journal(settings.journal_size), faults=injected)
+    origins = cors.Origins(settings.cors_origins)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[
+        cors.preflight_middleware(origins),
+        journal_middleware(services.journal, skip=admin.is_admin, now=lambda: iso(clock.now())),
+        _errors(vendors),
+    ])
+    app.on_response_prepare.append(cors.allow_headers(origins))
     app[SERVICES] = services
+    if own_store and isinstance(store, SqliteStore):
+        app.on_cleanup.append(lambda _app: _close(store))
+    admin.add_admin_routes(app, services)
     for vendor in vendors:
         _add_routes(app, vendor, services)
     return app
+
+
+async def _close(store: SqliteStore) -> None:
+    store.close()
+
+
+def _default_store(settings: Settings) -> Store:
+    if settings.stateless:
+        return NullStore()
+    if settings.state:
+        return SqliteStore(settings.state)
+    return MemoryStore()
 
 
 def _add_routes(app: web.Application, vendor: Vendor, services: Services) -> None:
@@ -111,16 +162,27 @@ def _aiohttp_path(path: str) -> str:
 def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
     validator = RequestValidator(op)
     names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
+    answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
+    creates_export = getattr(behave, "creates_export", False)
+    stateless = services.settings.stateless
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request[VENDOR] = vendor
         request[OPERATION] = op
+        await services.faults.before(request)
+        wanted = request[prefer.PREFER] = prefer.parse(request.headers.getall("Prefer", []),
+                                                        creates_export=creates_export, stateless=stateless)
+        answers.check(wanted)
+        if wanted.delay_ms:
+            await asyncio.sleep(wanted.delay_ms / 1000)
         app_id = vendor.authenticate(request, op, services)
         path_values = {names.get(k, k): v for k, v in request.match_info.items()}
         path, query = validator.check_params(path_values, request.query, request.query)
         raw = await request.read() if validator.bodies else b""
         media_type = request.content_type if request.headers.get("Content-Type") else None
         body, media_type = validator.check_body(media_type, raw, vendor.decode_form)
+        if stateless or wanted.from_spec:
+            return answers.respond(wanted, request.headers.get("Accept", ""))
         call = Call(request, op, app_id, Inputs(path, query, body, media_type), request[REQUEST_ID], services)
         return await behave(call)
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from .app import Settings, create_app
+from .fixtures import FixtureError
+from .control.config import config_args
 from .lifecycle import MODES
 
 
@@ -22,7 +24,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data.cli import add_generate_parser
 
     add_generate_parser(commands)
+    from .contract.cli import add_contract_parser
+
+    add_contract_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "serve":  # the config file's keys become flags before the command line's
+        try:
+            extra = config_args(args.config, set(commands.choices["serve"]._option_string_actions))
+        except ValueError as exc:
+            print(f"mockserver: {exc}", file=sys.stderr)
+            return 2
+        argv = list(sys.argv[1:] if argv is None else argv)
+        args = parser.parse_args(["serve", *extra, *argv[argv.index("serve") + 1:]])
     return args.run(args)
 
 
@@ -43,6 +56,21 @@ def _add_serve_parser(commands) -> None:
     serve.add_argument("--locale", default=defaults.locale, help="Faker locale of the data (default %(default)s)")
     serve.add_argument("--app", action="append", default=[], metavar="ID:TOKEN",
                        help="pin an app's credentials (repeatable); other app ids are bound to their first token")
+    serve.add_argument("--config", metavar="FILE",
+                       help="read these options from a YAML file (default: ./mockserver.yaml when it exists)")
+    serve.add_argument("--stateless", action="store_true",
+                       help="answer every request from the spec's examples (Prism-style); store nothing")
+    serve.add_argument("--state", metavar="FILE", help="keep exports in this SQLite file across restarts")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
+    serve.add_argument("--latency", metavar="MS", help="delay every answer: 50-200 (random in range) or 100")
+    serve.add_argument("--error-rate", type=float, default=defaults.error_rate, metavar="SHARE",
+                       help="share of requests (0-1) that fail with a 500 or 503 (default %(default)s)")
+    serve.add_argument("--rate-limit", metavar="N/s", help="requests per second per app before 429 + Retry-After")
+    serve.add_argument("--journal-size", type=int, default=defaults.journal_size, metavar="N",
+                       help="requests kept for GET /__mock/requests (default %(default)s)")
+    serve.add_argument("--fixtures", metavar="DIR",
+                       help="store the data sets (customers, campaigns, vouchers, orders) of DIR's YAML/JSON files")
     serve.set_defaults(run=_serve)
 
 
@@ -51,7 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
         apps = dict(_app_pair(item) for item in args.app)
         settings = Settings(host=args.host, port=args.port, seed=args.seed, lifecycle=args.lifecycle,
                             scheduled_seconds=args.scheduled_seconds, running_seconds=args.running_seconds,
-                            rows=args.rows, locale=args.locale, apps=apps)
+                            rows=args.rows, locale=args.locale, apps=apps, stateless=args.stateless,
+                            state=args.state, cors_origins=args.cors_origin, latency=args.latency,
+                            error_rate=args.error_rate, rate_limit=args.rate_limit, journal_size=args.journal_size,
+                            fixtures=args.fixtures)
     except ValueError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
@@ -59,6 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         asyncio.run(_run(settings))
+    except FixtureError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -12,18 +12,20 @@ dict so every store backend can keep it:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import data
 from .clock import Clock
 from .errors import ApiError, not_found
 from .ids import Ids, token
-from .lifecycle import Lifecycle
+from .lifecycle import Lifecycle, can_move
 from .store import Store
 
 KIND = "exports"
+# (store, app id, exported object) → the app's stored rows of that object, or None for synthetic data
+RecordSource = Callable[[Store, str, str], "Sequence[Mapping] | None"]
 
 
 @dataclass
@@ -36,13 +38,17 @@ class ExportService:
     seed: int
     rows: int
     locale: str
+    sources: dict[str, RecordSource] = field(default_factory=dict)  # vendor name → its stored records
 
     def create(self, app: str, vendor: str, exported_object: str, *, parameters: dict, query: dict,
                id_prefix: str = "exp_", rows: int | None = None, mode: str | None = None,
                outcome: str = "done") -> dict:
         now = self.clock.now()
+        export_id = self.ids.new(id_prefix)
+        while self.store.owner(KIND, export_id) is not None:  # a persistent store outlives the id sequence
+            export_id = self.ids.new(id_prefix)
         record = {
-            "id": self.ids.new(id_prefix),
+            "id": export_id,
             "app_id": app,
             "vendor": vendor,
             "exported_object": exported_object,
@@ -64,6 +70,25 @@ class ExportService:
         if record is None:
             raise not_found("export", export_id)
         return self._advance(record, polled=polled)
+
+    def find(self, export_id: str) -> dict:
+        """Any app's export, moved on by its lifecycle (for the admin API)."""
+        owner = self.store.owner(KIND, export_id)
+        record = self.store.get(owner, KIND, export_id) if owner else None
+        if record is None:
+            raise not_found("export", export_id)
+        return self._advance(record, polled=False)
+
+    def force(self, export_id: str, phase: str) -> dict:
+        """Move an export to `phase` now (the admin API); 409 unless it is a step forward."""
+        record = self.find(export_id)
+        if not can_move(record["phase"], phase):
+            raise ApiError(409, "illegal_transition", "Illegal transition",
+                           f"Export {export_id} is {record['phase']}; it cannot move to {phase} (never backwards)")
+        record["phase"] = phase
+        record["phase_at"] = self.clock.now()
+        self.store.put(record["app_id"], KIND, export_id, record)
+        return record
 
     def list(self, app: str, vendor: str) -> list[dict]:
         return [self._advance(r, polled=False) for r in self.store.list(app, KIND) if r["vendor"] == vendor]
@@ -100,12 +125,19 @@ class ExportService:
                 filters=query.get("filters"),
                 rows=record["rows"],
                 scope=query.get("scope"),
+                records=self._stored(record),
             ),
             seed=self.seed,
             app_id=record["app_id"],
             locale=self.locale,
             now=record["created_at"],  # relative date filters read as of the export's creation
         )
+
+    def _stored(self, record: dict) -> Sequence[Mapping] | None:
+        """What the mock stores of the exported object: an app with stored orders
+        exports exactly those; one with none gets the synthetic data set."""
+        source = self.sources.get(record["vendor"])
+        return source(self.store, record["app_id"], record["exported_object"]) if source else None
 
     def _advance(self, record: dict, *, polled: bool) -> dict:
         if self.lifecycle.advance(record, self.clock.now(), polled=polled):

@@ -114,11 +114,18 @@ def _path_regex(template: str) -> re.Pattern[str]:
 
 
 def _make_nullable(schema: dict) -> None:
+    """OpenAPI 3.0 `nullable: true` → JSON Schema that also takes null."""
     kind = schema.get("type")
     if isinstance(kind, str):
         schema["type"] = [kind, "null"]
-    if "enum" in schema and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
+        if "enum" in schema and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+    elif kind is None and "enum" not in schema:
+        # composed schemas (allOf/anyOf/oneOf) carry no type of their own
+        rest = {key: value for key, value in schema.items() if key not in ("nullable", "description")}
+        for key in rest:
+            del schema[key]
+        schema["anyOf"] = [{"type": "null"}, rest]
 
 
 def _all_dicts(node: Any):

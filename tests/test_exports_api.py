@@ -10,6 +10,7 @@ import re
 import pytest
 
 from mockserver.clock import iso
+from mockserver.vendors.voucherify.exports import voucher_id
 from tests.conftest import START
 
 
@@ -63,12 +64,16 @@ async def test_order_export_endpoint_accepts_an_empty_body(api):
     assert export["parameters"]["fields"] == ["id", "source_id", "status"]
 
 
-async def test_voucher_transactions_export_names_the_voucher_in_its_filters(api):
+async def test_voucher_transactions_export_is_scoped_to_the_voucher(make_api):
+    api = await make_api(lifecycle="instant", rows=10)
     body = {"parameters": {"order": "-created_at", "fields": ["id", "type", "amount", "voucher_id"]}}
     export = await create(api, body, path="/v1/vouchers/GIFT-123/transactions/export")
     assert export["exported_object"] == "voucher_transactions"
-    assert export["parameters"]["filters"] == {"voucher_id": {"conditions": {"$in": ["GIFT-123"]}}}
-    assert export["parameters"]["fields"] == ["id", "type", "amount", "voucher_id"]
+    assert export["parameters"] == {"fields": ["id", "type", "amount", "voucher_id"], "order": "-created_at",
+                                    "filters": {}}
+    url = (await api.get(f"/v1/exports/{export['id']}")).json["result"]["url"]
+    rows = list(csv.DictReader(io.StringIO((await api.get(url[url.index("/v1/"):], auth=False)).body)))
+    assert rows and {row["voucher_id"] for row in rows} == {voucher_id("GIFT-123")}
 
 
 async def test_ids_follow_the_seed(make_api):
@@ -238,13 +243,31 @@ async def test_pinned_apps_need_their_token(make_api):
     assert (await api.as_app("shop", "s3cret").get("/v1/exports")).status == 200
 
 
-async def test_bearer_token_is_accepted(api):
+async def test_bearer_secret_key_is_accepted_for_a_known_app(make_api):
+    api = await make_api(apps={"shop": "s3cret"})
     reply = await api.post("/v1/exports", json={"exported_object": "customer"}, auth=False,
-                           headers={"Authorization": "Bearer oauth-token-1"})
+                           headers={"Authorization": "Bearer s3cret"})
     assert reply.status == 200
-    again = await api.get(f"/v1/exports/{reply.json['id']}", auth=False,
-                          headers={"Authorization": "Bearer oauth-token-1"})
-    assert again.status == 200
+    mine = await api.as_app("shop", "s3cret").get(f"/v1/exports/{reply.json['id']}")
+    assert mine.status == 200
+
+
+async def test_bearer_works_with_an_app_bound_by_first_use(api):
+    await create(api)  # binds app-1 to token-1
+    by_key = await api.get("/v1/exports", auth=False, headers={"Authorization": "Bearer token-1"})
+    assert by_key.status == 200 and by_key.json["total"] == 1
+    with_id = await api.get("/v1/exports", auth=False,
+                            headers={"Authorization": "Bearer token-1", "X-App-Id": "app-1"})
+    assert with_id.status == 200
+
+
+@pytest.mark.parametrize("headers", [
+    {"Authorization": "Bearer never-seen"},
+    {"Authorization": "Bearer wrong", "X-App-Id": "app-1"},
+])
+async def test_unknown_bearer_tokens_get_401(api, headers):
+    await create(api)
+    assert (await api.get("/v1/exports", auth=False, headers=headers)).status == 401
 
 
 # ----------------------------------------------------------------- bad input

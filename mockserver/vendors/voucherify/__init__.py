@@ -6,7 +6,7 @@ module (exports.py, …) and hands its operationId → handler map to the vendor
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +16,7 @@ from ...ids import request_id
 from ...spec import Operation, Spec, load_spec
 from ...validation import Invalid
 from ..base import Handler, Vendor
-from . import exports
+from . import async_actions, exports, orders, transactions
 
 
 class Voucherify(Vendor):
@@ -27,27 +27,43 @@ class Voucherify(Vendor):
         self.spec = spec or load_spec("voucherify")
         self.apps = dict(apps or {})  # pinned app id → token
         self.exports = exports.Exports(self.spec)
+        self.async_actions = async_actions.AsyncActions(self.spec)
+        self.orders = orders.Orders(self.spec, self.async_actions)
+        self.transactions = transactions.Transactions(self.exports)
 
     def handlers(self) -> dict[str, Handler]:
-        return {**self.exports.handlers()}
+        return {**self.exports.handlers(), **self.orders.handlers(), **self.async_actions.handlers(),
+                **self.transactions.handlers()}
+
+    def export_records(self, store: Any, app: str, exported_object: str) -> list[dict] | None:
+        """The app's stored records an export reads instead of synthetic data (None: it has none)."""
+        return orders.stored_records(self.spec, store, app, exported_object)
 
     # -- credentials -----------------------------------------------------------
     def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
+        """The app a request acts for.
+
+        An app is an (id, secret key) pair. Apps pinned with `--app` need their
+        key; any other app id is bound to the first key it is used with, so a
+        wrong key is refused as the real API would. The key may come as
+        X-App-Token or as `Authorization: Bearer <key>` (X-App-Id optional then).
+        """
         if not operation.secured:
             return None
         if self._query_key_offered(request, operation):
             return None  # e.g. a download: its token is checked against the export it opens
         app_id = request.headers.get("X-App-Id", "").strip()
-        app_token = request.headers.get("X-App-Token", "").strip()
-        bearer = _bearer(request.headers.get("Authorization", ""))
-        if app_id and app_token:
-            self._check_app_token(app_id, app_token, services)
+        key = request.headers.get("X-App-Token", "").strip() or _bearer(request.headers.get("Authorization", ""))
+        if not key:
+            raise ApiError(401, "unauthorized", "Unauthorized",
+                           "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <secret key>")
+        if not app_id:
+            app_id = self._app_of_key(key, services)
+            if app_id is None:
+                raise ApiError(401, "unauthorized", "Unauthorized", "Unknown bearer token; send X-App-Id with it")
             return app_id
-        if bearer:
-            # an OAuth token stands for its app; X-App-Id may name it explicitly
-            return app_id or "oauth-" + hashlib.sha256(bearer.encode()).hexdigest()[:16]
-        raise ApiError(401, "unauthorized", "Unauthorized",
-                       "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <token>")
+        self._check_key(app_id, key, services)
+        return app_id
 
     def _query_key_offered(self, request: web.Request, operation: Operation) -> bool:
         """Whether the request uses a security alternative that is a query api key."""
@@ -58,19 +74,23 @@ class Voucherify(Vendor):
                 return True
         return False
 
-    def _check_app_token(self, app_id: str, app_token: str, services: Any) -> None:
-        """Pinned apps need their token; any other app id is bound to the first
-        token it is used with, so a wrong token is refused as the real API would."""
+    def _check_key(self, app_id: str, key: str, services: Any) -> None:
         expected = self.apps.get(app_id)
         if expected is None:
-            key = f"{self.name}:{app_id}"
-            stored = services.store.get(app_id, "credentials", key)
+            stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")
             if stored is None:
-                services.store.put(app_id, "credentials", key, {"token": app_token})
+                services.store.put(app_id, "credentials", f"{self.name}:{app_id}", {"token": key})
+                services.store.put(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
                 return
             expected = stored["token"]
-        if expected != app_token:
-            raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong X-App-Token for app {app_id}")
+        if not hmac.compare_digest(expected.encode(), key.encode()):
+            raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong secret key for app {app_id}")
+
+    def _app_of_key(self, key: str, services: Any) -> str | None:
+        for app_id, pinned in self.apps.items():
+            if hmac.compare_digest(pinned.encode(), key.encode()):
+                return app_id
+        return services.store.owner("app-keys", f"{self.name}:{key}")
 
     # -- errors ----------------------------------------------------------------
     def error_body(self, error: ApiError, request_id: str) -> dict:

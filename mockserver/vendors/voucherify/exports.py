@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ...clock import iso
+from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService
 from ...respond import json_response, no_content, stream
 from ...spec import Spec
@@ -43,19 +44,28 @@ class Exports:
             "delete-export": self.delete_export,
         }
 
+    @creates_export
     async def create_export(self, call: Call) -> web.Response:
         body = call.inputs.body
-        return self.schedule(call, body["exported_object"], body.get("parameters") or {})
+        parameters = body.get("parameters") or {}
+        campaign = parameters.get("campaign_id")  # voucher exports only; the schema refuses it elsewhere
+        return self.schedule(call, body["exported_object"], parameters,
+                             scope={"campaign_id": campaign} if campaign else None)
 
+    @creates_export
     async def create_order_export(self, call: Call) -> web.Response:
         return self.schedule(call, "order", (call.inputs.body or {}).get("parameters") or {})
 
+    @creates_export
     async def export_voucher_transactions(self, call: Call) -> web.Response:
+        # Voucherify echoes `filters.voucher_id.conditions.$in: [code]` here, but the
+        # official Python SDK 6.x cannot parse that (it caps each value at one
+        # character) while it requires `filters`: so the echo is `filters: {}`.
+        # The rows are still the voucher's.
         code = call.inputs.path["code"]
         parameters = (call.inputs.body or {}).get("parameters") or {}
-        echoed_filters = {**(parameters.get("filters") or {}), "voucher_id": {"conditions": {"$in": [code]}}}
-        return self.schedule(call, "voucher_transactions", parameters,
-                             echoed_filters=echoed_filters, scope={"voucher_id": voucher_id(code)})
+        return self.schedule(call, "voucher_transactions", parameters, echoed_filters={},
+                             scope={"voucher_id": voucher_id(code)})
 
     def schedule(self, call: Call, exported_object: str, parameters: dict, *,
                  echoed_filters: dict | None = None, scope: dict | None = None) -> web.Response:
@@ -71,10 +81,15 @@ class Exports:
         echo: dict[str, Any] = {"fields": fields}
         if parameters.get("order"):
             echo["order"] = parameters["order"]
+        if parameters.get("campaign_id"):
+            echo["campaign_id"] = parameters["campaign_id"]
         filters = echoed_filters if echoed_filters is not None else parameters.get("filters")
-        if filters:
+        if filters or echoed_filters is not None:
             echo["filters"] = filters
-        record = call.services.exports.create(call.app_id, VENDOR, exported_object, parameters=echo, query=query)
+        prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
+        record = call.services.exports.create(call.app_id, VENDOR, exported_object, parameters=echo, query=query,
+                                              rows=prefer.rows, mode=prefer.lifecycle,
+                                              outcome=prefer.outcome or "done")
         return json_response(self.render(record, call.request))
 
     async def list_exports(self, call: Call) -> web.Response:

@@ -1,0 +1,127 @@
+"""Rows per second and peak RSS for 1,000,000 order rows with every order field.
+
+    python benchmarks/bench_csv.py [--rows N] [--skip-http]
+
+offline: `mockserver generate order` in a subprocess writing to /dev/null;
+peak RSS is the child's ru_maxrss.
+http: `mockserver serve` in a subprocess on 127.0.0.1 (instant lifecycle);
+create an order export with all fields, read result.url, stream the download;
+peak RSS is the server's VmHWM. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockserver.data import load_model  # noqa: E402
+from mockserver.spec import load_spec  # noqa: E402
+
+FIELDS = list(load_model(load_spec("voucherify")).objects["order"].fields)
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def offline(rows: int) -> None:
+    command = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", str(rows),
+               "--fields", ",".join(FIELDS), "-o", os.devnull]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env=ENV, cwd=ROOT)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"generate failed with status {status}")
+    report("offline", rows, elapsed, usage.ru_maxrss / 1024)
+
+
+def http_download(rows: int) -> None:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
+                               "--port", str(port), "--rows", str(rows), "--lifecycle", "instant"],
+                              env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        headers = {"X-App-Id": "bench", "X-App-Token": "bench-token", "Content-Type": "application/json"}
+        body = json.dumps({"exported_object": "order", "parameters": {"fields": FIELDS}})
+        export = request(port, "POST", "/v1/exports", body, headers)
+        done = request(port, "GET", f"/v1/exports/{export['id']}", None, headers)
+        url = urllib.parse.urlsplit(done["result"]["url"])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        start = time.perf_counter()
+        connection.request("GET", f"{url.path}?{url.query}", headers=headers)
+        response = connection.getresponse()
+        lines = size = 0
+        while chunk := response.read(256 * 1024):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+        elapsed = time.perf_counter() - start
+        if response.status != 200 or lines != rows + 1:
+            raise SystemExit(f"download: status {response.status}, {lines} lines")
+        report("http", rows, elapsed, peak_rss_mib(server.pid), size)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def request(port: int, method: str, path: str, body: str | None, headers: dict) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise SystemExit(f"{method} {path}: {response.status} {payload[:300]!r}")
+    return json.loads(payload)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def report(mode: str, rows: int, seconds: float, rss_mib: float, size: int | None = None) -> None:
+    extra = f", {size / 2**20:.0f} MiB" if size else ""
+    print(f"{mode:8s} {rows:>9,} order rows, {len(FIELDS)} fields: {seconds:6.2f} s, "
+          f"{rows / seconds:>9,.0f} rows/s, peak RSS {rss_mib:.0f} MiB{extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    offline(args.rows)
+    if not args.skip_http:
+        http_download(args.rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Run schemathesis' own engine (examples, fuzzing with positive and negative
+data, stateful sequences) and fold what its built-in checks find into Results.
+
+The engine is driven through its Python API; nothing here generates data or
+judges responses except `error_shape`, which reads the responses schemathesis
+already received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import schemathesis
+from schemathesis.config import ConfigError
+from schemathesis.engine import Status, events, from_schema
+
+from .dialect import Dialect
+from .http import App, curl_command
+from .results import Finding, Results, excerpt
+
+ERROR_SHAPE = "error_shape"
+
+
+def builtin_check_names() -> list[str]:
+    """Every response check schemathesis ships (the OpenAPI ones register when their module loads)."""
+    import schemathesis.specs.openapi.checks  # noqa: F401
+    from schemathesis.checks import CHECKS
+
+    return sorted(check.__name__ for check in CHECKS.get_all() if not isinstance(check, type))
+
+
+def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
+                max_examples: int, seed: int | None, workers: int, coverage: bool, results: Results,
+                redact: Callable[[str], str], progress: Callable[[str], None], error_shape: bool,
+                operations: list[str] | None = None) -> None:
+    config = schemathesis.Config.from_dict(_config(base_url=base_url, app=app, dialect=dialect, checks=checks,
+                                                   max_examples=max_examples, seed=seed, workers=workers,
+                                                   coverage=coverage))
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    if operations:
+        schema = schema.include(operation_id=operations)
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            _fold(event.recorder, results, redact)
+            if error_shape and dialect is not None:
+                _error_shapes(event.recorder, dialect, results, redact)
+            progress(f"{event.phase.value}: {event.recorder.label}")
+        elif isinstance(event, events.NonFatalError):
+            results.error(f"schemathesis could not test {event.label}: {event.info.message}")
+        elif isinstance(event, events.FatalError):
+            results.error(f"schemathesis stopped: {event.exception}")
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures:
+                results.failed(Finding(check=_check_of(failure), operation=failure.operation or "(run)",
+                                       title=failure.title, message=failure.message))
+
+
+def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[str], max_examples: int,
+            seed: int | None, workers: int, coverage: bool) -> dict[str, Any]:
+    enabled = set(checks)
+    config: dict[str, Any] = {
+        "base-url": base_url,
+        "workers": workers,
+        "generation": {"mode": "all", "max-examples": max_examples},
+        # the coverage phase enumerates every optional filter operator: minutes on our schemas
+        "phases": {"coverage": {"enabled": coverage}},
+        "checks": {name: {"enabled": name in enabled} for name in builtin_check_names()},
+        # full values in code samples; report.py masks the secrets it knows
+        "output": {"sanitization": {"enabled": False}},
+    }
+    if seed is not None:
+        config["seed"] = seed
+    if dialect is not None:
+        config["auth"] = {"openapi": dialect.schemathesis_auth(app)}
+    else:
+        config["headers"] = app.headers()
+    return config
+
+
+def validate_config(**kwargs: Any) -> None:
+    """Raise ConfigError for options schemathesis would refuse, before anything runs."""
+    schemathesis.Config.from_dict(_config(**kwargs))
+
+
+def _fold(recorder, results: Results, redact: Callable[[str], str]) -> None:
+    for case_id, nodes in recorder.checks.items():
+        case = recorder.cases[case_id].value
+        operation = case.operation.label
+        for node in nodes:
+            if node.status == Status.SUCCESS:
+                results.passed(operation, node.name)
+            elif node.status == Status.FAILURE and node.failure_info is not None:
+                failure = node.failure_info.failure
+                response = recorder.find_response(case_id=case_id)
+                results.failed(Finding(
+                    check=node.name, operation=failure.operation or operation, title=failure.title,
+                    message=redact(failure.message), curl=redact(node.failure_info.code_sample),
+                    status=response.status_code if response is not None else None,
+                    response=excerpt(response.content) if response is not None else ""))
+
+
+def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Callable[[str], str]) -> None:
+    """`error_shape` over every 4xx schemathesis provoked."""
+    for case_id, interaction in recorder.interactions.items():
+        response = interaction.response
+        if response is None or not 400 <= response.status_code < 500:
+            continue
+        node = recorder.cases.get(case_id)
+        operation = node.value.operation.label if node is not None else "(unknown)"
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        problem = dialect.error_problem(response.status_code, body)
+        if problem is None:
+            results.passed(operation, ERROR_SHAPE)
+            continue
+        request = interaction.request
+        headers = {k: v[0] for k, v in request.headers.items()}
+        curl = curl_command(method=request.method, url=request.uri,
+                            body=request.body.decode("utf-8", "replace") if request.body else None,
+                            verify=True, headers=headers, known_generated_headers=None).command
+        results.failed(Finding(check=ERROR_SHAPE, operation=operation, title="Error body is not the vendor's error object",
+                               message=problem, curl=redact(curl), status=response.status_code,
+                               response=excerpt(response.content)))
+
+
+def _check_of(failure) -> str:
+    return failure.checks[0] if getattr(failure, "checks", ()) else "run"
+
+
+__all__ = ["ConfigError", "ERROR_SHAPE", "builtin_check_names", "run_builtin", "validate_config"]

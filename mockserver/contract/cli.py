@@ -1,0 +1,78 @@
+"""`mockserver contract`: check an implementation against the contract from a shell or CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError
+
+
+def add_contract_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "contract", help="check an implementation (or the mock) against the contract",
+        description="Run schemathesis' built-in checks and our export checks against --base-url. "
+                    "Exit status: 0 when everything passes, 1 on failures, 2 on bad options.")
+    parser.add_argument("--base-url", required=True, help="where the implementation listens, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--spec", default="voucherify",
+                        help="bundled contract name (voucherify, chargebee) or a path to a schema file or folder "
+                             "(default %(default)s)")
+    parser.add_argument("--app-id", help="the app id to test as (default: a fresh random app, which the mock accepts)")
+    parser.add_argument("--app-token", help="that app's token")
+    parser.add_argument("--other-app", metavar="ID:TOKEN",
+                        help="a second app for tenant_isolation (default: a fresh random app)")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
+                        help="generated requests per operation and phase (default %(default)s)")
+    parser.add_argument("--checks", nargs="+", metavar="CHECK",
+                        help="only these checks (ours and schemathesis' names; default: all)")
+    parser.add_argument("--operation", action="append", metavar="OPERATION_ID", dest="operations",
+                        help="let schemathesis test only this operation (repeatable; default: all)")
+    parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
+    parser.add_argument("--seed", type=int, help="seed for generated data, to repeat a run")
+    parser.add_argument("--workers", type=int, default=2, help="parallel schemathesis workers (default %(default)s)")
+    parser.add_argument("--coverage", action="store_true",
+                        help="add schemathesis' coverage phase (exhaustive edge cases; takes minutes)")
+    parser.add_argument("--poll-timeout", type=float, default=30.0,
+                        help="seconds an export may take to finish (default %(default)s)")
+    parser.set_defaults(run=run_contract_command)
+
+
+def run_contract_command(args: argparse.Namespace) -> int:
+    try:
+        from . import report, runner  # schemathesis is imported here, not when the CLI starts
+    except ImportError as exc:
+        print(f"mockserver contract: needs schemathesis ({exc}); install mockserver[test]", file=sys.stderr)
+        return 2
+    try:
+        other = _pair(args.other_app) if args.other_app else None
+        options = ContractOptions(
+            base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
+            max_examples=args.max_examples, checks=args.checks, seed=args.seed, workers=args.workers,
+            coverage=args.coverage, poll_timeout=args.poll_timeout, operations=args.operations)
+        spec = runner.load_contract(options.spec)
+        progress = report.Progress()
+        started = time.monotonic()
+        try:
+            results = runner.run_contract(options, progress=progress, spec=spec)
+        finally:
+            progress.done()
+    except ContractUsageError as exc:
+        print(f"mockserver contract: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.monotonic() - started
+    sys.stdout.write(report.render_text(results, base_url=options.base_url, seconds=seconds))
+    if args.junit:
+        try:
+            report.write_junit(results, args.junit, seconds=seconds)
+        except OSError as exc:
+            print(f"mockserver contract: cannot write {args.junit}: {exc.strerror}", file=sys.stderr)
+            return 2
+    return 0 if results.ok else 1
+
+
+def _pair(item: str) -> tuple[str, str]:
+    app_id, sep, token = item.partition(":")
+    if not sep or not app_id or not token:
+        raise ContractUsageError(f"--other-app takes ID:TOKEN, not {item!r}")
+    return app_id, token

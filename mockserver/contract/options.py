@@ -1,0 +1,66 @@
+"""The options of a contract run, checked before anything starts.
+
+Kept free of schemathesis imports, so `mockserver --help` stays fast and the
+CLI can say what is missing when schemathesis is not installed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class App:
+    """Credentials of one tenant; `label` names the shell variable holding its token in reports."""
+
+    app_id: str
+    token: str
+    label: str = "APP_TOKEN"
+
+    def headers(self) -> dict[str, str]:
+        return {"X-App-Id": self.app_id, "X-App-Token": self.token}
+
+
+DEFAULT_MAX_EXAMPLES = 10
+
+
+class ContractUsageError(ValueError):
+    """The options cannot describe a run (bad URL, unknown spec or check …)."""
+
+
+@dataclass
+class ContractOptions:
+    """What `mockserver contract` and the pytest plugin ask for."""
+
+    base_url: str
+    spec: str = "voucherify"  # a bundled vendor name, or a path to a schema folder or file
+    app_id: str | None = None  # None: a fresh random app (fine against the mock)
+    app_token: str | None = None
+    other_app: tuple[str, str] | None = None  # the second tenant of tenant_isolation
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    checks: list[str] | None = None  # None: every applicable check
+    seed: int | None = None
+    workers: int = 2
+    coverage: bool = False  # schemathesis' coverage phase: thorough, but minutes on our schemas
+    poll_timeout: float = 30.0
+    operations: list[str] | None = None  # operationIds schemathesis tests (default: all); our checks pick their own
+    apps: tuple[App, App] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ContractUsageError(f"--base-url must be an http(s) URL, not {self.base_url!r}")
+        if (self.app_id is None) != (self.app_token is None):
+            raise ContractUsageError("--app-id and --app-token go together")
+        if self.max_examples < 1:
+            raise ContractUsageError("--max-examples must be 1 or more")
+        if self.workers < 1:
+            raise ContractUsageError("--workers must be 1 or more")
+        if self.poll_timeout <= 0:
+            raise ContractUsageError("the poll timeout must be positive")
+        app_id = self.app_id or f"contract-{uuid.uuid4().hex[:12]}"
+        main = App(app_id, self.app_token or uuid.uuid4().hex, "APP_TOKEN")
+        other_id, other_token = self.other_app or (f"{app_id}-other", uuid.uuid4().hex)
+        self.apps = (main, App(other_id, other_token, "OTHER_APP_TOKEN"))

@@ -1,0 +1,112 @@
+"""One contract run: load the contract, run our checks, then schemathesis'.
+
+Our checks go first: they take a few seconds and find the semantic breaks
+(lifecycle, CSV, tenants) that a person usually wants to read first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..spec import Spec, load_spec, resolve, schemas_dir
+from . import builtin
+from .checks import CHECKS, Context
+from .dialect import dialect_for
+from .http import Redactor
+from .options import ContractOptions, ContractUsageError
+from .results import Results
+
+
+def load_contract(reference: str) -> Spec:
+    """A bundled vendor (`voucherify`), a schema folder like schemas/<vendor>/, or one OpenAPI file."""
+    bundled = schemas_dir() / reference
+    path = Path(reference)
+    try:
+        if "/" not in reference and bundled.is_dir():
+            return load_spec(reference)
+        if path.is_dir():
+            return load_spec(path.name, directory=path)
+        if path.is_file():
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            from ..spec import _operations  # the one place a single-file contract is turned into a Spec
+
+            resolved = resolve(document)
+            return Spec(name=path.stem, document=document, resolved=resolved, operations=_operations(resolved))
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise ContractUsageError(f"cannot load the contract {reference!r}: {exc}") from None
+    known = sorted(p.name for p in schemas_dir().iterdir() if (p / "openapi.yaml").is_file())
+    raise ContractUsageError(f"--spec {reference!r} is neither a bundled contract ({', '.join(known)}) "
+                             "nor a schema file or folder")
+
+
+def available_checks(spec: Spec) -> list[str]:
+    """Our checks (when the vendor is one we know) and every schemathesis built-in check."""
+    ours = list(CHECKS) if dialect_for(spec.document) is not None else []
+    return ours + [name for name in builtin.builtin_check_names() if name not in ours]
+
+
+def run_contract(options: ContractOptions, progress: Callable[[str], None] | None = None,
+                 spec: Spec | None = None) -> Results:
+    """Run every selected check against `options.base_url` and return what was found."""
+    progress = progress or (lambda message: None)
+    spec = spec or load_contract(options.spec)
+    selected = _selected(options.checks, available_checks(spec))
+    unknown = set(options.operations or ()) - {op.operation_id for op in spec.operations}
+    if unknown:
+        raise ContractUsageError(f"unknown operation(s) {', '.join(sorted(unknown))}")
+    dialect = dialect_for(spec.document)
+    main, other = options.apps
+    redact = Redactor()
+    redact.add(main.token, main.label)
+    redact.add(other.token, other.label)
+    results = Results()
+    settings: dict[str, Any] = dict(
+        base_url=options.base_url, app=main, dialect=dialect, max_examples=options.max_examples,
+        seed=options.seed, workers=options.workers, coverage=options.coverage,
+        checks=[name for name in selected if name not in CHECKS])
+    try:
+        builtin.validate_config(**settings)
+    except builtin.ConfigError as exc:
+        raise ContractUsageError(f"schemathesis refuses these options: {exc}") from None
+    if dialect is not None:
+        ctx = Context(spec=spec, dialect=dialect, base_url=options.base_url, app=main, other=other,
+                      results=results, redact=redact, poll_timeout=options.poll_timeout,
+                      parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected)
+        if _credentials_work(ctx, results):
+            for name in (name for name in CHECKS if name in selected):
+                progress(name)
+                CHECKS[name](ctx)
+    if results.errors or (not settings["checks"] and "error_shape" not in selected):
+        return results
+    builtin.run_builtin(spec.document, results=results, redact=redact, progress=progress,
+                        error_shape=dialect is not None and "error_shape" in selected, operations=options.operations,
+                        **settings)
+    return results
+
+
+def _selected(requested: list[str] | None, available: list[str]) -> list[str]:
+    if not requested:
+        return available
+    unknown = [name for name in requested if name not in available]
+    if unknown:
+        raise ContractUsageError(f"unknown check(s) {', '.join(unknown)}; choose from {', '.join(available)}")
+    return list(dict.fromkeys(requested))
+
+
+def _credentials_work(ctx: Context, results: Results) -> bool:
+    """A first authenticated call; it also binds a fresh app id to its token on the mock."""
+    try:
+        hello = ctx.client().call(ctx.spec.operation("list-exports"), query={"limit": 1})
+    except KeyError:
+        return True
+    except Exception as exc:  # noqa: BLE001 - unreachable target, reported as a run error
+        results.error(f"cannot reach {ctx.base_url}: {exc}")
+        return False
+    if hello.status in (401, 403):
+        results.error(f"the app credentials were refused ({hello.status}); check --app-id and --app-token")
+        return False
+    return True

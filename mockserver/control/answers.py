@@ -1,0 +1,117 @@
+"""Answers straight from the spec, without behaviour: what `Prefer: code=…`,
+`example=…`, `dynamic=true` and the `--stateless` mode send.
+
+Everything is looked up at start-up, per operation: each documented status,
+its media types, its named examples, its default example and a generated body.
+A request only picks one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import ApiError
+from ..respond import json_response, no_content
+from ..spec import Operation
+from .generate import generate
+from .prefer import Prefer, invalid_prefer
+
+JSON = "application/json"
+
+
+@dataclass
+class _Media:
+    examples: dict[str, Any]  # name → value
+    default: Any  # the `example`, or the first named one, or a generated body
+    generated: Any
+    has_example: bool
+
+
+@dataclass
+class _Status:
+    media: dict[str, _Media] = field(default_factory=dict)  # media type → answers; empty: no body
+
+
+class SpecAnswers:
+    """The canned answers of one operation."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self.statuses: dict[int, _Status] = {}
+        for status, response in (operation.raw.get("responses") or {}).items():
+            if not str(status).isdigit():
+                continue  # `default` documents no particular status
+            answers = _Status()
+            for media_type, media in (response.get("content") or {}).items():
+                examples = {name: ex.get("value") for name, ex in (media.get("examples") or {}).items()}
+                generated = generate(media.get("schema") or {})
+                if "example" in media:
+                    default, has = media["example"], True
+                elif examples:
+                    default, has = next(iter(examples.values())), True
+                else:
+                    default, has = generated, False
+                answers.media[media_type] = _Media(examples, default, generated, has)
+            self.statuses[int(status)] = answers
+        successes = sorted(s for s in self.statuses if 200 <= s < 300)
+        self.success = successes[0] if successes else min(self.statuses)
+
+    def check(self, prefer: Prefer) -> None:
+        """Refuse (400) a code or example this operation does not document."""
+        if prefer.code is not None and prefer.code not in self.statuses:
+            documented = ", ".join(map(str, sorted(self.statuses)))
+            raise invalid_prefer(f"{self.operation.operation_id} documents status {documented}, not {prefer.code}")
+        if prefer.example is not None:
+            status = prefer.code or self.success
+            names = sorted({name for media in self.statuses[status].media.values() for name in media.examples})
+            if prefer.example not in names:
+                allowed = f"one of: {', '.join(names)}" if names else "none are documented"
+                raise invalid_prefer(f"{self.operation.operation_id} has no example {prefer.example!r} "
+                                     f"for status {status}; named examples: {allowed}")
+
+    def respond(self, prefer: Prefer, accept: str = "") -> web.Response:
+        status = prefer.code or self.success
+        answers = self.statuses[status]
+        if not answers.media:
+            return no_content() if status == 204 else web.Response(status=status)
+        media_type = next((m for m in answers.media if m in accept), next(iter(answers.media)))
+        media = answers.media[media_type]
+        if prefer.example is not None and prefer.example in media.examples:
+            body = media.examples[prefer.example]
+        elif prefer.dynamic:
+            body = media.generated
+        elif status >= 400 and not media.has_example:
+            # the vendor's own error shape, with a real request id
+            raise ApiError(status, "mocked_error", "Mocked error", f"Status {status} as the Prefer header asked")
+        else:
+            body = media.default
+        if media_type == JSON or media_type.endswith("+json"):
+            return json_response(body, status=status)
+        text = body if isinstance(body, str) else json.dumps(body)
+        return web.Response(text=text, status=status, content_type=media_type)
+
+
+class NullStore:
+    """The store of a `--stateless` server: remembers nothing."""
+
+    def get(self, app: str, kind: str, key: str) -> dict | None:
+        return None
+
+    def put(self, app: str, kind: str, key: str, record: dict) -> None:
+        pass
+
+    def delete(self, app: str, kind: str, key: str) -> bool:
+        return False
+
+    def list(self, app: str, kind: str) -> list[dict]:
+        return []
+
+    def owner(self, kind: str, key: str) -> str | None:
+        return None
+
+    def reset(self, app: str | None = None) -> None:
+        pass

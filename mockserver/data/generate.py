@@ -1,0 +1,514 @@
+"""Synthetic rows: the rules the schema cannot say, in one place.
+
+A data set is cut into blocks of BLOCK rows. A block's random draws come
+from a generator seeded by (world, object, block number) and are always
+drawn for a whole block, so row i is the same whatever the data set's size:
+data is a pure function of (seed, app id, exported object, scope, row index).
+Rules are written column-wise (one list per attribute for the whole block):
+that keeps the per-row work in C (`randbytes`, list comprehensions) and a
+million rows cheap.
+
+Time axis. Every data set ends at TIMELINE_END (a fixed instant, so a
+restarted server gives byte-identical files) and runs back from it: row i was
+created at
+
+    TIMELINE_END − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s;
+                                                       √i interpolated per block)
+
+which is strictly decreasing in i, spreads the default 100 rows over ten days
+and a million rows over ~3.7 years. Row 0 is the newest record; the natural
+order of a data set is newest first, so `-created_at` is a forward walk and
+`created_at` a backward one (see ordering.py). Relative date filters are
+evaluated against the server clock (`now`): a clock near TIMELINE_END (tests
+freeze it there) makes `$today`, `$is_days_ago` … match rows; a clock far
+past it leaves them empty, as it would for an app that stopped trading.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from math import sqrt
+
+from .model import Attribute, JsonObject, ObjectModel
+from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all
+from .world import World, mix, salt_of
+
+BLOCK = 1024
+TIMELINE_END = 1_767_225_600_000  # 2026-01-01T00:00:00.000Z
+STEP_MS = 30_000
+JITTER_MS = STEP_MS // 2
+ASSETS = "https://dl.voucherify.io/api/v1/assets"
+
+Columns = dict[str, list]
+
+
+class Block:
+    """Random draws for rows [start, stop) of one data set."""
+
+    def __init__(self, world: World, model: ObjectModel, number: int, rows: int,
+                 scope: Mapping[str, object] | None = None) -> None:
+        self.world, self.model, self.rows = world, model, rows
+        self.scope = dict(scope or {})
+        self.start = number * BLOCK
+        self.stop = min(rows, self.start + BLOCK)
+        self.n = self.stop - self.start
+        self.indices = range(self.start, self.stop)
+        self.salt = salt_of(world.salt, model.name, tuple(sorted(self.scope.items())))
+        self.rng = random.Random(salt_of(self.salt, number))
+
+    # ---------------------------------------------------------------- draws
+    def u32(self) -> list[int]:
+        """One uniform 32-bit number per row (always drawn for a full block)."""
+        return memoryview(self.rng.randbytes(4 * BLOCK)).cast("I").tolist()[:self.n]
+
+    def ints(self, low: int, high: int) -> list[int]:
+        span = high - low + 1
+        return [low + r % span for r in self.u32()]
+
+    def pick(self, values) -> list:
+        size = len(values)
+        return [values[r % size] for r in self.u32()]
+
+    def chance(self, p: float) -> list[bool]:
+        threshold = int(p * 2**32)
+        return [r < threshold for r in self.u32()]
+
+    def maybe(self, p: float, values: list) -> list:
+        """Each value kept with probability p, else None (an empty cell)."""
+        return [v if keep else None for v, keep in zip(values, self.chance(p))]
+
+    def enum(self, name: str, where: Callable[[str], bool] | None = None) -> list:
+        """Values of an enum attribute, weighted by its `x-weights`."""
+        return self.pick(_weighted(self.model.attributes[name], where))
+
+    def refs(self, p: float = 1.0) -> list:
+        """Per row an index into another object's data set, in [0, row index]; None with probability 1 − p."""
+        refs = [r % (i + 1) for r, i in zip(self.u32(), self.indices)]
+        return refs if p >= 1 else self.maybe(p, refs)
+
+    def hashes(self, what: str) -> list[int]:
+        """Per row a 64-bit hash of the row index: stable even when the block's draws change."""
+        salt = salt_of(self.salt, "hash", what)
+        return [mix(i ^ salt) for i in self.indices]
+
+    # ----------------------------------------------------------------- time
+    def timeline(self) -> list[int]:
+        """Creation instants in epoch ms, strictly decreasing in the row index.
+
+        The √i term is interpolated linearly across the block (exact at block
+        edges): still a pure function of i, and cheaper than a sqrt per row.
+        """
+        start = self.start
+        head = TIMELINE_END - int(DAY_MS * sqrt(start)) - STEP_MS * start
+        step = (int(DAY_MS * sqrt(start + BLOCK)) - int(DAY_MS * sqrt(start))) // BLOCK + STEP_MS
+        return [head - step * k - r % JITTER_MS for k, r in zip(range(self.n), self.u32())]
+
+    def later(self, times: list[int], max_ms: int) -> list[int]:
+        """A moment up to max_ms after each time, never past TIMELINE_END."""
+        draws = self.u32()
+        if times and max(times) + max_ms <= TIMELINE_END:  # the usual case: no clipping needed
+            span = max_ms + 1
+            return [t + r % span for t, r in zip(times, draws)]
+        return [t + r % (min(max_ms, TIMELINE_END - t) + 1) for t, r in zip(times, draws)]
+
+    def metadata(self) -> list[JsonObject]:
+        pool = self.world.metadata_pool(self.model.name, self.model.attributes["metadata"])
+        return self.pick(pool)
+
+    def vouchers(self, kinds: tuple[str, ...]) -> list[int]:
+        """Voucher indices of campaigns of these kinds, honouring a voucher or campaign scope."""
+        world = self.world
+        pinned = self.scope.get("voucher_id")
+        if pinned is not None:
+            index = world.resolve_voucher(str(pinned))
+            if index is not None:
+                return [index] * self.n
+        campaign = world.resolve_campaign(str(self.scope.get("campaign_id", "")))
+        if campaign is not None:
+            kinds = (campaign.kind,)
+        salt = salt_of(self.salt, "voucher")
+        picked = [world.voucher_of_kind(kinds, i, salt) for i in self.indices]
+        if campaign is not None:
+            picked = [v if world.voucher(v).campaign == campaign else _in_campaign(world, campaign, v)
+                      for v in picked]
+        return picked
+
+
+def _in_campaign(world: World, campaign, v: int) -> int:
+    while world.voucher(v).campaign != campaign:
+        v += 1
+    return v
+
+
+def hex_ids(prefixes, times: list[int], hashes: list[int]) -> list[str]:
+    """Voucherify's time-ordered ids (`r_0acf3a6dae00e679c8`): 18 hex digits that grow with time."""
+    if isinstance(prefixes, str):
+        prefixes = [prefixes] * len(times)
+    return [f"{p}0{t:011x}{h & 0xFFFFFF:06x}" for p, t, h in zip(prefixes, times, hashes)]
+
+
+_WEIGHTED: dict[tuple, tuple] = {}
+
+
+def _weighted(attribute: Attribute, where) -> tuple:
+    """The enum expanded so that a uniform pick follows the weights."""
+    key = (attribute.enum, attribute.weights, where)
+    if key not in _WEIGHTED:
+        weights = attribute.weights or (1,) * len(attribute.enum)
+        _WEIGHTED[key] = tuple(value for value, weight in zip(attribute.enum, weights)
+                               if where is None or where(value) for _ in range(weight))
+    return _WEIGHTED[key]
+
+
+# ===================================================================== rules
+def order(b: Block) -> Columns:
+    w = b.world
+    created = b.timeline()
+    amount = [100 * a + c for a, c in zip(b.ints(5, 2500), b.pick((0, 0, 0, 50, 99)))]
+    cart_pct = [p if keep else 0 for p, keep in zip(b.pick((5, 10, 15, 20, 25, 50)), b.chance(0.6))]
+    items_pct = [p if keep else 0 for p, keep in zip(b.pick((5, 10)), b.chance(0.3))]
+    discount = [a * p // 100 for a, p in zip(amount, cart_pct)]
+    items_discount = [a * p // 100 for a, p in zip(amount, items_pct)]
+    total_discount = [d + e for d, e in zip(discount, items_discount)]
+    customers = w.codec("cust_").encode_all(b.refs(0.95))
+    referrers = w.codec("cust_").encode_all(b.refs(0.15))
+    return {
+        "id": w.codec("ord_").encode_all(b.indices),
+        "source_id": b.maybe(0.85, [str(10_000_000 - i) for i in b.indices]),
+        "created_at": iso_ms_all(created),
+        "updated_at": iso_ms_all(b.later(created, 3 * DAY_MS)),
+        "status": b.enum("status"),
+        "amount": amount,
+        "discount_amount": discount,
+        "items_discount_amount": items_discount,
+        "total_discount_amount": total_discount,
+        "total_amount": [a - t for a, t in zip(amount, total_discount)],
+        "customer_id": customers,
+        "referrer_id": referrers,
+        "metadata": b.metadata(),
+    }
+
+
+def voucher(b: Block) -> Columns:
+    w = b.world
+    slots = b.scope.get("campaign_id")
+    campaign = w.resolve_campaign(str(slots)) if slots is not None else None
+    indices = list(b.indices)
+    if campaign is not None:  # a campaign's voucher export: only that campaign's vouchers
+        own = [s for s in range(16) if w.voucher(s).campaign == campaign]
+        indices = [16 * (i // len(own)) + own[i % len(own)] for i in b.indices]
+    vouchers = [w.voucher(v) for v in indices]
+    camps = [v.campaign for v in vouchers]
+    kinds = [c.voucher_type if c else "DISCOUNT_VOUCHER" for c in camps]
+    created = b.timeline()
+    start = [c + r * 3_600_000 if keep else None
+             for c, r, keep in zip(created, b.ints(0, 72), b.chance(0.5))]
+    expiry_days = b.pick((30, 90, 180, 365))
+    expiration = [(s if s is not None else c) + d * DAY_MS if keep else None
+                  for s, c, d, keep in zip(start, created, expiry_days, b.chance(0.6))]
+    drawn_type = b.enum("discount_type")
+    types = _weighted(b.model.attributes["discount_type"], None)
+    campaign_type = {c.index: types[mix(w.salt ^ c.index) % len(types)] for c in w.campaigns}  # one per campaign
+    discount_type = [None if k != "DISCOUNT_VOUCHER" else (campaign_type[c.index] if c else d)
+                     for k, c, d in zip(kinds, camps, drawn_type)]
+    discount_value = {"AMOUNT": b.ints(5, 50), "PERCENT": b.pick((5, 10, 15, 20, 25, 30, 50)),
+                      "UNIT": b.ints(1, 3), "FIXED": b.ints(10, 100)}
+    gift = [100 * g for g in b.ints(0, 200)]
+    points = b.ints(0, 5000)
+    value = [gift[k] if t == "GIFT_VOUCHER" else points[k] if t == "LOYALTY_CARD"
+             else discount_value[d][k] * (100 if d in ("AMOUNT", "FIXED") else 1)
+             for k, (t, d) in enumerate(zip(kinds, discount_type))]
+    quantity = [q if t == "DISCOUNT_VOUCHER" else None for t, q in zip(kinds, b.pick((1, 1, 1, None, 5, 10)))]
+    count = [min(r, q) if q is not None else r for r, q in zip(b.ints(0, 12), quantity)]
+    qr = w.codec("", 32).encode_all(indices)
+    holders = [w.customer(v.holder) if v.holder is not None else None for v in vouchers]
+    timeframe = b.chance(0.1)
+    category = [w.categories[c.category] if c else None for c in camps]
+    unit = [d == "UNIT" for d in discount_type]
+    return {
+        "code": [v.code for v in vouchers],
+        "voucher_type": kinds,
+        "value": value,
+        "discount_type": discount_type,
+        "campaign": [c.name if c else None for c in camps],
+        "category": [c[1] if c else None for c in category],
+        "start_date": [iso_ms(s) if s is not None else None for s in start],
+        "expiration_date": [iso_ms(e) if e is not None else None for e in expiration],
+        "gift_balance": [v if t == "GIFT_VOUCHER" else None for v, t in zip(value, kinds)],
+        "loyalty_balance": [v if t == "LOYALTY_CARD" else None for v, t in zip(value, kinds)],
+        "redemption_quantity": quantity,
+        "redemption_count": count,
+        "active": b.chance(0.9),
+        "qr_code": [f"{ASSETS}/qr/{token}" for token in qr],
+        "bar_code": [f"{ASSETS}/barcode/{token[::-1]}" for token in qr],
+        "id": [v.id for v in vouchers],
+        "is_referral_code": [bool(c and c.kind == "referral") for c in camps],
+        "created_at": iso_ms_all(created),
+        "updated_at": iso_ms_all(b.later(created, 7 * DAY_MS)),
+        "validity_timeframe_interval": [i if t else None for i, t in zip(b.pick(("P1D", "P2D", "P1W")), timeframe)],
+        "validity_timeframe_duration": [d if t else None for d, t in zip(b.pick(("PT1H", "PT4H", "PT12H")), timeframe)],
+        "validity_day_of_week": b.maybe(0.1, b.pick(((1, 2, 3, 4, 5), (0, 6), (5, 6)))),
+        "discount_amount_limit": [lim if d == "PERCENT" else None
+                                  for d, lim in zip(discount_type, b.maybe(0.5, b.pick((1000, 2000, 5000))))],
+        "campaign_id": [c.id if c else None for c in camps],
+        "additional_info": b.maybe(0.1, b.pick(w.sentences)),
+        "customer_id": [h.id if h else None for h in holders],
+        "discount_unit_type": [p if u else None for p, u in zip(b.pick(w.products), unit)],
+        "discount_unit_effect": [e if u else None for e, u in zip(b.enum("discount_unit_effect"), unit)],
+        "customer_source_id": [h.source_id if h else None for h in holders],
+        "metadata": b.metadata(),
+        "category_id": [c[0] if c else None for c in category],
+    }
+
+
+def publication(b: Block) -> Columns:
+    w = b.world
+    dates = iso_ms_all(b.timeline())
+    vouchers = [w.voucher(_published(w, v)) for v in b.refs()]
+    ok = [r == "SUCCESS" for r in b.enum("result")]
+    customers = [w.customer(v.holder if good else c)
+                 for v, good, c in zip(vouchers, ok, b.refs())]
+    camps = [v.campaign for v in vouchers]
+    failures = b.enum("failure_code")
+    return {
+        "voucher_code": [v.code if good else None for v, good in zip(vouchers, ok)],
+        "customer_id": [c.id for c in customers],
+        "customer_source_id": [c.source_id for c in customers],
+        "date": dates,
+        "channel": b.enum("channel"),
+        "campaign": [c.name for c in camps],
+        "is_winner": b.maybe(0.05, b.chance(0.3)),
+        "metadata": b.metadata(),
+        "id": w.codec("pub_").encode_all(b.indices),
+        "created_at": dates,
+        "tracking_id": [c.tracking_id for c in customers],
+        "result": ["SUCCESS" if good else "FAILURE" for good in ok],
+        "failure_code": [None if good else f for good, f in zip(ok, failures)],
+        "voucher_type": [c.voucher_type for c in camps],
+        "is_referral_code": [c.kind == "referral" for c in camps],
+        "parent_object_id": [c.id for c in camps],
+        "related_object_id": [v.id if good else None for v, good in zip(vouchers, ok)],
+        "source_id": b.maybe(0.1, [f"pub-{h % 1_000_000:06d}" for h in b.hashes("source")]),
+    }
+
+
+def _published(world: World, v: int) -> int:
+    """The nearest voucher at or below v that has a holder (only those are published)."""
+    while world.voucher(v).holder is None and v > 0:
+        v -= 1
+    return v if world.voucher(v).holder is not None else 1
+
+
+def redemption(b: Block) -> Columns:
+    w = b.world
+    times = b.timeline()
+    dates = iso_ms_all(times)
+    vouchers = [w.voucher(v) for v in b.refs()]
+    promo = [w.promotions[r % len(w.promotions)] if keep else None
+             for r, keep in zip(b.u32(), b.chance(0.15))]
+    customers = [w.customer(v.holder if v.holder is not None else c)
+                 for v, c in zip(vouchers, b.refs())]
+    rollback = [o == "redemption_rollback" for o in b.enum("object")]
+    ok = [r == "SUCCESS" or back for r, back in zip(b.enum("result"), rollback)]
+    camps = [w.promotion_campaign if p else v.campaign for v, p in zip(vouchers, promo)]
+    kind = [None if p else (v.campaign.voucher_type if v.campaign else "DISCOUNT_VOUCHER")
+            for v, p in zip(vouchers, promo)]
+    order_amount = [a if keep or p else None for a, keep, p in zip(b.ints(1000, 50000), b.chance(0.9), promo)]
+    failures = b.enum("failure_code")
+    messages = b.model.attributes["failure_code"].messages or {}
+    failure = [None if good else f for good, f in zip(ok, failures)]
+    prefixes = ["rr_" if back else "r_" if good else "rf_" for back, good in zip(rollback, ok)]
+    hashes = b.hashes("id")
+    return {
+        "id": hex_ids(prefixes, times, hashes),
+        "object": ["redemption_rollback" if back else "redemption" for back in rollback],
+        "date": dates,
+        "voucher_code": [None if p else v.code for v, p in zip(vouchers, promo)],
+        "campaign": [c.name if c else None for c in camps],
+        "promotion_tier_id": [p[0] if p else None for p in promo],
+        "customer_id": [c.id for c in customers],
+        "customer_source_id": [c.source_id for c in customers],
+        "customer_name": [c.name for c in customers],
+        "tracking_id": [c.tracking_id for c in customers],
+        "order_amount": order_amount,
+        "gift_amount": [min(g, a or g) if k == "GIFT_VOUCHER" and good else None
+                        for g, a, k, good in zip(b.ints(500, 5000), order_amount, kind, ok)],
+        "loyalty_points": [p if k == "LOYALTY_CARD" and good else None
+                           for p, k, good in zip(b.ints(10, 1000), kind, ok)],
+        "result": ["SUCCESS" if good else "FAILURE" for good in ok],
+        "failure_code": failure,
+        "failure_message": [messages.get(f) if f else None for f in failure],
+        "metadata": b.metadata(),
+        "created_at": dates,
+        "related_object_id": [p[0] if p else v.id for v, p in zip(vouchers, promo)],
+        "related_object_parent_id": [c.id if c else None for c in camps],
+        "parent_redemption_id": [hex_ids("r_", [t - 1000 * d], [h >> 24])[0] if back else None
+                                 for t, d, h, back in zip(times, b.ints(60, 86_400), hashes, rollback)],
+        "user_login": b.maybe(0.05, [f"{_slug_name(c.name)}@{w.domains[0]}" for c in customers]),
+    }
+
+
+def _slug_name(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum() or ch == " ").replace(" ", ".") or "user"
+
+
+def customer(b: Block) -> Columns:
+    w = b.world
+    people = [w.customer(c) for c in b.indices]
+    created = b.timeline()
+    addresses = b.maybe(0.85, b.pick(w.address_objects))
+    failed, succeeded = b.ints(0, 3), b.ints(0, 15)
+    rb_failed, rb_succeeded = b.ints(0, 1), [min(s, r) for s, r in zip(succeeded, b.ints(0, 2))]
+    count = [c if keep else 0 for c, keep in zip(b.ints(1, 20), b.chance(0.8))]
+    average = [a if n else 0 for a, n in zip(b.ints(1500, 20_000), count)]
+    last_date = [iso_ms(t) if n else None for t, n in zip(b.later(created, 365 * DAY_MS), count)]
+    points, referred = b.ints(0, 5000), b.ints(0, 5)
+    birth = [iso_date(TIMELINE_END - d * DAY_MS) for d in b.ints(18 * 365, 80 * 365)]
+    birthday = b.maybe(0.6, birth)
+    system = b.pick(_system_metadata(b.model))
+    dates = iso_ms_all(created)
+    return {
+        "name": [p.name for p in people],
+        "id": [p.id for p in people],
+        "description": b.maybe(0.15, b.pick(w.sentences)),
+        "email": [p.email for p in people],
+        "source_id": [p.source_id for p in people],
+        "created_at": dates,
+        "address_city": _address_part(addresses, "city"),
+        "address_state": _address_part(addresses, "state"),
+        "address_line_1": _address_part(addresses, "line_1"),
+        "address_line_2": _address_part(addresses, "line_2"),
+        "address_country": _address_part(addresses, "country"),
+        "address_postal_code": _address_part(addresses, "postal_code"),
+        "redemptions_total_redeemed": [f + s for f, s in zip(failed, succeeded)],
+        "redemptions_total_failed": failed,
+        "redemptions_total_succeeded": succeeded,
+        "redemptions_total_rolled_back": [f + s for f, s in zip(rb_failed, rb_succeeded)],
+        "redemptions_total_rollback_failed": rb_failed,
+        "redemptions_total_rollback_succeeded": rb_succeeded,
+        "orders_total_amount": [a * n for a, n in zip(average, count)],
+        "orders_total_count": count,
+        "orders_average_amount": average,
+        "orders_last_order_amount": [min(2 * a, r) if n else 0 for a, r, n in zip(average, b.ints(500, 40_000), count)],
+        "orders_last_order_date": last_date,
+        "loyalty_points": points,
+        "loyalty_referred_customers": referred,
+        "updated_at": iso_ms_all(b.later(created, 7 * DAY_MS)),
+        "phone": b.maybe(0.7, b.pick(w.phones)),
+        "birthday": birthday,
+        "metadata": b.metadata(),
+        "birthdate": birthday,
+        "address": addresses,
+        "system.metadata": system,
+        "system.metadata.source": [s["source"] for s in system],
+        "system.metadata.consents.unsubscribed": [s["consents"]["unsubscribed"] for s in system],
+        "loyalty": [JsonObject({"points": p, "referred_customers": r},
+                               f'{{"points":{p},"referred_customers":{r}}}') for p, r in zip(points, referred)],
+        "summary.redemptions.gift.redeemed_amount": [100 * g if s else 0 for g, s in zip(b.ints(0, 200), succeeded)],
+        "events.cart_abandoned.last_occurred": b.maybe(0.2, iso_ms_all(b.later(created, 30 * DAY_MS))),
+        "events.newsletter_subscribed.count": b.ints(0, 3),
+        "events.sign_up.last_occurred": dates,
+    }
+
+
+_SYSTEM: dict[tuple, tuple] = {}
+
+
+def _system_metadata(model: ObjectModel) -> tuple[JsonObject, ...]:
+    """Every combination of a customer's system metadata (its source, unsubscribed or not)."""
+    sources = model.attributes["system.metadata.source"].enum
+    if sources not in _SYSTEM:
+        _SYSTEM[sources] = tuple(JsonObject({"source": s, "consents": {"unsubscribed": u}})
+                                 for s in sources for u in (False, False, False, True))
+    return _SYSTEM[sources]
+
+
+def _address_part(addresses: list, key: str) -> list:
+    return [a.get(key) or None if a is not None else None for a in addresses]
+
+
+def points_expiration(b: Block) -> Columns:
+    w = b.world
+    vouchers = [w.voucher(v) for v in b.vouchers(("loyalty",))]
+    return {
+        "id": w.codec("lopb_").encode_all(b.indices),
+        "campaign_id": [v.campaign.id for v in vouchers],
+        "voucher_id": [v.id for v in vouchers],
+        "status": b.enum("status"),
+        "expires_at": [iso_date(t + 365 * DAY_MS) for t in b.timeline()],
+        "points": b.ints(1, 2000),
+    }
+
+
+OUTGOING = ("_REMOVAL", "_REDEMPTION", "_EXPIRATION", "_TRANSFER_OUT")  # amounts leaving the card
+
+
+def voucher_transactions(b: Block) -> Columns:
+    w = b.world
+    times = b.timeline()
+    vouchers = [w.voucher(v) for v in b.vouchers(("gift", "loyalty"))]
+    gift = [v.campaign.kind == "gift" for v in vouchers]
+    kinds = [c if g else p for c, p, g in zip(b.enum("type", lambda t: t.startswith("CREDITS_")),
+                                              b.enum("type", lambda t: t.startswith("POINTS_")), gift)]
+    size = [100 * c if g else p for c, p, g in zip(b.ints(5, 100), b.ints(10, 1000), gift)]
+    amount = [-s if k.endswith(OUTGOING) else s for s, k in zip(size, kinds)]
+    balance = [max(r * (100 if g else 1), a) for r, g, a in zip(b.ints(0, 200), gift, amount)]
+    hashes = b.hashes("id")
+    return {
+        "id": hex_ids("vtx_", times, hashes),
+        "type": kinds,
+        "source_id": b.maybe(0.2, [f"src-{h >> 40:07d}" for h in hashes]),
+        "reason": [r if k.endswith(("_REMOVAL", "_ADDITION")) else None
+                   for r, k in zip(b.maybe(0.5, b.pick(w.sentences)), kinds)],
+        "balance": balance,
+        "amount": amount,
+        "created_at": iso_ms_all(times),
+        "voucher_id": [v.id for v in vouchers],
+        "campaign_id": [v.campaign.id for v in vouchers],
+        "source": b.enum("source"),
+        "details": [_details(v.id, g, a, bal) for v, g, a, bal in zip(vouchers, gift, amount, balance)],
+        "related_transaction_id": [hex_ids("vtx_", [t + 1], [h >> 8])[0] if k.endswith("_TRANSFER_OUT") else None
+                                   for t, h, k in zip(times, hashes, kinds)],
+    }
+
+
+def _details(voucher_id: str, gift: bool, amount: int, balance: int) -> JsonObject:
+    kind, unit = ("gift_voucher", "amount") if gift else ("loyalty_card", "points")
+    value = {"balance": {"type": kind, unit: amount, "total": balance, "balance": balance, "object": "balance",
+                         "related_object": {"id": voucher_id, "type": "voucher"}}}
+    text = (f'{{"balance":{{"type":"{kind}","{unit}":{amount},"total":{balance},"balance":{balance},'
+            f'"object":"balance","related_object":{{"id":"{voucher_id}","type":"voucher"}}}}}}')
+    return JsonObject(value, text)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to make one object's rows, and which attributes follow the time axis."""
+
+    make: Callable[[Block], Columns]
+    monotone: tuple[str, ...] = ()  # non-increasing in the row index
+    lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
+
+
+RECIPES: dict[str, Recipe] = {
+    "order": Recipe(order, ("created_at",), {"updated_at": ("created_at", 3 * DAY_MS)}),
+    "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
+    "publication": Recipe(publication, ("date", "created_at")),
+    "redemption": Recipe(redemption, ("date", "created_at")),
+    "customer": Recipe(customer, ("created_at", "events.sign_up.last_occurred"),
+                       {"updated_at": ("created_at", 7 * DAY_MS)}),
+    "points_expiration": Recipe(points_expiration, ("expires_at",)),
+    "voucher_transactions": Recipe(voucher_transactions, ("created_at", "id")),
+}
+
+
+def generate_block(world: World, model: ObjectModel, number: int, rows: int,
+                   scope: Mapping[str, object] | None = None) -> Columns:
+    """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
+    block = Block(world, model, number, rows, scope)
+    columns = RECIPES[model.name].make(block)
+    for name, value in (scope or {}).items():
+        columns[name] = [value] * block.n
+    return columns

@@ -1,0 +1,216 @@
+"""The data model, read once from the vendor's spec.
+
+Two sources, both in schemas/<vendor>/:
+- `x-export-rows` maps each exported object to its row schema
+  (export-rows.yaml): every attribute with its type, format, enum, id prefix,
+  and whether it is an exported column or a hidden attribute;
+- `ExportsCreateRequestBody`'s discriminator gives each object's parameters
+  schema: its fields enum and default, its `order` values and its filters
+  (`x-mock-field` names the attribute a filter alias reads).
+
+Nothing here repeats an enum or a field list: it is all derived.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+METADATA = "metadata"
+METADATA_PREFIX = "metadata."
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a row (a column, a hidden attribute or a metadata key)."""
+
+    name: str
+    type: str  # string | integer | number | boolean | object | array | any
+    format: str | None = None  # date-time | date | duration | uri | email
+    nullable: bool = False
+    enum: tuple | None = None
+    weights: tuple[int, ...] | None = None
+    exported: bool = True
+    id_prefix: str | None = None
+    id_length: int = 24
+    id_style: str = "alnum"  # alnum | hex
+    same_as: str | None = None
+    messages: Mapping[str, str] | None = None
+    faker: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    properties: Mapping[str, "Attribute"] = field(default_factory=dict)  # metadata keys
+
+    @property
+    def is_date(self) -> bool:
+        return self.format in ("date-time", "date")
+
+
+ANY = Attribute(name="", type="any", nullable=True)
+
+
+@dataclass(frozen=True)
+class ObjectModel:
+    """What one exported object's export can ask for, and what its rows hold."""
+
+    name: str
+    attributes: Mapping[str, Attribute]  # every row attribute, schema order
+    fields: tuple[str, ...]  # exportable fields (the `<X>ExportField` enum)
+    default_fields: tuple[str, ...]
+    orders: tuple[str, ...]  # allowed `order` values, with and without "-"
+    filter_aliases: Mapping[str, str]  # declared filter key -> attribute it reads
+    open_filters: bool  # whether undeclared filter keys are allowed
+
+    @property
+    def has_metadata(self) -> bool:
+        return METADATA in self.attributes
+
+    @property
+    def exported(self) -> tuple[str, ...]:
+        return tuple(name for name, attr in self.attributes.items() if attr.exported)
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The attribute behind a column or filter target, `metadata.<key>` included."""
+        if name in self.attributes:
+            return self.attributes[name]
+        if name.startswith(METADATA_PREFIX) and self.has_metadata:
+            key = name[len(METADATA_PREFIX):]
+            known = self.attributes[METADATA].properties.get(key)
+            return known or Attribute(name=name, type="any", nullable=True)
+        return None
+
+    def filter_target(self, key: str) -> str:
+        """The attribute a filter key reads: an alias, itself, or a metadata key."""
+        return self.filter_aliases.get(key, key)
+
+    def is_field(self, name: str) -> bool:
+        return name in self.fields or (self.has_metadata and name.startswith(METADATA_PREFIX)
+                                       and len(name) > len(METADATA_PREFIX))
+
+
+@dataclass(frozen=True)
+class DataModel:
+    """Every exported object of one vendor; empty for a vendor without rows."""
+
+    objects: Mapping[str, ObjectModel]
+
+    def object(self, name: str) -> ObjectModel:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise ValueError(f"unknown exported object {name!r}") from None
+
+
+def build_model(spec: Any) -> DataModel:
+    rows = spec.document.get("x-export-rows") or {}
+    if not rows:
+        return DataModel(objects={})
+    parameters = _parameters_by_object(spec)
+    objects = {}
+    for name, row_schema in rows.items():
+        if name not in parameters:
+            raise ValueError(f"x-export-rows names {name!r}, which no export request has")
+        objects[name] = _object_model(name, spec.schema(row_schema), parameters[name])
+    return DataModel(objects=objects)
+
+
+def _parameters_by_object(spec: Any) -> dict[str, dict]:
+    body = spec.schema("ExportsCreateRequestBody")
+    mapping = body["discriminator"]["mapping"]
+    return {tag: flatten(flatten(branch)["properties"]["parameters"]) for tag, branch in mapping.items()}
+
+
+def _object_model(name: str, row: dict, parameters: dict) -> ObjectModel:
+    attributes = {key: _attribute(key, schema) for key, schema in flatten(row)["properties"].items()}
+    props = parameters["properties"]
+    fields_schema = flatten(props["fields"])
+    fields = tuple(value for branch in _branches(fields_schema["items"])
+                   for value in branch.get("enum", ()) if value is not None)
+    orders = tuple(value for value in flatten(props.get("order", {})).get("enum", ()) if value is not None)
+    filters = flatten(props.get("filters", {}))
+    aliases = {}
+    for key, schema in (filters.get("properties") or {}).items():
+        if key == "junction":
+            continue
+        aliases[key] = flatten(schema).get("x-mock-field", key)
+    return ObjectModel(
+        name=name,
+        attributes=attributes,
+        fields=fields,
+        default_fields=tuple(fields_schema.get("default") or fields[:1]),
+        orders=orders,
+        filter_aliases=aliases,
+        open_filters=filters.get("additionalProperties", True) is not False,
+    )
+
+
+def _attribute(name: str, schema: dict) -> Attribute:
+    schema = flatten(schema)
+    kind = schema.get("type", "any")
+    nullable = bool(schema.get("nullable"))
+    if isinstance(kind, list):
+        nullable = nullable or "null" in kind
+        kind = next((k for k in kind if k != "null"), "any")
+    enum = schema.get("enum")
+    return Attribute(
+        name=name,
+        type=kind,
+        format=schema.get("format"),
+        nullable=nullable,
+        enum=tuple(v for v in enum if v is not None) if enum else None,
+        weights=tuple(schema["x-weights"]) if "x-weights" in schema else None,
+        exported=not schema.get("x-hidden", False),
+        id_prefix=schema.get("x-id-prefix"),
+        id_length=schema.get("x-id-length", 24),
+        id_style=schema.get("x-id-style", "alnum"),
+        same_as=schema.get("x-same-as"),
+        messages=schema.get("x-messages"),
+        faker=schema.get("x-faker"),
+        minimum=schema.get("minimum"),
+        maximum=schema.get("maximum"),
+        properties={key: _attribute(f"{METADATA_PREFIX}{key}", sub)
+                    for key, sub in (schema.get("properties") or {}).items()} if kind == "object" else {},
+    )
+
+
+def flatten(schema: dict) -> dict:
+    """Merge `allOf`/`anyOf`/`oneOf` branches (minus `null`) into one dict.
+
+    The contract wraps schemas for nullability (`anyOf: [null, {...}]`) and
+    for annotations (`allOf: [...]` plus `x-mock-field`); the model only
+    needs the merged keywords.
+    """
+    out = {key: value for key, value in schema.items() if key not in ("allOf", "anyOf", "oneOf")}
+    for key in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(key) or []:
+            if branch.get("type") == "null":
+                out["nullable"] = True
+                continue
+            for sub_key, value in flatten(branch).items():
+                out.setdefault(sub_key, value)
+    return out
+
+
+def _branches(schema: dict) -> list[dict]:
+    """The alternatives of a schema (itself when it has none)."""
+    alternatives = schema.get("anyOf") or schema.get("oneOf")
+    if not alternatives:
+        return [schema]
+    return [flatten(branch) for branch in alternatives]
+
+
+class JsonObject(dict):
+    """A JSON object cell: a dict that carries its serialised text.
+
+    Pools build each value once, so writing a million metadata cells costs
+    no json.dumps at all.
+    """
+
+    __slots__ = ("text", "cell")
+
+    def __init__(self, value: Mapping | None = None, text: str | None = None) -> None:
+        super().__init__(value or {})
+        self.text = text if text is not None else json.dumps(self, ensure_ascii=False, separators=(",", ":"))
+        self.cell = '"' + self.text.replace('"', '""') + '"'  # as a CSV cell: JSON always has quotes

@@ -1,0 +1,73 @@
+"""Fast ISO 8601 formatting and lenient parsing, in epoch milliseconds.
+
+`datetime.strftime` costs about a microsecond; a million-row export writes two
+or three timestamps a row, so formatting goes through small lookup tables
+(one string per day seen, per hour and per minute:second).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+
+class _Days(dict):
+    """Day number (days since 1970-01-01) → its date text plus `suffix`, made on first use."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = date.fromordinal(day + 719_163).isoformat() + self.suffix
+        return text
+
+
+_DAYS = _Days("")  # `YYYY-MM-DD`
+_DAYS_T = _Days("T")  # `YYYY-MM-DDT`
+_CLOCK = [f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60)]
+_MILLIS_Z = [f"{ms:03d}Z" for ms in range(1000)]
+
+
+def iso_ms(ms: int) -> str:
+    """`2024-03-09T09:16:32.521Z` for epoch milliseconds."""
+    return _DAYS_T[ms // DAY_MS] + _CLOCK[ms // 1000 % 86_400] + _MILLIS_Z[ms % 1000]
+
+
+def iso_ms_all(times: list) -> list:
+    """iso_ms of many instants, None staying None (the hot path: one comprehension, no calls)."""
+    days, clock, millis = _DAYS_T, _CLOCK, _MILLIS_Z
+    if None in times:
+        return [None if t is None else days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000]
+                for t in times]
+    return [days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
+
+
+def iso_date(ms: int) -> str:
+    """`2024-03-09` for epoch milliseconds."""
+    return _DAYS[ms // DAY_MS]
+
+
+def parse_ms(value: object) -> int | None:
+    """Epoch ms of an ISO 8601 date or date-time (naive means UTC); None if it is not one."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def civil(ms: int) -> date:
+    """The UTC calendar date of an instant."""
+    return date.fromordinal(ms // DAY_MS + 719_163)
+
+
+def day_start_ms(day: date) -> int:
+    return (day.toordinal() - 719_163) * DAY_MS

@@ -1,0 +1,195 @@
+"""Deliberately broken implementations: the real mock with exactly one defect.
+
+Each `Defect` builds a ServerThread whose app breaks the contract in one way
+and names the check that must catch it. A defect is injected the smallest way
+possible: an outermost middleware rewriting one answer, a replaced handler,
+or a store/service wrapper. tests/test_contract_broken.py runs the kit
+against each; the README's defect table mirrors this list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mockserver.app import Settings, services_of
+from mockserver.respond import json_response
+from mockserver.store import MemoryStore
+from mockserver.testing import ServerThread
+from mockserver.vendors.voucherify import Voucherify
+
+EXPORT_PATH = "/v1/exports/"
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    description: str
+    check: str  # the named check that must catch it
+    checks: tuple[str, ...]  # what the test runs (small, to stay fast)
+    build: Callable[[], ServerThread]
+    operations: tuple[str, ...] = ("list-exports",)  # what schemathesis' part tests, if it runs
+
+
+def _server(*, vendor: Voucherify | None = None, store=None, middleware=None) -> ServerThread:
+    kwargs = {"vendors": [vendor]} if vendor else {}
+    if store is not None:
+        kwargs["store"] = store
+    server = ServerThread(Settings(port=0, lifecycle="poll"), **kwargs)
+    if middleware is not None:
+        server.app.middlewares.insert(0, middleware)  # outermost: it sees the final answer, errors included
+    return server
+
+
+def _rewrite_json(match: Callable[[web.Request], bool], change: Callable[[web.Request, dict, int], None]):
+    """A middleware that edits the JSON body of the answers `match` selects."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        response = await handler(request)
+        if not match(request) or not isinstance(response, web.Response) or response.content_type != "application/json":
+            return response
+        body = json.loads(response.body)
+        if isinstance(body, dict):
+            change(request, body, response.status)
+        return json_response(body, status=response.status, headers={
+            k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")})
+
+    return middleware
+
+
+# -------------------------------------------------------------- the defects
+def status_outside_enum() -> ServerThread:
+    def change(request, body, status):
+        if body.get("status") == "SCHEDULED":
+            body["status"] = "QUEUED"
+    return _server(middleware=_rewrite_json(lambda r: r.method == "POST", change))
+
+
+def missing_required_field() -> ServerThread:
+    return _server(middleware=_rewrite_json(lambda r: r.method == "GET" and r.path == "/v1/exports",
+                                            lambda request, body, status: body.pop("total", None)))
+
+
+def error_without_request_id() -> ServerThread:
+    def change(request, body, status):
+        if status >= 400:
+            body.pop("request_id", None)
+    return _server(middleware=_rewrite_json(lambda r: True, change))
+
+
+def server_error_on_empty_body() -> ServerThread:
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.method == "POST" and request.path == "/v1/orders/export":
+            raw = (await request.read()).strip()
+            if raw in (b"", b"{}"):
+                return web.Response(status=500, text="Internal Server Error")
+        return await handler(request)
+    return _server(middleware=middleware)
+
+
+def lifecycle_jumps_back() -> ServerThread:
+    shown_done: set[str] = set()
+    jumped: set[str] = set()
+
+    def change(request, body, status):
+        if body.get("status") != "DONE" or body["id"] in jumped:
+            return
+        if body["id"] in shown_done:  # the GET after the first DONE goes back a step, once
+            jumped.add(body["id"])
+            body["status"], body["result"] = "IN_PROGRESS", None
+        shown_done.add(body["id"])
+    return _server(middleware=_rewrite_json(
+        lambda r: r.method == "GET" and r.path.startswith(EXPORT_PATH) and "token" not in r.query, change))
+
+
+def endpoint_ignores_credentials() -> ServerThread:
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.method == "GET" and request.path == "/v1/exports" and "X-App-Id" not in request.headers:
+            request = request.clone(headers={**request.headers, "X-App-Id": "anyone", "X-App-Token": "anything"})
+        elif request.method == "GET" and request.path == "/v1/exports":
+            request = request.clone(headers={**request.headers, "X-App-Token": "anything",
+                                             "X-App-Id": request.headers["X-App-Id"] + "-trusted"})
+        return await handler(request)
+    return _server(middleware=middleware)
+
+
+class LeakyStore(MemoryStore):
+    """Lists every app's records, whoever asks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.apps: set[str] = set()
+
+    def put(self, app, kind, key, record):
+        self.apps.add(app)
+        super().put(app, kind, key, record)
+
+    def list(self, app, kind):
+        return [record for owner in sorted(self.apps) for record in super().list(owner, kind)]
+
+
+def list_leaks_other_apps() -> ServerThread:
+    return _server(store=LeakyStore())
+
+
+def _download(transform: Callable[[str], str], content_type: str = "text/plain") -> ServerThread:
+    """A get-export handler whose download answer is rewritten (buffered, not streamed)."""
+    vendor = Voucherify()
+    original = vendor.exports.get_export
+
+    async def get_export(call):
+        if "token" not in call.inputs.query:
+            return await original(call)
+        service = call.services.exports
+        record = service.for_download(call.inputs.path["exportId"], call.inputs.query["token"])
+        text = b"".join(service.csv(record)).decode("utf-8")
+        return web.Response(text=transform(text), content_type=content_type)
+
+    vendor.exports.get_export = get_export
+    return _server(vendor=vendor)
+
+
+def download_as_text_csv() -> ServerThread:
+    return _download(lambda text: text, content_type="text/csv")
+
+
+def download_without_header() -> ServerThread:
+    return _download(lambda text: text.split("\r\n", 1)[1] if "\r\n" in text else "")
+
+
+def filter_ignored() -> ServerThread:
+    server = _server()
+    exports = services_of(server.app).exports
+    original = exports.csv
+    exports.csv = lambda record: original({**record, "query": {**record["query"], "filters": None}})
+    return server
+
+
+DEFECTS = [
+    Defect("status_outside_enum", "create answers status QUEUED (not in the enum)", "response_schema_conformance",
+           ("response_schema_conformance",), status_outside_enum, ("create-export",)),
+    Defect("missing_required_field", "list exports omits the required `total`", "response_schema_conformance",
+           ("response_schema_conformance",), missing_required_field),
+    Defect("server_error_on_empty_body", "create orders export answers 500 to an empty body", "not_a_server_error",
+           ("not_a_server_error",), server_error_on_empty_body, ("create-order-export",)),
+    Defect("download_as_text_csv", "the download is served as text/csv", "csv_download", ("csv_download",),
+           download_as_text_csv),
+    Defect("download_without_header", "the download has no header row", "csv_download", ("csv_download",),
+           download_without_header),
+    Defect("lifecycle_jumps_back", "a DONE export is reported IN_PROGRESS again", "export_lifecycle",
+           ("export_lifecycle",), lifecycle_jumps_back),
+    Defect("filter_ignored", "the CSV ignores the export's filters", "csv_download", ("csv_download",),
+           filter_ignored),
+    Defect("error_without_request_id", "error bodies lack request_id", "error_shape", ("error_shape",),
+           error_without_request_id),
+    Defect("endpoint_ignores_credentials", "list exports answers without (or with wrong) credentials",
+           "auth_required", ("auth_required",), endpoint_ignores_credentials),
+    Defect("list_leaks_other_apps", "list exports shows every app's exports", "tenant_isolation",
+           ("tenant_isolation",), list_leaks_other_apps),
+]

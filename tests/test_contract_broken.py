@@ -1,0 +1,23 @@
+"""The kit catches each deliberately broken implementation with the named check."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.contract.options import ContractOptions
+from mockserver.contract.runner import run_contract
+from tests.broken import DEFECTS
+
+MAX_EXAMPLES = 3
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
+def test_the_kit_catches_the_defect_with_its_named_check(defect):
+    with defect.build() as server:
+        results = run_contract(ContractOptions(base_url=server.url, checks=list(defect.checks),
+                                               operations=list(defect.operations),
+                                               max_examples=MAX_EXAMPLES, seed=1, poll_timeout=10))
+    assert not results.ok
+    assert defect.check in results.failed_checks(), [f"{f.check} {f.operation} {f.title}" for f in results.failures]
+    finding = next(f for f in results.failures if f.check == defect.check)
+    assert finding.curl.startswith("curl ") or defect.check in ("tenant_isolation",), finding

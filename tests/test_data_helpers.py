@@ -1,0 +1,33 @@
+"""Shared helpers of the data engine tests (no tests here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from mockserver.data import ExportQuery, iter_csv, load_model
+from mockserver.data.generate import TIMELINE_END
+from mockserver.spec import load_spec
+
+SPEC = load_spec("voucherify")
+MODEL = load_model(SPEC)
+OBJECTS = tuple(MODEL.objects)
+NOW = TIMELINE_END / 1000 - 3600  # an hour before the data ends: relative filters have rows to match
+
+
+def export(obj: str, fields=(), *, rows: int = 100, seed: int = 1, app: str = "app", now: float = NOW,
+           locale: str = "en_US", **query) -> bytes:
+    chunks = iter_csv(MODEL, ExportQuery(obj, tuple(fields), rows=rows, **query),
+                      seed=seed, app_id=app, locale=locale, now=now)
+    return b"".join(chunks)
+
+
+def table(obj: str, fields=(), **kw) -> list[dict[str, str]]:
+    """The export parsed back with the csv module, one dict per row."""
+    text = export(obj, fields or MODEL.objects[obj].fields, **kw).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def header(obj: str, fields=(), **kw) -> list[str]:
+    text = export(obj, fields, **kw).decode("utf-8")
+    return next(csv.reader(io.StringIO(text, newline="")))

@@ -1,0 +1,143 @@
+"""Determinism, RFC 4180, chunked streaming in bounded memory, stored records, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from mockserver.data import ExportQuery, iter_csv, load_model
+from mockserver.data.cli import add_generate_parser
+from mockserver.data.csvout import CHUNK
+from mockserver.spec import load_spec
+from test_data_helpers import MODEL, NOW, OBJECTS, export
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("obj", OBJECTS)
+def test_same_inputs_same_bytes_with_a_fresh_model(obj):
+    fields = MODEL.objects[obj].fields
+    first = export(obj, fields, rows=300, seed=7)
+    fresh = load_model(load_spec("voucherify"))
+    again = b"".join(iter_csv(fresh, ExportQuery(obj, fields, rows=300), seed=7, app_id="app", now=NOW))
+    assert first == again
+    assert export(obj, fields, rows=300, seed=8) != first
+    assert export(obj, fields, rows=300, seed=7, app="another") != first
+
+
+def test_a_row_does_not_depend_on_the_data_set_size():
+    small = export("redemption", MODEL.objects["redemption"].fields, rows=70).split(b"\r\n")
+    large = export("redemption", MODEL.objects["redemption"].fields, rows=1500).split(b"\r\n")
+    assert small[:71] == large[:71]
+
+
+def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "random"}
+    return subprocess.run([sys.executable, "-m", "mockserver", "generate", *args], capture_output=True,
+                          env=env, cwd=ROOT, timeout=120, **kw)
+
+
+def test_cli_output_is_identical_across_processes_and_matches_the_library(tmp_path):
+    args = ["customer", "--rows", "250", "--seed", "3", "--app-id", "app", "--fields", "id,name,email,metadata",
+            "--order=-email", "--now", str(NOW)]
+    first, second = run_cli(*args), run_cli(*args, "-o", str(tmp_path / "out.csv"))
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert first.stdout == (tmp_path / "out.csv").read_bytes()
+    assert first.stdout == export("customer", ("id", "name", "email", "metadata"), rows=250, seed=3,
+                                  order="-email")
+
+
+def generate_in_process(*args: str) -> int:
+    parser = argparse.ArgumentParser(prog="mockserver")
+    add_generate_parser(parser.add_subparsers())
+    parsed = parser.parse_args(["generate", *args])
+    return parsed.run(parsed)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["orders"], "unknown exported object"),
+    (["order", "--fields", "id,bogus"], "no field"),
+    (["order", "--order", "amount"], "cannot be ordered"),
+    (["order", "--filters", "{nope"], "not JSON"),
+    (["order", "--filters", "[1]"], "JSON object"),
+    (["order", "--rows", "-1"], "--rows"),
+    (["order", "--locale", "xx_YY"], "locale"),
+])
+def test_cli_rejects_bad_options_with_exit_code_2(args, message, capsys):
+    assert generate_in_process(*args) == 2
+    out, err = capsys.readouterr()
+    assert message in err and out == ""
+
+
+def test_cli_error_exit_code_in_a_real_process():
+    done = run_cli("order", "--fields", "id,bogus")
+    assert done.returncode == 2
+    assert b"no field" in done.stderr and b"Traceback" not in done.stderr and done.stdout == b""
+
+
+def test_rfc4180_round_trip_with_awkward_values():
+    awkward = ['plain', 'comma, inside', 'quote " inside', 'new\nline', 'cr\r\nlf', '', 'ünïcødé ✓', '"quoted"']
+    records = [{"id": f"ord_{n}", "source_id": value, "status": "PAID", "amount": n,
+                "metadata": {"note": value, "n": n}} for n, value in enumerate(awkward)]
+    fields = ("id", "source_id", "amount", "metadata", "metadata.note")
+    raw = b"".join(iter_csv(MODEL, ExportQuery("order", fields, records=records), seed=0, app_id="a", now=NOW))
+    assert raw.endswith(b"\r\n")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert rows[0] == list(fields)
+    assert [row[1] for row in rows[1:]] == awkward
+    assert [row[4] for row in rows[1:]] == awkward
+    assert [row[2] for row in rows[1:]] == [str(n) for n in range(len(awkward))]
+
+
+def test_generated_values_round_trip_through_the_csv_module():
+    for obj in OBJECTS:
+        raw = export(obj, MODEL.objects[obj].fields, rows=200).decode("utf-8")
+        rows = list(csv.reader(io.StringIO(raw, newline="")))
+        assert len(rows) == 201 and {len(row) for row in rows} == {len(MODEL.objects[obj].fields)}
+        assert raw.count("\r\n") >= 201
+
+
+def test_stored_records_are_filtered_sorted_and_scoped():
+    records = [{"id": f"ord_{n:03d}", "status": ("PAID", "CREATED")[n % 2], "amount": n * 100,
+                "customer_id": f"cust_{n % 3}"} for n in range(50)]
+    query = ExportQuery("order", ("id", "amount"), order="-status", records=records,
+                        filters={"amount": {"conditions": {"$less_than": 2000}}}, scope={"customer_id": "cust_1"})
+    rows = list(csv.reader(io.StringIO(b"".join(iter_csv(MODEL, query, seed=0, app_id="a", now=NOW)).decode())))
+    expected = [r for r in records if r["amount"] < 2000 and r["customer_id"] == "cust_1"]
+    expected.sort(key=lambda r: r["status"], reverse=True)
+    assert rows[1:] == [[r["id"], str(r["amount"])] for r in expected]
+
+
+def test_header_only_for_an_empty_data_set():
+    assert export("order", ("id",), rows=0) == b"id\r\n"
+
+
+def test_single_empty_column_rows_are_not_blank_lines():
+    raw = export("publication", ("voucher_code",), rows=400).decode()
+    assert "\r\n\r\n" not in raw
+    assert len(list(csv.reader(io.StringIO(raw, newline="")))) == 401
+
+
+def test_streams_in_64k_chunks_with_bounded_memory():
+    chunks = iter_csv(MODEL, ExportQuery("order", ("id", "status"), rows=100_000), seed=1, app_id="app", now=NOW)
+    first = next(chunks)  # pools and tables are built by now
+    tracemalloc.start()
+    try:
+        sizes, lines = [len(first)], first.count(b"\n")
+        for chunk in chunks:
+            sizes.append(len(chunk))
+            lines += chunk.count(b"\n")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert lines == 100_001
+    assert set(sizes[:-1]) == {CHUNK} and 0 < sizes[-1] <= CHUNK
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while streaming"

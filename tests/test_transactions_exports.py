@@ -1,0 +1,149 @@
+"""Loyalty card, campaign transaction and points-expiration exports, in-process:
+each creates a SCHEDULED export whose filters echo the path's scope and whose
+rows are that card's or campaign's."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from mockserver.vendors.voucherify.exports import voucher_id
+from mockserver.vendors.voucherify.transactions import campaign_id, schema_lookup
+from tests.test_orders_api import make_api  # noqa: F401  (the fixture, on the session's spec)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CARD = "LOYAL-ALICE"
+LOYALTY = "camp_DemoLoyaltyProgram00001"
+
+
+def in_(value):
+    return {"conditions": {"$in": [value]}}
+
+
+# path → (exported object, filters the answer echoes)
+CALLS = {
+    f"/v1/loyalties/members/{CARD}/transactions/export":
+        ("voucher_transactions", {"voucher_id": in_(CARD)}),
+    f"/v1/loyalties/{LOYALTY}/members/{CARD}/transactions/export":
+        ("voucher_transactions", {"voucher_id": in_(CARD), "campaign_id": in_(LOYALTY)}),
+    f"/v1/loyalties/{LOYALTY}/transactions/export": ("voucher_transactions", {}),
+    f"/v1/campaigns/{LOYALTY}/transactions/export": ("voucher_transactions", {}),
+    f"/v1/loyalties/{LOYALTY}/points-expiration/export": ("points_expiration", {"campaign_id": in_(LOYALTY)}),
+}
+
+
+def default_fields(spec, path):
+    body = spec.match("POST", path).body_schemas["application/json"]
+    return schema_lookup(body, "parameters", "fields", "default")
+
+
+@pytest.fixture
+async def poll_api(make_api):
+    return await make_api(lifecycle="poll", rows=12)
+
+
+async def download(api, export):
+    for _ in range(4):
+        export = (await api.get(f"/v1/exports/{export['id']}")).json
+        if export["status"] == "DONE":
+            break
+    reply = await api.get("/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1], auth=False)
+    assert reply.status == 200
+    return list(csv.DictReader(io.StringIO(reply.body)))
+
+
+@pytest.mark.parametrize("path", CALLS)
+async def test_each_call_schedules_an_export_with_its_scope_echoed(api, spec, path):
+    exported_object, echoed = CALLS[path]
+    reply = await api.post(path, json={})
+    assert reply.status == 200, reply.body
+    export = reply.json
+    assert export["status"] == "SCHEDULED" and export["id"].startswith("exp_")
+    assert export["exported_object"] == exported_object
+    assert export["parameters"]["fields"] == default_fields(spec, path)
+    assert export["parameters"].get("filters", {}) == echoed
+    listed = (await api.get("/v1/exports")).json["exports"]
+    assert [e["id"] for e in listed] == [export["id"]]
+
+
+async def test_sent_filters_and_order_are_kept_beside_the_scope(api):
+    body = {"parameters": {"order": "-created_at", "fields": ["id", "amount", "voucher_id"],
+                           "filters": {"junction": "and", "created_at": {"conditions": {"$after": ["2024-01-01"]}}}}}
+    export = (await api.post(f"/v1/loyalties/members/{CARD}/transactions/export", json=body)).json
+    assert export["parameters"] == {"order": "-created_at", "fields": ["id", "amount", "voucher_id"],
+                                    "filters": {**body["parameters"]["filters"], "voucher_id": in_(CARD)}}
+
+
+async def test_campaign_transaction_exports_have_no_campaign_id_column(api, spec):
+    path = f"/v1/campaigns/{LOYALTY}/transactions/export"
+    assert "campaign_id" not in default_fields(spec, path)
+    reply = await api.post(path, json={"parameters": {"fields": ["id", "campaign_id"]}})
+    assert reply.status == 400 and ".parameters.fields[1]" in reply.json["details"]
+
+
+@pytest.mark.parametrize("path, body", [
+    (f"/v1/loyalties/{LOYALTY}/points-expiration/export", {"parameters": {"fields": ["id", "amount"]}}),
+    (f"/v1/loyalties/{LOYALTY}/points-expiration/export", {"parameters": {"order": "-created_at"}}),
+    (f"/v1/loyalties/members/{CARD}/transactions/export", {"parameters": {"filters": {"status": {}}}}),
+    (f"/v1/loyalties/{LOYALTY}/transactions/export", {"exported_object": "order"}),
+])
+async def test_bad_parameters_are_refused_and_nothing_is_created(api, path, body):
+    reply = await api.post(path, json=body)
+    assert reply.status == 400, reply.body
+    assert (await api.get("/v1/exports")).json["total"] == 0
+
+
+async def test_card_rows_are_the_cards(poll_api):
+    path = f"/v1/loyalties/{LOYALTY}/members/{CARD}/transactions/export"
+    body = {"parameters": {"fields": ["id", "voucher_id", "campaign_id", "amount"]}}
+    rows = await download(poll_api, (await poll_api.post(path, json=body)).json)
+    assert rows and {r["voucher_id"] for r in rows} == {voucher_id(CARD)}
+    assert {r["campaign_id"] for r in rows} == {LOYALTY}
+
+
+async def test_campaign_rows_are_the_campaigns_by_id_or_name(poll_api):
+    for name in ("Summer Loyalty", LOYALTY):
+        body = {"parameters": {"fields": ["id", "campaign_id", "voucher_id", "points"]}}
+        rows = await download(poll_api, (await poll_api.post(f"/v1/loyalties/{name}/points-expiration/export",
+                                                             json=body)).json)
+        assert rows and {r["campaign_id"] for r in rows} == {campaign_id(name)}
+    assert campaign_id("Summer Loyalty").startswith("camp_") and campaign_id(LOYALTY) == LOYALTY
+
+
+# --------------------------------------------------- apps with fixture vouchers
+@pytest.fixture
+async def shop(make_api):
+    return (await make_api(lifecycle="poll", fixtures=str(FIXTURES))).as_app("demo-shop", "demo-token")
+
+
+@pytest.mark.parametrize("path, missing", [
+    ("/v1/loyalties/members/NO-SUCH-CARD/transactions/export", "NO-SUCH-CARD"),
+    (f"/v1/loyalties/No Such Campaign/members/{CARD}/transactions/export", "No Such Campaign"),
+    ("/v1/loyalties/camp_missing/transactions/export", "camp_missing"),
+    ("/v1/campaigns/camp_missing/transactions/export", "camp_missing"),
+    ("/v1/loyalties/camp_missing/points-expiration/export", "camp_missing"),
+])
+async def test_unknown_cards_and_campaigns_of_a_fixture_app_are_not_found(shop, path, missing):
+    reply = await shop.post(path, json={})
+    assert reply.status == 404 and reply.json["key"] == "not_found" and missing in reply.json["details"]
+    assert (await shop.get("/v1/exports")).json["total"] == 0
+
+
+async def test_known_cards_and_campaigns_of_a_fixture_app_are_found_by_code_id_or_name(shop):
+    for path in (f"/v1/loyalties/members/{CARD}/transactions/export",
+                 f"/v1/loyalties/members/{voucher_id(CARD)}/transactions/export",
+                 "/v1/loyalties/Demo Loyalty Program/transactions/export",
+                 "/v1/campaigns/Gift Cards 2024/transactions/export"):
+        assert (await shop.post(path, json={})).status == 200, path
+
+
+async def test_a_fixture_apps_voucher_export_lists_exactly_its_vouchers(shop):
+    body = {"exported_object": "voucher", "parameters": {"fields": ["code", "voucher_type", "campaign"]}}
+    rows = await download(shop, (await shop.post("/v1/exports", json=body)).json)
+    assert {(r["code"], r["voucher_type"], r["campaign"]) for r in rows} == {
+        ("LOYAL-ALICE", "LOYALTY_CARD", "Demo Loyalty Program"),
+        ("LOYAL-BOB", "LOYALTY_CARD", "Demo Loyalty Program"),
+        ("GIFT-100", "GIFT_VOUCHER", "Gift Cards 2024")}
