@@ -14,10 +14,14 @@ from mockserver.contract.runner import run_contract
 from mockserver.testing import ServerThread
 
 
+APPS = {"bench-app": "bench-token", "bench-other": "other-token"}  # pinned, so invented credentials get 401
+
+
 def main() -> None:
-    with ServerThread(Settings(port=0)) as server:
+    with ServerThread(Settings(port=0, apps=APPS)) as server:
         started = time.monotonic()
-        results = run_contract(ContractOptions(base_url=server.url, seed=0))
+        results = run_contract(ContractOptions(base_url=server.url, seed=0, app_id="bench-app", app_token="bench-token",
+                                               other_app=("bench-other", "other-token")))
         seconds = time.monotonic() - started
     print(f"contract run: {seconds:.1f} s, {len(results.pairs())} operation×check pairs, "
           f"{len(results.failures)} failure(s)")

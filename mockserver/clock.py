@@ -7,7 +7,9 @@ lifecycle without sleeping; `frozen=True` stops it from moving by itself.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Clock:
@@ -30,7 +32,27 @@ class Clock:
         return self.now()
 
 
+class SharedClock(Clock):
+    """The clock of processes sharing one store (`serve --workers N`, replicas on
+    Redis): the offset `advance()` adds is a counter in the store, so moving the
+    clock through any process moves it for all of them. Never frozen."""
+
+    OFFSET = "clock-offset"
+
+    def __init__(self, counters) -> None:  # counters: a Store (its counter/incr)
+        super().__init__()
+        self._counters = counters
+
+    def now(self) -> float:
+        return time.time() + self._counters.counter(self.OFFSET)
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        return time.time() + self._counters.incr(self.OFFSET, seconds)
+
+
 def iso(epoch: float) -> str:
     """ISO 8601 with milliseconds and Z, the way Voucherify writes timestamps."""
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = EPOCH + timedelta(milliseconds=round(epoch * 1000))  # exact, also far before 1970
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # pads years < 1000 too

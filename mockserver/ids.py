@@ -11,11 +11,23 @@ ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 class Ids:
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(f"mockserver-ids-{seed}")
+    """`stream` 0 is the sequence of a lone process; processes sharing a store
+    each claim their own stream (see `claim_stream`), so they never mint the
+    same id and each one's sequence is still a pure function of the seed."""
+
+    def __init__(self, seed: int, stream: int = 0) -> None:
+        self.stream = stream
+        self._random = random.Random(f"mockserver-ids-{seed}" + (f"-{stream}" if stream else ""))
 
     def new(self, prefix: str, length: int = 24) -> str:
         return prefix + "".join(self._random.choices(ALPHANUMERIC, k=length))
+
+
+def claim_stream(store) -> int:
+    """The next id stream no other process on this shared store has: 0 for the
+    first process on a fresh store (so a single process keeps the ids of
+    `--seed`), then 1, 2, … The count outlives `reset`, as processes do."""
+    return int(store.incr("id-streams")) - 1
 
 
 def token() -> str:

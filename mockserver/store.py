@@ -3,7 +3,16 @@
 Records are JSON-like dicts filed by (app id, kind, key): kinds are
 "exports", "credentials" and whatever later features add. Keys are unique per
 kind across apps, so a download token can find its export's owner. Every
-backend (memory now, persistent ones later) passes the same contract tests.
+backend (memory, SQLite, Redis) passes the same contract tests.
+
+Several processes may share one persistent store (`serve --workers N`, or
+replicas on one Redis), so every write that depends on what is stored is one
+atomic step of the backend: `put` refuses another app's key, `add` stores
+only a key nobody has (new ids, first-use bindings), `replace` only a record
+that still exists (so a lifecycle step never brings back a deleted export).
+Counters (`counter`/`incr`) are kept apart from records and survive `reset`:
+the mock clock's offset and the id streams of the processes live there.
+`shared` says whether other processes may see the store.
 """
 
 from __future__ import annotations
@@ -19,15 +28,24 @@ class Store(Protocol):
     def list(self, app: str, kind: str) -> list[dict]: ...
     def owner(self, kind: str, key: str) -> str | None: ...
     def reset(self, app: str | None = None) -> None: ...
+    def add(self, app: str, kind: str, key: str, record: dict) -> bool: ...
+    def replace(self, app: str, kind: str, key: str, record: dict) -> bool: ...
+    def count(self, app: str, kind: str) -> int: ...
+    def trim(self, app: str, kind: str, keep: int) -> int: ...
+    def counter(self, name: str) -> float: ...
+    def incr(self, name: str, amount: float = 1) -> float: ...
 
 
 class MemoryStore:
     """The default store: a dict per app, copies in and out so no caller can
     change a stored record behind the store's back."""
 
+    shared = False  # one process's memory
+
     def __init__(self) -> None:
         self._apps: dict[str, dict[str, dict[str, dict]]] = {}
         self._owners: dict[str, dict[str, str]] = {}
+        self._counters: dict[str, float] = {}
 
     def get(self, app: str, kind: str, key: str) -> dict | None:
         record = self._apps.get(app, {}).get(kind, {}).get(key)
@@ -60,3 +78,36 @@ class MemoryStore:
             for kind, records in self._apps.pop(name, {}).items():
                 for key in records:
                     self._owners[kind].pop(key, None)
+
+    def add(self, app: str, kind: str, key: str, record: dict) -> bool:
+        """Store a record under a key no app has yet; False (nothing stored) when one has."""
+        if key in self._owners.get(kind, {}):
+            return False
+        self.put(app, kind, key, record)
+        return True
+
+    def replace(self, app: str, kind: str, key: str, record: dict) -> bool:
+        """Update a record the app has; False (nothing stored) when it has none (any more)."""
+        if key not in self._apps.get(app, {}).get(kind, {}):
+            return False
+        self.put(app, kind, key, record)
+        return True
+
+    def count(self, app: str, kind: str) -> int:
+        return len(self._apps.get(app, {}).get(kind, {}))
+
+    def trim(self, app: str, kind: str, keep: int) -> int:
+        """Delete the app's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
+        records = self._apps.get(app, {}).get(kind, {})
+        gone = list(records)[:max(0, len(records) - keep)]
+        for key in gone:
+            self.delete(app, kind, key)
+        return len(gone)
+
+    def counter(self, name: str) -> float:
+        return self._counters.get(name, 0)
+
+    def incr(self, name: str, amount: float = 1) -> float:
+        """Add `amount` to a named counter (0 when new) and return the new value."""
+        self._counters[name] = self._counters.get(name, 0) + amount
+        return self._counters[name]

@@ -85,7 +85,29 @@ def _json_type(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
+# how to say a failed keyword without quoting the value, which may be huge
+SUMMARIES = {
+    "maxItems": "must have at most {} items",
+    "minItems": "must have at least {} items",
+    "maxLength": "must be at most {} characters long",
+    "minLength": "must be at least {} characters long",
+    "maxProperties": "must have at most {} properties",
+    "uniqueItems": "must not repeat an item",
+}
+MAX_MESSAGE = 300
+
+
 def _message(error: ValidationError) -> str:
+    message = _plain_message(error)
+    if len(message) <= MAX_MESSAGE:
+        return message
+    summary = SUMMARIES.get(error.validator)
+    if summary:
+        return summary.format(error.validator_value)
+    return message[:MAX_MESSAGE] + "…"
+
+
+def _plain_message(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "Unknown property")
     if error.validator == "anyOf" and error.context:

@@ -13,6 +13,7 @@ from mockserver.app import Settings, create_app
 from mockserver.clock import Clock
 from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
+from mockserver.vendors.voucherify import Voucherify
 
 START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 APP = ("app-1", "token-1")
@@ -88,8 +89,10 @@ def assert_error_shape(body: dict, status: int) -> None:
 
 @pytest.fixture
 def make_api(aiohttp_client, spec, clock):
-    async def make(**settings) -> Api:
-        app = create_app(Settings(**settings), clock=clock)
+    """An in-process Voucherify mock on the session's spec (loading the spec is most of a test's time)."""
+    async def make(**options) -> Api:
+        settings = Settings(**options)
+        app = create_app(settings, clock=clock, vendors=[Voucherify(spec=spec, apps=settings.apps)])
         return Api(await aiohttp_client(app), spec)
 
     return make
@@ -105,3 +108,7 @@ def live_server():
     """A real server on a free loopback port, lifecycle `poll` so tests need no sleeping."""
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
         yield server
+
+
+# a real redis-server for the Redis store tests (session-wide; skipped only when it is not installed)
+from tests.redis_support import redis_server, redis_url  # noqa: E402,F401

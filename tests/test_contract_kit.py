@@ -19,14 +19,20 @@ pytest_plugins = ["pytester"]
 OURS = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
 
 
+APPS = {"contract-app": "contract-token", "contract-other": "other-token"}
+
+
 @pytest.fixture(scope="module")
 def mock_url():
-    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+    with ServerThread(Settings(port=0, lifecycle="poll", apps=APPS)) as server:
         yield server.url
 
 
 def test_the_real_mock_passes_every_check(mock_url):
-    results = run_contract(ContractOptions(base_url=mock_url, max_examples=3, seed=1))
+    # pinned apps, as a real account has: invented credentials must get 401 (ignored_auth)
+    results = run_contract(ContractOptions(base_url=mock_url, max_examples=3, seed=1, app_id="contract-app",
+                                           app_token="contract-token",
+                                           other_app=("contract-other", "other-token")))
     report = render_text(results, base_url=mock_url, seconds=0)
     assert results.ok, report
     ran = {check for _, check in results.pairs()}

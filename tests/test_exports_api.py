@@ -243,6 +243,21 @@ async def test_pinned_apps_need_their_token(make_api):
     assert (await api.as_app("shop", "s3cret").get("/v1/exports")).status == 200
 
 
+async def test_with_pinned_apps_no_other_app_exists(make_api):
+    api = await make_api(apps={"shop": "s3cret"})
+    invented = await api.as_app("someone", "anything").get("/v1/exports")
+    assert invented.status == 401 and "someone" in invented.json["details"]
+    assert (await api.get("/v1/exports", auth=False, headers={"Authorization": "Bearer anything"})).status == 401
+    assert (await api.as_app("someone", "anything").get("/v1/exports")).status == 401  # nothing was bound
+
+
+async def test_two_apps_may_share_a_key(api):
+    assert (await api.as_app("app-a", "shared").get("/v1/exports")).status == 200
+    assert (await api.as_app("app-b", "shared").get("/v1/exports")).status == 200
+    by_key = await api.get("/v1/exports", auth=False, headers={"Authorization": "Bearer shared"})
+    assert by_key.status == 200  # the first app bound to the key
+
+
 async def test_bearer_secret_key_is_accepted_for_a_known_app(make_api):
     api = await make_api(apps={"shop": "s3cret"})
     reply = await api.post("/v1/exports", json={"exported_object": "customer"}, auth=False,

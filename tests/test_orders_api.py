@@ -9,9 +9,7 @@ import re
 
 import pytest
 
-from mockserver.app import Settings, create_app
 from mockserver.clock import iso
-from mockserver.vendors.voucherify import Voucherify
 from tests.conftest import START, Api
 
 ITEMS = [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
@@ -26,17 +24,6 @@ async def create(api, body, status=200):
 
 async def total(api) -> int:
     return (await api.get("/v1/orders")).json["total"]
-
-
-@pytest.fixture
-def make_api(aiohttp_client, spec, clock):
-    """conftest's make_api on the session's spec: loading the spec per test is most of a test's time."""
-    async def make(**options) -> Api:
-        settings = Settings(**options)
-        app = create_app(settings, clock=clock, vendors=[Voucherify(spec=spec, apps=settings.apps)])
-        return Api(await aiohttp_client(app), spec)
-
-    return make
 
 
 @pytest.fixture
@@ -128,8 +115,17 @@ async def test_update_to_another_orders_source_id_is_refused(api):
     await create(api, {"source_id": "a", "amount": 1})
     b = await create(api, {"source_id": "b", "amount": 1})
     reply = await api.request("PUT", f"/v1/orders/{b['id']}", json={"source_id": "a"})
-    assert reply.status == 400 and "source_id" in reply.json["details"]
+    assert reply.status == 409 and reply.json["key"] == "duplicate_source_id" and "source_id" in reply.json["details"]
     assert (await api.get("/v1/orders/b")).json == b
+    clash = await api.post("/v1/orders", json={"id": b["id"], "source_id": "a", "amount": 5})
+    assert clash.status == 409 and (await api.get("/v1/orders/b")).json == b
+
+
+async def test_dates_before_the_year_1000_round_trip(api):
+    order = await create(api, {"source_id": "ancient", "amount": 1, "created_at": "0702-05-26T14:32:20.809Z"})
+    assert order["created_at"] == "0702-05-26T14:32:20.809Z"
+    listed = await api.get("/v1/orders", params={"created_at[before]": "0800-01-01T00:00:00Z"})
+    assert [o["id"] for o in listed.json["orders"]] == [order["id"]]
 
 
 # -------------------------------------------------------------- bad bodies
@@ -183,7 +179,8 @@ async def test_list_filters_by_created_at(api, clock):
     assert [o["id"] for o in after["orders"]] == [late["id"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"page": 0}, {"order": "amount"}])
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"page": 0}, {"order": "amount"},
+                                    {"created_at[after]": ""}, {"created_at[before]": "tomorrow"}])
 async def test_list_refuses_bad_query(api, params):
     reply = await api.get("/v1/orders", params=params)
     assert reply.status == 400 and reply.json["key"] == "invalid_query_params"
@@ -222,6 +219,7 @@ async def test_an_async_action_waits_for_the_clock_in_time_mode(api, clock):
 async def test_import_of_more_than_2000_orders_is_refused_and_stores_nothing(api):
     reply = await api.post("/v1/orders/import", json=[{"amount": 1}] * 2001)
     assert reply.status == 400 and reply.json["key"] == "invalid_payload"
+    assert reply.json["details"] == "must have at most 2000 items"  # not a 30 KB echo of the body
     assert await total(api) == 0
     ok = await api.post("/v1/orders/import", json=[{"amount": 1}] * 2000)
     assert ok.status == 200 and await total(api) == 2000

@@ -12,7 +12,6 @@ import pytest
 
 from mockserver.vendors.voucherify.exports import voucher_id
 from mockserver.vendors.voucherify.transactions import campaign_id, schema_lookup
-from tests.test_orders_api import make_api  # noqa: F401  (the fixture, on the session's spec)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CARD = "LOYAL-ALICE"
@@ -120,6 +119,7 @@ async def shop(make_api):
 
 
 @pytest.mark.parametrize("path, missing", [
+    ("/v1/vouchers/NO-SUCH-CODE/transactions/export", "NO-SUCH-CODE"),
     ("/v1/loyalties/members/NO-SUCH-CARD/transactions/export", "NO-SUCH-CARD"),
     (f"/v1/loyalties/No Such Campaign/members/{CARD}/transactions/export", "No Such Campaign"),
     ("/v1/loyalties/camp_missing/transactions/export", "camp_missing"),
@@ -133,7 +133,8 @@ async def test_unknown_cards_and_campaigns_of_a_fixture_app_are_not_found(shop, 
 
 
 async def test_known_cards_and_campaigns_of_a_fixture_app_are_found_by_code_id_or_name(shop):
-    for path in (f"/v1/loyalties/members/{CARD}/transactions/export",
+    for path in ("/v1/vouchers/GIFT-100/transactions/export",
+                 f"/v1/loyalties/members/{CARD}/transactions/export",
                  f"/v1/loyalties/members/{voucher_id(CARD)}/transactions/export",
                  "/v1/loyalties/Demo Loyalty Program/transactions/export",
                  "/v1/campaigns/Gift Cards 2024/transactions/export"):
@@ -147,3 +148,10 @@ async def test_a_fixture_apps_voucher_export_lists_exactly_its_vouchers(shop):
         ("LOYAL-ALICE", "LOYALTY_CARD", "Demo Loyalty Program"),
         ("LOYAL-BOB", "LOYALTY_CARD", "Demo Loyalty Program"),
         ("GIFT-100", "GIFT_VOUCHER", "Gift Cards 2024")}
+
+
+async def test_prefer_steers_every_transaction_export(poll_api):
+    for path in CALLS:
+        reply = await poll_api.post(path, json={}, headers={"Prefer": "rows=3, outcome=error, lifecycle=instant"})
+        assert reply.status == 200, (path, reply.body)
+        assert (await poll_api.get(f"/v1/exports/{reply.json['id']}")).json["status"] == "ERROR", path

@@ -115,3 +115,18 @@ class NullStore:
 
     def reset(self, app: str | None = None) -> None:
         pass
+
+    def add(self, app: str, kind: str, key: str, record: dict) -> bool:
+        return True
+
+    def replace(self, app: str, kind: str, key: str, record: dict) -> bool:
+        return False
+
+    def count(self, app: str, kind: str) -> int:
+        return 0
+
+    def counter(self, name: str) -> float:
+        return 0
+
+    def incr(self, name: str, amount: float = 1) -> float:
+        return amount

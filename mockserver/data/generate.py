@@ -504,11 +504,23 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
+
+
+def recipe_of(model: ObjectModel) -> Recipe:
+    """The object's recipe: a hand-written one above, or one read off its row schema."""
+    if model.recipe == SCHEMA_RECIPE:
+        from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
+
+        return schema_recipe(model)
+    return RECIPES[model.recipe or model.name]
+
+
 def generate_block(world: World, model: ObjectModel, number: int, rows: int,
                    scope: Mapping[str, object] | None = None) -> Columns:
     """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
     block = Block(world, model, number, rows, scope)
-    columns = RECIPES[model.name].make(block)
+    columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
         columns[name] = [value] * block.n
     return columns

@@ -42,6 +42,7 @@ class Attribute:
     minimum: int | None = None
     maximum: int | None = None
     properties: Mapping[str, "Attribute"] = field(default_factory=dict)  # metadata keys
+    hints: Mapping[str, Any] = field(default_factory=dict)  # other `x-` keys (read by schema_rows)
 
     @property
     def is_date(self) -> bool:
@@ -62,6 +63,7 @@ class ObjectModel:
     orders: tuple[str, ...]  # allowed `order` values, with and without "-"
     filter_aliases: Mapping[str, str]  # declared filter key -> attribute it reads
     open_filters: bool  # whether undeclared filter keys are allowed
+    recipe: str = ""  # the row schema's `x-recipe`: how rows are made ("" = the recipe named like the object)
 
     @property
     def has_metadata(self) -> bool:
@@ -107,12 +109,15 @@ def build_model(spec: Any) -> DataModel:
     rows = spec.document.get("x-export-rows") or {}
     if not rows:
         return DataModel(objects={})
-    parameters = _parameters_by_object(spec)
+    # a vendor whose exports take no fields/order (Chargebee) has no ExportsCreateRequestBody:
+    # its rows alone say what an export holds
+    shared = "ExportsCreateRequestBody" in spec.resolved.get("components", {}).get("schemas", {})
+    parameters = _parameters_by_object(spec) if shared else {}
     objects = {}
     for name, row_schema in rows.items():
-        if name not in parameters:
+        if shared and name not in parameters:
             raise ValueError(f"x-export-rows names {name!r}, which no export request has")
-        objects[name] = _object_model(name, spec.schema(row_schema), parameters[name])
+        objects[name] = _object_model(name, spec.schema(row_schema), parameters.get(name))
     return DataModel(objects=objects)
 
 
@@ -122,8 +127,14 @@ def _parameters_by_object(spec: Any) -> dict[str, dict]:
     return {tag: flatten(flatten(branch)["properties"]["parameters"]) for tag, branch in mapping.items()}
 
 
-def _object_model(name: str, row: dict, parameters: dict) -> ObjectModel:
-    attributes = {key: _attribute(key, schema) for key, schema in flatten(row)["properties"].items()}
+def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
+    row = flatten(row)
+    attributes = {key: _attribute(key, schema) for key, schema in row["properties"].items()}
+    recipe = row.get("x-recipe", "")
+    if parameters is None:  # every exported attribute is a column; filters read attributes by name
+        exported = tuple(key for key, attribute in attributes.items() if attribute.exported)
+        return ObjectModel(name=name, attributes=attributes, fields=exported, default_fields=exported, orders=(),
+                           filter_aliases={}, open_filters=False, recipe=recipe)
     props = parameters["properties"]
     fields_schema = flatten(props["fields"])
     fields = tuple(value for branch in _branches(fields_schema["items"])
@@ -143,6 +154,7 @@ def _object_model(name: str, row: dict, parameters: dict) -> ObjectModel:
         orders=orders,
         filter_aliases=aliases,
         open_filters=filters.get("additionalProperties", True) is not False,
+        recipe=recipe,
     )
 
 
@@ -172,7 +184,12 @@ def _attribute(name: str, schema: dict) -> Attribute:
         maximum=schema.get("maximum"),
         properties={key: _attribute(f"{METADATA_PREFIX}{key}", sub)
                     for key, sub in (schema.get("properties") or {}).items()} if kind == "object" else {},
+        hints={key: value for key, value in schema.items() if key.startswith("x-") and key not in _READ},
     )
+
+
+# the `x-` keys Attribute has fields for; any other one is kept in `hints`
+_READ = ("x-weights", "x-hidden", "x-id-prefix", "x-id-length", "x-id-style", "x-same-as", "x-messages", "x-faker")
 
 
 def flatten(schema: dict) -> dict:

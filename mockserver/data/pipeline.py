@@ -13,7 +13,7 @@ from itertools import compress
 
 from . import csvout
 from .filters import Filter
-from .generate import BLOCK, RECIPES, Columns, generate_block
+from .generate import BLOCK, Columns, generate_block, recipe_of
 from .model import ANY, METADATA, METADATA_PREFIX, ObjectModel
 from .world import World
 
@@ -25,7 +25,7 @@ class SyntheticSource:
 
     def __init__(self, world: World, model: ObjectModel, rows: int, scope: Mapping | None) -> None:
         self.world, self.model, self.rows, self.scope = world, model, max(0, int(rows)), scope
-        recipe = RECIPES[model.name]
+        recipe = recipe_of(model)
         self.monotone = recipe.monotone
         self.lagging = dict(recipe.lagging or {})
 

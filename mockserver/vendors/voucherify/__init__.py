@@ -43,10 +43,11 @@ class Voucherify(Vendor):
     def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
         """The app a request acts for.
 
-        An app is an (id, secret key) pair. Apps pinned with `--app` need their
-        key; any other app id is bound to the first key it is used with, so a
-        wrong key is refused as the real API would. The key may come as
-        X-App-Token or as `Authorization: Bearer <key>` (X-App-Id optional then).
+        An app is an (id, secret key) pair. With apps pinned by `--app`, only
+        those apps exist, as on the real API; with none pinned, any app id is
+        bound to the first key it is used with (trust on first use), so a wrong
+        key is still refused. The key may come as X-App-Token or as
+        `Authorization: Bearer <key>` (X-App-Id optional then).
         """
         if not operation.secured:
             return None
@@ -76,20 +77,29 @@ class Voucherify(Vendor):
 
     def _check_key(self, app_id: str, key: str, services: Any) -> None:
         expected = self.apps.get(app_id)
+        if expected is None and self.apps:
+            raise ApiError(401, "unauthorized", "Unauthorized", f"Unknown app {app_id}")
         if expected is None:
             stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")
             if stored is None:
-                services.store.put(app_id, "credentials", f"{self.name}:{app_id}", {"token": key})
-                services.store.put(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
+                self._bind(app_id, key, services.store)
                 return
             expected = stored["token"]
         if not hmac.compare_digest(expected.encode(), key.encode()):
             raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong secret key for app {app_id}")
 
+    def _bind(self, app_id: str, key: str, store: Any) -> None:
+        store.put(app_id, "credentials", f"{self.name}:{app_id}", {"token": key})
+        # a bearer key names the first app bound to it; later apps sharing it need X-App-Id
+        if store.owner("app-keys", f"{self.name}:{key}") is None:
+            store.put(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
+
     def _app_of_key(self, key: str, services: Any) -> str | None:
         for app_id, pinned in self.apps.items():
             if hmac.compare_digest(pinned.encode(), key.encode()):
                 return app_id
+        if self.apps:
+            return None
         return services.store.owner("app-keys", f"{self.name}:{key}")
 
     # -- errors ----------------------------------------------------------------

@@ -38,7 +38,6 @@ class Exports:
         return {
             "create-export": self.create_export,
             "create-order-export": self.create_order_export,
-            "export-voucher-transactions": self.export_voucher_transactions,
             "list-exports": self.list_exports,
             "get-export": self.get_export,
             "delete-export": self.delete_export,
@@ -55,17 +54,6 @@ class Exports:
     @creates_export
     async def create_order_export(self, call: Call) -> web.Response:
         return self.schedule(call, "order", (call.inputs.body or {}).get("parameters") or {})
-
-    @creates_export
-    async def export_voucher_transactions(self, call: Call) -> web.Response:
-        # Voucherify echoes `filters.voucher_id.conditions.$in: [code]` here, but the
-        # official Python SDK 6.x cannot parse that (it caps each value at one
-        # character) while it requires `filters`: so the echo is `filters: {}`.
-        # The rows are still the voucher's.
-        code = call.inputs.path["code"]
-        parameters = (call.inputs.body or {}).get("parameters") or {}
-        return self.schedule(call, "voucher_transactions", parameters, echoed_filters={},
-                             scope={"voucher_id": voucher_id(code)})
 
     def schedule(self, call: Call, exported_object: str, parameters: dict, *,
                  echoed_filters: dict | None = None, scope: dict | None = None) -> web.Response:

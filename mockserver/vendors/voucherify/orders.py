@@ -140,7 +140,7 @@ class OrderBook:
         source_id = body.get("source_id")
         other = self.find(source_id) if source_id else None
         if other is not None and other["id"] != order["id"]:
-            raise ApiError(400, "duplicate_source_id", "Duplicated source_id",
+            raise ApiError(409, "duplicate_source_id", "Duplicated source_id",
                            f"Property .source_id: another order already has source_id {source_id}")
         return self._save(self._compute({**order, "updated_at": iso(self.now)}, body, fresh=False))
 
