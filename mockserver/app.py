@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from . import data, fixtures
-from .clock import Clock, iso
+from .clock import Clock, SharedClock, iso
 from .control import admin, cors, faults, prefer
 from .control.answers import NullStore, SpecAnswers
 from .control.journal import Journal, journal_middleware
 from .errors import ApiError
 from .exports import ExportService
-from .ids import Ids
+from .ids import Ids, claim_stream
 from .lifecycle import MODES, Lifecycle
 from .respond import json_response
 from .spec import Operation
+from .redis_store import is_redis_url
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 from .validation import Inputs, Invalid, RequestValidator
@@ -50,13 +51,16 @@ class Settings:
     apps: dict[str, str] = field(default_factory=dict)  # pinned app id → token
     # the control plane (mockserver.control)
     stateless: bool = False  # answer from the spec's examples; store nothing
-    state: str | None = None  # SQLite file that keeps the store across restarts
+    state: str | None = None  # SQLite file that keeps the store across restarts, or redis://host:port/db
     cors_origins: list[str] = field(default_factory=list)  # [] = any localhost origin, "*" = any
     latency: str | None = None  # ms, "50-200" (random in range) or "100"
     error_rate: float = 0.0  # share of requests that fail with a 500 or 503
     rate_limit: str | None = None  # "10/s" per app; over it → 429 + Retry-After
     journal_size: int = 500  # requests kept for GET /__mock/requests
     fixtures: str | None = None  # folder of data sets stored at start-up (mockserver.fixtures)
+    # scale-out and limits (mockserver.workers)
+    workers: int = 1  # processes serving one port, sharing the store
+    max_exports: int = 1000  # per app; creating one more deletes the app's oldest export
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:
@@ -70,6 +74,10 @@ class Settings:
             raise ValueError("--stateless stores nothing, so it cannot take --state")
         if self.journal_size < 1:
             raise ValueError("journal size must be 1 or more")
+        if self.workers < 1:
+            raise ValueError("workers must be 1 or more")
+        if self.max_exports < 1:
+            raise ValueError("max exports must be 1 or more")
 
 
 @dataclass
@@ -94,20 +102,23 @@ REQUEST_ID = web.RequestKey("request_id", str)
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None,
                vendors: list[Vendor] | None = None) -> web.Application:
     settings = settings or Settings()
-    clock = clock or Clock()
     own_store = store is None
     store = store or _default_store(settings)
+    # processes sharing a store share the mock clock and mint ids from streams of their own
+    shared = getattr(store, "shared", False)
+    clock = clock or (SharedClock(store) if shared else Clock())
     vendors = vendors or [Voucherify(apps=settings.apps)]
     exports = ExportService(
         store=store,
         clock=clock,
         lifecycle=Lifecycle(settings.lifecycle, settings.scheduled_seconds, settings.running_seconds),
-        ids=Ids(settings.seed),
+        ids=Ids(settings.seed, claim_stream(store) if shared else 0),
         models={vendor.name: data.load_model(vendor.spec) for vendor in vendors},
         seed=settings.seed,
         rows=settings.rows,
         locale=settings.locale,
         sources={v.name: v.export_records for v in vendors if hasattr(v, "export_records")},
+        max_exports=settings.max_exports,
     )
     if settings.fixtures:
         fixtures.load_into(settings.fixtures, vendors, store=store, ids=exports.ids, clock=clock)
@@ -123,7 +134,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
     app[SERVICES] = services
-    if own_store and isinstance(store, SqliteStore):
+    if own_store and hasattr(store, "close"):
         app.on_cleanup.append(lambda _app: _close(store))
     admin.add_admin_routes(app, services)
     for vendor in vendors:
@@ -131,13 +142,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     return app
 
 
-async def _close(store: SqliteStore) -> None:
+async def _close(store) -> None:
     store.close()
 
 
 def _default_store(settings: Settings) -> Store:
     if settings.stateless:
         return NullStore()
+    if is_redis_url(settings.state):
+        from .redis_store import RedisStore  # the optional `redis` package is imported only when asked for
+
+        return RedisStore(settings.state)
     if settings.state:
         return SqliteStore(settings.state)
     return MemoryStore()

@@ -39,16 +39,14 @@ class ExportService:
     rows: int
     locale: str
     sources: dict[str, RecordSource] = field(default_factory=dict)  # vendor name → its stored records
+    max_exports: int | None = None  # per app: creating one more deletes the app's oldest export (None: no cap)
 
     def create(self, app: str, vendor: str, exported_object: str, *, parameters: dict, query: dict,
                id_prefix: str = "exp_", rows: int | None = None, mode: str | None = None,
                outcome: str = "done") -> dict:
         now = self.clock.now()
-        export_id = self.ids.new(id_prefix)
-        while self.store.owner(KIND, export_id) is not None:  # a persistent store outlives the id sequence
-            export_id = self.ids.new(id_prefix)
         record = {
-            "id": export_id,
+            "id": self.ids.new(id_prefix),
             "app_id": app,
             "vendor": vendor,
             "exported_object": exported_object,
@@ -62,7 +60,12 @@ class ExportService:
             "created_at": now,
             "token": token(),
         }
-        self.store.put(app, KIND, record["id"], record)
+        # `add` stores only an id nobody has: a persistent store outlives the id sequence, and other
+        # processes may share the store
+        while not self.store.add(app, KIND, record["id"], record):
+            record["id"] = self.ids.new(id_prefix)
+        if self.max_exports is not None and self.store.count(app, KIND) > self.max_exports:
+            self.store.trim(app, KIND, self.max_exports)  # memory stays bounded: the oldest export goes first
         return record
 
     def get(self, app: str, export_id: str, *, polled: bool = True) -> dict:
@@ -87,7 +90,8 @@ class ExportService:
                            f"Export {export_id} is {record['phase']}; it cannot move to {phase} (never backwards)")
         record["phase"] = phase
         record["phase_at"] = self.clock.now()
-        self.store.put(record["app_id"], KIND, export_id, record)
+        if not self.store.replace(record["app_id"], KIND, export_id, record):
+            raise not_found("export", export_id)  # deleted meanwhile (through another process)
         return record
 
     def list(self, app: str, vendor: str) -> list[dict]:
@@ -141,5 +145,6 @@ class ExportService:
 
     def _advance(self, record: dict, *, polled: bool) -> dict:
         if self.lifecycle.advance(record, self.clock.now(), polled=polled):
-            self.store.put(record["app_id"], KIND, record["id"], record)
+            # `replace`: an export deleted meanwhile (through another process) is not brought back
+            self.store.replace(record["app_id"], KIND, record["id"], record)
         return record

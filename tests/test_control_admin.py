@@ -3,6 +3,8 @@ leaves the state as it was."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mockserver.clock import iso
@@ -24,7 +26,7 @@ async def test_health(control_api):
     reply = await admin(api, "GET", "health")
     assert reply.status == 200
     assert reply.json == {"status": "ok", "vendors": ["voucherify"], "lifecycle": "poll", "stateless": False,
-                          "store": "MemoryStore", "now": iso(START)}
+                          "store": "MemoryStore", "now": iso(START), "pid": os.getpid(), "workers": 1}
 
 
 async def test_reset_everything_or_one_app(control_api):

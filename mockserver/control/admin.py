@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 from aiohttp import web
@@ -82,6 +83,9 @@ class Admin:
             "stateless": settings.stateless,
             "store": type(self.services.store).__name__,
             "now": iso(self.services.clock.now()),
+            # which process answered: with --workers N, requests are spread over N of them
+            "pid": os.getpid(),
+            "workers": settings.workers,
         })
 
     async def reset(self, request: web.Request) -> web.Response:

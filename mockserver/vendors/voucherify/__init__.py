@@ -82,21 +82,25 @@ class Voucherify(Vendor):
         if expected is None:
             stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")
             if stored is None:
-                self._bind(app_id, key, services.store)
-                return
+                if self._bind(app_id, key, services.store):
+                    return
+                stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")  # bound meanwhile
             expected = stored["token"]
-        if not hmac.compare_digest(expected.encode(), key.encode()):
+        if not _same(expected, key):
             raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong secret key for app {app_id}")
 
-    def _bind(self, app_id: str, key: str, store: Any) -> None:
-        store.put(app_id, "credentials", f"{self.name}:{app_id}", {"token": key})
+    def _bind(self, app_id: str, key: str, store: Any) -> bool:
+        """Bind a new app id to its first key; False when another request (maybe in
+        another process sharing the store) bound it first. `add` makes both steps atomic."""
+        if not store.add(app_id, "credentials", f"{self.name}:{app_id}", {"token": key}):
+            return False
         # a bearer key names the first app bound to it; later apps sharing it need X-App-Id
-        if store.owner("app-keys", f"{self.name}:{key}") is None:
-            store.put(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
+        store.add(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
+        return True
 
     def _app_of_key(self, key: str, services: Any) -> str | None:
         for app_id, pinned in self.apps.items():
-            if hmac.compare_digest(pinned.encode(), key.encode()):
+            if _same(pinned, key):
                 return app_id
         if self.apps:
             return None
@@ -125,6 +129,11 @@ class Voucherify(Vendor):
 
     def request_id(self) -> str:
         return request_id("v-")
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison; header values may carry undecodable bytes (as surrogates)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogateescape"), given.encode("utf-8", "surrogateescape"))
 
 
 def _bearer(header: str) -> str:
