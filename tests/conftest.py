@@ -3,6 +3,8 @@ against the spec, and a real listening server for HTTP-level tests."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +87,17 @@ def assert_error_shape(body: dict, status: int) -> None:
     assert set(body) >= {"code", "key", "message", "details", "request_id"}, body
     assert body["code"] == status
     assert body["request_id"].startswith("v-")
+
+
+async def download_rows(api: Api, export: dict, steps: int = 4) -> list[dict]:
+    """Poll an export (lifecycle `poll`) to DONE and return its CSV rows as dicts."""
+    for _ in range(steps):
+        export = (await api.get(f"/v1/exports/{export['id']}")).json
+        if export["status"] == "DONE":
+            break
+    reply = await api.get("/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1], auth=False)
+    assert reply.status == 200
+    return list(csv.DictReader(io.StringIO(reply.body)))
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ against the spec by the `api` fixture."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import pytest
 
 from mockserver.clock import iso
-from tests.conftest import START, Api
+from tests.conftest import START, download_rows
 
 ITEMS = [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
          {"source_id": "sku-2", "amount": 700, "discount_amount": 200}]
@@ -240,13 +238,6 @@ async def test_unknown_async_action_is_not_found(api):
 
 
 # ---------------------------------------------------------- exports see them
-async def download(api, export):
-    for _ in range(4):
-        export = (await api.get(f"/v1/exports/{export['id']}")).json
-        if export["status"] == "DONE":
-            break
-    reply = await api.get("/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1], auth=False)
-    return list(csv.DictReader(io.StringIO(reply.body)))
 
 
 async def test_an_orders_export_contains_exactly_the_stored_matching_orders(poll_api):
@@ -255,15 +246,15 @@ async def test_an_orders_export_contains_exactly_the_stored_matching_orders(poll
     body = {"parameters": {"fields": ["id", "source_id", "status", "amount", "total_amount"],
                            "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}
     export = (await poll_api.post("/v1/orders/export", json=body)).json
-    rows = await download(poll_api, export)
+    rows = await download_rows(poll_api, export)
     assert sorted(r["id"] for r in rows) == sorted(o["id"] for o in made if o["status"] == "PAID")
     assert {r["source_id"]: r["amount"] for r in rows} == {"o-0": "100", "o-2": "300"}
     everything = await poll_api.post("/v1/exports", json={"exported_object": "order",
                                                           "parameters": {"fields": ["id", "customer_id"]}})
-    assert len(await download(poll_api, everything.json)) == 4
+    assert len(await download_rows(poll_api, everything.json)) == 4
 
 
 async def test_an_app_without_orders_gets_the_synthetic_data_set(make_api):
     api = await make_api(lifecycle="poll", rows=7)
     export = (await api.post("/v1/orders/export", json={})).json
-    assert len(await download(api, export)) == 7
+    assert len(await download_rows(api, export)) == 7

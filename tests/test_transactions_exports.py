@@ -4,14 +4,13 @@ rows are that card's or campaign's."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pytest
 
 from mockserver.vendors.voucherify.exports import voucher_id
 from mockserver.vendors.voucherify.transactions import campaign_id, schema_lookup
+from tests.conftest import download_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CARD = "LOYAL-ALICE"
@@ -44,14 +43,6 @@ async def poll_api(make_api):
     return await make_api(lifecycle="poll", rows=12)
 
 
-async def download(api, export):
-    for _ in range(4):
-        export = (await api.get(f"/v1/exports/{export['id']}")).json
-        if export["status"] == "DONE":
-            break
-    reply = await api.get("/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1], auth=False)
-    assert reply.status == 200
-    return list(csv.DictReader(io.StringIO(reply.body)))
 
 
 @pytest.mark.parametrize("path", CALLS)
@@ -98,7 +89,7 @@ async def test_bad_parameters_are_refused_and_nothing_is_created(api, path, body
 async def test_card_rows_are_the_cards(poll_api):
     path = f"/v1/loyalties/{LOYALTY}/members/{CARD}/transactions/export"
     body = {"parameters": {"fields": ["id", "voucher_id", "campaign_id", "amount"]}}
-    rows = await download(poll_api, (await poll_api.post(path, json=body)).json)
+    rows = await download_rows(poll_api, (await poll_api.post(path, json=body)).json)
     assert rows and {r["voucher_id"] for r in rows} == {voucher_id(CARD)}
     assert {r["campaign_id"] for r in rows} == {LOYALTY}
 
@@ -106,7 +97,7 @@ async def test_card_rows_are_the_cards(poll_api):
 async def test_campaign_rows_are_the_campaigns_by_id_or_name(poll_api):
     for name in ("Summer Loyalty", LOYALTY):
         body = {"parameters": {"fields": ["id", "campaign_id", "voucher_id", "points"]}}
-        rows = await download(poll_api, (await poll_api.post(f"/v1/loyalties/{name}/points-expiration/export",
+        rows = await download_rows(poll_api, (await poll_api.post(f"/v1/loyalties/{name}/points-expiration/export",
                                                              json=body)).json)
         assert rows and {r["campaign_id"] for r in rows} == {campaign_id(name)}
     assert campaign_id("Summer Loyalty").startswith("camp_") and campaign_id(LOYALTY) == LOYALTY
@@ -143,7 +134,7 @@ async def test_known_cards_and_campaigns_of_a_fixture_app_are_found_by_code_id_o
 
 async def test_a_fixture_apps_voucher_export_lists_exactly_its_vouchers(shop):
     body = {"exported_object": "voucher", "parameters": {"fields": ["code", "voucher_type", "campaign"]}}
-    rows = await download(shop, (await shop.post("/v1/exports", json=body)).json)
+    rows = await download_rows(shop, (await shop.post("/v1/exports", json=body)).json)
     assert {(r["code"], r["voucher_type"], r["campaign"]) for r in rows} == {
         ("LOYAL-ALICE", "LOYALTY_CARD", "Demo Loyalty Program"),
         ("LOYAL-BOB", "LOYALTY_CARD", "Demo Loyalty Program"),

@@ -22,8 +22,9 @@ YAML, so adding an exported object is a schema change, not a code change:
                              the attribute is not nullable)
     x-when: {other: [v, …]}  empty unless the row's `other` is one of the values
 
-Attributes may name later ones; they are made in dependency order, and
-`x-when` is applied last, so it reads the final values.
+Attributes may name later ones: they are made in dependency order, each one
+finished (x-present, x-when) before another reads it, so `amount_due` can sum
+an `amount_paid` that is empty for unpaid invoices.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from functools import lru_cache
 
 from .generate import Block, Columns, Recipe
 from .model import Attribute, ObjectModel
-from .timefmt import DAY_MS, iso_date, iso_ms
+from .timefmt import DAY_MS, iso_date, iso_ms_all
 from .world import POOL, World, _one, salt_of
 
 _RECIPES: dict[int, tuple[ObjectModel, Recipe]] = {}
@@ -47,7 +48,7 @@ def schema_recipe(model: ObjectModel) -> Recipe:
         lagging = {name: (a.hints["x-after"], _within_ms(a)) for name, a in model.attributes.items()
                    if _is_time(a) and "x-after" in a.hints and not _sometimes_empty(a)
                    and a.hints["x-after"] in timeline}
-        cached = _RECIPES[id(model)] = (model, Recipe(lambda block: make_rows(block), timeline, lagging))
+        cached = _RECIPES[id(model)] = (model, Recipe(make_rows, timeline, lagging))
     return cached[1]
 
 
@@ -62,11 +63,12 @@ def make_rows(b: Block) -> Columns:
         if present is not None and "x-ref" not in attribute.hints:  # references draw their own gaps
             empty = None if attribute.nullable else _zero(attribute)
             values = [v if keep else empty for v, keep in zip(values, b.chance(float(present)))]
-        columns[name] = values
-    for name, attribute in attributes.items():
         for other, allowed in (attribute.hints.get("x-when") or {}).items():
             wanted = set(allowed)
-            columns[name] = [v if c in wanted else None for v, c in zip(columns[name], columns[other])]
+            values = [v if c in wanted else None for v, c in zip(values, columns[other])]
+        columns[name] = values
+        if name in instants:  # what `x-after` reads: the finished values
+            instants[name] = [t if v is not None else None for t, v in zip(instants[name], values)]
     return columns
 
 
@@ -87,10 +89,15 @@ def _values(b: Block, a: Attribute, columns: Columns, instants: dict[str, list[i
     if a.enum:
         return b.enum(a.name)
     if _is_time(a):
-        anchor = hints.get("x-after")
-        times = b.later(instants[anchor], _within_ms(a)) if anchor else b.timeline()
-        times = instants[a.name] = [t - t % 1000 for t in times]  # Chargebee-style whole seconds
-        return [iso_date(t) for t in times] if a.format == "date" else [iso_ms(t)[:19] + "Z" for t in times]
+        anchor = instants[hints["x-after"]] if "x-after" in hints else None
+        times = b.later([t or 0 for t in anchor], _within_ms(a)) if anchor else b.timeline()
+        times = [t - t % 1000 for t in times]  # whole seconds, as Chargebee keeps time
+        if anchor:
+            times = [None if start is None else t for t, start in zip(times, anchor)]
+        instants[a.name] = times
+        if a.format == "date":
+            return [None if t is None else iso_date(t) for t in times]
+        return [None if t is None else s[:19] + "Z" for t, s in zip(times, iso_ms_all([t or 0 for t in times]))]
     if a.type == "integer":
         return b.ints(a.minimum or 0, a.maximum if a.maximum is not None else 100_000)
     if a.type == "boolean":
@@ -125,10 +132,6 @@ def _dependency_order(attributes: dict[str, Attribute]) -> list[str]:
 
     for name in attributes:
         visit(name, name)
-    for name, attribute in attributes.items():  # x-when reads final values, so it only needs them to exist
-        for other in attribute.hints.get("x-when") or {}:
-            if other not in attributes:
-                raise ValueError(f"{name} reads {other!r}, which the row schema lacks")
     return order
 
 
@@ -136,7 +139,7 @@ def _reads(a: Attribute) -> list[str]:
     hints = a.hints
     names = [term.lstrip("-") for term in hints.get("x-sum") or ()]
     names += [hints[key] for key in ("x-at-most", "x-after") if key in hints]
-    return names + ([a.same_as] if a.same_as else [])
+    return names + list(hints.get("x-when") or ()) + ([a.same_as] if a.same_as else [])
 
 
 def _is_time(a: Attribute) -> bool:
