@@ -12,7 +12,7 @@ from mockserver.spec import load_spec
 SPEC = load_spec("voucherify")
 MODEL = load_model(SPEC)
 OBJECTS = tuple(MODEL.objects)
-NOW = TIMELINE_END / 1000 - 3600  # an hour before the data ends: relative filters have rows to match
+NOW = TIMELINE_END / 1000 + 1800  # within the hour the data ends at: relative filters have rows to match
 
 
 def export(obj: str, fields=(), *, rows: int = 100, seed: int = 1, app: str = "app", now: float = NOW,

@@ -11,7 +11,7 @@ import pytest
 
 from mockserver.clock import iso
 from mockserver.vendors.voucherify.exports import voucher_id
-from tests.conftest import START
+from tests.conftest import START, download_rows
 
 
 async def create(api, body=None, path="/v1/exports"):
@@ -377,3 +377,16 @@ async def test_bad_requests_change_nothing_stored(api):
     await api.delete("/v1/exports/exp_unknown")
     await api.as_app("app-1", "wrong").delete(f"/v1/exports/{export['id']}")
     assert (await api.get("/v1/exports")).json == before
+
+
+# ------------------------------------------------------------------ dates are current
+async def test_the_data_ends_in_the_hour_the_export_is_made_and_relative_filters_find_rows(make_api):
+    api = await make_api(lifecycle="poll")
+    body = {"exported_object": "order", "parameters": {"fields": ["id", "created_at"], "order": "-created_at"}}
+    rows = await download_rows(api, await create(api, body))
+    newest = max(r["created_at"] for r in rows)
+    assert iso(START - 3600) <= newest <= iso(START)
+    body["parameters"]["filters"] = {"created_at": {"conditions": {"$yesterday": True}}}  # relative to the clock
+    yesterday = await download_rows(api, await create(api, body))
+    day = iso(START - 86400)[:10]
+    assert yesterday and all(r["created_at"].startswith(day) for r in yesterday)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from . import csvout
 from .filters import compile_filters
+from .generate import timeline_end
 from .model import DataModel, build_model
 from .ordering import Order, ordered_batches
 from .pipeline import Pipeline, RecordSource, SyntheticSource
@@ -63,6 +64,6 @@ def iter_csv(model: DataModel, query: ExportQuery, *, seed: int, app_id: str, lo
         source = RecordSource(query.records, query.scope)
         pipeline = Pipeline(obj, fields, flt, typed=False)
     else:
-        source = SyntheticSource(world(seed, app_id, locale), obj, query.rows, query.scope)
+        source = SyntheticSource(world(seed, app_id, locale), obj, query.rows, query.scope, timeline_end(now))
         pipeline = Pipeline(obj, fields, flt)
     return csvout.chunked(pipeline.header, ordered_batches(source, pipeline, order))

@@ -8,20 +8,20 @@ Rules are written column-wise (one list per attribute for the whole block):
 that keeps the per-row work in C (`randbytes`, list comprehensions) and a
 million rows cheap.
 
-Time axis. Every data set ends at TIMELINE_END (a fixed instant, so a
-restarted server gives byte-identical files) and runs back from it: row i was
-created at
+Time axis. Every data set ends at `end`: the start of the hour the export is
+made in, so dates look current and relative date filters ("today", "last 7
+days") find rows, while a restarted server gives byte-identical files for the
+rest of the hour (and always, with a fixed clock). It runs back from there: row i was created at
 
-    TIMELINE_END − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s;
+    end − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s;
                                                        √i interpolated per block)
 
 which is strictly decreasing in i, spreads the default 100 rows over ten days
 and a million rows over ~3.7 years. Row 0 is the newest record; the natural
 order of a data set is newest first, so `-created_at` is a forward walk and
 `created_at` a backward one (see ordering.py). Relative date filters are
-evaluated against the server clock (`now`): a clock near TIMELINE_END (tests
-freeze it there) makes `$today`, `$is_days_ago` … match rows; a clock far
-past it leaves them empty, as it would for an app that stopped trading.
+evaluated against the same clock (`now`), so `$today`, `$is_days_ago` … match
+rows. TIMELINE_END is the default end for callers that name no day.
 """
 
 from __future__ import annotations
@@ -36,7 +36,15 @@ from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all
 from .world import World, mix, salt_of
 
 BLOCK = 1024
-TIMELINE_END = 1_767_225_600_000  # 2026-01-01T00:00:00.000Z
+TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
+
+
+HOUR_MS = 3_600_000
+
+
+def timeline_end(epoch_seconds: float) -> int:
+    """The time axis' end for a clock reading: the start of its hour, in epoch ms."""
+    return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
 STEP_MS = 30_000
 JITTER_MS = STEP_MS // 2
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
@@ -48,8 +56,8 @@ class Block:
     """Random draws for rows [start, stop) of one data set."""
 
     def __init__(self, world: World, model: ObjectModel, number: int, rows: int,
-                 scope: Mapping[str, object] | None = None) -> None:
-        self.world, self.model, self.rows = world, model, rows
+                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> None:
+        self.world, self.model, self.rows, self.end = world, model, rows, end
         self.scope = dict(scope or {})
         self.start = number * BLOCK
         self.stop = min(rows, self.start + BLOCK)
@@ -101,17 +109,17 @@ class Block:
         edges): still a pure function of i, and cheaper than a sqrt per row.
         """
         start = self.start
-        head = TIMELINE_END - int(DAY_MS * sqrt(start)) - STEP_MS * start
+        head = self.end - int(DAY_MS * sqrt(start)) - STEP_MS * start
         step = (int(DAY_MS * sqrt(start + BLOCK)) - int(DAY_MS * sqrt(start))) // BLOCK + STEP_MS
         return [head - step * k - r % JITTER_MS for k, r in zip(range(self.n), self.u32())]
 
     def later(self, times: list[int], max_ms: int) -> list[int]:
-        """A moment up to max_ms after each time, never past TIMELINE_END."""
+        """A moment up to max_ms after each time, never past the end of the time axis."""
         draws = self.u32()
-        if times and max(times) + max_ms <= TIMELINE_END:  # the usual case: no clipping needed
+        if times and max(times) + max_ms <= self.end:  # the usual case: no clipping needed
             span = max_ms + 1
             return [t + r % span for t, r in zip(times, draws)]
-        return [t + r % (min(max_ms, TIMELINE_END - t) + 1) for t, r in zip(times, draws)]
+        return [t + r % (min(max_ms, self.end - t) + 1) for t, r in zip(times, draws)]
 
     def metadata(self) -> list[JsonObject]:
         pool = self.world.metadata_pool(self.model.name, self.model.attributes["metadata"])
@@ -365,7 +373,7 @@ def customer(b: Block) -> Columns:
     average = [a if n else 0 for a, n in zip(b.ints(1500, 20_000), count)]
     last_date = [iso_ms(t) if n else None for t, n in zip(b.later(created, 365 * DAY_MS), count)]
     points, referred = b.ints(0, 5000), b.ints(0, 5)
-    birth = [iso_date(TIMELINE_END - d * DAY_MS) for d in b.ints(18 * 365, 80 * 365)]
+    birth = [iso_date(b.end - d * DAY_MS) for d in b.ints(18 * 365, 80 * 365)]
     birthday = b.maybe(0.6, birth)
     system = b.pick(_system_metadata(b.model))
     dates = iso_ms_all(created)
@@ -517,9 +525,9 @@ def recipe_of(model: ObjectModel) -> Recipe:
 
 
 def generate_block(world: World, model: ObjectModel, number: int, rows: int,
-                   scope: Mapping[str, object] | None = None) -> Columns:
+                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> Columns:
     """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
-    block = Block(world, model, number, rows, scope)
+    block = Block(world, model, number, rows, scope, end)
     columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
         columns[name] = [value] * block.n

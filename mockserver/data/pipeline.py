@@ -13,7 +13,7 @@ from itertools import compress
 
 from . import csvout
 from .filters import Filter
-from .generate import BLOCK, Columns, generate_block, recipe_of
+from .generate import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
 from .model import ANY, METADATA, METADATA_PREFIX, ObjectModel
 from .world import World
 
@@ -23,8 +23,9 @@ INDEX = "#index"  # pseudo-column: each row's position in the data set
 class SyntheticSource:
     """Generated rows; pure functions of (world, object, scope, row index)."""
 
-    def __init__(self, world: World, model: ObjectModel, rows: int, scope: Mapping | None) -> None:
-        self.world, self.model, self.rows, self.scope = world, model, max(0, int(rows)), scope
+    def __init__(self, world: World, model: ObjectModel, rows: int, scope: Mapping | None,
+                 end: int = TIMELINE_END) -> None:
+        self.world, self.model, self.rows, self.scope, self.end = world, model, max(0, int(rows)), scope, end
         recipe = recipe_of(model)
         self.monotone = recipe.monotone
         self.lagging = dict(recipe.lagging or {})
@@ -34,7 +35,7 @@ class SyntheticSource:
         return -(-self.rows // BLOCK)
 
     def columns(self, number: int) -> Columns:
-        columns = generate_block(self.world, self.model, number, self.rows, self.scope)
+        columns = generate_block(self.world, self.model, number, self.rows, self.scope, self.end)
         columns[INDEX] = range(number * BLOCK, min(self.rows, (number + 1) * BLOCK))
         return columns
 
