@@ -89,6 +89,7 @@ class Load:
     errors: int = 0  # unexpected statuses + socket errors
     generator_cpu: float = float("nan")  # share of one core the generator used
     server_cpu: float = float("nan")  # share of one core the server used
+    other_cpu: float = float("nan")  # cores' worth of CPU that other processes on the machine used meanwhile
     note: str = ""
 
     @property
@@ -189,6 +190,25 @@ def _status_kib(pid: int, key: str) -> int:
 
 def peak_rss_mib(pid: int) -> float:
     return sum(_status_kib(p, "VmHWM:") for p in tree(pid)) / 1024
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used (every core together)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, timeout: float = 60) -> None:
+    """Wait until the server has worked off what the last load left queued (Prism may lag far behind)."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_seconds(pid)
+        if now - before < 0.025:  # under 10 % of a core
+            return
+        before = now
 
 
 def cpu_seconds(pid: int) -> float:
@@ -480,17 +500,23 @@ def drive(target: Target, scenario: Scenario, args: argparse.Namespace, wrk: str
         else (lambda seconds: run_python_generator(target.port, scenario, path, seconds, args.connections))
     if args.warmup:
         run(args.warmup)
-    server_before = cpu_seconds(target.process.pid)
+        settle(target.process.pid)
+    server_before, machine_before = cpu_seconds(target.process.pid), machine_busy_seconds()
     generator_before = os.times()
     load = run(args.duration)
     generator_after = os.times()
-    load.server_cpu = (cpu_seconds(target.process.pid) - server_before) / load.seconds
-    load.generator_cpu = ((generator_after.children_user - generator_before.children_user)
-                          + (generator_after.children_system - generator_before.children_system)) / load.seconds
+    server = cpu_seconds(target.process.pid) - server_before
+    generator = ((generator_after.children_user - generator_before.children_user)
+                 + (generator_after.children_system - generator_before.children_system))
+    load.server_cpu = server / load.seconds
+    load.generator_cpu = generator / load.seconds
+    load.other_cpu = max(0.0, machine_busy_seconds() - machine_before - server - generator) / load.seconds
+    settle(target.process.pid)
     target.results[scenario.name] = load
     print(f"  {target.name:12s} {scenario.name:13s} {load.rps:9,.0f} req/s  p50 {load.p50_ms:7.2f} ms  "
           f"p99 {load.p99_ms:8.2f} ms  errors {load.errors}  server CPU {load.server_cpu:4.0%} "
-          f"({load.cpu_us:,.0f} µs/req)  generator CPU {load.generator_cpu:4.0%} {load.note}",
+          f"({load.cpu_us:,.0f} µs/req)  generator CPU {load.generator_cpu:4.0%}  "
+          f"other processes {load.other_cpu:4.0%} {load.note}",
           file=sys.stderr, flush=True)
 
 
@@ -586,8 +612,12 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
     loads = [load for t in targets for load in t.results.values()]
     if loads:
         lines += ["", f"load generator CPU: up to {max(l.generator_cpu for l in loads):.0%} of one core; "
-                      f"server CPU: up to {max(l.server_cpu for l in loads):.0%} of one core"]
+                      f"server CPU: up to {max(l.server_cpu for l in loads):.0%} of one core; "
+                      f"other processes on the machine: up to {max(l.other_cpu for l in loads):.0%} of one core "
+                      f"(mean {statistics.mean(l.other_cpu for l in loads):.0%})"]
     problems = [f"{t.name}: {t.problem}" for t in targets if t.problem]
+    problems += [f"{t.name}, {name}: {load.errors:,} of {load.requests:,} answers were errors ({load.note or 'socket'})"
+                 for t in targets for name, load in t.results.items() if load.errors]
     if problems:
         lines += ["", *[f"note: {p}" for p in problems]]
     if extra:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from aiohttp import web
 
@@ -19,7 +20,7 @@ from .clock import Clock, SharedClock, iso
 from .control import admin, cors, faults, prefer
 from .control.answers import NullStore, SpecAnswers
 from .control.journal import Journal, journal_middleware
-from .errors import ApiError
+from .errors import ApiError, scrub
 from .exports import ExportService
 from .ids import Ids, claim_stream
 from .lifecycle import MODES, Lifecycle
@@ -28,8 +29,9 @@ from .spec import Operation
 from .redis_store import is_redis_url
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
-from .validation import Inputs, Invalid, RequestValidator
+from .validation import Inputs, Invalid, RequestValidator, read_body
 from .vendors.base import Call, Vendor
+from .vendors.chargebee import Chargebee
 from .vendors.voucherify import Voucherify
 
 log = logging.getLogger("mockserver")
@@ -49,6 +51,7 @@ class Settings:
     rows: int = 100
     locale: str = "en_US"
     apps: dict[str, str] = field(default_factory=dict)  # pinned app id → token
+    chargebee_keys: list[str] = field(default_factory=list)  # pinned Chargebee API keys ([] = any key)
     # the control plane (mockserver.control)
     stateless: bool = False  # answer from the spec's examples; store nothing
     state: str | None = None  # SQLite file that keeps the store across restarts, or redis://host:port/db
@@ -107,7 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     # processes sharing a store share the mock clock and mint ids from streams of their own
     shared = getattr(store, "shared", False)
     clock = clock or (SharedClock(store) if shared else Clock())
-    vendors = vendors or [Voucherify(apps=settings.apps)]
+    vendors = vendors or [Voucherify(apps=settings.apps), Chargebee(keys=settings.chargebee_keys)]
     exports = ExportService(
         store=store,
         clock=clock,
@@ -129,7 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     origins = cors.Origins(settings.cors_origins)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
         cors.preflight_middleware(origins),
-        journal_middleware(services.journal, skip=admin.is_admin, now=lambda: iso(clock.now())),
+        journal_middleware(services.journal, skip=admin.is_admin, now=clock.now, show=iso),
         _errors(vendors),
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
@@ -170,8 +173,7 @@ def _add_routes(app: web.Application, vendor: Vendor, services: Services) -> Non
 
 def _aiohttp_path(path: str) -> str:
     """aiohttp path variables must be identifiers: `{export-id}` → `{export_id}`."""
-    return "".join(part.replace("-", "_") if part.startswith("{") else part
-                   for part in path.replace("}", "}\0").split("\0"))
+    return re.sub(r"\{([^}]+)\}", lambda m: "{" + m.group(1).replace("-", "_") + "}", path)
 
 
 def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
@@ -184,7 +186,8 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
     async def handle(request: web.Request) -> web.StreamResponse:
         request[VENDOR] = vendor
         request[OPERATION] = op
-        await services.faults.before(request)
+        if services.faults.active:  # nothing to inject: no coroutine to run
+            await services.faults.before(request)
         wanted = request[prefer.PREFER] = prefer.parse(request.headers.getall("Prefer", []),
                                                         creates_export=creates_export, stateless=stateless)
         answers.check(wanted)
@@ -193,7 +196,7 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         app_id = vendor.authenticate(request, op, services)
         path_values = {names.get(k, k): v for k, v in request.match_info.items()}
         path, query = validator.check_params(path_values, request.query, request.query)
-        raw = await request.read() if validator.bodies else b""
+        raw = await read_body(request) if validator.bodies else b""
         media_type = request.content_type if request.headers.get("Content-Type") else None
         body, media_type = validator.check_body(media_type, raw, vendor.decode_form)
         if stateless or wanted.from_spec:
@@ -229,13 +232,23 @@ def _errors(vendors: list[Vendor]):
             if exc.status < 400:
                 raise
             error = _http_error(exc)
-        except Exception:  # the last line of defence: log it, never show it
+        except Exception as exc:  # the last line of defence: log it, never show it
+            if isinstance(exc, ConnectionError) and _client_gone(request):
+                raise  # a truncated body, a cancelled download: nobody is left to answer (aiohttp drops it quietly)
             log.exception("unhandled error on %s %s", request.method, request.path)
             error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
         body = _vendor_for(request, vendors).error_body(error, request[REQUEST_ID])
-        return json_response(body, status=error.status, headers=error.headers)
+        try:
+            return json_response(body, status=error.status, headers=error.headers)
+        except UnicodeEncodeError:  # details echoing a header's undecodable bytes
+            return json_response(scrub(body), status=error.status, headers=error.headers)
 
     return middleware
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _http_error(exc: web.HTTPException) -> ApiError:

@@ -15,6 +15,8 @@ from .app import Settings, create_app
 from .fixtures import FixtureError
 from .control.config import config_args
 from .lifecycle import MODES
+from .serving import Runner
+from . import tuning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,11 +58,20 @@ def _add_serve_parser(commands) -> None:
     serve.add_argument("--locale", default=defaults.locale, help="Faker locale of the data (default %(default)s)")
     serve.add_argument("--app", action="append", default=[], metavar="ID:TOKEN",
                        help="pin an app's credentials (repeatable); other app ids are bound to their first token")
+    serve.add_argument("--chargebee-key", action="append", default=[], metavar="KEY",
+                       help="pin a Chargebee API key (repeatable); other keys then get 401 (default: any key works)")
     serve.add_argument("--config", metavar="FILE",
                        help="read these options from a YAML file (default: ./mockserver.yaml when it exists)")
     serve.add_argument("--stateless", action="store_true",
                        help="answer every request from the spec's examples (Prism-style); store nothing")
-    serve.add_argument("--state", metavar="FILE", help="keep exports in this SQLite file across restarts")
+    serve.add_argument("--state", metavar="FILE|URL",
+                       help="keep what clients create in this SQLite file across restarts, or in Redis: "
+                            "redis://host:port/db (replicas on several hosts share it)")
+    serve.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
+                       help="serve with N processes on one port, sharing the store (--state, or a temporary "
+                            "SQLite file) (default %(default)s)")
+    serve.add_argument("--max-exports", type=int, default=defaults.max_exports, metavar="N",
+                       help="exports kept per app; creating one more deletes the app's oldest (default %(default)s)")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
     serve.add_argument("--latency", metavar="MS", help="delay every answer: 50-200 (random in range) or 100")
@@ -82,15 +93,21 @@ def _serve(args: argparse.Namespace) -> int:
                             rows=args.rows, locale=args.locale, apps=apps, stateless=args.stateless,
                             state=args.state, cors_origins=args.cors_origin, latency=args.latency,
                             error_rate=args.error_rate, rate_limit=args.rate_limit, journal_size=args.journal_size,
-                            fixtures=args.fixtures)
+                            fixtures=args.fixtures, chargebee_keys=args.chargebee_key, workers=args.workers,
+                            max_exports=args.max_exports)
     except ValueError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    pid = " [%(process)d]" if settings.workers > 1 else ""  # which worker said it
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
+        if settings.workers > 1:
+            from . import workers
+
+            return workers.serve(settings)
         asyncio.run(_run(settings))
-    except FixtureError as exc:
+    except (FixtureError, ValueError) as exc:  # ValueError: e.g. an unreachable Redis
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -107,10 +124,11 @@ def _app_pair(item: str) -> tuple[str, str]:
 
 
 async def _run(settings: Settings) -> None:
-    runner = web.AppRunner(create_app(settings), access_log=None)
+    runner = Runner(create_app(settings))  # HTTP-level errors in the vendor's shape too
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"mockserver listening on http://{host}:{port} (lifecycle {settings.lifecycle}, seed {settings.seed})",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -52,6 +53,7 @@ class SharedClock(Clock):
         return time.time() + self._counters.incr(self.OFFSET, seconds)
 
 
+@lru_cache(maxsize=4096)  # a pure function, called for every export shown; the same ones recur
 def iso(epoch: float) -> str:
     """ISO 8601 with milliseconds and Z, the way Voucherify writes timestamps."""
     moment = EPOCH + timedelta(milliseconds=round(epoch * 1000))  # exact, also far before 1970

@@ -22,3 +22,15 @@ class ApiError(Exception):
 
 def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, "not_found", "Resource not found", f"Cannot find {kind} with id {ident}")
+
+
+def scrub(value):
+    """`value` with every string made encodable: header values may carry bytes
+    that are not UTF-8 (kept as surrogates), and an answer echoing one must not fail."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value

@@ -9,15 +9,48 @@ from typing import Any
 from aiohttp import web
 
 JSON = "application/json"
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # what content_type + charset would make
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def _prebuilt_dumps():
+    """`_dumps` through the standard library's C encoder made once, not on every
+    call (check_circular off: our bodies are trees); None where it cannot be made
+    or would write anything differently."""
+    try:
+        from json.encoder import c_encode_basestring, c_make_encoder
+
+        encode = c_make_encoder(None, json.JSONEncoder().default, c_encode_basestring, None, ":", ",",
+                                False, False, True)
+    except (ImportError, TypeError):
+        return None
+
+    def dumps(body: Any) -> str:
+        return "".join(encode(body, 0))
+
+    sample = {"s": "é\u2028\x01\"", "n": [0, -1, 10**30, 1.5, 1e-07, 1e16, float("inf")], "b": [True, False, None],
+              "d": {"1": {}}, "e": []}
+    try:
+        return dumps if dumps(sample) == _dumps(sample) else None
+    except Exception:  # noqa: BLE001 - any trouble: use json.dumps itself
+        return None
+
+
+_fast_dumps = _prebuilt_dumps() or _dumps
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    try:
+        text = _fast_dumps(body)
+    except (TypeError, ValueError, RecursionError):  # let json.dumps raise (or succeed) in its own words
+        text = _dumps(body)
     return web.Response(
-        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+        body=text.encode("utf-8"),
         status=status,
-        content_type=JSON,
-        charset="utf-8",
-        headers=headers,
+        headers={**headers, **JSON_HEADERS} if headers else JSON_HEADERS,
     )
 
 
@@ -26,11 +59,13 @@ def no_content() -> web.Response:
 
 
 async def stream(request: web.Request, chunks: Iterator[bytes], *, content_type: str,
-                 headers: dict[str, str] | None = None) -> web.StreamResponse:
-    """Send a generated body chunk by chunk, so memory stays flat however big it is."""
+                 headers: dict[str, str] | None = None, charset: str | None = "utf-8") -> web.StreamResponse:
+    """Send a generated body chunk by chunk, so memory stays flat however big it is
+    (`charset=None` for binary bodies such as a zip)."""
     response = web.StreamResponse(status=200, headers=headers)
     response.content_type = content_type
-    response.charset = "utf-8"
+    if charset:
+        response.charset = charset
     response.enable_chunked_encoding()
     await response.prepare(request)
     for chunk in chunks:

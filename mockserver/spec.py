@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+# LibYAML's parser when PyYAML has it (the same documents, several times faster: most of start-up)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from jsonschema import Draft7Validator, FormatChecker
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -33,13 +36,18 @@ def load_document(vendor_dir: Path) -> dict[str, Any]:
     paths, components and top-level `x-` data. Names must not clash.
     """
     base_path = vendor_dir / "openapi.yaml"
-    doc = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    doc = _load_yaml(base_path.read_text(encoding="utf-8"))
     for extra in sorted(vendor_dir.glob("*.yaml")):
         if extra.name == "openapi.yaml":
             continue
-        part = yaml.safe_load(extra.read_text(encoding="utf-8")) or {}
+        part = _load_yaml(extra.read_text(encoding="utf-8")) or {}
         _merge_part(doc, part, extra.name)
     return doc
+
+
+def _load_yaml(text: str) -> Any:
+    """yaml.safe_load(text), with LibYAML's parser when there is one."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
 
 
 def _merge_part(doc: dict, part: dict, source: str) -> None:

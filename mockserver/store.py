@@ -18,7 +18,9 @@ the mock clock's offset and the id streams of the processes live there.
 from __future__ import annotations
 
 import copy
-from typing import Protocol
+import pickle
+from itertools import islice
+from typing import Any, Protocol
 
 
 class Store(Protocol):
@@ -38,7 +40,8 @@ class Store(Protocol):
 
 class MemoryStore:
     """The default store: a dict per app, copies in and out so no caller can
-    change a stored record behind the store's back."""
+    change a stored record behind the store's back. A record is kept pickled
+    (a deep copy that is quicker to make and smaller to keep than a dict)."""
 
     shared = False  # one process's memory
 
@@ -49,13 +52,13 @@ class MemoryStore:
 
     def get(self, app: str, kind: str, key: str) -> dict | None:
         record = self._apps.get(app, {}).get(kind, {}).get(key)
-        return copy.deepcopy(record) if record is not None else None
+        return _thaw(record) if record is not None else None
 
     def put(self, app: str, kind: str, key: str, record: dict) -> None:
         owner = self._owners.setdefault(kind, {}).get(key)
         if owner is not None and owner != app:
             raise KeyError(f"{kind} {key} belongs to another app")
-        self._apps.setdefault(app, {}).setdefault(kind, {})[key] = copy.deepcopy(record)
+        self._apps.setdefault(app, {}).setdefault(kind, {})[key] = _freeze(record)
         self._owners[kind][key] = app
 
     def delete(self, app: str, kind: str, key: str) -> bool:
@@ -67,7 +70,7 @@ class MemoryStore:
         return True
 
     def list(self, app: str, kind: str) -> list[dict]:
-        return [copy.deepcopy(r) for r in self._apps.get(app, {}).get(kind, {}).values()]
+        return [_thaw(r) for r in self._apps.get(app, {}).get(kind, {}).values()]
 
     def owner(self, kind: str, key: str) -> str | None:
         return self._owners.get(kind, {}).get(key)
@@ -99,7 +102,7 @@ class MemoryStore:
     def trim(self, app: str, kind: str, keep: int) -> int:
         """Delete the app's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
         records = self._apps.get(app, {}).get(kind, {})
-        gone = list(records)[:max(0, len(records) - keep)]
+        gone = list(islice(records, max(0, len(records) - keep)))
         for key in gone:
             self.delete(app, kind, key)
         return len(gone)
@@ -111,3 +114,16 @@ class MemoryStore:
         """Add `amount` to a named counter (0 when new) and return the new value."""
         self._counters[name] = self._counters.get(name, 0) + amount
         return self._counters[name]
+
+
+def _freeze(record: dict) -> Any:
+    """A stored, independent copy of `record`: pickled, or deep-copied when it cannot be."""
+    try:
+        return pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(record)
+
+
+def _thaw(stored: Any) -> dict:
+    """A fresh copy of a stored record, for the caller to keep or change."""
+    return pickle.loads(stored) if type(stored) is bytes else copy.deepcopy(stored)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .app import Settings, create_app
 from .clock import Clock
+from .serving import Runner
 
 
 class ServerThread:
@@ -61,7 +62,7 @@ class ServerThread:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = Runner(self.app)  # HTTP-level errors in the vendor's shape too
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()

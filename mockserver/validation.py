@@ -7,6 +7,7 @@ path, so the vendor module can word it in the vendor's own error shape.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,9 +16,60 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from .errors import ApiError
+from .quickcheck import compile_acceptor
 from .spec import Operation
 
 FORMATS = FormatChecker()
+BODY_SECONDS = 30.0  # a request body must arrive within this, once its headers have
+MAX_DEPTH = 64  # JSON nested deeper than this is refused: deep enough for any real body, shallow enough for recursion
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON: ValueError for malformed text, NaN/Infinity (not JSON, and
+    nothing could send them back) and nesting deeper than MAX_DEPTH."""
+    try:
+        # json.loads(text, parse_constant=_not_json) with its decoder made once; json.loads
+        # itself for a leading BOM, which only it refuses (in its own words)
+        value = json.loads(text, parse_constant=_not_json) if text.startswith("\ufeff") else _DECODER.decode(text)
+    except RecursionError:  # e.g. 100,000 levels of [[[…
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    if not _shallow(value, MAX_DEPTH):
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+async def read_body(request) -> bytes:
+    """The request body, or a 408 when it does not arrive within BODY_SECONDS: a
+    client sending a body byte by byte (or never) holds only its own connection."""
+    if request.content.is_eof():  # the usual case: it came with the headers
+        return await request.read()
+    try:
+        return await asyncio.wait_for(request.read(), BODY_SECONDS)
+    except asyncio.TimeoutError:
+        raise ApiError(408, "request_timeout", "Request Timeout",
+                       f"The request body did not arrive within {BODY_SECONDS:g} seconds") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
+
+
+def _shallow(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest at most `limit` deep (without recursing)."""
+    if not isinstance(value, (dict, list)):
+        return True
+    level, depth = [value], 1
+    while level:
+        if depth > limit:
+            return False
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+        depth += 1
+    return True
 
 
 class Invalid(Exception):
@@ -61,10 +113,13 @@ class _Schema:
         if disc and disc.get("mapping"):
             self.discriminator = disc["propertyName"]
             self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS) for tag, branch in disc["mapping"].items()}
+            self.branch_accepts = {tag: compile_acceptor(branch, FORMATS) for tag, branch in disc["mapping"].items()}
         self.validator = Draft7Validator(schema, format_checker=FORMATS)
+        # a valid value's shortcut past jsonschema; anything it is not sure of gets the full check
+        self.accepts = compile_acceptor(schema, FORMATS)
 
     def check(self, value: Any, location: str, prefix: tuple = ()) -> None:
-        validator = self.validator
+        validator, accepts = self.validator, self.accepts
         if self.discriminator and not isinstance(value, Mapping):
             raise Invalid(location, json_path(prefix), f"must be a JSON object, not {_json_type(value)}")
         if self.discriminator:
@@ -75,7 +130,9 @@ class _Schema:
                 allowed = ", ".join(self.branches)
                 raise Invalid(location, json_path((*prefix, self.discriminator)),
                               f"{self.discriminator} must be one of: {allowed}")
-            validator = self.branches[tag]
+            validator, accepts = self.branches[tag], self.branch_accepts[tag]
+        if accepts(value):
+            return
         error = best_match(validator.iter_errors(value))
         if error is not None:
             raise Invalid(location, json_path((*prefix, *error.absolute_path)), _message(error))
@@ -162,11 +219,13 @@ class RequestValidator:
                           status=415, kind="media_type")
         if media_type == "application/json":
             try:
-                body = json.loads(raw.decode("utf-8"))
+                body = parse_json(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 raise Invalid("body", "", f"Malformed JSON: {exc}", kind="malformed") from None
         elif decode_form is not None:
             body = decode_form(raw)
+            if not _shallow(body, MAX_DEPTH):
+                raise Invalid("body", "", f"nested more than {MAX_DEPTH} levels deep", kind="malformed")
         else:
             raise Invalid("body", "", f"Cannot decode {media_type}", status=415, kind="media_type")
         self.bodies[media_type].check(body, "body")

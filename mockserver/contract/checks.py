@@ -87,7 +87,8 @@ class Context:
     def client(self, app: App | None | object = ...) -> Client:
         """A client as `app` (default: the main app; None: no credentials), with its own
         connection pool, because checks run their scenarios in threads."""
-        return Client(self.base_url, self.app if app is ... else app)  # type: ignore[arg-type]
+        return Client(self.base_url, self.app if app is ... else app,  # type: ignore[arg-type]
+                      credentials=self.dialect.headers)
 
     def op(self, operation_id: str) -> Operation:
         try:

@@ -3,6 +3,7 @@ it is, and what an error body must hold. One instance per supported vendor."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,19 @@ class Dialect:
     error_status_field: str  # error body key that repeats the HTTP status
     error_request_id_field: str | None
     error_required: tuple[str, ...]
+    basic: bool = False  # HTTP Basic with the token as the user name (the app id is only a label)
 
     def schemathesis_auth(self, app: App) -> dict[str, Any]:
         """The `auth.openapi` table of a schemathesis config, so its auth checks know the credentials."""
+        if self.basic:
+            return {self.token_scheme: {"username": app.token, "password": ""}}
         return {self.id_scheme: {"api_key": app.app_id}, self.token_scheme: {"api_key": app.token}}
+
+    def headers(self, app: App) -> dict[str, str]:
+        """The headers that make a request `app`'s."""
+        if self.basic:
+            return {"Authorization": "Basic " + base64.b64encode(f"{app.token}:".encode()).decode()}
+        return app.headers()
 
     def error_problem(self, status: int, body: Any) -> str | None:
         """Why a 4xx body is not this vendor's error object, or None when it is."""
@@ -47,7 +57,17 @@ VOUCHERIFY = Dialect(
     error_required=("code", "key", "message", "details", "request_id"),
 )
 
-DIALECTS = {VOUCHERIFY.name: VOUCHERIFY}
+CHARGEBEE = Dialect(
+    name="chargebee",
+    id_scheme="BasicAuth",  # the API key alone identifies the site
+    token_scheme="BasicAuth",
+    error_status_field="http_status_code",
+    error_request_id_field=None,
+    error_required=("message", "api_error_code", "error_code", "http_status_code"),
+    basic=True,
+)
+
+DIALECTS = {VOUCHERIFY.name: VOUCHERIFY, CHARGEBEE.name: CHARGEBEE}
 
 
 def dialect_for(document: dict[str, Any]) -> Dialect | None:

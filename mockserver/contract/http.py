@@ -7,10 +7,13 @@ report: tokens are printed as shell variables (`$APP_TOKEN`).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from schemathesis.core.curl import generate as curl_command
@@ -19,6 +22,7 @@ from ..spec import Operation
 from .options import App
 
 TIMEOUT = 10.0
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -33,6 +37,8 @@ class Exchange:
     status: int
     content_type: str
     text: str
+    content: bytes = b""  # the raw body, for binary downloads (a zip)
+    form: bool = False  # the request body was form-encoded (request_body holds its fields)
 
     def json(self) -> Any:
         try:
@@ -41,7 +47,8 @@ class Exchange:
             return None
 
     def curl(self) -> str:
-        body = json.dumps(self.request_body) if self.request_body is not None else None
+        body = None if self.request_body is None else \
+            urlencode(self.request_body) if self.form else json.dumps(self.request_body)
         return curl_command(method=self.method, url=self.url, body=body, verify=True,
                             headers=dict(self.request_headers), known_generated_headers=None).command
 
@@ -55,6 +62,9 @@ class Redactor:
     def add(self, value: str, variable: str) -> None:
         if value:
             self.secrets[value] = variable
+            # as an HTTP Basic user name (Chargebee's API key): a command that rebuilds the header value
+            basic = base64.b64encode(f"{value}:".encode()).decode()
+            self.secrets[basic] = f"(printf '%s:' \"${variable}\" | base64)"
 
     def __call__(self, text: str) -> str:
         for value in sorted(self.secrets, key=len, reverse=True):
@@ -66,23 +76,30 @@ class Redactor:
 class Client:
     """Speaks to the implementation as one app (or as none)."""
 
-    def __init__(self, base_url: str, app: App | None, session: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, app: App | None, session: requests.Session | None = None,
+                 credentials: Callable[[App], dict[str, str]] = App.headers) -> None:
+        """`credentials`: the headers that prove an app's identity (the dialect's)."""
         self.base_url = base_url.rstrip("/")
         self.app = app
         self.session = session or requests.Session()
+        self.credentials = credentials
 
     def as_app(self, app: App | None) -> Client:
-        return Client(self.base_url, app, self.session)
+        return Client(self.base_url, app, self.session, self.credentials)
 
     def call(self, operation: Operation, *, path: dict[str, str] | None = None, query: dict[str, Any] | None = None,
              body: Any = None, headers: dict[str, str] | None = None, url: str | None = None) -> Exchange:
         """Send one request to `operation` (or to a full `url`, e.g. a download link)."""
-        sent = dict(self.app.headers()) if self.app else {}
+        sent = dict(self.credentials(self.app)) if self.app else {}
         sent.update(headers or {})
         if url is None:
             url = self.base_url + fill_path(operation.path, path or {})
         kwargs: dict[str, Any] = {"params": query, "headers": sent, "timeout": TIMEOUT, "allow_redirects": False}
-        if body is not None:
+        form = body is not None and FORM in operation.body_schemas and "application/json" not in operation.body_schemas
+        if form:
+            body = form_fields(body)
+            kwargs["data"] = body
+        elif body is not None:
             kwargs["json"] = body
         response = self.session.request(operation.method, url, **kwargs)
         return Exchange(
@@ -94,7 +111,22 @@ class Client:
             status=response.status_code,
             content_type=response.headers.get("Content-Type", ""),
             text=response.text,
+            content=response.content,
+            form=form,
         )
+
+
+def form_fields(body: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested parameters as bracketed form fields, lists as JSON arrays:
+    {"order": {"status": {"in": ["queued"]}}} → {"order[status][in]": '["queued"]'}."""
+    fields: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, dict):
+            fields.update(form_fields(value, name))
+        else:
+            fields[name] = json.dumps(value) if isinstance(value, list) else str(value)
+    return fields
 
 
 def label(operation: Operation) -> str:

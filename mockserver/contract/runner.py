@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..spec import Spec, load_spec, resolve, schemas_dir
-from . import builtin
+from . import builtin, chargebee_checks
 from .checks import CHECKS, Context
 from .dialect import dialect_for
 from .http import Redactor
@@ -77,15 +77,20 @@ def run_contract(options: ContractOptions, progress: Callable[[str], None] | Non
                       results=results, redact=redact, poll_timeout=options.poll_timeout,
                       parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected)
         if _credentials_work(ctx, results):
+            checks = DIALECT_CHECKS.get(dialect.name, CHECKS)
             for name in (name for name in CHECKS if name in selected):
                 progress(name)
-                CHECKS[name](ctx)
+                checks[name](ctx)
     if results.errors or (not settings["checks"] and "error_shape" not in selected):
         return results
     builtin.run_builtin(spec.document, results=results, redact=redact, progress=progress,
                         error_shape=dialect is not None and "error_shape" in selected, operations=options.operations,
                         **settings)
     return results
+
+
+# our checks, as each dialect keeps them (the names are the same for every dialect)
+DIALECT_CHECKS = {chargebee_checks.DIALECT: chargebee_checks.CHECKS}
 
 
 def _selected(requested: list[str] | None, available: list[str]) -> list[str]:

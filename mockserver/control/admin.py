@@ -16,7 +16,6 @@ request changes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any
@@ -24,15 +23,18 @@ from typing import Any
 from aiohttp import web
 
 from ..clock import iso
-from ..errors import ApiError
+from ..errors import ApiError, scrub
 from ..lifecycle import PHASES
 from ..respond import json_response
+from ..validation import parse_json, read_body
+from ..vendors.chargebee import exports as chargebee_exports
 from ..vendors.voucherify import exports as voucherify_exports
 
 PREFIX = "/__mock/"
 # each vendor's export status names → neutral lifecycle phases (a new vendor adds its line)
 STATUS_NAMES: dict[str, dict[str, str]] = {
     "voucherify": {name: phase for phase, name in voucherify_exports.STATUS.items()},
+    "chargebee": {name: phase for phase, name in chargebee_exports.STATUS.items()},  # in_process → running
 }
 
 
@@ -58,8 +60,11 @@ def add_admin_routes(app: web.Application, services: Any) -> None:
 
     async def unknown(request: web.Request) -> web.Response:
         endpoints = [f"{method} {PREFIX}{path}" for method, path, _ in routes]
-        if any(_same_shape(request.path, path) for path in known):
-            return _error(405, f"{request.method} is not allowed on {request.path}", endpoints=endpoints)
+        allowed = sorted({method for method, path, _ in routes if _same_shape(request.path, PREFIX + path)})
+        if allowed:
+            answer = _error(405, f"{request.method} is not allowed on {request.path}", endpoints=endpoints)
+            answer.headers["Allow"] = ", ".join(allowed)
+            return answer
         return _error(404, f"No admin endpoint {request.method} {request.path}", endpoints=endpoints)
 
     app.router.add_route("*", PREFIX + "{tail:.*}", unknown)
@@ -134,7 +139,10 @@ class Admin:
             raise _invalid("limit must be a whole number of 1 or more")
         found = self.services.journal.find(path=query.get("path"), app_id=query.get("app_id"),
                                            method=query.get("method"), limit=int(limit) if limit else None)
-        return json_response({"requests": found, "count": len(found)})
+        try:
+            return json_response({"requests": found, "count": len(found)})
+        except UnicodeEncodeError:  # a journalled header with bytes that are not UTF-8
+            return json_response(scrub({"requests": found, "count": len(found)}))
 
     async def clear_requests(self, request: web.Request) -> web.Response:
         self.services.journal.clear()
@@ -163,14 +171,14 @@ def _clear_errors(handler):
 
 
 async def _body(request: web.Request, *, allowed: set[str], required: bool = True) -> dict:
-    raw = await request.read()
+    raw = await read_body(request)
     if not raw.strip():
         if required:
             raise _invalid(f"Send a JSON object with: {', '.join(sorted(allowed))}")
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
+        body = parse_json(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError too
         raise _invalid(f"Malformed JSON: {exc}") from None
     if not isinstance(body, dict):
         raise _invalid("The body must be a JSON object")

@@ -58,6 +58,9 @@ class Voucherify(Vendor):
         if not key:
             raise ApiError(401, "unauthorized", "Unauthorized",
                            "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <secret key>")
+        if not _credential(app_id) or not _credential(key):  # never stored or echoed: control bytes, 10 KB ids …
+            raise ApiError(401, "unauthorized", "Unauthorized",
+                           f"The app id and secret key must be printable text of at most {MAX_CREDENTIAL} characters")
         if not app_id:
             app_id = self._app_of_key(key, services)
             if app_id is None:
@@ -129,6 +132,14 @@ class Voucherify(Vendor):
 
     def request_id(self) -> str:
         return request_id("v-")
+
+
+MAX_CREDENTIAL = 256
+
+
+def _credential(value: str) -> bool:
+    """An app id or key the mock can store and echo: printable (no control characters or undecodable bytes)."""
+    return len(value) <= MAX_CREDENTIAL and value.isprintable()
 
 
 def _same(expected: str, given: str) -> bool:

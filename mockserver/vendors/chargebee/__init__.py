@@ -1,0 +1,130 @@
+"""Chargebee's dialect: HTTP Basic with the API key as the user name, form
+bodies with bracketed filters, the `{message, type, api_error_code, param,
+error_code, http_status_code}` error object, and the export operations of
+schemas/chargebee/.
+
+The API key is the tenant: every key is a site of its own (its exports and
+its data set). With keys pinned (`--chargebee-key`), only those exist and any
+other is refused, as the real API refuses an unknown key; with none pinned,
+any non-empty key is accepted. The site name (the host) is ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from ... import data
+from ...errors import ApiError
+from ...ids import request_id
+from ...spec import Operation, Spec, load_spec
+from ...validation import Invalid
+from ..base import Handler, Vendor
+from . import exports
+from .form import decode_form, param_name
+
+# keys the shared code raises (not found, faults, aiohttp refusals …) → Chargebee's api_error_code
+API_ERROR_CODES = {
+    "not_found": "resource_not_found",
+    "method_not_allowed": "http_method_not_supported",
+    "too_many_requests": "api_request_limit_exceeded",
+    "internal_error": "internal_error",
+    "service_unavailable": "internal_temporary_error",
+    "payload_too_large": "invalid_request",
+    "invalid_prefer_header": "invalid_request",
+    "mocked_error": "invalid_request",
+}
+# errors Chargebee gives no `type` (the SDKs raise their base APIError for them)
+UNTYPED = ("api_authentication_failed", "api_authorization_failed", "api_request_limit_exceeded", "internal_error",
+           "internal_temporary_error")
+_UNEXPECTED = re.compile(r"'([^']+)' (?:was|were) unexpected")
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+class Chargebee(Vendor):
+    name = "chargebee"
+    path_prefix = "/api/v2/"
+
+    def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
+        self.spec = spec or load_spec("chargebee")
+        self.keys = tuple(keys)  # pinned API keys; empty: any key is a site
+        self.exports = exports.Exports(self.spec, data.load_model(self.spec))
+        # jsonschema says "'x' does not match '^[0-9]{1,10}$'": say what the pattern stands for instead
+        self.reads_as = {schema["pattern"]: schema["x-reads-as"] for schema in self.spec.resolved["components"]
+                         ["schemas"].values() if "pattern" in schema and "x-reads-as" in schema}
+
+    def handlers(self) -> dict[str, Handler]:
+        return self.exports.handlers()
+
+    # -- credentials -----------------------------------------------------------
+    def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
+        """The API key of `Authorization: Basic base64(key:)` (the password is ignored)."""
+        if not operation.secured:
+            return None
+        key = _basic_user(request.headers.get("Authorization", ""))
+        if not key:
+            raise ApiError(401, "api_authentication_failed", "Unauthorized",
+                           "Sorry, authentication failed. Send your API key as the user name of HTTP Basic auth")
+        if self.keys and not any(hmac.compare_digest(key.encode(), pinned.encode()) for pinned in self.keys):
+            raise ApiError(401, "api_authentication_failed", "Unauthorized",
+                           "Sorry, authentication failed. Invalid api key")
+        return key
+
+    # -- errors ----------------------------------------------------------------
+    def error_body(self, error: ApiError, request_id: str) -> dict:
+        code = API_ERROR_CODES.get(error.key, error.key)
+        body: dict[str, Any] = {"message": error.details, "api_error_code": code}
+        if error.param:
+            body["param"] = error.param
+        if code not in UNTYPED and 400 <= error.status < 500:
+            body["type"] = "invalid_request"
+        body["error_code"] = code
+        body["http_status_code"] = error.status
+        return body
+
+    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        if problem.kind == "media_type":
+            return ApiError(problem.status, "invalid_request", "Unsupported Media Type",
+                            f"{problem.message}; send the parameters form-encoded")
+        if problem.location in ("query", "path"):
+            return ApiError(400, "param_wrong_value", "Invalid parameter", problem.message, param=problem.path)
+        parts = [name or int(index) for name, index in _PATH_PART.findall(problem.path)]
+        unexpected = _UNEXPECTED.search(problem.message)
+        if unexpected:  # an unknown filter or operator: name it, not the group it was sent in
+            param = param_name([*parts, unexpected.group(1)])
+            return ApiError(400, "invalid_request", "Unknown parameter", f"{param} : is not a parameter of this "
+                            "operation", param=param)
+        param = param_name(parts)
+        if not param:
+            return ApiError(400, "invalid_request", "Invalid request", problem.message)
+        # a body that is malformed around this parameter, or a value of the wrong form
+        code = "invalid_request" if problem.kind == "malformed" else "param_wrong_value"
+        return ApiError(400, code, "Invalid parameter", f"{param} : {self._worded(problem.message)}", param=param)
+
+    def _worded(self, message: str) -> str:
+        value, _, pattern = message.partition(" does not match ")
+        reads_as = self.reads_as.get(pattern.strip("'"))
+        return f"{value} must be {reads_as}" if pattern and reads_as else message
+
+    def decode_form(self, raw: bytes) -> Any:
+        return decode_form(raw)
+
+    def request_id(self) -> str:
+        return request_id("cb-")
+
+
+def _basic_user(header: str) -> str:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[0].strip()
