@@ -6,9 +6,12 @@ a bare aiohttp + jsonschema handler (the yardstick); prints one table.
         [--skip-csv] [--csv-rows N] [--skip-contract]
 
 Every server runs in its own process on 127.0.0.1 and gets the same load, one
-scenario after another: GET an export, list exports, POST a create with a valid
-body, POST an invalid body (each `--duration` seconds after a short warm-up, at
-`--connections` keep-alive connections). The load comes from `wrk` (with a Lua
+scenario after another: GET an export, list exports (10 stored), POST a create
+with a valid body, POST an invalid body, and list again once the POSTs have
+filled the store (1,000 exports: mockserver's default cap), each `--duration`
+seconds after a short warm-up, at `--connections` keep-alive connections. The
+servers take turns scenario by scenario, so other work on a shared machine
+weighs on all of them alike. The load comes from `wrk` (with a Lua
 script that counts unexpected statuses) when it is installed, else from a small
 asyncio HTTP/1.1 client in a separate process. The generator's own CPU use is
 printed, so a result limited by the generator, not the server, shows as such.
@@ -17,10 +20,15 @@ printed, so a result limited by the generator, not the server, shows as such.
 - Prism: `prism mock` on schemas/voucherify/openapi.yaml (the exports API). Found
   through `--prism PATH`, $PRISM, `prism` on PATH, or installed with npm into
   $XDG_CACHE_HOME/mockserver-bench/prism on first use (`--no-install` skips
-  that); without it the Prism columns print n/a.
+  that); without it the Prism columns print n/a. Prism 5 answers the invalid
+  body with 200 (its request-body validation does not fire on this schema):
+  those answers count as errors.
 - bare: aiohttp + jsonschema in this file (`--serve-bare`): the same routes and
-  checks (credentials, JSON decode, one Draft 7 validation with formats, a dict
-  store, json.dumps), and nothing else.
+  checks (credentials, JSON decode, the body's schema branch picked by
+  exported_object and checked by a compiled Draft7Validator with formats, a
+  dict store of at most 1,000, json.dumps), and nothing else. It reports the
+  first error jsonschema finds; mockserver looks for the most telling one
+  (best_match) to word its 400, which costs more on an invalid body.
 
 Peak RSS is each server's VmHWM (children included). Start-up is the median of
 three starts, from spawning the process to its first answered request. Then,
@@ -77,7 +85,10 @@ SCENARIOS = [
     Scenario("POST create", "POST", "/v1/exports", VALID, (200,)),
     # Prism words a request that breaks the schema as 422 (or 400, when documented)
     Scenario("POST invalid", "POST", "/v1/exports", INVALID, (400, 422)),
+    # after the POSTs each server keeps 1,000 exports (mockserver's default --max-exports; bare keeps as many)
+    Scenario("list of 1,000", "GET", "/v1/exports", None, (200,)),
 ]
+KEPT = 1000
 
 
 @dataclass
@@ -108,6 +119,7 @@ class Target:
     command: list[str]
     port: int
     cwd: Path = ROOT
+    env: dict[str, str] = field(default_factory=lambda: ENV)
     startup: list[float] = field(default_factory=list)
     results: dict[str, Load] = field(default_factory=dict)
     rss_mib: float = float("nan")
@@ -137,7 +149,7 @@ def http(port: int, method: str, path: str, body: dict | None = None, timeout: f
 def start(target: Target, timeout: float = 60) -> float:
     """Spawn the server; seconds until it answers its first request."""
     began = time.perf_counter()
-    target.process = subprocess.Popen(target.command, cwd=target.cwd, env=ENV, stdout=subprocess.DEVNULL,
+    target.process = subprocess.Popen(target.command, cwd=target.cwd, env=target.env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = began + timeout
     while time.perf_counter() < deadline:
@@ -453,6 +465,8 @@ def serve_bare(port: int, schema_file: str) -> None:
                   "status": "DONE", "channel": "API", "exported_object": body["exported_object"],
                   "parameters": body.get("parameters") or {}, "user_id": None}
         store[record["id"]] = record
+        if len(store) > KEPT:  # as mockserver's --max-exports: the oldest goes
+            del store[next(iter(store))]
         return web.json_response(render(record, request))
 
     async def get(request: web.Request) -> web.Response:
@@ -563,52 +577,37 @@ def _run_script(name: str, *extra: str) -> str:
 
 def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, args: argparse.Namespace) -> str:
     by_name = {t.name: t for t in targets}
-    mock, prism, bare = by_name["mockserver"], by_name.get("Prism"), by_name["bare aiohttp"]
+    prism, bare = by_name.get("Prism"), by_name.get("bare aiohttp")
 
-    def cell(target: Target | None, scenario: str, what: str) -> str:
-        load = target.results.get(scenario) if target else None
-        if load is None:
-            return "n/a"
-        if what == "rps":
-            return f"{load.rps:,.0f}"
-        if what == "lat":
-            return f"{load.p50_ms:.2f} / {load.p99_ms:.2f}"
-        if what == "cpu":
-            return f"{load.cpu_us:,.0f}"
-        return str(load.errors)
-
-    def ratio(a: Target, b: Target | None, scenario: str) -> str:
-        x, y = a.results.get(scenario), b.results.get(scenario) if b else None
-        return f"{x.rps / y.rps:.2f}×" if x and y and y.rps else "n/a"
+    def ratio(load: Load, other: Target | None, scenario: str) -> str:
+        base = other.results.get(scenario) if other else None
+        return f"{load.rps / base.rps:.2f}×" if base and base.rps else "n/a"
 
     lines = [f"HTTP, {args.connections} connections, {args.duration:g} s per scenario, load from {generator} "
              f"({os.cpu_count()} CPU cores)", "",
-             "| scenario | mockserver req/s | Prism req/s | bare req/s | mockserver p50 / p99 ms | Prism p50 / p99 ms "
-             "| bare p50 / p99 ms | errors m / P / b | server CPU µs/req m / P / b | mockserver ÷ Prism "
-             "| mockserver ÷ bare |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| scenario | server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ÷ Prism | ÷ bare |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     for scenario in SCENARIOS:
         if args.only and scenario.name not in args.only:
             continue
-        lines.append(f"| {scenario.name} | {cell(mock, scenario.name, 'rps')} | {cell(prism, scenario.name, 'rps')} "
-                     f"| {cell(bare, scenario.name, 'rps')} | {cell(mock, scenario.name, 'lat')} "
-                     f"| {cell(prism, scenario.name, 'lat')} | {cell(bare, scenario.name, 'lat')} "
-                     f"| {cell(mock, scenario.name, 'err')} / {cell(prism, scenario.name, 'err')} / "
-                     f"{cell(bare, scenario.name, 'err')} | {cell(mock, scenario.name, 'cpu')} / "
-                     f"{cell(prism, scenario.name, 'cpu')} / {cell(bare, scenario.name, 'cpu')} "
-                     f"| {ratio(mock, prism, scenario.name)} "
-                     f"| {ratio(mock, bare, scenario.name)} |")
+        for target in targets:
+            load = target.results.get(scenario.name)
+            if load is None:
+                lines.append(f"| {scenario.name} | {target.name} | n/a | n/a | n/a | n/a | n/a | | |")
+                continue
+            mock = target.name.startswith("mockserver")
+            lines.append(f"| {scenario.name} | {target.name} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} "
+                         f"| {load.errors:,} | {load.cpu_us:,.0f} | {ratio(load, prism, scenario.name) if mock else ''} "
+                         f"| {ratio(load, bare, scenario.name) if mock else ''} |")
 
-    def rss(target: Target | None) -> str:
-        return f"{target.rss_mib:.0f} MiB" if target and target.results else "n/a"
+    def rss(target: Target) -> str:
+        return f"{target.rss_mib:.0f} MiB" if target.results else "n/a"
 
-    def startup(target: Target | None) -> str:
-        return f"{statistics.median(target.startup):.2f} s" if target and target.startup else "n/a"
+    def startup(target: Target) -> str:
+        return f"{statistics.median(target.startup):.2f} s" if target.startup else "n/a"
 
-    lines += ["", "| | mockserver | Prism | bare aiohttp |", "|---|--:|--:|--:|",
-              f"| peak RSS (VmHWM, after all scenarios) | {rss(mock)} | {rss(prism)} | {rss(bare)} |",
-              f"| start-up to first answer (median of {args.starts}) | {startup(mock)} | {startup(prism)} "
-              f"| {startup(bare)} |"]
+    lines += ["", f"| server | peak RSS (VmHWM, after all scenarios) | start-up to first answer (median of {args.starts}) |",
+              "|---|--:|--:|", *[f"| {t.name} | {rss(t)} | {startup(t)} |" for t in targets]]
     loads = [load for t in targets for load in t.results.values()]
     if loads:
         lines += ["", f"load generator CPU: up to {max(l.generator_cpu for l in loads):.0%} of one core; "
@@ -638,6 +637,10 @@ def main() -> None:
     parser.add_argument("--only", action="append", metavar="SCENARIO", choices=[s.name for s in SCENARIOS],
                         help="run only this scenario (repeatable)")
     parser.add_argument("--targets", default="mockserver,Prism,bare", help="comma-separated subset")
+    parser.add_argument("--mock-root", metavar="DIR",
+                        help="serve mockserver from this checkout (e.g. to compare with an older one)")
+    parser.add_argument("--compare", action="append", default=[], metavar="DIR",
+                        help="also measure mockserver served from this checkout, turn by turn (repeatable)")
     parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-contract", action="store_true")
@@ -663,10 +666,14 @@ def main() -> None:
 
         schema_file = folder / "create-body.json"
         schema_file.write_text(json.dumps(load_spec("voucherify").schema("ExportsCreateRequestBody")))
-        port = free_port()
-        targets = [Target("mockserver", [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
+        targets = []
+        for name, root in [("mockserver", args.mock_root), *((f"mockserver ({Path(d).name})", d) for d in args.compare)]:
+            root = Path(root).resolve() if root else ROOT
+            port = free_port()
+            targets.append(Target(name, [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
                                          "--port", str(port), "--lifecycle", "instant",
-                                         "--app", f"{APP_ID}:{APP_TOKEN}"], port)]
+                                         "--app", f"{APP_ID}:{APP_TOKEN}"], port, cwd=root,
+                                  env={**os.environ, "PYTHONPATH": str(root)}))
         if "prism" in wanted and not args.no_prism:
             prism, why = find_prism(args.prism, not args.no_install)
             port = free_port()

@@ -188,8 +188,10 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         request[OPERATION] = op
         if services.faults.active:  # nothing to inject: no coroutine to run
             await services.faults.before(request)
-        wanted = request[prefer.PREFER] = prefer.parse(request.headers.getall("Prefer", []),
-                                                        creates_export=creates_export, stateless=stateless)
+        wanted = prefer.NOTHING  # what parse() makes of no Prefer header
+        if "Prefer" in request.headers:
+            wanted = prefer.parse(request.headers.getall("Prefer"), creates_export=creates_export, stateless=stateless)
+        request[prefer.PREFER] = wanted
         answers.check(wanted)
         if wanted.delay_ms:
             await asyncio.sleep(wanted.delay_ms / 1000)
@@ -211,6 +213,10 @@ def _vendor_for(request: web.Request, vendors: list[Vendor]) -> Vendor:
     chosen = request.get(VENDOR)
     if chosen is not None:
         return chosen
+    return _vendor_by_path(request, vendors)
+
+
+def _vendor_by_path(request: web.Request, vendors: list[Vendor]) -> Vendor:
     matches = [v for v in vendors if request.path.startswith(v.path_prefix)]
     return max(matches, key=lambda v: len(v.path_prefix)) if matches else vendors[0]
 
@@ -220,7 +226,7 @@ def _errors(vendors: list[Vendor]):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        vendor = _vendor_for(request, vendors)
+        vendor = _vendor_by_path(request, vendors)  # before the route's pipeline has named one
         request[REQUEST_ID] = vendor.request_id()
         try:
             return await handler(request)

@@ -97,6 +97,47 @@ class ExportService:
     def list(self, app: str, vendor: str) -> list[dict]:
         return [self._advance(r, polled=False) for r in self.store.list(app, KIND) if r["vendor"] == vendor]
 
+    # what listing reads of each export: enough to move it on, pick and sort it (all scalars)
+    SUMMARY = ("id", "app_id", "vendor", "phase", "phase_at", "created_at", "mode", "outcome")
+
+    def listing(self, app: str, vendor: str, *, key: Callable[[dict], Any], reverse: bool, start: int,
+                stop: int) -> tuple[list[dict], int]:
+        """list() sorted by `key`, then reversed when asked, sliced [start:stop];
+        and how many there are in all. Every export is moved on (and saved) as
+        list() does; where the store can summarise records (MemoryStore), only
+        the scalars of each are read, and the page's records whole: a page of
+        a thousand exports costs a thousand small dicts, not a thousand copies."""
+        summaries = getattr(self.store, "summaries", None)
+        if summaries is None:
+            rows = self.list(app, vendor)
+        else:
+            rows = [self._advance_summary(app, s) for s in summaries(app, KIND) if s["vendor"] == vendor]
+        rows.sort(key=key)
+        if reverse:
+            rows.reverse()
+        page = rows[start:stop]
+        if summaries is not None:
+            page = [self._whole(app, row) for row in page]
+        return page, len(rows)
+
+    def _advance_summary(self, app: str, summary: dict) -> dict:
+        """_advance for a summary: the record itself is read and saved only when its phase moves."""
+        if not all(name in summary for name in self.SUMMARY):  # a value that is not a scalar: the record whole
+            return self._advance(self.store.get(app, KIND, summary["id"]), polled=False)
+        if self.lifecycle.advance(summary, self.clock.now(), polled=False):
+            record = self.store.get(summary["app_id"], KIND, summary["id"])
+            if record is not None:
+                record["phase"], record["phase_at"] = summary["phase"], summary["phase_at"]  # all advance changes
+                self.store.replace(summary["app_id"], KIND, summary["id"], record)
+        return summary
+
+    def _whole(self, app: str, row: dict) -> dict:
+        record = self.store.get(app, KIND, row["id"])
+        if record is None:  # not within one call on one process's memory; a row of list() is whole anyway
+            return row
+        record["phase"], record["phase_at"] = row["phase"], row["phase_at"]  # as the listing saw it
+        return record
+
     def delete(self, app: str, export_id: str) -> None:
         if not self.store.delete(app, KIND, export_id):
             raise not_found("export", export_id)

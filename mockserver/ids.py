@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import string
@@ -36,4 +37,4 @@ def token() -> str:
 
 
 def request_id(prefix: str = "v-") -> str:
-    return prefix + secrets.token_hex(9)
+    return prefix + os.urandom(9).hex()  # secrets.token_hex(9), in fewer steps (one per answer)

@@ -54,6 +54,24 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+_ORIGINS: dict[tuple[str, str], str] = {}  # (scheme, Host) → origin, for the few a server is reached by
+
+
+def origin(request: web.Request) -> str:
+    """`str(request.url.origin())`, remembered: for the usual request target (a
+    path, not an absolute URL) it depends on the scheme and Host alone, and
+    building the URL costs more than the rest of a small answer's rendering."""
+    if not request.raw_path.startswith("/"):
+        return str(request.url.origin())
+    key = (request.scheme, request.host)
+    found = _ORIGINS.get(key)
+    if found is None:
+        found = str(request.url.origin())
+        if len(_ORIGINS) < 256:  # Host is the client's to choose: keep a few
+            _ORIGINS[key] = found
+    return found
+
+
 def no_content() -> web.Response:
     return web.Response(status=204)
 

@@ -41,9 +41,16 @@ class Store(Protocol):
 class MemoryStore:
     """The default store: a dict per app, copies in and out so no caller can
     change a stored record behind the store's back. A record is kept pickled
-    (a deep copy that is quicker to make and smaller to keep than a dict)."""
+    (a deep copy that is quicker to make and smaller to keep than a dict),
+    beside its top-level scalars for `summaries`."""
 
     shared = False  # one process's memory
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # a subclass that changes what get or list give would be bypassed by summaries: it has none
+        if ("get" in cls.__dict__ or "list" in cls.__dict__) and "summaries" not in cls.__dict__:
+            cls.summaries = None
 
     def __init__(self) -> None:
         self._apps: dict[str, dict[str, dict[str, dict]]] = {}
@@ -51,14 +58,14 @@ class MemoryStore:
         self._counters: dict[str, float] = {}
 
     def get(self, app: str, kind: str, key: str) -> dict | None:
-        record = self._apps.get(app, {}).get(kind, {}).get(key)
-        return _thaw(record) if record is not None else None
+        kept = self._apps.get(app, {}).get(kind, {}).get(key)
+        return _thaw(kept[0]) if kept is not None else None
 
     def put(self, app: str, kind: str, key: str, record: dict) -> None:
         owner = self._owners.setdefault(kind, {}).get(key)
         if owner is not None and owner != app:
             raise KeyError(f"{kind} {key} belongs to another app")
-        self._apps.setdefault(app, {}).setdefault(kind, {})[key] = _freeze(record)
+        self._apps.setdefault(app, {}).setdefault(kind, {})[key] = (_freeze(record), _scalars(record))
         self._owners[kind][key] = app
 
     def delete(self, app: str, kind: str, key: str) -> bool:
@@ -70,7 +77,13 @@ class MemoryStore:
         return True
 
     def list(self, app: str, kind: str) -> list[dict]:
-        return [_thaw(r) for r in self._apps.get(app, {}).get(kind, {}).values()]
+        return [_thaw(kept[0]) for kept in self._apps.get(app, {}).get(kind, {}).values()]
+
+    def summaries(self, app: str, kind: str) -> list[dict]:
+        """Each record's top-level scalar properties (strings, numbers, booleans,
+        nulls), in `list` order: a cheap look over many records, without copying
+        each one whole. Only this store has it; callers fall back to `list`."""
+        return [dict(kept[1]) for kept in self._apps.get(app, {}).get(kind, {}).values()]
 
     def owner(self, kind: str, key: str) -> str | None:
         return self._owners.get(kind, {}).get(key)
@@ -122,6 +135,13 @@ def _freeze(record: dict) -> Any:
         return pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return copy.deepcopy(record)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _scalars(record: dict) -> dict:
+    return {name: value for name, value in record.items() if type(value) in _SCALARS} if isinstance(record, dict) else {}
 
 
 def _thaw(stored: Any) -> dict:

@@ -102,12 +102,69 @@ def json_path(parts) -> str:
     return out
 
 
+# JSON Schema patterns are ECMA-262 regexes, where \d, \w and \s are narrower than in Python's `re`
+# (Python's \s also takes \x1c-\x1f and \x85; its \d and \w any script's digits and letters)
+ECMA_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_",
+                "s": "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"}
+ORIGINAL_PATTERNS: dict[str, str] = {}  # translated → as the schema wrote it (for error messages)
+_NOT_SCHEMAS = frozenset({"enum", "const", "default", "example", "examples"})
+
+
+def ecma_regex(pattern: str) -> str:
+    """`pattern` for Python's `re` with ECMA-262's meaning of \\d \\w \\s (and \\D \\W \\S outside brackets)."""
+    out, index, in_class = [], 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            escape = pattern[index:index + 2]
+            letter = escape[1]
+            if letter.lower() in ECMA_CLASSES and (letter.islower() or not in_class):
+                body = ECMA_CLASSES[letter.lower()]
+                out.append(body if in_class else (f"[{body}]" if letter.islower() else f"[^{body}]"))
+            else:
+                out.append(escape)
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class and out[-1] not in ("[", "[^"):
+            in_class = False
+        out.append(char)
+        index += 1
+    translated = "".join(out)
+    if translated != pattern:
+        ORIGINAL_PATTERNS[translated] = pattern
+    return translated
+
+
+def with_ecma_patterns(schema: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A copy of `schema` whose patterns mean in Python what they mean in JSON Schema
+    (shared sub-schemas stay shared)."""
+    memo = {} if memo is None else memo
+    if isinstance(schema, dict):
+        if id(schema) not in memo:
+            copy: dict[str, Any] = {}
+            memo[id(schema)] = copy
+            for key, value in schema.items():
+                if key == "pattern" and isinstance(value, str):
+                    copy[key] = ecma_regex(value)
+                elif key in _NOT_SCHEMAS:
+                    copy[key] = value
+                else:
+                    copy[key] = with_ecma_patterns(value, memo)
+        return memo[id(schema)]
+    if isinstance(schema, list):
+        return [with_ecma_patterns(item, memo) for item in schema]
+    return schema
+
+
 class _Schema:
     """A compiled schema; `oneOf` + `discriminator` picks its branch by the tag
     first, so errors name the property that is wrong rather than "matches none".
     """
 
     def __init__(self, schema: dict[str, Any]) -> None:
+        schema = with_ecma_patterns(schema)
         self.discriminator = None
         disc = schema.get("discriminator")
         if disc and disc.get("mapping"):
@@ -165,6 +222,8 @@ def _message(error: ValidationError) -> str:
 
 
 def _plain_message(error: ValidationError) -> str:
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match {ORIGINAL_PATTERNS.get(error.validator_value, error.validator_value)!r}"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "Unknown property")
     if error.validator == "anyOf" and error.context:

@@ -240,14 +240,18 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        orphaned = False
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
             except asyncio.TimeoutError:
                 if os.getppid() != parent:  # the parent was killed: do not linger as an orphan
                     log.warning("worker pid %d: the parent is gone; stopping", os.getpid())
+                    orphaned = True
                     stop.set()
     finally:
         await runner.cleanup()
         if store is not None:
             store.close()
+    if orphaned and temporary:  # nobody else will delete the temporary store now
+        shutil.rmtree(os.path.dirname(settings.state), ignore_errors=True)

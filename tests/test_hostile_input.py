@@ -460,3 +460,32 @@ def test_the_store_is_never_touched_by_a_refused_request_under_concurrency(live)
     for thread in threads:
         thread.join()
     assert {row[1] for row in live.snapshot()} - before == set(good)
+
+
+# -- JSON Schema patterns are ECMA-262 ---------------------------------------------------------------------
+@pytest.mark.parametrize("value, matches", [
+    ("aa_1", True), ("a b", False), ("a\tb", False), ("a\u00a0b", False), ("a\u3000b", False),
+    ("\x1fg\x97", True),  # not whitespace to ECMA-262 (Python's \\s would say it is)
+    ("\x85x", True), ("a/b", False),
+])
+def test_patterns_use_ecma_classes(value, matches):
+    import re
+
+    assert bool(re.search(validation.ecma_regex(r"^[^/?#\s]+$"), value)) is matches
+
+
+def test_digit_and_word_classes_are_ascii_as_in_ecma():
+    import re
+
+    assert re.search(validation.ecma_regex(r"^\d+$"), "123") and not re.search(validation.ecma_regex(r"^\d+$"), "١٢٣")
+    assert not re.search(validation.ecma_regex(r"^\w+$"), "zażółć")
+    assert validation.ecma_regex(r"[\d\S]") == r"[0-9\S]"  # a negated class inside brackets is left as it is
+
+
+async def test_an_id_that_is_not_whitespace_to_ecma_is_looked_up(in_process):
+    from yarl import URL
+
+    response = await in_process.get(URL("/v1/async-actions/%1Fg%C2%97", encoded=True), headers=AUTH)
+    assert response.status == 404 and (await response.json())["key"] == "not_found"
+    response = await in_process.get(URL("/v1/async-actions/a%20b", encoded=True), headers=AUTH)
+    assert response.status == 400 and "does not match '^[^/?#\\\\s]+$'" in (await response.json())["details"]

@@ -178,10 +178,12 @@ def test_sigint_stops_every_worker_and_a_dead_worker_is_replaced(tmp_path):
 def test_workers_do_not_outlive_a_killed_parent():
     served = Served("--workers", "2")
     pids = served.pids()
+    state = Path(re.search(r"temporary SQLite store, (\S+) \(deleted", served.process.stderr.readline()).group(1))
     served.process.send_signal(signal.SIGKILL)
     served.process.wait(timeout=10)
     try:
         assert all(gone(pid, within=10) for pid in pids), "orphaned workers stop by themselves"
+        assert not state.parent.exists(), "and delete the temporary store"
     finally:
         for pid in pids:  # only ever the pids this test started
             if not gone(pid, within=0):
@@ -219,3 +221,35 @@ def test_an_unreachable_redis_stops_the_server_with_a_clear_message():
     assert process.returncode == 2
     assert "cannot reach the Redis store at redis://127.0.0.1:" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_the_shared_clock_moves_for_every_process_and_is_read_once_per_request(tmp_path):
+    import asyncio
+
+    from mockserver.clock import SharedClock
+    from mockserver.sqlite_store import SqliteStore
+
+    first, second = SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db")  # two processes' connections
+    try:
+        here, there = SharedClock(first), SharedClock(second)
+        before = there.now()
+        assert here.advance(100) - before >= 100
+        assert 100 <= there.now() - before < 105
+        reads = []
+        counter = second.counter
+        second.counter = lambda name: reads.append(name) or counter(name)
+
+        async def request() -> list[float]:
+            return [there.now() for _ in range(5)]
+
+        async def two_requests():
+            one = await asyncio.create_task(request())
+            here.advance(50)  # between the requests, through the other process
+            return one, await asyncio.create_task(request())
+
+        one, two = asyncio.run(two_requests())
+        assert len(reads) == 2, "one read of the store per request"
+        assert two[0] - one[-1] >= 50
+    finally:
+        first.close()
+        second.close()

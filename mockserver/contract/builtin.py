@@ -14,6 +14,10 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import ConfigError
+try:  # schemathesis' default "rejected" statuses of negative_data_rejection
+    from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES as NEGATIVE_REJECTIONS
+except ImportError:  # pragma: no cover - a schemathesis that moved it
+    NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 from schemathesis.engine import Status, events, from_schema
 
 from .dialect import Dialect
@@ -34,10 +38,10 @@ def builtin_check_names() -> list[str]:
 def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
                 max_examples: int, seed: int | None, workers: int, coverage: bool, results: Results,
                 redact: Callable[[str], str], progress: Callable[[str], None], error_shape: bool,
-                operations: list[str] | None = None) -> None:
+                operations: list[str] | None = None, max_time: int | None = None) -> None:
     config = schemathesis.Config.from_dict(_config(base_url=base_url, app=app, dialect=dialect, checks=checks,
                                                    max_examples=max_examples, seed=seed, workers=workers,
-                                                   coverage=coverage))
+                                                   coverage=coverage, max_time=max_time))
     schema = schemathesis.openapi.from_dict(document, config=config)
     if operations:
         schema = schema.include(operation_id=operations)
@@ -58,7 +62,7 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
 
 
 def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[str], max_examples: int,
-            seed: int | None, workers: int, coverage: bool) -> dict[str, Any]:
+            seed: int | None, workers: int, coverage: bool, max_time: int | None = None) -> dict[str, Any]:
     enabled = set(checks)
     config: dict[str, Any] = {
         "base-url": base_url,
@@ -70,8 +74,14 @@ def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[st
         # full values in code samples; report.py masks the secrets it knows
         "output": {"sanitization": {"enabled": False}},
     }
+    if "negative_data_rejection" in enabled:
+        # a body over the size limit is refused with 413 (documented by our schemas); schemathesis'
+        # default list of "rejected" statuses lacks it, so an oversized invalid body read as accepted
+        config["checks"]["negative_data_rejection"]["expected-statuses"] = [*NEGATIVE_REJECTIONS, "413"]
     if seed is not None:
         config["seed"] = seed
+    if max_time is not None:  # seconds for the whole run, shared out between the phases by schemathesis
+        config["max-time"] = max_time
     if dialect is not None:
         config["auth"] = {"openapi": dialect.schemathesis_auth(app)}
     else:

@@ -131,8 +131,9 @@ def _response_body(response: web.StreamResponse) -> Callable[[], Any]:
     body = getattr(response, "body", None)  # a streamed response (a CSV download) keeps none
     if not isinstance(body, bytes):
         return lambda: None
-    content_type = response.content_type if body else ""
-    return lambda: _decode(body, content_type)
+    header = response.headers.get("Content-Type")  # its media type is worked out (as aiohttp does) when read
+    return lambda: _decode(body, web.StreamResponse(headers={"Content-Type": header}).content_type
+                           if header is not None else "application/octet-stream")
 
 
 def _decode(raw: bytes, content_type: str) -> Any:

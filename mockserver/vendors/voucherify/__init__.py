@@ -26,6 +26,7 @@ class Voucherify(Vendor):
     def __init__(self, spec: Spec | None = None, apps: dict[str, str] | None = None) -> None:
         self.spec = spec or load_spec("voucherify")
         self.apps = dict(apps or {})  # pinned app id → token
+        self._plans: dict[str, tuple[Operation, tuple]] = {}  # operation id → (operation, _auth_plan's answer)
         self.exports = exports.Exports(self.spec)
         self.async_actions = async_actions.AsyncActions(self.spec)
         self.orders = orders.Orders(self.spec, self.async_actions)
@@ -49,9 +50,10 @@ class Voucherify(Vendor):
         key is still refused. The key may come as X-App-Token or as
         `Authorization: Bearer <key>` (X-App-Id optional then).
         """
-        if not operation.secured:
+        secured, query_keys = self._auth_plan(operation)
+        if not secured:
             return None
-        if self._query_key_offered(request, operation):
+        if query_keys and _offered(request.query, query_keys):
             return None  # e.g. a download: its token is checked against the export it opens
         app_id = request.headers.get("X-App-Id", "").strip()
         key = request.headers.get("X-App-Token", "").strip() or _bearer(request.headers.get("Authorization", ""))
@@ -69,14 +71,16 @@ class Voucherify(Vendor):
         self._check_key(app_id, key, services)
         return app_id
 
-    def _query_key_offered(self, request: web.Request, operation: Operation) -> bool:
-        """Whether the request uses a security alternative that is a query api key."""
-        schemes = self.spec.security_schemes
-        for requirement in operation.security:
-            if requirement and all(schemes[name].get("in") == "query" and schemes[name]["name"] in request.query
-                                   for name in requirement):
-                return True
-        return False
+    def _auth_plan(self, operation: Operation) -> tuple[bool, tuple[tuple[str, ...], ...]]:
+        """Whether the operation is secured, and the query parameter names of each of its security
+        alternatives made only of query api keys: read off the spec once per operation."""
+        plan = self._plans.get(operation.operation_id)
+        if plan is None or plan[0] is not operation:
+            schemes = self.spec.security_schemes
+            query_keys = tuple(tuple(schemes[name]["name"] for name in requirement) for requirement in operation.security
+                               if requirement and all(schemes[name].get("in") == "query" for name in requirement))
+            plan = self._plans[operation.operation_id] = (operation, (operation.secured, query_keys))
+        return plan[1]
 
     def _check_key(self, app_id: str, key: str, services: Any) -> None:
         expected = self.apps.get(app_id)
@@ -135,6 +139,17 @@ class Voucherify(Vendor):
 
 
 MAX_CREDENTIAL = 256
+
+
+def _offered(query, alternatives: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the query has every parameter of one of the alternatives."""
+    for names in alternatives:
+        for name in names:
+            if name not in query:
+                break
+        else:
+            return True
+    return False
 
 
 def _credential(value: str) -> bool:

@@ -13,7 +13,7 @@ from aiohttp import web
 from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService
-from ...respond import json_response, no_content, stream
+from ...respond import json_response, no_content, stream, origin
 from ...spec import Spec
 from ..base import Call, Handler
 
@@ -82,20 +82,18 @@ class Exports:
 
     async def list_exports(self, call: Call) -> web.Response:
         query = call.inputs.query
-        records = call.services.exports.list(call.app_id, VENDOR)
         if query["order"].lstrip("-") == "status":
-            records.sort(key=lambda r: (self.status_rank[STATUS[r["phase"]]], r["created_at"]))
+            key = lambda r: (self.status_rank[STATUS[r["phase"]]], r["created_at"])  # noqa: E731
         else:
-            records.sort(key=lambda r: r["created_at"])
-        if query["order"].startswith("-"):
-            records.reverse()
+            key = lambda r: r["created_at"]  # noqa: E731
         start = (query["page"] - 1) * query["limit"]
-        page = records[start:start + query["limit"]]
+        page, total = call.services.exports.listing(call.app_id, VENDOR, key=key, reverse=query["order"].startswith("-"),
+                                                    start=start, stop=start + query["limit"])
         return json_response({
             "object": "list",
             "data_ref": "exports",
             "exports": [self.render(r, call.request) for r in page],
-            "total": len(records),
+            "total": total,
         })
 
     async def get_export(self, call: Call) -> web.StreamResponse:
@@ -116,7 +114,7 @@ class Exports:
     def render(self, record: dict, request: web.Request) -> dict:
         """An export record as Voucherify's Export object."""
         done = record["phase"] == "done"
-        url = f"{request.url.origin()}/v1/exports/{record['id']}?token={record['token']}"
+        url = f"{origin(request)}/v1/exports/{record['id']}?token={record['token']}"
         return {
             "id": record["id"],
             "object": "export",

@@ -1,0 +1,193 @@
+"""The shortcuts taken for speed answer exactly as the plain code did."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mockserver import respond
+from mockserver.clock import iso
+from mockserver.control.journal import Journal, Lazy
+from mockserver.store import MemoryStore
+from mockserver.validation import parse_json
+
+BODIES = [
+    {"id": "exp_1", "n": [0, -1, 10**30, 1.5, -0.0, 1e-07, 1e16, 1e300, float("inf"), float("-inf")],
+     "b": [True, False, None], "s": "é ü \u2028 \x01 \" \\ / 😀", "nested": {"1": {"2": [[], {}]}}, "t": (1, 2)},
+    {1: "int key", 2.5: "float key", True: "bool key", None: "null key"},
+    [], "text", 7, None,
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_json_response_writes_what_json_dumps_wrote(body):
+    expected = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    response = respond.json_response(body, status=201, headers={"Retry-After": "1"})
+    assert response.body == expected
+    assert response.status == 201
+    assert list(response.headers.items()) == [("Retry-After", "1"), ("Content-Type", "application/json; charset=utf-8")]
+    assert response.content_type == "application/json" and response.charset == "utf-8"
+
+
+def test_json_response_fails_as_json_dumps_did():
+    with pytest.raises(TypeError):
+        respond.json_response({"when": object()})
+    circular: dict = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError, match="Circular"):
+        respond.json_response(circular)
+    with pytest.raises(UnicodeEncodeError):
+        respond.json_response({"lone surrogate": "\ud800"})
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, 2.5, "x"]}', "\ufeff{}", '{"a": NaN}', "[1,", "", " 1 ", '{"a":1} x',
+                                  '{"a": Infinity}', '"\\ud800"', '{"a": 1, "a": 2}'])
+def test_parse_json_says_what_json_loads_said(text):
+    def refuse(name):
+        raise ValueError(f"{name} is not a JSON value")
+
+    try:
+        expected = ("value", json.loads(text, parse_constant=refuse))
+    except ValueError as exc:
+        expected = ("error", str(exc))
+    try:
+        got = ("value", parse_json(text))
+    except ValueError as exc:
+        got = ("error", str(exc))
+    assert got == expected
+
+
+def test_memory_store_copies_in_and_out_pickled_or_not():
+    store = MemoryStore()
+    record = {"id": "r1", "list": [1, 2], "shared": None}
+    record["shared"] = record["list"]
+    store.put("app", "kind", "r1", record)
+    record["list"].append(3)  # changing the caller's copy changes nothing stored
+    got = store.get("app", "kind", "r1")
+    assert got == {"id": "r1", "list": [1, 2], "shared": [1, 2]}
+    assert got["shared"] is got["list"]  # like deepcopy, a copy keeps what was shared
+    got["list"].append(4)
+    assert store.get("app", "kind", "r1")["list"] == [1, 2]
+    assert store.list("app", "kind") == [{"id": "r1", "list": [1, 2], "shared": [1, 2]}]
+
+    unpicklable = {"id": "r2", "call": lambda: 1}  # kept by deepcopy instead
+    store.put("app", "kind", "r2", unpicklable)
+    assert store.get("app", "kind", "r2")["call"] is unpicklable["call"]
+    assert store.get("app", "kind", "r2") is not store.get("app", "kind", "r2")
+
+
+def test_journal_entries_are_made_when_read():
+    journal = Journal(2)
+    made = []
+
+    def entry(n):
+        def make():
+            made.append(n)
+            return {"n": n, "method": "GET", "path": f"/v1/exports/{n}", "app_id": "a"}
+        return Lazy("GET", f"/v1/exports/{n}", "a", make)
+
+    for n in range(3):
+        journal.add(entry(n))
+    journal.add({"n": 9, "method": "POST", "path": "/v1/exports", "app_id": "b"})  # plain entries still work
+    assert made == []
+    assert journal.find(method="GET") == [{"n": 2, "method": "GET", "path": "/v1/exports/2", "app_id": "a"}]
+    assert made == [2]
+    assert [e["n"] for e in journal.find()] == [2, 9]
+    assert made == [2]  # made once
+    journal.clear("a")
+    assert [e["n"] for e in journal.find()] == [9]
+
+
+def test_iso_is_cached_but_unchanged():
+    assert iso(0) == "1970-01-01T00:00:00.000Z"
+    assert iso(1700000000.1234) == iso(1700000000.1234) == "2023-11-14T22:13:20.123Z"
+    assert iso(1) == iso(1.0)
+    with pytest.raises(ValueError):
+        iso(float("nan"))
+
+
+class _PlainStore(MemoryStore):
+    """A MemoryStore without summaries: listing falls back to list(), as for SQLite and Redis."""
+
+    summaries = None
+
+
+def _services(mode):
+    from mockserver.clock import Clock
+    from mockserver.exports import ExportService
+    from mockserver.ids import Ids
+    from mockserver.lifecycle import Lifecycle
+
+    made = []
+    for store in (MemoryStore(), _PlainStore()):
+        clock = Clock(1_700_000_000.0, frozen=True)
+        made.append((ExportService(store=store, clock=clock, lifecycle=Lifecycle(mode, 1.0, 2.0), ids=Ids(0),
+                                   models={}, seed=0, rows=10, locale="en_US"), clock, store))
+    return made
+
+
+@pytest.mark.parametrize("mode", ["time", "poll", "instant"])
+def test_listing_by_summaries_matches_listing_whole_records(mode):
+    import random
+
+    rng = random.Random(mode)
+    ranks = {"scheduled": 0, "running": 1, "done": 2, "failed": 3}
+    services = _services(mode)
+    for step in range(60):
+        action = rng.random()
+        for service, clock, _ in services:  # the same steps on both
+            state = random.Random(step)
+            if action < 0.5:
+                service.create("app", state.choice(["voucherify", "chargebee"]), "order", parameters={"fields": ["id"]},
+                               query={"fields": ["id"]}, mode=state.choice([None, "poll", "instant", "time"]),
+                               outcome=state.choice(["done", "failed"]))
+            elif action < 0.7:
+                clock.advance(state.choice([0, 0.5, 1.0, 2.5]))
+            elif action < 0.8 and service.store.list("app", "exports"):
+                service.get("app", state.choice(service.store.list("app", "exports"))["id"])
+            else:
+                pass
+        key = rng.choice([lambda r: r["created_at"], lambda r: (ranks[r["phase"]], r["created_at"])])
+        reverse, start = rng.random() < 0.5, rng.choice([0, 0, 3, 10])
+        results = [service.listing("app", "voucherify", key=key, reverse=reverse, start=start, stop=start + 5)
+                   for service, _, _ in services]
+        assert _untokened(results[0][0]) == _untokened(results[1][0]) and results[0][1] == results[1][1]
+        assert all(set(r) > {"parameters", "token"} for r in results[0][0])  # whole records
+        saved = [_untokened(store.list("app", "exports")) for _, _, store in services]
+        assert saved[0] == saved[1]  # the same moved on and saved
+
+
+def _untokened(records):
+    return [{name: value for name, value in record.items() if name != "token"} for record in records]  # random
+
+
+@pytest.mark.parametrize(("target", "host"), [
+    ("/v1/exports", "127.0.0.1:8080"), ("/v1/exports?x=1", "LOCALHOST:80"), ("/", "example.com"),
+    ("/v1/exports", "[::1]:8080"), ("http://other.test:81/v1/exports", "ignored.test"), ("/v1/exports", None),
+])
+def test_origin_is_the_request_urls_origin(target, host):
+    from aiohttp.test_utils import make_mocked_request
+    from multidict import CIMultiDict
+
+    headers = CIMultiDict({"Host": host} if host else {})
+    for _ in range(2):  # computed, then remembered
+        request = make_mocked_request("GET", target, headers=headers)
+        assert respond.origin(request) == str(request.url.origin())
+
+
+def test_a_store_that_changes_list_or_get_is_not_summarised():
+    class Listing(MemoryStore):
+        def list(self, app, kind):
+            return super().list(app, kind)[::-1]
+
+    class Own(MemoryStore):
+        def get(self, app, kind, key):
+            return super().get(app, kind, key)
+
+        def summaries(self, app, kind):
+            return super().summaries(app, kind)
+
+    assert MemoryStore().summaries is not None
+    assert Listing().summaries is None
+    assert Own().summaries is not None  # it says what its summaries are
