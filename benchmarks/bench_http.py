@@ -30,8 +30,9 @@ printed, so a result limited by the generator, not the server, shows as such.
   first error jsonschema finds; mockserver looks for the most telling one
   (best_match) to word its 400, which costs more on an invalid body.
 
-Peak RSS is each server's VmHWM (children included). Start-up is the median of
-three starts, from spawning the process to its first answered request. Then,
+Peak RSS is each server's VmHWM (children included). Start-up is the median
+(and the fastest) of five starts, from spawning the process to its first
+answered request. Then,
 unless skipped, benchmarks/bench_csv.py (1,000,000 CSV rows, offline and over
 HTTP) and benchmarks/bench_contract.py (a default contract run) are run and
 their figures added to the table. Prints figures; asserts nothing.
@@ -243,7 +244,8 @@ def find_prism(option: str | None, install: bool) -> tuple[str | None, str]:
     """The prism executable, or None and why not."""
     for candidate in (option, os.environ.get("PRISM")):
         if candidate:
-            return (candidate, "") if Path(candidate).exists() or shutil.which(candidate) else (None, f"{candidate} not found")
+            found = Path(candidate).exists() or shutil.which(candidate)
+            return (candidate, "") if found else (None, f"{candidate} not found")
     found = shutil.which("prism")
     cached = cache_dir() / "node_modules" / ".bin" / "prism"
     if found:
@@ -597,23 +599,27 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
                 continue
             mock = target.name.startswith("mockserver")
             lines.append(f"| {scenario.name} | {target.name} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} "
-                         f"| {load.errors:,} | {load.cpu_us:,.0f} | {ratio(load, prism, scenario.name) if mock else ''} "
+                         f"| {load.errors:,} | {load.cpu_us:,.0f} "
+                         f"| {ratio(load, prism, scenario.name) if mock else ''} "
                          f"| {ratio(load, bare, scenario.name) if mock else ''} |")
 
     def rss(target: Target) -> str:
         return f"{target.rss_mib:.0f} MiB" if target.results else "n/a"
 
     def startup(target: Target) -> str:
-        return f"{statistics.median(target.startup):.2f} s" if target.startup else "n/a"
+        if not target.startup:
+            return "n/a"
+        return f"{statistics.median(target.startup):.2f} s (fastest {min(target.startup):.2f} s)"
 
-    lines += ["", f"| server | peak RSS (VmHWM, after all scenarios) | start-up to first answer (median of {args.starts}) |",
+    lines += ["", "| server | peak RSS (VmHWM, after all scenarios) "
+                  f"| start-up to first answer (median of {args.starts}) |",
               "|---|--:|--:|", *[f"| {t.name} | {rss(t)} | {startup(t)} |" for t in targets]]
     loads = [load for t in targets for load in t.results.values()]
     if loads:
-        lines += ["", f"load generator CPU: up to {max(l.generator_cpu for l in loads):.0%} of one core; "
-                      f"server CPU: up to {max(l.server_cpu for l in loads):.0%} of one core; "
-                      f"other processes on the machine: up to {max(l.other_cpu for l in loads):.0%} of one core "
-                      f"(mean {statistics.mean(l.other_cpu for l in loads):.0%})"]
+        lines += ["", f"load generator CPU: up to {max(x.generator_cpu for x in loads):.0%} of one core; "
+                      f"server CPU: up to {max(x.server_cpu for x in loads):.0%} of one core; "
+                      f"other processes on the machine: up to {max(x.other_cpu for x in loads):.0%} of one core "
+                      f"(mean {statistics.mean(x.other_cpu for x in loads):.0%})"]
     problems = [f"{t.name}: {t.problem}" for t in targets if t.problem]
     problems += [f"{t.name}, {name}: {load.errors:,} of {load.requests:,} answers were errors ({load.note or 'socket'})"
                  for t in targets for name, load in t.results.items() if load.errors]
@@ -629,7 +635,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of measured load per scenario (10)")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured load first (2; 0 for none)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--starts", type=int, default=3, help="starts per server for the start-up median (3)")
+    parser.add_argument("--starts", type=int, default=5, help="starts per server for the start-up median (5)")
     parser.add_argument("--prism", metavar="PATH", help="the prism executable (default: $PRISM, PATH, cache)")
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out (its columns print n/a)")
     parser.add_argument("--no-install", action="store_true", help="never npm-install Prism")
@@ -667,7 +673,8 @@ def main() -> None:
         schema_file = folder / "create-body.json"
         schema_file.write_text(json.dumps(load_spec("voucherify").schema("ExportsCreateRequestBody")))
         targets = []
-        for name, root in [("mockserver", args.mock_root), *((f"mockserver ({Path(d).name})", d) for d in args.compare)]:
+        mocks = [("mockserver", args.mock_root), *((f"mockserver ({Path(d).name})", d) for d in args.compare)]
+        for name, root in mocks:
             root = Path(root).resolve() if root else ROOT
             port = free_port()
             targets.append(Target(name, [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from . import tuning
 from .app import Settings, create_app
-from .fixtures import FixtureError
 from .control.config import config_args
+from .fixtures import FixtureError
 from .lifecycle import MODES
 from .serving import Runner
-from . import tuning
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,7 +98,7 @@ class ExportService:
         return [self._advance(r, polled=False) for r in self.store.list(app, KIND) if r["vendor"] == vendor]
 
     # what listing reads of each export: enough to move it on, pick and sort it (all scalars)
-    SUMMARY = ("id", "app_id", "vendor", "phase", "phase_at", "created_at", "mode", "outcome")
+    SUMMARY = frozenset({"id", "app_id", "vendor", "phase", "phase_at", "created_at", "mode", "outcome"})
 
     def listing(self, app: str, vendor: str, *, key: Callable[[dict], Any], reverse: bool, start: int,
                 stop: int) -> tuple[list[dict], int]:
@@ -122,7 +122,7 @@ class ExportService:
 
     def _advance_summary(self, app: str, summary: dict) -> dict:
         """_advance for a summary: the record itself is read and saved only when its phase moves."""
-        if not all(name in summary for name in self.SUMMARY):  # a value that is not a scalar: the record whole
+        if not summary.keys() >= self.SUMMARY:  # a value that is not a scalar: the record whole
             return self._advance(self.store.get(app, KIND, summary["id"]), polled=False)
         if self.lifecycle.advance(summary, self.clock.now(), polled=False):
             record = self.store.get(summary["app_id"], KIND, summary["id"])

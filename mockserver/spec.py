@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft7Validator, FormatChecker
 
 # LibYAML's parser when PyYAML has it (the same documents, several times faster: most of start-up)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-from jsonschema import Draft7Validator, FormatChecker
-
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 

@@ -141,7 +141,9 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def _scalars(record: dict) -> dict:
-    return {name: value for name, value in record.items() if type(value) in _SCALARS} if isinstance(record, dict) else {}
+    if not isinstance(record, dict):
+        return {}
+    return {name: value for name, value in record.items() if type(value) in _SCALARS}
 
 
 def _thaw(stored: Any) -> dict:

@@ -170,7 +170,8 @@ class _Schema:
         if disc and disc.get("mapping"):
             self.discriminator = disc["propertyName"]
             self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS) for tag, branch in disc["mapping"].items()}
-            self.branch_accepts = {tag: compile_acceptor(branch, FORMATS) for tag, branch in disc["mapping"].items()}
+            self.branch_accepts = {tag: compile_acceptor(branch, FORMATS)
+                                   for tag, branch in disc["mapping"].items()}
         self.validator = Draft7Validator(schema, format_checker=FORMATS)
         # a valid value's shortcut past jsonschema; anything it is not sure of gets the full check
         self.accepts = compile_acceptor(schema, FORMATS)
@@ -223,7 +224,8 @@ def _message(error: ValidationError) -> str:
 
 def _plain_message(error: ValidationError) -> str:
     if error.validator == "pattern":
-        return f"{error.instance!r} does not match {ORIGINAL_PATTERNS.get(error.validator_value, error.validator_value)!r}"
+        written = ORIGINAL_PATTERNS.get(error.validator_value, error.validator_value)
+        return f"{error.instance!r} does not match {written!r}"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "Unknown property")
     if error.validator == "anyOf" and error.context:

@@ -37,10 +37,10 @@ from multiprocessing.connection import wait
 
 from aiohttp import web
 
+from . import tuning
 from .app import Settings, _default_store, create_app
 from .clock import Clock, SharedClock
 from .ids import Ids, claim_stream
-from . import tuning
 from .serving import Runner
 from .sqlite_store import SqliteStore
 

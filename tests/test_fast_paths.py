@@ -15,7 +15,7 @@ from mockserver.validation import parse_json
 BODIES = [
     {"id": "exp_1", "n": [0, -1, 10**30, 1.5, -0.0, 1e-07, 1e16, 1e300, float("inf"), float("-inf")],
      "b": [True, False, None], "s": "é ü \u2028 \x01 \" \\ / 😀", "nested": {"1": {"2": [[], {}]}}, "t": (1, 2)},
-    {1: "int key", 2.5: "float key", True: "bool key", None: "null key"},
+    {1: "int key", 2.5: "float key", False: "bool key", None: "null key"},
     [], "text", 7, None,
 ]
 

@@ -364,8 +364,9 @@ def test_thousands_of_cancelled_csv_downloads(live, caplog):
 def test_each_app_keeps_at_most_max_exports_and_the_oldest_go_first(live):
     made = []
     for _ in range(60):
-        status, _, body = raw_request(live.port, encode_request("POST", "/v1/exports", json.dumps(ORDER_EXPORT).encode(),
-                                                                {"X-App-Id": "capped", "X-App-Token": "t", **JSON}))
+        request = encode_request("POST", "/v1/exports", json.dumps(ORDER_EXPORT).encode(),
+                                 {"X-App-Id": "capped", "X-App-Token": "t", **JSON})
+        status, _, body = raw_request(live.port, request)
         assert status == 200
         made.append(json.loads(body)["id"])
     _, _, body = raw_request(live.port, encode_request("GET", "/v1/exports?limit=100", None,

@@ -42,7 +42,8 @@ scalars = (st.none() | st.booleans() | st.integers(-3, 2000) | st.floats(allow_n
            | st.sampled_from(["", "id", "order", "PAID", "-created_at", "and", "metadata.a", "nope", "2024-01-01",
                               "2024-01-01T00:00:00Z", "2024-13-01T00:00:00Z", "x" * 1001, "metadata."])
            | st.text(max_size=8))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
+json_values = st.recursive(scalars,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
                            max_leaves=12)
 
 

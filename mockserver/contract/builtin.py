@@ -14,10 +14,6 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import ConfigError
-try:  # schemathesis' default "rejected" statuses of negative_data_rejection
-    from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES as NEGATIVE_REJECTIONS
-except ImportError:  # pragma: no cover - a schemathesis that moved it
-    NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 from schemathesis.engine import Status, events, from_schema
 
 from .dialect import Dialect
@@ -25,6 +21,11 @@ from .http import App, curl_command
 from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
+
+try:  # schemathesis' default "rejected" statuses of negative_data_rejection
+    from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES as NEGATIVE_REJECTIONS
+except ImportError:  # pragma: no cover - a schemathesis that moved it
+    NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
 
 
 def builtin_check_names() -> list[str]:

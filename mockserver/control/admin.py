@@ -56,7 +56,6 @@ def add_admin_routes(app: web.Application, services: Any) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, PREFIX + path, _clear_errors(handler))
-    known = {PREFIX + path for _, path, _ in routes}
 
     async def unknown(request: web.Request) -> web.Response:
         endpoints = [f"{method} {PREFIX}{path}" for method, path, _ in routes]

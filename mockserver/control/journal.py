@@ -116,6 +116,8 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
 
 async def _request_body(request: web.Request) -> Callable[[], Any]:
     """The request body, decoded when called."""
+    if not request.body_exists:  # nothing was sent (a GET): reading would give b"", which decodes to None
+        return _nothing
     if not request.content.is_eof():  # never wait for a body the handler did not (e.g. a slow one it refused)
         return lambda: "<body not received>"
     try:
@@ -134,6 +136,10 @@ def _response_body(response: web.StreamResponse) -> Callable[[], Any]:
     header = response.headers.get("Content-Type")  # its media type is worked out (as aiohttp does) when read
     return lambda: _decode(body, web.StreamResponse(headers={"Content-Type": header}).content_type
                            if header is not None else "application/octet-stream")
+
+
+def _nothing() -> None:
+    return None
 
 
 def _decode(raw: bytes, content_type: str) -> Any:

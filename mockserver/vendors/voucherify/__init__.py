@@ -77,7 +77,8 @@ class Voucherify(Vendor):
         plan = self._plans.get(operation.operation_id)
         if plan is None or plan[0] is not operation:
             schemes = self.spec.security_schemes
-            query_keys = tuple(tuple(schemes[name]["name"] for name in requirement) for requirement in operation.security
+            query_keys = tuple(tuple(schemes[name]["name"] for name in requirement)
+                               for requirement in operation.security
                                if requirement and all(schemes[name].get("in") == "query" for name in requirement))
             plan = self._plans[operation.operation_id] = (operation, (operation.secured, query_keys))
         return plan[1]

@@ -13,7 +13,7 @@ from aiohttp import web
 from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService
-from ...respond import json_response, no_content, stream, origin
+from ...respond import json_response, no_content, origin, stream
 from ...spec import Spec
 from ..base import Call, Handler
 
@@ -87,7 +87,8 @@ class Exports:
         else:
             key = lambda r: r["created_at"]  # noqa: E731
         start = (query["page"] - 1) * query["limit"]
-        page, total = call.services.exports.listing(call.app_id, VENDOR, key=key, reverse=query["order"].startswith("-"),
+        page, total = call.services.exports.listing(call.app_id, VENDOR, key=key,
+                                                    reverse=query["order"].startswith("-"),
                                                     start=start, stop=start + query["limit"])
         return json_response({
             "object": "list",
