@@ -223,10 +223,13 @@ def _vendor_by_path(request: web.Request, vendors: list[Vendor]) -> Vendor:
 
 def _errors(vendors: list[Vendor]):
     """Answer every failure in the vendor's error shape."""
+    # the longest path prefix first (a stable sort: on a tie, the first listed, as max() over the matches picks)
+    by_prefix = sorted(vendors, key=lambda v: -len(v.path_prefix))
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        vendor = _vendor_by_path(request, vendors)  # before the route's pipeline has named one
+        path = request.path  # no route's pipeline has named a vendor yet: _vendor_by_path, in one pass
+        vendor = next((v for v in by_prefix if path.startswith(v.path_prefix)), vendors[0])
         request[REQUEST_ID] = vendor.request_id()
         try:
             return await handler(request)

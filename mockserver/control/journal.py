@@ -90,56 +90,78 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
         if skip(request):
             return await handler(request)
         response = await handler(request)
-        at = now()
-        method, path, query, headers = request.method, request.path, request.query, request.headers
-        request_body = await _request_body(request)
-        status, response_headers, response_body = response.status, dict(response.headers), _response_body(response)
-
-        def make() -> dict[str, Any]:
-            return {
-                "at": show(at),
-                "method": method,
-                "path": path,
-                "query": {key: query.getall(key) if len(query.getall(key)) > 1 else value
-                          for key, value in query.items()},
-                "headers": dict(headers),
-                "app_id": headers.get("X-App-Id"),
-                "body": request_body(),
-                "response": {"status": status, "headers": response_headers, "body": response_body()},
-            }
-
-        journal.add(Lazy(method, path, headers.get("X-App-Id"), make))
+        headers = request.headers
+        journal.add(_Recorded(request.method, request.path, headers.get("X-App-Id"), show, now(), request.query,
+                              headers, await _request_body(request), response.status, dict(response.headers),
+                              _response_body(response)))
         return response
 
     return middleware
 
 
-async def _request_body(request: web.Request) -> Callable[[], Any]:
-    """The request body, decoded when called."""
+class _Recorded(Lazy):
+    """What the middleware keeps of one request: its parts as they were (the
+    request's headers and query cannot change; the response's headers are a
+    copy), put in the journal's shape when read."""
+
+    __slots__ = ("_show", "_at", "_query", "_headers", "_body", "_status", "_response_headers", "_response_body")
+
+    def __init__(self, method: str, path: str, app_id: str | None, show: Callable[[Any], Any], at: Any, query,
+                 headers, body: tuple, status: int, response_headers: dict, response_body: tuple) -> None:
+        self.method, self.path, self.app_id, self._made = method, path, app_id, None
+        self._show, self._at, self._query, self._headers, self._body = show, at, query, headers, body
+        self._status, self._response_headers, self._response_body = status, response_headers, response_body
+
+    def entry(self) -> dict[str, Any]:
+        if self._made is None:
+            query, headers = self._query, self._headers
+            self._made = {
+                "at": self._show(self._at),
+                "method": self.method,
+                "path": self.path,
+                "query": {key: query.getall(key) if len(query.getall(key)) > 1 else value
+                          for key, value in query.items()},
+                "headers": dict(headers),
+                "app_id": headers.get("X-App-Id"),
+                "body": _decode_kept(self._body),
+                "response": {"status": self._status, "headers": self._response_headers,
+                             "body": _decode_kept(self._response_body)},
+            }
+        return self._made
+
+
+_NOTHING = ("value", None)
+
+
+async def _request_body(request: web.Request) -> tuple:
+    """The request body as kept: ("value", v), or ("raw", bytes, media type) to decode when read."""
     if not request.body_exists:  # nothing was sent (a GET): reading would give b"", which decodes to None
-        return _nothing
+        return _NOTHING
     if not request.content.is_eof():  # never wait for a body the handler did not (e.g. a slow one it refused)
-        return lambda: "<body not received>"
+        return ("value", "<body not received>")
     try:
         raw = await request.read()  # cached by aiohttp when the handler read it already
     except web.HTTPException:
-        return lambda: "<body too large to keep>"
-    content_type = request.content_type if raw else ""
-    return lambda: _decode(raw, content_type)
+        return ("value", "<body too large to keep>")
+    return ("raw", raw, request.content_type if raw else "")
 
 
-def _response_body(response: web.StreamResponse) -> Callable[[], Any]:
-    """The response body, decoded when called."""
+def _response_body(response: web.StreamResponse) -> tuple:
+    """The response body as kept; its media type is worked out (as aiohttp does) when read."""
     body = getattr(response, "body", None)  # a streamed response (a CSV download) keeps none
     if not isinstance(body, bytes):
-        return lambda: None
-    header = response.headers.get("Content-Type")  # its media type is worked out (as aiohttp does) when read
-    return lambda: _decode(body, web.StreamResponse(headers={"Content-Type": header}).content_type
-                           if header is not None else "application/octet-stream")
+        return _NOTHING
+    return ("response", body, response.headers.get("Content-Type"))
 
 
-def _nothing() -> None:
-    return None
+def _decode_kept(kept: tuple) -> Any:
+    if kept[0] == "value":
+        return kept[1]
+    raw, content_type = kept[1], kept[2]
+    if kept[0] == "response":
+        content_type = (web.StreamResponse(headers={"Content-Type": content_type}).content_type
+                        if content_type is not None else "application/octet-stream")
+    return _decode(raw, content_type)
 
 
 def _decode(raw: bytes, content_type: str) -> Any:
