@@ -122,6 +122,7 @@ class Target:
     cwd: Path = ROOT
     env: dict[str, str] = field(default_factory=lambda: ENV)
     startup: list[float] = field(default_factory=list)
+    startup_other_cpu: float = float("nan")  # cores' worth other processes used while it started
     results: dict[str, Load] = field(default_factory=dict)
     rss_mib: float = float("nan")
     process: subprocess.Popen | None = None
@@ -539,11 +540,17 @@ def drive(target: Target, scenario: Scenario, args: argparse.Namespace, wrk: str
 def launch(target: Target, args: argparse.Namespace) -> None:
     """Start-up median (extra starts first), then leave it running, seeded."""
     print(f"{target.name}: {' '.join(target.command)}", file=sys.stderr, flush=True)
+    began, busy, children = time.monotonic(), machine_busy_seconds(), os.times()
     try:
         for _ in range(args.starts - 1):
             target.startup.append(start(target))
             stop(target)
         target.startup.append(start(target))
+        ours = sum(cpu_seconds(pid) for pid in tree(target.process.pid)[1:]) + cpu_seconds(target.process.pid)
+        after = os.times()
+        ours += (after.children_user - children.children_user) + (after.children_system - children.children_system)
+        ours += (after.user - children.user) + (after.system - children.system)  # this script's polling
+        target.startup_other_cpu = max(0.0, machine_busy_seconds() - busy - ours) / (time.monotonic() - began)
         seed(target)
     except (RuntimeError, OSError) as exc:
         target.problem = str(exc)
@@ -609,7 +616,8 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
     def startup(target: Target) -> str:
         if not target.startup:
             return "n/a"
-        return f"{statistics.median(target.startup):.2f} s (fastest {min(target.startup):.2f} s)"
+        return (f"{statistics.median(target.startup):.2f} s (fastest {min(target.startup):.2f} s; other processes "
+                f"{target.startup_other_cpu:.0%} of a core meanwhile)")
 
     lines += ["", "| server | peak RSS (VmHWM, after all scenarios) "
                   f"| start-up to first answer (median of {args.starts}) |",

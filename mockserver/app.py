@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+
 from aiohttp import web
 
 from . import data, fixtures
@@ -24,9 +25,9 @@ from .errors import ApiError, scrub
 from .exports import ExportService
 from .ids import Ids, claim_stream
 from .lifecycle import MODES, Lifecycle
+from .redis_store import is_redis_url
 from .respond import json_response
 from .spec import Operation
-from .redis_store import is_redis_url
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 from .validation import Inputs, Invalid, RequestValidator, read_body
@@ -168,7 +169,8 @@ def _add_routes(app: web.Application, vendor: Vendor, services: Services) -> Non
         raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
     for op in sorted(vendor.spec.operations, key=lambda o: ("{" in o.path, o.path)):
-        app.router.add_route(op.method, _aiohttp_path(op.path), _pipeline(vendor, op, handlers[op.operation_id], services))
+        handle = _pipeline(vendor, op, handlers[op.operation_id], services)
+        app.router.add_route(op.method, _aiohttp_path(op.path), handle)
 
 
 def _aiohttp_path(path: str) -> str:

@@ -45,7 +45,8 @@ class DataSet:
     content: dict[str, Any]
 
 
-def load_into(directory: str | Path, vendors: Sequence[Vendor], *, store: Store, ids: Ids, clock: Clock) -> list[DataSet]:
+def load_into(directory: str | Path, vendors: Sequence[Vendor], *, store: Store, ids: Ids,
+              clock: Clock) -> list[DataSet]:
     """Read every data set of `directory`, pin their tokens and store their records."""
     vendor = next((v for v in vendors if v.name == VENDOR), None)
     if vendor is None:

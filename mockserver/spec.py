@@ -255,7 +255,8 @@ def _operations(resolved: dict[str, Any]) -> list[Operation]:
                         for p in params.values()
                     ),
                     body_required=bool(body.get("required")),
-                    body_schemas={ctype: media.get("schema", {}) for ctype, media in (body.get("content") or {}).items()},
+                    body_schemas={ctype: media.get("schema", {})
+                                  for ctype, media in (body.get("content") or {}).items()},
                     responses=responses,
                     security=tuple(security),
                     raw=op,

@@ -169,7 +169,8 @@ class _Schema:
         disc = schema.get("discriminator")
         if disc and disc.get("mapping"):
             self.discriminator = disc["propertyName"]
-            self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS) for tag, branch in disc["mapping"].items()}
+            self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS)
+                             for tag, branch in disc["mapping"].items()}
             self.branch_accepts = {tag: compile_acceptor(branch, FORMATS)
                                    for tag, branch in disc["mapping"].items()}
         self.validator = Draft7Validator(schema, format_checker=FORMATS)

@@ -4,10 +4,10 @@ generator makes exactly what the schema says."""
 from __future__ import annotations
 
 import pytest
+from test_data_helpers import MODEL, OBJECTS, SPEC
 
 from mockserver.data.generate import RECIPES, generate_block
 from mockserver.data.world import world
-from test_data_helpers import MODEL, OBJECTS, SPEC
 
 
 def test_every_exported_object_has_a_row_schema_and_a_recipe():

@@ -4,14 +4,14 @@ by all three strategies (walk, window, passes)."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 import pytest
+from test_data_helpers import MODEL, OBJECTS, table
 
 from mockserver.data import ordering
 from mockserver.data.generate import generate_block
 from mockserver.data.world import world
-from test_data_helpers import MODEL, OBJECTS, table
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]
 UNIQUE = {"publication": "date"}  # a column that names the row; "id" elsewhere
@@ -28,7 +28,7 @@ def sort_key(attribute, value):
     return (1, value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def generated(obj: str) -> dict[str, list]:
     """All attributes of the data set, hidden ones included, straight from the generator."""
     model = MODEL.objects[obj]

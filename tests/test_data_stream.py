@@ -12,12 +12,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from test_data_helpers import MODEL, NOW, OBJECTS, export
 
 from mockserver.data import ExportQuery, iter_csv, load_model
 from mockserver.data.cli import add_generate_parser
 from mockserver.data.csvout import CHUNK
 from mockserver.spec import load_spec
-from test_data_helpers import MODEL, NOW, OBJECTS, export
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import pytest
-
 from test_data_helpers import MODEL, OBJECTS, header, table
 
 DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -152,7 +151,7 @@ def test_points_buckets_belong_to_loyalty_cards():
 
 def test_customer_summaries_are_consistent():
     for row in table("customer", rows=300):
-        n = lambda key: int(row[key])  # noqa: E731
+        n = lambda key: int(row[key])  # noqa: E731, B023
         assert n("redemptions_total_redeemed") == n("redemptions_total_failed") + n("redemptions_total_succeeded")
         assert n("redemptions_total_rolled_back") == (n("redemptions_total_rollback_failed")
                                                        + n("redemptions_total_rollback_succeeded"))

@@ -133,7 +133,8 @@ def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Callable
         curl = curl_command(method=request.method, url=request.uri,
                             body=request.body.decode("utf-8", "replace") if request.body else None,
                             verify=True, headers=headers, known_generated_headers=None).command
-        results.failed(Finding(check=ERROR_SHAPE, operation=operation, title="Error body is not the vendor's error object",
+        results.failed(Finding(check=ERROR_SHAPE, operation=operation,
+                               title="Error body is not the vendor's error object",
                                message=problem, curl=redact(curl), status=response.status_code,
                                response=excerpt(response.content)))
 

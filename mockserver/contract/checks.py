@@ -350,7 +350,8 @@ def tenant_isolation(ctx: Context) -> None:
             run.expect(export["id"] not in ids, listed, "Another app's list shows the export")
             run.ok(listed)
             remove = stranger.call(ctx.op(DELETE), path=path)
-            run.expect(remove.status in (403, 404), remove, f"Another app can delete the export (status {remove.status})")
+            run.expect(remove.status in (403, 404), remove,
+                       f"Another app can delete the export (status {remove.status})")
             run.error_body(remove)
             run.ok(remove)
             still = owner.call(ctx.op(GET), path=path)

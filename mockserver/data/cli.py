@@ -16,7 +16,8 @@ def add_generate_parser(subparsers) -> None:
                                    description=__doc__)
     parser.add_argument("exported_object", help="order, voucher, publication, redemption, customer, "
                                                 "points_expiration or voucher_transactions")
-    parser.add_argument("--rows", type=int, default=100, help="rows in the data set before filtering (default %(default)s)")
+    parser.add_argument("--rows", type=int, default=100,
+                        help="rows in the data set before filtering (default %(default)s)")
     parser.add_argument("--fields", help="comma-separated fields, in column order (default: the object's defaults)")
     parser.add_argument("--order", help="order value; write descending ones as --order=-created_at")
     parser.add_argument("--filters", help='filters as JSON, e.g. \'{"status": {"conditions": {"$in": ["PAID"]}}}\'')

@@ -41,7 +41,7 @@ class Attribute:
     faker: str | None = None
     minimum: int | None = None
     maximum: int | None = None
-    properties: Mapping[str, "Attribute"] = field(default_factory=dict)  # metadata keys
+    properties: Mapping[str, Attribute] = field(default_factory=dict)  # metadata keys
     hints: Mapping[str, Any] = field(default_factory=dict)  # other `x-` keys (read by schema_rows)
 
     @property

@@ -38,7 +38,7 @@ class Order:
     descending: bool
 
     @classmethod
-    def parse(cls, text: str) -> "Order":
+    def parse(cls, text: str) -> Order:
         return cls(text.lstrip("-"), text.startswith("-"))
 
 
@@ -98,7 +98,7 @@ class _Descending:
     def __init__(self, key) -> None:
         self.key = key
 
-    def __lt__(self, other: "_Descending") -> bool:
+    def __lt__(self, other: _Descending) -> bool:
         return other.key < self.key
 
     def __eq__(self, other: object) -> bool:
@@ -125,7 +125,7 @@ def _passes(source, pipeline: Pipeline, order: Order) -> Iterator[list[str]]:
                 selected, lines = pipeline.batch(source.columns(number), (order.key,))
                 for value, index, line in zip(selected[order.key], selected[INDEX], lines):
                     rank = (wrap(_sort_key(value)), index)
-                    if after is None or after < rank:
+                    if after is None or after < rank:  # noqa: B023 (consumed within this pass)
                         yield rank, line
         best = heapq.nsmallest(SORT_BUDGET, candidates(), key=lambda entry: entry[0])
         yield [line for _, line in best]
