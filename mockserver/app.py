@@ -20,7 +20,7 @@ from . import data, fixtures
 from .clock import Clock, SharedClock, iso
 from .control import admin, cors, faults, prefer
 from .control.answers import NullStore, SpecAnswers
-from .control.journal import Journal, journal_middleware
+from .control.journal import APP_ID, Journal, journal_middleware
 from .errors import ApiError, scrub
 from .exports import ExportService
 from .ids import Ids, claim_stream
@@ -198,6 +198,8 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         if wanted.delay_ms:
             await asyncio.sleep(wanted.delay_ms / 1000)
         app_id = vendor.authenticate(request, op, services)
+        if app_id is not None:
+            request[APP_ID] = app_id
         path_values = {names.get(k, k): v for k, v in request.match_info.items()}
         path, query = validator.check_params(path_values, request.query, request.query)
         raw = await read_body(request) if validator.bodies else b""

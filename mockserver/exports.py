@@ -106,12 +106,15 @@ class ExportService:
         and how many there are in all. Every export is moved on (and saved) as
         list() does; where the store can summarise records (MemoryStore), only
         the scalars of each are read, and the page's records whole: a page of
-        a thousand exports costs a thousand small dicts, not a thousand copies."""
+        a thousand exports costs a look at a thousand small read-only dicts
+        (only one that moves on is copied), not a thousand copies."""
         summaries = getattr(self.store, "summaries", None)
         if summaries is None:
             rows = self.list(app, vendor)
         else:
-            rows = [self._advance_summary(app, s) for s in summaries(app, KIND) if s["vendor"] == vendor]
+            now, due = self.clock.now(), self.lifecycle.due
+            rows = [self._advance_summary(app, dict(summary), now) if due(summary, now) else summary
+                    for summary in summaries(app, KIND) if summary["vendor"] == vendor]
         rows.sort(key=key)
         if reverse:
             rows.reverse()
@@ -120,11 +123,11 @@ class ExportService:
             page = [self._whole(app, row) for row in page]
         return page, len(rows)
 
-    def _advance_summary(self, app: str, summary: dict) -> dict:
+    def _advance_summary(self, app: str, summary: dict, now: float) -> dict:
         """_advance for a summary: the record itself is read and saved only when its phase moves."""
         if not summary.keys() >= self.SUMMARY:  # a value that is not a scalar: the record whole
             return self._advance(self.store.get(app, KIND, summary["id"]), polled=False)
-        if self.lifecycle.advance(summary, self.clock.now(), polled=False):
+        if self.lifecycle.advance(summary, now, polled=False):
             record = self.store.get(summary["app_id"], KIND, summary["id"])
             if record is not None:
                 record["phase"], record["phase_at"] = summary["phase"], summary["phase_at"]  # all advance changes

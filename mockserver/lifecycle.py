@@ -10,7 +10,9 @@ IN_PROGRESS, DONE, ERROR). The mode decides what moves an export on:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 PHASES = ("scheduled", "running", "done", "failed")
 FINAL = ("done", "failed")
@@ -22,6 +24,13 @@ class Lifecycle:
     mode: str = "time"
     scheduled_seconds: float = 1.0
     running_seconds: float = 2.0
+
+    def due(self, record: Mapping[str, Any], now: float) -> bool:
+        """Whether `advance(record, now, polled=False)` would move it: a look, no change."""
+        phase = record["phase"]
+        if phase in FINAL or (record.get("mode") or self.mode) != "time":
+            return False
+        return now >= record["phase_at"] + (self.scheduled_seconds if phase == "scheduled" else self.running_seconds)
 
     def advance(self, record: dict, now: float, *, polled: bool) -> bool:
         """Move `record` on as far as its mode allows; True when it changed."""

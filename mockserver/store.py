@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Mapping
 from itertools import islice
+from types import MappingProxyType
 from typing import Any, Protocol
 
 
@@ -79,11 +81,11 @@ class MemoryStore:
     def list(self, app: str, kind: str) -> list[dict]:
         return [_thaw(kept[0]) for kept in self._apps.get(app, {}).get(kind, {}).values()]
 
-    def summaries(self, app: str, kind: str) -> list[dict]:
+    def summaries(self, app: str, kind: str) -> list[Mapping[str, Any]]:
         """Each record's top-level scalar properties (strings, numbers, booleans,
-        nulls), in `list` order: a cheap look over many records, without copying
-        each one whole. Only this store has it; callers fall back to `list`."""
-        return [dict(kept[1]) for kept in self._apps.get(app, {}).get(kind, {}).values()]
+        nulls), in `list` order, read-only: a cheap look over many records,
+        without copying any. Only this store has it; callers fall back to `list`."""
+        return [kept[1] for kept in self._apps.get(app, {}).get(kind, {}).values()]
 
     def owner(self, kind: str, key: str) -> str | None:
         return self._owners.get(kind, {}).get(key)
@@ -140,10 +142,10 @@ def _freeze(record: dict) -> Any:
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _scalars(record: dict) -> dict:
+def _scalars(record: dict) -> Mapping[str, Any]:
     if not isinstance(record, dict):
-        return {}
-    return {name: value for name, value in record.items() if type(value) in _SCALARS}
+        return MappingProxyType({})
+    return MappingProxyType({name: value for name, value in record.items() if type(value) in _SCALARS})
 
 
 def _thaw(stored: Any) -> dict:

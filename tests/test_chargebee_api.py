@@ -287,6 +287,17 @@ async def test_each_api_key_is_a_site_with_its_own_data(cb):
     assert [r["id"] for r in mine] != [r["id"] for r in theirs]
 
 
+async def test_the_journal_files_requests_under_their_api_key(cb):
+    await cb.trigger("orders")
+    await cb.as_key("test_other_site").trigger("customers")
+    journal = cb.client.get
+    mine = await (await journal("/__mock/requests", params={"app_id": KEY})).json()
+    assert [(e["method"], e["path"]) for e in mine["requests"]] == [("POST", "/api/v2/exports/orders")]
+    assert mine["requests"][0]["app_id"] == KEY
+    theirs = await (await journal("/__mock/requests", params={"app_id": "test_other_site"})).json()
+    assert [e["path"] for e in theirs["requests"]] == ["/api/v2/exports/customers"]
+
+
 # -------------------------------------------------------------------- errors
 BAD_FORMS = [
     ("unparseable list", {"order[status][in]": "['queued'"}, "order[status][in]", "param_wrong_value"),

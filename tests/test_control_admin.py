@@ -127,6 +127,15 @@ async def test_requests_journal_filters_by_path_app_and_method(control_api):
     assert (await admin(api, "GET", "requests", params={"limit": "1"})).json["requests"][0]["app_id"] == "app-2"
 
 
+async def test_requests_journal_files_a_bearer_request_under_its_app(control_api):
+    api, _ = await control_api()
+    await api.as_app("app-9", "key-9").get("/v1/exports")  # binds the key to app-9
+    reply = await api.client.get("/v1/exports", headers={"Authorization": "Bearer key-9"})
+    assert reply.status == 200
+    _, entry = (await admin(api, "GET", "requests", params={"app_id": "app-9"})).json["requests"]
+    assert entry["app_id"] == "app-9" and "X-App-Id" not in entry["headers"]
+
+
 async def test_requests_journal_records_errors_and_is_bounded(control_api):
     api, _ = await control_api(journal_size=3)
     for _ in range(4):

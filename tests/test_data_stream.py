@@ -55,6 +55,20 @@ def test_cli_output_is_identical_across_processes_and_matches_the_library(tmp_pa
                                   order="-email")
 
 
+def test_cli_writes_chargebee_rows_with_spec_chargebee(tmp_path):
+    out = tmp_path / "orders.csv"
+    done = run_cli("orders", "--spec", "chargebee", "--rows", "40", "--app-id", "site", "--now", str(NOW),
+                   "--filters", '{"status": {"conditions": {"$in": ["delivered"]}}}', "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    model = load_model(load_spec("chargebee"))
+    query = ExportQuery("orders", model.object("orders").default_fields, rows=40,
+                        filters={"status": {"conditions": {"$in": ["delivered"]}}})
+    assert out.read_bytes() == b"".join(iter_csv(model, query, seed=0, app_id="site", now=NOW))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
+    assert rows and {row["status"] for row in rows} == {"delivered"}
+    assert run_cli("order", "--spec", "chargebee").returncode == 2  # Voucherify's name is not Chargebee's
+
+
 def generate_in_process(*args: str) -> int:
     parser = argparse.ArgumentParser(prog="mockserver")
     add_generate_parser(parser.add_subparsers())

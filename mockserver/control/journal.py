@@ -17,6 +17,10 @@ from aiohttp import web
 
 MAX_BODY_CHARS = 64 * 1024  # a bigger body is kept cut to this size
 
+# The app a request acted for, as its vendor's authentication found it (an X-App-Id,
+# a Chargebee API key); the pipeline sets it, the journal files the entry under it.
+APP_ID = web.RequestKey("app_id", str)
+
 
 class Lazy:
     """An entry whose costly parts (decoded bodies, copied headers, the time as
@@ -91,7 +95,8 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
             return await handler(request)
         response = await handler(request)
         headers = request.headers
-        journal.add(_Recorded(request.method, request.path, headers.get("X-App-Id"), show, now(), request.query,
+        app_id = request.get(APP_ID) or headers.get("X-App-Id")  # refused credentials: what was claimed
+        journal.add(_Recorded(request.method, request.path, app_id, show, now(), request.query,
                               headers, await _request_body(request), response.status, dict(response.headers),
                               _response_body(response)))
         return response
@@ -122,7 +127,7 @@ class _Recorded(Lazy):
                 "query": {key: query.getall(key) if len(query.getall(key)) > 1 else value
                           for key, value in query.items()},
                 "headers": dict(headers),
-                "app_id": headers.get("X-App-Id"),
+                "app_id": self.app_id,
                 "body": _decode_kept(self._body),
                 "response": {"status": self._status, "headers": self._response_headers,
                              "body": _decode_kept(self._response_body)},

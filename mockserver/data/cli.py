@@ -14,8 +14,11 @@ from . import ExportQuery, iter_csv, load_model
 def add_generate_parser(subparsers) -> None:
     parser = subparsers.add_parser("generate", help="write an export's CSV offline",
                                    description=__doc__)
-    parser.add_argument("exported_object", help="order, voucher, publication, redemption, customer, "
-                                                "points_expiration or voucher_transactions")
+    parser.add_argument("exported_object", help="voucherify: order, voucher, publication, redemption, customer, "
+                                                "points_expiration or voucher_transactions; chargebee: orders, "
+                                                "customers, subscriptions or invoices")
+    parser.add_argument("--spec", choices=("voucherify", "chargebee"), default="voucherify",
+                        help="whose rows to write (default %(default)s)")
     parser.add_argument("--rows", type=int, default=100,
                         help="rows in the data set before filtering (default %(default)s)")
     parser.add_argument("--fields", help="comma-separated fields, in column order (default: the object's defaults)")
@@ -32,7 +35,7 @@ def add_generate_parser(subparsers) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
-        model = load_model(load_spec("voucherify"))
+        model = load_model(load_spec(args.spec))
         chunks = iter_csv(model, query, seed=args.seed, app_id=args.app_id, locale=args.locale,
                           now=args.now if args.now is not None else time.time())
     except ValueError as exc:

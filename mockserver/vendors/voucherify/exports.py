@@ -6,6 +6,7 @@ statuses) is read from it once, here."""
 from __future__ import annotations
 
 import hashlib
+from operator import itemgetter
 from typing import Any
 
 from aiohttp import web
@@ -85,7 +86,7 @@ class Exports:
         if query["order"].lstrip("-") == "status":
             key = lambda r: (self.status_rank[STATUS[r["phase"]]], r["created_at"])  # noqa: E731
         else:
-            key = lambda r: r["created_at"]  # noqa: E731
+            key = itemgetter("created_at")
         start = (query["page"] - 1) * query["limit"]
         page, total = call.services.exports.listing(call.app_id, VENDOR, key=key,
                                                     reverse=query["order"].startswith("-"),
