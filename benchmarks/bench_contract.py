@@ -13,7 +13,6 @@ from mockserver.contract.options import ContractOptions
 from mockserver.contract.runner import run_contract
 from mockserver.testing import ServerThread
 
-
 APPS = {"bench-app": "bench-token", "bench-other": "other-token"}  # pinned, so invented credentials get 401
 
 
