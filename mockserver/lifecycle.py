@@ -30,7 +30,11 @@ class Lifecycle:
         phase = record["phase"]
         if phase in FINAL or (record.get("mode") or self.mode) != "time":
             return False
-        return now >= record["phase_at"] + (self.scheduled_seconds if phase == "scheduled" else self.running_seconds)
+        return now >= record["phase_at"] + self._lasts(phase)
+
+    def _lasts(self, phase: str) -> float:
+        """How long `time` mode keeps an export in an unfinished phase."""
+        return self.scheduled_seconds if phase == "scheduled" else self.running_seconds
 
     def advance(self, record: dict, now: float, *, polled: bool) -> bool:
         """Move `record` on as far as its mode allows; True when it changed."""
@@ -49,8 +53,7 @@ class Lifecycle:
             return _enter(record, "running" if phase == "scheduled" else outcome, now)
         changed = False
         while phase not in FINAL:
-            wait = self.scheduled_seconds if phase == "scheduled" else self.running_seconds
-            due = record["phase_at"] + wait
+            due = record["phase_at"] + self._lasts(phase)
             if now < due:
                 break
             phase = "running" if phase == "scheduled" else outcome

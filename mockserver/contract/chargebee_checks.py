@@ -26,7 +26,6 @@ import csv
 import dataclasses
 import io
 import time
-import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +33,7 @@ from typing import Any
 from .. import data
 from ..spec import Operation, Spec
 from . import checks
-from .checks import ERROR_SHAPE, CheckRun, Context, Skip, Violation, check_csv
+from .checks import ERROR_SHAPE, CheckRun, Context, Skip, Violation, check_csv, fetch_download, refuse_wrong_token
 from .http import Client, Exchange, label
 
 DIALECT = "chargebee"
@@ -139,12 +138,7 @@ def csv_download(ctx: Context) -> None:
             done, polled = _poll(run, client, export["id"])
             run.expect(done["status"] == "completed", polled, "The export failed, nothing to download")
             url = done["download"]["download_url"]
-            anonymous = ctx.client(None)
-            file = anonymous.call(ctx.op(DOWNLOAD), url=url)
-            run.status(file, 200, "download with the URL alone")
-            media = file.content_type.split(";")[0].strip()
-            run.expect(media == "application/zip", file, f"The download is served as {media or 'nothing'}, "
-                       "not application/zip")
+            file = fetch_download(run, ctx, DOWNLOAD, url, "application/zip", "download with the URL alone")
             text = _csv_member(file)
             fields = list(columns.object(exported).default_fields)
             check_csv(run, dataclasses.replace(file, text=text), fields, {})
@@ -152,9 +146,7 @@ def csv_download(ctx: Context) -> None:
                 _check_order_filters(run, file, text)
             run.ok(file)
             if wrong_token:
-                bad = anonymous.call(ctx.op(DOWNLOAD), url=checks._with_token(url, "wrong-" + uuid.uuid4().hex))
-                run.status(bad, 403, "download with a wrong token")
-                run.ok(bad)
+                refuse_wrong_token(run, ctx, DOWNLOAD, url, 403)
         return go
 
     scenarios = []

@@ -253,18 +253,11 @@ def csv_download(ctx: Context) -> None:
                 done, polled = run.poll(client, export["id"])
                 run.expect(done["status"] == "DONE", polled, "The export ended in ERROR, nothing to download")
                 url = done["result"]["url"]
-                anonymous = ctx.client(None)
-                file = anonymous.call(ctx.op(GET), url=url)
-                run.status(file, 200, "download with the result token")
-                media = file.content_type.split(";")[0].strip()
-                run.expect(media == "text/plain", file, f"The download is served as {media or 'nothing'}, "
-                           "not text/plain")
+                file = fetch_download(run, ctx, GET, url, "text/plain", "download with the result token")
                 check_csv(run, file, expected_fields, body.get("parameters") or {})
                 run.ok(file)
                 if wrong_token:
-                    bad = anonymous.call(ctx.op(GET), url=_with_token(url, "wrong-" + uuid.uuid4().hex))
-                    run.status(bad, 401, "download with a wrong token")
-                    run.ok(bad)
+                    refuse_wrong_token(run, ctx, GET, url, 401)
             finally:
                 run.delete_quietly(client, export["id"])
         return go
@@ -436,6 +429,22 @@ def _with_token(url: str, token: str) -> str:
 
 
 # ---------------------------------------------------------------- CSV
+def fetch_download(run: CheckRun, ctx: Context, operation_id: str, url: str, media: str, what: str) -> Exchange:
+    """The file at a download URL, fetched with no credentials but the URL's: 200, served as `media`."""
+    file = ctx.client(None).call(ctx.op(operation_id), url=url)
+    run.status(file, 200, what)
+    served = file.content_type.split(";")[0].strip()
+    run.expect(served == media, file, f"The download is served as {served or 'nothing'}, not {media}")
+    return file
+
+
+def refuse_wrong_token(run: CheckRun, ctx: Context, operation_id: str, url: str, status: int) -> None:
+    """The same download URL with another token must be refused with `status`."""
+    bad = ctx.client(None).call(ctx.op(operation_id), url=_with_token(url, "wrong-" + uuid.uuid4().hex))
+    run.status(bad, status, "download with a wrong token")
+    run.ok(bad)
+
+
 def check_csv(run: CheckRun, file: Exchange, fields: list[str], parameters: dict) -> None:
     """Header, RFC 4180 rows, plausible values, requested order and filter."""
     try:
