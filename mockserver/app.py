@@ -20,7 +20,7 @@ from . import data, fixtures
 from .clock import Clock, SharedClock, iso
 from .control import admin, cors, faults, prefer
 from .control.answers import NullStore, SpecAnswers
-from .control.journal import APP_ID, Journal, journal_middleware
+from .control.journal import APP_ID, Journal, journal_middleware, recorder
 from .errors import ApiError, scrub
 from .exports import ExportService
 from .ids import Ids, claim_stream
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                         journal=Journal(settings.journal_size), faults=injected)
     origins = cors.Origins(settings.cors_origins)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
-        cors.preflight_middleware(origins),
+        cors.preflight_middleware(origins, refused=recorder(services.journal, clock.now, iso)),
         journal_middleware(services.journal, skip=admin.is_admin, now=clock.now, show=iso),
         _errors(vendors),
     ])

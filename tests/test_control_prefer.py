@@ -174,3 +174,40 @@ def test_generated_bodies_fit_every_documented_response(spec):
                 spec.check_response(operation, int(status), media_type, generate(schema))
                 checked += 1
     assert checked > 20
+
+
+# Statuses every real API can answer (a rate limit, an outage) on every operation, in the vendor's shape
+
+ALWAYS_CASES = [(429, "1"), (500, None), (502, None), (503, "1"), (504, None)]
+
+
+@pytest.mark.parametrize(("code", "retry_after"), ALWAYS_CASES)
+@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/exports"), ("GET", "/v1/exports/exp_x"),
+                                              ("DELETE", "/v1/exports/exp_x"), ("POST", "/v1/orders/export")])
+async def test_outage_and_rate_limit_codes_answer_on_every_operation(control_api, code, retry_after, method, path):
+    api, _ = await control_api()
+    body = {"/v1/exports": ORDER, "/v1/orders/export": {"parameters": {"fields": ["id"]}}}.get(path) if method == "POST" else None
+    reply = await api.request(method, path, json=body, headers={"Prefer": f"code={code}"}, check=False)
+    assert reply.status == code  # check=False: the schema does not document it; the shape is checked below
+    assert reply.json["code"] == code and reply.json["request_id"] and reply.json["key"]
+    assert reply.headers.get("Retry-After") == retry_after
+
+
+async def test_other_undocumented_codes_are_still_refused_naming_the_universal_ones(control_api):
+    api, _ = await control_api()
+    reply = await api.post("/v1/exports", json=ORDER, headers={"Prefer": "code=418"})
+    assert reply.status == 400 and "429, 500, 502, 503, 504" in reply.json["details"]
+
+
+async def test_outage_codes_in_the_chargebee_error_shape(aiohttp_client, clock):
+    from mockserver.vendors.chargebee import Chargebee
+    from tests.chargebee_support import KEY, basic
+
+    app = create_app(Settings(), clock=clock, vendors=[Chargebee(spec=load_spec("chargebee"))])
+    client = await aiohttp_client(app)
+    for code in (429, 502, 504):
+        resp = await client.get("/api/v2/exports/e_1", headers={"Authorization": basic(KEY), "Prefer": f"code={code}"})
+        body = await resp.json()
+        assert resp.status == code and body["http_status_code"] == code and "api_error_code" in body
+    limited = await client.get("/api/v2/exports/e_1", headers={"Authorization": basic(KEY), "Prefer": "code=429"})
+    assert limited.headers["Retry-After"] == "1"

@@ -77,3 +77,51 @@ async def test_admin_api_answers_preflights_too(control_api):
     api, _ = await control_api()
     resp = await api.client.options("/__mock/reset", headers=PREFLIGHT)
     assert resp.status == 204
+
+
+@pytest.mark.parametrize("origin", ["http://app.localhost:5173", "https://a.b.localhost", "http://LOCALHOST:1"])
+async def test_subdomains_of_localhost_are_loopback_too(control_api, origin):
+    api, _ = await control_api()
+    resp = await api.client.options("/v1/exports", headers={**PREFLIGHT, "Origin": origin})
+    assert resp.status == 204 and resp.headers["Access-Control-Allow-Origin"] == origin
+
+
+async def test_the_headers_a_preflight_asks_for_are_allowed(control_api):
+    api, _ = await control_api()
+    asked = "content-type, x-app-id, X-Voucherify-Channel, traceparent, x-b3-traceid"
+    resp = await api.client.options("/v1/exports", headers={**PREFLIGHT, "Access-Control-Request-Headers": asked})
+    assert resp.status == 204
+    assert allowed_headers(resp) >= {"x-voucherify-channel", "traceparent", "x-b3-traceid", "prefer"}
+
+
+async def test_malformed_header_names_in_a_preflight_are_not_echoed(control_api):
+    api, _ = await control_api()
+    resp = await api.client.options("/v1/exports", headers={**PREFLIGHT,
+                                                             "Access-Control-Request-Headers": "x-ok, bad header, a:b"})
+    assert resp.status == 204 and "x-ok" in allowed_headers(resp)
+    assert not {"bad header", "a:b"} & allowed_headers(resp)
+
+
+async def test_credentials_are_allowed_with_the_origin_echoed(control_api):
+    api, _ = await control_api(cors_origins=["*"])
+    origin = "https://app.example.com"
+    pre = await api.client.options("/v1/exports", headers={**PREFLIGHT, "Origin": origin})
+    real = await api.client.get("/v1/exports", headers={**CREDENTIALS, "Origin": origin})
+    for resp in (pre, real):
+        assert resp.headers["Access-Control-Allow-Origin"] == origin  # never * when credentials are allowed
+        assert resp.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+async def test_a_refused_origin_is_logged_and_journaled(control_api, caplog):
+    api, _ = await control_api()
+    with caplog.at_level("WARNING", logger="mockserver"):
+        resp = await api.client.options("/v1/exports", headers={**PREFLIGHT, "Origin": "https://evil.example"})
+    assert resp.status == 403
+    lines = [r.getMessage() for r in caplog.records if "https://evil.example" in r.getMessage()]
+    assert len(lines) == 1 and "not allowed" in lines[0]
+    journal = await (await api.client.get("/__mock/requests")).json()
+    entries = journal if isinstance(journal, list) else journal.get("requests", journal)
+    refused = [e for e in entries if e["method"] == "OPTIONS"]
+    assert refused and refused[-1]["response"]["status"] == 403
+    assert "https://evil.example" in refused[-1]["response"]["body"]["error"]
+    assert refused[-1]["headers"]["Origin"] == "https://evil.example"

@@ -1,26 +1,35 @@
 """CORS, so a frontend served from another port can call the mock from a browser.
 
-By default any localhost origin (http or https, any port: localhost,
-127.0.0.1, [::1]) is allowed; `--cors-origin` replaces that with an explicit
-list (`*` allows every origin). A preflight (OPTIONS with Origin and
-Access-Control-Request-Method) is answered here, before routing, and allows
-the vendor headers plus Prefer.
+By default any localhost origin is allowed: http or https, any port, and the
+hosts browsers treat as loopback (localhost, *.localhost, 127.0.0.1, [::1]).
+`--cors-origin` replaces that with an explicit list (`*` allows every origin).
+For an allowed origin the answer echoes that origin (never `*`) and allows
+credentials, so `fetch(..., {credentials: 'include'})` and axios'
+`withCredentials` work. A preflight (OPTIONS with Origin and
+Access-Control-Request-Method) is answered here, before routing, and allows the
+vendor headers, Prefer, and whatever other headers the preflight asks for (the
+vendor SDKs send their own, tracing libraries theirs). A refused origin is
+logged and journaled: the browser shows JavaScript only "Failed to fetch".
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
 from ..respond import json_response
 
-LOCALHOST = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$", re.IGNORECASE)
+log = logging.getLogger("mockserver")
+LOCALHOST = re.compile(r"^https?://([a-z0-9-]+\.)*(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$", re.IGNORECASE)
 ALLOW_HEADERS = ("X-App-Id", "X-App-Token", "Authorization", "Content-Type", "Prefer")
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-EXPOSE_HEADERS = ("Retry-After", "Content-Disposition")
+EXPOSE_HEADERS = ("Retry-After", "Content-Disposition", "X-Mock-Violation")
 MAX_AGE = "600"
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
+MAX_ASKED = 50  # header names taken from one preflight
 
 
 class Origins:
@@ -42,12 +51,18 @@ class Origins:
         if self.any:
             return "any origin"
         if self.localhost_only:
-            return "any localhost origin"
+            return "any localhost origin (localhost, *.localhost, 127.0.0.1, [::1])"
         return ", ".join(sorted(self.listed))
 
 
-def preflight_middleware(origins: Origins):
-    """Answer a browser's preflight before routing: vendor routes know no OPTIONS."""
+Refused = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+
+
+def preflight_middleware(origins: Origins, refused: Refused | None = None):
+    """Answer a browser's preflight before routing: vendor routes know no OPTIONS.
+
+    `refused(request, response)` is told of each refused preflight (the app journals it).
+    """
 
     @web.middleware
     async def preflight(request: web.Request, handler) -> web.StreamResponse:
@@ -55,15 +70,32 @@ def preflight_middleware(origins: Origins):
         if request.method != "OPTIONS" or origin is None or "Access-Control-Request-Method" not in request.headers:
             return await handler(request)
         if not origins.allows(origin):
-            return json_response({"error": f"Origin {origin} is not allowed; allowed: {origins.describe()}"},
-                                 status=403)
+            reason = f"Origin {origin} is not allowed; allowed: {origins.describe()}"
+            log.warning("CORS: refused a preflight for %s %s: %s",
+                        request.headers["Access-Control-Request-Method"], request.path, reason)
+            response = json_response({"error": reason}, status=403)
+            if refused is not None:
+                await refused(request, response)
+            return response
         return web.Response(status=204, headers={
             "Access-Control-Allow-Methods": ", ".join(ALLOW_METHODS),
-            "Access-Control-Allow-Headers": ", ".join(ALLOW_HEADERS),
+            "Access-Control-Allow-Headers": ", ".join(_allowed_headers(request)),
             "Access-Control-Max-Age": MAX_AGE,
         })
 
     return preflight
+
+
+def _allowed_headers(request: web.Request) -> list[str]:
+    """Ours, plus every well-formed header name the preflight asks for."""
+    allowed = list(ALLOW_HEADERS)
+    known = {name.lower() for name in allowed}
+    asked = request.headers.get("Access-Control-Request-Headers", "")
+    for name in (part.strip() for part in asked.split(",")[:MAX_ASKED]):
+        if name and _TOKEN.match(name) and name.lower() not in known:
+            known.add(name.lower())
+            allowed.append(name)
+    return allowed
 
 
 def allow_headers(origins: Origins):
@@ -74,8 +106,12 @@ def allow_headers(origins: Origins):
         origin = request.headers.get("Origin")
         if origin is not None and origins.allows(origin):
             response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
             if request.method != "OPTIONS":
                 response.headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSE_HEADERS)
+        elif origin is not None and request.method != "OPTIONS":
+            log.warning("CORS: %s %s from origin %s, which is not allowed (%s): the browser hides the answer",
+                        request.method, request.path, origin, origins.describe())
         response.headers.add("Vary", "Origin")
 
     return allow

@@ -89,19 +89,31 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
     into shape only when the journal is read.
     """
 
+    record = recorder(journal, now, show)
+
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         if skip(request):
             return await handler(request)
         response = await handler(request)
+        await record(request, response)
+        return response
+
+    return middleware
+
+
+def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any] = lambda at: at):
+    """`await record(request, response)`: journal one exchange (the middleware's, and
+    those answered before it, such as a refused CORS preflight)."""
+
+    async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers = request.headers
         app_id = request.get(APP_ID) or headers.get("X-App-Id")  # refused credentials: what was claimed
         journal.add(_Recorded(request.method, request.path, app_id, show, now(), request.query,
                               headers, await _request_body(request), response.status, dict(response.headers),
                               _response_body(response)))
-        return response
 
-    return middleware
+    return record
 
 
 class _Recorded(Lazy):
