@@ -25,6 +25,7 @@ from .errors import ApiError, scrub
 from .exports import ExportService
 from .ids import Ids, claim_stream
 from .lifecycle import MODES, Lifecycle
+from .proxy import Forwarder
 from .redis_store import is_redis_url
 from .respond import json_response
 from .spec import Operation
@@ -104,7 +105,8 @@ REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None,
-               vendors: list[Vendor] | None = None) -> web.Application:
+               vendors: list[Vendor] | None = None, proxy: Forwarder | None = None) -> web.Application:
+    """The mock; with `proxy`, the same pipeline forwarding to an upstream instead of behaving (mockserver.proxy)."""
     settings = settings or Settings()
     own_store = store is None
     store = store or _default_store(settings)
@@ -142,7 +144,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         app.on_cleanup.append(lambda _app: _close(store))
     admin.add_admin_routes(app, services)
     for vendor in vendors:
-        _add_routes(app, vendor, services)
+        _add_routes(app, vendor, services, proxy.pipeline if proxy else _pipeline)
+    if proxy:
+        proxy.install(app, vendors)
     return app
 
 
@@ -162,14 +166,14 @@ def _default_store(settings: Settings) -> Store:
     return MemoryStore()
 
 
-def _add_routes(app: web.Application, vendor: Vendor, services: Services) -> None:
+def _add_routes(app: web.Application, vendor: Vendor, services: Services, pipeline) -> None:
     handlers = vendor.handlers()
     missing = {op.operation_id for op in vendor.spec.operations} - set(handlers)
     if missing:
         raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
     for op in sorted(vendor.spec.operations, key=lambda o: ("{" in o.path, o.path)):
-        handle = _pipeline(vendor, op, handlers[op.operation_id], services)
+        handle = pipeline(vendor, op, handlers[op.operation_id], services)
         app.router.add_route(op.method, _aiohttp_path(op.path), handle)
 
 

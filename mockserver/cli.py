@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .contract.cli import add_contract_parser
 
     add_contract_parser(commands)
+    from .proxy.cli import add_proxy_parser
+
+    add_proxy_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":  # the config file's keys become flags before the command line's
         try:
@@ -123,8 +126,8 @@ def _app_pair(item: str) -> tuple[str, str]:
     return app_id, token
 
 
-async def _run(settings: Settings) -> None:
-    runner = Runner(create_app(settings))  # HTTP-level errors in the vendor's shape too
+async def _run(settings: Settings, **create) -> None:
+    runner = Runner(create_app(settings, **create))  # HTTP-level errors in the vendor's shape too
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

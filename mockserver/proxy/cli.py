@@ -1,0 +1,66 @@
+"""`mockserver proxy`: forward to a real implementation, checking the contract live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from ..app import Settings
+
+SPECS = ("voucherify", "chargebee")
+
+
+def add_proxy_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "proxy", help="forward to a real implementation, validating each exchange against the contract",
+        description="Forward every request to --upstream and its answer back, adding one X-Mock-Violation "
+                    "header per way the request or the answer breaks the contract; journal every exchange "
+                    "(GET /__mock/requests).")
+    defaults = Settings()
+    parser.add_argument("--upstream", required=True, metavar="URL",
+                        help="the implementation to forward to, e.g. a vendor sandbox or a staging server")
+    parser.add_argument("--spec", choices=SPECS, action="append",
+                        help="the contract to check against (repeatable; default: all of them)")
+    parser.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults.port,
+                        help="port, 0 for any free one (default %(default)s)")
+    parser.add_argument("--record", metavar="DIR",
+                        help="write the orders the upstream returns as fixtures for `mockserver serve --fixtures DIR`")
+    parser.add_argument("--journal-size", type=int, default=defaults.journal_size, metavar="N",
+                        help="exchanges kept for GET /__mock/requests (default %(default)s)")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
+    parser.set_defaults(run=_proxy)
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from ..cli import _run  # the one way of listening until a signal
+    from ..vendors.chargebee import Chargebee
+    from ..vendors.voucherify import Voucherify
+    from . import Forwarder
+    from .record import Recorder
+
+    try:
+        settings = Settings(host=args.host, port=args.port, journal_size=args.journal_size,
+                            cors_origins=args.cors_origin)
+        vendors = [make() for name, make in (("voucherify", Voucherify), ("chargebee", Chargebee))
+                   if name in (args.spec or SPECS)]
+        forwarder = Forwarder(args.upstream)
+        if args.record:
+            voucherify = next((v for v in vendors if v.name == "voucherify"), None)
+            if voucherify is None:
+                raise ValueError("--record writes Voucherify fixtures; add --spec voucherify")
+            forwarder.observers.append(Recorder(args.record, voucherify.spec))
+    except (ValueError, OSError) as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_run(settings, vendors=vendors, proxy=forwarder))
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
