@@ -185,7 +185,7 @@ class _Schema:
             tag = value.get(self.discriminator)
             if tag is None:
                 raise Invalid(location, json_path((*prefix, self.discriminator)), f"{self.discriminator} is required")
-            if tag not in self.branches:
+            if not isinstance(tag, str) or tag not in self.branches:  # a dict or list tag is unhashable
                 allowed = ", ".join(self.branches)
                 raise Invalid(location, json_path((*prefix, self.discriminator)),
                               f"{self.discriminator} must be one of: {allowed}")
