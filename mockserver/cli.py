@@ -21,6 +21,7 @@ from .serving import Runner
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_serve_parser(commands)
     from .data.cli import add_generate_parser
@@ -42,6 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = list(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(["serve", *extra, *argv[argv.index("serve") + 1:]])
     return args.run(args)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mockserver")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _add_serve_parser(commands) -> None:

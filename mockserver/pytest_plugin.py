@@ -16,8 +16,9 @@
    `.app_token` and `.client`.
 
 2. The contract suite inside your own run: `pytest --contract-base-url URL`
-   (+ `--contract-app-id/--contract-app-token`, `--contract-spec`,
-   `--contract-max-examples`, `--contract-seed`, `--contract-checks`). The run
+   (+ `--contract-app-id/--contract-app-token`, `--contract-other-app ID:TOKEN`,
+   `--contract-spec`, `--contract-max-examples`, `--contract-seed`, `--contract-checks a,b`
+   with the list syntax of `mockserver contract --checks`). The run
    happens once, at collection; each operation × check it exercised becomes
    its own test item, failing with the findings of that pair.
 
@@ -124,7 +125,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-app-token", help="that app's token")
     group.addoption("--contract-max-examples", type=int, default=None, help="generated requests per operation")
     group.addoption("--contract-seed", type=int, default=None, help="seed, to repeat a run")
-    group.addoption("--contract-checks", default=None, help="comma-separated check names (default: all)")
+    group.addoption("--contract-other-app", metavar="ID:TOKEN", help="a second app for tenant_isolation")
+    group.addoption("--contract-checks", nargs="+", action="extend", default=None, metavar="CHECK",
+                    help="only these checks (default: all); like `mockserver contract --checks`: "
+                         "`a,b`, `a b` and repeating the option are the same")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -141,16 +145,18 @@ class ContractSuite(pytest.Collector):
     """Runs the contract once and turns what it exercised into items."""
 
     def collect(self):
-        from mockserver.contract.options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError
+        from mockserver.contract.cli import parse_pair
+        from mockserver.contract.options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError, split_names
         from mockserver.contract.runner import run_contract
 
         get = self.config.getoption
-        checks = get("contract_checks")
         try:
+            other = get("contract_other_app")
             options = ContractOptions(
                 base_url=get("contract_base_url"), spec=get("contract_spec"), app_id=get("contract_app_id"),
                 app_token=get("contract_app_token"), max_examples=get("contract_max_examples") or DEFAULT_MAX_EXAMPLES,
-                seed=get("contract_seed"), checks=[c.strip() for c in checks.split(",")] if checks else None)
+                seed=get("contract_seed"), checks=split_names(get("contract_checks")),
+                other_app=parse_pair(other, "--contract-other-app") if other else None)
             results = run_contract(options)
         except ContractUsageError as exc:
             raise pytest.UsageError(f"contract suite: {exc}") from None

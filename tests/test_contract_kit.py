@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,10 +13,11 @@ from mockserver.app import Settings
 from mockserver.cli import main
 from mockserver.contract.options import ContractOptions
 from mockserver.contract.report import render_text
-from mockserver.contract.runner import available_checks, run_contract
+from mockserver.contract.runner import available_checks, run_contract, target_trusts_new_credentials
+from mockserver.progress import Progress
 from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
-from tests.broken import download_as_text_csv
+from tests.broken import download_as_text_csv, status_outside_enum
 
 pytest_plugins = ["pytester"]
 OURS = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
@@ -37,7 +41,8 @@ def test_the_real_mock_passes_every_check(mock_url):
     assert results.ok, report
     ran = {check for _, check in results.pairs()}
     assert set(OURS) <= ran
-    assert {"response_schema_conformance", "negative_data_rejection", "not_a_server_error"} <= ran
+    assert {"response_schema_conformance", "negative_data_rejection", "not_a_server_error", "ignored_auth"} <= ran
+    assert not results.skipped, results.skipped  # a pinned mock is checked as a real vendor is
 
 
 def test_every_check_is_offered_for_voucherify():
@@ -123,3 +128,171 @@ def test_the_contract_suite_runs_as_test_items(pytester, request):
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == 1 and outcomes["passed"] >= 9
     result.stdout.fnmatch_lines(["*GET /v1/exports/{exportId} ?csv_download?*"])
+
+
+# ---------------------------------------------------------------- first run green
+def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_skipped(capsys):
+    # `mockserver serve` as the README starts it: time lifecycle, no pinned apps (trust on first use)
+    with ServerThread(Settings(port=0)) as server:
+        code = main(["contract", "--base-url", server.url, "--max-examples", "2", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(r"SKIPPED ignored_auth: the target is a mock that accepts new credentials.*--app ID:KEY", out)
+    assert "FAIL" not in out
+    skipped = out.count("SKIPPED ignored_auth")
+    assert skipped >= 5 and re.search(rf"^PASSED: .* 0 failure\(s\), {skipped} skipped, 0 error\(s\)", out, re.M)
+
+
+def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():
+    with ServerThread(Settings(port=0)) as trusting:
+        assert target_trusts_new_credentials(trusting.url, "voucherify")
+        assert target_trusts_new_credentials(trusting.url, "chargebee")
+    with ServerThread(Settings(port=0, apps={"a": "k"}, chargebee_keys=["key"])) as pinned:
+        assert not target_trusts_new_credentials(pinned.url, "voucherify")
+        assert not target_trusts_new_credentials(pinned.url, "chargebee")
+    assert not target_trusts_new_credentials("http://127.0.0.1:9", "voucherify")  # nothing there: a real API
+
+
+def test_tenant_isolation_without_a_second_app_is_skipped_with_a_reason(mock_url, tmp_path, capsys):
+    junit = tmp_path / "run.xml"
+    code = main(["contract", "--base-url", mock_url, "--app-id", "contract-app", "--app-token", "contract-token",
+                 "--checks", "tenant_isolation,export_lifecycle", "--junit", str(junit)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "SKIPPED tenant_isolation: needs a second app: pass --other-app ID:TOKEN" in out
+    assert re.search(r"^PASSED: .* 1 skipped", out, re.M)
+    suite = ET.parse(junit).getroot()
+    skipped = [case.find("skipped") for case in suite.iter("testcase") if case.get("name") == "tenant_isolation"]
+    assert skipped[0].get("message") == "needs a second app: pass --other-app ID:TOKEN"
+    assert suite.get("skipped") == "1"
+
+
+# ---------------------------------------------------------------- reports you can run
+@pytest.mark.parametrize("broken, checks", [(download_as_text_csv, "csv_download"),
+                                            (status_outside_enum, "response_schema_conformance")])
+def test_the_curl_lines_of_a_failing_report_run_in_a_shell_and_get_the_reported_status(broken, checks, capsys):
+    # the token `t` is a letter of `http`, `text` and `token`: it must be replaced only where it is a value
+    with broken() as server:
+        code = main(["contract", "--base-url", server.url, "--checks", checks, "--operation", "create-export",
+                     "--app-id", "reporter", "--app-token", "t", "--max-examples", "3", "--seed", "1"])
+        out = capsys.readouterr().out
+        assert code == 1, out
+        reproduced = re.findall(r"   reproduce:\n     (curl .*)\n   response (\d+):", out)
+        assert reproduced, out
+        assert "h'" not in out and server.url in out
+        for line, status in reproduced:
+            assert "$APP_TOKEN" in line or "token=" in line, line
+            ran = subprocess.run(["sh", "-c", line + " -s -o /dev/null -w '%{http_code}'"], capture_output=True,
+                                 text=True, timeout=30, env={"APP_TOKEN": "t", "PATH": "/usr/bin:/bin"})
+            assert ran.stdout == status, (line, ran.stdout, ran.stderr)
+
+
+def test_secrets_are_replaced_only_where_they_are_values():
+    from mockserver.contract.http import Redactor
+
+    redact = Redactor()
+    redact.add("t", "APP_TOKEN")
+    line = redact.curl("GET", "http://h.test/v1/t?token=t&t=x", {"X-App-Token": "t", "X-App-Id": "it's"}, None)
+    assert line == ("curl -X GET -H 'X-App-Token: '\"$APP_TOKEN\" -H 'X-App-Id: it'\"'\"'s' "
+                    "'http://h.test/v1/t?token='\"$APP_TOKEN\"'&t=x'")
+    assert redact("the token t was refused") == "the token $APP_TOKEN was refused"
+    basic = redact.curl("POST", "http://h.test/a", {"Authorization": "Basic dDo="}, "a=1")  # base64("t:")
+    assert basic == "curl -X POST -u \"$APP_TOKEN:\" -d a=1 http://h.test/a"
+
+
+# ---------------------------------------------------------------- conventions
+@pytest.mark.parametrize("argv", [["--checks", "csv_download,export_lifecycle"],
+                                  ["--checks", "csv_download", "export_lifecycle"],
+                                  ["--checks", "csv_download", "--checks", "export_lifecycle"]])
+def test_the_checks_list_takes_commas_spaces_and_repetition(argv, capsys):
+    with download_as_text_csv() as server:
+        assert main(["contract", "--base-url", server.url, *argv]) == 1
+    out = capsys.readouterr().out
+    assert set(re.findall(r"^    (?:ok  |FAIL|SKIPPED) (\w+)", out, re.M)) == {"csv_download", "export_lifecycle"}
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert re.fullmatch(r"mockserver \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_total_and_eta_on_a_terminal_and_nothing_elsewhere():
+    screen, pipe = Terminal(), io.StringIO()
+    for stream in (screen, pipe):
+        with Progress("generate", total=1000, unit="rows", stream=stream) as progress:
+            progress.advance(250)
+            progress.grow(1000)
+            progress._bar.refresh() if progress._bar else None
+    assert "250/2000" in screen.getvalue() and "ETA" in screen.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_a_piped_contract_run_prints_no_progress(capsys):
+    with download_as_text_csv() as server:
+        main(["contract", "--base-url", server.url, "--checks", "export_lifecycle"])
+    assert capsys.readouterr().err == ""
+
+
+def test_the_plugin_takes_the_cli_list_syntax_and_runs_warning_free(pytester, request):
+    # a user's environment: `pip install mockserver` brings neither pytest-asyncio nor pytest-aiohttp
+    pytester.makepyfile("""
+        def test_fixture(mockserver):
+            assert mockserver.client.get("/v1/exports").status == 200
+    """)
+    with download_as_text_csv() as server:
+        result = pytester.runpytest_subprocess(
+            "-W", "error", "-p", "no:asyncio", "-p", "no:aiohttp", "-p", "no:cacheprovider",
+            "--contract-base-url", server.url, "--contract-checks", "csv_download",
+            "--contract-checks", "export_lifecycle", "-rf")
+    assert "Warning" not in result.stdout.str() + result.stderr.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 1 and outcomes["passed"] >= 10, result.stdout.str()
+
+
+def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugin_import():
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions, requires
+    from pathlib import Path
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parent.parent
+    main_deps = {Requirement(r).name.lower() for r in tomllib.loads((root / "pyproject.toml").read_text())
+                 ["project"]["dependencies"]}
+    optional = {"redis"}  # --state redis://…, an extra
+    imported = set()
+    for path in (root / "mockserver").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"mockserver", "pytest", "_pytest"} - optional
+    distributions = packages_distributions()
+    needed = {distributions[name][0].lower() for name in third_party}
+    assert needed <= main_deps, f"add {sorted(needed - main_deps)} to [project] dependencies"
+
+    def closure(names: set[str]) -> set[str]:  # installed distributions a plain install pulls in
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for line in requires(name) or []:
+                requirement = Requirement(line)
+                if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                    todo.append(requirement.name.lower())
+        return seen
+
+    assert "pytest-asyncio" not in closure(main_deps)  # its deprecation warning would reach every user's run

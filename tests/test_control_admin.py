@@ -26,7 +26,9 @@ async def test_health(control_api):
     reply = await admin(api, "GET", "health")
     assert reply.status == 200
     assert reply.json == {"status": "ok", "vendors": ["voucherify"], "lifecycle": "poll", "stateless": False,
-                          "store": "MemoryStore", "now": iso(START), "pid": os.getpid(), "workers": 1}
+                          "store": "MemoryStore", "now": iso(START), "pid": os.getpid(), "workers": 1,
+                          "trusts_new_credentials": {"voucherify": True}}
+
 
 
 async def test_reset_everything_or_one_app(control_api):

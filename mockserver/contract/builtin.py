@@ -9,15 +9,15 @@ already received.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import schemathesis
 from schemathesis.config import ConfigError
 from schemathesis.engine import Status, events, from_schema
 
+from ..progress import Progress
 from .dialect import Dialect
-from .http import App, curl_command
+from .http import App, Redactor
 from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
@@ -38,7 +38,7 @@ def builtin_check_names() -> list[str]:
 
 def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
                 max_examples: int, seed: int | None, workers: int, coverage: bool, results: Results,
-                redact: Callable[[str], str], progress: Callable[[str], None], error_shape: bool,
+                redact: Redactor, progress: Progress, error_shape: bool,
                 operations: list[str] | None = None, max_time: int | None = None) -> None:
     config = schemathesis.Config.from_dict(_config(base_url=base_url, app=app, dialect=dialect, checks=checks,
                                                    max_examples=max_examples, seed=seed, workers=workers,
@@ -46,12 +46,16 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
     schema = schemathesis.openapi.from_dict(document, config=config)
     if operations:
         schema = schema.include(operation_id=operations)
+    # one scenario per operation and phase, plus the stateful walks (grown as they come)
+    progress.grow(len(list(schema.get_all_operations())) * (3 if coverage else 2) + 1)
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             _fold(event.recorder, results, redact)
             if error_shape and dialect is not None:
                 _error_shapes(event.recorder, dialect, results, redact)
-            progress(f"{event.phase.value}: {event.recorder.label}")
+            if progress.total is not None and progress.completed + 1 > progress.total:
+                progress.grow(1)
+            progress.advance(detail=f"{event.phase.value}: {event.recorder.label}")
         elif isinstance(event, events.NonFatalError):
             results.error(f"schemathesis could not test {event.label}: {event.info.message}")
         elif isinstance(event, events.FatalError):
@@ -95,7 +99,18 @@ def validate_config(**kwargs: Any) -> None:
     schemathesis.Config.from_dict(_config(**kwargs))
 
 
-def _fold(recorder, results: Results, redact: Callable[[str], str]) -> None:
+def _curl(recorder, case_id: str, redact: Redactor) -> str:
+    """The request schemathesis sent, as a curl line with secrets as shell variables."""
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None:
+        return ""
+    request = interaction.request
+    headers = {k: v[0] for k, v in request.headers.items()
+               if k.lower() not in ("user-agent", "accept-encoding", "accept", "connection", "content-length")}
+    return redact.curl(request.method, request.uri, headers, request.body or None)
+
+
+def _fold(recorder, results: Results, redact: Redactor) -> None:
     for case_id, nodes in recorder.checks.items():
         case = recorder.cases[case_id].value
         operation = case.operation.label
@@ -107,12 +122,12 @@ def _fold(recorder, results: Results, redact: Callable[[str], str]) -> None:
                 response = recorder.find_response(case_id=case_id)
                 results.failed(Finding(
                     check=node.name, operation=failure.operation or operation, title=failure.title,
-                    message=redact(failure.message), curl=redact(node.failure_info.code_sample),
+                    message=redact(failure.message), curl=_curl(recorder, case_id, redact),
                     status=response.status_code if response is not None else None,
                     response=excerpt(response.content) if response is not None else ""))
 
 
-def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Callable[[str], str]) -> None:
+def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Redactor) -> None:
     """`error_shape` over every 4xx schemathesis provoked."""
     for case_id, interaction in recorder.interactions.items():
         response = interaction.response
@@ -128,14 +143,9 @@ def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Callable
         if problem is None:
             results.passed(operation, ERROR_SHAPE)
             continue
-        request = interaction.request
-        headers = {k: v[0] for k, v in request.headers.items()}
-        curl = curl_command(method=request.method, url=request.uri,
-                            body=request.body.decode("utf-8", "replace") if request.body else None,
-                            verify=True, headers=headers, known_generated_headers=None).command
         results.failed(Finding(check=ERROR_SHAPE, operation=operation,
                                title="Error body is not the vendor's error object",
-                               message=problem, curl=redact(curl), status=response.status_code,
+                               message=problem, curl=_curl(recorder, case_id, redact), status=response.status_code,
                                response=excerpt(response.content)))
 
 

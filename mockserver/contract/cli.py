@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from .options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError
+from .options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError, split_names
 
 
 def add_contract_parser(subparsers) -> None:
@@ -24,8 +24,9 @@ def add_contract_parser(subparsers) -> None:
                         help="a second app for tenant_isolation (default: a fresh random app)")
     parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
                         help="generated requests per operation and phase (default %(default)s)")
-    parser.add_argument("--checks", nargs="+", metavar="CHECK",
-                        help="only these checks (ours and schemathesis' names; default: all)")
+    parser.add_argument("--checks", nargs="+", action="extend", metavar="CHECK",
+                        help="only these checks (ours and schemathesis' names; default: all); "
+                             "`--checks a,b`, `--checks a b` and `--checks a --checks b` are the same")
     parser.add_argument("--operation", action="append", metavar="OPERATION_ID", dest="operations",
                         help="let schemathesis test only this operation (repeatable; default: all)")
     parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
@@ -39,29 +40,26 @@ def add_contract_parser(subparsers) -> None:
 
 
 def run_contract_command(args: argparse.Namespace) -> int:
+    from ..progress import Progress
+    from . import report, runner  # schemathesis is imported here, not when the CLI starts
+
     try:
-        from . import report, runner  # schemathesis is imported here, not when the CLI starts
-    except ImportError as exc:
-        print(f"mockserver contract: needs schemathesis ({exc}); install mockserver[test]", file=sys.stderr)
-        return 2
-    try:
-        other = _pair(args.other_app) if args.other_app else None
+        other = parse_pair(args.other_app, "--other-app") if args.other_app else None
         options = ContractOptions(
             base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
-            max_examples=args.max_examples, checks=args.checks, seed=args.seed, workers=args.workers,
+            max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed, workers=args.workers,
             coverage=args.coverage, poll_timeout=args.poll_timeout, operations=args.operations)
         spec = runner.load_contract(options.spec)
-        progress = report.Progress()
         started = time.monotonic()
-        try:
+        with Progress("contract", unit="checks") as progress:
             results = runner.run_contract(options, progress=progress, spec=spec)
-        finally:
-            progress.done()
     except ContractUsageError as exc:
         print(f"mockserver contract: {exc}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - started
-    sys.stdout.write(report.render_text(results, base_url=options.base_url, seconds=seconds))
+    main, other = options.apps
+    invented = {app.label: app.token for app, given in ((main, args.app_token), (other, args.other_app)) if not given}
+    sys.stdout.write(report.render_text(results, base_url=options.base_url, seconds=seconds, invented=invented))
     if args.junit:
         try:
             report.write_junit(results, args.junit, seconds=seconds)
@@ -71,8 +69,8 @@ def run_contract_command(args: argparse.Namespace) -> int:
     return 0 if results.ok else 1
 
 
-def _pair(item: str) -> tuple[str, str]:
+def parse_pair(item: str, option: str) -> tuple[str, str]:
     app_id, sep, token = item.partition(":")
     if not sep or not app_id or not token:
-        raise ContractUsageError(f"--other-app takes ID:TOKEN, not {item!r}")
+        raise ContractUsageError(f"{option} takes ID:TOKEN, not {item!r}")
     return app_id, token

@@ -2,7 +2,7 @@
 
 Every exchange is kept as an `Exchange`, so a failed expectation can show the
 request as a curl line and the response that broke it. Secrets never reach a
-report: tokens are printed as shell variables (`$APP_TOKEN`).
+report: tokens are printed as shell variables (`"$APP_TOKEN"`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import requests
-from schemathesis.core.curl import generate as curl_command
 
 from ..spec import Operation
 from .options import App
@@ -46,31 +46,82 @@ class Exchange:
         except ValueError:
             return None
 
-    def curl(self) -> str:
+    def curl(self, redactor: Redactor) -> str:
         body = None if self.request_body is None else \
             urlencode(self.request_body) if self.form else json.dumps(self.request_body)
-        return curl_command(method=self.method, url=self.url, body=body, verify=True,
-                            headers=dict(self.request_headers), known_generated_headers=None).command
+        return redactor.curl(self.method, self.url, dict(self.request_headers), body)
 
 
 class Redactor:
-    """Replace secret values by shell variables that a reader can export and re-run."""
+    """Secrets shown as shell variables a reader can export, so reports hold no token.
+
+    A secret is replaced only where it stands as a whole value (a header value,
+    a query value, a Basic user name), never inside other text: a token `t`
+    must not turn `http` into garbage.
+    """
 
     def __init__(self) -> None:
-        self.secrets: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}  # value → shell variable name
 
     def add(self, value: str, variable: str) -> None:
         if value:
             self.secrets[value] = variable
-            # as an HTTP Basic user name (Chargebee's API key): a command that rebuilds the header value
-            basic = base64.b64encode(f"{value}:".encode()).decode()
-            self.secrets[basic] = f"(printf '%s:' \"${variable}\" | base64)"
 
     def __call__(self, text: str) -> str:
+        """Prose (messages, excerpts): whole-word occurrences become `$VARIABLE`."""
         for value in sorted(self.secrets, key=len, reverse=True):
-            # close the single quote, expand the variable, reopen: works inside shlex quoting
-            text = text.replace(value, f"'\"${self.secrets[value]}\"'")
+            text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", lambda m, v=value: f"${self.secrets[v]}", text)
         return text
+
+    def curl(self, method: str, url: str, headers: dict[str, str], body: str | bytes | None) -> str:
+        """A curl command for a POSIX shell: every word quoted, each secret an expanded variable."""
+        words = ["curl", "-X", shlex.quote(method)]
+        for name, value in headers.items():
+            words += self._header(name, value)
+        if body:
+            words += ["-d", shlex.quote(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)]
+        words.append(self._url(url))
+        return " ".join(words)
+
+    def _variable(self, value: str) -> str | None:
+        name = self.secrets.get(value)
+        return f'"${name}"' if name else None
+
+    def _header(self, name: str, value: str) -> list[str]:
+        if name.lower() == "authorization":
+            scheme, _, credentials = value.partition(" ")
+            if scheme.lower() == "basic":
+                try:
+                    user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    user, password = "", ""
+                variable = self._variable(user)
+                if variable and not password:
+                    return ["-u", f"{variable[:-1]}:\""]  # curl builds the Basic header from "$TOKEN":
+            elif self._variable(credentials):
+                return ["-H", shlex.quote(f"{name}: {scheme} ") + self._variable(credentials)]
+        variable = self._variable(value)
+        if variable:
+            return ["-H", shlex.quote(f"{name}: ") + variable]
+        return ["-H", shlex.quote(f"{name}: {value}")]
+
+    def _url(self, url: str) -> str:
+        base, mark, query = url.partition("?")
+        if not mark:
+            return shlex.quote(url)
+        pieces, plain = [], base + "?"
+        for number, item in enumerate(query.split("&")):
+            key, eq, value = item.partition("=")
+            plain += "&" if number else ""
+            variable = self._variable(unquote_plus(value)) if eq else None
+            if variable:
+                pieces += [shlex.quote(plain + key + "="), variable]
+                plain = ""
+            else:
+                plain += item
+        if plain:
+            pieces.append(shlex.quote(plain))
+        return "".join(pieces)
 
 
 class Client:

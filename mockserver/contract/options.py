@@ -26,6 +26,14 @@ class App:
 DEFAULT_MAX_EXAMPLES = 10
 
 
+def split_names(values: list[str] | None) -> list[str] | None:
+    """Check names as the CLI and the pytest plugin take them: repeated, space- or comma-separated."""
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.replace(",", " ").split()]
+    return [name for name in names if name] or None
+
+
 class ContractUsageError(ValueError):
     """The options cannot describe a run (bad URL, unknown spec or check …)."""
 

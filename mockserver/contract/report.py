@@ -7,18 +7,18 @@ response. Tokens appear as shell variables, never as values.
 
 from __future__ import annotations
 
-import sys
+import shlex
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
-from typing import TextIO
 
 from .results import Results
 
-MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "not run": "-   "}
+MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "SKIPPED", "not run": "-   "}
 
 
-def render_text(results: Results, *, base_url: str, seconds: float) -> str:
+def render_text(results: Results, *, base_url: str, seconds: float, invented: dict[str, str] | None = None) -> str:
+    """`invented`: shell variable → a token made up for this run (safe to print, needed to re-run a curl line)."""
     lines = [f"Contract run against {base_url}", ""]
     by_operation: dict[str, list[str]] = defaultdict(list)
     for operation, check in results.pairs():
@@ -26,7 +26,7 @@ def render_text(results: Results, *, base_url: str, seconds: float) -> str:
         count = results.passes.get((operation, check), 0)
         detail = f" ({count} passed)" if outcome == "passed" else ""
         if outcome == "skipped":
-            detail = f" ({results.skipped[(operation, check)]})"
+            detail = f": {results.skipped[(operation, check)]}"
         by_operation[operation].append(f"    {MARK[outcome]} {check}{detail}")
     for operation in sorted(by_operation):
         failed = any(line.startswith(f"    {MARK['failed']}") for line in by_operation[operation])
@@ -44,14 +44,19 @@ def render_text(results: Results, *, base_url: str, seconds: float) -> str:
             if finding.status is not None or finding.response:
                 lines.append(f"   response {finding.status if finding.status is not None else ''}:")
                 lines += [f"     {line}" for line in (finding.response or "(empty body)").splitlines()[:12]]
-        lines += ["", "Tokens in curl lines are shell variables: export APP_TOKEN=<your --app-token> "
-                  "(and OTHER_APP_TOKEN for the second app) before running them."]
+        invented = invented or {}
+        lines += ["", "Tokens in curl lines are shell variables; set them before running the lines in a POSIX shell:",
+                  "  export " + " ".join(f"{name}={shlex.quote(invented[name])}" if name in invented else
+                                         f"{name}=<{what}>" for name, what in (("APP_TOKEN", "your --app-token"),
+                                                                               ("OTHER_APP_TOKEN",
+                                                                                "the --other-app token")))]
     for error in results.errors:
         lines += ["", f"ERROR {error}"]
     checks = {check for _, check in results.pairs()}
     verdict = "PASSED" if results.ok else "FAILED"
+    skipped = sum(1 for pair in results.pairs() if results.outcome(*pair) == "skipped")
     lines += ["", f"{verdict}: {len(by_operation)} operations, {len(checks)} checks, {len(failures)} failure(s), "
-              f"{len(results.errors)} error(s) in {seconds:.1f} s"]
+              f"{skipped} skipped, {len(results.errors)} error(s) in {seconds:.1f} s"]
     return "\n".join(lines) + "\n"
 
 
@@ -83,24 +88,3 @@ def write_junit(results: Results, path: str | Path, *, seconds: float) -> None:
     tree = ET.ElementTree(suite)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
-
-
-class Progress:
-    """One overwritten status line on a terminal; silent when output is piped or in CI logs."""
-
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.active = stream.isatty()
-        self.count = 0
-
-    def __call__(self, message: str) -> None:
-        if not self.active:
-            return
-        self.count += 1
-        self.stream.write(f"\r\x1b[2K[{self.count}] {message[:100]}")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.active and self.count:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()

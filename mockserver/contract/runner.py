@@ -6,17 +6,18 @@ Our checks go first: they take a few seconds and find the semantic breaks
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
+from ..progress import Progress
 from ..spec import Spec, load_spec, resolve, schemas_dir
 from . import builtin, chargebee_checks
-from .checks import CHECKS, Context
+from .checks import CHECKS, Context, run_check
 from .dialect import dialect_for
-from .http import Redactor
+from .http import Redactor, label
 from .options import ContractOptions, ContractUsageError
 from .results import Results
 
@@ -49,10 +50,9 @@ def available_checks(spec: Spec) -> list[str]:
     return ours + [name for name in builtin.builtin_check_names() if name not in ours]
 
 
-def run_contract(options: ContractOptions, progress: Callable[[str], None] | None = None,
-                 spec: Spec | None = None) -> Results:
+def run_contract(options: ContractOptions, progress: Progress | None = None, spec: Spec | None = None) -> Results:
     """Run every selected check against `options.base_url` and return what was found."""
-    progress = progress or (lambda message: None)
+    progress = progress or Progress("contract", enabled=False)
     spec = spec or load_contract(options.spec)
     selected = _selected(options.checks, available_checks(spec))
     unknown = set(options.operations or ()) - {op.operation_id for op in spec.operations}
@@ -64,29 +64,52 @@ def run_contract(options: ContractOptions, progress: Callable[[str], None] | Non
     redact.add(main.token, main.label)
     redact.add(other.token, other.label)
     results = Results()
+    trusting = dialect is not None and target_trusts_new_credentials(options.base_url, dialect.name)
+    theirs = [name for name in selected if name not in CHECKS]
+    if trusting and TRUST_SENSITIVE in theirs:
+        theirs.remove(TRUST_SENSITIVE)
+        for operation in (op for op in spec.operations if op.secured):
+            results.skip(label(operation), TRUST_SENSITIVE, TRUSTING_REASON)
     settings: dict[str, Any] = dict(
         base_url=options.base_url, app=main, dialect=dialect, max_examples=options.max_examples,
-        seed=options.seed, workers=options.workers, coverage=options.coverage,
-        checks=[name for name in selected if name not in CHECKS])
+        seed=options.seed, workers=options.workers, coverage=options.coverage, checks=theirs)
     try:
         builtin.validate_config(**settings)
     except builtin.ConfigError as exc:
         raise ContractUsageError(f"schemathesis refuses these options: {exc}") from None
     if dialect is not None:
+        ours = [name for name in CHECKS if name in selected]
+        progress.grow(len(ours))
         ctx = Context(spec=spec, dialect=dialect, base_url=options.base_url, app=main, other=other,
                       results=results, redact=redact, poll_timeout=options.poll_timeout,
-                      parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected)
+                      parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected,
+                      trusting=trusting, other_given=options.other_app is not None)
         if _credentials_work(ctx, results):
             checks = DIALECT_CHECKS.get(dialect.name, CHECKS)
-            for name in (name for name in CHECKS if name in selected):
-                progress(name)
-                checks[name](ctx)
+            for name in ours:
+                run_check(name, checks[name], ctx)
+                progress.advance(detail=name)
     if results.errors or (not settings["checks"] and "error_shape" not in selected):
         return results
     builtin.run_builtin(spec.document, results=results, redact=redact, progress=progress,
                         error_shape=dialect is not None and "error_shape" in selected, operations=options.operations,
                         **settings)
     return results
+
+
+TRUST_SENSITIVE = "ignored_auth"  # schemathesis' check that invented credentials are refused
+TRUSTING_REASON = ("the target is a mock that accepts new credentials on first use; pin them to check this "
+                   "(mockserver serve --app ID:KEY, then --app-id ID --app-token KEY)")
+
+
+def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
+    """Ask a mock's /__mock/health whether it accepts unknown credentials; a real API has no such page."""
+    try:
+        reply = requests.get(base_url.rstrip("/") + "/__mock/health", timeout=5)
+        trust = reply.json().get("trusts_new_credentials") if reply.status_code == 200 else None
+    except (requests.RequestException, ValueError, AttributeError):
+        return False
+    return isinstance(trust, dict) and trust.get(vendor) is True
 
 
 # our checks, as each dialect keeps them (the names are the same for every dialect)

@@ -90,6 +90,9 @@ class Admin:
             # which process answered: with --workers N, requests are spread over N of them
             "pid": os.getpid(),
             "workers": settings.workers,
+            # vendor → whether unknown credentials are accepted (the contract kit skips auth-refusal checks then)
+            "trusts_new_credentials": {vendor.name: vendor.trusts_new_credentials()
+                                       for vendor in self.services.vendors},
         })
 
     async def reset(self, request: web.Request) -> web.Response:

@@ -47,6 +47,11 @@ class Vendor:
         """The app id the request acts for; raise ApiError(401) when it has none."""
         raise NotImplementedError
 
+    def trusts_new_credentials(self) -> bool:
+        """Whether credentials never seen before are accepted (a mock's default; a real API never does).
+        /__mock/health says it, so the contract kit knows refusals of invented credentials cannot hold."""
+        return False
+
     def error_body(self, error: ApiError, request_id: str) -> dict:
         raise NotImplementedError
 

@@ -63,6 +63,9 @@ class Chargebee(Vendor):
         return self.exports.handlers()
 
     # -- credentials -----------------------------------------------------------
+    def trusts_new_credentials(self) -> bool:
+        return not self.keys  # any key is a site until keys are pinned
+
     def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
         """The API key of `Authorization: Basic base64(key:)` (the password is ignored)."""
         if not operation.secured:
