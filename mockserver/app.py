@@ -66,6 +66,7 @@ class Settings:
     # scale-out and limits (mockserver.workers)
     workers: int = 1  # processes serving one port, sharing the store
     max_exports: int = 1000  # per app; creating one more deletes the app's oldest export
+    strict: bool = False  # findings (unknown properties, filter fields, coerced values) become 400s
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:

@@ -78,11 +78,11 @@ def test_junit_has_one_case_per_operation_and_check(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--base-url", "ftp://127.0.0.1"], "--base-url must be an http(s) URL"),
+    (["--base-url", "ftp://127.0.0.1"], "--base-url: takes an http:// or https:// URL"),
     (["--base-url", "http://127.0.0.1:9", "--checks", "no_such_check"], "unknown check(s) no_such_check"),
     (["--base-url", "http://127.0.0.1:9", "--app-id", "a"], "--app-id and --app-token go together"),
     (["--base-url", "http://127.0.0.1:9", "--spec", "nowhere"], "neither a bundled contract"),
-    (["--base-url", "http://127.0.0.1:9", "--max-examples", "0"], "--max-examples must be 1 or more"),
+    (["--base-url", "http://127.0.0.1:9", "--max-examples", "0"], "--max-examples: takes a whole number of 1 or more"),
     (["--base-url", "http://127.0.0.1:9", "--operation", "nope"], "unknown operation(s) nope"),
 ])
 def test_bad_options_exit_2_with_a_message(argv, message, capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
@@ -14,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_data_helpers import MODEL, NOW, OBJECTS, export
 
+from mockserver.cli import main
 from mockserver.data import ExportQuery, iter_csv, load_model
-from mockserver.data.cli import add_generate_parser
 from mockserver.data.csvout import CHUNK
 from mockserver.spec import load_spec
 
@@ -70,10 +69,7 @@ def test_cli_writes_chargebee_rows_with_spec_chargebee(tmp_path):
 
 
 def generate_in_process(*args: str) -> int:
-    parser = argparse.ArgumentParser(prog="mockserver")
-    add_generate_parser(parser.add_subparsers())
-    parsed = parser.parse_args(["generate", *args])
-    return parsed.run(parsed)
+    return main(["generate", *args])
 
 
 @pytest.mark.parametrize("args,message", [

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from .. import argtypes
 from .options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError, split_names
 
 
@@ -14,29 +15,32 @@ def add_contract_parser(subparsers) -> None:
         "contract", help="check an implementation (or the mock) against the contract",
         description="Run schemathesis' built-in checks and our export checks against --base-url. "
                     "Exit status: 0 when everything passes, 1 on failures, 2 on bad options.")
-    parser.add_argument("--base-url", required=True, help="where the implementation listens, e.g. http://127.0.0.1:8080")
-    parser.add_argument("--spec", default="voucherify",
+    parser.add_argument("--base-url", type=argtypes.http_url, required=True,
+                        help="where the implementation listens, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--spec", type=argtypes.text, default="voucherify",
                         help="bundled contract name (voucherify, chargebee) or a path to a schema file or folder "
                              "(default %(default)s)")
-    parser.add_argument("--app-id", help="the app id to test as (default: a fresh random app, which the mock accepts)")
-    parser.add_argument("--app-token", help="that app's token")
-    parser.add_argument("--other-app", metavar="ID:TOKEN",
+    parser.add_argument("--app-id", type=argtypes.text,
+                        help="the app id to test as (default: a fresh random app, which the mock accepts)")
+    parser.add_argument("--app-token", type=argtypes.text, help="that app's token")
+    parser.add_argument("--other-app", type=argtypes.pair, metavar="ID:TOKEN",
                         help="a second app for tenant_isolation (default: a fresh random app)")
-    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
+    parser.add_argument("--max-examples", type=argtypes.whole(1), default=DEFAULT_MAX_EXAMPLES,
                         help="generated requests per operation and phase (default %(default)s)")
-    parser.add_argument("--checks", nargs="+", action="extend", metavar="CHECK",
+    parser.add_argument("--checks", type=argtypes.text, nargs="+", action="extend", metavar="CHECK",
                         help="only these checks (ours and schemathesis' names; default: all); "
                              "`--checks a,b`, `--checks a b` and `--checks a --checks b` are the same")
-    parser.add_argument("--operation", action="append", metavar="OPERATION_ID", dest="operations",
+    parser.add_argument("--operation", type=argtypes.text, action="append", metavar="OPERATION_ID", dest="operations",
                         help="let schemathesis test only this operation (repeatable; default: all)")
-    parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
-    parser.add_argument("--seed", type=int, help="seed for generated data, to repeat a run")
-    parser.add_argument("--workers", type=int, default=2, help="parallel schemathesis workers (default %(default)s)")
+    parser.add_argument("--junit", type=argtypes.writable_file, metavar="FILE", help="also write JUnit XML here")
+    parser.add_argument("--seed", type=argtypes.whole(), help="seed for generated data, to repeat a run")
+    parser.add_argument("--workers", type=argtypes.whole(1), default=2,
+                        help="parallel schemathesis workers (default %(default)s)")
     parser.add_argument("--coverage", action="store_true",
                         help="add schemathesis' coverage phase (exhaustive edge cases; takes minutes)")
-    parser.add_argument("--poll-timeout", type=float, default=30.0,
+    parser.add_argument("--poll-timeout", type=argtypes.number(above=0), default=30.0,
                         help="seconds an export may take to finish (default %(default)s)")
-    parser.set_defaults(run=run_contract_command)
+    parser.set_defaults(run=run_contract_command, parser=parser)
 
 
 def run_contract_command(args: argparse.Namespace) -> int:
@@ -44,7 +48,7 @@ def run_contract_command(args: argparse.Namespace) -> int:
     from . import report, runner  # schemathesis is imported here, not when the CLI starts
 
     try:
-        other = parse_pair(args.other_app, "--other-app") if args.other_app else None
+        other = args.other_app
         options = ContractOptions(
             base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
             max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed, workers=args.workers,
@@ -53,9 +57,8 @@ def run_contract_command(args: argparse.Namespace) -> int:
         started = time.monotonic()
         with Progress("contract", unit="checks") as progress:
             results = runner.run_contract(options, progress=progress, spec=spec)
-    except ContractUsageError as exc:
-        print(f"mockserver contract: {exc}", file=sys.stderr)
-        return 2
+    except ContractUsageError as exc:  # what only the loaded contract can tell (checks, operations)
+        args.parser.error(str(exc))
     seconds = time.monotonic() - started
     main, other = options.apps
     invented = {app.label: app.token for app, given in ((main, args.app_token), (other, args.other_app)) if not given}

@@ -36,11 +36,12 @@ def config_args(path: str | Path | None, flags: set[str]) -> list[str]:
         return []
     if not isinstance(data, dict):
         raise ValueError(f"config file {path} must be a mapping of option: value")
+    flags = {flag for flag in flags if flag.startswith("--") and flag not in ("--config", "--help")}
     args: list[str] = []
     for key, value in data.items():
         flag = "--" + str(key).replace("_", "-")
-        if flag not in flags or flag == "--config":
-            allowed = ", ".join(sorted(f[2:] for f in flags if f != "--config"))
+        if flag not in flags:
+            allowed = ", ".join(sorted(f[2:] for f in flags))
             raise ValueError(f"config file {path}: unknown key {key!r}; allowed: {allowed}")
         if isinstance(value, dict):  # e.g. app: {my-app: my-token}
             value = [f"{k}:{v}" for k, v in value.items()]
@@ -50,3 +51,12 @@ def config_args(path: str | Path | None, flags: set[str]) -> list[str]:
             elif item is not False and item is not None:
                 args += [flag, str(item)]
     return args
+
+
+def config_error(path: str | Path | None, message: str) -> str:
+    """argparse's "argument --error-rate: …" about a value that came from the file, by its key."""
+    flag, sep, problem = message.removeprefix("argument ").partition(": ")
+    where = f"config file {path or DEFAULT_FILE}"
+    if sep and flag.startswith("--"):
+        return f"{where}: {flag[2:]}: {problem}"
+    return f"{where}: {message}"

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 
+from .. import argtypes
 from ..spec import load_spec
 from . import ExportQuery, iter_csv, load_model
 
@@ -19,17 +20,20 @@ def add_generate_parser(subparsers) -> None:
                                                 "customers, subscriptions or invoices")
     parser.add_argument("--spec", choices=("voucherify", "chargebee"), default="voucherify",
                         help="whose rows to write (default %(default)s)")
-    parser.add_argument("--rows", type=int, default=100,
+    parser.add_argument("--rows", type=argtypes.whole(0), default=100,
                         help="rows in the data set before filtering (default %(default)s)")
-    parser.add_argument("--fields", help="comma-separated fields, in column order (default: the object's defaults)")
-    parser.add_argument("--order", help="order value; write descending ones as --order=-created_at")
-    parser.add_argument("--filters", help='filters as JSON, e.g. \'{"status": {"conditions": {"$in": ["PAID"]}}}\'')
-    parser.add_argument("--seed", type=int, default=0, help="data seed (default %(default)s)")
-    parser.add_argument("--app-id", default="app", help="app id whose data set to write (default %(default)s)")
-    parser.add_argument("--locale", default="en_US", help="Faker locale (default %(default)s)")
-    parser.add_argument("--now", type=float, help="epoch seconds relative date filters read (default: now)")
-    parser.add_argument("-o", "--output", help="file to write (default: standard output)")
-    parser.set_defaults(run=run_generate)
+    parser.add_argument("--fields", type=argtypes.text,
+                        help="comma-separated fields, in column order (default: the object's defaults)")
+    parser.add_argument("--order", type=argtypes.text, help="order value; write descending ones as --order=-created_at")
+    parser.add_argument("--filters", type=_filters,
+                        help='filters as JSON, e.g. \'{"status": {"conditions": {"$in": ["PAID"]}}}\'')
+    parser.add_argument("--seed", type=argtypes.whole(), default=0, help="data seed (default %(default)s)")
+    parser.add_argument("--app-id", type=argtypes.text, default="app",
+                        help="app id whose data set to write (default %(default)s)")
+    parser.add_argument("--locale", type=argtypes.locale, default="en_US", help="Faker locale (default %(default)s)")
+    parser.add_argument("--now", type=argtypes.number(), help="epoch seconds relative date filters read (default: now)")
+    parser.add_argument("-o", "--output", type=argtypes.writable_file, help="file to write (default: standard output)")
+    parser.set_defaults(run=run_generate, parser=parser)
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -38,9 +42,8 @@ def run_generate(args: argparse.Namespace) -> int:
         model = load_model(load_spec(args.spec))
         chunks = iter_csv(model, query, seed=args.seed, app_id=args.app_id, locale=args.locale,
                           now=args.now if args.now is not None else time.time())
-    except ValueError as exc:
-        print(f"mockserver generate: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:  # an unknown object, field or order value for this --spec
+        args.parser.error(str(exc))
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
         for chunk in chunks:
@@ -54,15 +57,15 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> ExportQuery:
-    if args.rows < 0:
-        raise ValueError("--rows must be 0 or more")
-    filters = None
-    if args.filters:
-        try:
-            filters = json.loads(args.filters)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"--filters is not JSON: {exc}") from None
-        if not isinstance(filters, dict):
-            raise ValueError("--filters must be a JSON object")
     fields = tuple(f.strip() for f in args.fields.split(",") if f.strip()) if args.fields else ()
-    return ExportQuery(args.exported_object, fields, order=args.order, filters=filters, rows=args.rows)
+    return ExportQuery(args.exported_object, fields, order=args.order, filters=args.filters, rows=args.rows)
+
+
+def _filters(text: str) -> dict:
+    try:
+        filters = json.loads(text)
+    except ValueError as exc:
+        raise argtypes.Bad(f"is not JSON: {exc}") from None
+    if not isinstance(filters, dict):
+        raise argtypes.Bad("must be a JSON object")
+    return filters

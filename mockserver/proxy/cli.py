@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from .. import argtypes
 from ..app import Settings
 
 SPECS = ("voucherify", "chargebee")
@@ -19,18 +20,19 @@ def add_proxy_parser(subparsers) -> None:
                     "header per way the request or the answer breaks the contract; journal every exchange "
                     "(GET /__mock/requests).")
     defaults = Settings()
-    parser.add_argument("--upstream", required=True, metavar="URL",
+    parser.add_argument("--upstream", type=argtypes.http_url, required=True, metavar="URL",
                         help="the implementation to forward to, e.g. a vendor sandbox or a staging server")
     parser.add_argument("--spec", choices=SPECS, action="append",
                         help="the contract to check against (repeatable; default: all of them)")
-    parser.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
-    parser.add_argument("--port", type=int, default=defaults.port,
+    parser.add_argument("--host", type=argtypes.host, default=defaults.host,
+                        help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=argtypes.PORT, default=defaults.port,
                         help="port, 0 for any free one (default %(default)s)")
-    parser.add_argument("--record", metavar="DIR",
+    parser.add_argument("--record", type=argtypes.creatable_dir, metavar="DIR",
                         help="write the orders the upstream returns as fixtures for `mockserver serve --fixtures DIR`")
-    parser.add_argument("--journal-size", type=int, default=defaults.journal_size, metavar="N",
+    parser.add_argument("--journal-size", type=argtypes.whole(1), default=defaults.journal_size, metavar="N",
                         help="exchanges kept for GET /__mock/requests (default %(default)s)")
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+    parser.add_argument("--cors-origin", type=argtypes.origin, action="append", default=[], metavar="ORIGIN",
                         help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
     parser.set_defaults(run=_proxy)
 

@@ -1,0 +1,136 @@
+"""Every option of every command, given a bad value, exits 2 with one line on stderr.
+
+The options come from the parsers themselves: an option added without a row in
+BAD fails test_every_option_has_a_row, so none can slip back to a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from mockserver import cli
+
+# what each command needs besides the option under test
+BASE = {"serve": [], "generate": ["order"], "contract": ["--base-url", "http://127.0.0.1:9"],
+        "proxy": ["--upstream", "http://127.0.0.1:9"]}
+# (command, option) → bad arguments (each replaces BASE when it names the option BASE gives)
+BAD: dict[tuple[str, str], list[list[str]]] = {
+    ("serve", "--host"): [["--host", "not a host!"], ["--host", ""]],
+    ("serve", "--port"): [["--port", "99999"], ["--port", "-1"], ["--port", "http"]],
+    ("serve", "--seed"): [["--seed", "1.5"]],
+    ("serve", "--lifecycle"): [["--lifecycle", "fast"]],
+    ("serve", "--scheduled-seconds"): [["--scheduled-seconds", "-1"], ["--scheduled-seconds", "nan"]],
+    ("serve", "--running-seconds"): [["--running-seconds", "inf"], ["--running-seconds", "soon"]],
+    ("serve", "--rows"): [["--rows", "-1"], ["--rows", "many"]],
+    ("serve", "--locale"): [["--locale", "xx_XX"]],
+    ("serve", "--app"): [["--app", "no-token"], ["--app", ":token"]],
+    ("serve", "--chargebee-key"): [["--chargebee-key", ""]],
+    ("serve", "--config"): [["--config", "/nonexistent/mockserver.yaml"]],
+    ("serve", "--stateless"): [["--stateless=yes"], ["--stateless", "--state", "x.db"]],
+    ("serve", "--state"): [["--state", "/nonexistent/state.db"], ["--state", "redis://"]],
+    ("serve", "--workers"): [["--workers", "0"]],
+    ("serve", "--max-exports"): [["--max-exports", "0"]],
+    ("serve", "--cors-origin"): [["--cors-origin", "ftp://example.com"], ["--cors-origin", "localhost:3000"]],
+    ("serve", "--latency"): [["--latency", "200-50"], ["--latency", "slow"]],
+    ("serve", "--error-rate"): [["--error-rate", "1.5"], ["--error-rate", "nan"]],
+    ("serve", "--rate-limit"): [["--rate-limit", "0/s"], ["--rate-limit", "fast"]],
+    ("serve", "--journal-size"): [["--journal-size", "0"]],
+    ("serve", "--fixtures"): [["--fixtures", "/nonexistent/fixtures"]],
+    ("serve", "--strict"): [["--strict=no"]],
+    ("generate", "exported_object"): [["nope"]],
+    ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"]],
+    ("generate", "--rows"): [["order", "--rows", "-1"]],
+    ("generate", "--fields"): [["order", "--fields", "nope"], ["order", "--fields", ""]],
+    ("generate", "--order"): [["order", "--order", "nope"]],
+    ("generate", "--filters"): [["order", "--filters", "{"], ["order", "--filters", "[1]"]],
+    ("generate", "--seed"): [["order", "--seed", "x"]],
+    ("generate", "--app-id"): [["order", "--app-id", ""]],
+    ("generate", "--locale"): [["order", "--locale", "xx_XX"]],
+    ("generate", "--now"): [["order", "--now", "nan"], ["order", "--now", "today"]],
+    ("generate", "--output"): [["order", "--output", "/nonexistent/out.csv"], ["order", "-o", "/"]],
+    ("contract", "--base-url"): [["--base-url", "ftp://example.com"], ["--base-url", "http://127.0.0.1:99999"]],
+    ("contract", "--spec"): [["--spec", "/nonexistent/spec"]],
+    ("contract", "--app-id"): [["--app-id", "only-the-id"], ["--app-id", ""]],
+    ("contract", "--app-token"): [["--app-token", "only-the-token"], ["--app-token", ""]],
+    ("contract", "--other-app"): [["--other-app", "no-token"]],
+    ("contract", "--max-examples"): [["--max-examples", "0"]],
+    ("contract", "--checks"): [["--checks", "no_such_check"]],
+    ("contract", "--operation"): [["--operation", "no-such-operation"]],
+    ("contract", "--junit"): [["--junit", "/nonexistent/junit.xml"]],
+    ("contract", "--seed"): [["--seed", "x"]],
+    ("contract", "--workers"): [["--workers", "0"]],
+    ("contract", "--coverage"): [["--coverage=yes"]],
+    ("contract", "--poll-timeout"): [["--poll-timeout", "0"], ["--poll-timeout", "inf"]],
+    ("proxy", "--upstream"): [["--upstream", "ftp://example.com"]],
+    ("proxy", "--spec"): [["--spec", "stripe"]],
+    ("proxy", "--host"): [["--host", "not a host!"]],
+    ("proxy", "--port"): [["--port", "65536"]],
+    ("proxy", "--record"): [["--record", "/etc/hostname/fixtures"]],
+    ("proxy", "--journal-size"): [["--journal-size", "0"]],
+    ("proxy", "--cors-origin"): [["--cors-origin", "ftp://example.com"]],
+}
+
+
+def options() -> set[tuple[str, str]]:
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = set()
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            long = [o for o in action.option_strings if o.startswith("--")]
+            found.add((name, long[0] if long else action.dest))
+    return found
+
+
+def test_every_option_has_a_row():
+    assert options() == set(BAD)
+
+
+def argv_for(command: str, bad: list[str]) -> list[str]:
+    given = set(bad) & {"--base-url", "--upstream"}
+    base = [] if given or command == "generate" else BASE[command]
+    return [command, *base, *bad]
+
+
+CASES = [pytest.param(argv_for(command, bad), id=" ".join(argv_for(command, bad))[:80])
+         for (command, _option), rows in BAD.items() for bad in rows]
+
+
+@pytest.fixture(autouse=True)
+def nothing_runs(monkeypatch, tmp_path):
+    """A value that wrongly passes must fail the test, not start a server or a contract run."""
+    def started(*args, **kwargs):
+        raise AssertionError("the command started instead of refusing its options")
+
+    monkeypatch.setattr(cli, "_run", started)
+    monkeypatch.setattr("mockserver.workers.serve", started)
+    monkeypatch.chdir(tmp_path)  # no ./mockserver.yaml of the caller's
+
+
+@pytest.mark.parametrize("argv", CASES)
+def test_bad_value_is_one_line_and_exit_2(argv, capsys):
+    status = cli.main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"mockserver {argv[0]}: error: "), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("port", "99999", "config file mockserver.yaml: port: takes a whole number from 0 to 65535, not 99999"),
+    ("error_rate", "2", "config file mockserver.yaml: error-rate: takes a number from 0 to 1, not 2"),
+    ("portt", "1", "config file mockserver.yaml: unknown key 'portt'"),
+])
+def test_bad_config_value_names_its_key(key, value, message, tmp_path, capsys):
+    (tmp_path / "mockserver.yaml").write_text(f"{key}: {value}\n")
+    status = cli.main(["serve"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err, err
