@@ -30,7 +30,7 @@ from .redis_store import is_redis_url
 from .respond import json_response
 from .spec import Operation
 from .sqlite_store import SqliteStore
-from .store import MemoryStore, Store
+from .store import MemoryStore, Store, VendorStore
 from .validation import Inputs, Invalid, RequestValidator, read_body
 from .vendors.base import Call, Vendor
 from .vendors.chargebee import Chargebee
@@ -112,14 +112,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     own_store = store is None
     store = store or _default_store(settings)
     # processes sharing a store share the mock clock and mint ids from streams of their own
-    shared = getattr(store, "shared", False)
+    shared = store.shared
     clock = clock or (SharedClock(store) if shared else Clock())
     vendors = vendors or [Voucherify(apps=settings.apps), Chargebee(keys=settings.chargebee_keys)]
     exports = ExportService(
         store=store,
         clock=clock,
         lifecycle=Lifecycle(settings.lifecycle, settings.scheduled_seconds, settings.running_seconds),
-        ids=Ids(settings.seed, claim_stream(store) if shared else 0),
+        ids=Ids(settings.seed),  # its stream is claimed at start-up, when the store can be awaited
         models={vendor.name: data.load_model(vendor.spec) for vendor in vendors},
         seed=settings.seed,
         rows=settings.rows,
@@ -127,22 +127,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         sources={v.name: v.export_records for v in vendors if hasattr(v, "export_records")},
         max_exports=settings.max_exports,
     )
-    if settings.fixtures:
-        fixtures.load_into(settings.fixtures, vendors, store=store, ids=exports.ids, clock=clock)
     injected = faults.Faults(faults.parse_latency(settings.latency), settings.error_rate,
                              faults.parse_rate_limit(settings.rate_limit), seed=settings.seed)
     services = Services(settings=settings, store=store, clock=clock, exports=exports, vendors=vendors,
                         journal=Journal(settings.journal_size), faults=injected)
     origins = cors.Origins(settings.cors_origins)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
+        *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
         cors.preflight_middleware(origins, refused=recorder(services.journal, clock.now, iso)),
         journal_middleware(services.journal, skip=admin.is_admin, now=clock.now, show=iso),
         _errors(vendors),
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
     app[SERVICES] = services
-    if own_store and hasattr(store, "close"):
-        app.on_cleanup.append(lambda _app: _close(store))
+    app.on_startup.append(lambda _app: _start(services))
+    if own_store:
+        app.on_cleanup.append(lambda _app: store.close())
     admin.add_admin_routes(app, services)
     for vendor in vendors:
         _add_routes(app, vendor, services, proxy.pipeline if proxy else _pipeline)
@@ -151,8 +151,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     return app
 
 
-async def _close(store) -> None:
-    store.close()
+async def _start(services: Services) -> None:
+    """What needs the store before the first request: connect, claim an id stream, store the fixtures."""
+    store, settings = services.store, services.settings
+    await store.open()
+    if store.shared:
+        services.exports.ids = Ids(settings.seed, await claim_stream(store))
+    if settings.fixtures:
+        await fixtures.load_into(settings.fixtures, services.vendors, store=store, ids=services.exports.ids,
+                                 clock=services.clock)
+
+
+def _clock_sync(clock: SharedClock):
+    """Read the shared clock's offset once per request, before anything asks the time."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        await clock.sync()
+        return await handler(request)
+
+    return middleware
 
 
 def _default_store(settings: Settings) -> Store:
@@ -189,6 +207,7 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
     answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
     creates_export = getattr(behave, "creates_export", False)
     stateless = services.settings.stateless
+    owners = VendorStore(services.store, vendor.name)  # the only part of the store this vendor's requests see
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request[VENDOR] = vendor
@@ -202,7 +221,7 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         answers.check(wanted)
         if wanted.delay_ms:
             await asyncio.sleep(wanted.delay_ms / 1000)
-        app_id = vendor.authenticate(request, op, services)
+        app_id = await vendor.authenticate(request, op, owners)
         if app_id is not None:
             request[APP_ID] = app_id
         path_values = {names.get(k, k): v for k, v in request.match_info.items()}
@@ -212,7 +231,8 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         body, media_type = validator.check_body(media_type, raw, vendor.decode_form)
         if stateless or wanted.from_spec:
             return answers.respond(wanted, request.headers.get("Accept", ""))
-        call = Call(request, op, app_id, Inputs(path, query, body, media_type), request[REQUEST_ID], services)
+        call = Call(request, op, app_id, Inputs(path, query, body, media_type), request[REQUEST_ID], services,
+                    owners, owners.tenant(app_id) if app_id is not None else None)
         return await behave(call)
 
     return handle

@@ -6,7 +6,6 @@ lifecycle without sleeping; `frozen=True` stops it from moving by itself.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -33,44 +32,44 @@ class Clock:
         self._offset += seconds
         return self.now()
 
+    async def step(self, seconds: float) -> float:
+        """`advance`, for the admin API: a shared clock moves through its store."""
+        return self.advance(seconds)
+
+    async def sync(self) -> None:
+        """Catch up with other processes (a shared clock's offset); called once per request."""
+
 
 class SharedClock(Clock):
     """The clock of processes sharing one store (`serve --workers N`, replicas on
-    Redis): the offset `advance()` adds is a counter in the store, so moving the
+    Redis): the offset `step()` adds is a counter in the store, so moving the
     clock through any process moves it for all of them. Never frozen.
 
-    The offset is read once per request (per asyncio task: aiohttp runs each
-    request in its own), so one request sees one offset and costs one read of
-    the store, not one per timestamp it takes."""
+    The offset is read once per request (`sync()`, before the request is
+    handled), so one request sees one offset and costs one read of the store,
+    not one per timestamp it takes; `now()` never waits."""
 
     OFFSET = "clock-offset"
 
     def __init__(self, counters) -> None:  # counters: a Store (its counter/incr)
         super().__init__()
         self._counters = counters
-        self._task: object = None  # the task the cached offset was read for
         self._cached = 0.0
 
     def now(self) -> float:
-        task = _current_task()
-        if task is None or task is not self._task:
-            self._cached = self._counters.counter(self.OFFSET)
-            self._task = task
         return time.time() + self._cached
+
+    async def sync(self) -> None:
+        self._cached = await self._counters.counter(self.OFFSET)
 
     def advance(self, seconds: float) -> float:
+        raise TypeError("a shared clock moves through its store: await step(seconds)")
+
+    async def step(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._cached = self._counters.incr(self.OFFSET, seconds)
-        self._task = _current_task()
+        self._cached = await self._counters.incr(self.OFFSET, seconds)
         return time.time() + self._cached
-
-
-def _current_task() -> object:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no event loop running: read the store every time
-        return None
 
 
 @lru_cache(maxsize=4096)  # a pure function, called for every export shown; the same ones recur

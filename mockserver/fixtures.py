@@ -24,7 +24,7 @@ from .clock import Clock
 from .errors import ApiError
 from .ids import Ids
 from .spec import Spec
-from .store import Store
+from .store import Store, TenantStore, VendorStore
 from .validation import json_path
 from .vendors.base import Vendor
 from .vendors.voucherify import orders, transactions
@@ -45,18 +45,20 @@ class DataSet:
     content: dict[str, Any]
 
 
-def load_into(directory: str | Path, vendors: Sequence[Vendor], *, store: Store, ids: Ids,
-              clock: Clock) -> list[DataSet]:
+async def load_into(directory: str | Path, vendors: Sequence[Vendor], *, store: Store, ids: Ids,
+                    clock: Clock) -> list[DataSet]:
     """Read every data set of `directory`, pin their tokens and store their records."""
     vendor = next((v for v in vendors if v.name == VENDOR), None)
     if vendor is None:
         raise FixtureError(f"fixtures need the {VENDOR} vendor")
     data_sets = read(directory, vendor.spec)
-    staged = [_stage(data_set, vendor.spec, store, ids, clock) for data_set in data_sets]
+    owners = VendorStore(store, vendor.name)
+    staged = [await _stage(data_set, vendor.spec, owners.tenant(data_set.app_id), ids, clock)
+              for data_set in data_sets]
     for data_set, (book, extras) in zip(data_sets, staged):
-        book.commit()
+        await book.commit()
         for kind, key, record in extras:
-            store.put(data_set.app_id, kind, key, record)
+            await book.store.put(kind, key, record)
         if data_set.token:
             vendor.apps.setdefault(data_set.app_id, data_set.token)  # a --app flag wins
     return data_sets
@@ -94,10 +96,10 @@ def _parse(path: Path) -> Any:
     return {} if content is None else content
 
 
-def _stage(data_set: DataSet, spec: Spec, store: Store, ids: Ids, clock: Clock):
+async def _stage(data_set: DataSet, spec: Spec, store: TenantStore, ids: Ids, clock: Clock):
     """Build one data set's records without storing them: (order book, other records)."""
     content, path, now = data_set.content, data_set.source, clock.now()
-    book = orders.OrderBook(store, data_set.app_id, ids, now, spec.schema("OrderStatus")["enum"][0])
+    book = await orders.OrderBook.load(store, ids, now, spec.schema("OrderStatus")["enum"][0])
     customers = {c["source_id"]: book.upsert_customer(c) for c in content.get("customers", [])}
     campaigns = {}
     for campaign in content.get("campaigns", []):

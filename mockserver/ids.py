@@ -24,11 +24,11 @@ class Ids:
         return prefix + "".join(self._random.choices(ALPHANUMERIC, k=length))
 
 
-def claim_stream(store) -> int:
+async def claim_stream(store) -> int:
     """The next id stream no other process on this shared store has: 0 for the
     first process on a fresh store (so a single process keeps the ids of
     `--seed`), then 1, 2, … The count outlives `reset`, as processes do."""
-    return int(store.incr("id-streams")) - 1
+    return int(await store.incr("id-streams")) - 1
 
 
 def token() -> str:

@@ -7,16 +7,19 @@ tests run against all three). Needs the `redis` package: the `redis` extra,
 
 Layout, every key under a prefix (default `mockserver:`, `?prefix=` in the URL
 changes it) so the mock can share a Redis with other users and `reset` only
-ever removes its own keys:
+ever removes its own keys. A name is written `<byte length>:<bytes>`, so no
+vendor, app or kind can pass for another; T is a tenant, `<vendor><app>` so
+written, V a vendor:
 
-    owner:<kind>                 hash  key → app            (keys unique per kind across apps)
-    data:<len(app)>:<app>:<kind> hash  key → "<seq>:<JSON>"  (seq keeps list order; an update keeps it)
-    order:<len(app)>:<app>:<kind> zset key by seq             (what `trim` removes first)
-    kinds:<app>                  set   the kinds the app has records of
-    apps                         set   the apps that have records
-    seq                          string the insertion counter
-    counters                     hash  name → number (survives reset)
+    owner:<V>:<kind>   hash   key → app     (keys unique per kind within a vendor)
+    data:<T>:<kind>    hash   key → "<seq>:<JSON>"  (seq keeps list order; an update keeps it)
+    order:<T>:<kind>   zset   key by seq    (what `trim` removes first)
+    kinds:<T>          set    the kinds the tenant has records of
+    tenants            hash   T → V of the tenants that have records
+    seq                string the insertion counter
+    counters           hash   name → number (survives reset)
 
+The client is redis.asyncio: no call blocks the event loop.
 Every write is one Lua script, so it is atomic however many processes share
 the Redis: the owner check and the write cannot be split by another client.
 Reads are single commands. Scripts name keys they build themselves, so this
@@ -30,10 +33,12 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from .store import Tenant
+
 SCHEMES = ("redis://", "rediss://", "unix://")
 DEFAULT_PREFIX = "mockserver:"
 
-# KEYS: owner hash, data hash, kinds set, apps set, seq, order zset. ARGV: app, key, JSON, kind, mode.
+# KEYS: owner hash, data hash, kinds set, tenants hash, seq, order zset. ARGV: app, key, JSON, kind, mode, T, V.
 # mode put: upsert unless another app has the key (→ 0); add: only a key nobody has (→ 0 otherwise);
 # replace: only a key the app has (→ 0 otherwise).
 _WRITE = """
@@ -52,7 +57,7 @@ end
 redis.call('HSET', KEYS[2], ARGV[2], seq .. ':' .. ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[4])
-redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[6], ARGV[7])
 return 1
 """
 
@@ -80,26 +85,26 @@ end
 return #keys
 """
 
-# KEYS: apps set. ARGV: prefix, app ('' with ARGV[3] == 'all': every app).
+# KEYS: tenants hash. ARGV: prefix, then the tenants (T) to wipe.
 _RESET = """
 local prefix = ARGV[1]
-local function wipe(app)
-  local kinds_key = prefix .. 'kinds:' .. app
-  for _, kind in ipairs(redis.call('SMEMBERS', kinds_key)) do
-    local data = prefix .. 'data:' .. string.len(app) .. ':' .. app .. ':' .. kind
-    local keys = redis.call('HKEYS', data)
-    for i = 1, #keys, 1000 do
-      redis.call('HDEL', prefix .. 'owner:' .. kind, unpack(keys, i, math.min(i + 999, #keys)))
+for i = 2, #ARGV do
+  local tenant = ARGV[i]
+  local vendor = redis.call('HGET', KEYS[1], tenant)
+  if vendor then
+    local kinds_key = prefix .. 'kinds:' .. tenant
+    for _, kind in ipairs(redis.call('SMEMBERS', kinds_key)) do
+      local suffix = string.len(kind) .. ':' .. kind
+      local data = prefix .. 'data:' .. tenant .. suffix
+      local keys = redis.call('HKEYS', data)
+      for j = 1, #keys, 1000 do
+        redis.call('HDEL', prefix .. 'owner:' .. vendor .. suffix, unpack(keys, j, math.min(j + 999, #keys)))
+      end
+      redis.call('DEL', data, prefix .. 'order:' .. tenant .. suffix)
     end
-    redis.call('DEL', data, prefix .. 'order:' .. string.len(app) .. ':' .. app .. ':' .. kind)
+    redis.call('DEL', kinds_key)
+    redis.call('HDEL', KEYS[1], tenant)
   end
-  redis.call('DEL', kinds_key)
-  redis.call('SREM', KEYS[1], app)
-end
-if ARGV[3] == 'all' then
-  for _, app in ipairs(redis.call('SMEMBERS', KEYS[1])) do wipe(app) end
-else
-  wipe(ARGV[2])
 end
 return 1
 """
@@ -128,12 +133,17 @@ def _s(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def _name(text: str) -> bytes:
+    raw = _b(text)
+    return str(len(raw)).encode() + b":" + raw
+
+
 class RedisStore:
     shared = True  # every process (and host) on the same Redis sees one store
 
     def __init__(self, url: str, *, prefix: str | None = None, client=None) -> None:
         try:
-            import redis
+            import redis.asyncio as aioredis
         except ImportError:  # pragma: no cover - depends on the environment
             raise ValueError("--state redis://… needs the redis package: pip install 'mockserver[redis]'") from None
         parts = urlsplit(url)
@@ -142,53 +152,58 @@ class RedisStore:
         url = urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, vs in query.items() for v in vs)))
         self.url = redacted(url)
         self.prefix = _b(prefix)
-        self._redis = client or redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
-                                                     health_check_interval=30)
-        try:
-            self._redis.ping()
-        except redis.RedisError as exc:
-            self._redis.close()
-            raise ValueError(f"cannot reach the Redis store at {self.url}: {exc}") from None
+        self._redis = client or aioredis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
+                                                        health_check_interval=30)
         self._write_script = self._redis.register_script(_WRITE)
         self._delete_script = self._redis.register_script(_DELETE)
         self._reset_script = self._redis.register_script(_RESET)
         self._trim_script = self._redis.register_script(_TRIM)
 
+    async def open(self) -> None:
+        """Check the server answers: an unreachable Redis is a clear error at start-up."""
+        import redis
+
+        try:
+            await self._redis.ping()
+        except (redis.RedisError, OSError) as exc:
+            await self._redis.aclose()
+            raise ValueError(f"cannot reach the Redis store at {self.url}: {exc}") from None
+
     # -- keys ------------------------------------------------------------------
-    def _owner_key(self, kind: str) -> bytes:
-        return self.prefix + b"owner:" + _b(kind)
+    def _owner_key(self, vendor: str, kind: str) -> bytes:
+        return self.prefix + b"owner:" + _name(vendor) + _name(kind)
 
-    def _data_key(self, app: str, kind: str, what: bytes = b"data:") -> bytes:
-        name = _b(app)
-        return self.prefix + what + str(len(name)).encode() + b":" + name + b":" + _b(kind)
+    def _tenant(self, tenant: Tenant) -> bytes:
+        return _name(tenant.vendor) + _name(tenant.app)
 
-    def _keys(self, app: str, kind: str) -> list[bytes]:
+    def _data_key(self, tenant: Tenant, kind: str, what: bytes = b"data:") -> bytes:
+        return self.prefix + what + self._tenant(tenant) + _name(kind)
+
+    def _keys(self, tenant: Tenant, kind: str) -> list[bytes]:
         """owner hash, data hash, order zset"""
-        return [self._owner_key(kind), self._data_key(app, kind), self._data_key(app, kind, b"order:")]
-
-    def _kinds_key(self, app: str) -> bytes:
-        return self.prefix + b"kinds:" + _b(app)
+        return [self._owner_key(tenant.vendor, kind), self._data_key(tenant, kind),
+                self._data_key(tenant, kind, b"order:")]
 
     # -- the Store interface -----------------------------------------------------
-    def get(self, app: str, kind: str, key: str) -> dict | None:
-        raw = self._redis.hget(self._data_key(app, kind), _b(key))
+    async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
+        raw = await self._redis.hget(self._data_key(tenant, kind), _b(key))
         return _record(raw) if raw is not None else None
 
-    def put(self, app: str, kind: str, key: str, record: dict) -> None:
-        if not self._write(app, kind, key, record, "put"):
+    async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
+        if not await self._write(tenant, kind, key, record, "put"):
             raise KeyError(f"{kind} {key} belongs to another app")
 
-    def add(self, app: str, kind: str, key: str, record: dict) -> bool:
-        return self._write(app, kind, key, record, "add")
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        return await self._write(tenant, kind, key, record, "add")
 
-    def replace(self, app: str, kind: str, key: str, record: dict) -> bool:
-        return self._write(app, kind, key, record, "replace")
+    async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        return await self._write(tenant, kind, key, record, "replace")
 
-    def delete(self, app: str, kind: str, key: str) -> bool:
-        return bool(self._delete_script(keys=self._keys(app, kind), args=[_b(key)]))
+    async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
+        return bool(await self._delete_script(keys=self._keys(tenant, kind), args=[_b(key)]))
 
-    def list(self, app: str, kind: str) -> list[dict]:
-        values = self._redis.hvals(self._data_key(app, kind))  # one command: a consistent snapshot
+    async def list(self, tenant: Tenant, kind: str) -> list[dict]:
+        values = await self._redis.hvals(self._data_key(tenant, kind))  # one command: a consistent snapshot
         entries = []
         for raw in values:
             seq, _, text = raw.partition(b":")
@@ -196,34 +211,46 @@ class RedisStore:
         entries.sort(key=lambda entry: entry[0])
         return [json.loads(text) for _, text in entries]
 
-    def count(self, app: str, kind: str) -> int:
-        return self._redis.hlen(self._data_key(app, kind))
+    async def summaries(self, tenant: Tenant, kind: str) -> list[dict]:
+        return await self.list(tenant, kind)
 
-    def trim(self, app: str, kind: str, keep: int) -> int:
-        return int(self._trim_script(keys=self._keys(app, kind), args=[max(0, keep)]))
+    async def count(self, tenant: Tenant, kind: str) -> int:
+        return await self._redis.hlen(self._data_key(tenant, kind))
 
-    def owner(self, kind: str, key: str) -> str | None:
-        raw = self._redis.hget(self._owner_key(kind), _b(key))
+    async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
+        return int(await self._trim_script(keys=self._keys(tenant, kind), args=[max(0, keep)]))
+
+    async def owner(self, vendor: str, kind: str, key: str) -> str | None:
+        raw = await self._redis.hget(self._owner_key(vendor, kind), _b(key))
         return _s(raw) if raw is not None else None
 
-    def reset(self, app: str | None = None) -> None:
-        self._reset_script(keys=[self.prefix + b"apps"],
-                           args=[self.prefix, _b(app or ""), b"all" if app is None else b"one"])
+    async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
+        tenants_key = self.prefix + b"tenants"
+        if app is not None and vendor is not None:
+            chosen = [_name(vendor) + _name(app)]
+        else:
+            chosen = [tenant for tenant, owner in (await self._redis.hgetall(tenants_key)).items()
+                      if (vendor is None or owner == _name(vendor))
+                      and (app is None or tenant == owner + _name(app))]
+        if chosen:
+            await self._reset_script(keys=[tenants_key], args=[self.prefix, *chosen])
 
-    def counter(self, name: str) -> float:
-        raw = self._redis.hget(self.prefix + b"counters", _b(name))
+    async def counter(self, name: str) -> float:
+        raw = await self._redis.hget(self.prefix + b"counters", _b(name))
         return float(raw) if raw is not None else 0
 
-    def incr(self, name: str, amount: float = 1) -> float:
-        return float(self._redis.hincrbyfloat(self.prefix + b"counters", _b(name), amount))
+    async def incr(self, name: str, amount: float = 1) -> float:
+        return float(await self._redis.hincrbyfloat(self.prefix + b"counters", _b(name), amount))
 
-    def close(self) -> None:
-        self._redis.close()
+    async def close(self) -> None:
+        await self._redis.aclose()
 
-    def _write(self, app: str, kind: str, key: str, record: dict, mode: str) -> bool:
-        owner, data, order = self._keys(app, kind)
-        keys = [owner, data, self._kinds_key(app), self.prefix + b"apps", self.prefix + b"seq", order]
-        return bool(self._write_script(keys=keys, args=[_b(app), _b(key), json.dumps(record), _b(kind), mode]))
+    async def _write(self, tenant: Tenant, kind: str, key: str, record: dict, mode: str) -> bool:
+        owner, data, order = self._keys(tenant, kind)
+        name = self._tenant(tenant)
+        keys = [owner, data, self.prefix + b"kinds:" + name, self.prefix + b"tenants", self.prefix + b"seq", order]
+        args = [_b(tenant.app), _b(key), json.dumps(record), _b(kind), mode, name, _name(tenant.vendor)]
+        return bool(await self._write_script(keys=keys, args=args))
 
 
 def _record(raw: bytes) -> dict:

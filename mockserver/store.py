@@ -1,9 +1,17 @@
-"""Where the mock keeps what clients create, behind one small interface.
+"""Where the mock keeps what clients create, behind one small async interface.
 
-Records are JSON-like dicts filed by (app id, kind, key): kinds are
-"exports", "credentials" and whatever later features add. Keys are unique per
-kind across apps, so a download token can find its export's owner. Every
-backend (memory, SQLite, Redis) passes the same contract tests.
+Records are JSON-like dicts filed by tenant (vendor name, app id), kind and
+key: kinds are "exports", "credentials", "orders", … Keys are unique per kind
+within a vendor, so a download token can find its export's app, but never
+another vendor's. Behaviour never holds the whole store: the pipeline hands it
+a `TenantStore` (one vendor's app) or a `VendorStore` (one vendor's owner
+lookups), views that cannot name another vendor, so a Chargebee key and a
+Voucherify app id that happen to be equal share nothing, by construction.
+Every backend (memory, SQLite, Redis) passes the same contract tests.
+
+The interface is async: MemoryStore answers in-process, SqliteStore runs its
+statements on a thread of its own, RedisStore uses redis.asyncio, so no
+store call blocks the event loop.
 
 Several processes may share one persistent store (`serve --workers N`, or
 replicas on one Redis), so every write that depends on what is stored is one
@@ -22,110 +30,195 @@ import pickle
 from collections.abc import Mapping
 from itertools import islice
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+
+class Tenant(NamedTuple):
+    """Whose records: a vendor's app (Voucherify app id, Chargebee API key/site)."""
+
+    vendor: str
+    app: str
 
 
 class Store(Protocol):
-    def get(self, app: str, kind: str, key: str) -> dict | None: ...
-    def put(self, app: str, kind: str, key: str, record: dict) -> None: ...
-    def delete(self, app: str, kind: str, key: str) -> bool: ...
-    def list(self, app: str, kind: str) -> list[dict]: ...
-    def owner(self, kind: str, key: str) -> str | None: ...
-    def reset(self, app: str | None = None) -> None: ...
-    def add(self, app: str, kind: str, key: str, record: dict) -> bool: ...
-    def replace(self, app: str, kind: str, key: str, record: dict) -> bool: ...
-    def count(self, app: str, kind: str) -> int: ...
-    def trim(self, app: str, kind: str, keep: int) -> int: ...
-    def counter(self, name: str) -> float: ...
-    def incr(self, name: str, amount: float = 1) -> float: ...
+    """A backend. Behaviour code goes through `TenantStore`/`VendorStore`, not this."""
+
+    shared: bool  # whether other processes may see what is stored
+
+    async def open(self) -> None: ...  # connect (an unreachable Redis is reported here)
+    async def close(self) -> None: ...
+    async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None: ...
+    async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None: ...
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
+    async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
+    async def delete(self, tenant: Tenant, kind: str, key: str) -> bool: ...
+    async def list(self, tenant: Tenant, kind: str) -> list[dict]: ...
+    async def summaries(self, tenant: Tenant, kind: str) -> list[Mapping[str, Any]]: ...
+    async def count(self, tenant: Tenant, kind: str) -> int: ...
+    async def trim(self, tenant: Tenant, kind: str, keep: int) -> int: ...
+    async def owner(self, vendor: str, kind: str, key: str) -> str | None: ...
+    async def reset(self, app: str | None = None, vendor: str | None = None) -> None: ...
+    async def counter(self, name: str) -> float: ...
+    async def incr(self, name: str, amount: float = 1) -> float: ...
+
+
+class VendorStore:
+    """One vendor's part of a store: its tenants, and which of its apps owns a key."""
+
+    __slots__ = ("store", "vendor")
+
+    def __init__(self, store: Store, vendor: str) -> None:
+        self.store = store
+        self.vendor = vendor
+
+    def tenant(self, app: str) -> TenantStore:
+        return TenantStore(self.store, Tenant(self.vendor, app))
+
+    async def owner(self, kind: str, key: str) -> str | None:
+        """The app of this vendor that has `key` (download tokens, bearer keys); None when none has."""
+        return await self.store.owner(self.vendor, kind, key)
+
+
+class TenantStore:
+    """The records of one vendor's app: the only part of the store a request acts on."""
+
+    __slots__ = ("store", "tenant")
+
+    def __init__(self, store: Store, tenant: Tenant) -> None:
+        self.store = store
+        self.tenant = tenant
+
+    @property
+    def vendor(self) -> VendorStore:
+        return VendorStore(self.store, self.tenant.vendor)
+
+    @property
+    def app(self) -> str:
+        return self.tenant.app
+
+    async def get(self, kind: str, key: str) -> dict | None:
+        return await self.store.get(self.tenant, kind, key)
+
+    async def put(self, kind: str, key: str, record: dict) -> None:
+        await self.store.put(self.tenant, kind, key, record)
+
+    async def add(self, kind: str, key: str, record: dict) -> bool:
+        return await self.store.add(self.tenant, kind, key, record)
+
+    async def replace(self, kind: str, key: str, record: dict) -> bool:
+        return await self.store.replace(self.tenant, kind, key, record)
+
+    async def delete(self, kind: str, key: str) -> bool:
+        return await self.store.delete(self.tenant, kind, key)
+
+    async def list(self, kind: str) -> list[dict]:
+        return await self.store.list(self.tenant, kind)
+
+    async def summaries(self, kind: str) -> list[Mapping[str, Any]]:
+        return await self.store.summaries(self.tenant, kind)
+
+    async def count(self, kind: str) -> int:
+        return await self.store.count(self.tenant, kind)
+
+    async def trim(self, kind: str, keep: int) -> int:
+        return await self.store.trim(self.tenant, kind, keep)
 
 
 class MemoryStore:
-    """The default store: a dict per app, copies in and out so no caller can
+    """The default store: a dict per tenant, copies in and out so no caller can
     change a stored record behind the store's back. A record is kept pickled
     (a deep copy that is quicker to make and smaller to keep than a dict),
-    beside its top-level scalars for `summaries`."""
+    beside its top-level scalars for `summaries`. Runs in-process: no await
+    here ever waits."""
 
     shared = False  # one process's memory
 
-    def __init_subclass__(cls, **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        # a subclass that changes what get or list give would be bypassed by summaries: it has none
-        if ("get" in cls.__dict__ or "list" in cls.__dict__) and "summaries" not in cls.__dict__:
-            cls.summaries = None
-
     def __init__(self) -> None:
-        self._apps: dict[str, dict[str, dict[str, dict]]] = {}
-        self._owners: dict[str, dict[str, str]] = {}
+        self._tenants: dict[Tenant, dict[str, dict[str, tuple]]] = {}
+        self._owners: dict[tuple[str, str], dict[str, str]] = {}  # (vendor, kind) → key → app
         self._counters: dict[str, float] = {}
 
-    def get(self, app: str, kind: str, key: str) -> dict | None:
-        kept = self._apps.get(app, {}).get(kind, {}).get(key)
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
+        kept = self._tenants.get(tenant, {}).get(kind, {}).get(key)
         return _thaw(kept[0]) if kept is not None else None
 
-    def put(self, app: str, kind: str, key: str, record: dict) -> None:
-        owner = self._owners.setdefault(kind, {}).get(key)
-        if owner is not None and owner != app:
-            raise KeyError(f"{kind} {key} belongs to another app")
-        self._apps.setdefault(app, {}).setdefault(kind, {})[key] = (_freeze(record), _scalars(record))
-        self._owners[kind][key] = app
+    async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
+        self._put(tenant, kind, key, record)
 
-    def delete(self, app: str, kind: str, key: str) -> bool:
-        records = self._apps.get(app, {}).get(kind, {})
+    def _put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
+        owners = self._owners.setdefault((tenant.vendor, kind), {})
+        owner = owners.get(key)
+        if owner is not None and owner != tenant.app:
+            raise KeyError(f"{kind} {key} belongs to another app")
+        self._tenants.setdefault(tenant, {}).setdefault(kind, {})[key] = (_freeze(record), _scalars(record))
+        owners[key] = tenant.app
+
+    async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
+        return self._delete(tenant, kind, key)
+
+    def _delete(self, tenant: Tenant, kind: str, key: str) -> bool:
+        records = self._tenants.get(tenant, {}).get(kind, {})
         if key not in records:
             return False
         del records[key]
-        del self._owners[kind][key]
+        del self._owners[(tenant.vendor, kind)][key]
         return True
 
-    def list(self, app: str, kind: str) -> list[dict]:
-        return [_thaw(kept[0]) for kept in self._apps.get(app, {}).get(kind, {}).values()]
+    async def list(self, tenant: Tenant, kind: str) -> list[dict]:
+        return [_thaw(kept[0]) for kept in self._tenants.get(tenant, {}).get(kind, {}).values()]
 
-    def summaries(self, app: str, kind: str) -> list[Mapping[str, Any]]:
+    async def summaries(self, tenant: Tenant, kind: str) -> list[Mapping[str, Any]]:
         """Each record's top-level scalar properties (strings, numbers, booleans,
         nulls), in `list` order, read-only: a cheap look over many records,
-        without copying any. Only this store has it; callers fall back to `list`."""
-        return [kept[1] for kept in self._apps.get(app, {}).get(kind, {}).values()]
+        without copying any."""
+        return [kept[1] for kept in self._tenants.get(tenant, {}).get(kind, {}).values()]
 
-    def owner(self, kind: str, key: str) -> str | None:
-        return self._owners.get(kind, {}).get(key)
+    async def owner(self, vendor: str, kind: str, key: str) -> str | None:
+        return self._owners.get((vendor, kind), {}).get(key)
 
-    def reset(self, app: str | None = None) -> None:
-        apps = list(self._apps) if app is None else [app]
-        for name in apps:
-            for kind, records in self._apps.pop(name, {}).items():
+    async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
+        chosen = [t for t in self._tenants if (app is None or t.app == app) and (vendor is None or t.vendor == vendor)]
+        for tenant in chosen:
+            for kind, records in self._tenants.pop(tenant).items():
+                owners = self._owners.get((tenant.vendor, kind), {})
                 for key in records:
-                    self._owners[kind].pop(key, None)
+                    owners.pop(key, None)
 
-    def add(self, app: str, kind: str, key: str, record: dict) -> bool:
-        """Store a record under a key no app has yet; False (nothing stored) when one has."""
-        if key in self._owners.get(kind, {}):
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        """Store a record under a key no app of the vendor has yet; False (nothing stored) when one has."""
+        if key in self._owners.get((tenant.vendor, kind), {}):
             return False
-        self.put(app, kind, key, record)
+        self._put(tenant, kind, key, record)
         return True
 
-    def replace(self, app: str, kind: str, key: str, record: dict) -> bool:
-        """Update a record the app has; False (nothing stored) when it has none (any more)."""
-        if key not in self._apps.get(app, {}).get(kind, {}):
+    async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        """Update a record the tenant has; False (nothing stored) when it has none (any more)."""
+        if key not in self._tenants.get(tenant, {}).get(kind, {}):
             return False
-        self.put(app, kind, key, record)
+        self._put(tenant, kind, key, record)
         return True
 
-    def count(self, app: str, kind: str) -> int:
-        return len(self._apps.get(app, {}).get(kind, {}))
+    async def count(self, tenant: Tenant, kind: str) -> int:
+        return len(self._tenants.get(tenant, {}).get(kind, {}))
 
-    def trim(self, app: str, kind: str, keep: int) -> int:
-        """Delete the app's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
-        records = self._apps.get(app, {}).get(kind, {})
+    async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
+        """Delete the tenant's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
+        records = self._tenants.get(tenant, {}).get(kind, {})
         gone = list(islice(records, max(0, len(records) - keep)))
         for key in gone:
-            self.delete(app, kind, key)
+            self._delete(tenant, kind, key)
         return len(gone)
 
-    def counter(self, name: str) -> float:
+    async def counter(self, name: str) -> float:
         return self._counters.get(name, 0)
 
-    def incr(self, name: str, amount: float = 1) -> float:
+    async def incr(self, name: str, amount: float = 1) -> float:
         """Add `amount` to a named counter (0 when new) and return the new value."""
         self._counters[name] = self._counters.get(name, 0) + amount
         return self._counters[name]
@@ -142,7 +235,7 @@ def _freeze(record: dict) -> Any:
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _scalars(record: dict) -> Mapping[str, Any]:
+def _scalars(record: Any) -> Mapping[str, Any]:
     if not isinstance(record, dict):
         return MappingProxyType({})
     return MappingProxyType({name: value for name, value in record.items() if type(value) in _SCALARS})

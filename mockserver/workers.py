@@ -82,22 +82,26 @@ def _prepare(settings: Settings, temporary: bool) -> Settings:
     """Open the store once before forking (a new SQLite file gets its tables, an
     unreachable Redis is reported now) and store the fixtures once: workers get
     the fixtures' pinned tokens as `apps` and do not store them again."""
+    return asyncio.run(_prepare_store(settings, temporary))
+
+
+async def _prepare_store(settings: Settings, temporary: bool) -> Settings:
     store = SqliteStore(settings.state, durable=False) if temporary else _default_store(settings)
     try:
+        await store.open()
         if not settings.fixtures:
             return settings
         from . import fixtures
         from .vendors.voucherify import Voucherify
 
-        shared = getattr(store, "shared", False)
-        clock = SharedClock(store) if shared else Clock()
-        ids = Ids(settings.seed, claim_stream(store) if shared else 0)
+        clock = SharedClock(store) if store.shared else Clock()
+        await clock.sync()
+        ids = Ids(settings.seed, await claim_stream(store) if store.shared else 0)
         vendor = Voucherify(apps=settings.apps)
-        fixtures.load_into(settings.fixtures, [vendor], store=store, ids=ids, clock=clock)
+        await fixtures.load_into(settings.fixtures, [vendor], store=store, ids=ids, clock=clock)
         return replace(settings, fixtures=None, apps=dict(vendor.apps))
     finally:
-        if hasattr(store, "close"):
-            store.close()
+        await store.close()
 
 
 def _hold_port(host: str, port: int) -> socket.socket:
@@ -252,6 +256,6 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     finally:
         await runner.cleanup()
         if store is not None:
-            store.close()
+            await store.close()
     if orphaned and temporary:  # nobody else will delete the temporary store now
         shutil.rmtree(os.path.dirname(settings.state), ignore_errors=True)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from mockserver.app import Settings, create_app, services_of
 from mockserver.data import load_model
 from mockserver.spec import load_spec
+from mockserver.store import VendorStore
 from mockserver.validation import Invalid, RequestValidator
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.chargebee.exports import MAX_IN_PROCESS, VALID_SECONDS
@@ -46,8 +47,9 @@ async def cb(make_cb):
     return await make_cb()
 
 
-def stored_exports(api: CbApi, key: str = KEY) -> list[dict]:
-    return services_of(api.client.server.app).exports.list(key, "chargebee")
+async def stored_exports(api: CbApi, key: str = KEY) -> list[dict]:
+    services = services_of(api.client.server.app)
+    return await services.exports.list(VendorStore(services.store, "chargebee").tenant(key))
 
 
 def epoch(value: str) -> int:
@@ -127,7 +129,7 @@ async def test_the_same_export_downloads_the_same_bytes(cb):
 
 async def test_a_wrong_token_or_an_unfinished_export_is_refused_with_403(cb):
     export = (await cb.trigger()).export
-    token = services_of(cb.client.server.app).exports.find(export["id"])["token"]
+    token = (await services_of(cb.client.server.app).exports.find(export["id"]))[1]["token"]
     anonymous = cb.as_key(None)
     early = await anonymous.request("GET", f"/api/v2/exports/{export['id']}/download?token={token}")
     assert early.status == 403 and early.json["api_error_code"] == "api_authorization_failed"
@@ -334,7 +336,7 @@ async def test_bad_form_encodings_are_400_naming_the_parameter(cb, what, form, p
     assert reply.json["api_error_code"] == code
     assert reply.json["param"] == param
     assert reply.json["message"].startswith(param)
-    assert stored_exports(cb) == []
+    assert await stored_exports(cb) == []
 
 
 @pytest.mark.parametrize("raw, param", [
@@ -351,7 +353,7 @@ async def test_malformed_form_bodies_are_400_invalid_request(cb, raw, param):
     assert reply.status == 400, reply.json
     assert reply.json["type"] == reply.json["api_error_code"] == "invalid_request"
     assert reply.json.get("param") == param
-    assert stored_exports(cb) == []
+    assert await stored_exports(cb) == []
 
 
 async def test_a_json_body_is_415(cb):
@@ -380,7 +382,7 @@ async def test_with_pinned_keys_any_other_key_is_401(make_cb):
     assert (await cb.trigger("orders")).status == 200
     wrong = await cb.as_key("test_wrong").trigger("orders")
     assert wrong.status == 401 and wrong.json["message"] == "Sorry, authentication failed. Invalid api key"
-    assert stored_exports(cb, "test_wrong") == []
+    assert await stored_exports(cb, "test_wrong") == []
 
 
 async def test_the_password_and_site_are_ignored(cb):
@@ -416,7 +418,7 @@ async def test_a_sixth_export_in_process_is_429_in_time_mode(make_cb, clock):
     refused = await cb.trigger()
     assert refused.status == 429 and refused.json["api_error_code"] == "api_request_limit_exceeded"
     assert "type" not in refused.json and refused.headers["Retry-After"] == "10"
-    assert len(stored_exports(cb)) == MAX_IN_PROCESS
+    assert len(await stored_exports(cb)) == MAX_IN_PROCESS
     assert (await cb.as_key("test_other").trigger()).status == 200  # the limit is per site
     clock.advance(5)  # they complete on their own
     assert (await cb.trigger()).status == 200

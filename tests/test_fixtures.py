@@ -10,18 +10,37 @@ import pytest
 
 from mockserver.app import Settings, create_app
 from mockserver.fixtures import FixtureError
-from mockserver.store import MemoryStore
+from mockserver.store import MemoryStore, VendorStore
 from mockserver.vendors.voucherify import Voucherify
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+class Loaded:
+    """What start-up stored from the fixtures, read through one vendor's view."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.owners = VendorStore(store, "voucherify")
+
+    async def list(self, app: str, kind: str) -> list[dict]:
+        return await self.owners.tenant(app).list(kind)
+
+    async def get(self, app: str, kind: str, key: str) -> dict | None:
+        return await self.owners.tenant(app).get(kind, key)
+
+
+async def start(store: MemoryStore, directory, spec) -> None:
+    app = create_app(Settings(fixtures=str(directory)), store=store, vendors=[Voucherify(spec=spec)])
+    app.freeze()
+    await app.startup()  # fixtures are stored at start-up
+
+
 @pytest.fixture
 def load(spec):
-    def load(directory) -> MemoryStore:
+    async def load(directory) -> Loaded:
         store = MemoryStore()
-        create_app(Settings(fixtures=str(directory)), store=store, vendors=[Voucherify(spec=spec)])
-        return store
+        await start(store, directory, spec)
+        return Loaded(store)
 
     return load
 
@@ -32,15 +51,16 @@ def write(folder: Path, name: str, content) -> Path:
     return path
 
 
-def test_the_example_data_set_loads(load):
-    store = load(FIXTURES)
-    counts = {kind: len(store.list("demo-shop", kind)) for kind in ("customers", "campaigns", "vouchers", "orders")}
+async def test_the_example_data_set_loads(load):
+    store = await load(FIXTURES)
+    kinds = ("customers", "campaigns", "vouchers", "orders")
+    counts = {kind: len(await store.list("demo-shop", kind)) for kind in kinds}
     assert counts == {"customers": 3, "campaigns": 2, "vouchers": 3, "orders": 6}
-    by_source = {o["source_id"]: o for o in store.list("demo-shop", "orders")}
+    by_source = {o["source_id"]: o for o in await store.list("demo-shop", "orders")}
     assert by_source["web-1001"]["amount"] == 2 * 1250 + 8900
     assert by_source["web-1002"]["total_amount"] == 3 * 1800 - 500
     assert by_source["web-1001"]["created_at"] == "2024-03-01T10:15:00.000Z"
-    alice = next(c for c in store.list("demo-shop", "customers") if c["source_id"] == "alice@example.com")
+    alice = next(c for c in await store.list("demo-shop", "customers") if c["source_id"] == "alice@example.com")
     assert by_source["web-1001"]["customer_id"] == alice["id"] == by_source["web-1002"]["referrer_id"]
 
 
@@ -54,15 +74,15 @@ async def test_fixture_orders_are_served_and_the_token_is_pinned(aiohttp_client,
     assert wrong.status == 401
 
 
-def test_json_files_and_the_file_name_as_app_id(load, tmp_path):
+async def test_json_files_and_the_file_name_as_app_id(load, tmp_path):
     write(tmp_path, "tiny.json", {"orders": [{"source_id": "t-1", "amount": 5}]})
-    store = load(tmp_path)
-    assert [o["source_id"] for o in store.list("tiny", "orders")] == ["t-1"]
+    store = await load(tmp_path)
+    assert [o["source_id"] for o in await store.list("tiny", "orders")] == ["t-1"]
 
 
-def test_fixture_orders_may_choose_their_ids(load, tmp_path):
+async def test_fixture_orders_may_choose_their_ids(load, tmp_path):
     write(tmp_path, "a.yaml", "orders:\n  - {id: ord_Fixed0001, amount: 1}\n")
-    assert load(tmp_path).get("a", "orders", "ord_Fixed0001")["amount"] == 1
+    assert (await (await load(tmp_path)).get("a", "orders", "ord_Fixed0001"))["amount"] == 1
 
 
 @pytest.mark.parametrize("content, expected", [
@@ -75,34 +95,34 @@ def test_fixture_orders_may_choose_their_ids(load, tmp_path):
     ("orders: [\n", "cannot be read"),
     ("- just\n- a list\n", "is not of type 'object'"),
 ])
-def test_a_bad_file_is_named_with_the_property(load, tmp_path, content, expected):
+async def test_a_bad_file_is_named_with_the_property(load, tmp_path, content, expected):
     path = write(tmp_path, "broken.yaml", content)
     with pytest.raises(FixtureError) as raised:
-        load(tmp_path)
+        await load(tmp_path)
     assert str(path) in str(raised.value) and expected in str(raised.value)
 
 
-def test_a_bad_file_stores_nothing_from_any_file(spec, tmp_path):
+async def test_a_bad_file_stores_nothing_from_any_file(spec, tmp_path):
     write(tmp_path, "a-good.yaml", {"orders": [{"amount": 1}]})
     write(tmp_path, "b-bad.yaml", {"orders": [{"amount": 1}, {"id": "ord_x", "status": "PAID", "colour": "red"}]})
     store = MemoryStore()
     with pytest.raises(FixtureError, match="colour"):
-        create_app(Settings(fixtures=str(tmp_path)), store=store, vendors=[Voucherify(spec=spec)])
-    assert store.list("a-good", "orders") == [] and store.list("b-bad", "orders") == []
+        await start(store, tmp_path, spec)
+    assert await Loaded(store).list("a-good", "orders") == [] and await Loaded(store).list("b-bad", "orders") == []
 
 
-def test_two_files_for_one_app_are_refused(load, tmp_path):
+async def test_two_files_for_one_app_are_refused(load, tmp_path):
     write(tmp_path, "one.yaml", {"app_id": "shop"})
     write(tmp_path, "two.json", {"app_id": "shop"})
     with pytest.raises(FixtureError, match="already defined"):
-        load(tmp_path)
+        await load(tmp_path)
 
 
-def test_missing_or_empty_folders_are_refused(load, tmp_path):
+async def test_missing_or_empty_folders_are_refused(load, tmp_path):
     with pytest.raises(FixtureError, match="not a directory"):
-        load(tmp_path / "nope")
+        await load(tmp_path / "nope")
     with pytest.raises(FixtureError, match="has no"):
-        load(tmp_path)
+        await load(tmp_path)
 
 
 def test_the_cli_reports_a_bad_folder_and_exits_2(tmp_path, capsys):

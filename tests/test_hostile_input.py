@@ -22,6 +22,7 @@ import pytest
 
 from mockserver import validation
 from mockserver.app import SERVICES, Settings, create_app
+from mockserver.store import VendorStore
 from mockserver.testing import ServerThread
 from mockserver.vendors.voucherify import Voucherify
 from tests.conftest import APP, assert_error_shape
@@ -132,7 +133,7 @@ class Snapshot:
 
     def __call__(self) -> list[tuple]:
         with sqlite3.connect(self.path) as db:
-            return sorted(db.execute("SELECT kind, key, app, record FROM records").fetchall())
+            return sorted(db.execute("SELECT vendor, kind, key, app, record FROM tenant_records").fetchall())
 
 
 def seed_state(send) -> None:
@@ -357,7 +358,8 @@ def test_thousands_of_cancelled_csv_downloads(live, caplog):
     assert rss_kb() - baseline < 150_000, "memory stays bounded (server and clients share this process)"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
     print(f"2000 cancelled downloads in {elapsed:.1f} s, RSS {baseline // 1024} → {rss_kb() // 1024} MB")
-    assert len(live.app[SERVICES].store.list(APP[0], "exports")) <= 50
+    stored = VendorStore(live.app[SERVICES].store, "voucherify").tenant(APP[0]).list("exports")
+    assert len(asyncio.run(stored)) <= 50
 
 
 # -- memory bound and download tokens ----------------------------------------------------------------------

@@ -1,18 +1,24 @@
 """One contract for every store backend: what MemoryStore does, SqliteStore
 and RedisStore do too (and an in-memory answer never differs from a persisted
-one). The Redis backend runs against a real redis-server on loopback."""
+one). The Redis backend runs against a real redis-server on loopback.
+
+Records belong to a tenant, a (vendor, app) pair: the same app id under two
+vendors names two tenants that share nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 
 import pytest
 
 from mockserver.redis_store import RedisStore
 from mockserver.sqlite_store import SqliteStore
-from mockserver.store import MemoryStore
+from mockserver.store import MemoryStore, Tenant, VendorStore
 
 BACKENDS = ["memory", "sqlite", "redis"]
+APP, OTHER = Tenant("voucherify", "app"), Tenant("voucherify", "other")
+ELSEWHERE = Tenant("chargebee", "app")  # the same app id, another vendor
 
 
 def open_store(kind: str, tmp_path, request):
@@ -24,203 +30,267 @@ def open_store(kind: str, tmp_path, request):
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request, tmp_path):
+async def store(request, tmp_path):
     backend = open_store(request.param, tmp_path, request)
+    await backend.open()
     yield backend
-    if hasattr(backend, "close"):
-        backend.close()
+    await backend.close()
 
 
 RECORD = {"id": "exp_1", "phase": "scheduled", "phase_at": 1.5, "parameters": {"fields": ["id"]}, "result": None}
 
 
-def test_put_then_get(store):
-    store.put("app", "exports", "exp_1", RECORD)
-    assert store.get("app", "exports", "exp_1") == RECORD
+async def test_put_then_get(store):
+    await store.put(APP, "exports", "exp_1", RECORD)
+    assert await store.get(APP, "exports", "exp_1") == RECORD
 
 
-def test_missing_is_none(store):
-    assert store.get("app", "exports", "nope") is None
-    assert store.owner("exports", "nope") is None
-    assert store.list("app", "exports") == []
+async def test_missing_is_none(store):
+    assert await store.get(APP, "exports", "nope") is None
+    assert await store.owner("voucherify", "exports", "nope") is None
+    assert await store.list(APP, "exports") == []
 
 
-def test_records_belong_to_their_app(store):
-    store.put("app", "exports", "exp_1", RECORD)
-    assert store.get("other", "exports", "exp_1") is None
-    assert store.owner("exports", "exp_1") == "app"
+async def test_records_belong_to_their_app(store):
+    await store.put(APP, "exports", "exp_1", RECORD)
+    assert await store.get(OTHER, "exports", "exp_1") is None
+    assert await store.owner("voucherify", "exports", "exp_1") == "app"
     with pytest.raises(KeyError):
-        store.put("other", "exports", "exp_1", RECORD)
-    assert store.delete("other", "exports", "exp_1") is False
-    assert store.get("app", "exports", "exp_1") == RECORD
+        await store.put(OTHER, "exports", "exp_1", RECORD)
+    assert await store.delete(OTHER, "exports", "exp_1") is False
+    assert await store.get(APP, "exports", "exp_1") == RECORD
 
 
-def test_kinds_are_separate(store):
-    store.put("app", "exports", "k", RECORD)
-    store.put("app", "credentials", "k", {"token": "t"})
-    assert store.get("app", "exports", "k") == RECORD
-    assert store.list("app", "credentials") == [{"token": "t"}]
+async def test_the_same_app_id_under_another_vendor_is_another_tenant(store):
+    await store.put(APP, "exports", "exp_1", RECORD)
+    assert await store.get(ELSEWHERE, "exports", "exp_1") is None
+    assert await store.list(ELSEWHERE, "exports") == [] and await store.count(ELSEWHERE, "exports") == 0
+    assert await store.owner("chargebee", "exports", "exp_1") is None
+    assert await store.delete(ELSEWHERE, "exports", "exp_1") is False
+    assert await store.replace(ELSEWHERE, "exports", "exp_1", {"id": "x"}) is False
+    assert await store.trim(ELSEWHERE, "exports", 0) == 0
+    # keys are unique within a vendor only: the other vendor may use the same key for its own record
+    assert await store.add(ELSEWHERE, "exports", "exp_1", {"id": "theirs"}) is True
+    assert await store.get(APP, "exports", "exp_1") == RECORD
+    assert await store.get(ELSEWHERE, "exports", "exp_1") == {"id": "theirs"}
+    await store.reset("app", vendor="chargebee")
+    assert await store.get(APP, "exports", "exp_1") == RECORD
+    assert await store.get(ELSEWHERE, "exports", "exp_1") is None
 
 
-def test_callers_get_copies(store):
+async def test_views_cannot_leave_their_vendor(store):
+    voucherify, chargebee = VendorStore(store, "voucherify"), VendorStore(store, "chargebee")
+    await voucherify.tenant("K").put("exports", "exp_1", RECORD)
+    assert await chargebee.owner("exports", "exp_1") is None
+    assert await chargebee.tenant("K").get("exports", "exp_1") is None
+    assert await voucherify.owner("exports", "exp_1") == "K"
+    assert voucherify.tenant("K").vendor.vendor == "voucherify"
+
+
+async def test_kinds_are_separate(store):
+    await store.put(APP, "exports", "k", RECORD)
+    await store.put(APP, "credentials", "k", {"token": "t"})
+    assert await store.get(APP, "exports", "k") == RECORD
+    assert await store.list(APP, "credentials") == [{"token": "t"}]
+
+
+async def test_callers_get_copies(store):
     record = {"id": "exp_1", "nested": {"a": 1}}
-    store.put("app", "exports", "exp_1", record)
+    await store.put(APP, "exports", "exp_1", record)
     record["nested"]["a"] = 2
-    got = store.get("app", "exports", "exp_1")
+    got = await store.get(APP, "exports", "exp_1")
     got["nested"]["a"] = 3
-    assert store.get("app", "exports", "exp_1") == {"id": "exp_1", "nested": {"a": 1}}
+    assert await store.get(APP, "exports", "exp_1") == {"id": "exp_1", "nested": {"a": 1}}
 
 
-def test_update_replaces_and_keeps_list_order(store):
+async def test_update_replaces_and_keeps_list_order(store):
     for key in ("a", "b", "c"):
-        store.put("app", "exports", key, {"id": key, "v": 0})
-    store.put("app", "exports", "a", {"id": "a", "v": 1})
-    assert store.list("app", "exports") == [{"id": "a", "v": 1}, {"id": "b", "v": 0}, {"id": "c", "v": 0}]
+        await store.put(APP, "exports", key, {"id": key, "v": 0})
+    await store.put(APP, "exports", "a", {"id": "a", "v": 1})
+    assert await store.list(APP, "exports") == [{"id": "a", "v": 1}, {"id": "b", "v": 0}, {"id": "c", "v": 0}]
+    assert [dict(s) for s in await store.summaries(APP, "exports")] == await store.list(APP, "exports")
 
 
-def test_delete(store):
-    store.put("app", "exports", "exp_1", RECORD)
-    assert store.delete("app", "exports", "exp_1") is True
-    assert store.delete("app", "exports", "exp_1") is False
-    assert store.get("app", "exports", "exp_1") is None
-    assert store.owner("exports", "exp_1") is None
-    store.put("other", "exports", "exp_1", RECORD)  # a freed key may be taken by another app
+async def test_delete(store):
+    await store.put(APP, "exports", "exp_1", RECORD)
+    assert await store.delete(APP, "exports", "exp_1") is True
+    assert await store.delete(APP, "exports", "exp_1") is False
+    assert await store.get(APP, "exports", "exp_1") is None
+    assert await store.owner("voucherify", "exports", "exp_1") is None
+    await store.put(OTHER, "exports", "exp_1", RECORD)  # a freed key may be taken by another app
 
 
-def test_reset_one_app_or_everything(store):
-    store.put("a", "exports", "1", RECORD)
-    store.put("b", "exports", "2", RECORD)
-    store.reset("a")
-    assert store.list("a", "exports") == [] and store.owner("exports", "1") is None
-    assert store.get("b", "exports", "2") == RECORD
-    store.reset()
-    assert store.list("b", "exports") == [] and store.owner("exports", "2") is None
+async def test_reset_one_app_or_everything(store):
+    a, b = Tenant("voucherify", "a"), Tenant("voucherify", "b")
+    await store.put(a, "exports", "1", RECORD)
+    await store.put(Tenant("chargebee", "a"), "exports", "1", RECORD)
+    await store.put(b, "exports", "2", RECORD)
+    await store.reset("a")  # that app id under every vendor
+    assert await store.list(a, "exports") == [] and await store.owner("voucherify", "exports", "1") is None
+    assert await store.list(Tenant("chargebee", "a"), "exports") == []
+    assert await store.get(b, "exports", "2") == RECORD
+    await store.reset()
+    assert await store.list(b, "exports") == [] and await store.owner("voucherify", "exports", "2") is None
 
 
-def test_sqlite_store_survives_reopening(tmp_path):
+async def test_sqlite_store_survives_reopening(tmp_path):
     first = SqliteStore(tmp_path / "state.db")
-    first.put("app", "exports", "exp_1", RECORD)
-    first.close()
+    await first.put(APP, "exports", "exp_1", RECORD)
+    await first.close()
     again = SqliteStore(tmp_path / "state.db")
-    assert again.get("app", "exports", "exp_1") == RECORD
-    assert again.owner("exports", "exp_1") == "app"
-    again.close()
+    assert await again.get(APP, "exports", "exp_1") == RECORD
+    assert await again.owner("voucherify", "exports", "exp_1") == "app"
+    await again.close()
 
 
-def test_add_takes_only_a_free_key(store):
-    assert store.add("app", "exports", "exp_1", RECORD) is True
-    assert store.add("app", "exports", "exp_1", {"id": "other"}) is False
-    assert store.add("other", "exports", "exp_1", {"id": "other"}) is False
-    assert store.get("app", "exports", "exp_1") == RECORD and store.owner("exports", "exp_1") == "app"
-    assert store.get("other", "exports", "exp_1") is None
+async def test_add_takes_only_a_free_key(store):
+    assert await store.add(APP, "exports", "exp_1", RECORD) is True
+    assert await store.add(APP, "exports", "exp_1", {"id": "other"}) is False
+    assert await store.add(OTHER, "exports", "exp_1", {"id": "other"}) is False
+    assert await store.get(APP, "exports", "exp_1") == RECORD
+    assert await store.owner("voucherify", "exports", "exp_1") == "app"
+    assert await store.get(OTHER, "exports", "exp_1") is None
 
 
-def test_replace_updates_only_an_existing_record_of_the_app(store):
-    assert store.replace("app", "exports", "exp_1", RECORD) is False
-    assert store.get("app", "exports", "exp_1") is None and store.owner("exports", "exp_1") is None
-    store.put("app", "exports", "exp_1", RECORD)
-    store.put("app", "exports", "exp_2", RECORD)
-    assert store.replace("other", "exports", "exp_1", {"id": "x"}) is False
-    assert store.replace("app", "exports", "exp_1", {"id": "exp_1", "v": 2}) is True
-    assert store.list("app", "exports") == [{"id": "exp_1", "v": 2}, RECORD]  # the place in list order is kept
-    store.delete("app", "exports", "exp_1")
-    assert store.replace("app", "exports", "exp_1", RECORD) is False  # a deleted record is not brought back
-    assert store.list("app", "exports") == [RECORD]
+async def test_replace_updates_only_an_existing_record_of_the_app(store):
+    assert await store.replace(APP, "exports", "exp_1", RECORD) is False
+    assert await store.get(APP, "exports", "exp_1") is None
+    assert await store.owner("voucherify", "exports", "exp_1") is None
+    await store.put(APP, "exports", "exp_1", RECORD)
+    await store.put(APP, "exports", "exp_2", RECORD)
+    assert await store.replace(OTHER, "exports", "exp_1", {"id": "x"}) is False
+    assert await store.replace(APP, "exports", "exp_1", {"id": "exp_1", "v": 2}) is True
+    assert await store.list(APP, "exports") == [{"id": "exp_1", "v": 2}, RECORD]  # the place in list order is kept
+    await store.delete(APP, "exports", "exp_1")
+    assert await store.replace(APP, "exports", "exp_1", RECORD) is False  # a deleted record is not brought back
+    assert await store.list(APP, "exports") == [RECORD]
 
 
-def test_count(store):
-    assert store.count("app", "exports") == 0
+async def test_count(store):
+    assert await store.count(APP, "exports") == 0
     for key in ("a", "b", "c"):
-        store.put("app", "exports", key, {"id": key})
-    store.put("other", "exports", "d", {"id": "d"})
-    store.delete("app", "exports", "b")
-    assert store.count("app", "exports") == 2 and store.count("other", "exports") == 1
-    assert store.count("app", "credentials") == 0
+        await store.put(APP, "exports", key, {"id": key})
+    await store.put(OTHER, "exports", "d", {"id": "d"})
+    await store.delete(APP, "exports", "b")
+    assert await store.count(APP, "exports") == 2 and await store.count(OTHER, "exports") == 1
+    assert await store.count(APP, "credentials") == 0
 
 
-def test_trim_deletes_the_oldest_first(store):
+async def test_trim_deletes_the_oldest_first(store):
     for key in ("a", "b", "c", "d"):
-        store.put("app", "exports", key, {"id": key})
-    store.put("other", "exports", "e", {"id": "e"})
-    store.put("app", "exports", "a", {"id": "a", "v": 2})  # an update does not make a record newer
-    assert store.trim("app", "exports", 10) == 0
-    assert store.trim("app", "exports", 2) == 2
-    assert store.list("app", "exports") == [{"id": "c"}, {"id": "d"}]
-    assert store.owner("exports", "a") is None and store.get("app", "exports", "b") is None
-    store.put("app", "exports", "f", {"id": "f"})
-    assert store.trim("app", "exports", 1) == 2 and store.list("app", "exports") == [{"id": "f"}]
-    assert store.list("other", "exports") == [{"id": "e"}] and store.count("app", "exports") == 1
-    store.put("x", "exports", "a", {"id": "a"})  # trimmed keys are free again
+        await store.put(APP, "exports", key, {"id": key})
+    await store.put(OTHER, "exports", "e", {"id": "e"})
+    await store.put(APP, "exports", "a", {"id": "a", "v": 2})  # an update does not make a record newer
+    assert await store.trim(APP, "exports", 10) == 0
+    assert await store.trim(APP, "exports", 2) == 2
+    assert await store.list(APP, "exports") == [{"id": "c"}, {"id": "d"}]
+    assert await store.owner("voucherify", "exports", "a") is None and await store.get(APP, "exports", "b") is None
+    await store.put(APP, "exports", "f", {"id": "f"})
+    assert await store.trim(APP, "exports", 1) == 2 and await store.list(APP, "exports") == [{"id": "f"}]
+    assert await store.list(OTHER, "exports") == [{"id": "e"}] and await store.count(APP, "exports") == 1
+    await store.put(Tenant("voucherify", "x"), "exports", "a", {"id": "a"})  # trimmed keys are free again
 
 
-def test_counters_add_up_and_survive_reset(store):
-    assert store.counter("clock-offset") == 0
-    assert store.incr("clock-offset", 1.5) == 1.5
-    assert store.incr("clock-offset", 90) == 91.5
-    assert store.incr("streams") == 1 and store.incr("streams") == 2
-    store.put("app", "exports", "exp_1", RECORD)
-    store.reset()
-    assert store.counter("clock-offset") == 91.5 and store.counter("streams") == 2
+async def test_counters_add_up_and_survive_reset(store):
+    assert await store.counter("clock-offset") == 0
+    assert await store.incr("clock-offset", 1.5) == 1.5
+    assert await store.incr("clock-offset", 90) == 91.5
+    assert await store.incr("streams") == 1 and await store.incr("streams") == 2
+    await store.put(APP, "exports", "exp_1", RECORD)
+    await store.reset()
+    assert await store.counter("clock-offset") == 91.5 and await store.counter("streams") == 2
 
 
-def test_unusual_keys_and_app_ids_round_trip(store):
+async def test_unusual_keys_and_app_ids_round_trip(store):
     # ids come from paths and headers: colons, slashes, unicode, NUL, very long ones
     odd = ["a:b", "exports:x", "../../etc/passwd", "zażółć", "nul\x00byte", "k" * 10_000, " ", "%00"]
     for index, key in enumerate(odd):
-        store.put(odd[-1 - index], "exports", key, {"id": key, "i": index})
+        await store.put(Tenant("v", odd[-1 - index]), "exports", key, {"id": key, "i": index})
     for index, key in enumerate(odd):
-        assert store.get(odd[-1 - index], "exports", key) == {"id": key, "i": index}
-        assert store.owner("exports", key) == odd[-1 - index]
-    store.put("a:b", "credentials", "exports", {"token": "t"})  # app "a:b" does not clash with others
-    assert store.list("a", "b:credentials") == [] and store.list("a:b", "credentials") == [{"token": "t"}]
-    store.reset("a:b")
-    assert store.get("a:b", "exports", odd[-1]) is None and store.owner("exports", odd[-1]) is None
-    assert store.get(odd[-1], "exports", odd[0]) == {"id": odd[0], "i": 0}
+        assert await store.get(Tenant("v", odd[-1 - index]), "exports", key) == {"id": key, "i": index}
+        assert await store.owner("v", "exports", key) == odd[-1 - index]
+    await store.put(Tenant("v", "a:b"), "credentials", "exports", {"token": "t"})  # "a:b" does not clash with others
+    assert await store.list(Tenant("v", "a"), "b:credentials") == []
+    assert await store.list(Tenant("v:a", "b"), "credentials") == []  # nor does a vendor with a colon
+    assert await store.list(Tenant("v", "a:b"), "credentials") == [{"token": "t"}]
+    await store.reset("a:b")
+    assert await store.get(Tenant("v", "a:b"), "exports", odd[-1]) is None
+    assert await store.owner("v", "exports", odd[-1]) is None
+    assert await store.get(Tenant("v", odd[-1]), "exports", odd[0]) == {"id": odd[0], "i": 0}
 
 
 def _race(args) -> list[bool]:
     kind, where, worker = args
-    backend = SqliteStore(where) if kind == "sqlite" else RedisStore(where)
-    try:
-        return [backend.add(f"app-{worker}", "exports", f"exp_{n}", {"by": worker}) for n in range(200)]
-    finally:
-        backend.close()
+
+    async def run() -> list[bool]:
+        backend = SqliteStore(where) if kind == "sqlite" else RedisStore(where)
+        try:
+            return [await backend.add(Tenant("v", f"app-{worker}"), "exports", f"exp_{n}", {"by": worker})
+                    for n in range(200)]
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
-def test_processes_racing_for_the_same_keys_never_both_win(kind, tmp_path, request):
+async def test_processes_racing_for_the_same_keys_never_both_win(kind, tmp_path, request):
     """Four processes add the same 200 keys at once: each key is won exactly once, by whoever stored it."""
     where = str(tmp_path / "race.db") if kind == "sqlite" else request.getfixturevalue("redis_url")
     if kind == "sqlite":
-        SqliteStore(where).close()
+        await SqliteStore(where).close()
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        won = pool.map(_race, [(kind, where, worker) for worker in range(4)])
+        won = await asyncio.get_running_loop().run_in_executor(
+            None, pool.map, _race, [(kind, where, worker) for worker in range(4)])
     backend = open_store(kind, tmp_path, request) if kind == "redis" else SqliteStore(where)
     try:
         for n in range(200):
             winners = [worker for worker in range(4) if won[worker][n]]
             assert len(winners) == 1, (n, winners)
-            assert backend.owner("exports", f"exp_{n}") == f"app-{winners[0]}"
-            assert backend.get(f"app-{winners[0]}", "exports", f"exp_{n}") == {"by": winners[0]}
+            assert await backend.owner("v", "exports", f"exp_{n}") == f"app-{winners[0]}"
+            assert await backend.get(Tenant("v", f"app-{winners[0]}"), "exports", f"exp_{n}") == {"by": winners[0]}
     finally:
-        backend.close()
+        await backend.close()
 
 
-def test_redis_store_keeps_to_its_prefix(redis_url):
+async def test_redis_store_keeps_to_its_prefix(redis_url):
     mine, theirs = RedisStore(redis_url), RedisStore(redis_url + "?prefix=other:")
     try:
-        mine.put("app", "exports", "exp_1", RECORD)
-        theirs.put("app", "exports", "exp_1", {"id": "theirs"})
-        mine.reset()
-        assert mine.get("app", "exports", "exp_1") is None
-        assert theirs.get("app", "exports", "exp_1") == {"id": "theirs"}
+        await mine.put(APP, "exports", "exp_1", RECORD)
+        await theirs.put(APP, "exports", "exp_1", {"id": "theirs"})
+        await mine.reset()
+        assert await mine.get(APP, "exports", "exp_1") is None
+        assert await theirs.get(APP, "exports", "exp_1") == {"id": "theirs"}
     finally:
-        mine.close()
-        theirs.close()
+        await mine.close()
+        await theirs.close()
 
 
-def test_an_unreachable_redis_is_a_clear_error():
+async def test_an_unreachable_redis_is_a_clear_error():
     from tests.redis_support import free_port
 
     with pytest.raises(ValueError, match="cannot reach the Redis store at redis://u:\\*\\*\\*@127.0.0.1"):
-        RedisStore(f"redis://u:secret@127.0.0.1:{free_port()}/0")
+        await RedisStore(f"redis://u:secret@127.0.0.1:{free_port()}/0").open()
+
+
+async def test_sqlite_calls_leave_the_event_loop_free(tmp_path):
+    """A SQLite statement that waits (here: for another connection's lock) does not stop the loop."""
+    import sqlite3
+    import time
+
+    store = SqliteStore(tmp_path / "state.db", busy_seconds=5)
+    blocker = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        write = asyncio.create_task(store.put(APP, "exports", "exp_1", RECORD))
+        ticks, started = 0, time.monotonic()
+        while ticks < 5:  # the loop keeps turning while the write waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not write.done() and time.monotonic() - started < 4
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await write
+    assert await store.get(APP, "exports", "exp_1") == RECORD
+    await store.close()

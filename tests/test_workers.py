@@ -223,9 +223,7 @@ def test_an_unreachable_redis_stops_the_server_with_a_clear_message():
     assert "Traceback" not in process.stderr
 
 
-def test_the_shared_clock_moves_for_every_process_and_is_read_once_per_request(tmp_path):
-    import asyncio
-
+async def test_the_shared_clock_moves_for_every_process_and_is_read_once_per_request(tmp_path):
     from mockserver.clock import SharedClock
     from mockserver.sqlite_store import SqliteStore
 
@@ -233,23 +231,27 @@ def test_the_shared_clock_moves_for_every_process_and_is_read_once_per_request(t
     try:
         here, there = SharedClock(first), SharedClock(second)
         before = there.now()
-        assert here.advance(100) - before >= 100
+        assert await here.step(100) - before >= 100
+        await there.sync()  # what the next request through the other process does first
         assert 100 <= there.now() - before < 105
         reads = []
         counter = second.counter
-        second.counter = lambda name: reads.append(name) or counter(name)
+
+        async def counted(name):
+            reads.append(name)
+            return await counter(name)
+
+        second.counter = counted
 
         async def request() -> list[float]:
+            await there.sync()
             return [there.now() for _ in range(5)]
 
-        async def two_requests():
-            one = await asyncio.create_task(request())
-            here.advance(50)  # between the requests, through the other process
-            return one, await asyncio.create_task(request())
-
-        one, two = asyncio.run(two_requests())
+        one = await request()
+        await here.step(50)  # between the requests, through the other process
+        two = await request()
         assert len(reads) == 2, "one read of the store per request"
         assert two[0] - one[-1] >= 50
     finally:
-        first.close()
-        second.close()
+        await first.close()
+        await second.close()

@@ -100,7 +100,7 @@ class Admin:
         app_id = body.get("app_id", request.query.get("app_id"))
         if app_id is not None and (not isinstance(app_id, str) or not app_id):
             raise _invalid("app_id must be a non-empty string")
-        self.services.store.reset(app_id)
+        await self.services.store.reset(app_id)  # that app id of every vendor
         self.services.journal.clear(app_id)
         if app_id is None:
             self.services.faults.reset()
@@ -112,13 +112,13 @@ class Admin:
         if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds)
                 or seconds < 0):
             raise _invalid('Send {"seconds": N} with N a number of 0 or more')
-        now = self.services.clock.advance(seconds)
+        now = await self.services.clock.step(seconds)
         return json_response({"advanced": seconds, "now": iso(now)})
 
     async def force_status(self, request: web.Request) -> web.Response:
         export_id = request.match_info["export_id"]
         body = await _body(request, allowed={"status"})
-        record = self.services.exports.find(export_id)  # 404 before looking at the status
+        tenant, record = await self.services.exports.find(export_id)  # 404 before looking at the status
         names = STATUS_NAMES.get(record["vendor"], {})
         status = body.get("status")
         phase = names.get(status) if isinstance(status, str) else None
@@ -126,7 +126,7 @@ class Admin:
             phase = status
         if phase is None:
             raise _invalid(f"status must be one of: {', '.join(names or PHASES)}")
-        record = self.services.exports.force(export_id, phase)
+        record = await self.services.exports.force(tenant, export_id, phase)
         shown = {p: n for n, p in names.items()}
         return json_response({"id": export_id, "status": shown.get(record["phase"], record["phase"]),
                               "phase": record["phase"]})

@@ -120,35 +120,49 @@ class SpecAnswers:
 class NullStore:
     """The store of a `--stateless` server: remembers nothing."""
 
-    def get(self, app: str, kind: str, key: str) -> dict | None:
-        return None
+    shared = False
 
-    def put(self, app: str, kind: str, key: str, record: dict) -> None:
+    async def open(self) -> None:
         pass
 
-    def delete(self, app: str, kind: str, key: str) -> bool:
-        return False
-
-    def list(self, app: str, kind: str) -> list[dict]:
-        return []
-
-    def owner(self, kind: str, key: str) -> str | None:
-        return None
-
-    def reset(self, app: str | None = None) -> None:
+    async def close(self) -> None:
         pass
 
-    def add(self, app: str, kind: str, key: str, record: dict) -> bool:
+    async def get(self, tenant, kind: str, key: str) -> dict | None:
+        return None
+
+    async def put(self, tenant, kind: str, key: str, record: dict) -> None:
+        pass
+
+    async def add(self, tenant, kind: str, key: str, record: dict) -> bool:
         return True
 
-    def replace(self, app: str, kind: str, key: str, record: dict) -> bool:
+    async def replace(self, tenant, kind: str, key: str, record: dict) -> bool:
         return False
 
-    def count(self, app: str, kind: str) -> int:
+    async def delete(self, tenant, kind: str, key: str) -> bool:
+        return False
+
+    async def list(self, tenant, kind: str) -> list[dict]:
+        return []
+
+    async def summaries(self, tenant, kind: str) -> list[dict]:
+        return []
+
+    async def count(self, tenant, kind: str) -> int:
         return 0
 
-    def counter(self, name: str) -> float:
+    async def trim(self, tenant, kind: str, keep: int) -> int:
         return 0
 
-    def incr(self, name: str, amount: float = 1) -> float:
+    async def owner(self, vendor: str, kind: str, key: str) -> str | None:
+        return None
+
+    async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
+        pass
+
+    async def counter(self, name: str) -> float:
+        return 0
+
+    async def incr(self, name: str, amount: float = 1) -> float:
         return amount

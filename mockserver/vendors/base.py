@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..errors import ApiError
 from ..spec import Operation, Spec
+from ..store import TenantStore, VendorStore
 from ..validation import Inputs, Invalid
 
 
@@ -29,6 +30,8 @@ class Call:
     inputs: Inputs
     request_id: str
     services: Any  # mockserver.app.Services
+    owners: VendorStore  # this vendor's part of the store (download tokens find their app here)
+    store: TenantStore | None  # the records of the app the request acts for (None: an unsecured operation)
 
 
 Handler = Callable[[Call], Awaitable[web.StreamResponse]]
@@ -43,8 +46,9 @@ class Vendor:
         """operationId → behaviour. Every operation of the spec needs one."""
         raise NotImplementedError
 
-    def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
-        """The app id the request acts for; raise ApiError(401) when it has none."""
+    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
+        """The app id the request acts for; raise ApiError(401) when it has none. `store` is
+        this vendor's part of the store (credentials bound on first use live there)."""
         raise NotImplementedError
 
     def trusts_new_credentials(self) -> bool:

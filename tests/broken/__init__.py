@@ -126,12 +126,23 @@ class LeakyStore(MemoryStore):
         super().__init__()
         self.apps: set[str] = set()
 
-    def put(self, app, kind, key, record):
-        self.apps.add(app)
-        super().put(app, kind, key, record)
+    async def put(self, tenant, kind, key, record):
+        self.apps.add(tenant)
+        await super().put(tenant, kind, key, record)
 
-    def list(self, app, kind):
-        return [record for owner in sorted(self.apps) for record in super().list(owner, kind)]
+    async def add(self, tenant, kind, key, record):
+        self.apps.add(tenant)
+        return await super().add(tenant, kind, key, record)
+
+    async def summaries(self, tenant, kind):
+        return [summary for owner in sorted(self.apps) for summary in await super().summaries(owner, kind)]
+
+    async def get(self, tenant, kind, key):
+        for owner in sorted(self.apps):
+            found = await super().get(owner, kind, key)
+            if found is not None:
+                return found
+        return None
 
 
 def list_leaks_other_apps() -> ServerThread:
@@ -147,8 +158,8 @@ def _download(transform: Callable[[str], str], content_type: str = "text/plain")
         if "token" not in call.inputs.query:
             return await original(call)
         service = call.services.exports
-        record = service.for_download(call.inputs.path["exportId"], call.inputs.query["token"])
-        text = b"".join(service.csv(record)).decode("utf-8")
+        record = await service.for_download(call.owners, call.inputs.path["exportId"], call.inputs.query["token"])
+        text = b"".join(await service.csv(call.owners, record)).decode("utf-8")
         return web.Response(text=transform(text), content_type=content_type)
 
     vendor.exports.get_export = get_export

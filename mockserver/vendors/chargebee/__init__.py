@@ -24,6 +24,7 @@ from ... import data
 from ...errors import ApiError
 from ...ids import request_id
 from ...spec import Operation, Spec, load_spec
+from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
 from . import exports
@@ -66,7 +67,7 @@ class Chargebee(Vendor):
     def trusts_new_credentials(self) -> bool:
         return not self.keys  # any key is a site until keys are pinned
 
-    def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
+    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
         """The API key of `Authorization: Basic base64(key:)` (the password is ignored)."""
         if not operation.secured:
             return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...control.prefer import NOTHING, PREFER, creates_export
-from ...errors import ApiError, not_found
+from ...errors import ApiError
 from ...exports import ExportService
 from ...respond import json_response, stream
 from ...spec import Operation, Spec
@@ -67,7 +67,7 @@ class Exports:
         async def trigger(call: Call) -> web.Response:
             filters = translate(self.filters[op.operation_id], call.inputs.body)
             service: ExportService = call.services.exports
-            busy = sum(1 for record in service.list(call.app_id, VENDOR)
+            busy = sum(1 for record in await service.list(call.store)
                        if record["phase"] in IN_PROCESS and (record["mode"] or service.lifecycle.mode) == "time")
             if busy >= MAX_IN_PROCESS:
                 raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
@@ -75,34 +75,32 @@ class Exports:
                                "processed at a time. Retry once one has completed", headers={"Retry-After": "10"})
             prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
             query = {"fields": self.fields[op.operation_id], "order": None, "filters": filters, "scope": None}
-            record = service.create(call.app_id, VENDOR, exported_object, parameters={}, query=query,
-                                    id_prefix=ID_PREFIX, rows=prefer.rows, mode=prefer.lifecycle,
-                                    outcome=prefer.outcome or "done")
+            record = await service.create(call.store, exported_object, parameters={}, query=query,
+                                          id_prefix=ID_PREFIX, rows=prefer.rows, mode=prefer.lifecycle,
+                                          outcome=prefer.outcome or "done")
             return json_response({"export": render(record, call.request)})
 
         return trigger
 
     async def retrieve(self, call: Call) -> web.Response:
         export_id = call.inputs.path["export-id"]
-        record = call.services.exports.get(call.app_id, export_id)
-        if record["vendor"] != VENDOR:
-            raise not_found("export", export_id)
+        record = await call.services.exports.get(call.store, export_id)
         return json_response({"export": render(record, call.request)})
 
     async def download(self, call: Call) -> web.StreamResponse:
         service: ExportService = call.services.exports
         export_id = call.inputs.path["export-id"]
         try:
-            record = service.for_download(export_id, call.inputs.query["token"])
+            record = await service.for_download(call.owners, export_id, call.inputs.query["token"])
         except ApiError:
             record = None
-        if record is None or record["vendor"] != VENDOR:
+        if record is None:
             raise _refused("This download URL is wrong, or its export is unknown or not completed")
         valid_till = _valid_till(record)
         if call.services.clock.now() > valid_till:
             raise _refused(f"The download URL expired at {valid_till} (its valid_till); trigger a new export")
         name = record["exported_object"]
-        body = zipped([(f"{name}.csv", service.csv(record))], modified=record["phase_at"])
+        body = zipped([(f"{name}.csv", await service.csv(call.owners, record))], modified=record["phase_at"])
         return await stream(call.request, body, content_type="application/zip", charset=None,
                             headers={"Content-Disposition": f'attachment; filename="{name}_{export_id}.zip"'})
 

@@ -7,13 +7,13 @@ module (exports.py, …) and hands its operationId → handler map to the vendor
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from aiohttp import web
 
 from ...errors import ApiError
 from ...ids import request_id
 from ...spec import Operation, Spec, load_spec
+from ...store import TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
 from . import async_actions, exports, orders, transactions
@@ -36,15 +36,15 @@ class Voucherify(Vendor):
         return {**self.exports.handlers(), **self.orders.handlers(), **self.async_actions.handlers(),
                 **self.transactions.handlers()}
 
-    def export_records(self, store: Any, app: str, exported_object: str) -> list[dict] | None:
+    async def export_records(self, store: TenantStore, exported_object: str) -> list[dict] | None:
         """The app's stored records an export reads instead of synthetic data (None: it has none)."""
-        return orders.stored_records(self.spec, store, app, exported_object)
+        return await orders.stored_records(self.spec, store, exported_object)
 
     # -- credentials -----------------------------------------------------------
     def trusts_new_credentials(self) -> bool:
         return not self.apps  # trust on first use until apps are pinned
 
-    def authenticate(self, request: web.Request, operation: Operation, services: Any) -> str | None:
+    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
         """The app a request acts for.
 
         An app is an (id, secret key) pair. With apps pinned by `--app`, only
@@ -67,11 +67,11 @@ class Voucherify(Vendor):
             raise ApiError(401, "unauthorized", "Unauthorized",
                            f"The app id and secret key must be printable text of at most {MAX_CREDENTIAL} characters")
         if not app_id:
-            app_id = self._app_of_key(key, services)
+            app_id = await self._app_of_key(key, store)
             if app_id is None:
                 raise ApiError(401, "unauthorized", "Unauthorized", "Unknown bearer token; send X-App-Id with it")
             return app_id
-        self._check_key(app_id, key, services)
+        await self._check_key(app_id, key, store.tenant(app_id))
         return app_id
 
     def _auth_plan(self, operation: Operation) -> tuple[bool, tuple[tuple[str, ...], ...]]:
@@ -86,36 +86,36 @@ class Voucherify(Vendor):
             plan = self._plans[operation.operation_id] = (operation, (operation.secured, query_keys))
         return plan[1]
 
-    def _check_key(self, app_id: str, key: str, services: Any) -> None:
+    async def _check_key(self, app_id: str, key: str, store: TenantStore) -> None:
         expected = self.apps.get(app_id)
         if expected is None and self.apps:
             raise ApiError(401, "unauthorized", "Unauthorized", f"Unknown app {app_id}")
         if expected is None:
-            stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")
+            stored = await store.get("credentials", app_id)
             if stored is None:
-                if self._bind(app_id, key, services.store):
+                if await self._bind(key, store):
                     return
-                stored = services.store.get(app_id, "credentials", f"{self.name}:{app_id}")  # bound meanwhile
+                stored = await store.get("credentials", app_id)  # bound meanwhile
             expected = stored["token"]
         if not _same(expected, key):
             raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong secret key for app {app_id}")
 
-    def _bind(self, app_id: str, key: str, store: Any) -> bool:
+    async def _bind(self, key: str, store: TenantStore) -> bool:
         """Bind a new app id to its first key; False when another request (maybe in
         another process sharing the store) bound it first. `add` makes both steps atomic."""
-        if not store.add(app_id, "credentials", f"{self.name}:{app_id}", {"token": key}):
+        if not await store.add("credentials", store.app, {"token": key}):
             return False
         # a bearer key names the first app bound to it; later apps sharing it need X-App-Id
-        store.add(app_id, "app-keys", f"{self.name}:{key}", {"app_id": app_id})
+        await store.add("app-keys", key, {"app_id": store.app})
         return True
 
-    def _app_of_key(self, key: str, services: Any) -> str | None:
+    async def _app_of_key(self, key: str, store: VendorStore) -> str | None:
         for app_id, pinned in self.apps.items():
             if _same(pinned, key):
                 return app_id
         if self.apps:
             return None
-        return services.store.owner("app-keys", f"{self.name}:{key}")
+        return await store.owner("app-keys", key)
 
     # -- errors ----------------------------------------------------------------
     def error_body(self, error: ApiError, request_id: str) -> dict:

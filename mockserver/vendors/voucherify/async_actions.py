@@ -28,21 +28,21 @@ class AsyncActions:
     def handlers(self) -> dict[str, Handler]:
         return {"get-async-action": self.get_async_action}
 
-    def start(self, call: Call, action_type: str, result: dict) -> dict:
+    async def start(self, call: Call, action_type: str, result: dict) -> dict:
         """Record an action whose work is already done; polling reveals `result`."""
         now = call.services.clock.now()
         record = {"id": call.services.exports.ids.new("aa_", 18), "type": action_type, "request_id": call.request_id,
                   "result": result, "phase": "scheduled", "phase_at": now, "created_at": now}
-        call.services.store.put(call.app_id, KIND, record["id"], record)
+        await call.store.put(KIND, record["id"], record)
         return record
 
     async def get_async_action(self, call: Call) -> web.Response:
         action_id = call.inputs.path["asyncActionId"]
-        record = call.services.store.get(call.app_id, KIND, action_id)
+        record = await call.store.get(KIND, action_id)
         if record is None:
             raise not_found("async action", action_id)
         if call.services.exports.lifecycle.advance(record, call.services.clock.now(), polled=True):
-            call.services.store.put(call.app_id, KIND, action_id, record)
+            await call.store.replace(KIND, action_id, record)
         return json_response(render(record))
 
 

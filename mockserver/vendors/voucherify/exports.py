@@ -49,14 +49,14 @@ class Exports:
         body = call.inputs.body
         parameters = body.get("parameters") or {}
         campaign = parameters.get("campaign_id")  # voucher exports only; the schema refuses it elsewhere
-        return self.schedule(call, body["exported_object"], parameters,
+        return await self.schedule(call, body["exported_object"], parameters,
                              scope={"campaign_id": campaign} if campaign else None)
 
     @creates_export
     async def create_order_export(self, call: Call) -> web.Response:
-        return self.schedule(call, "order", (call.inputs.body or {}).get("parameters") or {})
+        return await self.schedule(call, "order", (call.inputs.body or {}).get("parameters") or {})
 
-    def schedule(self, call: Call, exported_object: str, parameters: dict, *,
+    async def schedule(self, call: Call, exported_object: str, parameters: dict, *,
                  echoed_filters: dict | None = None, scope: dict | None = None) -> web.Response:
         """Create the export record and answer with it (status SCHEDULED).
 
@@ -76,9 +76,9 @@ class Exports:
         if filters or echoed_filters is not None:
             echo["filters"] = filters
         prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
-        record = call.services.exports.create(call.app_id, VENDOR, exported_object, parameters=echo, query=query,
-                                              rows=prefer.rows, mode=prefer.lifecycle,
-                                              outcome=prefer.outcome or "done")
+        record = await call.services.exports.create(call.store, exported_object, parameters=echo, query=query,
+                                                    rows=prefer.rows, mode=prefer.lifecycle,
+                                                    outcome=prefer.outcome or "done")
         return json_response(self.render(record, call.request))
 
     async def list_exports(self, call: Call) -> web.Response:
@@ -88,9 +88,9 @@ class Exports:
         else:
             key = itemgetter("created_at")
         start = (query["page"] - 1) * query["limit"]
-        page, total = call.services.exports.listing(call.app_id, VENDOR, key=key,
-                                                    reverse=query["order"].startswith("-"),
-                                                    start=start, stop=start + query["limit"])
+        page, total = await call.services.exports.listing(call.store, key=key,
+                                                          reverse=query["order"].startswith("-"),
+                                                          start=start, stop=start + query["limit"])
         return json_response({
             "object": "list",
             "data_ref": "exports",
@@ -103,14 +103,14 @@ class Exports:
         export_id = call.inputs.path["exportId"]
         if "token" in call.inputs.query:
             app = call.request.headers.get("X-App-Id") or None
-            record = service.for_download(export_id, call.inputs.query["token"], app)
+            record = await service.for_download(call.owners, export_id, call.inputs.query["token"], app)
             filename = f"{record['exported_object']}_export_{record['id']}.csv"
-            return await stream(call.request, service.csv(record), content_type=CSV_TYPE,
+            return await stream(call.request, await service.csv(call.owners, record), content_type=CSV_TYPE,
                                 headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return json_response(self.render(service.get(call.app_id, export_id), call.request))
+        return json_response(self.render(await service.get(call.store, export_id), call.request))
 
     async def delete_export(self, call: Call) -> web.Response:
-        call.services.exports.delete(call.app_id, call.inputs.path["exportId"])
+        await call.services.exports.delete(call.store, call.inputs.path["exportId"])
         return no_content()
 
     def render(self, record: dict, request: web.Request) -> dict:

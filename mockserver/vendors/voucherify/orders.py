@@ -20,7 +20,7 @@ from ...errors import ApiError, not_found
 from ...ids import Ids
 from ...respond import json_response
 from ...spec import Spec
-from ...store import Store
+from ...store import TenantStore
 from ..base import Call, Handler
 from . import transactions
 from .async_actions import AsyncActions
@@ -45,28 +45,28 @@ class Orders:
             "import-orders": self.import_orders,
         }
 
-    def book(self, call: Call) -> OrderBook:
-        return OrderBook(call.services.store, call.app_id, call.services.exports.ids, call.services.clock.now(),
-                         self.default_status)
+    async def book(self, call: Call) -> OrderBook:
+        return await OrderBook.load(call.store, call.services.exports.ids, call.services.clock.now(),
+                                    self.default_status)
 
     async def create_order(self, call: Call) -> web.Response:
-        book = self.book(call)
+        book = await self.book(call)
         order = book.upsert(call.inputs.body)
-        book.commit()
+        await book.commit()
         return json_response(order)
 
     async def get_order(self, call: Call) -> web.Response:
-        return json_response(self.book(call).require(call.inputs.path["orderId"]))
+        return json_response((await self.book(call)).require(call.inputs.path["orderId"]))
 
     async def update_order(self, call: Call) -> web.Response:
-        book = self.book(call)
+        book = await self.book(call)
         order = book.update(book.require(call.inputs.path["orderId"]), call.inputs.body)
-        book.commit()
+        await book.commit()
         return json_response(order)
 
     async def list_orders(self, call: Call) -> web.Response:
         query = call.inputs.query
-        orders = call.services.store.list(call.app_id, ORDERS)
+        orders = await call.store.list(ORDERS)
         before, after = query.get("created_at[before]"), query.get("created_at[after]")
         if before:
             orders = [o for o in orders if _epoch(o["created_at"]) < _epoch(before, "Query created_at[before]")]
@@ -79,15 +79,15 @@ class Orders:
                               "total": len(orders)})
 
     async def import_orders(self, call: Call) -> web.Response:
-        book = self.book(call)
+        book = await self.book(call)
         for index, body in enumerate(call.inputs.body):
             try:
                 book.upsert(body)
             except ApiError as exc:
                 raise ApiError(exc.status, exc.key, exc.message, f"Order [{index}]: {exc.details}") from None
-        book.commit()
+        await book.commit()
         count = len(call.inputs.body)
-        action = self.async_actions.start(call, "ORDERS_IMPORT", {
+        action = await self.async_actions.start(call, "ORDERS_IMPORT", {
             "message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []})
         return json_response({"async_action_id": action["id"]})
 
@@ -97,19 +97,21 @@ class OrderBook:
     """An app's orders and customers for one request: reads see staged writes,
     `commit()` stores them all (nothing is stored if the request fails first)."""
 
-    store: Store
-    app: str
+    store: TenantStore
     ids: Ids
     now: float
     default_status: str
     _staged: dict[tuple[str, str], dict] = field(default_factory=dict)
     _by_key: dict[str, dict[str, dict]] = field(default_factory=dict)  # kind → id or source_id → record
 
-    def __post_init__(self) -> None:
+    @classmethod
+    async def load(cls, store: TenantStore, ids: Ids, now: float, default_status: str) -> OrderBook:
+        book = cls(store, ids, now, default_status)
         for kind in (ORDERS, CUSTOMERS):
-            index = self._by_key[kind] = {}
-            for record in self.store.list(self.app, kind):
-                self._index(kind, record, index)
+            index = book._by_key[kind] = {}
+            for record in await store.list(kind):
+                book._index(kind, record, index)
+        return book
 
     def find(self, ident: str) -> dict | None:
         return self._by_key[ORDERS].get(ident)
@@ -147,9 +149,9 @@ class OrderBook:
     def created_at(self) -> str:
         return iso(self.now)
 
-    def commit(self) -> None:
+    async def commit(self) -> None:
         for (kind, key), record in self._staged.items():
-            self.store.put(self.app, kind, key, record)
+            await self.store.put(kind, key, record)
         self._staged.clear()
 
     # -- computing an order ------------------------------------------------------
@@ -261,7 +263,7 @@ def _epoch(value: str, where: str = "created_at") -> float:
 STORED_KINDS = {"order": ORDERS, "customer": CUSTOMERS, "voucher": transactions.VOUCHERS}
 
 
-def stored_records(spec: Spec, store: Store, app: str, exported_object: str) -> list[dict] | None:
+async def stored_records(spec: Spec, store: TenantStore, exported_object: str) -> list[dict] | None:
     """The app's stored records of an exported object as export rows, or None
     when it has none (then the export gets the synthetic data set).
 
@@ -270,7 +272,7 @@ def stored_records(spec: Spec, store: Store, app: str, exported_object: str) -> 
     `x-export-rows` schema of the object.
     """
     kind = STORED_KINDS.get(exported_object)
-    records = store.list(app, kind) if kind else []
+    records = await store.list(kind) if kind else []
     if not records:
         return None
     row_schema = spec.document.get("x-export-rows", {}).get(exported_object)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from ...control.prefer import creates_export
 from ...errors import not_found
-from ...store import Store
+from ...store import TenantStore
 from ..base import Call, Handler
 from .exports import Exports, voucher_id
 
@@ -48,37 +48,38 @@ class Transactions:
         # official Python SDK 6.x cannot parse that (it caps each value at one
         # character) while it requires `filters`: only the sent filters are echoed.
         # The rows are still the voucher's.
-        voucher = require_voucher(call.services.store, call.app_id, call.inputs.path["code"])
-        return self._schedule(call, "voucher_transactions", {}, {"voucher_id": voucher["id"]})
+        voucher = await require_voucher(call.store, call.inputs.path["code"])
+        return await self._schedule(call, "voucher_transactions", {}, {"voucher_id": voucher["id"]})
 
     @creates_export
     async def export_card_transactions(self, call: Call) -> web.Response:
         """One loyalty card's transactions, optionally within a named campaign."""
         member = call.inputs.path["memberId"]
-        card = require_voucher(call.services.store, call.app_id, member)
+        card = await require_voucher(call.store, member)
         echo = {"voucher_id": _in(member)}
         scope = {"voucher_id": card["id"]}
         if "campaignId" in call.inputs.path:
             campaign = call.inputs.path["campaignId"]
             echo["campaign_id"] = _in(campaign)
-            scope["campaign_id"] = require_campaign(call.services.store, call.app_id, campaign)["id"]
-        return self._schedule(call, "voucher_transactions", echo, scope)
+            scope["campaign_id"] = (await require_campaign(call.store, campaign))["id"]
+        return await self._schedule(call, "voucher_transactions", echo, scope)
 
     @creates_export
     async def export_campaign_transactions(self, call: Call) -> web.Response:
         # Voucherify echoes `campaign_id: {conditions: {$in: [campaignId]}}` here, but
         # the official Python SDK 6.x caps each of those values at one character
         # and would fail to parse the answer: only the sent filters are echoed.
-        campaign = require_campaign(call.services.store, call.app_id, call.inputs.path["campaignId"])
-        return self._schedule(call, "voucher_transactions", {}, {"campaign_id": campaign["id"]})
+        campaign = await require_campaign(call.store, call.inputs.path["campaignId"])
+        return await self._schedule(call, "voucher_transactions", {}, {"campaign_id": campaign["id"]})
 
     @creates_export
     async def export_points_expiration(self, call: Call) -> web.Response:
         name = call.inputs.path["campaignId"]
-        campaign = require_campaign(call.services.store, call.app_id, name)
-        return self._schedule(call, "points_expiration", {"campaign_id": _in(name)}, {"campaign_id": campaign["id"]})
+        campaign = await require_campaign(call.store, name)
+        return await self._schedule(call, "points_expiration", {"campaign_id": _in(name)},
+                                    {"campaign_id": campaign["id"]})
 
-    def _schedule(self, call: Call, exported_object: str, scope_filters: dict, scope: dict) -> web.Response:
+    async def _schedule(self, call: Call, exported_object: str, scope_filters: dict, scope: dict) -> web.Response:
         """Fields default to this operation's own default (campaign exports have
         no `campaign_id` column); the echo adds the scope to the sent filters."""
         sent = (call.inputs.body or {}).get("parameters") or {}
@@ -87,7 +88,7 @@ class Transactions:
             parameters["fields"] = list(schema_lookup(call.operation.body_schemas["application/json"],
                                               "parameters", "fields", "default"))
         echoed = {**(parameters.get("filters") or {}), **scope_filters}
-        return self.exports.schedule(call, exported_object, parameters, echoed_filters=echoed, scope=scope)
+        return await self.exports.schedule(call, exported_object, parameters, echoed_filters=echoed, scope=scope)
 
 
 def schema_lookup(schema: Mapping[str, Any], *names: str) -> Any:
@@ -109,20 +110,20 @@ def _in(value: str) -> dict:
     return {"conditions": {"$in": [value]}}
 
 
-def require_voucher(store: Store, app: str, code: str) -> dict:
+async def require_voucher(store: TenantStore, code: str) -> dict:
     """The app's voucher with this code or id; 404 only for apps that define vouchers."""
-    return _require(store, app, VOUCHERS, code, ("id", "code"), "voucher",
+    return await _require(store, VOUCHERS, code, ("id", "code"), "voucher",
                     lambda: {"id": voucher_id(code), "code": code})
 
 
-def require_campaign(store: Store, app: str, name: str) -> dict:
+async def require_campaign(store: TenantStore, name: str) -> dict:
     """The app's campaign with this id or name; 404 only for apps that define campaigns."""
-    return _require(store, app, CAMPAIGNS, name, ("id", "name"), "campaign",
+    return await _require(store, CAMPAIGNS, name, ("id", "name"), "campaign",
                     lambda: {"id": campaign_id(name), "name": name})
 
 
-def _require(store: Store, app: str, kind: str, ident: str, keys: tuple[str, ...], noun: str, synthetic) -> dict:
-    records = store.list(app, kind)
+async def _require(store: TenantStore, kind: str, ident: str, keys: tuple[str, ...], noun: str, synthetic) -> dict:
+    records = await store.list(kind)
     if not records:
         return synthetic()
     for record in records:
