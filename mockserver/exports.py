@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import data
@@ -164,12 +165,14 @@ class ExportService:
             raise ApiError(401, "unauthorized", "Unauthorized", "The export is not finished yet")
         return record
 
-    async def csv(self, vendor: VendorStore, record: dict) -> Iterator[bytes]:
-        """The export's CSV, chunk by chunk: a synchronous iterator (it sorts and
-        generates), to be run off the event loop (respond.stream does)."""
+    async def csv(self, vendor: VendorStore, record: dict) -> Callable[[], Iterator[bytes]]:
+        """What makes the export's CSV, chunk by chunk: a synchronous function (it
+        builds the data set, sorts and generates), to be called off the event loop
+        (respond.stream does). What it needs from the store is read here, first."""
         query = record["query"]
         records = await self._stored(vendor.tenant(record["app_id"]), record)
-        return data.iter_csv(
+        return partial(
+            data.iter_csv,
             self.models[record["vendor"]],
             data.ExportQuery(
                 exported_object=record["exported_object"],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -76,17 +79,96 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-async def stream(request: web.Request, chunks: Iterator[bytes], *, content_type: str,
+async def stream(request: web.Request, produce: Callable[[], Iterable[bytes]], *, content_type: str,
                  headers: dict[str, str] | None = None, charset: str | None = "utf-8") -> web.StreamResponse:
     """Send a generated body chunk by chunk, so memory stays flat however big it is
-    (`charset=None` for binary bodies such as a zip)."""
-    response = web.StreamResponse(status=200, headers=headers)
-    response.content_type = content_type
-    if charset:
-        response.charset = charset
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    for chunk in chunks:
-        await response.write(chunk)
-    await response.write_eof()
-    return response
+    (`charset=None` for binary bodies such as a zip).
+
+    `produce()` makes the chunks synchronously (generating, sorting, zipping
+    are CPU work): it runs on a thread of its own, never on the event loop,
+    at most QUEUED chunks ahead of what the client has taken. An error before
+    the first chunk is raised here, before the response starts (so it can
+    still be answered as an error); when the client goes away, the producer
+    is stopped at its next chunk."""
+    chunks = _Produced(produce)
+    try:
+        first = await chunks.next()
+        response = web.StreamResponse(status=200, headers=headers)
+        response.content_type = content_type
+        if charset:
+            response.charset = charset
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = first
+        while chunk is not None:
+            await response.write(chunk)
+            chunk = await chunks.next()
+        await response.write_eof()
+        return response
+    finally:
+        chunks.stop()
+
+
+QUEUED = 8  # chunks (about 64 KiB each) a producer may run ahead of the client
+_END = object()
+
+
+class _Produced:
+    """The chunks of `produce()`, made on a producer thread and handed to the
+    event loop through a bounded queue (the thread waits while it is full)."""
+
+    def __init__(self, produce: Callable[[], Iterable[bytes]]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue: queue.Queue = queue.Queue(QUEUED)
+        self._ready = asyncio.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce,), name="mockserver-stream", daemon=True)
+        self._thread.start()
+
+    def _run(self, produce: Callable[[], Iterable[bytes]]) -> None:
+        chunks = None
+        try:
+            chunks = iter(produce())
+            for chunk in chunks:
+                if chunk and not self._put(chunk):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the event loop, raised there
+            self._put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # a generator's `finally` blocks run on this thread
+
+    def _put(self, item: object) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            try:
+                self._loop.call_soon_threadsafe(self._ready.set)
+            except RuntimeError:  # the loop is closed: nobody will read
+                return False
+            return True
+        return False
+
+    async def next(self) -> bytes | None:
+        """The next chunk; None at the end."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                self._ready.clear()
+                if self._queue.empty():  # nothing was put between the look and the clear
+                    await self._ready.wait()
+                continue
+            if item is _END:
+                return None
+            if isinstance(item, BaseException):
+                raise item
+            return item
+
+    def stop(self) -> None:
+        """Let the producer go: it stops before its next chunk."""
+        self._stopped.set()

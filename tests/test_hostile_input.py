@@ -133,7 +133,7 @@ class Snapshot:
 
     def __call__(self) -> list[tuple]:
         with sqlite3.connect(self.path) as db:
-            return sorted(db.execute("SELECT vendor, kind, key, app, record FROM tenant_records").fetchall())
+            return sorted(db.execute("SELECT kind, key, app, record, vendor FROM tenant_records").fetchall())
 
 
 def seed_state(send) -> None:

@@ -159,7 +159,7 @@ def _download(transform: Callable[[str], str], content_type: str = "text/plain")
             return await original(call)
         service = call.services.exports
         record = await service.for_download(call.owners, call.inputs.path["exportId"], call.inputs.query["token"])
-        text = b"".join(await service.csv(call.owners, record)).decode("utf-8")
+        text = b"".join((await service.csv(call.owners, record))()).decode("utf-8")
         return web.Response(text=transform(text), content_type=content_type)
 
     vendor.exports.get_export = get_export

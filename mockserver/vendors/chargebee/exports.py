@@ -18,6 +18,8 @@ export it never polls would block it for good, and the limit is off.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aiohttp import web
 
 from ...control.prefer import NOTHING, PREFER, creates_export
@@ -100,7 +102,11 @@ class Exports:
         if call.services.clock.now() > valid_till:
             raise _refused(f"The download URL expired at {valid_till} (its valid_till); trigger a new export")
         name = record["exported_object"]
-        body = zipped([(f"{name}.csv", await service.csv(call.owners, record))], modified=record["phase_at"])
+        csv = await service.csv(call.owners, record)
+
+        def body() -> Iterator[bytes]:  # zipped on the stream's producer thread, as the CSV is made
+            return zipped([(f"{name}.csv", csv())], modified=record["phase_at"])
+
         return await stream(call.request, body, content_type="application/zip", charset=None,
                             headers={"Content-Disposition": f'attachment; filename="{name}_{export_id}.zip"'})
 
