@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -296,3 +297,49 @@ def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugi
         return seen
 
     assert "pytest-asyncio" not in closure(main_deps)  # its deprecation warning would reach every user's run
+
+
+# ---------------------------------------------------------------- any contract, not only ours
+SPECS = Path(__file__).resolve().parent / "specs"
+
+
+@pytest.fixture(scope="module")
+def default_mock_url():
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        yield server.url
+
+
+@pytest.mark.parametrize("spec, base_path, expected", [
+    # other component and scheme names, a oneOf create body without a discriminator
+    ("exports-oneof.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
+                                r"^ok   GET /v1/exports/\{jobId\}\n(?:    .*\n)*?    ok   csv_download",
+                                r"^    ok   tenant_isolation"]),
+    # inline schemas only, no list, no delete, no documented default fields
+    ("exports-inline.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
+                                 r"SKIPPED csv_download: POST /v1/exports does not accept the request"]),
+    # Swagger 2.0: schemathesis reads it as it is, our checks read its OpenAPI 3 shape
+    ("exports-swagger2.yaml", "/v1", [r"^ok   POST /exports\n(?:    .*\n)*?    ok   export_lifecycle",
+                                      r"^    ok   response_schema_conformance"]),
+    ("no-exports.yaml", "", [r"SKIPPED export_lifecycle: the contract has no operation that creates an export",
+                             r"SKIPPED csv_download: the contract has no operation that creates an export"]),
+])
+def test_any_valid_contract_runs_every_check_or_says_why_it_skipped(spec, base_path, expected, default_mock_url,
+                                                                     capsys):
+    code = main(["contract", "--spec", str(SPECS / spec), "--base-url", default_mock_url + base_path,
+                 "--max-examples", "2", "--seed", "1"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert code == 0, captured.out
+    for pattern in expected:
+        assert re.search(pattern, captured.out, re.M), (pattern, captured.out)
+
+
+def test_the_vendor_is_recognised_by_header_names_not_scheme_names():
+    from mockserver.contract.dialect import dialect_for
+
+    document = {"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "header", "name": "x-app-id"},
+                                                   "b": {"type": "apiKey", "in": "header", "name": "X-App-Token"}}}}
+    dialect = dialect_for(document)
+    assert dialect.name == "voucherify" and (dialect.id_scheme, dialect.token_scheme) == ("a", "b")
+    assert dialect_for({"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "query",
+                                                                 "name": "X-App-Id"}}}}) is None

@@ -39,11 +39,11 @@ from jsonschema import Draft7Validator
 from ..spec import Operation, Spec
 from .dialect import Dialect
 from .http import Client, Exchange, Redactor, label
+from .meaning import ExportApi, Skip, accepts, default_fields, export_api, generic_create, kinds
 from .options import App
 from .results import Finding, Results, excerpt
 
-# Voucherify's export operations and statuses (the only dialect with exports so far)
-LIST, GET, DELETE = "list-exports", "get-export", "delete-export"
+# the lifecycle our checks know (Voucherify's); operations are found by meaning (meaning.py)
 STATUS_RANK = {"SCHEDULED": 0, "IN_PROGRESS": 1, "DONE": 2, "ERROR": 2}
 FINAL = ("DONE", "ERROR")
 PATH_VALUE = "contract-1"  # every path parameter of our schemas takes it
@@ -64,10 +64,6 @@ class Violation(Exception):
         self.message = message
 
 
-class Skip(Exception):
-    """The check cannot run against this target (e.g. no second app)."""
-
-
 @dataclass
 class Context:
     """Everything a check may use: the contract, the target and where findings go."""
@@ -85,6 +81,13 @@ class Context:
     judge_errors: bool = True  # whether 4xx answers seen by any check also count for error_shape
     trusting: bool = False  # the target is a mock that accepts credentials it has never seen
     other_given: bool = True  # the second app's credentials were given (not invented)
+    _exports: ExportApi | None = None
+
+    def exports(self) -> ExportApi:
+        """The contract's export operations, found by meaning (raises Skip when there are none)."""
+        if self._exports is None:
+            self._exports = export_api(self.spec)
+        return self._exports
 
     def client(self, app: App | None | object = ...) -> Client:
         """A client as `app` (default: the main app; None: no credentials), with its own
@@ -167,11 +170,11 @@ class CheckRun:
 
     def poll(self, client: Client, export_id: str) -> tuple[dict, Exchange]:
         """GET the export until it is final; every answer must be a step forward."""
-        get = self.ctx.op(GET)
+        api = self.ctx.exports()
         deadline = time.monotonic() + self.ctx.poll_timeout
         previous = "SCHEDULED"
         while True:
-            exchange = client.call(get, path={"exportId": export_id})
+            exchange = client.call(api.get, path=api.path(export_id))
             export = self.status(exchange, 200, "get export")
             status = (export or {}).get("status")
             self.expect(status in STATUS_RANK, exchange, f"Unknown export status {status!r}")
@@ -184,7 +187,7 @@ class CheckRun:
                 self.expect(export.get("result") is None, exchange, f"result is not null while {status}")
             self.ok(exchange)
             if status in FINAL:
-                again = client.call(get, path={"exportId": export_id})
+                again = client.call(api.get, path=api.path(export_id))
                 final = self.status(again, 200, "get a finished export") or {}
                 self.expect(final.get("status") == status, again,
                             f"Export status moved backwards: {status} → {final.get('status')}")
@@ -197,8 +200,11 @@ class CheckRun:
 
     def delete_quietly(self, client: Client, export_id: str) -> None:
         """Clean up after a scenario, whatever happened in it."""
+        api = self.ctx.exports()
+        if api.delete is None:
+            return
         try:
-            client.call(self.ctx.op(DELETE), path={"exportId": export_id})
+            client.call(api.delete, path=api.path(export_id))
         except Exception:  # noqa: BLE001 - cleanup must not hide the finding
             pass
 
@@ -233,10 +239,12 @@ def run_check(name: str, function: Callable[[Context], None], ctx: Context) -> N
 
 
 # ---------------------------------------------------------------- the checks
+# ---------------------------------------------------------------- the checks
 @check("export_lifecycle")
 def export_lifecycle(ctx: Context) -> None:
     """Create each kind of export, poll it to a final state, find it listed, delete it."""
     run = CheckRun("export_lifecycle", ctx)
+    api = ctx.exports()
 
     def journey(operation: Operation, path: dict, body: Any, what: str) -> Callable[[], None]:
         def go() -> None:
@@ -247,47 +255,50 @@ def export_lifecycle(ctx: Context) -> None:
                            f"{export.get('status')!r}, not SCHEDULED")
                 run.expect(export.get("result") is None, None, f"{what} was created with a result")
                 run.poll(client, export["id"])
-                listed = client.call(ctx.op(LIST), query={"limit": 100, "order": "-created_at"})
-                page = run.status(listed, 200, "list exports") or {}
-                ids = [item.get("id") for item in page.get("exports", []) if isinstance(item, dict)]
-                run.expect(export["id"] in ids, listed, f"The new export {export['id']} is not listed")
-                run.ok(listed)
-                gone = client.call(ctx.op(DELETE), path={"exportId": export["id"]})
-                run.status(gone, 204, "delete export")
-                run.ok(gone)
-                again = client.call(ctx.op(GET), path={"exportId": export["id"]})
-                run.status(again, 404, "get a deleted export")
-                run.ok(again)
+                if api.list is not None:
+                    listed = client.call(api.list, query={"limit": 100, "order": "-created_at"})
+                    page = run.status(listed, 200, "list exports") or {}
+                    run.expect(export["id"] in listed_ids(page), listed, f"The new export {export['id']} is not listed")
+                    run.ok(listed)
+                if api.delete is not None:
+                    gone = client.call(api.delete, path=api.path(export["id"]))
+                    run.status(gone, 204, "delete export")
+                    run.ok(gone)
+                    again = client.call(api.get, path=api.path(export["id"]))
+                    run.status(again, 404, "get a deleted export")
+                    run.ok(again)
             finally:
                 run.delete_quietly(client, export["id"])
         return go
 
-    run.each((label(op), journey(op, path, body, what)) for op, path, body, what in export_requests(ctx.spec))
+    run.each((label(op), journey(op, path, body, what)) for op, path, body, what in export_requests(api))
 
 
 @check("csv_download")
 def csv_download(ctx: Context) -> None:
     """Download finished exports: content type, header, RFC 4180 rows, values, order, filter, token."""
     run = CheckRun("csv_download", ctx)
-    create = ctx.spec.operation("create-export") if _has(ctx.spec, "create-export") else None
-    if create is None:
-        ctx.results.skip("GET /v1/exports/{exportId}", run.name, "the spec has no create-export operation")
-        return
-    order_defaults = _default_fields(ctx.spec, "order")
+    api = ctx.exports()
+    create = generic_create(api)
+    where = label(api.get)
 
-    def download(body: dict, expected_fields: list[str], wrong_token: bool) -> Callable[[], None]:
+    def download(body: dict, expected: Callable[[], list[str]], wrong_token: bool) -> Callable[[], None]:
         def go() -> None:
+            if not accepts(create, body):
+                raise Skip(f"{label(create)} does not accept the request {body}")
+            fields = expected()
             client = ctx.client()
             export = run.create(client, create, {}, body, "an order export")
             try:
                 done, polled = run.poll(client, export["id"])
                 run.expect(done["status"] == "DONE", polled, "The export ended in ERROR, nothing to download")
                 url = done["result"]["url"]
-                file = fetch_download(run, ctx, GET, url, "text/plain", "download with the result token")
-                check_csv(run, file, expected_fields, body.get("parameters") or {})
+                file = fetch_download(run, ctx, api.get.operation_id, url, "text/plain",
+                                      "download with the result token")
+                check_csv(run, file, fields, body.get("parameters") or {})
                 run.ok(file)
                 if wrong_token:
-                    refuse_wrong_token(run, ctx, GET, url, 401)
+                    refuse_wrong_token(run, ctx, api.get.operation_id, url, 401)
             except Violation:
                 raise  # the export stays, so the report's curl line still reproduces the download
             except BaseException:
@@ -296,9 +307,10 @@ def csv_download(ctx: Context) -> None:
             run.delete_quietly(client, export["id"])
         return go
 
+    requested = CSV_ORDER_EXPORT["parameters"]["fields"]
     run.each([
-        ("GET /v1/exports/{exportId}", download(CSV_ORDER_EXPORT, CSV_ORDER_EXPORT["parameters"]["fields"], True)),
-        ("GET /v1/exports/{exportId}", download({"exported_object": "order"}, order_defaults, False)),
+        (where, download(CSV_ORDER_EXPORT, lambda: list(requested), True)),
+        (where, download({"exported_object": "order"}, lambda: default_fields(create, "order"), False)),
     ])
 
 
@@ -318,19 +330,22 @@ def error_shape(ctx: Context) -> None:
             seen[request_id] = exchange
         run.ok(exchange)
 
+    api = ctx.exports()
     client = ctx.client()
-    probes: list[tuple[str, Callable[[], None]]] = []
-    if _has(ctx.spec, GET):
-        get = ctx.spec.operation(GET)
-        probes.append((label(get), lambda: probe(client.call(get, path={"exportId": "exp_" + "0" * 24}), 404,
-                                                 "get an unknown export")))
-        probes.append((label(get), lambda: probe(ctx.client(None).call(get, path={"exportId": "exp_" + "0" * 24}),
-                                                 401, "get without credentials")))
-    if _has(ctx.spec, "create-export"):
-        create = ctx.spec.operation("create-export")
+    unknown = api.path("exp_" + "0" * 24)
+    probes: list[tuple[str, Callable[[], None]]] = [
+        (label(api.get), lambda: probe(client.call(api.get, path=unknown), 404, "get an unknown export")),
+        (label(api.get), lambda: probe(ctx.client(None).call(api.get, path=unknown), 401, "get without credentials")),
+    ]
+    try:
+        create = generic_create(api)
+    except Skip:
+        create = None
+    if create is not None:
         probes.append((label(create), lambda: probe(client.call(create, body={"exported_object": "no-such-object"}),
                                                     400, "create an export of an unknown object")))
-        probes.append((label(create), lambda: probe(client.call(create, body={"exported_object": "order",
+        kind = kinds(create.body_schemas.get("application/json"))[0]
+        probes.append((label(create), lambda: probe(client.call(create, body={"exported_object": kind,
                                                                               "parameters": {"fields": ["nope"]}}),
                                                     400, "create an export with an unknown field")))
     for operation, body in probes:  # sequential: request ids are compared across probes
@@ -362,59 +377,61 @@ def auth_required(ctx: Context) -> None:
 def tenant_isolation(ctx: Context) -> None:
     """What one app created, another cannot read, list or delete."""
     run = CheckRun("tenant_isolation", ctx)
-    if not _has(ctx.spec, "create-export"):
-        ctx.results.skip("POST /v1/exports", run.name, "the spec has no create-export operation")
-        return
+    api = ctx.exports()
+    create = generic_create(api)
+    body = {"exported_object": kinds(create.body_schemas.get("application/json"))[0]}
     owner, stranger = ctx.client(), ctx.client(ctx.other)
 
     def go() -> None:
-        hello = stranger.call(ctx.op(LIST), query={"limit": 1})
+        hello = stranger.call(api.get, path=api.path("exp_" + "0" * 24))
         if hello.status == 401:
             raise Skip("the second app's credentials were refused; pass --other-app ID:TOKEN")
-        export = run.create(owner, ctx.spec.operation("create-export"), {}, {"exported_object": "order"}, "an export")
+        export = run.create(owner, create, {}, body, "an export")
         try:
-            path = {"exportId": export["id"]}
-            peek = stranger.call(ctx.op(GET), path=path)
+            path = api.path(export["id"])
+            peek = stranger.call(api.get, path=path)
             run.expect(peek.status in (403, 404), peek, f"Another app can read the export (status {peek.status})")
             run.error_body(peek)
             run.ok(peek)
-            listed = stranger.call(ctx.op(LIST), query={"limit": 100, "order": "-created_at"})
-            page = run.status(listed, 200, "list exports as another app") or {}
-            ids = [item.get("id") for item in page.get("exports", []) if isinstance(item, dict)]
-            run.expect(export["id"] not in ids, listed, "Another app's list shows the export")
-            run.ok(listed)
-            remove = stranger.call(ctx.op(DELETE), path=path)
-            run.expect(remove.status in (403, 404), remove,
-                       f"Another app can delete the export (status {remove.status})")
-            run.error_body(remove)
-            run.ok(remove)
-            still = owner.call(ctx.op(GET), path=path)
+            if api.list is not None:
+                listed = stranger.call(api.list, query={"limit": 100, "order": "-created_at"})
+                page = run.status(listed, 200, "list exports as another app") or {}
+                run.expect(export["id"] not in listed_ids(page), listed, "Another app's list shows the export")
+                run.ok(listed)
+            if api.delete is not None:
+                remove = stranger.call(api.delete, path=path)
+                run.expect(remove.status in (403, 404), remove,
+                           f"Another app can delete the export (status {remove.status})")
+                run.error_body(remove)
+                run.ok(remove)
+            still = owner.call(api.get, path=path)
             run.status(still, 200, "the owner reads its export after another app tried to delete it")
         finally:
             run.delete_quietly(owner, export["id"])
 
-    run.scenario("POST /v1/exports", go)
-
-
+    run.scenario(label(create), go)
 
 
 # ---------------------------------------------------------------- requests
-def export_requests(spec: Spec) -> list[tuple[Operation, dict, Any, str]]:
-    """One valid create request per export-creating operation (per exported_object for the generic one)."""
-    scheduled = spec.resolved["components"]["schemas"].get("ExportScheduled")
+def export_requests(api: ExportApi) -> list[tuple[Operation, dict, Any, str]]:
+    """One valid create request per export-creating operation (per kind of export for the generic one)."""
     out = []
-    for op in spec.operations:
-        if op.method != "POST" or op.responses.get("200", {}).get("application/json") != scheduled:
-            continue
+    for op in api.creates:
         path = {p.name: PATH_VALUE for p in op.parameters if p.location == "path"}
-        schema = op.body_schemas.get("application/json", {})
-        mapping = (schema.get("discriminator") or {}).get("mapping")
-        if mapping:
-            tag = schema["discriminator"]["propertyName"]
-            out += [(op, path, {tag: value}, f"a {value} export") for value in mapping]
+        named = kinds(op.body_schemas.get("application/json"))
+        if named:
+            out += [(op, path, {"exported_object": value}, f"a {value} export") for value in named]
         else:
-            out.append((op, path, {}, f"an export via {op.operation_id}"))
+            out.append((op, path, _minimal_body(op) if op.body_schemas else None, f"an export via {op.operation_id}"))
     return out
+
+
+def listed_ids(page: Any) -> list[Any]:
+    """The ids in a list answer, whatever its array property is called."""
+    if not isinstance(page, dict):
+        return []
+    return [item.get("id") for value in page.values() if isinstance(value, list)
+            for item in value if isinstance(item, dict)]
 
 
 def secured_requests(spec: Spec) -> list[tuple[Operation, dict, Any]]:
@@ -447,11 +464,6 @@ def _minimal_body(op: Operation) -> Any:
 
 def _has(spec: Spec, operation_id: str) -> bool:
     return any(op.operation_id == operation_id for op in spec.operations)
-
-
-def _default_fields(spec: Spec, exported_object: str) -> list[str]:
-    branch = spec.schema("ExportsCreateRequestBody")["discriminator"]["mapping"][exported_object]
-    return list(branch["properties"]["parameters"]["properties"]["fields"]["default"])
 
 
 def _with_token(url: str, token: str) -> str:

@@ -4,7 +4,7 @@ it is, and what an error body must hold. One instance per supported vendor."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .options import App
@@ -13,7 +13,7 @@ from .options import App
 @dataclass(frozen=True)
 class Dialect:
     name: str
-    id_scheme: str  # security scheme carrying the app id
+    id_scheme: str  # security scheme carrying the app id (the header name, until dialect_for names the scheme)
     token_scheme: str  # security scheme carrying the secret
     error_status_field: str  # error body key that repeats the HTTP status
     error_request_id_field: str | None
@@ -71,9 +71,24 @@ DIALECTS = {VOUCHERIFY.name: VOUCHERIFY, CHARGEBEE.name: CHARGEBEE}
 
 
 def dialect_for(document: dict[str, Any]) -> Dialect | None:
-    """Recognise a vendor by the security schemes its document declares."""
-    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    """Recognise a vendor by how its document says an app authenticates (header names, HTTP Basic),
+    whatever it calls its security schemes; the dialect comes back with the document's scheme names."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or document.get("securityDefinitions") or {}
+
+    def named(header: str) -> str | None:
+        return next((key for key, scheme in schemes.items() if isinstance(scheme, dict)
+                     and scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+                     and str(scheme.get("name", "")).lower() == header.lower()), None)
+
+    basic_auth = (("http", "basic"), ("basic", ""))  # OpenAPI 3, Swagger 2.0
+    basic = next((key for key, scheme in schemes.items() if isinstance(scheme, dict)
+                  and (scheme.get("type"), str(scheme.get("scheme", "")).lower()) in basic_auth), None)
     for dialect in DIALECTS.values():
-        if dialect.id_scheme in schemes and dialect.token_scheme in schemes:
-            return dialect
+        if dialect.basic:
+            if basic is not None and dialect.id_scheme in schemes:
+                return replace(dialect, id_scheme=basic, token_scheme=basic)
+            continue
+        id_key, token_key = named(dialect.id_scheme), named(dialect.token_scheme)
+        if id_key and token_key:
+            return replace(dialect, id_scheme=id_key, token_scheme=token_key)
     return None

@@ -1,0 +1,154 @@
+"""Find what our export checks need in any OpenAPI document, by meaning, not by name.
+
+Teams hold the vendor's published document or their own, with other component
+names, inline schemas, `oneOf` without a discriminator. An export is an object
+with an `id` and a `status` whose enum holds the lifecycle's statuses; the
+operation that creates one is a POST answering such an object; it is read by
+a GET on a path with one more parameter, deleted by a DELETE there and listed
+by a GET on the parent path answering an array of them. What cannot be found
+raises `Skip` with the reason, so a check reports SKIPPED, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from ..spec import Operation, Spec
+
+STATUSES = ("SCHEDULED", "IN_PROGRESS", "DONE", "ERROR")  # the lifecycle our checks know (Voucherify's)
+TAG = "exported_object"  # what a generic create names the kind of export by
+
+
+class Skip(Exception):
+    """The check cannot run against this target or contract (the message says why)."""
+
+
+def properties(schema: Any) -> dict[str, Any]:
+    """The properties an object schema declares, through allOf and (merged) oneOf/anyOf branches."""
+    if not isinstance(schema, dict):
+        return {}
+    found = dict(schema.get("properties") or {})
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or []:
+            for name, value in properties(branch).items():
+                found.setdefault(name, value)
+    return found
+
+
+def enum_of(schema: Any) -> list[Any]:
+    if not isinstance(schema, dict):
+        return []
+    if "const" in schema:
+        return [schema["const"]]
+    values = list(schema.get("enum") or [])
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or []:
+            values += [v for v in enum_of(branch) if v not in values]
+    return values
+
+
+def is_export(schema: Any) -> bool:
+    fields = properties(schema)
+    return "id" in fields and bool(set(enum_of(fields.get("status"))) & set(STATUSES))
+
+
+def _json(responses: dict[str, dict[str, Any]], statuses: tuple[str, ...]) -> Any:
+    for status in statuses:
+        for media, schema in (responses.get(status) or {}).items():
+            if media.split(";")[0].strip().endswith("json"):
+                return schema
+    return None
+
+
+def _lists_exports(schema: Any) -> bool:
+    return any(isinstance(value, dict) and value.get("type") == "array" and is_export(value.get("items"))
+               for value in properties(schema).values())
+
+
+@dataclass(frozen=True)
+class ExportApi:
+    creates: tuple[Operation, ...]  # POSTs answering a new export
+    get: Operation  # reads one export (and, in Voucherify's shape, serves its download)
+    id_param: str
+    list: Operation | None
+    delete: Operation | None
+
+    def path(self, export_id: str) -> dict[str, str]:
+        return {self.id_param: export_id}
+
+
+def export_api(spec: Spec) -> ExportApi:
+    creates = tuple(op for op in spec.operations
+                    if op.method == "POST" and is_export(_json(op.responses, ("200", "201", "202"))))
+    if not creates:
+        raise Skip("the contract has no operation that creates an export (a POST answering an object with "
+                   f"`id` and a `status` of {'/'.join(STATUSES)})")
+    readers = [op for op in spec.operations if op.method == "GET" and is_export(_json(op.responses, ("200",)))
+               and [p for p in op.parameters if p.location == "path"] and op.path.endswith("}")]
+    if not readers:
+        raise Skip("the contract has no GET that reads one export by id")
+    get = min(readers, key=lambda op: op.path.count("/"))
+    id_param = get.path.rsplit("{", 1)[1].rstrip("}")
+    parent = get.path.rsplit("/", 1)[0]
+    listing = next((op for op in spec.operations if op.method == "GET" and op.path == parent
+                    and _lists_exports(_json(op.responses, ("200",)))), None)
+    delete = next((op for op in spec.operations if op.method == "DELETE" and op.path == get.path), None)
+    return ExportApi(creates=creates, get=get, id_param=id_param, list=listing, delete=delete)
+
+
+def branches(schema: Any) -> list[dict[str, Any]]:
+    """The alternatives of a request body: discriminator mapping, oneOf/anyOf, or the schema itself."""
+    if not isinstance(schema, dict):
+        return []
+    mapping = (schema.get("discriminator") or {}).get("mapping")
+    if mapping:
+        return [branch for branch in mapping.values() if isinstance(branch, dict)]
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        return [branch for alternative in alternatives for branch in branches(alternative)]
+    return [schema]
+
+
+def kinds(schema: Any) -> list[str]:
+    """The kinds of export one create operation makes, by the values its `exported_object` accepts."""
+    out: list[str] = []
+    for branch in branches(schema):
+        out += [value for value in enum_of(properties(branch).get(TAG)) if isinstance(value, str) and value not in out]
+    return out
+
+
+def branch_for(schema: Any, kind: str) -> dict[str, Any] | None:
+    return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(TAG))), None)
+
+
+def default_fields(operation: Operation, kind: str) -> list[str]:
+    """The columns an export of `kind` has when no fields are requested, as the contract documents them."""
+    branch = branch_for(operation.body_schemas.get("application/json"), kind)
+    if branch is None:
+        raise Skip(f"{operation.method} {operation.path} does not take {TAG} {kind!r}")
+    fields = properties(properties(branch).get("parameters")).get("fields")
+    default = fields.get("default") if isinstance(fields, dict) else None
+    if not isinstance(default, list):
+        raise Skip(f"the contract documents no default fields (parameters.fields default) for {kind} exports")
+    return list(default)
+
+
+def accepts(operation: Operation, body: Any) -> bool:
+    schema = operation.body_schemas.get("application/json")
+    if schema is None:
+        return False
+    try:
+        return Draft7Validator(schema).is_valid(body)
+    except Exception:  # noqa: BLE001 - a schema jsonschema cannot evaluate: do not guess
+        return False
+
+
+def generic_create(api: ExportApi) -> Operation:
+    """The create operation that names the kind of export in its body (`exported_object`)."""
+    for op in api.creates:
+        if kinds(op.body_schemas.get("application/json")):
+            return op
+    raise Skip(f"no export-creating operation takes `{TAG}` in its body")
