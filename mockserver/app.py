@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from . import data, fixtures
+from . import data, findings, fixtures
 from .clock import Clock, SharedClock, iso
 from .control import admin, cors, faults, prefer
 from .control.answers import NullStore, SpecAnswers
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         _errors(vendors),
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
+    app.on_response_prepare.append(_warning_headers)
     app[SERVICES] = services
     app.on_startup.append(lambda _app: _start(services))
     if own_store:
@@ -171,6 +172,10 @@ def _clock_sync(clock: SharedClock):
         return await handler(request)
 
     return middleware
+
+
+async def _warning_headers(request: web.Request, response: web.StreamResponse) -> None:
+    findings.add_headers(request, response)
 
 
 def _default_store(settings: Settings) -> Store:
@@ -208,6 +213,7 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
     creates_export = getattr(behave, "creates_export", False)
     stateless = services.settings.stateless
     owners = VendorStore(services.store, vendor.name)  # the only part of the store this vendor's requests see
+    strict = services.settings.strict
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request[VENDOR] = vendor
@@ -229,6 +235,11 @@ def _pipeline(vendor: Vendor, op: Operation, behave, services: Services):
         raw = await read_body(request) if validator.bodies else b""
         media_type = request.content_type if request.headers.get("Content-Type") else None
         body, media_type = validator.check_body(media_type, raw, vendor.decode_form)
+        found = validator.findings(media_type, body)
+        if found:  # tolerated as the vendor does, and told (X-Mock-Warning, journal, log); refused in strict mode
+            if strict:
+                raise found[0].invalid()
+            findings.note(request, found)
         if stateless or wanted.from_spec:
             return answers.respond(wanted, request.headers.get("Accept", ""))
         call = Call(request, op, app_id, Inputs(path, query, body, media_type), request[REQUEST_ID], services,

@@ -72,6 +72,11 @@ def _shallow(value: Any, limit: int) -> bool:
     return True
 
 
+MAX_FINDINGS = 20  # per request: a body with 10,000 typos gets 20 findings, not 10,000
+MAX_HEADER = 300  # characters of one finding as a header value
+_COMPOSED = ("allOf", "anyOf", "oneOf")
+
+
 class Invalid(Exception):
     """The request breaks the contract."""
 
@@ -100,6 +105,107 @@ def json_path(parts) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    location: str  # body | query | path
+    path: str  # JSON path in the location, e.g. .parameters.filters.stauts
+    message: str  # says what was found and what was expected
+    severity: str = "warning"
+
+    def invalid(self) -> Invalid:
+        """The finding as a contract violation (strict mode), worded by the vendor like any other."""
+        parent, _, _name = self.path.rpartition(".")
+        return Invalid(self.location, parent if self.message.startswith("'") else self.path, self.message)
+
+    def text(self) -> str:
+        return f"{self.location}{self.path}: {self.message}"
+
+    def header(self) -> str:
+        """One line of printable ASCII, so any client can read it."""
+        text = " ".join(self.text().split()).encode("ascii", "backslashreplace").decode("ascii")
+        return text if len(text) <= MAX_HEADER else text[:MAX_HEADER - 3] + "..."
+
+    def as_json(self) -> dict[str, str]:
+        return {"severity": self.severity, "location": self.location, "path": self.path, "message": self.message}
+
+
+class Declared:
+    """The properties a schema declares at each level of a body (all composition branches merged)."""
+
+    __slots__ = ("props", "items", "free", "tag", "branches")
+
+    def __init__(self) -> None:
+        self.props: dict[str, Declared] = {}
+        self.items: Declared | None = None
+        self.free = False  # keys here are data (a map, metadata), or nothing is declared: no findings
+        self.tag: str | None = None  # a discriminator: its value picks one of `branches`
+        self.branches: dict[str, Declared] = {}
+
+    @classmethod
+    def of(cls, schema: Any) -> Declared:
+        node = cls()
+        node._add(schema, {})
+        return node
+
+    def _add(self, schema: Any, memo: dict[int, Declared]) -> None:
+        if not isinstance(schema, dict):
+            return
+        for key in _COMPOSED:
+            for branch in schema.get(key) or ():
+                self._add(branch, memo)
+        mapping = (schema.get("discriminator") or {}).get("mapping")
+        if mapping:
+            self.tag = schema["discriminator"]["propertyName"]
+            self.branches = {tag: _memo(branch, memo) for tag, branch in mapping.items()}
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict) and extra:
+            self.free = True
+        for name, sub in (schema.get("properties") or {}).items():
+            child = self.props.setdefault(name, Declared())
+            child._add(sub, memo)
+        if isinstance(schema.get("items"), dict):
+            if self.items is None:
+                self.items = Declared()
+            self.items._add(schema["items"], memo)
+
+    def unknown(self, value: Any, location: str, path: tuple = (), out: list[Finding] | None = None) -> list[Finding]:
+        """Findings for the properties of `value` this schema does not declare."""
+        out = [] if out is None else out
+        if isinstance(value, Mapping):
+            node = self
+            if self.tag is not None:
+                tag = value.get(self.tag)
+                branch = self.branches.get(tag) if isinstance(tag, str) else None
+                if branch is not None:
+                    node = branch
+            known = node.props if node is self else {**self.props, **node.props}
+            free = node.free or not known
+            for key, item in value.items():
+                if len(out) >= MAX_FINDINGS:
+                    break
+                child = known.get(key)
+                if child is not None:
+                    child.unknown(item, location, (*path, key), out)
+                elif not free:
+                    expected = ", ".join(sorted(known))
+                    out.append(Finding(location, json_path((*path, key)),
+                                       f"'{key}' was unexpected: not a property of this object "
+                                       f"(the vendor ignores it); expected one of: {expected}"))
+        elif isinstance(value, list) and self.items is not None:
+            for index, item in enumerate(value):
+                if len(out) >= MAX_FINDINGS:
+                    break
+                self.items.unknown(item, location, (*path, index), out)
+        return out
+
+
+def _memo(schema: Any, memo: dict[int, Declared]) -> Declared:
+    if id(schema) not in memo:
+        memo[id(schema)] = Declared()
+        memo[id(schema)]._add(schema, memo)
+    return memo[id(schema)]
 
 
 # JSON Schema patterns are ECMA-262 regexes, where \d, \w and \s are narrower than in Python's `re`
@@ -244,6 +350,12 @@ class RequestValidator:
         self.operation = operation
         self.params = [(p, _Schema(p.schema)) for p in operation.parameters]
         self.bodies = {media: _Schema(schema) for media, schema in operation.body_schemas.items()}
+        self.declared = {media: Declared.of(schema) for media, schema in operation.body_schemas.items()}
+
+    def findings(self, media_type: str | None, body: Any) -> list[Finding]:
+        """What a valid body carries that its schema does not declare (the vendor ignores it)."""
+        declared = self.declared.get(media_type) if body is not None else None
+        return declared.unknown(body, "body") if declared is not None else []
 
     def check_params(self, path: Mapping[str, str], query: Mapping[str, str], query_multi) -> tuple[dict, dict]:
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}

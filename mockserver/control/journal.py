@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..findings import WARNINGS
+
 MAX_BODY_CHARS = 64 * 1024  # a bigger body is kept cut to this size
 
 # The app a request acted for, as its vendor's authentication found it (an X-App-Id,
@@ -111,7 +113,7 @@ def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any
         app_id = request.get(APP_ID) or headers.get("X-App-Id")  # refused credentials: what was claimed
         journal.add(_Recorded(request.method, request.path, app_id, show, now(), request.query,
                               headers, await _request_body(request), response.status, dict(response.headers),
-                              _response_body(response)))
+                              _response_body(response), request.get(WARNINGS, ())))
 
     return record
 
@@ -121,13 +123,16 @@ class _Recorded(Lazy):
     request's headers and query cannot change; the response's headers are a
     copy), put in the journal's shape when read."""
 
-    __slots__ = ("_show", "_at", "_query", "_headers", "_body", "_status", "_response_headers", "_response_body")
+    __slots__ = ("_show", "_at", "_query", "_headers", "_body", "_status", "_response_headers", "_response_body",
+                 "_warnings")
 
     def __init__(self, method: str, path: str, app_id: str | None, show: Callable[[Any], Any], at: Any, query,
-                 headers, body: tuple, status: int, response_headers: dict, response_body: tuple) -> None:
+                 headers, body: tuple, status: int, response_headers: dict, response_body: tuple,
+                 warnings=()) -> None:
         self.method, self.path, self.app_id, self._made = method, path, app_id, None
         self._show, self._at, self._query, self._headers, self._body = show, at, query, headers, body
         self._status, self._response_headers, self._response_body = status, response_headers, response_body
+        self._warnings = warnings  # the request's findings (mockserver.findings): what X-Mock-Warning said
 
     def entry(self) -> dict[str, Any]:
         if self._made is None:
@@ -143,6 +148,7 @@ class _Recorded(Lazy):
                 "body": _decode_kept(self._body),
                 "response": {"status": self._status, "headers": self._response_headers,
                              "body": _decode_kept(self._response_body)},
+                "warnings": [finding.as_json() for finding in self._warnings],
             }
         return self._made
 

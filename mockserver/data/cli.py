@@ -8,7 +8,9 @@ import sys
 import time
 
 from .. import argtypes
+from ..findings import unknown_filter_fields
 from ..spec import load_spec
+from ..validation import Finding, Invalid, RequestValidator
 from . import ExportQuery, iter_csv, load_model
 
 
@@ -33,13 +35,21 @@ def add_generate_parser(subparsers) -> None:
     parser.add_argument("--locale", type=argtypes.locale, default="en_US", help="Faker locale (default %(default)s)")
     parser.add_argument("--now", type=argtypes.number(), help="epoch seconds relative date filters read (default: now)")
     parser.add_argument("-o", "--output", type=argtypes.writable_file, help="file to write (default: standard output)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse what the server answers with an X-Mock-Warning (e.g. a filter on no field), "
+                             "as `serve --strict` does")
     parser.set_defaults(run=run_generate, parser=parser)
 
 
 def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
-        model = load_model(load_spec(args.spec))
+        spec = load_spec(args.spec)
+        model = load_model(spec)
+        for finding in _findings(spec, model, query):  # the server's rules: X-Mock-Warning there, a warning here
+            if args.strict:
+                raise ValueError(finding.text())
+            print(f"mockserver generate: warning: {finding.text()}", file=sys.stderr)
         chunks = iter_csv(model, query, seed=args.seed, app_id=args.app_id, locale=args.locale,
                           now=args.now if args.now is not None else time.time())
     except ValueError as exc:  # an unknown object, field or order value for this --spec
@@ -54,6 +64,29 @@ def run_generate(args: argparse.Namespace) -> int:
         else:
             out.flush()
     return 0
+
+
+def _findings(spec, model, query: ExportQuery) -> list[Finding]:
+    """The server's checks of these filters: its request validator (refuses an unknown operator, raising
+    ValueError here) and its findings (an unknown filter field), so generate and serve agree."""
+    if not query.filters:
+        return []
+    found = []
+    try:
+        create = spec.operation("create-export")
+    except KeyError:  # a vendor without JSON export requests (Chargebee): only the data model's check
+        create = None
+    if create is not None:
+        body = {"exported_object": query.exported_object, "parameters": {"filters": query.filters}}
+        validator = RequestValidator(create)
+        try:
+            decoded, media = validator.check_body("application/json", json.dumps(body).encode())
+        except Invalid as problem:
+            raise ValueError(f"--filters: {problem.path.removeprefix('.parameters.filters')}: {problem.message}"
+                             if problem.path.startswith(".parameters.filters") else problem.message) from None
+        found += validator.findings(media, decoded)
+    found += unknown_filter_fields(model.object(query.exported_object), query.filters, ".parameters.filters")
+    return found
 
 
 def _query(args: argparse.Namespace) -> ExportQuery:

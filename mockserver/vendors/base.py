@@ -17,7 +17,7 @@ from aiohttp import web
 from ..errors import ApiError
 from ..spec import Operation, Spec
 from ..store import TenantStore, VendorStore
-from ..validation import Inputs, Invalid
+from ..validation import Finding, Inputs, Invalid
 
 
 @dataclass
@@ -32,6 +32,15 @@ class Call:
     services: Any  # mockserver.app.Services
     owners: VendorStore  # this vendor's part of the store (download tokens find their app here)
     store: TenantStore | None  # the records of the app the request acts for (None: an unsecured operation)
+
+    def warn(self, found: list[Finding]) -> None:
+        """Findings of behaviour code (e.g. a filter on no field): answered with X-Mock-Warning
+        headers in the default mode, refused (400, the vendor's shape) in strict mode."""
+        if found and self.services.settings.strict:
+            raise found[0].invalid()
+        from ..findings import note  # findings imports validation, as this module does
+
+        note(self.request, found)
 
 
 Handler = Callable[[Call], Awaitable[web.StreamResponse]]

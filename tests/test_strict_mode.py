@@ -1,0 +1,135 @@
+"""Tolerant but visible mistakes (issue 15): the mock answers as the vendor does and
+adds one X-Mock-Warning per finding, journals and logs it; `--strict` refuses it
+in the vendor's error shape. Through real HTTP, as a client sees it."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from mockserver import cli
+from mockserver.app import Settings
+from mockserver.spec import load_spec
+from mockserver.testing import ServerThread
+from mockserver.vendors.voucherify import Voucherify
+from tests.control_support import CREDENTIALS, http
+
+TYPO = {"exported_object": "order",
+        "parameters": {"fields": ["id", "status"], "filters": {"stauts": {"conditions": {"$in": ["PAID"]}}}}}
+CORRECT = {"exported_object": "order",
+           "parameters": {"fields": ["id", "status"], "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}
+EXTRA = {"exported_object": "voucher", "colour": "blue", "parameters": {"fields": ["code"], "response_format": "CSV"}}
+
+
+def opened(spec):
+    """The spec with open request bodies (unknown properties ignored, as the real API does)."""
+    seen: set[int] = set()
+
+    def walk(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if node.get("additionalProperties") is False:
+                del node["additionalProperties"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for op in spec.operations:
+        walk(op.body_schemas)
+    return spec
+
+
+@pytest.fixture(scope="module")
+def open_spec():
+    return opened(load_spec("voucherify"))
+
+
+def serve(spec, **settings) -> ServerThread:
+    return ServerThread(Settings(port=0, lifecycle="poll", **settings), vendors=[Voucherify(spec=spec)])
+
+
+def warnings_of(answer) -> list[str]:
+    return answer.headers.get_all("X-Mock-Warning") or []
+
+
+def test_unknown_filter_field_is_answered_and_told(spec, caplog):
+    caplog.set_level(logging.WARNING, logger="mockserver")
+    with serve(spec) as server:
+        typo = http("POST", server.url + "/v1/exports", TYPO, CREDENTIALS)
+        assert typo.status == 200, typo.text  # as the vendor answers: it documents no error for it
+        (warning,) = warnings_of(typo)
+        assert "stauts" in warning and "status" in warning and "filters" in warning
+        correct = http("POST", server.url + "/v1/exports", CORRECT, CREDENTIALS)
+        assert correct.status == 200 and warnings_of(correct) == []
+        journal = http("GET", server.url + "/__mock/requests?path=/v1/exports").json["requests"]
+    assert [len(entry["warnings"]) for entry in journal] == [1, 0]
+    assert journal[0]["warnings"][0]["path"] == ".parameters.filters.stauts"
+    assert journal[0]["warnings"][0]["severity"] == "warning"
+    assert any("stauts" in record.getMessage() for record in caplog.records)
+    # the export answers as one with the filter (it matches no record), not as a refusal
+    assert typo.json["parameters"]["filters"] == TYPO["parameters"]["filters"]
+
+
+def test_unknown_body_properties_are_answered_and_told(open_spec):
+    with serve(open_spec) as server:
+        answer = http("POST", server.url + "/v1/exports", EXTRA, CREDENTIALS)
+        assert answer.status == 200, answer.text
+        told = warnings_of(answer)
+        assert len(told) == 2
+        assert any("'colour'" in w and "exported_object" in w for w in told)
+        assert any("'response_format'" in w and "fields" in w for w in told)
+        journal = http("GET", server.url + "/__mock/requests?path=/v1/exports").json["requests"]
+        assert {w["path"] for w in journal[-1]["warnings"]} == {".colour", ".parameters.response_format"}
+
+
+def test_strict_refuses_findings_in_the_vendor_shape(spec, open_spec):
+    with serve(spec, strict=True) as server:
+        typo = http("POST", server.url + "/v1/exports", TYPO, CREDENTIALS)
+        assert typo.status == 400
+        assert typo.json["key"] == "invalid_payload" and "stauts" in typo.json["details"]
+        assert set(typo.json) >= {"code", "key", "message", "details", "request_id"}
+        assert http("POST", server.url + "/v1/exports", CORRECT, CREDENTIALS).status == 200
+        assert http("GET", server.url + "/v1/exports", headers=CREDENTIALS).json["total"] == 1  # nothing stored
+    with serve(open_spec, strict=True) as server:
+        extra = http("POST", server.url + "/v1/exports", EXTRA, CREDENTIALS)
+        assert extra.status == 400 and "colour" in extra.json["details"]
+
+
+def test_a_correct_client_sees_no_difference(spec):
+    """Default mode: the same answers (bar ids and times) and no warning header for a correct request."""
+    with serve(spec) as plain, serve(spec, strict=True) as strict:
+        answers = [http("POST", server.url + "/v1/exports", CORRECT, CREDENTIALS) for server in (plain, strict)]
+    for answer in answers:
+        assert answer.status == 200 and warnings_of(answer) == []
+    shown = [{k: v for k, v in a.json.items() if k not in ("id", "created_at")} for a in answers]
+    assert shown[0] == shown[1]
+
+
+def test_strict_comes_from_the_flag_and_the_config_file(tmp_path, monkeypatch):
+    chosen = []
+
+    async def run(settings, **kwargs):
+        chosen.append(settings.strict)
+
+    monkeypatch.setattr(cli, "_run", run)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["serve", "--port", "0"]) == 0
+    assert cli.main(["serve", "--port", "0", "--strict"]) == 0
+    (tmp_path / "mockserver.yaml").write_text("strict: true\n")
+    assert cli.main(["serve", "--port", "0"]) == 0
+    assert chosen == [False, True, True]
+
+
+def test_generate_warns_as_the_server_does(capsys):
+    filters = '{"stauts": {"conditions": {"$in": ["PAID"]}}}'
+    assert cli.main(["generate", "order", "--rows", "5", "--filters", filters]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1  # the header row alone: no record has the field, as on the server
+    (line,) = err.splitlines()
+    assert line.startswith("mockserver generate: warning: body.parameters.filters.stauts: 'stauts' is not")
+    assert cli.main(["generate", "order", "--filters", filters, "--strict"]) == 2
