@@ -25,20 +25,44 @@ HEADER = "X-Mock-Warning"
 WARNINGS = web.RequestKey("mock_warnings", list)  # the request's findings, in order
 
 
-def unknown_filter_fields(obj: Any, filters: Any, path: str = "") -> list[Finding]:
-    """Filter keys the exported object (a data.model.ObjectModel) has no field or attribute for,
-    e.g. `stauts`: the vendor documents no error, so they are findings, not 400s."""
+def filter_findings(obj: Any, filters: Any, path: str = "") -> list[Finding]:
+    """What an export's filters ask that the vendor documents no error for, though it is
+    probably a mistake: a key the exported object (a data.model.ObjectModel) has no field
+    or attribute for (e.g. `stauts`), and a text operand for a number or boolean field,
+    which the mock reads in the field's type (data.filters)."""
     if not isinstance(filters, Mapping):
         return []
     found = []
-    for key in filters:
-        if key == "junction" or key in obj.filter_aliases or obj.attribute(obj.filter_target(key)) is not None:
+    for key, condition in filters.items():
+        if key == "junction":
             continue
-        expected = ", ".join(sorted({*obj.filter_aliases, *obj.exported}))
-        found.append(Finding("body", f"{path}.{key}",
-                             f"'{key}' is not a filterable field of {obj.name} (it matches no record); "
-                             f"expected one of: {expected}"))
+        attribute = obj.attribute(obj.filter_target(key))
+        if attribute is None and key in obj.filter_aliases:  # declared by the schema, whatever it reads
+            continue
+        if attribute is None:
+            expected = ", ".join(sorted({*obj.filter_aliases, *obj.exported}))
+            found.append(Finding("body", f"{path}.{key}",
+                                 f"'{key}' is not a filterable field of {obj.name} (it matches no record); "
+                                 f"expected one of: {expected}"))
+            continue
+        kind = _OPERAND_KINDS.get(attribute.type) if not attribute.is_date else None
+        conditions = condition.get("conditions") if isinstance(condition, Mapping) else None
+        if kind is None or not isinstance(conditions, Mapping):
+            continue
+        for op, operand in conditions.items():
+            if op in _TYPELESS:
+                continue
+            text = next((item for item in (operand if isinstance(operand, list) else [operand])
+                         if isinstance(item, str)), None)
+            if text is not None:
+                found.append(Finding("body", f"{path}.{key}.conditions.{op}",
+                                     f"{text[:40]!r} is text, but {key} is a {kind}: the mock reads it as a {kind} "
+                                     f"(and matches nothing if it does not read as one); send a JSON {kind}"))
     return found[:MAX_FINDINGS]
+
+
+_OPERAND_KINDS = {"integer": "number", "number": "number", "boolean": "boolean"}
+_TYPELESS = ("$is_unknown", "$has_value")  # take true/false whatever the field's type
 
 
 def add_headers(request: web.Request, response: web.StreamResponse) -> None:

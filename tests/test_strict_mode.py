@@ -75,6 +75,23 @@ def test_unknown_filter_field_is_answered_and_told(spec, caplog):
     assert typo.json["parameters"]["filters"] == TYPO["parameters"]["filters"]
 
 
+def test_a_coerced_filter_operand_is_answered_and_told(spec):
+    coerced = {"exported_object": "order", "parameters": {
+        "fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": "1000"}}}}}
+    as_number = {"exported_object": "order", "parameters": {
+        "fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": 1000}}}}}
+    with serve(spec) as server:
+        answer = http("POST", server.url + "/v1/exports", coerced, CREDENTIALS)
+        assert answer.status == 200, answer.text
+        (warning,) = warnings_of(answer)
+        assert warning.startswith("body.parameters.filters.amount.conditions.$more_than: '1000' is text")
+        assert "amount is a number" in warning
+        assert warnings_of(http("POST", server.url + "/v1/exports", as_number, CREDENTIALS)) == []
+    with serve(spec, strict=True) as server:
+        refused = http("POST", server.url + "/v1/exports", coerced, CREDENTIALS)
+        assert refused.status == 400 and "amount is a number" in refused.json["details"]
+
+
 def test_unknown_body_properties_are_answered_and_told(open_spec):
     with serve(open_spec) as server:
         answer = http("POST", server.url + "/v1/exports", EXTRA, CREDENTIALS)

@@ -8,7 +8,7 @@ import sys
 import time
 
 from .. import argtypes
-from ..findings import unknown_filter_fields
+from ..findings import filter_findings
 from ..spec import load_spec
 from ..validation import Finding, Invalid, RequestValidator
 from . import ExportQuery, iter_csv, load_model
@@ -85,7 +85,7 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
             raise ValueError(f"--filters: {problem.path.removeprefix('.parameters.filters')}: {problem.message}"
                              if problem.path.startswith(".parameters.filters") else problem.message) from None
         found += validator.findings(media, decoded)
-    found += unknown_filter_fields(model.object(query.exported_object), query.filters, ".parameters.filters")
+    found += filter_findings(model.object(query.exported_object), query.filters, ".parameters.filters")
     return found
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService
-from ...findings import unknown_filter_fields
+from ...findings import filter_findings
 from ...respond import json_response, no_content, origin, stream
 from ...spec import Spec
 from ..base import Call, Handler
@@ -66,7 +66,7 @@ class Exports:
         campaign or member named in the path.
         """
         model = call.services.exports.models[VENDOR].object(exported_object)
-        call.warn(unknown_filter_fields(model, parameters.get("filters"), ".parameters.filters"))
+        call.warn(filter_findings(model, parameters.get("filters"), ".parameters.filters"))
         fields = list(parameters.get("fields") or self.parameters[exported_object]["properties"]["fields"]["default"])
         query = {"fields": fields, "order": parameters.get("order"), "filters": parameters.get("filters"),
                  "scope": scope}
