@@ -148,12 +148,18 @@ def writable_file(text: str) -> str:
     return text
 
 
-def http_url(text: str) -> str:
+def _split(text: str):
+    """urlsplit, refusing a port out of range (urlsplit raises for it only when asked)."""
     parts = urlsplit(text)
     try:
-        parts.port  # noqa: B018 - raises for a port out of range
+        parts.port  # noqa: B018
     except ValueError:
         raise Bad(f"{text!r} has a bad port") from None
+    return parts
+
+
+def http_url(text: str) -> str:
+    parts = _split(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Bad(f"takes an http:// or https:// URL, not {text!r}")
     return text
@@ -162,11 +168,7 @@ def http_url(text: str) -> str:
 def state(text: str) -> str:
     """A SQLite file to create or open, or redis://host:port/db."""
     if "://" in text:
-        parts = urlsplit(text)
-        try:
-            parts.port  # noqa: B018
-        except ValueError:
-            raise Bad(f"{text!r} has a bad port") from None
+        parts = _split(text)
         if parts.scheme not in ("redis", "rediss", "unix") or (parts.scheme != "unix" and not parts.hostname):
             raise Bad(f"takes a SQLite file or redis://host:port/db, not {text!r}")
         return text
@@ -185,11 +187,7 @@ def origin(text: str) -> str:
     """A browser origin (scheme://host[:port]) or *."""
     if text == "*":
         return text
-    parts = urlsplit(text)
-    try:
-        parts.port  # noqa: B018
-    except ValueError:
-        raise Bad(f"{text!r} has a bad port") from None
+    parts = _split(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise Bad(f"takes an origin such as http://localhost:3000 (or *), not {text!r}")
     return text
