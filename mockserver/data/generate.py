@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from math import sqrt
 
 from .model import Attribute, JsonObject, ObjectModel
+from .pools import mix, salt_of
 from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all
-from .world import World, mix, salt_of
+from .world import World
 
 BLOCK = 1024
 TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z

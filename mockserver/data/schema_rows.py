@@ -5,7 +5,7 @@ whose rows need no more than the rules below describes them entirely in its
 YAML, so adding an exported object is a schema change, not a code change:
 
     attribute `id`           the row's own id: `x-id-prefix`/`x-id-length` codec of the row index
-    x-ref: true              a reference to another object's row (an index in [0, i], see world.py):
+    x-ref: true              a reference to another object's row (an index in [0, i], see pools.ref):
                              the same prefix and length give the same ids in every export, so an
                              order's `customer_id` is an id of the customers export
     x-countdown-from: N      the text of N − index (document numbers: the newest row is the highest)
@@ -29,12 +29,9 @@ an `amount_paid` that is empty for unpaid invoices.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from .generate import Block, Columns, Recipe
 from .model import Attribute, ObjectModel
 from .timefmt import DAY_MS, iso_date, iso_ms_all
-from .world import POOL, World, _one, salt_of
 
 _RECIPES: dict[int, tuple[ObjectModel, Recipe]] = {}
 
@@ -102,7 +99,7 @@ def _values(b: Block, a: Attribute, columns: Columns, instants: dict[str, list[i
         return b.ints(a.minimum or 0, a.maximum if a.maximum is not None else 100_000)
     if a.type == "boolean":
         return b.chance(0.5)
-    return b.pick(_pool(b.world, a.faker or "word"))
+    return b.pick(b.world.pools.provider(a.faker or "word"))
 
 
 def _indices(b: Block, a: Attribute) -> list:
@@ -156,10 +153,3 @@ def _within_ms(a: Attribute) -> int:
 
 def _zero(a: Attribute) -> object:
     return {"integer": 0, "number": 0, "boolean": False}.get(a.type, "")
-
-
-@lru_cache(maxsize=256)
-def _pool(world: World, provider: str) -> tuple[str, ...]:
-    """POOL values of one Faker provider for one world, the same on every call."""
-    world.fake.seed_instance(salt_of(world.salt, "schema-rows", provider))
-    return tuple(_one(world.fake, (provider, "word")) for _ in range(POOL))

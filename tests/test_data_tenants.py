@@ -1,0 +1,31 @@
+"""Many apps: a world per app is cheap (shared pools, salted picks) and apps still differ."""
+
+from __future__ import annotations
+
+from mockserver.data import pools as pools_module
+from mockserver.data.world import World, world
+
+from test_data_helpers import table
+
+
+def test_new_apps_build_no_pools():
+    world(1, "warm", "en_US")
+    before = pools_module.pools.cache_info().misses, pools_module.segments.cache_info().misses
+    made = [World(1, f"tenant-{n}", "en_US") for n in range(50)]
+    after = pools_module.pools.cache_info().misses, pools_module.segments.cache_info().misses
+    assert after == before
+    assert all(w.pools is made[0].pools for w in made)
+
+
+def test_apps_differ_and_each_is_deterministic():
+    a = table("customer", ("id", "name", "email"), app="tenant-a", rows=50)
+    b = table("customer", ("id", "name", "email"), app="tenant-b", rows=50)
+    assert a == table("customer", ("id", "name", "email"), app="tenant-a", rows=50)
+    assert {r["id"] for r in a}.isdisjoint({r["id"] for r in b})
+    assert [r["name"] for r in a] != [r["name"] for r in b]
+    assert len({r["name"] for r in a}) > 25  # salted picks still spread over the shared pools
+
+
+def test_campaigns_differ_between_apps():
+    names = {tuple(c.name for c in World(1, f"app-{n}", "en_US").campaigns) for n in range(10)}
+    assert len(names) > 1
