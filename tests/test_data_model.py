@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from test_data_helpers import MODEL, OBJECTS, SPEC
 
+from mockserver.data.columns import values as column_values
 from mockserver.data.generate import RECIPES, generate_block
 from mockserver.data.world import world
 
@@ -43,7 +44,7 @@ def test_a_block_has_every_attribute_with_schema_values(obj):
     columns = generate_block(world(1, "app", "en_US"), model, 0, 500)
     assert set(columns) == set(model.attributes)
     for name, attribute in model.attributes.items():
-        values = columns[name]
+        values = column_values(columns[name])
         assert len(values) == 500, name
         if attribute.enum:
             assert {v for v in values if v is not None} <= set(attribute.enum), name

@@ -10,12 +10,13 @@ import pytest
 from test_data_helpers import MODEL, OBJECTS, table
 
 from mockserver.data import ordering
-from mockserver.data.generate import generate_block
+from mockserver.data.columns import values
+from mockserver.data.generate import BLOCK, generate_block
 from mockserver.data.world import world
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]
 UNIQUE = {"publication": "date"}  # a column that names the row; "id" elsewhere
-ROWS = 1100  # two blocks
+ROWS = BLOCK + 300  # two blocks, so the seam is crossed
 
 
 def sort_key(attribute, value):
@@ -32,8 +33,8 @@ def sort_key(attribute, value):
 def generated(obj: str) -> dict[str, list]:
     """All attributes of the data set, hidden ones included, straight from the generator."""
     model = MODEL.objects[obj]
-    blocks = [generate_block(world(1, "app", "en_US"), model, n, ROWS) for n in (0, 1)]
-    return {name: blocks[0][name] + blocks[1][name] for name in model.attributes}
+    blocks = [generate_block(world(1, "app", "en_US"), model, n, ROWS) for n in range(-(-ROWS // BLOCK))]
+    return {name: [v for block in blocks for v in values(block[name])] for name in model.attributes}
 
 
 def assert_sorted(keys: list, descending: bool) -> None:
@@ -42,7 +43,7 @@ def assert_sorted(keys: list, descending: bool) -> None:
 
 @pytest.mark.parametrize("obj,order", CASES)
 def test_order_is_honoured(obj, order, monkeypatch):
-    monkeypatch.setattr(ordering, "SORT_BUDGET", 400)  # three passes for the general strategy
+    monkeypatch.setattr(ordering, "SORT_BUDGET", ROWS // 3 + 1)  # three passes for the general strategy
     key, unique = order.lstrip("-"), UNIQUE.get(obj, "id")
     columns = generated(obj)
     position = {value: index for index, value in enumerate(columns[unique])}

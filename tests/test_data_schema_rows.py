@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from mockserver.data import load_model
+from mockserver.data.columns import values
 from mockserver.data.generate import BLOCK, generate_block, recipe_of
 from mockserver.data.model import _object_model
 from mockserver.data.schema_rows import _dependency_order
@@ -20,7 +21,7 @@ from mockserver.spec import load_spec
 SPEC = load_spec("chargebee")
 MODEL = load_model(SPEC)
 OBJECTS = list(MODEL.objects)
-N = 1500  # more than a block, so the block seam is crossed
+N = BLOCK + 500  # more than a block, so the block seam is crossed
 
 
 def ms(value: str) -> int:
@@ -36,7 +37,7 @@ def blocks():
 def _rows(w, obj: str, rows: int = N) -> dict[str, list]:
     model = MODEL.objects[obj]
     parts = [generate_block(w, model, number, rows) for number in range(-(-rows // BLOCK))]
-    return {name: [v for part in parts for v in part[name]] for name in model.attributes}
+    return {name: [v for part in parts for v in values(part[name])] for name in model.attributes}
 
 
 def test_the_chargebee_objects_are_schema_made_with_every_attribute_a_column():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from test_data_helpers import table
+
 from mockserver.data import pools as pools_module
 from mockserver.data.world import World, world
-
-from test_data_helpers import table
 
 
 def test_new_apps_build_no_pools():

@@ -6,9 +6,10 @@ The server calls exactly this:
     for chunk in iter_csv(model, ExportQuery(...), seed=..., app_id=..., now=...):
         ...                                       # ~64 KiB of UTF-8 CSV each
 
-Modules: model (what the schema says), world (per-app pools, ids, who
-customer c and voucher v are), generate (the rules and the time axis),
-filters, ordering, pipeline (sources, filter, render), csvout (RFC 4180),
+Modules: model (what the schema says), pools (value pools and id codecs
+shared by every app), world (who customer c and voucher v are), generate (the rules and the time axis),
+filters, ordering, columns (a block's columns into polars), pipeline
+(sources, filter, render), csvout (RFC 4180 via polars' writer),
 cli (`mockserver generate`).
 """
 

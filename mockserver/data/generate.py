@@ -13,8 +13,7 @@ made in, so dates look current and relative date filters ("today", "last 7
 days") find rows, while a restarted server gives byte-identical files for the
 rest of the hour (and always, with a fixed clock). It runs back from there: row i was created at
 
-    end − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s;
-                                                       √i interpolated per block)
+    end − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s)
 
 which is strictly decreasing in i, spreads the default 100 rows over ten days
 and a million rows over ~3.7 years. Row 0 is the newest record; the natural
@@ -29,14 +28,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from math import sqrt
 
+import numpy as np
+import polars as pl
+
+from .columns import Column, Pooled
 from .model import Attribute, JsonObject, ObjectModel
 from .pools import mix, salt_of
-from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all
+from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
 from .world import World
 
-BLOCK = 1024
+BLOCK = 8192  # rows per block: large enough that polars' per-call cost is noise
 TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
 
 
@@ -50,7 +52,7 @@ STEP_MS = 30_000
 JITTER_MS = STEP_MS // 2
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
 
-Columns = dict[str, list]
+Columns = dict[str, Column]
 
 
 class Block:
@@ -68,21 +70,39 @@ class Block:
         self.rng = random.Random(salt_of(self.salt, number))
 
     # ---------------------------------------------------------------- draws
+    # Each draw exists once, as a numpy array (vectorised recipes use those);
+    # the list forms are views of the same draws for recipes written per row.
+    def draw(self) -> np.ndarray:
+        """One uniform 32-bit number per row (always drawn for a full block), as int64."""
+        return np.frombuffer(self.rng.randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
+
     def u32(self) -> list[int]:
-        """One uniform 32-bit number per row (always drawn for a full block)."""
-        return memoryview(self.rng.randbytes(4 * BLOCK)).cast("I").tolist()[:self.n]
+        return self.draw().tolist()
+
+    def int_array(self, low: int, high: int) -> np.ndarray:
+        return low + self.draw() % (high - low + 1)
 
     def ints(self, low: int, high: int) -> list[int]:
-        span = high - low + 1
-        return [low + r % span for r in self.u32()]
+        return self.int_array(low, high).tolist()
+
+    def pick_index(self, size: int) -> np.ndarray:
+        return self.draw() % size
 
     def pick(self, values) -> list:
-        size = len(values)
-        return [values[r % size] for r in self.u32()]
+        return [values[i] for i in self.pick_index(len(values)).tolist()]
+
+    def pick_array(self, values) -> np.ndarray:
+        return np.asarray(values)[self.pick_index(len(values))]
+
+    def pooled(self, values) -> Pooled:
+        """pick() as indices into `values`: cheap to render and to filter."""
+        return Pooled(values, self.pick_index(len(values)))
+
+    def chance_array(self, p: float) -> np.ndarray:
+        return self.draw() < int(p * 2**32)
 
     def chance(self, p: float) -> list[bool]:
-        threshold = int(p * 2**32)
-        return [r < threshold for r in self.u32()]
+        return self.chance_array(p).tolist()
 
     def maybe(self, p: float, values: list) -> list:
         """Each value kept with probability p, else None (an empty cell)."""
@@ -92,10 +112,19 @@ class Block:
         """Values of an enum attribute, weighted by its `x-weights`."""
         return self.pick(_weighted(self.model.attributes[name], where))
 
+    def enum_pooled(self, name: str) -> Pooled:
+        return self.pooled(_weighted(self.model.attributes[name], None))
+
+    def ref_array(self, p: float = 1.0) -> np.ndarray:
+        """Per row an index into another object's data set, in [0, row index]; −1 (none) with probability 1 − p."""
+        refs = self.draw() % (self.index_array() + 1)
+        return refs if p >= 1 else np.where(self.chance_array(p), refs, -1)
+
     def refs(self, p: float = 1.0) -> list:
-        """Per row an index into another object's data set, in [0, row index]; None with probability 1 − p."""
-        refs = [r % (i + 1) for r, i in zip(self.u32(), self.indices)]
-        return refs if p >= 1 else self.maybe(p, refs)
+        return [None if r < 0 else r for r in self.ref_array(p).tolist()]
+
+    def index_array(self) -> np.ndarray:
+        return np.arange(self.start, self.stop, dtype=np.int64)
 
     def hashes(self, what: str) -> list[int]:
         """Per row a 64-bit hash of the row index: stable even when the block's draws change."""
@@ -103,28 +132,24 @@ class Block:
         return [mix(i ^ salt) for i in self.indices]
 
     # ----------------------------------------------------------------- time
-    def timeline(self) -> list[int]:
-        """Creation instants in epoch ms, strictly decreasing in the row index.
+    def timeline_array(self) -> np.ndarray:
+        """Creation instants in epoch ms, strictly decreasing in the row index (see the module's docstring)."""
+        index = self.index_array()
+        return self.end - (DAY_MS * np.sqrt(index)).astype(np.int64) - STEP_MS * index - self.draw() % JITTER_MS
 
-        The √i term is interpolated linearly across the block (exact at block
-        edges): still a pure function of i, and cheaper than a sqrt per row.
-        """
-        start = self.start
-        head = self.end - int(DAY_MS * sqrt(start)) - STEP_MS * start
-        step = (int(DAY_MS * sqrt(start + BLOCK)) - int(DAY_MS * sqrt(start))) // BLOCK + STEP_MS
-        return [head - step * k - r % JITTER_MS for k, r in zip(range(self.n), self.u32())]
+    def timeline(self) -> list[int]:
+        return self.timeline_array().tolist()
+
+    def later_array(self, times: np.ndarray, max_ms: int) -> np.ndarray:
+        """A moment up to max_ms after each time, never past the end of the time axis."""
+        span = np.maximum(np.minimum(max_ms, self.end - times) + 1, 1)
+        return times + self.draw() % span
 
     def later(self, times: list[int], max_ms: int) -> list[int]:
-        """A moment up to max_ms after each time, never past the end of the time axis."""
-        draws = self.u32()
-        if times and max(times) + max_ms <= self.end:  # the usual case: no clipping needed
-            span = max_ms + 1
-            return [t + r % span for t, r in zip(times, draws)]
-        return [t + r % (min(max_ms, self.end - t) + 1) for t, r in zip(times, draws)]
+        return self.later_array(np.asarray(times, dtype=np.int64), max_ms).tolist()
 
-    def metadata(self) -> list[JsonObject]:
-        pool = self.world.metadata_pool(self.model.name, self.model.attributes["metadata"])
-        return self.pick(pool)
+    def metadata(self) -> Pooled:
+        return self.pooled(self.world.metadata_pool(self.model.name, self.model.attributes["metadata"]))
 
     def vouchers(self, kinds: tuple[str, ...]) -> list[int]:
         """Voucher indices of campaigns of these kinds, honouring a voucher or campaign scope."""
@@ -174,28 +199,29 @@ def _weighted(attribute: Attribute, where) -> tuple:
 # ===================================================================== rules
 def order(b: Block) -> Columns:
     w = b.world
-    created = b.timeline()
-    amount = [100 * a + c for a, c in zip(b.ints(5, 2500), b.pick((0, 0, 0, 50, 99)))]
-    cart_pct = [p if keep else 0 for p, keep in zip(b.pick((5, 10, 15, 20, 25, 50)), b.chance(0.6))]
-    items_pct = [p if keep else 0 for p, keep in zip(b.pick((5, 10)), b.chance(0.3))]
-    discount = [a * p // 100 for a, p in zip(amount, cart_pct)]
-    items_discount = [a * p // 100 for a, p in zip(amount, items_pct)]
-    total_discount = [d + e for d, e in zip(discount, items_discount)]
-    customers = w.codec("cust_").encode_all(b.refs(0.95))
-    referrers = w.codec("cust_").encode_all(b.refs(0.15))
+    index = b.index_array()
+    created = b.timeline_array()
+    amount = 100 * b.int_array(5, 2500) + b.pick_array((0, 0, 0, 50, 99))
+    cart_pct = np.where(b.chance_array(0.6), b.pick_array((5, 10, 15, 20, 25, 50)), 0)
+    items_pct = np.where(b.chance_array(0.3), b.pick_array((5, 10)), 0)
+    discount = amount * cart_pct // 100
+    items_discount = amount * items_pct // 100
+    total_discount = discount + items_discount
+    customers = w.codec("cust_")
+    source_id = pl.Series(10_000_000 - index).cast(pl.String)
     return {
-        "id": w.codec("ord_").encode_all(b.indices),
-        "source_id": b.maybe(0.85, [str(10_000_000 - i) for i in b.indices]),
-        "created_at": iso_ms_all(created),
-        "updated_at": iso_ms_all(b.later(created, 3 * DAY_MS)),
-        "status": b.enum("status"),
-        "amount": amount,
-        "discount_amount": discount,
-        "items_discount_amount": items_discount,
-        "total_discount_amount": total_discount,
-        "total_amount": [a - t for a, t in zip(amount, total_discount)],
-        "customer_id": customers,
-        "referrer_id": referrers,
+        "id": w.codec("ord_").encode_series(index),
+        "source_id": pl.select(pl.when(pl.Series(b.chance_array(0.85))).then(source_id)).to_series(),
+        "created_at": iso_ms_series(created),
+        "updated_at": iso_ms_series(b.later_array(created, 3 * DAY_MS)),
+        "status": b.enum_pooled("status"),
+        "amount": pl.Series(amount),
+        "discount_amount": pl.Series(discount),
+        "items_discount_amount": pl.Series(items_discount),
+        "total_discount_amount": pl.Series(total_discount),
+        "total_amount": pl.Series(amount - total_discount),
+        "customer_id": customers.encode_series(b.ref_array(0.95)),
+        "referrer_id": customers.encode_series(b.ref_array(0.15)),
         "metadata": b.metadata(),
     }
 
@@ -219,7 +245,11 @@ def voucher(b: Block) -> Columns:
                   for s, c, d, keep in zip(start, created, expiry_days, b.chance(0.6))]
     drawn_type = b.enum("discount_type")
     types = _weighted(b.model.attributes["discount_type"], None)
-    campaign_type = {c.index: types[mix(w.salt ^ c.index) % len(types)] for c in w.campaigns}  # one per campaign
+    # one type per campaign; the app's discount campaigns take turns, so every type appears in every app
+    distinct = tuple(dict.fromkeys(types))
+    offset = mix(w.salt) % len(distinct)
+    discounts = [c.index for c in w.campaigns if c.voucher_type == "DISCOUNT_VOUCHER"]
+    campaign_type = {c: distinct[(k + offset) % len(distinct)] for k, c in enumerate(discounts)}
     discount_type = [None if k != "DISCOUNT_VOUCHER" else (campaign_type[c.index] if c else d)
                      for k, c, d in zip(kinds, camps, drawn_type)]
     discount_value = {"AMOUNT": b.ints(5, 50), "PERCENT": b.pick((5, 10, 15, 20, 25, 30, 50)),
@@ -531,5 +561,5 @@ def generate_block(world: World, model: ObjectModel, number: int, rows: int,
     block = Block(world, model, number, rows, scope, end)
     columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
-        columns[name] = [value] * block.n
+        columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
     return columns

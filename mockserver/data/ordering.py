@@ -7,29 +7,35 @@ follow the time axis):
   time-ordered ids, expires_at). Descending is a forward walk over the
   blocks, ascending a backward walk with each block reversed. No memory.
 - window: the key is an anchor that follows the walk plus a bounded lag
-  (updated_at ≤ created_at + 3 days). Walk along the anchor and keep a heap
-  of the rows whose key could still be overtaken; a row leaves the heap once
-  no later row can come before it. Memory: the rows of one lag window.
-- passes: anything else (status, code, email …). Each pass regenerates the
-  data set and keeps the next SORT_BUDGET rows in sort order (heapq.nsmallest
-  over (key, index), so memory is bounded by the budget); a data set of n
-  matching rows costs ceil(n / SORT_BUDGET) passes. One pass up to 50,000
-  rows; a million rows sorted by e-mail take 20 passes (slow, but flat).
+  (updated_at ≤ created_at + 3 days). Walk along the anchor and keep the
+  rows whose key could still be overtaken; a row is written once no later
+  row can come before it. Memory: the rows of one lag window.
+- ranked: anything else (status, code, email …). A first pass keeps only
+  (key, row index) of each matching row in Arrow memory (about 30 bytes a
+  row: 30 MB for a million codes) and sorts them, which gives every row its
+  rank. Then each pass regenerates the data set (blocks are pure functions
+  of their number) and writes the rows whose rank falls in the next
+  SORT_BUDGET: ceil(n / SORT_BUDGET) passes, memory bounded by the budget.
+  When all matching rows fit the budget, the first pass keeps them and no
+  second pass is needed.
 
 Ties are broken by row index (newest first), so every order is total and
-every download byte-identical.
+every download byte-identical. Empty values sort first (last when descending).
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .pipeline import INDEX, Pipeline
-from .timefmt import parse_ms
+import numpy as np
+import polars as pl
 
-SORT_BUDGET = 50_000
+from .columns import values
+from .pipeline import INDEX, RANK, Pipeline
+from .timefmt import iso_ms, parse_ms
+
+SORT_BUDGET = 200_000
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,8 @@ class Order:
         return cls(text.lstrip("-"), text.startswith("-"))
 
 
-def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator[list[str]]:
-    """Batches of CSV lines in the requested order."""
+def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator[bytes]:
+    """Batches of CSV lines (bytes) in the requested order."""
     if order is None:
         return _walk(source, pipeline, forward=True)
     if order.key in source.monotone:
@@ -51,84 +57,77 @@ def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator
     if order.key in source.lagging:
         anchor, lag = source.lagging[order.key]
         return _window(source, pipeline, order, anchor, lag)
-    return _passes(source, pipeline, order)
+    return _ranked(source, pipeline, order)
 
 
 def _blocks(source, forward: bool) -> range:
     return range(source.blocks) if forward else range(source.blocks - 1, -1, -1)
 
 
-def _walk(source, pipeline: Pipeline, forward: bool) -> Iterator[list[str]]:
+def _walk(source, pipeline: Pipeline, forward: bool) -> Iterator[bytes]:
     for number in _blocks(source, forward):
-        _, lines = pipeline.batch(source.columns(number))
-        if not forward:
-            lines.reverse()
-        yield lines
+        frame = pipeline.select(source.columns(number))
+        yield pipeline.render(frame if forward else frame.reverse())
 
 
-def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) -> Iterator[list[str]]:
+def _sorted(frame: pl.DataFrame, order: Order, by: str = "key") -> pl.DataFrame:
+    return frame.sort([by, INDEX], descending=[order.descending, False], nulls_last=order.descending)
+
+
+def _instant_like(ms: int, sample: str) -> str:
+    """An instant as text in the format of `sample` (ms or whole seconds), rounded up, so text order is time order."""
+    if len(sample) == 20:  # YYYY-MM-DDTHH:MM:SSZ
+        return iso_ms(-(-ms // 1000) * 1000)[:19] + "Z"
+    return iso_ms(ms)
+
+
+def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) -> Iterator[bytes]:
     """Descending: walk forward (anchors fall); a row is final once its key ≥ the frontier + lag.
     Ascending: walk backward (anchors rise); a row is final once its key < the frontier."""
     forward = order.descending
-    sign = -1 if order.descending else 1
-    heap: list[tuple[int, int, str]] = []
+    pending: pl.DataFrame | None = None
     for number in _blocks(source, forward):
         columns = source.columns(number)
-        selected, lines = pipeline.batch(columns, (order.key,))
-        for key, index, line in zip(selected[order.key], selected[INDEX], lines):
-            heapq.heappush(heap, (sign * parse_ms(key), index, line))
-        anchors = columns[anchor]
+        frame = pipeline.select(columns, order.key)
+        pending = frame if pending is None else pl.concat([pending, frame])
+        anchors = values(columns[anchor])
         frontier = parse_ms(anchors[-1] if forward else anchors[0])
-        ready = []
-        if forward:
-            while heap and -heap[0][0] >= frontier + lag_ms:
-                ready.append(heapq.heappop(heap)[2])
+        if not pending.height or frontier is None:
+            continue
+        sample = pending.get_column("key")[0]
+        key = pl.col("key")
+        ready = key >= _instant_like(frontier + lag_ms, sample) if forward else key < _instant_like(frontier, sample)
+        yield pipeline.render(_sorted(pending.filter(ready), order))
+        pending = pending.filter(~ready)
+    if pending is not None:
+        yield pipeline.render(_sorted(pending, order))
+
+
+def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
+    keys, kept, size = [], [], 0
+    for number in range(source.blocks):
+        frame = pipeline.select(source.columns(number), order.key, fields=size <= SORT_BUDGET)
+        size += frame.height
+        keys.append(frame.select("key", INDEX))
+        if size <= SORT_BUDGET:
+            kept.append(frame)
         else:
-            while heap and heap[0][0] < frontier:
-                ready.append(heapq.heappop(heap)[2])
-        yield ready
-    yield [entry[2] for entry in sorted(heap)]
-
-
-class _Descending:
-    """Reverses the comparison of a key (for nsmallest over a descending order)."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key) -> None:
-        self.key = key
-
-    def __lt__(self, other: _Descending) -> bool:
-        return other.key < self.key
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Descending) and other.key == self.key
-
-
-def _sort_key(value: object) -> tuple:
-    """Empty values first, then by value; mixed types by type name so nothing raises."""
-    if value is None or value == "":
-        return (0, "", "")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, "", value)
-    if isinstance(value, str):
-        return (2, "", value)
-    return (3, type(value).__name__, str(value))
-
-
-def _passes(source, pipeline: Pipeline, order: Order) -> Iterator[list[str]]:
-    wrap = _Descending if order.descending else (lambda key: key)
-    after = None
-    while True:
-        def candidates():
-            for number in range(source.blocks):
-                selected, lines = pipeline.batch(source.columns(number), (order.key,))
-                for value, index, line in zip(selected[order.key], selected[INDEX], lines):
-                    rank = (wrap(_sort_key(value)), index)
-                    if after is None or after < rank:  # noqa: B023 (consumed within this pass)
-                        yield rank, line
-        best = heapq.nsmallest(SORT_BUDGET, candidates(), key=lambda entry: entry[0])
-        yield [line for _, line in best]
-        if len(best) < SORT_BUDGET:
-            return
-        after = best[-1][0]
+            kept = []
+    if size <= SORT_BUDGET:
+        if kept:
+            yield pipeline.render(_sorted(pl.concat(kept), order))
+        return
+    ranked = _sorted(pl.concat(keys), order).get_column(INDEX).to_numpy()
+    del keys
+    rank_of = np.full(int(ranked.max()) + 1, -1, dtype=np.int64)
+    rank_of[ranked] = np.arange(len(ranked))
+    del ranked
+    for low in range(0, size, SORT_BUDGET):
+        parts = []
+        for number in range(source.blocks):
+            frame = pipeline.select(source.columns(number))
+            rank = rank_of[frame.get_column(INDEX).to_numpy()]
+            keep = (rank >= low) & (rank < low + SORT_BUDGET)
+            if keep.any():
+                parts.append(frame.filter(pl.Series(keep)).with_columns(pl.Series(RANK, rank[keep])))
+        yield pipeline.render(pl.concat(parts).sort(RANK))

@@ -1,17 +1,20 @@
 """From a query to batches of CSV lines: sources, filtering and rendering.
 
-A source hands out the data set block by block as columns (one list per
-attribute); `Pipeline.batch` filters a block and renders the requested
-fields to CSV lines. ordering.py decides in which order blocks are visited
+A source hands out the data set block by block as columns (one per
+attribute, see columns.py); `Pipeline.select` filters a block into a polars
+frame and `Pipeline.render` writes it as CSV. ordering.py decides in which order blocks are visited
 and, where the sort key does not follow the row index, how rows are merged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import compress
+
+import numpy as np
+import polars as pl
 
 from . import csvout
+from .columns import Column, series, values
 from .filters import Filter
 from .generate import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
 from .model import ANY, METADATA, METADATA_PREFIX, ObjectModel
@@ -36,7 +39,7 @@ class SyntheticSource:
 
     def columns(self, number: int) -> Columns:
         columns = generate_block(self.world, self.model, number, self.rows, self.scope, self.end)
-        columns[INDEX] = range(number * BLOCK, min(self.rows, (number + 1) * BLOCK))
+        columns[INDEX] = pl.Series(np.arange(number * BLOCK, min(self.rows, (number + 1) * BLOCK), dtype=np.int64))
         return columns
 
 
@@ -61,53 +64,66 @@ class RecordSource:
         chunk = self.records[number * BLOCK:(number + 1) * BLOCK]
         names = dict.fromkeys(name for record in chunk for name in record)
         columns: Columns = {name: [record.get(name) for record in chunk] for name in names}
-        columns[INDEX] = range(number * BLOCK, number * BLOCK + len(chunk))
+        columns[INDEX] = pl.Series(np.arange(number * BLOCK, number * BLOCK + len(chunk), dtype=np.int64))
         return columns
 
 
-def column(columns: Columns, name: str) -> list:
-    """An attribute's values; `metadata.<key>` reads the metadata column; unknown → empties."""
+def column(columns: Columns, name: str) -> Column:
+    """An attribute's column; `metadata.<key>` reads the metadata column; unknown → empties."""
     if name in columns:
         return columns[name]
     size = len(columns[INDEX])
     if name.startswith(METADATA_PREFIX) and METADATA in columns:
         key = name[len(METADATA_PREFIX):]
-        return [m.get(key) if isinstance(m, Mapping) else None for m in columns[METADATA]]
+        return [m.get(key) if isinstance(m, Mapping) else None for m in values(columns[METADATA])]
     return [None] * size
 
 
+RANK = "#rank"  # sort position of a row (ordering.py)
+
+
 class Pipeline:
-    """Filter + render for one query."""
+    """Filter + render for one query, a block at a time, in a polars DataFrame.
+
+    A selected frame has the requested fields as columns `f0, f1, …` (fields
+    may repeat), then the sort key as `key` when asked for, and INDEX.
+    """
 
     def __init__(self, model: ObjectModel, fields: Sequence[str], flt: Filter | None, *, typed: bool = True) -> None:
         """`typed`: values follow the row schema (generated rows); stored records may not."""
         self.fields = tuple(fields)
         self.filter = flt
-        self.renderers = [csvout.renderer((model.attribute(name) if typed else None) or ANY) for name in self.fields]
+        self.attributes = [(model.attribute(name) if typed else None) or ANY for name in self.fields]
+        self.model, self.typed = model, typed
+        self.names = [f"f{k}" for k in range(len(self.fields))]
 
     @property
     def header(self) -> str:
         return ",".join(csvout.quote(name) for name in self.fields)
 
-    def select(self, columns: Columns, names: Sequence[str]) -> dict[str, list]:
-        """The named columns, keeping only rows that pass the filter."""
-        wanted = {name: column(columns, name) for name in dict.fromkeys((*names, INDEX))}
-        if self.filter is None:
-            return wanted
-        mask = self.filter.mask(lambda name: column(columns, name))
-        if all(mask):
-            return wanted
-        return {name: list(compress(values, mask)) for name, values in wanted.items()}
+    def select(self, columns: Columns, key: str | None = None, *, fields: bool = True) -> pl.DataFrame:
+        """The block's rows that pass the filter: fields (unless `fields=False`), the key if named, INDEX."""
+        data = {}
+        if fields:
+            data = {alias: series(column(columns, name), attribute)
+                    for alias, name, attribute in zip(self.names, self.fields, self.attributes)}
+        if key is not None:
+            attribute = (self.model.attribute(key) if self.typed else None) or ANY
+            data["key"] = _sortable(series(column(columns, key), attribute))
+        data[INDEX] = columns[INDEX]
+        frame = pl.DataFrame(data)
+        if self.filter is not None:
+            mask = self.filter.mask(lambda name: values(column(columns, name)))
+            if not all(mask):
+                frame = frame.filter(pl.Series(mask, dtype=pl.Boolean))
+        return frame
 
-    def render(self, selected: dict[str, list]) -> list[str]:
-        if not len(selected[INDEX]):
-            return []
-        lines = csvout.lines([render(selected[name]) for render, name in zip(self.renderers, self.fields)])
-        if len(self.fields) == 1:  # an empty line would read as no row at all: write "" as the csv module does
-            lines = [line or '""' for line in lines]
-        return lines
+    def render(self, frame: pl.DataFrame) -> bytes:
+        return csvout.write(frame.select(self.names))
 
-    def batch(self, columns: Columns, extra: Sequence[str] = ()) -> tuple[dict[str, list], list[str]]:
-        """(selected columns incl. `extra` and INDEX, rendered lines) of one block."""
-        selected = self.select(columns, (*self.fields, *extra))
-        return selected, self.render(selected)
+
+def _sortable(key: pl.Series) -> pl.Series:
+    """Empty text is empty (sorts with the nulls)."""
+    if key.dtype == pl.String:
+        return pl.select(pl.when(key != "").then(key)).to_series()
+    return key

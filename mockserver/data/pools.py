@@ -17,6 +17,8 @@ import random
 import threading
 from functools import cache, lru_cache
 
+import numpy as np
+import polars as pl
 from faker import Faker
 
 from .model import Attribute, JsonObject
@@ -55,6 +57,7 @@ class Segments:
         self.tables = _segment_tables(random.Random(salt_of("segments", length, alphabet)), length, alphabet)
         self.lookup = tuple({text: digit for digit, text in enumerate(table)} for table in self.tables)
         self.widths = tuple(len(table[0]) for table in self.tables)
+        self.series = tuple(pl.Series(table, dtype=pl.String) for table in self.tables)
 
 
 @cache  # three instances: lengths 24 and 32 of ALNUM, 12 of CODE_CHARS
@@ -78,6 +81,7 @@ class IdCodec:
         self.tables = segs.tables
         self.lookup = segs.lookup
         self.widths = segs.widths
+        self.series = segs.series
         self.mask = (1 << self.BITS) - 1
         self.mult = (salt | 1) & self.mask  # odd, so invertible modulo 2**36
         self.add = mix(salt) & self.mask
@@ -95,6 +99,17 @@ class IdCodec:
         return [None if i is None else
                 f"{prefix}{t0[(j := (i * mult + add) & mask) & 4095]}{t1[(j >> 12) & 4095]}{t2[j >> 24]}"
                 for i in indices]
+
+    def encode_series(self, indices: np.ndarray) -> pl.Series:
+        """encode_all() vectorised: int64 indices, a negative one giving null (an empty cell)."""
+        j = (indices.astype(np.uint64) * np.uint64(self.mult) + np.uint64(self.add)) & np.uint64(self.mask)
+        s0, s1, s2 = self.series
+        parts = [pl.lit(self.prefix), s0.gather(pl.Series(j & np.uint64(4095))),
+                 s1.gather(pl.Series((j >> np.uint64(12)) & np.uint64(4095))), s2.gather(pl.Series(j >> np.uint64(24)))]
+        ids = pl.concat_str(parts)
+        if (indices < 0).any():
+            ids = pl.when(pl.Series(indices >= 0)).then(ids)
+        return pl.select(ids).to_series()
 
     def decode(self, text: str) -> int | None:
         if not isinstance(text, str) or not text.startswith(self.prefix):
