@@ -3,13 +3,14 @@ by all three strategies (walk, window, passes)."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
 from functools import cache
 
 import pytest
-from test_data_helpers import MODEL, OBJECTS, table
+from test_data_helpers import MODEL, NOW, OBJECTS, table
 
-from mockserver.data import ordering
+from mockserver.data import ExportQuery, iter_csv, ordering
 from mockserver.data.columns import values
 from mockserver.data.generate import BLOCK, generate_block
 from mockserver.data.world import world
@@ -43,7 +44,7 @@ def assert_sorted(keys: list, descending: bool) -> None:
 
 @pytest.mark.parametrize("obj,order", CASES)
 def test_order_is_honoured(obj, order, monkeypatch):
-    monkeypatch.setattr(ordering, "SORT_BUDGET", ROWS // 3 + 1)  # three passes for the general strategy
+    monkeypatch.setattr(ordering, "SORT_BUDGET", 50_000)  # bytes: the general strategy spills several windows
     key, unique = order.lstrip("-"), UNIQUE.get(obj, "id")
     columns = generated(obj)
     position = {value: index for index, value in enumerate(columns[unique])}
@@ -56,7 +57,7 @@ def test_order_is_honoured(obj, order, monkeypatch):
 
 
 def test_sort_with_filter_and_ties_is_deterministic(monkeypatch):
-    monkeypatch.setattr(ordering, "SORT_BUDGET", 64)
+    monkeypatch.setattr(ordering, "SORT_BUDGET", 2_000)
     filters = {"amount": {"conditions": {"$more_than": 100000}}}
     first = table("order", ["id", "status", "amount"], rows=800, order="-status", filters=filters)
     assert first == table("order", ["id", "status", "amount"], rows=800, order="-status", filters=filters)
@@ -66,9 +67,9 @@ def test_sort_with_filter_and_ties_is_deterministic(monkeypatch):
 
 def test_window_sort_on_updated_at_over_many_blocks():
     for order in ("updated_at", "-updated_at"):
-        rows = table("order", ["id", "updated_at"], rows=5000, order=order)
+        rows = table("order", ["id", "updated_at"], rows=3 * BLOCK + 7, order=order)
         assert_sorted([row["updated_at"] for row in rows], order.startswith("-"))
-        assert len({row["id"] for row in rows}) == 5000
+        assert len({row["id"] for row in rows}) == 3 * BLOCK + 7
 
 
 def test_natural_order_is_newest_first():
@@ -76,3 +77,18 @@ def test_natural_order_is_newest_first():
     assert_sorted([row["created_at"] for row in rows], True)
     with pytest.raises(AssertionError):
         assert_sorted([row["created_at"] for row in rows], False)
+
+
+def test_a_spilled_sort_leaves_no_files(monkeypatch, tmp_path):
+    monkeypatch.setattr(ordering, "SORT_BUDGET", 20_000)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    query = ExportQuery("voucher", ("code",), rows=6000, order="code")  # ~120 KB: two chunks
+    chunks = iter_csv(MODEL, query, seed=1, app_id="app", now=NOW)
+    next(chunks)
+    assert list(tmp_path.iterdir())  # the windows are on disk while the download runs …
+    chunks.close()
+    assert not list(tmp_path.iterdir())  # … and gone when it stops, finished or not
+    text = b"".join(iter_csv(MODEL, query, seed=1, app_id="app", now=NOW)).decode()
+    codes = text.split("\r\n")[1:-1]
+    assert codes == sorted(codes) and len(codes) == 6000
+    assert not list(tmp_path.iterdir())

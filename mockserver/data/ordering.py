@@ -13,11 +13,13 @@ follow the time axis):
 - ranked: anything else (status, code, email …). A first pass keeps only
   (key, row index) of each matching row in Arrow memory (about 30 bytes a
   row: 30 MB for a million codes) and sorts them, which gives every row its
-  rank. Then each pass regenerates the data set (blocks are pure functions
-  of their number) and writes the rows whose rank falls in the next
-  SORT_BUDGET: ceil(n / SORT_BUDGET) passes, memory bounded by the budget.
-  When all matching rows fit the budget, the first pass keeps them and no
-  second pass is needed.
+  rank. A second pass regenerates the data set (blocks are pure functions
+  of their number) and appends each row, as CSV with its rank, to the
+  temporary file of its window of ranks (SORT_BUDGET bytes of rows each);
+  then each window is read back, sorted and written. Memory: the keys and
+  one window; disk: about the size of the export, removed as it is read.
+  When all matching rows fit SORT_BUDGET, the first pass keeps them and
+  there is no second pass and no file.
 
 Ties are broken by row index (newest first), so every order is total and
 every download byte-identical. Empty values sort first (last when descending).
@@ -25,17 +27,21 @@ every download byte-identical. Empty values sort first (last when descending).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from . import csvout
 from .columns import values
 from .pipeline import INDEX, RANK, Pipeline
 from .timefmt import iso_ms, parse_ms
 
-SORT_BUDGET = 200_000
+SORT_BUDGET = 24 * 2**20  # bytes of rows (Arrow memory) held at once while sorting
+WINDOW = "#window"
 
 
 @dataclass(frozen=True)
@@ -104,16 +110,17 @@ def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) 
 
 
 def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
-    keys, kept, size = [], [], 0
+    keys, kept, kept_bytes = [], [], 0
     for number in range(source.blocks):
-        frame = pipeline.select(source.columns(number), order.key, fields=size <= SORT_BUDGET)
-        size += frame.height
+        frame = pipeline.select(source.columns(number), order.key, fields=kept is not None)
         keys.append(frame.select("key", INDEX))
-        if size <= SORT_BUDGET:
+        if kept is not None:
             kept.append(frame)
-        else:
-            kept = []
-    if size <= SORT_BUDGET:
+            kept_bytes += frame.estimated_size()
+            if kept_bytes > SORT_BUDGET:
+                row_bytes = kept_bytes / max(1, sum(part.height for part in kept))
+                kept = None
+    if kept is not None:
         if kept:
             yield pipeline.render(_sorted(pl.concat(kept), order))
         return
@@ -121,13 +128,19 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
     del keys
     rank_of = np.full(int(ranked.max()) + 1, -1, dtype=np.int64)
     rank_of[ranked] = np.arange(len(ranked))
-    del ranked
-    for low in range(0, size, SORT_BUDGET):
-        parts = []
-        for number in range(source.blocks):
+    window = max(1, int(SORT_BUDGET / row_bytes))
+    with tempfile.TemporaryDirectory(prefix="mockserver-sort-") as folder:
+        spill = Path(folder)
+        for number in range(source.blocks):  # the second and last pass: each row to its window's file
             frame = pipeline.select(source.columns(number))
             rank = rank_of[frame.get_column(INDEX).to_numpy()]
-            keep = (rank >= low) & (rank < low + SORT_BUDGET)
-            if keep.any():
-                parts.append(frame.filter(pl.Series(keep)).with_columns(pl.Series(RANK, rank[keep])))
-        yield pipeline.render(pl.concat(parts).sort(RANK))
+            frame = frame.select(pl.Series(RANK, rank), *pipeline.names).with_columns(pl.Series(WINDOW, rank // window))
+            for (part,), rows in frame.partition_by(WINDOW, as_dict=True, include_key=False).items():
+                with open(spill / f"{part}.csv", "ab") as file:
+                    file.write(csvout.write(rows))
+        for part in range(-(-len(ranked) // window)):
+            path = spill / f"{part}.csv"
+            if path.exists():
+                rows = pl.read_csv(path, has_header=False, infer_schema=False, new_columns=[RANK, *pipeline.names])
+                path.unlink()
+                yield pipeline.render(rows.sort(pl.col(RANK).cast(pl.Int64)))
