@@ -40,7 +40,7 @@ from .columns import values
 from .pipeline import INDEX, RANK, Pipeline
 from .timefmt import iso_ms, parse_ms
 
-SORT_BUDGET = 24 * 2**20  # bytes of rows (Arrow memory) held at once while sorting
+SORT_BUDGET = 4 * 2**20  # bytes of rows (Arrow memory) held at once while sorting; a window costs a few times that
 WINDOW = "#window"
 
 
