@@ -125,10 +125,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-app-token", help="that app's token")
     group.addoption("--contract-max-examples", type=int, default=None, help="generated requests per operation")
     group.addoption("--contract-seed", type=int, default=None, help="seed, to repeat a run")
-    group.addoption("--contract-other-app", metavar="ID:TOKEN", help="a second app for tenant_isolation")
+    group.addoption("--contract-other-app", type=_pair, metavar="ID:TOKEN", help="a second app for tenant_isolation")
     group.addoption("--contract-checks", nargs="+", action="extend", default=None, metavar="CHECK",
                     help="only these checks (default: all); like `mockserver contract --checks`: "
                          "`a,b`, `a b` and repeating the option are the same")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from mockserver import argtypes
+
+    return argtypes.pair(text)  # its ArgumentTypeError is pytest's usage error
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -145,7 +151,6 @@ class ContractSuite(pytest.Collector):
     """Runs the contract once and turns what it exercised into items."""
 
     def collect(self):
-        from mockserver.contract.cli import parse_pair
         from mockserver.contract.options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError, split_names
         from mockserver.contract.runner import run_contract
 
@@ -156,7 +161,7 @@ class ContractSuite(pytest.Collector):
                 base_url=get("contract_base_url"), spec=get("contract_spec"), app_id=get("contract_app_id"),
                 app_token=get("contract_app_token"), max_examples=get("contract_max_examples") or DEFAULT_MAX_EXAMPLES,
                 seed=get("contract_seed"), checks=split_names(get("contract_checks")),
-                other_app=parse_pair(other, "--contract-other-app") if other else None)
+                other_app=other)
             results = run_contract(options)
         except ContractUsageError as exc:
             raise pytest.UsageError(f"contract suite: {exc}") from None

@@ -15,8 +15,15 @@ def add_contract_parser(subparsers) -> None:
         "contract", help="check an implementation (or the mock) against the contract",
         description="Run schemathesis' built-in checks and our export checks against --base-url. "
                     "Exit status: 0 when everything passes, 1 on failures, 2 on bad options.")
-    parser.add_argument("--base-url", type=argtypes.http_url, required=True,
+    parser.add_argument("--base-url", type=argtypes.http_url,
                         help="where the implementation listens, e.g. http://127.0.0.1:8080")
+    recorded = parser.add_mutually_exclusive_group()
+    recorded.add_argument("--from-har", type=argtypes.text, metavar="FILE",
+                          help="check the exchanges of this HAR file instead of sending requests "
+                               "(browser devtools, a proxy, schemathesis --report har)")
+    recorded.add_argument("--from-journal", type=argtypes.http_url, metavar="URL",
+                          help="check what a running mock journaled (its GET /__mock/requests) instead of sending "
+                               "requests")
     parser.add_argument("--spec", type=argtypes.text, default="voucherify",
                         help="bundled contract name (voucherify, chargebee) or a path to a schema file or folder "
                              "(default %(default)s)")
@@ -47,6 +54,10 @@ def run_contract_command(args: argparse.Namespace) -> int:
     from ..progress import Progress
     from . import report, runner  # schemathesis is imported here, not when the CLI starts
 
+    if args.from_har or args.from_journal:
+        return _run_recorded(args, report)
+    if not args.base_url:
+        args.parser.error("--base-url is required (or check recorded traffic with --from-har or --from-journal)")
     try:
         other = args.other_app
         options = ContractOptions(
@@ -72,8 +83,23 @@ def run_contract_command(args: argparse.Namespace) -> int:
     return 0 if results.ok else 1
 
 
-def parse_pair(item: str, option: str) -> tuple[str, str]:
-    app_id, sep, token = item.partition(":")
-    if not sep or not app_id or not token:
-        raise ContractUsageError(f"{option} takes ID:TOKEN, not {item!r}")
-    return app_id, token
+def _run_recorded(args: argparse.Namespace, report) -> int:
+    from . import recorded, runner
+
+    started = time.monotonic()
+    source = args.from_har or args.from_journal
+    try:
+        spec = runner.load_contract(args.spec)
+        exchanges = recorded.from_har(args.from_har) if args.from_har else recorded.from_journal(args.from_journal)
+        results = recorded.check_recorded(spec, exchanges, split_names(args.checks))
+    except ContractUsageError as exc:
+        args.parser.error(str(exc))
+    seconds = time.monotonic() - started
+    sys.stdout.write(report.render_text(results, base_url=source, seconds=seconds, title="Recorded traffic from"))
+    if args.junit:
+        try:
+            report.write_junit(results, args.junit, seconds=seconds)
+        except OSError as exc:
+            print(f"mockserver contract: cannot write {args.junit}: {exc.strerror}", file=sys.stderr)
+            return 2
+    return 0 if results.ok else 1

@@ -17,9 +17,10 @@ from .results import Results
 MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "SKIPPED", "not run": "-   "}
 
 
-def render_text(results: Results, *, base_url: str, seconds: float, invented: dict[str, str] | None = None) -> str:
+def render_text(results: Results, *, base_url: str, seconds: float, invented: dict[str, str] | None = None,
+                title: str = "Contract run against") -> str:
     """`invented`: shell variable → a token made up for this run (safe to print, needed to re-run a curl line)."""
-    lines = [f"Contract run against {base_url}", ""]
+    lines = [f"{title} {base_url}", ""]
     by_operation: dict[str, list[str]] = defaultdict(list)
     for operation, check in results.pairs():
         outcome = results.outcome(operation, check)

@@ -1,0 +1,283 @@
+"""Check recorded traffic against the contract without sending a request.
+
+A HAR file (browser devtools, a proxy, schemathesis' `--report har`) or a
+running mock's journal (`GET /__mock/requests`) holds exchanges a client
+really had, perhaps with the real vendor. Each is judged alone (status
+documented, body valid against the documented schema, the vendor's error
+shape) and as part of a sequence (an export's status never goes back,
+`result.url` only when DONE, a recorded CSV download's header is the
+requested fields). Findings go into the same `Results` as a live run.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import requests
+from jsonschema import Draft7Validator, FormatChecker
+
+from ..spec import Operation, Spec
+from .checks import FINAL, STATUS_RANK
+from .dialect import Dialect, dialect_for
+from .http import Redactor, label
+from .meaning import Skip, branch_for, default_fields, export_api
+from .options import ContractUsageError
+from .results import Finding, Results, excerpt
+
+CHECKS = ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
+          "csv_download")
+DROPPED_HEADERS = {"cookie", "host", "content-length", "connection", "accept-encoding", "user-agent"}
+
+
+@dataclass
+class Recorded:
+    """One exchange as it was recorded."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int
+    content_type: str
+    body: str | None  # None: not recorded (a streamed download in the journal)
+    operation: Operation | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.request_body) if self.request_body else None
+        except ValueError:
+            return None
+
+
+# ---------------------------------------------------------------- sources
+def from_har(path: str | Path) -> list[Recorded]:
+    try:
+        log = json.loads(Path(path).read_text(encoding="utf-8"))["log"]
+        entries = sorted(log["entries"], key=lambda entry: entry.get("startedDateTime") or "")
+        return [_har_entry(entry) for entry in entries]
+    except OSError as exc:
+        raise ContractUsageError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ContractUsageError(f"{path} is not a HAR file ({type(exc).__name__}: {exc})") from None
+
+
+def _har_entry(entry: dict[str, Any]) -> Recorded:
+    request, response = entry["request"], entry["response"]
+    content = response.get("content") or {}
+    text = content.get("text")
+    if text is not None and content.get("encoding") == "base64":
+        text = base64.b64decode(text).decode("utf-8", "replace")
+    headers = {h["name"]: h["value"] for h in request.get("headers") or []}
+    content_type = next((h["value"] for h in response.get("headers") or [] if h["name"].lower() == "content-type"),
+                        content.get("mimeType") or "")
+    return Recorded(method=request["method"].upper(), url=request["url"], request_headers=headers,
+                    request_body=(request.get("postData") or {}).get("text"), status=int(response["status"]),
+                    content_type=content_type, body=text)
+
+
+def from_journal(url: str) -> list[Recorded]:
+    """The exchanges a running mock journaled (`url`: the mock, or its /__mock/requests)."""
+    if not urlsplit(url).path.rstrip("/").endswith("/__mock/requests"):
+        url = urljoin(url, "/__mock/requests")
+    try:
+        reply = requests.get(url, timeout=30)
+        reply.raise_for_status()
+        entries = reply.json()["requests"]
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        raise ContractUsageError(f"cannot read the journal at {url}: {exc}") from None
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    out = []
+    for entry in entries:
+        query = urlencode(entry.get("query") or {})
+        response = entry.get("response") or {}
+        content_type = next((v for k, v in (response.get("headers") or {}).items() if k.lower() == "content-type"), "")
+        out.append(Recorded(
+            method=entry["method"].upper(), url=origin + entry["path"] + (f"?{query}" if query else ""),
+            request_headers=dict(entry.get("headers") or {}), request_body=_text(entry.get("body")),
+            status=int(response.get("status", 0)), content_type=content_type, body=_text(response.get("body"))))
+    return out
+
+
+def _text(body: Any) -> str | None:
+    if body is None or isinstance(body, str):
+        return body
+    return json.dumps(body)
+
+
+# ---------------------------------------------------------------- checking
+def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] | None = None) -> Results:
+    selected = list(checks or CHECKS)
+    unknown = [name for name in selected if name not in CHECKS]
+    if unknown:
+        raise ContractUsageError(f"unknown check(s) for recorded traffic {', '.join(unknown)}; "
+                                 f"choose from {', '.join(CHECKS)}")
+    results = Results()
+    dialect = dialect_for(spec.document)
+    redact = _redactor(spec, exchanges := list(exchanges))
+    judge = Judge(spec, dialect, results, redact, selected)
+    for exchange in exchanges:
+        operation = spec.match(exchange.method, exchange.path)
+        if operation is None:
+            results.skip(f"{exchange.method} {exchange.path}", "recorded", "not an operation of the contract")
+            continue
+        exchange.operation = operation
+        judge.alone(exchange)
+    judge.sequences([e for e in exchanges if e.operation is not None])
+    if not exchanges:
+        results.error("the recording holds no exchanges")
+    return results
+
+
+def _redactor(spec: Spec, exchanges: list[Recorded]) -> Redactor:
+    """Recorded credentials (perhaps real ones) become shell variables in reports."""
+    secret_headers = {"authorization", "x-app-token"} | {
+        str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and "id" not in str(scheme.get("name"))}
+    redact = Redactor()
+    for exchange in exchanges:
+        for name, value in exchange.request_headers.items():
+            if name.lower() in secret_headers:
+                scheme, _, credentials = value.partition(" ")
+                if name.lower() == "authorization" and scheme.lower() == "basic":
+                    try:
+                        value = base64.b64decode(credentials).decode().partition(":")[0]
+                    except ValueError:
+                        continue
+                elif name.lower() == "authorization":
+                    value = credentials
+                redact.add(value, "APP_TOKEN")
+    return redact
+
+
+class Judge:
+    def __init__(self, spec: Spec, dialect: Dialect | None, results: Results, redact: Redactor,
+                 selected: list[str]) -> None:
+        self.spec, self.dialect, self.results, self.redact, self.selected = spec, dialect, results, redact, selected
+
+    def verdict(self, check: str, exchange: Recorded, problem: str | None, title: str = "", message: str = "") -> None:
+        if check not in self.selected:
+            return
+        operation = label(exchange.operation) if exchange.operation else exchange.path
+        if problem is None:
+            self.results.passed(operation, check)
+            return
+        headers = {k: v for k, v in exchange.request_headers.items() if k.lower() not in DROPPED_HEADERS}
+        self.results.failed(Finding(
+            check=check, operation=operation, title=title or problem, message=self.redact(message or problem),
+            curl=self.redact.curl(exchange.method, exchange.url, headers, exchange.request_body),
+            status=exchange.status, response=self.redact(excerpt(exchange.body or ""))))
+
+    def alone(self, exchange: Recorded) -> None:
+        operation = exchange.operation
+        assert operation is not None
+        documented = operation.responses.get(str(exchange.status), operation.responses.get("default"))
+        if documented is None:
+            self.verdict("status_code_conformance", exchange, f"Undocumented status code {exchange.status}",
+                         message=f"documented: {', '.join(operation.responses)}")
+            return
+        self.verdict("status_code_conformance", exchange, None)
+        media = exchange.content_type.split(";")[0].strip()
+        schema = documented.get(media)
+        if schema is not None and media.endswith("json") and exchange.body is not None:
+            errors = sorted(Draft7Validator(schema, format_checker=FormatChecker()).iter_errors(exchange.json()),
+                            key=lambda e: list(e.path))
+            problem = None
+            if errors:
+                where = "/".join(map(str, errors[0].path)) or "(root)"
+                problem = f"at {where}: {errors[0].message}"[:500]
+            self.verdict("response_schema_conformance", exchange, problem,
+                         "Response violates schema" if problem else "", problem or "")
+        if 400 <= exchange.status < 500 and self.dialect is not None and exchange.body is not None:
+            problem = self.dialect.error_problem(exchange.status, exchange.json())
+            self.verdict("error_shape", exchange, problem, "Error body is not the vendor's error object" if problem
+                         else "", problem or "")
+
+    def sequences(self, exchanges: list[Recorded]) -> None:
+        try:
+            api = export_api(self.spec)
+        except Skip as skip:
+            for check in ("export_lifecycle", "csv_download"):
+                if check in self.selected:
+                    self.results.skip("(recording)", check, str(skip))
+            return
+        created: dict[str, dict] = {}  # export id → the create request's body
+        kind_of: dict[str, str] = {}
+        last: dict[str, str] = {}
+        for exchange in exchanges:
+            body = exchange.json()
+            is_create = exchange.operation in api.creates
+            reads = exchange.operation == api.get and api.id_param
+            if exchange.status == 200 and (is_create or reads) and isinstance(body, dict) and "status" in body \
+                    and "token" not in exchange.query:
+                export_id = str(body.get("id"))
+                if is_create:
+                    created[export_id] = exchange.request_json() or {}
+                if isinstance(body.get("exported_object"), str):
+                    kind_of[export_id] = body["exported_object"]
+                self._step(exchange, body, last.get(export_id))
+                last[export_id] = body.get("status")
+            elif reads and "token" in exchange.query and exchange.status == 200 and exchange.body is None:
+                self.results.skip(label(api.get), "csv_download", "the recording does not hold the download's body")
+            elif reads and "token" in exchange.query and exchange.status == 200:
+                export_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
+                self._download(exchange, api, created.get(export_id), kind_of.get(export_id))
+
+    def _step(self, exchange: Recorded, export: dict, previous: str | None) -> None:
+        status = export.get("status")
+        if status not in STATUS_RANK:
+            return self.verdict("export_lifecycle", exchange, f"Unknown export status {status!r}")
+        if previous in STATUS_RANK and (STATUS_RANK[status] < STATUS_RANK[previous]
+                                        or (previous in FINAL and status != previous)):
+            return self.verdict("export_lifecycle", exchange, f"Export status moved backwards: {previous} → {status}")
+        url = (export.get("result") or {}).get("url") if isinstance(export.get("result"), dict) else None
+        if status == "DONE" and not url:
+            return self.verdict("export_lifecycle", exchange, "A DONE export has no result.url")
+        if status != "DONE" and export.get("result") is not None:
+            return self.verdict("export_lifecycle", exchange, f"result is not null while {status}")
+        self.verdict("export_lifecycle", exchange, None)
+
+    def _download(self, exchange: Recorded, api: Any, request: dict | None, kind: str | None) -> None:
+        fields = ((request or {}).get("parameters") or {}).get("fields")
+        if not fields:
+            kind = kind or (request or {}).get("exported_object")
+            create = next((op for op in api.creates if kind and branch_for(op.body_schemas.get("application/json"),
+                                                                           kind)), None)
+            try:
+                fields = default_fields(create, kind) if create and kind else None
+            except Skip:
+                fields = None
+        if not fields:
+            return self.results.skip(label(exchange.operation), "csv_download",
+                                     "the recording holds a download whose export's creation it does not hold")
+        try:
+            header = next(csv.reader(io.StringIO(exchange.body or "", newline="")), [])
+        except csv.Error as exc:
+            return self.verdict("csv_download", exchange, f"The download is not RFC 4180 CSV: {exc}")
+        problem = None if header == list(fields) else "The header row is not the requested fields in order"
+        self.verdict("csv_download", exchange, problem, message=f"expected {list(fields)}, got {header}")
+
+
+__all__ = ["CHECKS", "Recorded", "check_recorded", "from_har", "from_journal"]

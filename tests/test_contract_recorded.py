@@ -1,0 +1,172 @@
+"""`mockserver contract --from-har / --from-journal`: recorded traffic checked without sending a request.
+
+The recordings are made by real runs through the mock (our own client flow, schemathesis' HAR report, the
+mock's journal); the violating ones are those recordings with one exchange changed, as a broken
+implementation would have answered.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockserver.app import Settings
+from mockserver.cli import main
+from mockserver.testing import ServerThread
+
+HEADERS = {"X-App-Id": "recorder", "X-App-Token": "rec0rded-secret"}
+FIELDS = ["id", "status", "created_at"]
+
+
+def har_entry(response: requests.Response) -> dict:
+    request = response.request
+    body = request.body.decode() if isinstance(request.body, bytes) else request.body
+    return {
+        "startedDateTime": "2026-01-01T00:00:00.000Z",
+        "request": {"method": request.method, "url": request.url,
+                    "headers": [{"name": k, "value": v} for k, v in request.headers.items()],
+                    **({"postData": {"mimeType": "application/json", "text": body}} if body else {})},
+        "response": {"status": response.status_code,
+                     "headers": [{"name": k, "value": v} for k, v in response.headers.items()],
+                     "content": {"mimeType": response.headers.get("Content-Type", ""), "text": response.text}},
+    }
+
+
+@pytest.fixture(scope="module")
+def recording():
+    """A real client flow through the mock: create, poll to DONE, download, a 404; as HAR and as journal."""
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        replies = [requests.post(server.url + "/v1/exports", headers=HEADERS,
+                                 json={"exported_object": "order", "parameters": {"fields": FIELDS}})]
+        export_id = replies[0].json()["id"]
+        while replies[-1].json().get("status") != "DONE":
+            replies.append(requests.get(f"{server.url}/v1/exports/{export_id}", headers=HEADERS))
+        replies.append(requests.get(replies[-1].json()["result"]["url"]))
+        replies.append(requests.get(f"{server.url}/v1/exports/exp_{'0' * 24}", headers=HEADERS))
+        har = {"log": {"version": "1.2", "creator": {"name": "tests", "version": "1"},
+                       "entries": [har_entry(reply) for reply in replies]}}
+        yield server, har
+
+
+def run(tmp_path: Path, har: dict, capsys, *extra: str) -> tuple[int, str]:
+    path = tmp_path / "traffic.har"
+    path.write_text(json.dumps(har))
+    code = main(["contract", "--from-har", str(path), *extra])
+    return code, capsys.readouterr().out
+
+
+def test_a_recorded_client_flow_passes_every_check(recording, tmp_path, capsys):
+    code, out = run(tmp_path, recording[1], capsys)
+    assert code == 0, out
+    for check in ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
+                  "csv_download"):
+        assert re.search(rf"^    ok   {check} \(\d+ passed\)", out, re.M), (check, out)
+    assert out.startswith("Recorded traffic from ")
+
+
+def test_the_journal_of_a_running_mock_is_checked_the_same_way(recording, capsys):
+    server, _ = recording
+    code = main(["contract", "--from-journal", server.url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(r"^ok   GET /v1/exports/\{exportId\}\n(?:    .*\n)*?    ok   export_lifecycle", out, re.M), out
+    assert "SKIPPED csv_download: the recording does not hold the download's body" in out  # streamed, not journaled
+
+
+def test_schemathesis_har_report_is_checked(tmp_path, capsys):
+    har = tmp_path / "schemathesis.har"
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        ran = subprocess.run([str(Path(sys.executable).parent / "schemathesis"), "run",
+                              str(Path(__file__).resolve().parent.parent / "schemas/voucherify/openapi.yaml"),
+                              "--url", server.url, "-H", "X-App-Id: st", "-H", "X-App-Token: st-token",
+                              "--max-examples", "2", "--phases", "examples,fuzzing", "--seed", "1",
+                              "--report", "har", "--report-har-path", str(har), "--report-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert har.is_file(), ran.stdout[-2000:] + ran.stderr[-2000:]
+    assert main(["contract", "--from-har", str(har)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^    ok   response_schema_conformance \(\d+ passed\)", out, re.M), out
+
+
+def _entries(har: dict) -> list[dict]:
+    return har["log"]["entries"]
+
+
+def _body(entry: dict) -> dict:
+    return json.loads(entry["response"]["content"]["text"])
+
+
+def _set_body(entry: dict, body: dict) -> None:
+    entry["response"]["content"]["text"] = json.dumps(body)
+
+
+def status_goes_back(har):
+    done = next(e for e in _entries(har) if e["response"]["content"]["text"].find('"DONE"') > 0)
+    again = copy.deepcopy(done)
+    _set_body(again, {**_body(done), "status": "IN_PROGRESS", "result": None})
+    _entries(har).insert(_entries(har).index(done) + 1, again)
+
+
+def url_before_done(har):
+    entry = next(e for e in _entries(har) if '"IN_PROGRESS"' in e["response"]["content"]["text"])
+    _set_body(entry, {**_body(entry), "result": {"url": "http://example.invalid/file.csv"}})
+
+
+def csv_header_differs(har):
+    download = next(e for e in _entries(har) if "token=" in e["request"]["url"])
+    text = download["response"]["content"]["text"]
+    download["response"]["content"]["text"] = "status,id,created_at" + text[text.index("\r\n"):]
+
+
+def error_without_request_id(har):
+    entry = _entries(har)[-1]
+    _set_body(entry, {k: v for k, v in _body(entry).items() if k != "request_id"})
+
+
+def undocumented_status(har):
+    _entries(har)[-1]["response"]["status"] = 418
+
+
+def status_outside_enum(har):
+    _set_body(_entries(har)[0], {**_body(_entries(har)[0]), "status": "QUEUED"})
+
+
+@pytest.mark.parametrize("change, check, title", [
+    (status_goes_back, "export_lifecycle", "Export status moved backwards: DONE → IN_PROGRESS"),
+    (url_before_done, "export_lifecycle", "result is not null while IN_PROGRESS"),
+    (csv_header_differs, "csv_download", "The header row is not the requested fields in order"),
+    (error_without_request_id, "error_shape", "Error body is not the vendor's error object"),
+    (undocumented_status, "status_code_conformance", "Undocumented status code 418"),
+    (status_outside_enum, "response_schema_conformance", "Response violates schema"),
+], ids=lambda value: value.__name__ if callable(value) else None)
+def test_a_violating_recording_fails_with_the_named_check(change, check, title, recording, tmp_path, capsys):
+    har = copy.deepcopy(recording[1])
+    change(har)
+    junit = tmp_path / "recorded.xml"
+    code, out = run(tmp_path, har, capsys, "--junit", str(junit))
+    assert code == 1, out
+    assert re.search(rf"^\d+\. \[{check}\] .*: {re.escape(title)}", out, re.M), out
+    assert "rec0rded-secret" not in out and "rec0rded-secret" not in junit.read_text()  # a recorded secret
+    assert "   reproduce:\n     curl -X " in out
+
+
+def test_the_checks_option_selects_recorded_checks(recording, tmp_path, capsys):
+    code, out = run(tmp_path, recording[1], capsys, "--checks", "export_lifecycle,csv_download")
+    assert code == 0
+    assert set(re.findall(r"^    ok   (\w+)", out, re.M)) == {"export_lifecycle", "csv_download"}
+
+
+@pytest.mark.parametrize("content, message", [("not json", "is not a HAR file"), ('{"log": {}}', "is not a HAR file")])
+def test_a_file_that_is_no_har_is_one_line_and_exit_2(content, message, tmp_path, capsys):
+    path = tmp_path / "bad.har"
+    path.write_text(content)
+    assert main(["contract", "--from-har", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
