@@ -27,10 +27,15 @@ class Lifecycle:
 
     def due(self, record: Mapping[str, Any], now: float) -> bool:
         """Whether `advance(record, now, polled=False)` would move it: a look, no change."""
+        at = self.due_at(record)
+        return at is not None and now >= at
+
+    def due_at(self, record: Mapping[str, Any]) -> float | None:
+        """When time alone moves the record on next; None when only a poll (or nothing) will."""
         phase = record["phase"]
         if phase in FINAL or (record.get("mode") or self.mode) != "time":
-            return False
-        return now >= record["phase_at"] + self._lasts(phase)
+            return None
+        return record["phase_at"] + self._lasts(phase)
 
     def _lasts(self, phase: str) -> float:
         """How long `time` mode keeps an export in an unfinished phase."""

@@ -26,7 +26,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .store import Tenant
+from .store import INDEXES, Tenant
+
+
+def _field(name: str) -> str:
+    return f"json_extract(record, '$.{name}')"  # names are ours (store.INDEXES): no quoting needed
+
+
+def _order(kind: str, index: str, reverse: bool) -> str:
+    fields = INDEXES.get(kind, {}).get(index)
+    if fields is None:
+        raise KeyError(f"{kind} have no index {index!r}")
+    way = " DESC" if reverse else ""
+    return ", ".join(f"{_field(name)}{way}" for name in fields) + f", rowid{way}"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenant_records (
@@ -42,7 +54,11 @@ CREATE TABLE IF NOT EXISTS counters (
     name  TEXT PRIMARY KEY,
     value REAL NOT NULL
 );
-"""
+""" + "".join(
+    # store.INDEXES as expression indexes: `page` walks one, LIMIT/OFFSET, without reading other records
+    f"CREATE INDEX IF NOT EXISTS tenant_records_{kind}_{name} ON tenant_records "
+    f"(vendor, app, kind, {', '.join(_field(f) for f in fields)});"
+    for kind, indexes in INDEXES.items() for name, fields in indexes.items())
 # an update keeps the row (and so its place in list order), as a dict would; another app's key is left alone
 UPSERT = ("INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (vendor, kind, key) DO UPDATE SET record = excluded.record "
@@ -111,6 +127,21 @@ class SqliteStore:
                                             "AND key = ? AND app = ?",
                                (json.dumps(record), tenant.vendor, kind, key, tenant.app)) > 0
 
+    async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int:
+        rows = [(json.dumps(record), tenant.vendor, kind, key, tenant.app) for key, record in records.items()]
+        return await self._run(self._transaction, "UPDATE tenant_records SET record = ? WHERE vendor = ? "
+                                                  "AND kind = ? AND key = ? AND app = ?", rows) if rows else 0
+
+    def _transaction(self, sql: str, rows: list[tuple]) -> int:
+        self._db.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for them all
+        try:
+            changed = self._db.executemany(sql, rows).rowcount
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return changed
+
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
         return await self._run(self._write, "DELETE FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? "
                                             "AND app = ?", (tenant.vendor, kind, key, tenant.app)) > 0
@@ -120,8 +151,19 @@ class SqliteStore:
                                           "AND kind = ? ORDER BY rowid", (tenant.vendor, tenant.app, kind))
         return [json.loads(row[0]) for row in rows]
 
-    async def summaries(self, tenant: Tenant, kind: str) -> list[dict]:
-        return await self.list(tenant, kind)
+    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
+                   limit: int) -> list[dict]:
+        rows = await self._run(self._all, "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
+                                          f"AND kind = ? ORDER BY {_order(kind, index, reverse)} LIMIT ? OFFSET ?",
+                               (tenant.vendor, tenant.app, kind, limit, offset))
+        return [json.loads(row[0]) for row in rows]
+
+    async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]:
+        first = _field(INDEXES.get(kind, {}).get(index, ("",))[0])
+        rows = await self._run(self._all, "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
+                                          f"AND kind = ? AND {first} <= ? ORDER BY {_order(kind, index, False)}",
+                               (tenant.vendor, tenant.app, kind, bound))
+        return [json.loads(row[0]) for row in rows]
 
     async def count(self, tenant: Tenant, kind: str) -> int:
         row = await self._run(self._one, "SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? "

@@ -21,6 +21,11 @@ that still exists (so a lifecycle step never brings back a deleted export).
 Counters (`counter`/`incr`) are kept apart from records and survive `reset`:
 the mock clock's offset and the id streams of the processes live there.
 `shared` says whether other processes may see the store.
+
+Lists do not slow down with history: every backend keeps the records of a
+kind ordered by each index of INDEXES (MemoryStore: sorted lists; SQLite:
+expression indexes; Redis: sorted sets), so `page` reads one page and
+`upto` only the records it returns; `count` reads no record.
 """
 
 from __future__ import annotations
@@ -29,8 +34,30 @@ import copy
 import pickle
 from collections.abc import Mapping
 from itertools import islice
-from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
+
+from sortedcontainers import SortedList
+
+# kind → index name → the record fields it orders by (then by first storing); what `page` and `upto` serve
+INDEXES: dict[str, dict[str, tuple[str, ...]]] = {
+    "exports": {"created": ("created_at",), "status": ("phase_rank", "created_at"), "due": ("due_at",)},
+}
+
+
+def sort_key(record: Mapping[str, Any], fields: tuple[str, ...]) -> tuple:
+    """Where a record goes in an index, as SQLite orders JSON values: nulls (and
+    absent fields), then numbers, then strings."""
+    return tuple(_rank(record.get(name)) for name in fields)
+
+
+def _rank(value: Any) -> tuple:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, str(value))
 
 
 class Tenant(NamedTuple):
@@ -51,10 +78,13 @@ class Store(Protocol):
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None: ...
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
+    async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int: ...
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool: ...
     async def list(self, tenant: Tenant, kind: str) -> list[dict]: ...
-    async def summaries(self, tenant: Tenant, kind: str) -> list[Mapping[str, Any]]: ...
     async def count(self, tenant: Tenant, kind: str) -> int: ...
+    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
+                   limit: int) -> list[dict]: ...
+    async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]: ...
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int: ...
     async def owner(self, vendor: str, kind: str, key: str) -> str | None: ...
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None: ...
@@ -108,17 +138,26 @@ class TenantStore:
     async def replace(self, kind: str, key: str, record: dict) -> bool:
         return await self.store.replace(self.tenant, kind, key, record)
 
+    async def replace_many(self, kind: str, records: dict[str, dict]) -> int:
+        """`replace` for each key → record, in one step of the backend (one SQLite transaction); how many were."""
+        return await self.store.replace_many(self.tenant, kind, records)
+
     async def delete(self, kind: str, key: str) -> bool:
         return await self.store.delete(self.tenant, kind, key)
 
     async def list(self, kind: str) -> list[dict]:
         return await self.store.list(self.tenant, kind)
 
-    async def summaries(self, kind: str) -> list[Mapping[str, Any]]:
-        return await self.store.summaries(self.tenant, kind)
-
     async def count(self, kind: str) -> int:
         return await self.store.count(self.tenant, kind)
+
+    async def page(self, kind: str, index: str, *, reverse: bool, offset: int, limit: int) -> list[dict]:
+        """Records [offset:offset+limit] in the order of INDEXES[kind][index] (then key), reversed when asked."""
+        return await self.store.page(self.tenant, kind, index, reverse=reverse, offset=offset, limit=limit)
+
+    async def upto(self, kind: str, index: str, bound: float) -> list[dict]:
+        """The records whose index's (first, numeric) field is at most `bound`, in index order; nulls never."""
+        return await self.store.upto(self.tenant, kind, index, bound)
 
     async def trim(self, kind: str, keep: int) -> int:
         return await self.store.trim(self.tenant, kind, keep)
@@ -128,7 +167,8 @@ class MemoryStore:
     """The default store: a dict per tenant, copies in and out so no caller can
     change a stored record behind the store's back. A record is kept pickled
     (a deep copy that is quicker to make and smaller to keep than a dict),
-    beside its top-level scalars for `summaries`. Runs in-process: no await
+    beside its places in the kind's indexes (sortedcontainers' SortedList:
+    O(log n) to add, remove or find a position). Runs in-process: no await
     here ever waits."""
 
     shared = False  # one process's memory
@@ -137,6 +177,9 @@ class MemoryStore:
         self._tenants: dict[Tenant, dict[str, dict[str, tuple]]] = {}
         self._owners: dict[tuple[str, str], dict[str, str]] = {}  # (vendor, kind) → key → app
         self._counters: dict[str, float] = {}
+        # (tenant, kind) → index name → SortedList of (sort key, seq, key); seq: the order of first storing
+        self._indexes: dict[tuple[Tenant, str], dict[str, SortedList]] = {}
+        self._seq = 0
 
     async def open(self) -> None:
         pass
@@ -156,8 +199,28 @@ class MemoryStore:
         owner = owners.get(key)
         if owner is not None and owner != tenant.app:
             raise KeyError(f"{kind} {key} belongs to another app")
-        self._tenants.setdefault(tenant, {}).setdefault(kind, {})[key] = (_freeze(record), _scalars(record))
+        records = self._tenants.setdefault(tenant, {}).setdefault(kind, {})
+        places = {}
+        indexes = INDEXES.get(kind)
+        if indexes:
+            old = records.get(key)
+            if old is not None:
+                self._unindex(tenant, kind, key, old[1])
+                seq = next(iter(old[1].values()))[1]  # an update keeps the record's place among equals
+            else:
+                self._seq += 1
+                seq = self._seq
+            lists = self._indexes.setdefault((tenant, kind), {})
+            for name, fields in indexes.items():
+                places[name] = (sort_key(record, fields), seq, key)
+                lists.setdefault(name, SortedList()).add(places[name])
+        records[key] = (_freeze(record), places)  # the record (pickled) and its places in the kind's indexes
         owners[key] = tenant.app
+
+    def _unindex(self, tenant: Tenant, kind: str, key: str, places: dict[str, tuple]) -> None:
+        lists = self._indexes.get((tenant, kind), {})
+        for name, place in places.items():
+            lists[name].discard(place)
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
         return self._delete(tenant, kind, key)
@@ -166,18 +229,12 @@ class MemoryStore:
         records = self._tenants.get(tenant, {}).get(kind, {})
         if key not in records:
             return False
-        del records[key]
+        self._unindex(tenant, kind, key, records.pop(key)[1])
         del self._owners[(tenant.vendor, kind)][key]
         return True
 
     async def list(self, tenant: Tenant, kind: str) -> list[dict]:
         return [_thaw(kept[0]) for kept in self._tenants.get(tenant, {}).get(kind, {}).values()]
-
-    async def summaries(self, tenant: Tenant, kind: str) -> list[Mapping[str, Any]]:
-        """Each record's top-level scalar properties (strings, numbers, booleans,
-        nulls), in `list` order, read-only: a cheap look over many records,
-        without copying any."""
-        return [kept[1] for kept in self._tenants.get(tenant, {}).get(kind, {}).values()]
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         return self._owners.get((vendor, kind), {}).get(key)
@@ -186,6 +243,7 @@ class MemoryStore:
         chosen = [t for t in self._tenants if (app is None or t.app == app) and (vendor is None or t.vendor == vendor)]
         for tenant in chosen:
             for kind, records in self._tenants.pop(tenant).items():
+                self._indexes.pop((tenant, kind), None)
                 owners = self._owners.get((tenant.vendor, kind), {})
                 for key in records:
                     owners.pop(key, None)
@@ -204,8 +262,35 @@ class MemoryStore:
         self._put(tenant, kind, key, record)
         return True
 
+    async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int:
+        return sum([await self.replace(tenant, kind, key, record) for key, record in records.items()])
+
     async def count(self, tenant: Tenant, kind: str) -> int:
         return len(self._tenants.get(tenant, {}).get(kind, {}))
+
+    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
+                   limit: int) -> list[dict]:
+        entries = self._indexes.get((tenant, kind), {}).get(index)
+        if entries is None:
+            _check_index(kind, index)
+            return []
+        size = len(entries)
+        start, stop = (max(0, size - offset - limit), max(0, size - offset)) if reverse else (offset, offset + limit)
+        records = self._tenants[tenant][kind]
+        return [_thaw(records[key][0]) for _, _, key in entries.islice(start, stop, reverse=reverse)]
+
+    async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]:
+        entries = self._indexes.get((tenant, kind), {}).get(index)
+        if entries is None:
+            _check_index(kind, index)
+            return []
+        records = self._tenants[tenant][kind]
+        found = []
+        for (first, *_), _, key in entries.irange(minimum=(((1, float("-inf")),),)):
+            if first[0] != 1 or first[1] > bound:
+                break
+            found.append(_thaw(records[key][0]))
+        return found
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
         """Delete the tenant's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
@@ -224,21 +309,17 @@ class MemoryStore:
         return self._counters[name]
 
 
+def _check_index(kind: str, index: str) -> None:
+    if index not in INDEXES.get(kind, {}):
+        raise KeyError(f"{kind} have no index {index!r}")
+
+
 def _freeze(record: dict) -> Any:
     """A stored, independent copy of `record`: pickled, or deep-copied when it cannot be."""
     try:
         return pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return copy.deepcopy(record)
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _scalars(record: Any) -> Mapping[str, Any]:
-    if not isinstance(record, dict):
-        return MappingProxyType({})
-    return MappingProxyType({name: value for name, value in record.items() if type(value) in _SCALARS})
 
 
 def _thaw(stored: Any) -> dict:

@@ -14,7 +14,7 @@ import pytest
 
 from mockserver.redis_store import RedisStore
 from mockserver.sqlite_store import SqliteStore
-from mockserver.store import MemoryStore, Tenant, VendorStore
+from mockserver.store import INDEXES, MemoryStore, Tenant, VendorStore, sort_key
 
 BACKENDS = ["memory", "sqlite", "redis"]
 APP, OTHER = Tenant("voucherify", "app"), Tenant("voucherify", "other")
@@ -108,7 +108,6 @@ async def test_update_replaces_and_keeps_list_order(store):
         await store.put(APP, "exports", key, {"id": key, "v": 0})
     await store.put(APP, "exports", "a", {"id": "a", "v": 1})
     assert await store.list(APP, "exports") == [{"id": "a", "v": 1}, {"id": "b", "v": 0}, {"id": "c", "v": 0}]
-    assert [dict(s) for s in await store.summaries(APP, "exports")] == await store.list(APP, "exports")
 
 
 async def test_delete(store):
@@ -164,6 +163,9 @@ async def test_replace_updates_only_an_existing_record_of_the_app(store):
     await store.delete(APP, "exports", "exp_1")
     assert await store.replace(APP, "exports", "exp_1", RECORD) is False  # a deleted record is not brought back
     assert await store.list(APP, "exports") == [RECORD]
+    assert await store.replace_many(APP, "exports", {"exp_1": RECORD, "exp_2": {"id": "exp_2", "v": 3}}) == 1
+    assert await store.replace_many(OTHER, "exports", {"exp_2": {"id": "x"}}) == 0
+    assert await store.list(APP, "exports") == [{"id": "exp_2", "v": 3}]
 
 
 async def test_count(store):
@@ -294,3 +296,44 @@ async def test_sqlite_calls_leave_the_event_loop_free(tmp_path):
     await write
     assert await store.get(APP, "exports", "exp_1") == RECORD
     await store.close()
+
+
+async def test_pages_follow_each_index_whatever_was_written(store):
+    """Random puts, updates, deletes and trims; then every page of every index (both ways) is the
+    slice of all records sorted by the index's fields, ties in order of first storing, and `upto`
+    gives exactly the records whose first field is a number at most the bound."""
+    import random
+
+    rng = random.Random(18)
+    values = [None, 0, 1, 2, 2.5, -1, 1e12, "a", "b", "zz", True]
+    first_stored: dict[str, int] = {}
+    for step in range(300):
+        action, key = rng.random(), f"k{rng.randrange(40)}"
+        if action < 0.7:
+            record = {"id": key, **{f: rng.choice(values) for f in ("created_at", "phase_rank", "due_at")}}
+            await store.put(APP, "exports", key, record)
+            first_stored.setdefault(key, step)
+        elif action < 0.95:
+            if await store.delete(APP, "exports", key):
+                del first_stored[key]
+        else:
+            await store.trim(APP, "exports", 25)
+            kept = {r["id"] for r in await store.list(APP, "exports")}
+            first_stored = {k: v for k, v in first_stored.items() if k in kept}
+    await store.put(ELSEWHERE, "exports", "k1", {"id": "k1", "created_at": 0})  # another tenant: never listed
+    everything = await store.list(APP, "exports")
+    assert await store.count(APP, "exports") == len(everything) == len(first_stored)
+    for name, fields in INDEXES["exports"].items():
+        ordered = sorted(everything, key=lambda r: (sort_key(r, fields), first_stored[r["id"]]))
+        for reverse in (False, True):
+            expected = ordered[::-1] if reverse else ordered
+            for offset, limit in ((0, 10), (7, 5), (len(expected) - 2, 10), (len(expected) + 3, 5), (0, 0)):
+                page = await store.page(APP, "exports", name, reverse=reverse, offset=offset, limit=limit)
+                assert page == expected[offset:offset + limit], (name, reverse, offset, limit)
+        for bound in (-5, 0, 2, 2.5, 1e13):
+            numeric = [r for r in ordered if type(r[fields[0]]) in (int, float, bool) and r[fields[0]] <= bound]
+            assert await store.upto(APP, "exports", name, bound) == numeric, (name, bound)
+    with pytest.raises(KeyError):
+        await store.page(APP, "exports", "nope", reverse=False, offset=0, limit=1)
+    await store.reset("app")
+    assert await store.page(APP, "exports", "created", reverse=False, offset=0, limit=10) == []

@@ -140,13 +140,19 @@ class NullStore:
     async def replace(self, tenant, kind: str, key: str, record: dict) -> bool:
         return False
 
+    async def replace_many(self, tenant, kind: str, records: dict) -> int:
+        return 0
+
     async def delete(self, tenant, kind: str, key: str) -> bool:
         return False
 
     async def list(self, tenant, kind: str) -> list[dict]:
         return []
 
-    async def summaries(self, tenant, kind: str) -> list[dict]:
+    async def page(self, tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int) -> list[dict]:
+        return []
+
+    async def upto(self, tenant, kind: str, index: str, bound: float) -> list[dict]:
         return []
 
     async def count(self, tenant, kind: str) -> int:

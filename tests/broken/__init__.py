@@ -134,8 +134,12 @@ class LeakyStore(MemoryStore):
         self.apps.add(tenant)
         return await super().add(tenant, kind, key, record)
 
-    async def summaries(self, tenant, kind):
-        return [summary for owner in sorted(self.apps) for summary in await super().summaries(owner, kind)]
+    async def page(self, tenant, kind, index, *, reverse, offset, limit):
+        return [record for owner in sorted(self.apps)
+                for record in await super().page(owner, kind, index, reverse=reverse, offset=0, limit=10**9)]
+
+    async def count(self, tenant, kind):
+        return sum([await super().count(owner, kind) for owner in sorted(self.apps)])
 
     async def get(self, tenant, kind, key):
         for owner in sorted(self.apps):

@@ -35,7 +35,6 @@ VENDOR = "chargebee"
 FORM = "application/x-www-form-urlencoded"
 # lifecycle phase → Chargebee export status (checked against the schema's enum)
 STATUS = {"scheduled": "in_process", "running": "in_process", "done": "completed", "failed": "failed"}
-IN_PROCESS = ("scheduled", "running")
 VALID_SECONDS = 4 * 3600  # how long a download URL works after completion
 MAX_IN_PROCESS = 5  # Chargebee processes at most 5 exports of a site at a time (time lifecycle only)
 ID_PREFIX = "__test__"  # Chargebee's test-site ids (the mock is a test site)
@@ -69,8 +68,7 @@ class Exports:
         async def trigger(call: Call) -> web.Response:
             filters = translate(self.filters[op.operation_id], call.inputs.body)
             service: ExportService = call.services.exports
-            busy = sum(1 for record in await service.list(call.store)
-                       if record["phase"] in IN_PROCESS and (record["mode"] or service.lifecycle.mode) == "time")
+            busy = await service.in_process(call.store)
             if busy >= MAX_IN_PROCESS:
                 raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
                                f"Sorry, {busy} exports are already in process; at most {MAX_IN_PROCESS} are "

@@ -6,7 +6,6 @@ statuses) is read from it once, here."""
 from __future__ import annotations
 
 import hashlib
-from operator import itemgetter
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +14,7 @@ from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService
 from ...findings import filter_findings
+from ...lifecycle import PHASES
 from ...respond import json_response, no_content, origin, stream
 from ...spec import Spec
 from ..base import Call, Handler
@@ -30,7 +30,8 @@ class Exports:
         statuses = spec.schema("ExportStatus")["enum"]
         if set(STATUS.values()) != set(statuses):
             raise ValueError(f"lifecycle statuses {sorted(STATUS.values())} differ from the schema's {statuses}")
-        self.status_rank = {status: rank for rank, status in enumerate(statuses)}
+        if [STATUS[phase] for phase in PHASES] != statuses:  # listing by status follows the lifecycle's order
+            raise ValueError(f"the schema's statuses {statuses} are not in lifecycle order {list(PHASES)}")
         body = spec.schema("ExportsCreateRequestBody")
         # exported_object → its `parameters` schema, read off the create-export discriminator
         self.parameters = {tag: branch["properties"]["parameters"]
@@ -86,12 +87,9 @@ class Exports:
 
     async def list_exports(self, call: Call) -> web.Response:
         query = call.inputs.query
-        if query["order"].lstrip("-") == "status":
-            key = lambda r: (self.status_rank[STATUS[r["phase"]]], r["created_at"])  # noqa: E731
-        else:
-            key = itemgetter("created_at")
+        index = "status" if query["order"].lstrip("-") == "status" else "created"
         start = (query["page"] - 1) * query["limit"]
-        page, total = await call.services.exports.listing(call.store, key=key,
+        page, total = await call.services.exports.listing(call.store, order=index,
                                                           reverse=query["order"].startswith("-"),
                                                           start=start, stop=start + query["limit"])
         return json_response({
