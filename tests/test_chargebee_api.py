@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 from chargebee_support import FORM, KEY, CbApi, basic, read_zip
+from conftest import START
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.app import Settings, create_app, services_of
+from mockserver.contract.chargebee_checks import least_body
 from mockserver.data import load_model
 from mockserver.spec import load_spec
 from mockserver.store import VendorStore
@@ -303,11 +305,12 @@ async def test_the_journal_files_requests_under_their_api_key(cb):
 # -------------------------------------------------------------------- errors
 BAD_FORMS = [
     ("unparseable list", {"order[status][in]": "['queued'"}, "order[status][in]", "param_wrong_value"),
-    ("a bare value for a list", {"order[status][in]": "queued"}, "order[status][in]", "param_wrong_value"),
+    ("a one-item list of an unknown value", {"order[status][in]": "shipping"}, "order[status][in]",
+     "param_wrong_value"),
     ("a nested list", {"order[id][in]": "[['a']]"}, "order[id][in]", "param_wrong_value"),
     ("a list of numbers with a fraction", {"total[between]": "[1.5, 2]"}, "total[between]", "param_wrong_value"),
     ("a list of booleans", {"order[id][in]": "[true]"}, "order[id][in]", "param_wrong_value"),
-    ("an object instead of a list", {"order[id][in]": '{"a": 1}'}, "order[id][in]", "param_wrong_value"),
+    ("a list holding an object", {"order[id][in]": '[{"a": 1}]'}, "order[id][in]", "param_wrong_value"),
     ("code instead of a list", {"order[id][in]": "[__import__('os').getcwd()]"}, "order[id][in]", "param_wrong_value"),
     ("between with one value", {"total[between]": "[1]"}, "total[between]", "param_wrong_value"),
     ("indexes with a gap", {"order[id][in][0]": "a", "order[id][in][2]": "b"}, "order[id][in]", "invalid_request"),
@@ -525,3 +528,86 @@ def test_python_repr_json_indexed_and_repeated_lists_decode_alike():
     assert decode_form(urlencode({"order[status][in]": '["queued", 7]'}).encode()) == expected
     assert decode_form(b"order[status][in][1]=7&order[status][in][0]=queued") == expected
     assert decode_form(b"order[status][in]=queued&order[status][in]=7") == expected
+    # one item given item by item, as deepObject renders a one-item list
+    assert decode_form(b"order[status][in]=queued") == {"order": {"status": {"in": ["queued"]}}}
+
+
+# --------------------------------------------------- every operation of the SDK
+TRIGGERS = [op for op in load_spec("chargebee").operations if "x-exported-object" in op.raw]
+
+
+def test_the_contract_has_every_export_operation_of_the_sdk():
+    sdk = pytest.importorskip("chargebee.models.export.operations").Export
+    served = {op.path.rsplit("/", 1)[1] for op in TRIGGERS}
+    methods = {name for name in vars(sdk) if callable(getattr(sdk, name)) and not name.startswith("_")
+               and name not in ("retrieve", "wait_for_export_completion") and name[0].islower()}
+    assert served == methods and len(served) == 18
+
+
+@pytest.mark.parametrize("op", TRIGGERS, ids=[op.operation_id for op in TRIGGERS])
+async def test_every_export_operation_is_served_not_taken_for_retrieve(cb, cb_spec, op):
+    """POST /exports/plans once answered 405 "use GET": the retrieve route took any /exports/<word>."""
+    reply = await cb.trigger(op.path.rsplit("/", 1)[1], least_body_form(op))
+    assert reply.status == 200, reply.json
+    assert reply.export["operation_type"] == op.raw["x-exported-object"]
+    done = await cb.completed(reply.export["id"])
+    names, rows, header = read_zip((await cb.download(done)).raw)
+    assert names == [f"{op.raw['x-exported-object']}.csv"]
+    assert header == list(load_model(cb_spec).object(op.raw["x-exported-object"]).exported)
+
+
+def least_body_form(op) -> dict:
+    """The required parameters only: the revenue reports' period, this month."""
+    body = least_body(op) or {}
+    now = datetime.fromtimestamp(START, timezone.utc)
+    return {**body, **({"report_from_month": now.month, "report_from_year": now.year, "report_to_month": now.month,
+                        "report_to_year": now.year} if body else {})}
+
+
+@pytest.mark.parametrize("form, param", [
+    ({}, "report_by"),
+    ({"report_by": "customer", "report_from_month": "1", "report_from_year": "2026", "report_to_month": "2"},
+     "report_to_year"),
+    ({"report_by": "region", "report_from_month": "1", "report_from_year": "2026", "report_to_month": "2",
+      "report_to_year": "2026"}, "report_by"),
+    ({"report_by": "customer", "report_from_month": "0", "report_from_year": "2026", "report_to_month": "2",
+      "report_to_year": "2026"}, "report_from_month"),
+])
+async def test_the_revenue_reports_require_their_period(cb, form, param):
+    reply = await cb.trigger("deferred_revenue", form)
+    assert reply.status == 400 and reply.json["type"] == "invalid_request"
+    assert reply.json["api_error_code"] == "param_wrong_value" and reply.json["param"] == param
+    if param not in form:
+        assert reply.json["message"] == f"{param} : cannot be blank"
+    assert stored_exports(cb) == []
+
+
+async def test_a_revenue_report_holds_only_its_months(cb):
+    now = datetime.fromtimestamp(START, timezone.utc)
+    form = {"report_by": "invoice", "report_from_month": now.month, "report_from_year": now.year,
+            "report_to_month": now.month, "report_to_year": now.year}
+    rows = await cb.rows("revenue_recognition", form)
+    first = datetime(now.year, now.month, 1, tzinfo=timezone.utc).timestamp()
+    assert rows and all(first <= epoch(row["date"]) <= START for row in rows)
+    reversed_period = {**form, "report_from_year": now.year + 1}  # ends before it starts: nothing, as `between`
+    assert await cb.rows("revenue_recognition", reversed_period) == []
+
+
+# --------------------------------------------------------------- idempotency
+async def test_an_idempotency_key_replays_its_request_for_30_minutes(cb, clock):
+    key = {"chargebee-idempotency-key": "5b2c-retry"}
+    form = {"coupon[status][is]": "active"}
+    first = await cb.trigger("coupons", form, headers=key)
+    assert first.status == 200 and "chargebee-idempotency-replayed" not in first.headers
+    again = await cb.trigger("coupons", form, headers=key)
+    assert again.headers["chargebee-idempotency-replayed"] == "true"
+    assert again.export["id"] == first.export["id"] and len(stored_exports(cb)) == 1
+    clock.advance(30 * 60 + 1)
+    later = await cb.trigger("coupons", form, headers=key)
+    assert "chargebee-idempotency-replayed" not in later.headers and later.export["id"] != first.export["id"]
+
+
+async def test_an_idempotency_key_over_100_characters_is_400(cb):
+    reply = await cb.trigger("coupons", {}, headers={"chargebee-idempotency-key": "k" * 101})
+    assert reply.status == 400 and reply.json["param"] == "chargebee-idempotency-key"
+    assert stored_exports(cb) == []

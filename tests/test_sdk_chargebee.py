@@ -6,8 +6,10 @@ SDK's typed errors for a wrong key, a bad filter and an unknown export."""
 
 from __future__ import annotations
 
+import inspect
 import time
-from datetime import datetime
+import typing
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,7 +28,7 @@ KEY = "test_sdk_key"
 @pytest.fixture(scope="module")
 def server():
     settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.1, running_seconds=0.2, rows=150,
-                        chargebee_keys=[KEY])
+                        chargebee_keys=[KEY, f"{KEY}_2"])
     with ServerThread(settings) as running:
         yield running
 
@@ -119,3 +121,138 @@ def test_an_unknown_export_raises_invalid_request_not_found(client_for):
         client_for().Export.retrieve("__test__nope")
     assert raised.value.http_status_code == 404
     assert raised.value.api_error_code == "resource_not_found"
+
+
+# ------------------------------------------------------------------ the sweep
+def _sdk_export_methods() -> list[str]:
+    """Every export-creating method of the installed SDK's Export resource (its public methods but
+    retrieve and the polling helper), so the count follows the SDK, not this file."""
+    from chargebee.models.export.operations import Export
+    return sorted(name for name, member in vars(Export).items()
+                  if inspect.isfunction(member) and not name.startswith("_")
+                  and name not in ("retrieve", "wait_for_export_completion"))
+
+
+def _required_params(method: str) -> dict:
+    """Only the parameters the SDK marks Required, with a value of the type it declares."""
+    from chargebee.models.export.operations import Export
+    params = typing.get_type_hints(getattr(Export, method)).get("params")
+    now = time.gmtime()
+    values = {"report_by": chargebee.models.enums.ReportBy.CUSTOMER, "report_from_month": now.tm_mon,
+              "report_from_year": now.tm_year, "report_to_month": now.tm_mon, "report_to_year": now.tm_year}
+    required = getattr(params, "__required_keys__", frozenset())
+    assert set(required) <= set(values), f"{method} requires {sorted(set(required) - set(values))}: teach the sweep"
+    return {name: values[name] for name in required}
+
+
+SDK_EXPORTS = _sdk_export_methods()
+
+
+def test_the_sweep_covers_every_export_method_the_sdk_has():
+    assert len(SDK_EXPORTS) == 18, SDK_EXPORTS  # chargebee 3.x: 18 export operations besides retrieve
+
+
+@pytest.mark.parametrize("method", SDK_EXPORTS)
+def test_every_sdk_export_method_with_only_its_required_arguments_completes_with_a_csv(client_for, method):
+    cb = client_for()
+    params = _required_params(method)
+    call = getattr(cb.Export, method)
+    created = call(params) if params else call()
+    assert created.export.status == "in_process" and created.export.operation_type == method
+    done = cb.Export.wait_for_export_completion(created.export)
+    assert done.export.status == "completed" and done.export.mime_type == "zip"
+    rows = _download(done.export)  # a zip holding <operation>.csv
+    assert rows and all(row.get("id") or row.get("date") for row in rows)
+
+
+# ------------------------------------------------- parameters the SDK documents
+@pytest.mark.parametrize("operation, params, check", [
+    ("customers", {"export_type": "import_friendly_data", "business_entity_id": {"is": "acme-us"},
+                   "customer": {"email": {"is_present": True}, "auto_close_invoices": {"is": True},
+                                "offline_payment_method": {"in": ["no_preference", "bank_transfer"]}}},
+     lambda r: r["business_entity_id"] == "acme-us" and r["email"] and r["auto_close_invoices"] == "true"
+     and r["offline_payment_method"] in ("no_preference", "bank_transfer")),
+    ("customers", {"relationship": {"parent_id": {"is_present": True}}}, lambda r: r["parent_id"].startswith("cus_")),
+    ("subscriptions", {"export_type": "data", "item_id": {"in": ["pro", "basic"]},
+                       "item_price_id": {"starts_with": "pro-"},
+                       "subscription": {"activated_at": {"is_present": True}, "channel": {"is": "web"},
+                                        "plan_id": {"is_not": "pro-USD-yearly"}, "auto_close_invoices": {"is": False}}},
+     lambda r: r["item_id"] == "pro" and r["item_price_id"] == "pro-USD-monthly" and r["activated_at"]
+     and r["channel"] == "web" and r["auto_close_invoices"] == "false"),
+    ("subscriptions", {"cancel_reason_code": {"is": "Not Paid"}},
+     lambda r: r["status"] == "cancelled" and r["cancel_reason_code"] == "Not Paid"),
+    ("invoices", {"payment_owner": {"starts_with": "cus_"},
+                  "invoice": {"dunning_status": {"is_present": True}, "channel": {"in": ["web", "app_store"]}}},
+     lambda r: r["dunning_status"] and r["channel"] in ("web", "app_store") and r["status"] in ("payment_due",
+                                                                                               "not_paid")),
+    ("invoices", {"invoice": {"amount_adjusted": {"gt": 0}, "credits_applied": {"is_present": False}}},
+     lambda r: int(r["amount_adjusted"] or 0) > 0 and r["credits_applied"] == ""),
+    ("plans", {"plan": {"period_unit": {"is": "year"}, "giftable": {"is": False}}, "currency_code": {"is": "EUR"}},
+     lambda r: r["period_unit"] == "year" and r["giftable"] == "false" and r["currency_code"] == "EUR"),
+    ("credit_notes", {"credit_note": {"status": {"is": "refunded"}, "total": {"gte": 1000}}},
+     lambda r: r["status"] == "refunded" and r["amount_refunded"] == r["total"] and int(r["total"]) >= 1000),
+    ("transactions", {"transaction": {"type": {"is": "authorization"}, "gateway": {"not_in": ["stripe"]}}},
+     lambda r: r["type"] == "authorization" and r["amount_capturable"] == r["amount"] and r["gateway"] != "stripe"),
+    ("items", {"item": {"metered": {"is": True}, "usage_calculation": {"is_present": True}},
+               "include_site_level_resources": {"is": True}},
+     lambda r: r["metered"] == "true" and r["usage_calculation"]),
+    ("attached_items", {"item_type": {"is": "charge"}, "attached_item": {"charge_on_event": {"is_present": True}}},
+     lambda r: r["item_type"] == "charge" and r["charge_on_event"]),
+    ("ramps", {"export_type": "data", "ramp": {"status": {"in": ["scheduled", "draft"]}}},
+     lambda r: r["status"] in ("scheduled", "draft")),
+])
+def test_the_parameters_the_sdk_documents_are_accepted_and_honoured(client_for, operation, params, check):
+    cb = client_for()
+    everything = _download(cb.Export.wait_for_export_completion(getattr(cb.Export, operation)().export).export)
+    created = getattr(cb.Export, operation)(params)
+    rows = _download(cb.Export.wait_for_export_completion(created.export).export)
+    assert rows and all(check(row) for row in rows)
+    assert [r["id"] for r in rows] == [r["id"] for r in everything if check(r)]  # none missing
+
+
+def test_a_revenue_report_holds_the_months_asked_for(client_for):
+    cb = client_for()
+    now = time.gmtime()
+    month = {"report_by": "subscription", "report_from_month": now.tm_mon, "report_from_year": now.tm_year,
+             "report_to_month": now.tm_mon, "report_to_year": now.tm_year, "currency_code": "USD",
+             "include_discounts": True, "subscription": {"status": {"is": "active"}}}
+    rows = _download(cb.Export.wait_for_export_completion(cb.Export.revenue_recognition(month).export).export)
+    start = int(datetime(now.tm_year, now.tm_mon, 1, tzinfo=timezone.utc).timestamp())
+    assert rows and all(_epoch(row["date"]) >= start for row in rows)
+    assert all(int(row["recognized_amount"]) <= int(row["invoice_amount"]) for row in rows)
+    ancient = {**month, "report_from_year": 2001, "report_to_year": 2001}
+    assert _download(cb.Export.wait_for_export_completion(cb.Export.deferred_revenue(ancient).export).export) == []
+
+
+@pytest.mark.parametrize("params, param", [
+    ({"report_from_month": 1, "report_from_year": 2026, "report_to_month": 2, "report_to_year": 2026}, "report_by"),
+    ({"report_by": "customer", "report_from_month": 13, "report_from_year": 2026, "report_to_month": 2,
+      "report_to_year": 2026}, "report_from_month"),
+    ({}, "report_by"),
+])
+def test_a_revenue_report_without_its_period_raises_invalid_request(client_for, params, param):
+    with pytest.raises(chargebee.InvalidRequestError) as raised:
+        client_for().Export.revenue_recognition(params)
+    assert raised.value.http_status_code == 400 and raised.value.api_error_code == "param_wrong_value"
+    assert raised.value.param == param
+
+
+# --------------------------------------------------------------- idempotency
+def test_a_repeated_idempotency_key_replays_the_same_export(client_for):
+    cb = client_for()
+    first = cb.Export.plans({"plan": {"status": {"is": "active"}}}, headers={"chargebee-idempotency-key": "k-1"})
+    again = cb.Export.plans({"plan": {"status": {"is": "active"}}}, headers={"chargebee-idempotency-key": "k-1"})
+    other = cb.Export.plans(headers={"chargebee-idempotency-key": "k-2"})
+    assert not first.is_idempotency_replayed and again.is_idempotency_replayed
+    assert again.headers["chargebee-idempotency-replayed"] == "true"
+    assert again.export.id == first.export.id and other.export.id != first.export.id
+    assert not other.is_idempotency_replayed
+    # keys are per site; another key's site makes its own export
+    assert client_for("test_sdk_key_2").Export.plans(headers={"chargebee-idempotency-key": "k-1"}).export.id \
+        != first.export.id
+    # a key is a request's: another operation, or other parameters, make a new export
+    addons = cb.Export.addons(headers={"chargebee-idempotency-key": "k-1"})
+    changed = cb.Export.plans({"plan": {"status": {"is": "archived"}}}, headers={"chargebee-idempotency-key": "k-1"})
+    assert not addons.is_idempotency_replayed and not changed.is_idempotency_replayed
+    assert len({addons.export.id, changed.export.id, first.export.id}) == 3
+

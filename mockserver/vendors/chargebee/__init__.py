@@ -45,6 +45,7 @@ API_ERROR_CODES = {
 UNTYPED = ("api_authentication_failed", "api_authorization_failed", "api_request_limit_exceeded", "internal_error",
            "internal_temporary_error")
 _UNEXPECTED = re.compile(r"'([^']+)' (?:was|were) unexpected")
+_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
@@ -104,6 +105,10 @@ class Chargebee(Vendor):
             param = param_name([*parts, unexpected.group(1)])
             return ApiError(400, "invalid_request", "Unknown parameter", f"{param} : is not a parameter of this "
                             "operation", param=param)
+        required = _REQUIRED.match(problem.message)
+        if required:  # Chargebee's word for a missing parameter
+            param = param_name([*parts, required.group(1)])
+            return ApiError(400, "param_wrong_value", "Missing parameter", f"{param} : cannot be blank", param=param)
         param = param_name(parts)
         if not param:
             return ApiError(400, "invalid_request", "Invalid request", problem.message)

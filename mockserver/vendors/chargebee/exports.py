@@ -1,7 +1,13 @@
 """Chargebee's export operations on top of the neutral ExportService: trigger
-(orders, customers, subscriptions, invoices — each operation with
-`x-exported-object` in the spec), retrieve, and the download its
-`download_url` names.
+(every operation with `x-exported-object` in the spec: the official SDK's
+eighteen), retrieve, and the download its `download_url` names.
+
+A trigger is idempotent, as Chargebee's are: within Chargebee's 30-minute
+idempotency window, a request to the same operation with the same
+`chargebee-idempotency-key` and the same parameters answers the export the
+first one made, with `chargebee-idempotency-replayed: true`, and makes no
+other. Any other request is a new one (keys are per site and operation). Keys
+live with their exports (a deleted export forgets its key).
 
 Lifecycle phases read as Chargebee statuses: scheduled and running are both
 `in_process`, then `completed` or `failed`. A completed export's download
@@ -29,7 +35,7 @@ from ...respond import json_response, stream
 from ...spec import Operation, Spec
 from ..base import Call, Handler
 from .archive import zipped
-from .filters import filter_params, translate
+from .filters import filter_params, report_period, translate
 
 VENDOR = "chargebee"
 FORM = "application/x-www-form-urlencoded"
@@ -38,6 +44,10 @@ STATUS = {"scheduled": "in_process", "running": "in_process", "done": "completed
 VALID_SECONDS = 4 * 3600  # how long a download URL works after completion
 MAX_IN_PROCESS = 5  # Chargebee processes at most 5 exports of a site at a time (time lifecycle only)
 ID_PREFIX = "__test__"  # Chargebee's test-site ids (the mock is a test site)
+IDEMPOTENCY_KEY = "chargebee-idempotency-key"  # what the SDK sends (Chargebee.idempotency_header)
+REPLAYED = "chargebee-idempotency-replayed"  # what it reads (Response.IDEMPOTENCY_REPLAYED_HEADER)
+MAX_KEY_CHARS = 100  # Chargebee's documented limit
+IDEMPOTENCY_WINDOW = 30 * 60  # seconds a key replays its request
 
 
 class Exports:
@@ -63,11 +73,25 @@ class Exports:
 
     def _trigger(self, op: Operation) -> Handler:
         exported_object = op.raw["x-exported-object"]
+        period = op.raw.get("x-report-period")  # the date attribute report_from/to_month/year bound
+        required = op.body_schemas.get(FORM, {}).get("required") or []
 
         @creates_export
         async def trigger(call: Call) -> web.Response:
-            filters = translate(self.filters[op.operation_id], call.inputs.body)
+            body = call.inputs.body or {}
+            missing = [name for name in required if name not in body]  # an empty body skipped the schema check
+            if missing:
+                raise ApiError(400, "param_wrong_value", "Missing parameter", f"{missing[0]} : cannot be blank",
+                               param=missing[0])
+            filters = translate(self.filters[op.operation_id], body)
+            if period:  # a period that ends before it starts matches nothing, as a reversed `between` does
+                filters.update(report_period(period, body))
             service: ExportService = call.services.exports
+            key = call.request.headers.get(IDEMPOTENCY_KEY)
+            if key is not None:
+                replayed = await _replay(service, call, key, exported_object, body)
+                if replayed is not None:
+                    return json_response({"export": render(replayed, call.request)}, headers={REPLAYED: "true"})
             busy = await service.in_process(call.store)
             if busy >= MAX_IN_PROCESS:
                 raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
@@ -75,7 +99,8 @@ class Exports:
                                "processed at a time. Retry once one has completed", headers={"Retry-After": "10"})
             prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
             query = {"fields": self.fields[op.operation_id], "order": None, "filters": filters, "scope": None}
-            record = await service.create(call.store, exported_object, parameters={}, query=query,
+            parameters = {IDEMPOTENCY_KEY: key, "request": body} if key is not None else {}
+            record = await service.create(call.store, exported_object, parameters=parameters, query=query,
                                           id_prefix=ID_PREFIX, rows=prefer.rows, mode=prefer.lifecycle,
                                           outcome=prefer.outcome or "done")
             return json_response({"export": render(record, call.request)})
@@ -123,6 +148,19 @@ def render(record: dict, request: web.Request) -> dict:
         url = f"{request.url.origin()}/api/v2/exports/{record['id']}/download?token={record['token']}"
         export["download"] = {"download_url": url, "valid_till": _valid_till(record), "mime_type": "application/zip"}
     return export
+
+
+async def _replay(service: ExportService, call: Call, key: str, exported_object: str, body: dict) -> dict | None:
+    """The export a request like this one (operation, key, parameters) made within the window."""
+    if not key.strip() or len(key) > MAX_KEY_CHARS:
+        raise ApiError(400, "invalid_request", "Invalid idempotency key",
+                       f"{IDEMPOTENCY_KEY} must be 1 to {MAX_KEY_CHARS} characters", param=IDEMPOTENCY_KEY)
+    since = call.services.clock.now() - IDEMPOTENCY_WINDOW
+    for record in await service.list(call.store):
+        if (record["parameters"].get(IDEMPOTENCY_KEY) == key and record["exported_object"] == exported_object
+                and record["parameters"].get("request") == body and record["created_at"] >= since):
+            return record
+    return None
 
 
 def _valid_till(record: dict) -> int:

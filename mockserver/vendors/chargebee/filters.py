@@ -9,6 +9,8 @@ only translates, per operator:
     after, before                         $after, $before (strict), on a Unix time read as UTC
     on                                    $is on the UTC calendar day of the Unix time
     is_present true / false               $has_value / $is_unknown
+    report_from_month/year … to_month/year  $after / $before around those months (the revenue
+                                          reports: `x-report-period` names the date they bound)
 
 Which request parameters are filters, on which row attribute and of which
 kind, is read once from the export's request schema (`x-filter`, see
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from ...data.model import flatten
 
 RENAMED = {"is": "$is", "is_not": "$is_not", "starts_with": "$starts_with", "in": "$in", "not_in": "$not_in",
            "lt": "$less_than", "lte": "$less_than_equal", "gt": "$more_than", "gte": "$more_than_equal",
@@ -45,6 +49,7 @@ def filter_params(body_schema: Mapping[str, Any], prefix: tuple[str, ...] = ()) 
     """Every filter a request body schema declares, at any depth (`order[status]`, `total`)."""
     found = []
     for name, schema in (body_schema.get("properties") or {}).items():
+        schema = flatten(schema)  # a filter with `x-mock-field` wraps its kind in allOf
         if "x-filter" in schema:
             found.append(FilterParam((*prefix, name), schema.get("x-mock-field", name), schema["x-filter"]))
         elif schema.get("type") == "object":
@@ -111,3 +116,15 @@ def _dig(body: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any] | 
             return None
         node = node.get(part)
     return node if isinstance(node, Mapping) else None
+
+
+def report_period(attribute: str, body: Mapping[str, Any]) -> dict[str, dict]:
+    """The engine filter of a report's months: from the first second of report_from_month/year to
+    the last of report_to_month/year, in UTC."""
+    start = datetime(int(body["report_from_year"]), int(body["report_from_month"]), 1, tzinfo=timezone.utc)
+    to_year, to_month = int(body["report_to_year"]), int(body["report_to_month"])
+    end = datetime(to_year + to_month // 12, to_month % 12 + 1, 1, tzinfo=timezone.utc)
+    return {attribute: {"conditions": {"$after": (start - _SECOND).isoformat(), "$before": end.isoformat()}}}
+
+
+_SECOND = timedelta(seconds=1)

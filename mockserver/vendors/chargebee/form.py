@@ -9,7 +9,8 @@ the Python repr the official SDK sends (read with `ast.literal_eval` — never
 eval — and only a flat list of strings and whole numbers is accepted); or
 item by item, as OpenAPI's deepObject style renders one: indexed
 (`order[status][in][0]=queued&order[status][in][1]=complete`) or repeated
-(`total[between]=100&total[between]=900`). Anything else is refused as `Invalid`, naming the
+(`total[between]=100&total[between]=900`; so a value that is not written as a list is a list of
+one item, as deepObject renders one). Anything else is refused as `Invalid`, naming the
 parameter, before the contract check even starts.
 """
 
@@ -97,7 +98,9 @@ def _list(value: str, parts: tuple[str, ...]) -> list[str]:
     text = value.strip()
     where = json_path(parts)
     example = "a list such as [\"a\", \"b\"] (or ['a', 'b'])"
-    if not (text.startswith("[") and text.endswith("]")):
+    if not text.startswith("["):  # a list given item by item (repeated) that has one item
+        return [value]
+    if not text.endswith("]"):
         raise Invalid("body", where, f"must be {example}, not {value[:40]!r}")
     if len(text) > MAX_LIST_CHARS:
         raise Invalid("body", where, f"is a list over {MAX_LIST_CHARS} characters long")
