@@ -579,7 +579,7 @@ async def test_the_revenue_reports_require_their_period(cb, form, param):
     assert reply.json["api_error_code"] == "param_wrong_value" and reply.json["param"] == param
     if param not in form:
         assert reply.json["message"] == f"{param} : cannot be blank"
-    assert stored_exports(cb) == []
+    assert await stored_exports(cb) == []
 
 
 async def test_a_revenue_report_holds_only_its_months(cb):
@@ -601,7 +601,7 @@ async def test_an_idempotency_key_replays_its_request_for_30_minutes(cb, clock):
     assert first.status == 200 and "chargebee-idempotency-replayed" not in first.headers
     again = await cb.trigger("coupons", form, headers=key)
     assert again.headers["chargebee-idempotency-replayed"] == "true"
-    assert again.export["id"] == first.export["id"] and len(stored_exports(cb)) == 1
+    assert again.export["id"] == first.export["id"] and len(await stored_exports(cb)) == 1
     clock.advance(30 * 60 + 1)
     later = await cb.trigger("coupons", form, headers=key)
     assert "chargebee-idempotency-replayed" not in later.headers and later.export["id"] != first.export["id"]
@@ -610,4 +610,4 @@ async def test_an_idempotency_key_replays_its_request_for_30_minutes(cb, clock):
 async def test_an_idempotency_key_over_100_characters_is_400(cb):
     reply = await cb.trigger("coupons", {}, headers={"chargebee-idempotency-key": "k" * 101})
     assert reply.status == 400 and reply.json["param"] == "chargebee-idempotency-key"
-    assert stored_exports(cb) == []
+    assert await stored_exports(cb) == []

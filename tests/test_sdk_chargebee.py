@@ -256,3 +256,24 @@ def test_a_repeated_idempotency_key_replays_the_same_export(client_for):
     assert not addons.is_idempotency_replayed and not changed.is_idempotency_replayed
     assert len({addons.export.id, changed.export.id, first.export.id}) == 3
 
+
+
+# ------------------------------------------------- errors: the SDK's classes
+@pytest.mark.parametrize("status, error_class, code", [
+    (400, "InvalidRequestError", "param_wrong_value"),
+    (413, "InvalidRequestError", "invalid_request"),
+    (415, "InvalidRequestError", "invalid_request"),
+    (429, "APIError", "api_request_limit_exceeded"),
+    (500, "APIError", "internal_error"),
+    (503, "APIError", "internal_temporary_error"),
+])
+def test_each_error_status_raises_the_sdk_class_chargebee_would(client_for, status, error_class, code):
+    """The SDK raises a bare Exception without api_error_code and picks the class by `type`."""
+    cb = client_for()
+    cb.update_retry_config(chargebee.retry_config.RetryConfig(enabled=False))
+    with pytest.raises(chargebee.APIError) as raised:
+        cb.Export.price_variants(headers={"Prefer": f"code={status}"})
+    error = raised.value
+    assert type(error).__name__ == error_class and error.http_status_code == status
+    assert error.api_error_code == code and error.error_code == code
+    assert error.type == ("invalid_request" if error_class == "InvalidRequestError" else None)

@@ -48,6 +48,7 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
         schema = schema.include(operation_id=operations)
     # one scenario per operation and phase, plus the stateful walks (grown as they come)
     progress.grow(len(list(schema.get_all_operations())) * (3 if coverage else 2) + 1)
+    _warm_lazy_imports()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             _fold(event.recorder, results, redact)
@@ -64,6 +65,15 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
             for failure in event.failures:
                 results.failed(Finding(check=_check_of(failure), operation=failure.operation or "(run)",
                                        title=failure.title, message=failure.message))
+
+
+def _warm_lazy_imports() -> None:
+    """Hypothesis imports a strategy's module when the strategy is first made; schemathesis' workers
+    are threads, and two making the first `randoms()` at once can meet a half-imported module
+    ("cannot import name 'RandomStrategy'"). Made once here, before the workers start, it cannot."""
+    from hypothesis import strategies
+
+    strategies.randoms().validate()  # a strategy is made lazily: validate() makes it now
 
 
 def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[str], max_examples: int,
