@@ -25,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except SystemExit as exc:  # argparse's way out, as a status like every other
+        if not exc.code:
+            raise  # --help, --version: argparse's own exit stays as callers expect it
         return exc.code if isinstance(exc.code, int) else 2
 
 
