@@ -7,7 +7,8 @@ The server calls exactly this:
         ...                                       # ~64 KiB of UTF-8 CSV each
 
 Modules: model (what the schema says), pools (value pools and id codecs
-shared by every app), world (who customer c and voucher v are), generate (the rules and the time axis),
+shared by every app), world (who customer c and voucher v are), blocks (draws, the time axis, the recipe
+registry), generate (Voucherify's recipes),
 filters, ordering, columns (a block's columns into polars), pipeline
 (sources, filter, render), csvout (RFC 4180 via polars' writer),
 cli (`mockserver generate`).
@@ -18,9 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import csvout
+from . import (
+    csvout,
+    generate,  # noqa: F401 (registers Voucherify's recipes; moves to its vendor package)
+)
+from .blocks import timeline_end
 from .filters import compile_filters
-from .generate import timeline_end
 from .model import DataModel, build_model
 from .ordering import Order, ordered_batches
 from .pipeline import Pipeline, RecordSource, SyntheticSource

@@ -1,173 +1,53 @@
-"""Synthetic rows: the rules the schema cannot say, in one place.
+"""Voucherify's synthetic rows: the rules its schema cannot say, in one place.
 
-A data set is cut into blocks of BLOCK rows. A block's random draws come
-from a generator seeded by (world, object, block number) and are always
-drawn for a whole block, so row i is the same whatever the data set's size:
-data is a pure function of (seed, app id, exported object, scope, row index).
-Rules are written column-wise (one list per attribute for the whole block):
-that keeps the per-row work in C (`randbytes`, list comprehensions) and a
-million rows cheap.
-
-Time axis. Every data set ends at `end`: the start of the hour the export is
-made in, so dates look current and relative date filters ("today", "last 7
-days") find rows, while a restarted server gives byte-identical files for the
-rest of the hour (and always, with a fixed clock). It runs back from there: row i was created at
-
-    end − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s)
-
-which is strictly decreasing in i, spreads the default 100 rows over ten days
-and a million rows over ~3.7 years. Row 0 is the newest record; the natural
-order of a data set is newest first, so `-created_at` is a forward walk and
-`created_at` a backward one (see ordering.py). Relative date filters are
-evaluated against the same clock (`now`), so `$today`, `$is_days_ago` … match
-rows. TIMELINE_END is the default end for callers that name no day.
+Each recipe makes every attribute of one block of rows as columns (see
+blocks.py for blocks, draws and the time axis, columns.py for column forms).
+`order` is vectorised (numpy arrays, polars Series); the others still build
+lists per row. Importing this module registers the recipes.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
-from .columns import Column, Pooled
-from .model import Attribute, JsonObject, ObjectModel
+from .blocks import (  # noqa: F401 (BLOCK, TIMELINE_END, generate_block, recipe_of: the engine's names, kept here)
+    BLOCK,
+    RECIPES,
+    TIMELINE_END,
+    Block,
+    Columns,
+    Recipe,
+    _weighted,
+    generate_block,
+    recipe_of,
+    timeline_end,
+)
+from .model import JsonObject, ObjectModel
 from .pools import mix, salt_of
 from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
 from .world import World
 
-BLOCK = 4096  # rows per block: polars per-call cost is noise, and peak RSS stays low
-TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
-
-
-HOUR_MS = 3_600_000
-
-
-def timeline_end(epoch_seconds: float) -> int:
-    """The time axis' end for a clock reading: the start of its hour, in epoch ms."""
-    return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
-STEP_MS = 30_000
-JITTER_MS = STEP_MS // 2
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
 
-Columns = dict[str, Column]
 
-
-class Block:
-    """Random draws for rows [start, stop) of one data set."""
-
-    def __init__(self, world: World, model: ObjectModel, number: int, rows: int,
-                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> None:
-        self.world, self.model, self.rows, self.end = world, model, rows, end
-        self.scope = dict(scope or {})
-        self.start = number * BLOCK
-        self.stop = min(rows, self.start + BLOCK)
-        self.n = self.stop - self.start
-        self.indices = range(self.start, self.stop)
-        self.salt = salt_of(world.salt, model.name, tuple(sorted(self.scope.items())))
-        self.rng = random.Random(salt_of(self.salt, number))
-
-    # ---------------------------------------------------------------- draws
-    # Each draw exists once, as a numpy array (vectorised recipes use those);
-    # the list forms are views of the same draws for recipes written per row.
-    def draw(self) -> np.ndarray:
-        """One uniform 32-bit number per row (always drawn for a full block), as int64."""
-        return np.frombuffer(self.rng.randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
-
-    def u32(self) -> list[int]:
-        return self.draw().tolist()
-
-    def int_array(self, low: int, high: int) -> np.ndarray:
-        return low + self.draw() % (high - low + 1)
-
-    def ints(self, low: int, high: int) -> list[int]:
-        return self.int_array(low, high).tolist()
-
-    def pick_index(self, size: int) -> np.ndarray:
-        return self.draw() % size
-
-    def pick(self, values) -> list:
-        return [values[i] for i in self.pick_index(len(values)).tolist()]
-
-    def pick_array(self, values) -> np.ndarray:
-        return np.asarray(values)[self.pick_index(len(values))]
-
-    def pooled(self, values) -> Pooled:
-        """pick() as indices into `values`: cheap to render and to filter."""
-        return Pooled(values, self.pick_index(len(values)))
-
-    def chance_array(self, p: float) -> np.ndarray:
-        return self.draw() < int(p * 2**32)
-
-    def chance(self, p: float) -> list[bool]:
-        return self.chance_array(p).tolist()
-
-    def maybe(self, p: float, values: list) -> list:
-        """Each value kept with probability p, else None (an empty cell)."""
-        return [v if keep else None for v, keep in zip(values, self.chance(p))]
-
-    def enum(self, name: str, where: Callable[[str], bool] | None = None) -> list:
-        """Values of an enum attribute, weighted by its `x-weights`."""
-        return self.pick(_weighted(self.model.attributes[name], where))
-
-    def enum_pooled(self, name: str) -> Pooled:
-        return self.pooled(_weighted(self.model.attributes[name], None))
-
-    def ref_array(self, p: float = 1.0) -> np.ndarray:
-        """Per row an index into another object's data set, in [0, row index]; −1 (none) with probability 1 − p."""
-        refs = self.draw() % (self.index_array() + 1)
-        return refs if p >= 1 else np.where(self.chance_array(p), refs, -1)
-
-    def refs(self, p: float = 1.0) -> list:
-        return [None if r < 0 else r for r in self.ref_array(p).tolist()]
-
-    def index_array(self) -> np.ndarray:
-        return np.arange(self.start, self.stop, dtype=np.int64)
-
-    def hashes(self, what: str) -> list[int]:
-        """Per row a 64-bit hash of the row index: stable even when the block's draws change."""
-        salt = salt_of(self.salt, "hash", what)
-        return [mix(i ^ salt) for i in self.indices]
-
-    # ----------------------------------------------------------------- time
-    def timeline_array(self) -> np.ndarray:
-        """Creation instants in epoch ms, strictly decreasing in the row index (see the module's docstring)."""
-        index = self.index_array()
-        return self.end - (DAY_MS * np.sqrt(index)).astype(np.int64) - STEP_MS * index - self.draw() % JITTER_MS
-
-    def timeline(self) -> list[int]:
-        return self.timeline_array().tolist()
-
-    def later_array(self, times: np.ndarray, max_ms: int) -> np.ndarray:
-        """A moment up to max_ms after each time, never past the end of the time axis."""
-        span = np.maximum(np.minimum(max_ms, self.end - times) + 1, 1)
-        return times + self.draw() % span
-
-    def later(self, times: list[int], max_ms: int) -> list[int]:
-        return self.later_array(np.asarray(times, dtype=np.int64), max_ms).tolist()
-
-    def metadata(self) -> Pooled:
-        return self.pooled(self.world.metadata_pool(self.model.name, self.model.attributes["metadata"]))
-
-    def vouchers(self, kinds: tuple[str, ...]) -> list[int]:
-        """Voucher indices of campaigns of these kinds, honouring a voucher or campaign scope."""
-        world = self.world
-        pinned = self.scope.get("voucher_id")
-        if pinned is not None:
-            index = world.resolve_voucher(str(pinned))
-            if index is not None:
-                return [index] * self.n
-        campaign = world.resolve_campaign(str(self.scope.get("campaign_id", "")))
-        if campaign is not None:
-            kinds = (campaign.kind,)
-        salt = salt_of(self.salt, "voucher")
-        picked = [world.voucher_of_kind(kinds, i, salt) for i in self.indices]
-        if campaign is not None:
-            picked = [v if world.voucher(v).campaign == campaign else _in_campaign(world, campaign, v)
-                      for v in picked]
-        return picked
+def _vouchers(b: Block, kinds: tuple[str, ...]) -> list[int]:
+    """Voucher indices of campaigns of these kinds, honouring a voucher or campaign scope."""
+    world = b.world
+    pinned = b.scope.get("voucher_id")
+    if pinned is not None:
+        index = world.resolve_voucher(str(pinned))
+        if index is not None:
+            return [index] * b.n
+    campaign = world.resolve_campaign(str(b.scope.get("campaign_id", "")))
+    if campaign is not None:
+        kinds = (campaign.kind,)
+    salt = salt_of(b.salt, "voucher")
+    picked = [world.voucher_of_kind(kinds, i, salt) for i in b.indices]
+    if campaign is not None:
+        picked = [v if world.voucher(v).campaign == campaign else _in_campaign(world, campaign, v)
+                  for v in picked]
+    return picked
 
 
 def _in_campaign(world: World, campaign, v: int) -> int:
@@ -181,19 +61,6 @@ def hex_ids(prefixes, times: list[int], hashes: list[int]) -> list[str]:
     if isinstance(prefixes, str):
         prefixes = [prefixes] * len(times)
     return [f"{p}0{t:011x}{h & 0xFFFFFF:06x}" for p, t, h in zip(prefixes, times, hashes)]
-
-
-_WEIGHTED: dict[tuple, tuple] = {}
-
-
-def _weighted(attribute: Attribute, where) -> tuple:
-    """The enum expanded so that a uniform pick follows the weights."""
-    key = (attribute.enum, attribute.weights, where)
-    if key not in _WEIGHTED:
-        weights = attribute.weights or (1,) * len(attribute.enum)
-        _WEIGHTED[key] = tuple(value for value, weight in zip(attribute.enum, weights)
-                               if where is None or where(value) for _ in range(weight))
-    return _WEIGHTED[key]
 
 
 # ===================================================================== rules
@@ -470,7 +337,7 @@ def _address_part(addresses: list, key: str) -> list:
 
 def points_expiration(b: Block) -> Columns:
     w = b.world
-    vouchers = [w.voucher(v) for v in b.vouchers(("loyalty",))]
+    vouchers = [w.voucher(v) for v in _vouchers(b, ("loyalty",))]
     return {
         "id": w.codec("lopb_").encode_all(b.indices),
         "campaign_id": [v.campaign.id for v in vouchers],
@@ -487,7 +354,7 @@ OUTGOING = ("_REMOVAL", "_REDEMPTION", "_EXPIRATION", "_TRANSFER_OUT")  # amount
 def voucher_transactions(b: Block) -> Columns:
     w = b.world
     times = b.timeline()
-    vouchers = [w.voucher(v) for v in b.vouchers(("gift", "loyalty"))]
+    vouchers = [w.voucher(v) for v in _vouchers(b, ("gift", "loyalty"))]
     gift = [v.campaign.kind == "gift" for v in vouchers]
     kinds = [c if g else p for c, p, g in zip(b.enum("type", lambda t: t.startswith("CREDITS_")),
                                               b.enum("type", lambda t: t.startswith("POINTS_")), gift)]
@@ -522,16 +389,7 @@ def _details(voucher_id: str, gift: bool, amount: int, balance: int) -> JsonObje
     return JsonObject(value, text)
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How to make one object's rows, and which attributes follow the time axis."""
-
-    make: Callable[[Block], Columns]
-    monotone: tuple[str, ...] = ()  # non-increasing in the row index
-    lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
-
-
-RECIPES: dict[str, Recipe] = {
+RECIPES.update({
     "order": Recipe(order, ("created_at",), {"updated_at": ("created_at", 3 * DAY_MS)}),
     "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
     "publication": Recipe(publication, ("date", "created_at")),
@@ -540,26 +398,4 @@ RECIPES: dict[str, Recipe] = {
                        {"updated_at": ("created_at", 7 * DAY_MS)}),
     "points_expiration": Recipe(points_expiration, ("expires_at",)),
     "voucher_transactions": Recipe(voucher_transactions, ("created_at", "id")),
-}
-
-
-SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
-
-
-def recipe_of(model: ObjectModel) -> Recipe:
-    """The object's recipe: a hand-written one above, or one read off its row schema."""
-    if model.recipe == SCHEMA_RECIPE:
-        from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
-
-        return schema_recipe(model)
-    return RECIPES[model.recipe or model.name]
-
-
-def generate_block(world: World, model: ObjectModel, number: int, rows: int,
-                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> Columns:
-    """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
-    block = Block(world, model, number, rows, scope, end)
-    columns = recipe_of(model).make(block)
-    for name, value in (scope or {}).items():
-        columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
-    return columns
+})

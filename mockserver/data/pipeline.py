@@ -14,11 +14,11 @@ import numpy as np
 import polars as pl
 
 from . import csvout
+from .blocks import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
 from .columns import Column, series, values
 from .filters import Filter
-from .generate import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
 from .model import ANY, METADATA, METADATA_PREFIX, ObjectModel
-from .world import World
+from .pools import Tenant
 
 INDEX = "#index"  # pseudo-column: each row's position in the data set
 
@@ -26,7 +26,7 @@ INDEX = "#index"  # pseudo-column: each row's position in the data set
 class SyntheticSource:
     """Generated rows; pure functions of (world, object, scope, row index)."""
 
-    def __init__(self, world: World, model: ObjectModel, rows: int, scope: Mapping | None,
+    def __init__(self, world: Tenant, model: ObjectModel, rows: int, scope: Mapping | None,
                  end: int = TIMELINE_END) -> None:
         self.world, self.model, self.rows, self.scope, self.end = world, model, max(0, int(rows)), scope, end
         recipe = recipe_of(model)

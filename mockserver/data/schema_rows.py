@@ -30,7 +30,7 @@ an `amount_paid` that is empty for unpaid invoices.
 
 from __future__ import annotations
 
-from .generate import Block, Columns, Recipe
+from .blocks import Block, Columns, Recipe
 from .model import Attribute, ObjectModel
 from .timefmt import DAY_MS, iso_date, iso_ms_all
 

@@ -1,0 +1,197 @@
+"""Blocks of synthetic rows, vendor-neutral: draws, the time axis and the recipe registry.
+
+A data set is cut into blocks of BLOCK rows. A block's random draws come
+from a generator seeded by (world, object, block number) and are always
+drawn for a whole block, so row i is the same whatever the data set's size:
+data is a pure function of (seed, app id, exported object, scope, row index).
+Recipes (how one object's rows are made) register in RECIPES: Voucherify's
+in generate.py, schema-made ones (`x-recipe: schema`) in schema_rows.py.
+Each draw is an array for the whole block (see columns.py for how columns
+move into polars), with list views for recipes written per row.
+
+Time axis. Every data set ends at `end`: the start of the hour the export is
+made in, so dates look current and relative date filters ("today", "last 7
+days") find rows, while a restarted server gives byte-identical files for the
+rest of the hour (and always, with a fixed clock). It runs back from there: row i was created at
+
+    end − 1 day·√i − 30 s·i − jitter(i)        (jitter < 15 s)
+
+which is strictly decreasing in i, spreads the default 100 rows over ten days
+and a million rows over ~3.7 years. Row 0 is the newest record; the natural
+order of a data set is newest first, so `-created_at` is a forward walk and
+`created_at` a backward one (see ordering.py). Relative date filters are
+evaluated against the same clock (`now`), so `$today`, `$is_days_ago` … match
+rows. TIMELINE_END is the default end for callers that name no day.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .columns import Column, Pooled
+from .model import Attribute, ObjectModel
+from .pools import Tenant, mix, salt_of
+from .timefmt import DAY_MS
+
+BLOCK = 4096  # rows per block: polars per-call cost is noise, and peak RSS stays low
+TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
+
+
+HOUR_MS = 3_600_000
+
+
+def timeline_end(epoch_seconds: float) -> int:
+    """The time axis' end for a clock reading: the start of its hour, in epoch ms."""
+    return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
+STEP_MS = 30_000
+JITTER_MS = STEP_MS // 2
+
+Columns = dict[str, Column]
+
+
+class Block:
+    """Random draws for rows [start, stop) of one data set."""
+
+    def __init__(self, world: Tenant, model: ObjectModel, number: int, rows: int,
+                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> None:
+        self.world, self.model, self.rows, self.end = world, model, rows, end
+        self.scope = dict(scope or {})
+        self.start = number * BLOCK
+        self.stop = min(rows, self.start + BLOCK)
+        self.n = self.stop - self.start
+        self.indices = range(self.start, self.stop)
+        self.salt = salt_of(world.salt, model.name, tuple(sorted(self.scope.items())))
+        self.rng = random.Random(salt_of(self.salt, number))
+
+    # ---------------------------------------------------------------- draws
+    # Each draw exists once, as a numpy array (vectorised recipes use those);
+    # the list forms are views of the same draws for recipes written per row.
+    def draw(self) -> np.ndarray:
+        """One uniform 32-bit number per row (always drawn for a full block), as int64."""
+        return np.frombuffer(self.rng.randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
+
+    def u32(self) -> list[int]:
+        return self.draw().tolist()
+
+    def int_array(self, low: int, high: int) -> np.ndarray:
+        return low + self.draw() % (high - low + 1)
+
+    def ints(self, low: int, high: int) -> list[int]:
+        return self.int_array(low, high).tolist()
+
+    def pick_index(self, size: int) -> np.ndarray:
+        return self.draw() % size
+
+    def pick(self, values) -> list:
+        return [values[i] for i in self.pick_index(len(values)).tolist()]
+
+    def pick_array(self, values) -> np.ndarray:
+        return np.asarray(values)[self.pick_index(len(values))]
+
+    def pooled(self, values) -> Pooled:
+        """pick() as indices into `values`: cheap to render and to filter."""
+        return Pooled(values, self.pick_index(len(values)))
+
+    def chance_array(self, p: float) -> np.ndarray:
+        return self.draw() < int(p * 2**32)
+
+    def chance(self, p: float) -> list[bool]:
+        return self.chance_array(p).tolist()
+
+    def maybe(self, p: float, values: list) -> list:
+        """Each value kept with probability p, else None (an empty cell)."""
+        return [v if keep else None for v, keep in zip(values, self.chance(p))]
+
+    def enum(self, name: str, where: Callable[[str], bool] | None = None) -> list:
+        """Values of an enum attribute, weighted by its `x-weights`."""
+        return self.pick(_weighted(self.model.attributes[name], where))
+
+    def enum_pooled(self, name: str) -> Pooled:
+        return self.pooled(_weighted(self.model.attributes[name], None))
+
+    def ref_array(self, p: float = 1.0) -> np.ndarray:
+        """Per row an index into another object's data set, in [0, row index]; −1 (none) with probability 1 − p."""
+        refs = self.draw() % (self.index_array() + 1)
+        return refs if p >= 1 else np.where(self.chance_array(p), refs, -1)
+
+    def refs(self, p: float = 1.0) -> list:
+        return [None if r < 0 else r for r in self.ref_array(p).tolist()]
+
+    def index_array(self) -> np.ndarray:
+        return np.arange(self.start, self.stop, dtype=np.int64)
+
+    def hashes(self, what: str) -> list[int]:
+        """Per row a 64-bit hash of the row index: stable even when the block's draws change."""
+        salt = salt_of(self.salt, "hash", what)
+        return [mix(i ^ salt) for i in self.indices]
+
+    # ----------------------------------------------------------------- time
+    def timeline_array(self) -> np.ndarray:
+        """Creation instants in epoch ms, strictly decreasing in the row index (see the module's docstring)."""
+        index = self.index_array()
+        return self.end - (DAY_MS * np.sqrt(index)).astype(np.int64) - STEP_MS * index - self.draw() % JITTER_MS
+
+    def timeline(self) -> list[int]:
+        return self.timeline_array().tolist()
+
+    def later_array(self, times: np.ndarray, max_ms: int) -> np.ndarray:
+        """A moment up to max_ms after each time, never past the end of the time axis."""
+        span = np.maximum(np.minimum(max_ms, self.end - times) + 1, 1)
+        return times + self.draw() % span
+
+    def later(self, times: list[int], max_ms: int) -> list[int]:
+        return self.later_array(np.asarray(times, dtype=np.int64), max_ms).tolist()
+
+    def metadata(self) -> Pooled:
+        return self.pooled(self.world.metadata_pool(self.model.name, self.model.attributes["metadata"]))
+
+
+_WEIGHTED: dict[tuple, tuple] = {}
+
+
+def _weighted(attribute: Attribute, where) -> tuple:
+    """The enum expanded so that a uniform pick follows the weights."""
+    key = (attribute.enum, attribute.weights, where)
+    if key not in _WEIGHTED:
+        weights = attribute.weights or (1,) * len(attribute.enum)
+        _WEIGHTED[key] = tuple(value for value, weight in zip(attribute.enum, weights)
+                               if where is None or where(value) for _ in range(weight))
+    return _WEIGHTED[key]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to make one object's rows, and which attributes follow the time axis."""
+
+    make: Callable[[Block], Columns]
+    monotone: tuple[str, ...] = ()  # non-increasing in the row index
+    lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
+
+
+RECIPES: dict[str, Recipe] = {}  # object name → recipe; vendors register theirs
+
+
+SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
+
+
+def recipe_of(model: ObjectModel) -> Recipe:
+    """The object's recipe: a registered one, or one read off its row schema."""
+    if model.recipe == SCHEMA_RECIPE:
+        from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
+
+        return schema_recipe(model)
+    return RECIPES[model.recipe or model.name]
+
+
+def generate_block(world: Tenant, model: ObjectModel, number: int, rows: int,
+                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> Columns:
+    """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
+    block = Block(world, model, number, rows, scope, end)
+    columns = recipe_of(model).make(block)
+    for name, value in (scope or {}).items():
+        columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
+    return columns
