@@ -29,3 +29,17 @@ def test_apps_differ_and_each_is_deterministic():
 def test_campaigns_differ_between_apps():
     names = {tuple(c.name for c in World(1, f"app-{n}", "en_US").campaigns) for n in range(10)}
     assert len(names) > 1
+
+
+def test_caches_do_not_grow_with_exports():
+    from test_data_helpers import export
+
+    from mockserver.data import blocks
+
+    for obj in ("voucher_transactions", "order", "redemption"):
+        export(obj, rows=10)
+    size = len(blocks._WEIGHTED)
+    for n in range(5):
+        for obj in ("voucher_transactions", "order", "redemption"):
+            export(obj, rows=10, app=f"other-{n}")
+    assert len(blocks._WEIGHTED) == size

@@ -348,6 +348,14 @@ def points_expiration(b: Block) -> Columns:
     }
 
 
+def _credits(kind: str) -> bool:  # module-level, not a lambda: the weighted-enum cache is keyed by it
+    return kind.startswith("CREDITS_")
+
+
+def _points(kind: str) -> bool:
+    return kind.startswith("POINTS_")
+
+
 OUTGOING = ("_REMOVAL", "_REDEMPTION", "_EXPIRATION", "_TRANSFER_OUT")  # amounts leaving the card
 
 
@@ -356,8 +364,7 @@ def voucher_transactions(b: Block) -> Columns:
     times = b.timeline()
     vouchers = [w.voucher(v) for v in _vouchers(b, ("gift", "loyalty"))]
     gift = [v.campaign.kind == "gift" for v in vouchers]
-    kinds = [c if g else p for c, p, g in zip(b.enum("type", lambda t: t.startswith("CREDITS_")),
-                                              b.enum("type", lambda t: t.startswith("POINTS_")), gift)]
+    kinds = [c if g else p for c, p, g in zip(b.enum("type", _credits), b.enum("type", _points), gift)]
     size = [100 * c if g else p for c, p, g in zip(b.ints(5, 100), b.ints(10, 1000), gift)]
     amount = [-s if k.endswith(OUTGOING) else s for s, k in zip(size, kinds)]
     balance = [max(r * (100 if g else 1), a) for r, g, a in zip(b.ints(0, 200), gift, amount)]
