@@ -10,7 +10,7 @@ class ApiError(Exception):
     """An HTTP error answer: status, a short machine key and human text."""
 
     def __init__(self, status: int, key: str, message: str, details: str = "", *, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, resource: tuple[str, str] | None = None) -> None:
         super().__init__(f"{status} {key}: {message}")
         self.status = status
         self.key = key
@@ -18,10 +18,13 @@ class ApiError(Exception):
         self.details = details or message
         self.param = param
         self.headers = headers or {}
+        self.resource = resource  # (kind, id) of what was not found, for vendors whose errors name it
 
 
 def not_found(kind: str, ident: str) -> ApiError:
-    return ApiError(404, "not_found", "Resource not found", f"Cannot find {kind} with id {ident}")
+    shown = ident if len(ident) <= 100 else ident[:100] + "…"  # the whole id is in `resource`, once
+    return ApiError(404, "not_found", "Resource not found", f"Cannot find {kind} with id {shown}",
+                    resource=(kind, ident))
 
 
 def scrub(value):

@@ -24,8 +24,10 @@ def export(obj: str, fields=(), *, rows: int = 100, seed: int = 1, app: str = "a
 
 def table(obj: str, fields=(), **kw) -> list[dict[str, str]]:
     """The export parsed back with the csv module, one dict per row."""
-    text = export(obj, fields or MODEL.objects[obj].fields, **kw).decode("utf-8")
-    return list(csv.DictReader(io.StringIO(text, newline="")))
+    fields = tuple(fields or MODEL.objects[obj].fields)
+    header, *rows = csv.reader(io.StringIO(export(obj, fields, **kw).decode("utf-8"), newline=""))
+    assert header == [MODEL.objects[obj].label(name) for name in fields]  # the vendor's labels, one per field
+    return [dict(zip(fields, row)) for row in rows]
 
 
 def header(obj: str, fields=(), **kw) -> list[str]:

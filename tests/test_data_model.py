@@ -34,8 +34,8 @@ def test_filters_and_orders_name_row_attributes(obj):
         assert target in model.attributes, f"filter {key} reads {target}, which rows lack"
     for value in model.orders:
         assert value.lstrip("-") in model.attributes
-    for field in model.default_fields:
-        assert field in model.fields
+    for field in model.default_fields:  # the vendor's defaults name a few fields its field list lacks
+        assert field in model.attributes and model.is_field(field)
 
 
 @pytest.mark.parametrize("obj", OBJECTS)

@@ -101,7 +101,7 @@ def test_rfc4180_round_trip_with_awkward_values():
     raw = b"".join(iter_csv(MODEL, ExportQuery("order", fields, records=records), seed=0, app_id="a", now=NOW))
     assert raw.endswith(b"\r\n")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
-    assert rows[0] == list(fields)
+    assert rows[0] == ["ID", "Source ID", "Amount", "Metadata", "metadata.note"]  # labels; metadata keys as named
     assert [row[1] for row in rows[1:]] == awkward
     assert [row[4] for row in rows[1:]] == awkward
     assert [row[2] for row in rows[1:]] == [str(n) for n in range(len(awkward))]
@@ -127,7 +127,7 @@ def test_stored_records_are_filtered_sorted_and_scoped():
 
 
 def test_header_only_for_an_empty_data_set():
-    assert export("order", ("id",), rows=0) == b"id\r\n"
+    assert export("order", ("id",), rows=0) == b"ID\r\n"
 
 
 def test_single_empty_column_rows_are_not_blank_lines():

@@ -104,9 +104,9 @@ async def test_a_bad_file_is_named_with_the_property(load, tmp_path, content, ex
 
 async def test_a_bad_file_stores_nothing_from_any_file(spec, tmp_path):
     write(tmp_path, "a-good.yaml", {"orders": [{"amount": 1}]})
-    write(tmp_path, "b-bad.yaml", {"orders": [{"amount": 1}, {"id": "ord_x", "status": "PAID", "colour": "red"}]})
+    write(tmp_path, "b-bad.yaml", {"orders": [{"amount": 1}, {"id": "ord_x", "status": "SHIPPED"}]})
     store = MemoryStore()
-    with pytest.raises(FixtureError, match="colour"):
+    with pytest.raises(FixtureError, match="status"):
         await start(store, tmp_path, spec)
     assert await Loaded(store).list("a-good", "orders") == [] and await Loaded(store).list("b-bad", "orders") == []
 

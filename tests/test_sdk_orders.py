@@ -68,7 +68,7 @@ def test_orders_journey(client):
         "fields": ["id", "source_id", "status"], "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}))
     assert export.status == "SCHEDULED"
     rows = finish_and_download(client, export.id)
-    assert rows[0] == ["id", "source_id", "status"]
+    assert rows[0] == ["ID", "Source ID", "Status"]
     assert rows[1:] == [[made[1].id, "sdk-1", "PAID"]]
 
     with pytest.raises(voucherify.exceptions.NotFoundException):

@@ -41,7 +41,7 @@ def test_create_poll_download_list_delete(exports_api):
 
     text = exports_api.download_export(created.id, token=token)
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["id", "status", "amount", "created_at"]
+    assert rows[0] == ["ID", "Status", "Amount", "Creation Date"]
     assert len(rows) == 21
 
     listed = exports_api.list_exports(limit=10)

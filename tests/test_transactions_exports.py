@@ -59,6 +59,16 @@ async def test_each_call_schedules_an_export_with_its_scope_echoed(api, spec, pa
     assert [e["id"] for e in listed] == [export["id"]]
 
 
+@pytest.mark.parametrize("path", [*CALLS, "/v1/vouchers/GIFT-1/transactions/export"])
+@pytest.mark.parametrize("body", [None, {"parameters": None}, {"parameters": {"fields": None, "filters": None}},
+                                  {"exported_object": "order", "parameters": {"response_format": "CSV"}}])
+async def test_no_body_nulls_and_unknown_properties_export_the_defaults(api, spec, path, body):
+    reply = await api.post(path, **({"json": body} if body is not None else {}))
+    assert reply.status == 200, reply.body
+    assert reply.json["parameters"]["fields"] == default_fields(spec, path)
+    assert "response_format" not in reply.json["parameters"]
+
+
 async def test_sent_filters_and_order_are_kept_beside_the_scope(api):
     body = {"parameters": {"order": "-created_at", "fields": ["id", "amount", "voucher_id"],
                            "filters": {"junction": "and", "created_at": {"conditions": {"$after": ["2024-01-01"]}}}}}
@@ -78,7 +88,6 @@ async def test_campaign_transaction_exports_have_no_campaign_id_column(api, spec
     (f"/v1/loyalties/{LOYALTY}/points-expiration/export", {"parameters": {"fields": ["id", "amount"]}}),
     (f"/v1/loyalties/{LOYALTY}/points-expiration/export", {"parameters": {"order": "-created_at"}}),
     (f"/v1/loyalties/members/{CARD}/transactions/export", {"parameters": {"filters": {"status": {}}}}),
-    (f"/v1/loyalties/{LOYALTY}/transactions/export", {"exported_object": "order"}),
 ])
 async def test_bad_parameters_are_refused_and_nothing_is_created(api, path, body):
     reply = await api.post(path, json=body)
@@ -116,10 +125,13 @@ async def shop(make_api):
     ("/v1/loyalties/camp_missing/transactions/export", "camp_missing"),
     ("/v1/campaigns/camp_missing/transactions/export", "camp_missing"),
     ("/v1/loyalties/camp_missing/points-expiration/export", "camp_missing"),
+    ("/v1/vouchers/ÇÖDÉ ✓/transactions/export", "ÇÖDÉ ✓"),  # a code of any shape: not found, not a 400
+    ("/v1/loyalties/members/" + "C" * 300 + "/transactions/export", "C" * 300),
 ])
 async def test_unknown_cards_and_campaigns_of_a_fixture_app_are_not_found(shop, path, missing):
     reply = await shop.post(path, json={})
-    assert reply.status == 404 and reply.json["key"] == "not_found" and missing in reply.json["details"]
+    assert reply.status == 404 and reply.json["key"] == "not_found" and missing[:100] in reply.json["details"]
+    assert reply.json["resource_id"] == missing and reply.json["resource_type"] in ("voucher", "campaign")
     assert (await shop.get("/v1/exports")).json["total"] == 0
 
 

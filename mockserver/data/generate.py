@@ -166,7 +166,27 @@ def voucher(b: Block) -> Columns:
         "customer_source_id": [h.source_id if h else None for h in holders],
         "metadata": b.metadata(),
         "category_id": [c[0] if c else None for c in category],
+        **_discount_extras(b, discount_type, camps),
     }
+
+
+# the discount effects each discount type takes, and formulas a discount may be computed by
+EFFECTS = {"AMOUNT": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS", "APPLY_TO_ITEMS_PROPORTIONALLY",
+                      "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY", "APPLY_TO_ITEMS_BY_QUANTITY"),
+           "PERCENT": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"), "FIXED": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"),
+           "UNIT": ("ADD_MISSING_ITEMS", "ADD_NEW_ITEMS", "ADD_MANY_ITEMS")}
+FORMULAS = ("ORDER_AMOUNT * 0.1", "MIN(ORDER_AMOUNT * 0.15; 5000)", "ORDER_ITEMS_QUANTITY * 200",
+            "ROUND_DOWN(ORDER_AMOUNT / 1000; 0) * 100")
+
+
+def _discount_extras(b: Block, discount_type: list, camps: list) -> Columns:
+    """Voucher `discount_effect`, `formula` and `validation_rules_id`: an effect that fits the discount
+    type, a formula on a few amount/percent discounts, the campaign's validation rule on some campaigns."""
+    effect = [EFFECTS[d][r % len(EFFECTS[d])] if d else None for d, r in zip(discount_type, b.u32())]
+    formula = [f if d in ("AMOUNT", "PERCENT") else None for f, d in zip(b.maybe(0.1, b.pick(FORMULAS)), discount_type)]
+    rules = b.world.codec("val_")
+    return {"discount_effect": effect, "formula": formula,
+            "validation_rules_id": [rules.encode(c.index) if c and c.index % 3 == 0 else None for c in camps]}
 
 
 def publication(b: Block) -> Columns:
@@ -180,6 +200,7 @@ def publication(b: Block) -> Columns:
     failures = b.enum("failure_code")
     return {
         "voucher_code": [v.code if good else None for v, good in zip(vouchers, ok)],
+        "code": [v.code if good else None for v, good in zip(vouchers, ok)],
         "customer_id": [c.id for c in customers],
         "customer_source_id": [c.source_id for c in customers],
         "date": dates,
@@ -253,6 +274,8 @@ def redemption(b: Block) -> Columns:
         "parent_redemption_id": [hex_ids("r_", [t - 1000 * d], [h >> 24])[0] if back else None
                                  for t, d, h, back in zip(times, b.ints(60, 86_400), hashes, rollback)],
         "user_login": b.maybe(0.05, [f"{_slug_name(c.name)}@{w.domains[0]}" for c in customers]),
+        # drawn last, so the other columns keep their values: an order of the orders export
+        "order_id": [w.codec("ord_").encode(r) if a is not None else None for r, a in zip(b.refs(), order_amount)],
     }
 
 
@@ -384,6 +407,7 @@ def voucher_transactions(b: Block) -> Columns:
         "details": [_details(v.id, g, a, bal) for v, g, a, bal in zip(vouchers, gift, amount, balance)],
         "related_transaction_id": [hex_ids("vtx_", [t + 1], [h >> 8])[0] if k.endswith("_TRANSFER_OUT") else None
                                    for t, h, k in zip(times, hashes, kinds)],
+        "status": [None] * b.n,  # a default column with no documented values: empty
     }
 
 

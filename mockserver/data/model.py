@@ -43,6 +43,7 @@ class Attribute:
     maximum: int | None = None
     properties: Mapping[str, Attribute] = field(default_factory=dict)  # metadata keys
     hints: Mapping[str, Any] = field(default_factory=dict)  # other `x-` keys (read by schema_rows)
+    label: str | None = None  # `x-label`: the column's heading in the vendor's CSV (None: the field name)
 
     @property
     def is_date(self) -> bool:
@@ -88,8 +89,15 @@ class ObjectModel:
         return self.filter_aliases.get(key, key)
 
     def is_field(self, name: str) -> bool:
-        return name in self.fields or (self.has_metadata and name.startswith(METADATA_PREFIX)
-                                       and len(name) > len(METADATA_PREFIX))
+        """A field an export may have: a listed one, a default one (the vendor's defaults name a few
+        that its field list lacks) or `metadata.<key>`."""
+        return name in self.fields or name in self.default_fields or (
+            self.has_metadata and name.startswith(METADATA_PREFIX) and len(name) > len(METADATA_PREFIX))
+
+    def label(self, name: str) -> str:
+        """A column's heading: the attribute's `x-label`, else the field name itself."""
+        attribute = self.attributes.get(name)
+        return attribute.label if attribute is not None and attribute.label else name
 
 
 @dataclass(frozen=True)
@@ -185,11 +193,13 @@ def _attribute(name: str, schema: dict) -> Attribute:
         properties={key: _attribute(f"{METADATA_PREFIX}{key}", sub)
                     for key, sub in (schema.get("properties") or {}).items()} if kind == "object" else {},
         hints={key: value for key, value in schema.items() if key.startswith("x-") and key not in _READ},
+        label=schema.get("x-label"),
     )
 
 
 # the `x-` keys Attribute has fields for; any other one is kept in `hints`
-_READ = ("x-weights", "x-hidden", "x-id-prefix", "x-id-length", "x-id-style", "x-same-as", "x-messages", "x-faker")
+_READ = ("x-weights", "x-hidden", "x-id-prefix", "x-id-length", "x-id-style", "x-same-as", "x-messages", "x-faker",
+         "x-label")
 
 
 def flatten(schema: dict) -> dict:

@@ -92,6 +92,7 @@ class Pipeline:
     def __init__(self, model: ObjectModel, fields: Sequence[str], flt: Filter | None, *, typed: bool = True) -> None:
         """`typed`: values follow the row schema (generated rows); stored records may not."""
         self.fields = tuple(fields)
+        self.labels = tuple(model.label(name) for name in self.fields)
         self.filter = flt
         self.attributes = [(model.attribute(name) if typed else None) or ANY for name in self.fields]
         self.model, self.typed = model, typed
@@ -99,7 +100,7 @@ class Pipeline:
 
     @property
     def header(self) -> str:
-        return ",".join(csvout.quote(name) for name in self.fields)
+        return ",".join(csvout.quote(label) for label in self.labels)
 
     def select(self, columns: Columns, key: str | None = None, *, fields: bool = True) -> pl.DataFrame:
         """The block's rows that pass the filter: fields (unless `fields=False`), the key if named, INDEX."""

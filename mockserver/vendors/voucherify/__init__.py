@@ -119,13 +119,16 @@ class Voucherify(Vendor):
 
     # -- errors ----------------------------------------------------------------
     def error_body(self, error: ApiError, request_id: str) -> dict:
-        return {
+        body = {
             "code": error.status,
             "key": error.key,
             "message": error.message,
             "details": error.details,
             "request_id": request_id,
         }
+        if error.resource is not None:  # a 404 names what it did not find
+            body["resource_type"], body["resource_id"] = error.resource
+        return body
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
         if problem.kind == "media_type":

@@ -32,10 +32,6 @@ class Exports:
             raise ValueError(f"lifecycle statuses {sorted(STATUS.values())} differ from the schema's {statuses}")
         if [STATUS[phase] for phase in PHASES] != statuses:  # listing by status follows the lifecycle's order
             raise ValueError(f"the schema's statuses {statuses} are not in lifecycle order {list(PHASES)}")
-        body = spec.schema("ExportsCreateRequestBody")
-        # exported_object → its `parameters` schema, read off the create-export discriminator
-        self.parameters = {tag: branch["properties"]["parameters"]
-                           for tag, branch in body["discriminator"]["mapping"].items()}
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -48,7 +44,7 @@ class Exports:
 
     @creates_export
     async def create_export(self, call: Call) -> web.Response:
-        body = call.inputs.body
+        body = call.inputs.body or {}  # no body: exported_object is missing, and validation said so
         parameters = body.get("parameters") or {}
         campaign = parameters.get("campaign_id")  # voucher exports only; the schema refuses it elsewhere
         return await self.schedule(call, body["exported_object"], parameters,
@@ -66,9 +62,11 @@ class Exports:
         filters as the real API shows them); `scope` pins rows to the voucher,
         campaign or member named in the path.
         """
+        parameters = {name: value for name, value in parameters.items() if value is not None}  # null: not given
         model = call.services.exports.models[VENDOR].object(exported_object)
         call.warn(filter_findings(model, parameters.get("filters"), ".parameters.filters"))
-        fields = list(parameters.get("fields") or self.parameters[exported_object]["properties"]["fields"]["default"])
+        # no fields: the object's documented defaults (the schema's `fields.default`, read by the data model)
+        fields = list(parameters.get("fields") or model.default_fields)
         query = {"fields": fields, "order": parameters.get("order"), "filters": parameters.get("filters"),
                  "scope": scope}
         echo: dict[str, Any] = {"fields": fields}

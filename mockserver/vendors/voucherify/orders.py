@@ -51,7 +51,7 @@ class Orders:
 
     async def create_order(self, call: Call) -> web.Response:
         book = await self.book(call)
-        order = book.upsert(call.inputs.body)
+        order = book.upsert(call.inputs.body or {})  # no body: an order with nothing given
         await book.commit()
         return json_response(order)
 
@@ -60,7 +60,7 @@ class Orders:
 
     async def update_order(self, call: Call) -> web.Response:
         book = await self.book(call)
-        order = book.update(book.require(call.inputs.path["orderId"]), call.inputs.body)
+        order = book.update(book.require(call.inputs.path["orderId"]), call.inputs.body or {})
         await book.commit()
         return json_response(order)
 
@@ -80,13 +80,14 @@ class Orders:
 
     async def import_orders(self, call: Call) -> web.Response:
         book = await self.book(call)
-        for index, body in enumerate(call.inputs.body):
+        bodies = call.inputs.body or []  # no body: nothing to import
+        for index, body in enumerate(bodies):
             try:
                 book.upsert(body)
             except ApiError as exc:
                 raise ApiError(exc.status, exc.key, exc.message, f"Order [{index}]: {exc.details}") from None
         await book.commit()
-        count = len(call.inputs.body)
+        count = len(bodies)
         action = await self.async_actions.start(call, "ORDERS_IMPORT", {
             "message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []})
         return json_response({"async_action_id": action["id"]})
@@ -181,8 +182,11 @@ class OrderBook:
             order.setdefault(f"{role}_id", None)
         if body.get("referrer_id"):
             order["referrer_id"] = body["referrer_id"]
-        for role in ("customer", "referrer"):
-            order[role] = {"id": order[f"{role}_id"], "object": "customer"} if order[f"{role}_id"] else None
+        for role in ("customer", "referrer"):  # the vendor omits them for an order without one (never null)
+            if order[f"{role}_id"]:
+                order[role] = {"id": order[f"{role}_id"], "object": "customer"}
+            else:
+                order.pop(role, None)
         order["object"] = "order"
         order.setdefault("redemptions", {})
         return order
