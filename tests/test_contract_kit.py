@@ -61,7 +61,7 @@ def test_a_failure_is_reported_with_curl_response_and_masked_token(capsys):
     assert "FAIL GET /v1/exports/{exportId}" in out and "FAIL csv_download" in out
     assert "served as text/csv, not text/plain" in out
     assert "reproduce:\n     curl -X GET" in out
-    assert "response 200:" in out and "id," in out  # the CSV excerpt
+    assert "response 200:" in out and "ID," in out  # the CSV excerpt (headed with the vendor's labels)
     assert "s3cret-token" not in out
 
 

@@ -132,16 +132,19 @@ async def test_unknown_properties_and_nulls_are_accepted_as_the_vendor_does(api,
     assert "extra" not in export and "response_format" not in export["parameters"]
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/orders/export", None), ("/v1/orders/export", {"parameters": None}),
-    ("/v1/vouchers/GIFT-1/transactions/export", None),
-    ("/v1/vouchers/GIFT-1/transactions/export", {"parameters": None}),
+# a card's transactions: the documented defaults but `status`, which the official SDK cannot parse in this answer
+CARD_DEFAULTS = ["id", "type", "source_id", "reason", "source", "balance", "amount", "created_at"]
+
+
+@pytest.mark.parametrize("path, body, fields", [
+    ("/v1/orders/export", None, DEFAULTS["order"]), ("/v1/orders/export", {"parameters": None}, DEFAULTS["order"]),
+    ("/v1/vouchers/GIFT-1/transactions/export", None, CARD_DEFAULTS),
+    ("/v1/vouchers/GIFT-1/transactions/export", {"parameters": None}, CARD_DEFAULTS),
 ])
-async def test_no_body_or_null_parameters_export_the_defaults(api, path, body):
+async def test_no_body_or_null_parameters_export_the_defaults(api, path, body, fields):
     reply = await api.post(path, **({"json": body} if body is not None else {}))
     assert reply.status == 200, reply.body
-    exported = reply.json["exported_object"]
-    assert reply.json["parameters"]["fields"] == DEFAULTS[exported]
+    assert reply.json["parameters"]["fields"] == fields
 
 
 @pytest.mark.parametrize("export_id", ["õøþ", "exp with spaces", "x" * 300, "exp_%E2%9C%93", "%C3%28"])

@@ -17,9 +17,12 @@ import pytest
 voucherify = pytest.importorskip("voucherify")
 
 from mockserver.app import Settings  # noqa: E402
+from mockserver.data import load_model  # noqa: E402
+from mockserver.spec import load_spec  # noqa: E402
 from mockserver.testing import ServerThread  # noqa: E402
 
 JS_DIR = Path(__file__).resolve().parent / "js"
+MODEL = load_model(load_spec("voucherify"))
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +136,8 @@ def test_every_transaction_export_is_polled_to_done_and_downloaded(client, name)
     export = transaction_exports(client)[name]()
     assert export.status == "SCHEDULED" and export.id.startswith("exp_")
     rows = finish_and_download(client, export.id)
-    assert rows[0] == list(export.parameters.fields)
+    labels = MODEL.object(export.exported_object)  # the header row: the vendor's label of each field
+    assert rows[0] == [labels.label(getattr(field, "value", field)) for field in export.parameters.fields]
     assert len(rows) == 16
 
 
@@ -156,4 +160,4 @@ def test_the_npm_client_creates_an_order_and_exports_it(server):
     assert result["paid"]["status"] == "PAID"
     assert result["statuses"] == ["SCHEDULED", "IN_PROGRESS", "DONE"]
     rows = list(csv.reader(io.StringIO(result["csv"])))
-    assert rows == [["id", "status", "amount"], [result["order"]["id"], "PAID", "3000"]]
+    assert rows == [["ID", "Status", "Amount"], [result["order"]["id"], "PAID", "3000"]]

@@ -39,7 +39,7 @@ from jsonschema import Draft7Validator
 from ..spec import Operation, Spec
 from .dialect import Dialect
 from .http import Client, Exchange, Redactor, label
-from .meaning import ExportApi, Skip, accepts, default_fields, export_api, generic_create, kinds
+from .meaning import ExportApi, Skip, accepts, column_labels, default_fields, export_api, generic_create, kinds
 from .options import App
 from .results import Finding, Results, excerpt
 
@@ -295,7 +295,8 @@ def csv_download(ctx: Context) -> None:
                 url = done["result"]["url"]
                 file = fetch_download(run, ctx, api.get.operation_id, url, "text/plain",
                                       "download with the result token")
-                check_csv(run, file, fields, body.get("parameters") or {})
+                check_csv(run, file, fields, body.get("parameters") or {},
+                          header=column_labels(ctx.spec, "order", fields))
                 run.ok(file)
                 if wrong_token:
                     refuse_wrong_token(run, ctx, api.get.operation_id, url, 401)
@@ -491,16 +492,18 @@ def refuse_wrong_token(run: CheckRun, ctx: Context, operation_id: str, url: str,
     run.ok(bad)
 
 
-def check_csv(run: CheckRun, file: Exchange, fields: list[str], parameters: dict) -> None:
-    """Header, RFC 4180 rows, plausible values, requested order and filter."""
+def check_csv(run: CheckRun, file: Exchange, fields: list[str], parameters: dict,
+              header: list[str] | None = None) -> None:
+    """Header (`header`, else the fields themselves), RFC 4180 rows, plausible values, requested order and filter."""
     try:
         rows = list(csv.reader(io.StringIO(file.text, newline=""), strict=True))
     except csv.Error as exc:
         raise Violation(file, "The download is not RFC 4180 CSV", str(exc)) from None
     run.expect(rows, file, "The download is empty: no header row")
+    expected = fields if header is None else header
     header, data = rows[0], rows[1:]
-    run.expect(header == fields, file, "The header row is not the requested fields in order",
-               f"expected {fields}, got {header}")
+    run.expect(header == expected, file, "The header row is not the requested fields in order",
+               f"expected {expected}, got {header}")
     for number, row in enumerate(data, start=2):
         run.expect(len(row) == len(fields), file, f"Row {number} has {len(row)} values for {len(fields)} fields")
         for name, value in zip(fields, row):

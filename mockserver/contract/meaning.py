@@ -124,6 +124,14 @@ def branch_for(schema: Any, kind: str) -> dict[str, Any] | None:
     return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(TAG))), None)
 
 
+def column_labels(spec: Any, kind: str, fields: list[str]) -> list[str]:
+    """The CSV header a contract documents for these fields: each row attribute's `x-label` (the vendor's
+    heading, e.g. `Voucher Type`) where its `x-export-rows` schema gives one, else the field name."""
+    row = (spec.document.get("x-export-rows") or {}).get(kind)
+    attributes = properties(spec.schema(row)) if isinstance(row, str) else {}
+    return [str((attributes.get(name) or {}).get("x-label") or name) for name in fields]
+
+
 def default_fields(operation: Operation, kind: str) -> list[str]:
     """The columns an export of `kind` has when no fields are requested, as the contract documents them."""
     branch = branch_for(operation.body_schemas.get("application/json"), kind)
