@@ -118,7 +118,7 @@ def test_the_whole_export_flow_in_a_real_browser(browser, spec):
     assert got["poll"]["status"] == "DONE" and got["poll"]["has_url"]
     download = got["download"]
     assert download["status"] == 200 and download["filename"], download  # Content-Disposition readable
-    assert download["header_row"] == "id,status,amount" and download["rows"] == 5
+    assert download["header_row"] == "ID,Status,Amount" and download["rows"] == 5  # the vendor's labels
     assert got["list"]["status"] == 200 and got["list"]["contains"]
     assert got["delete"]["status"] == 204
     assert got["not_found"] == {**got["not_found"], "status": 404, "key": "not_found"}
