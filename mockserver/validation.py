@@ -125,6 +125,8 @@ class Finding:
     def header(self) -> str:
         """One line of printable ASCII, so any client can read it."""
         text = " ".join(self.text().split()).encode("ascii", "backslashreplace").decode("ascii")
+        # control characters (a property named "\x00") would break the header: escape them too
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
         return text if len(text) <= MAX_HEADER else text[:MAX_HEADER - 3] + "..."
 
     def as_json(self) -> dict[str, str]:

@@ -500,3 +500,11 @@ async def test_the_data_ends_in_the_hour_the_export_is_made_and_relative_filters
     yesterday = await download_rows(api, await create(api, body))
     day = iso(START - 86400)[:10]
     assert yesterday and all(r["created_at"].startswith(day) for r in yesterday)
+
+
+async def test_an_unknown_property_named_with_control_characters_is_accepted_and_told(api):
+    # open schemas let any property name through; the warning about it must still be a valid header
+    reply = await api.post("/v1/exports", json={"exported_object": "order", "\x00bad\x1f\r\n": 1})
+    assert reply.status == 200, reply.body
+    warnings = reply.headers.getall("X-Mock-Warning")
+    assert warnings and all(w.isascii() and w.isprintable() for w in warnings)
