@@ -15,6 +15,17 @@ JSON = "application/json"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # what content_type + charset would make
 
 
+MAX_HEADER_TEXT = 300  # characters of one diagnostic header value (X-Mock-Warning, X-Mock-Violation)
+
+
+def header_text(text: str, limit: int = MAX_HEADER_TEXT) -> str:
+    """`text` as one header value any client can read: whitespace runs folded to a space, then every
+    control or non-ASCII character escaped (`\\x00`, `\\u00e9`), so no value a client sent can break
+    the header block; cut to `limit` characters."""
+    text = " ".join(text.split()).encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _dumps(body: Any) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 

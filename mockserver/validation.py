@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import ApiError
 from .quickcheck import compile_acceptor
+from .respond import header_text
 from .spec import Operation
 
 FORMATS = FormatChecker()
@@ -73,7 +74,6 @@ def _shallow(value: Any, limit: int) -> bool:
 
 
 MAX_FINDINGS = 20  # per request: a body with 10,000 typos gets 20 findings, not 10,000
-MAX_HEADER = 300  # characters of one finding as a header value
 _COMPOSED = ("allOf", "anyOf", "oneOf")
 
 
@@ -123,11 +123,7 @@ class Finding:
         return f"{self.location}{self.path}: {self.message}"
 
     def header(self) -> str:
-        """One line of printable ASCII, so any client can read it."""
-        text = " ".join(self.text().split()).encode("ascii", "backslashreplace").decode("ascii")
-        # control characters (a property named "\x00") would break the header: escape them too
-        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-        return text if len(text) <= MAX_HEADER else text[:MAX_HEADER - 3] + "..."
+        return header_text(self.text())
 
     def as_json(self) -> dict[str, str]:
         return {"severity": self.severity, "location": self.location, "path": self.path, "message": self.message}

@@ -150,3 +150,17 @@ def test_generate_warns_as_the_server_does(capsys):
     (line,) = err.splitlines()
     assert line.startswith("mockserver generate: warning: body.parameters.filters.stauts: 'stauts' is not")
     assert cli.main(["generate", "order", "--filters", filters, "--strict"]) == 2
+
+
+@pytest.mark.parametrize("name", ["st\x00tus", "st\x1ftus", "st\x7ftus", "st\u2028tus", "\U0001f600tatus", "st\rtus"])
+def test_a_finding_naming_what_a_client_sent_is_a_readable_header(spec, name):
+    """A filter field with control or non-ASCII characters is named in the warning, escaped, and the
+    answer still arrives (an unescaped \\x00 in a header made aiohttp drop the connection)."""
+    body = {"exported_object": "order", "parameters": {"fields": ["id"], "filters": {name: {"conditions": {
+        "$in": ["PAID"]}}}}}
+    with serve(spec) as server:
+        answer = http("POST", server.url + "/v1/exports", body, CREDENTIALS)
+    assert answer.status == 200, answer.text
+    (warning,) = warnings_of(answer)
+    assert warning.isascii() and warning.isprintable()
+    assert " ".join(name.split()).encode("unicode_escape").decode("ascii") in warning

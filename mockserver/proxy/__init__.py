@@ -26,13 +26,13 @@ from jsonschema import ValidationError
 from multidict import CIMultiDict
 
 from ..errors import ApiError
+from ..respond import header_text
 from ..spec import Operation
 from ..validation import Invalid, RequestValidator, read_body
 from ..vendors.base import Vendor
 
 log = logging.getLogger("mockserver")
 VIOLATION = "X-Mock-Violation"
-MAX_FINDING = 300  # characters of one header value
 TIMEOUT_SECONDS = 60
 # connection-level headers (RFC 9110 §7.6.1) and those aiohttp recomputes for the body it sends
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -92,7 +92,7 @@ class Forwarder:
                 await observe(request, op, upstream, body)
             headers = CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP)
             for finding in findings:
-                headers.add(VIOLATION, _header_value(finding))
+                headers.add(VIOLATION, header_text(finding))
             return web.Response(status=upstream.status, body=body, headers=headers)
 
         return handle
@@ -147,8 +147,3 @@ def _check_response(vendor: Vendor, op: Operation, upstream: aiohttp.ClientRespo
     return []
 
 
-def _header_value(finding: str) -> str:
-    """One line of printable ASCII, so any client can read it."""
-    text = " ".join(finding.split())
-    text = text.encode("ascii", "backslashreplace").decode("ascii")
-    return text if len(text) <= MAX_FINDING else text[:MAX_FINDING - 3] + "..."
