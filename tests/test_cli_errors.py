@@ -55,6 +55,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
                                ["order", "--strict=yes"]],
     ("contract", "--base-url"): [["--base-url", "ftp://example.com"], ["--base-url", "http://127.0.0.1:99999"]],
     ("contract", "--spec"): [["--spec", "/nonexistent/spec"]],
+    ("contract", "--from-har"): [["--from-har", "/nonexistent/traffic.har"], ["--from-har", "/"]],
+    ("contract", "--from-journal"): [["--from-journal", "ftp://example.com"], ["--from-journal", "http://127.0.0.1:9"]],
     ("contract", "--app-id"): [["--app-id", "only-the-id"], ["--app-id", ""]],
     ("contract", "--app-token"): [["--app-token", "only-the-token"], ["--app-token", ""]],
     ("contract", "--other-app"): [["--other-app", "no-token"]],

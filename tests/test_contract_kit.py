@@ -311,7 +311,10 @@ def default_mock_url():
     # other component and scheme names, a oneOf create body without a discriminator
     ("exports-oneof.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
                                 r"^ok   GET /v1/exports/\{jobId\}\n(?:    .*\n)*?    ok   csv_download",
-                                r"^    ok   tenant_isolation"]),
+                                r"^    ok   tenant_isolation",
+                                # the filtered download asks for `filters`, which this contract does not take
+                                r"^    ok   csv_download \(\d+ passed\); SKIPPED in part: POST /v1/exports does not "
+                                r"accept the request"]),
     # inline schemas only, no list, no delete, no documented default fields
     ("exports-inline.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
                                  r"SKIPPED csv_download: POST /v1/exports does not accept the request"]),

@@ -26,6 +26,8 @@ def render_text(results: Results, *, base_url: str, seconds: float, invented: di
         outcome = results.outcome(operation, check)
         count = results.passes.get((operation, check), 0)
         detail = f" ({count} passed)" if outcome == "passed" else ""
+        if outcome == "passed" and (operation, check) in results.skipped:  # some scenarios could not run
+            detail += f"; SKIPPED in part: {results.skipped[(operation, check)]}"
         if outcome == "skipped":
             detail = f": {results.skipped[(operation, check)]}"
         by_operation[operation].append(f"    {MARK[outcome]} {check}{detail}")
