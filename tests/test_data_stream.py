@@ -151,3 +151,33 @@ def test_streams_in_64k_chunks_with_bounded_memory():
     assert lines == 100_001
     assert set(sizes[:-1]) == {CHUNK} and 0 < sizes[-1] <= CHUNK
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while streaming"
+
+
+def test_generate_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path):
+    """A big `generate` job draws a bar with its total and ETA on a terminal's stderr; piped, stderr stays empty."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", "30000", "-o", str(tmp_path / "a.csv")]
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    main, child = pty.openpty()
+    with subprocess.Popen(argv, stderr=child, stdout=subprocess.DEVNULL, env=env) as process:
+        os.close(child)
+        drawn = b""
+        while True:
+            try:
+                piece = os.read(main, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not piece:
+                break
+            drawn += piece
+        assert process.wait(timeout=120) == 0
+    os.close(main)
+    text = drawn.decode(errors="replace")
+    assert "generate" in text and "30000" in text and "rows" in text and "ETA" in text
+    piped = subprocess.run(argv[:-1] + [str(tmp_path / "b.csv")], capture_output=True, env=env, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == b""
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -9,6 +9,7 @@ import time
 
 from .. import argtypes
 from ..findings import filter_findings
+from ..progress import Progress
 from ..spec import load_spec
 from ..validation import Finding, Invalid, RequestValidator
 from . import ExportQuery, iter_csv, load_model
@@ -55,9 +56,11 @@ def run_generate(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an unknown object, field or order value for this --spec
         args.parser.error(str(exc))
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
-    try:
-        for chunk in chunks:
-            out.write(chunk)
+    try:  # a bar on a terminal's stderr (silent otherwise); the total is an upper bound when filters drop rows
+        with Progress("generate", total=query.rows, unit="rows") as progress:
+            for chunk in chunks:
+                out.write(chunk)
+                progress.advance(chunk.count(b"\n"))
     finally:
         if args.output:
             out.close()
