@@ -66,7 +66,7 @@ class MockClient:
         body = kwargs.pop("json", json_body)
         if kwargs:
             raise TypeError(f"unexpected arguments {sorted(kwargs)}")
-        sent = {"X-App-Id": self.app_id, "X-App-Token": self.app_token} if self.app_id else {}
+        sent = _credentials(self.app_id, self.app_token) if self.app_id and self.app_token else {}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -88,6 +88,15 @@ class MockClient:
 
     def delete(self, path: str, **kwargs: Any) -> Reply:
         return self.request("DELETE", path, **kwargs)
+
+
+def _credentials(app_id: str, app_token: str) -> dict[str, str]:
+    """The headers of the default contract's dialect (the vendor a bare `mockserver serve` answers first)."""
+    from mockserver.contract.dialect import default_contract, known_dialects
+    from mockserver.contract.options import App
+
+    name = default_contract()
+    return known_dialects()[name].headers(App(app_id, app_token)) if name else {}
 
 
 @dataclass
@@ -120,7 +129,8 @@ def mockserver(request: pytest.FixtureRequest):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockserver", "mockserver contract suite")
     group.addoption("--contract-base-url", help="run the contract suite against this implementation")
-    group.addoption("--contract-spec", default="voucherify", help="bundled contract name or schema path")
+    group.addoption("--contract-spec", default=None,
+                    help="bundled contract name or schema path (default: the default vendor's contract)")
     group.addoption("--contract-app-id", help="app id to test as (default: a fresh random app)")
     group.addoption("--contract-app-token", help="that app's token")
     group.addoption("--contract-max-examples", type=int, default=None, help="generated requests per operation")

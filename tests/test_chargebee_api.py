@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.app import Settings, create_app, services_of
-from mockserver.contract.chargebee_checks import least_body
+from mockserver.contract.checks import least_body
 from mockserver.data import load_model
 from mockserver.spec import load_spec
 from mockserver.store import VendorStore

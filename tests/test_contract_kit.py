@@ -12,7 +12,7 @@ import pytest
 
 from mockserver.app import Settings
 from mockserver.cli import main
-from mockserver.contract.options import ContractOptions
+from mockserver.contract.options import App, ContractOptions
 from mockserver.contract.report import render_text
 from mockserver.contract.runner import available_checks, run_contract, target_trusts_new_credentials
 from mockserver.progress import Progress
@@ -213,7 +213,9 @@ def test_the_checks_list_takes_commas_spaces_and_repetition(argv, capsys):
 
 
 def test_version(capsys):
-    assert main(["--version"]) == 0
+    with pytest.raises(SystemExit) as exit_:  # argparse's version action exits itself
+        main(["--version"])
+    assert exit_.value.code == 0
     assert re.fullmatch(r"mockserver \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
 
 
@@ -341,6 +343,8 @@ def test_the_vendor_is_recognised_by_header_names_not_scheme_names():
     document = {"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "header", "name": "x-app-id"},
                                                    "b": {"type": "apiKey", "in": "header", "name": "X-App-Token"}}}}
     dialect = dialect_for(document)
-    assert dialect.name == "voucherify" and (dialect.id_scheme, dialect.token_scheme) == ("a", "b")
+    assert dialect.name == "voucherify"
+    assert (dialect.credentials.id_scheme, dialect.credentials.token_scheme) == ("a", "b")
+    assert dialect.schemathesis_auth(App("id", "t")) == {"a": {"api_key": "id"}, "b": {"api_key": "t"}}
     assert dialect_for({"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "query",
                                                                  "name": "X-App-Id"}}}}) is None

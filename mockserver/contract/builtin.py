@@ -97,10 +97,8 @@ def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[st
         config["seed"] = seed
     if max_time is not None:  # seconds for the whole run, shared out between the phases by schemathesis
         config["max-time"] = max_time
-    if dialect is not None:
+    if dialect is not None:  # without one, how credentials travel is unknown: none are sent
         config["auth"] = {"openapi": dialect.schemathesis_auth(app)}
-    else:
-        config["headers"] = app.headers()
     return config
 
 

@@ -4,18 +4,26 @@ Each check drives the implementation through the API as a client would,
 creates the data it needs and deletes it again, and reports every request
 it made under that request's operation, so the report reads per operation.
 
-- export_lifecycle: every export-creating operation (and every `exported_object`
-  of the generic one) yields an export that moves SCHEDULED → IN_PROGRESS →
-  DONE|ERROR within the poll timeout and never back; `result` is null until
-  DONE and then holds `url`; the export is listed; after DELETE it is 404.
-- csv_download: a finished export's `result.url` downloads with its token
-  alone, as `text/plain`; the header is the requested fields in order (or the
-  documented defaults); rows parse as RFC 4180 with one value per field;
-  ids, timestamps and amounts look like themselves; rows follow the requested
-  order and filter; a wrong token is refused with 401.
+One engine for every vendor: what differs (credentials, error object, status
+words, wrapper, where the download URL sits, its media type and token, the
+requests that exercise filters) is the vendor's `Dialect` (dialect.py), data
+its package provides. Voucherify's words serve as the examples below.
+
+- export_lifecycle: every export-creating operation (and every kind of export
+  a generic one takes, e.g. `exported_object`) yields a pending export without
+  a download that moves through the phases (SCHEDULED → IN_PROGRESS →
+  DONE|ERROR) within the poll timeout and never back; the download URL
+  (`result.url`) appears only when done; the export is listed; after DELETE it
+  is 404 (list and delete where the API has them).
+- csv_download: a finished export's URL downloads (with its token alone, or
+  with the key where the dialect says so) as the dialect's media type (a CSV,
+  or a zip of CSVs); the header is the requested fields in order (or the
+  documented defaults); rows parse as RFC 4180 with one value per field; ids,
+  timestamps and amounts look like themselves; rows keep the dialect's
+  filters and order; a wrong token is refused.
 - error_shape: every 4xx body (ours and every one schemathesis provokes) is
-  the vendor's error object whose status field equals the HTTP status and
-  which carries a non-empty, unique request id.
+  the vendor's error object (status field equal to the HTTP status, a
+  non-empty unique request id, where the dialect has them).
 - auth_required: every secured operation answers 401 to no credentials and
   to a known app id with a wrong token.
 - tenant_isolation: an export one app created cannot be read, listed or
@@ -25,10 +33,12 @@ it made under that request's operation, so the report reads per operation.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 import uuid
-from collections.abc import Callable, Iterable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,21 +47,13 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from ..spec import Operation, Spec
-from .dialect import Dialect
+from .dialect import Dialect, Download, Expect, ExportProtocol, dig
 from .http import Client, Exchange, Redactor, label
 from .meaning import ExportApi, Skip, accepts, column_labels, default_fields, export_api, generic_create, kinds
 from .options import App
 from .results import Finding, Results, excerpt
 
-# the lifecycle our checks know (Voucherify's); operations are found by meaning (meaning.py)
-STATUS_RANK = {"SCHEDULED": 0, "IN_PROGRESS": 1, "DONE": 2, "ERROR": 2}
-FINAL = ("DONE", "ERROR")
 PATH_VALUE = "contract-1"  # every path parameter of our schemas takes it
-CSV_ORDER_EXPORT = {
-    "exported_object": "order",
-    "parameters": {"fields": ["id", "status", "amount", "created_at"], "order": "-created_at",
-                   "filters": {"status": {"conditions": {"$in": ["PAID"]}}}},
-}
 
 
 class Violation(Exception):
@@ -83,23 +85,36 @@ class Context:
     other_given: bool = True  # the second app's credentials were given (not invented)
     _exports: ExportApi | None = None
 
+    @property
+    def protocol(self) -> ExportProtocol:
+        if self.dialect.exports is None:
+            raise Skip(f"the {self.dialect.name} dialect describes no export protocol")
+        return self.dialect.exports
+
     def exports(self) -> ExportApi:
         """The contract's export operations, found by meaning (raises Skip when there are none)."""
         if self._exports is None:
-            self._exports = export_api(self.spec)
+            protocol = self.protocol
+            self._exports = export_api(self.spec, protocol.statuses.all(), protocol.wrapper)
         return self._exports
 
     def client(self, app: App | None | object = ...) -> Client:
         """A client as `app` (default: the main app; None: no credentials), with its own
         connection pool, because checks run their scenarios in threads."""
         return Client(self.base_url, self.app if app is ... else app,  # type: ignore[arg-type]
-                      credentials=self.dialect.headers)
+                      credentials=self.dialect.headers, form_lists=self.dialect.form_lists)
 
     def op(self, operation_id: str) -> Operation:
         try:
             return self.spec.operation(operation_id)
         except KeyError:
             raise Skip(f"the spec has no {operation_id} operation") from None
+
+    def generic_create(self) -> Operation:
+        return generic_create(self.exports(), self.protocol.kind_field)
+
+    def kinds(self, operation: Operation) -> list[str]:
+        return kinds(operation.body_schemas.get("application/json"), self.protocol.kind_field)
 
 
 class CheckRun:
@@ -138,7 +153,7 @@ class CheckRun:
         with ThreadPoolExecutor(max_workers=max(1, min(self.ctx.parallel, len(items) or 1))) as pool:
             list(pool.map(lambda item: self.scenario(*item), items))
 
-    # -- steps shared by several checks ---------------------------------------
+    # -- the steps every check and dialect shares ------------------------------
     def status(self, exchange: Exchange, expected: int | tuple[int, ...], what: str) -> Any:
         allowed = (expected,) if isinstance(expected, int) else expected
         self.expect(exchange.status in allowed, exchange, f"{what}: expected {' or '.join(map(str, allowed))}, "
@@ -161,42 +176,76 @@ class CheckRun:
             run.ok(exchange)
 
     def create(self, client: Client, operation: Operation, path: dict, body: Any, what: str) -> dict:
+        """Create an export; it must be new: pending, with no download yet."""
+        protocol = self.ctx.protocol
         exchange = client.call(operation, path=path, body=body)
-        export = self.status(exchange, 200, f"create {what}")
-        self.expect(isinstance(export, dict) and isinstance(export.get("id"), str), exchange,
-                    "The created export has no id")
+        export = protocol.unwrap(self.status(exchange, (200, 201, 202), f"create {what}"))
+        where = f"{protocol.wrapper}.id" if protocol.wrapper else "id"
+        self.expect(isinstance(export.get("id"), str), exchange, f"The created export has no {where}")
+        pending = protocol.statuses.pending
+        self.expect(export.get("status") in pending, exchange, f"{what} was created with status "
+                    f"{export.get('status')!r}, not {' or '.join(pending)}")
+        self.expect(export.get(protocol.holder) is None, exchange, f"{what} was created with a {protocol.holder}")
         self.ok(exchange)
         return export
 
-    def poll(self, client: Client, export_id: str) -> tuple[dict, Exchange]:
-        """GET the export until it is final; every answer must be a step forward."""
+    def read(self, client: Client, export_id: str, what: str, expected: int | tuple[int, ...] = 200
+             ) -> tuple[dict, Exchange]:
         api = self.ctx.exports()
+        exchange = client.call(api.get, path=api.path(export_id))
+        return self.ctx.protocol.unwrap(self.status(exchange, expected, what)), exchange
+
+    def poll(self, client: Client, export_id: str) -> tuple[dict, Exchange]:
+        """Read the export until it is final; every answer must be a step forward (the one polling loop)."""
+        protocol = self.ctx.protocol
+        words = protocol.statuses
+        rank, final = words.rank, words.final
         deadline = time.monotonic() + self.ctx.poll_timeout
-        previous = "SCHEDULED"
+        previous = words.pending[0]
         while True:
-            exchange = client.call(api.get, path=api.path(export_id))
-            export = self.status(exchange, 200, "get export")
-            status = (export or {}).get("status")
-            self.expect(status in STATUS_RANK, exchange, f"Unknown export status {status!r}")
-            self.expect(STATUS_RANK[status] >= STATUS_RANK[previous] and not (previous in FINAL and status != previous),
+            export, exchange = self.read(client, export_id, "get export")
+            status = export.get("status")
+            self.expect(status in rank, exchange, f"Unknown export status {status!r}")
+            self.expect(rank[status] >= rank[previous] and not (previous in final and status != previous),
                         exchange, f"Export status moved backwards: {previous} → {status}")
-            if status == "DONE":
-                url = (export.get("result") or {}).get("url")
-                self.expect(isinstance(url, str) and url, exchange, "A DONE export has no result.url")
-            else:
-                self.expect(export.get("result") is None, exchange, f"result is not null while {status}")
+            self.finished_fields(export, exchange)
             self.ok(exchange)
-            if status in FINAL:
-                again = client.call(api.get, path=api.path(export_id))
-                final = self.status(again, 200, "get a finished export") or {}
-                self.expect(final.get("status") == status, again,
-                            f"Export status moved backwards: {status} → {final.get('status')}")
-                self.ok(again)
+            if status in final:
+                again, checked = self.read(client, export_id, "get a finished export")
+                self.expect(again.get("status") == status, checked,
+                            f"Export status moved backwards: {status} → {again.get('status')}")
+                self.ok(checked)
                 return export, exchange
             self.expect(time.monotonic() < deadline, exchange,
                         f"Export not finished after {self.ctx.poll_timeout:g} s (still {status})")
             previous = status
             time.sleep(self.ctx.poll_interval)
+
+    def finished_fields(self, export: dict, exchange: Exchange) -> None:
+        """A done export has its download URL (and what the dialect says it has), others have none."""
+        protocol = self.ctx.protocol
+        status = export.get("status")
+        if status == protocol.statuses.done:
+            url = protocol.url_of(export)
+            self.expect(isinstance(url, str) and url, exchange, f"A {status} export has no {protocol.url}")
+            for name in protocol.done_fields:
+                self.expect(dig(export, name) is not None, exchange, f"A {status} export has no {name}")
+            for later, earlier in protocol.later:
+                value, before = dig(export, later), dig(export, earlier)
+                self.expect(isinstance(value, (int, float)) and isinstance(before, (int, float)) and value > before,
+                            exchange, f"{later} {value!r} is not after {earlier}")
+        else:
+            self.expect(export.get(protocol.holder) is None, exchange, f"{protocol.holder} is present while {status}")
+        if status == protocol.statuses.failed:
+            for name in protocol.failed_fields:
+                self.expect(dig(export, name) is not None, exchange, f"A {status} export does not say why ({name})")
+
+    def listed(self, client: Client, what: str) -> tuple[list[Any], Exchange]:
+        api = self.ctx.exports()
+        assert api.list is not None
+        exchange = client.call(api.list, query=dict(self.ctx.protocol.list_query))
+        page = self.status(exchange, 200, what) or {}
+        return listed_ids(page, self.ctx.protocol.wrapper), exchange
 
     def delete_quietly(self, client: Client, export_id: str) -> None:
         """Clean up after a scenario, whatever happened in it."""
@@ -213,16 +262,38 @@ ERROR_SHAPE = "error_shape"
 WHOLE_RUN = "(all operations)"  # where a check that could not start is reported
 NEEDS_SECOND_APP = {"tenant_isolation"}
 
-# our checks by name, in the order they run (the names are the same for every dialect)
-CHECKS: dict[str, Callable[[Context], None]] = {}
+
+class Registry:
+    """Our checks by name, in the order they run (like schemathesis' check registry)."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Callable[[Context], None]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[[Context], None]], Callable[[Context], None]]:
+        def add(function: Callable[[Context], None]) -> Callable[[Context], None]:
+            self._checks[name] = function
+            return function
+        return add
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._checks)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._checks
+
+    def __getitem__(self, name: str) -> Callable[[Context], None]:
+        return self._checks[name]
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+
+CHECKS = Registry()
 
 
 def check(name: str) -> Callable[[Callable[[Context], None]], Callable[[Context], None]]:
     """Register one of our checks under `name` (like schemathesis' `@check`)."""
-    def register(function: Callable[[Context], None]) -> Callable[[Context], None]:
-        CHECKS[name] = function
-        return function
-    return register
+    return CHECKS.register(name)
 
 
 def run_check(name: str, function: Callable[[Context], None], ctx: Context) -> None:
@@ -239,7 +310,6 @@ def run_check(name: str, function: Callable[[Context], None], ctx: Context) -> N
 
 
 # ---------------------------------------------------------------- the checks
-# ---------------------------------------------------------------- the checks
 @check("export_lifecycle")
 def export_lifecycle(ctx: Context) -> None:
     """Create each kind of export, poll it to a final state, find it listed, delete it."""
@@ -251,55 +321,52 @@ def export_lifecycle(ctx: Context) -> None:
             client = ctx.client()
             export = run.create(client, operation, path, body, what)
             try:
-                run.expect(export.get("status") == "SCHEDULED", None, f"{what} was created with status "
-                           f"{export.get('status')!r}, not SCHEDULED")
-                run.expect(export.get("result") is None, None, f"{what} was created with a result")
                 run.poll(client, export["id"])
                 if api.list is not None:
-                    listed = client.call(api.list, query={"limit": 100, "order": "-created_at"})
-                    page = run.status(listed, 200, "list exports") or {}
-                    run.expect(export["id"] in listed_ids(page), listed, f"The new export {export['id']} is not listed")
+                    ids, listed = run.listed(client, "list exports")
+                    run.expect(export["id"] in ids, listed, f"The new export {export['id']} is not listed")
                     run.ok(listed)
                 if api.delete is not None:
                     gone = client.call(api.delete, path=api.path(export["id"]))
                     run.status(gone, 204, "delete export")
                     run.ok(gone)
-                    again = client.call(api.get, path=api.path(export["id"]))
-                    run.status(again, 404, "get a deleted export")
+                    _, again = run.read(client, export["id"], "get a deleted export", 404)
                     run.ok(again)
             finally:
                 run.delete_quietly(client, export["id"])
         return go
 
-    run.each((label(op), journey(op, path, body, what)) for op, path, body, what in export_requests(api))
+    run.each((label(op), journey(op, path, body, what)) for op, path, body, what in export_requests(ctx))
 
 
 @check("csv_download")
 def csv_download(ctx: Context) -> None:
-    """Download finished exports: content type, header, RFC 4180 rows, values, order, filter, token."""
+    """Download finished exports: media type, header, RFC 4180 rows, values, order, filters, token."""
     run = CheckRun("csv_download", ctx)
+    protocol = ctx.protocol
     api = ctx.exports()
-    create = generic_create(api)
-    where = label(api.get)
+    download_op = ctx.op(protocol.download_operation) if protocol.download_operation else api.get
 
-    def download(body: dict, expected: Callable[[], list[str]], wrong_token: bool) -> Callable[[], None]:
+    def download(scenario: Download, create: Operation) -> Callable[[], None]:
         def go() -> None:
-            if not accepts(create, body):
+            body = dict(scenario.body) if scenario.body is not None else least_body(create)
+            if body is not None and "application/json" in create.body_schemas and not accepts(create, body):
                 raise Skip(f"{label(create)} does not accept the request {body}")
-            fields = expected()
+            kind = kind_of(ctx, create, body)
+            fields = list(scenario.fields) if scenario.fields else documented_fields(ctx, create, kind)
             client = ctx.client()
-            export = run.create(client, create, {}, body, "an order export")
+            export = run.create(client, create, {}, body, f"a {kind or create.operation_id} export")
             try:
                 done, polled = run.poll(client, export["id"])
-                run.expect(done["status"] == "DONE", polled, "The export ended in ERROR, nothing to download")
-                url = done["result"]["url"]
-                file = fetch_download(run, ctx, api.get.operation_id, url, "text/plain",
-                                      "download with the result token")
-                check_csv(run, file, fields, body.get("parameters") or {},
-                          header=column_labels(ctx.spec, "order", fields))
+                run.expect(done["status"] == protocol.statuses.done, polled,
+                           f"The export ended {done['status']}, nothing to download")
+                url = protocol.url_of(done)
+                file = fetch_download(run, ctx, download_op, url)
+                check_csv(run, file, fields, header=column_labels(ctx.spec, kind or "", fields),
+                          expect=scenario.expect, order=scenario.order)
                 run.ok(file)
-                if wrong_token:
-                    refuse_wrong_token(run, ctx, api.get.operation_id, url, 401)
+                if scenario.wrong_token:
+                    refuse_wrong_token(run, ctx, download_op, url)
             except Violation:
                 raise  # the export stays, so the report's curl line still reproduces the download
             except BaseException:
@@ -308,24 +375,25 @@ def csv_download(ctx: Context) -> None:
             run.delete_quietly(client, export["id"])
         return go
 
-    requested = CSV_ORDER_EXPORT["parameters"]["fields"]
-    run.each([
-        (where, download(CSV_ORDER_EXPORT, lambda: list(requested), True)),
-        (where, download({"exported_object": "order"}, lambda: default_fields(create, "order"), False)),
-    ])
+    scenarios = [(scenario, ctx.op(scenario.operation) if scenario.operation else ctx.generic_create())
+                 for scenario in protocol.downloads]
+    if protocol.download_every_create:
+        scenarios += [(Download(), op) for op in api.creates]
+    run.each((label(download_op), download(scenario, create)) for scenario, create in scenarios)
 
 
 @check("error_shape")
 def error_shape(ctx: Context) -> None:
-    """Provoke 400, 401 and 404 on purpose; every 4xx any check sees is judged the same way."""
+    """Provoke 404, 401 and 400 on purpose; every 4xx any check sees is judged the same way."""
     run = CheckRun(ERROR_SHAPE, ctx)
+    shape = ctx.dialect.errors
     seen: dict[str, Exchange] = {}
 
     def probe(exchange: Exchange, expected: int, what: str) -> None:
         run.expect(exchange.status == expected, exchange, f"{what}: expected {expected}, got {exchange.status}")
         problem = ctx.dialect.error_problem(exchange.status, exchange.json())
         run.expect(problem is None, exchange, "Error body is not the vendor's error object", problem or "")
-        request_id = (exchange.json() or {}).get(ctx.dialect.error_request_id_field or "")
+        request_id = shape.request_id(exchange.json())
         if request_id:
             run.expect(request_id not in seen, exchange, "Two errors share one request id", str(request_id))
             seen[request_id] = exchange
@@ -333,22 +401,22 @@ def error_shape(ctx: Context) -> None:
 
     api = ctx.exports()
     client = ctx.client()
-    unknown = api.path("exp_" + "0" * 24)
+    unknown = api.path(ctx.protocol.unknown_id)
     probes: list[tuple[str, Callable[[], None]]] = [
         (label(api.get), lambda: probe(client.call(api.get, path=unknown), 404, "get an unknown export")),
         (label(api.get), lambda: probe(ctx.client(None).call(api.get, path=unknown), 401, "get without credentials")),
     ]
-    try:
-        create = generic_create(api)
-    except Skip:
-        create = None
-    if create is not None:
-        probes.append((label(create), lambda: probe(client.call(create, body={"exported_object": "no-such-object"}),
-                                                    400, "create an export of an unknown object")))
-        kind = kinds(create.body_schemas.get("application/json"))[0]
-        probes.append((label(create), lambda: probe(client.call(create, body={"exported_object": kind,
-                                                                              "parameters": {"fields": ["nope"]}}),
-                                                    400, "create an export with an unknown field")))
+    for bad in ctx.protocol.bad_requests:
+        try:
+            operation = ctx.op(bad.operation) if bad.operation else ctx.generic_create()
+        except Skip as skip:
+            ctx.results.skip(WHOLE_RUN, ERROR_SHAPE, f"cannot {bad.what}: {skip}")
+            continue
+        body = dict(bad.body)
+        if bad.with_kind and ctx.protocol.kind_field:
+            body = {ctx.protocol.kind_field: ctx.kinds(operation)[0], **body}
+        probes.append((label(operation), lambda operation=operation, body=body, what=bad.what:
+                       probe(client.call(operation, body=body), 400, what)))
     for operation, body in probes:  # sequential: request ids are compared across probes
         run.scenario(operation, body)
 
@@ -360,7 +428,7 @@ def auth_required(ctx: Context) -> None:
     wrong = App(ctx.app.app_id, "wrong-" + uuid.uuid4().hex, ctx.app.label)
 
     attempts: list[tuple[App | None, str]] = [(None, "without credentials")]
-    if not (ctx.trusting and ctx.dialect.basic):  # a mock that takes any API key: a wrong one is just a new site
+    if not (ctx.trusting and ctx.dialect.credentials.token_only):  # a mock that takes any key: a wrong one is new
         attempts.append((wrong, "with a wrong token"))
 
     def refuse(operation: Operation, path: dict, body: Any) -> Callable[[], None]:
@@ -376,37 +444,47 @@ def auth_required(ctx: Context) -> None:
 
 @check("tenant_isolation")
 def tenant_isolation(ctx: Context) -> None:
-    """What one app created, another cannot read, list or delete."""
+    """What one app created, another cannot read, list, delete or download."""
     run = CheckRun("tenant_isolation", ctx)
     api = ctx.exports()
-    create = generic_create(api)
-    body = {"exported_object": kinds(create.body_schemas.get("application/json"))[0]}
+    requests_ = export_requests(ctx)
+    if not requests_:
+        raise Skip("the contract has no export to create")
+    create, path, body, what = requests_[0]
     owner, stranger = ctx.client(), ctx.client(ctx.other)
+    protocol = ctx.protocol
 
     def go() -> None:
-        hello = stranger.call(api.get, path=api.path("exp_" + "0" * 24))
+        hello = stranger.call(api.get, path=api.path(protocol.unknown_id))
         if hello.status == 401:
             raise Skip("the second app's credentials were refused; pass --other-app ID:TOKEN")
-        export = run.create(owner, create, {}, body, "an export")
+        export = run.create(owner, create, path, body, what)
         try:
-            path = api.path(export["id"])
-            peek = stranger.call(api.get, path=path)
+            peek = stranger.call(api.get, path=api.path(export["id"]))
             run.expect(peek.status in (403, 404), peek, f"Another app can read the export (status {peek.status})")
             run.error_body(peek)
             run.ok(peek)
             if api.list is not None:
-                listed = stranger.call(api.list, query={"limit": 100, "order": "-created_at"})
-                page = run.status(listed, 200, "list exports as another app") or {}
-                run.expect(export["id"] not in listed_ids(page), listed, "Another app's list shows the export")
+                ids, listed = run.listed(stranger, "list exports as another app")
+                run.expect(export["id"] not in ids, listed, "Another app's list shows the export")
                 run.ok(listed)
+            if protocol.download_with_key:  # a URL that needs the key must refuse another's
+                done, _ = run.poll(owner, export["id"])
+                if done.get("status") == protocol.statuses.done:
+                    download_op = ctx.op(protocol.download_operation) if protocol.download_operation else api.get
+                    fetched = stranger.call(download_op, url=protocol.url_of(done))
+                    run.expect(fetched.status in (403, 404), fetched,
+                               f"Another app can download the export (status {fetched.status})")
+                    run.error_body(fetched)
+                    run.ok(fetched)
             if api.delete is not None:
-                remove = stranger.call(api.delete, path=path)
+                remove = stranger.call(api.delete, path=api.path(export["id"]))
                 run.expect(remove.status in (403, 404), remove,
                            f"Another app can delete the export (status {remove.status})")
                 run.error_body(remove)
                 run.ok(remove)
-            still = owner.call(api.get, path=path)
-            run.status(still, 200, "the owner reads its export after another app tried to delete it")
+            _, still = run.read(owner, export["id"], "the owner reads its export after another app tried")
+            run.ok(still)
         finally:
             run.delete_quietly(owner, export["id"])
 
@@ -414,25 +492,57 @@ def tenant_isolation(ctx: Context) -> None:
 
 
 # ---------------------------------------------------------------- requests
-def export_requests(api: ExportApi) -> list[tuple[Operation, dict, Any, str]]:
-    """One valid create request per export-creating operation (per kind of export for the generic one)."""
+def export_requests(ctx: Context) -> list[tuple[Operation, dict, Any, str]]:
+    """One valid create request per export-creating operation (per kind of export for a generic one)."""
     out = []
-    for op in api.creates:
+    for op in ctx.exports().creates:
         path = {p.name: PATH_VALUE for p in op.parameters if p.location == "path"}
-        named = kinds(op.body_schemas.get("application/json"))
+        named = ctx.kinds(op)
         if named:
-            out += [(op, path, {"exported_object": value}, f"a {value} export") for value in named]
+            out += [(op, path, {ctx.protocol.kind_field: value}, f"a {value} export") for value in named]
         else:
-            out.append((op, path, _minimal_body(op) if op.body_schemas else None, f"an export via {op.operation_id}"))
+            out.append((op, path, least_body(op), f"an export via {op.operation_id}"))
     return out
 
 
-def listed_ids(page: Any) -> list[Any]:
-    """The ids in a list answer, whatever its array property is called."""
+def kind_of(ctx: Context, operation: Operation, body: Any) -> str | None:
+    """The rows an export makes: named in its body (the dialect's kind field) or by the operation
+    (`x-exported-object`)."""
+    field_name = ctx.protocol.kind_field
+    if field_name and isinstance(body, dict) and isinstance(body.get(field_name), str):
+        return body[field_name]
+    named = operation.raw.get("x-exported-object")
+    return named if isinstance(named, str) else None
+
+
+def documented_fields(ctx: Context, operation: Operation, kind: str | None) -> list[str]:
+    """The columns of an export that asked for none: the create schema's documented default fields,
+    else the contract's rows (`x-export-rows`) in schema order."""
+    if kind is None:
+        raise Skip(f"{operation.operation_id} names no rows (x-exported-object) in the contract")
+    if ctx.protocol.kind_field and ctx.protocol.fields_field:
+        try:
+            return default_fields(operation, kind, ctx.protocol.kind_field, ctx.protocol.fields_field)
+        except Skip:
+            pass
+    from .. import data
+
+    try:
+        model = data.load_model(ctx.spec)
+    except ValueError as exc:
+        raise Skip(f"the contract's export rows do not load: {exc}") from None
+    if kind not in model.objects:
+        raise Skip(f"{operation.operation_id} names no rows (x-exported-object) in the contract")
+    return list(model.object(kind).default_fields)
+
+
+def listed_ids(page: Any, wrapper: str | None = None) -> list[Any]:
+    """The ids in a list answer, whatever its array property is called (items inside `wrapper` too)."""
     if not isinstance(page, dict):
         return []
-    return [item.get("id") for value in page.values() if isinstance(value, list)
-            for item in value if isinstance(item, dict)]
+    items = [item for value in page.values() if isinstance(value, list) for item in value if isinstance(item, dict)]
+    return [(item.get(wrapper) if wrapper and isinstance(item.get(wrapper), dict) else item).get("id")
+            for item in items]
 
 
 def secured_requests(spec: Spec) -> list[tuple[Operation, dict, Any]]:
@@ -442,63 +552,94 @@ def secured_requests(spec: Spec) -> list[tuple[Operation, dict, Any]]:
         if not op.secured:
             continue
         path = {p.name: PATH_VALUE for p in op.parameters if p.location == "path"}
-        out.append((op, path, _minimal_body(op)))
+        out.append((op, path, least_body(op)))
     return out
 
 
-def _minimal_body(op: Operation) -> Any:
-    if "application/json" not in op.body_schemas:
+def least_body(op: Operation) -> Any:
+    """A body the operation accepts with the least in it: its example, a discriminator's first branch, an
+    empty object or array when valid, else only the required properties (their examples or first enum
+    value); None when it takes no body or requires nothing."""
+    if not op.body_schemas:
         return None
-    schema = op.body_schemas["application/json"]
-    examples = (op.raw.get("requestBody", {}).get("content", {}).get("application/json", {}).get("examples") or {})
+    media, schema = next(((m, s) for m, s in op.body_schemas.items() if m == "application/json"),
+                         next(iter(op.body_schemas.items())))
+    examples = (op.raw.get("requestBody", {}).get("content", {}).get(media, {}).get("examples") or {})
     for example in examples.values():
         if isinstance(example, dict) and "value" in example:
             return example["value"]
     mapping = (schema.get("discriminator") or {}).get("mapping")
     if mapping:
         return {schema["discriminator"]["propertyName"]: next(iter(mapping))}
+    required = schema.get("required") or []
+    if media != "application/json" and not required:
+        return None
     for candidate in ({}, []):
-        if Draft7Validator(schema).is_valid(candidate):
+        if not required and Draft7Validator(schema).is_valid(candidate):
             return candidate
-    return {}
+    props = schema.get("properties") or {}
+    return {name: (props.get(name) or {}).get("example", ((props.get(name) or {}).get("enum") or [""])[0])
+            for name in required}
 
 
-def _has(spec: Spec, operation_id: str) -> bool:
-    return any(op.operation_id == operation_id for op in spec.operations)
-
-
-def _with_token(url: str, token: str) -> str:
+def _with_token(url: str, name: str, token: str) -> str:
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     parts = urlsplit(url)
-    query = [(k, token if k == "token" else v) for k, v in parse_qsl(parts.query)]
+    query = [(k, token if k == name else v) for k, v in parse_qsl(parts.query)]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-# ---------------------------------------------------------------- CSV
-def fetch_download(run: CheckRun, ctx: Context, operation_id: str, url: str, media: str, what: str) -> Exchange:
-    """The file at a download URL, fetched with no credentials but the URL's: 200, served as `media`."""
-    file = ctx.client(None).call(ctx.op(operation_id), url=url)
-    run.status(file, 200, what)
+# ---------------------------------------------------------------- the download
+def fetch_download(run: CheckRun, ctx: Context, operation: Operation, url: str) -> Exchange:
+    """The file at a download URL (the one fetch): with the app's credentials when the dialect says the URL
+    needs them, else with none but the URL's; 200, served as the dialect's media type; a zip's first CSV
+    member becomes the exchange's text."""
+    protocol = ctx.protocol
+    file = ctx.client(ctx.app if protocol.download_with_key else None).call(operation, url=url)
+    run.status(file, 200, "download with the key" if protocol.download_with_key else "download with the URL alone")
     served = file.content_type.split(";")[0].strip()
-    run.expect(served == media, file, f"The download is served as {served or 'nothing'}, not {media}")
+    run.expect(served == protocol.media, file, f"The download is served as {served or 'nothing'}, not {protocol.media}")
+    if protocol.media == "application/zip":
+        return dataclasses.replace(file, text=_csv_member(file))
     return file
 
 
-def refuse_wrong_token(run: CheckRun, ctx: Context, operation_id: str, url: str, status: int) -> None:
-    """The same download URL with another token must be refused with `status`."""
-    bad = ctx.client(None).call(ctx.op(operation_id), url=_with_token(url, "wrong-" + uuid.uuid4().hex))
-    run.status(bad, status, "download with a wrong token")
-    run.ok(bad)
+def _csv_member(file: Exchange) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(file.content))
+        names = [name for name in archive.namelist() if name.lower().endswith(".csv")]
+        if not names:
+            raise Violation(file, "The zip holds no CSV file", f"members: {archive.namelist()[:10]}")
+        return archive.read(names[0]).decode("utf-8")
+    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise Violation(file, "The download is not a zip of UTF-8 CSV files", str(exc)) from None
+
+
+def refuse_wrong_token(run: CheckRun, ctx: Context, operation: Operation, url: str) -> None:
+    """The download refuses a wrong token (the one probe): the URL's token swapped, or, for a URL that
+    needs the key, no key and another key."""
+    protocol = ctx.protocol
+    wrong = "wrong-" + uuid.uuid4().hex
+    if protocol.download_with_key:
+        attempts = [(None, url, (401,), "download without credentials"),
+                    (App("wrong", wrong, ctx.app.label), url, protocol.wrong_token_status, "download with a wrong key")]
+    else:
+        attempts = [(None, _with_token(url, protocol.token_param, wrong), protocol.wrong_token_status,
+                     "download with a wrong token")]
+    for app, target, statuses, what in attempts:
+        bad = ctx.client(app).call(operation, url=target)
+        run.status(bad, statuses, what)
+        run.ok(bad)
 
 
 def _heading(text: str) -> str:
     return text.strip().lower().replace(" ", "_")
 
 
-def check_csv(run: CheckRun, file: Exchange, fields: list[str], parameters: dict,
-              header: list[str] | None = None) -> None:
-    """Header (`header`, else the fields themselves), RFC 4180 rows, plausible values, requested order and filter."""
+def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str] | None = None,
+              expect: Iterable[Expect] = (), order: str | None = None) -> None:
+    """Header (`header`, else the fields themselves), RFC 4180 rows, plausible values, `expect` and `order`."""
     try:
         rows = list(csv.reader(io.StringIO(file.text, newline=""), strict=True))
     except csv.Error as exc:
@@ -515,19 +656,31 @@ def check_csv(run: CheckRun, file: Exchange, fields: list[str], parameters: dict
             problem = _value_problem(name, value)
             run.expect(problem is None, file, f"Row {number}: {name} {problem}", f"value {value!r}")
     records = [dict(zip(fields, row)) for row in data]
-    for name, condition in ((parameters.get("filters") or {}).items()):
-        allowed = (condition.get("conditions") or {}).get("$in") if isinstance(condition, dict) else None
-        if name in fields and allowed:
-            stray = [r[name] for r in records if r[name] not in allowed]
-            run.expect(not stray, file, f"The filter on {name} is ignored",
-                       f"rows with {name} {sorted(set(stray))[:5]} although only {allowed} were asked for")
-    order = parameters.get("order")
+    for promise in expect:
+        if promise.column not in fields:
+            continue
+        values = [r[promise.column] for r in records]
+        if promise.allowed:
+            stray = sorted({v for v in values if v not in promise.allowed})
+            run.expect(not stray, file, f"The {promise.name} filter is ignored",
+                       f"rows with {promise.column} {stray[:5]} although only {list(promise.allowed)} were asked for")
+        if promise.floor is not None:
+            low = [v for v in values if _number(v) is None or _number(v) < promise.floor]  # type: ignore[operator]
+            run.expect(not low, file, f"The {promise.name} filter is ignored",
+                       f"{promise.column} values {low[:5]} are below {promise.floor:g}")
     if order and order.lstrip("-") in fields:
         key = order.lstrip("-")
         values = [r[key] for r in records if r[key]]
         wanted = sorted(values, key=_sort_key, reverse=order.startswith("-"))
         run.expect(values == wanted, file, f"Rows are not in the requested order {order}",
                    f"first values: {values[:5]}")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _value_problem(name: str, value: str) -> str | None:

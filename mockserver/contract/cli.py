@@ -7,6 +7,7 @@ import sys
 import time
 
 from .. import argtypes
+from .dialect import bundled_contracts, default_contract
 from .options import DEFAULT_MAX_EXAMPLES, ContractOptions, ContractUsageError, split_names
 
 
@@ -24,8 +25,9 @@ def add_contract_parser(subparsers) -> None:
     recorded.add_argument("--from-journal", type=argtypes.http_url, metavar="URL",
                           help="check what a running mock journaled (its GET /__mock/requests) instead of sending "
                                "requests")
-    parser.add_argument("--spec", type=argtypes.text, default="voucherify",
-                        help="bundled contract name (voucherify, chargebee) or a path to a schema file or folder "
+    parser.add_argument("--spec", type=argtypes.text, default=default_contract(),
+                        help=f"bundled contract name ({', '.join(bundled_contracts())}) or a path to a schema file "
+                             "or folder "
                              "(default %(default)s)")
     parser.add_argument("--app-id", type=argtypes.text,
                         help="the app id to test as (default: a fresh random app, which the mock accepts)")

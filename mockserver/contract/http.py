@@ -127,16 +127,18 @@ class Redactor:
 class Client:
     """Speaks to the implementation as one app (or as none)."""
 
-    def __init__(self, base_url: str, app: App | None, session: requests.Session | None = None,
-                 credentials: Callable[[App], dict[str, str]] = App.headers) -> None:
-        """`credentials`: the headers that prove an app's identity (the dialect's)."""
+    def __init__(self, base_url: str, app: App | None, session: requests.Session | None = None, *,
+                 credentials: Callable[[App], dict[str, str]], form_lists: str = "json") -> None:
+        """`credentials`: the headers that prove an app's identity; `form_lists`: how form bodies
+        write lists (both the dialect's)."""
         self.base_url = base_url.rstrip("/")
         self.app = app
         self.session = session or requests.Session()
         self.credentials = credentials
+        self.form_lists = form_lists
 
     def as_app(self, app: App | None) -> Client:
-        return Client(self.base_url, app, self.session, self.credentials)
+        return Client(self.base_url, app, self.session, credentials=self.credentials, form_lists=self.form_lists)
 
     def call(self, operation: Operation, *, path: dict[str, str] | None = None, query: dict[str, Any] | None = None,
              body: Any = None, headers: dict[str, str] | None = None, url: str | None = None) -> Exchange:
@@ -148,7 +150,7 @@ class Client:
         kwargs: dict[str, Any] = {"params": query, "headers": sent, "timeout": TIMEOUT, "allow_redirects": False}
         form = body is not None and FORM in operation.body_schemas and "application/json" not in operation.body_schemas
         if form:
-            body = form_fields(body)
+            body = form_fields(body, lists=self.form_lists)
             kwargs["data"] = body
         elif body is not None:
             kwargs["json"] = body
@@ -167,16 +169,21 @@ class Client:
         )
 
 
-def form_fields(body: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """Nested parameters as bracketed form fields, lists as JSON arrays:
-    {"order": {"status": {"in": ["queued"]}}} → {"order[status][in]": '["queued"]'}."""
-    fields: dict[str, str] = {}
+def form_fields(body: dict[str, Any], prefix: str = "", lists: str = "json") -> list[tuple[str, str]]:
+    """Nested parameters as bracketed form fields; lists as JSON arrays (`lists="json"`:
+    {"order": {"status": {"in": ["queued"]}}} → order[status][in]=["queued"]), indexed
+    (`"indexed"`: parameters[columns][0]=a) or repeated (`"brackets"`: parameters[columns][]=a)."""
+    fields: list[tuple[str, str]] = []
     for key, value in body.items():
         name = f"{prefix}[{key}]" if prefix else str(key)
         if isinstance(value, dict):
-            fields.update(form_fields(value, name))
+            fields += form_fields(value, name, lists)
+        elif isinstance(value, list) and lists == "indexed":
+            fields += form_fields({str(i): item for i, item in enumerate(value)}, name, lists)
+        elif isinstance(value, list) and lists == "brackets":
+            fields += [(f"{name}[]", str(item)) for item in value]
         else:
-            fields[name] = json.dumps(value) if isinstance(value, list) else str(value)
+            fields.append((name, json.dumps(value) if isinstance(value, list) else str(value)))
     return fields
 
 

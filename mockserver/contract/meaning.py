@@ -18,9 +18,6 @@ from jsonschema import Draft7Validator
 
 from ..spec import Operation, Spec
 
-STATUSES = ("SCHEDULED", "IN_PROGRESS", "DONE", "ERROR")  # the lifecycle our checks know (Voucherify's)
-TAG = "exported_object"  # what a generic create names the kind of export by
-
 
 class Skip(Exception):
     """The check cannot run against this target or contract (the message says why)."""
@@ -50,9 +47,10 @@ def enum_of(schema: Any) -> list[Any]:
     return values
 
 
-def is_export(schema: Any) -> bool:
-    fields = properties(schema)
-    return "id" in fields and bool(set(enum_of(fields.get("status"))) & set(STATUSES))
+def is_export(schema: Any, statuses: tuple[str, ...], wrapper: str | None = None) -> bool:
+    """An object with an `id` and a `status` whose enum holds the lifecycle's words (inside `wrapper`)."""
+    fields = properties(properties(schema).get(wrapper) if wrapper else schema)
+    return "id" in fields and bool(set(enum_of(fields.get("status"))) & set(statuses))
 
 
 def _json(responses: dict[str, dict[str, Any]], statuses: tuple[str, ...]) -> Any:
@@ -63,9 +61,9 @@ def _json(responses: dict[str, dict[str, Any]], statuses: tuple[str, ...]) -> An
     return None
 
 
-def _lists_exports(schema: Any) -> bool:
-    return any(isinstance(value, dict) and value.get("type") == "array" and is_export(value.get("items"))
-               for value in properties(schema).values())
+def _lists_exports(schema: Any, statuses: tuple[str, ...], wrapper: str | None) -> bool:
+    return any(isinstance(value, dict) and value.get("type") == "array"
+               and is_export(value.get("items"), statuses, wrapper) for value in properties(schema).values())
 
 
 @dataclass(frozen=True)
@@ -80,13 +78,15 @@ class ExportApi:
         return {self.id_param: export_id}
 
 
-def export_api(spec: Spec) -> ExportApi:
+def export_api(spec: Spec, statuses: tuple[str, ...], wrapper: str | None = None) -> ExportApi:
+    """The export operations of `spec`, whose exports say `statuses` (inside `wrapper`, e.g. `export`)."""
     creates = tuple(op for op in spec.operations
-                    if op.method == "POST" and is_export(_json(op.responses, ("200", "201", "202"))))
+                    if op.method == "POST" and is_export(_json(op.responses, ("200", "201", "202")), statuses, wrapper))
     if not creates:
         raise Skip("the contract has no operation that creates an export (a POST answering an object with "
-                   f"`id` and a `status` of {'/'.join(STATUSES)})")
-    readers = [op for op in spec.operations if op.method == "GET" and is_export(_json(op.responses, ("200",)))
+                   f"`id` and a `status` of {'/'.join(statuses)})")
+    readers = [op for op in spec.operations
+               if op.method == "GET" and is_export(_json(op.responses, ("200",)), statuses, wrapper)
                and [p for p in op.parameters if p.location == "path"] and op.path.endswith("}")]
     if not readers:
         raise Skip("the contract has no GET that reads one export by id")
@@ -94,7 +94,7 @@ def export_api(spec: Spec) -> ExportApi:
     id_param = get.path.rsplit("{", 1)[1].rstrip("}")
     parent = get.path.rsplit("/", 1)[0]
     listing = next((op for op in spec.operations if op.method == "GET" and op.path == parent
-                    and _lists_exports(_json(op.responses, ("200",)))), None)
+                    and _lists_exports(_json(op.responses, ("200",)), statuses, wrapper)), None)
     delete = next((op for op in spec.operations if op.method == "DELETE" and op.path == get.path), None)
     return ExportApi(creates=creates, get=get, id_param=id_param, list=listing, delete=delete)
 
@@ -112,16 +112,18 @@ def branches(schema: Any) -> list[dict[str, Any]]:
     return [schema]
 
 
-def kinds(schema: Any) -> list[str]:
-    """The kinds of export one create operation makes, by the values its `exported_object` accepts."""
+def kinds(schema: Any, tag: str | None) -> list[str]:
+    """The kinds of export one create operation makes, by the values its `tag` field accepts."""
     out: list[str] = []
+    if not tag:
+        return out
     for branch in branches(schema):
-        out += [value for value in enum_of(properties(branch).get(TAG)) if isinstance(value, str) and value not in out]
+        out += [value for value in enum_of(properties(branch).get(tag)) if isinstance(value, str) and value not in out]
     return out
 
 
-def branch_for(schema: Any, kind: str) -> dict[str, Any] | None:
-    return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(TAG))), None)
+def branch_for(schema: Any, kind: str, tag: str) -> dict[str, Any] | None:
+    return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(tag))), None)
 
 
 def column_labels(spec: Any, kind: str, fields: list[str]) -> list[str]:
@@ -132,15 +134,18 @@ def column_labels(spec: Any, kind: str, fields: list[str]) -> list[str]:
     return [str((attributes.get(name) or {}).get("x-label") or name) for name in fields]
 
 
-def default_fields(operation: Operation, kind: str) -> list[str]:
-    """The columns an export of `kind` has when no fields are requested, as the contract documents them."""
-    branch = branch_for(operation.body_schemas.get("application/json"), kind)
+def default_fields(operation: Operation, kind: str, tag: str, fields_at: str) -> list[str]:
+    """The columns an export of `kind` has when no fields are requested, as the create schema documents
+    them: the default of the body's `fields_at` property (dots between keys, e.g. `parameters.fields`)."""
+    branch = branch_for(operation.body_schemas.get("application/json"), kind, tag)
     if branch is None:
-        raise Skip(f"{operation.method} {operation.path} does not take {TAG} {kind!r}")
-    fields = properties(properties(branch).get("parameters")).get("fields")
+        raise Skip(f"{operation.method} {operation.path} does not take {tag} {kind!r}")
+    fields: Any = branch
+    for key in fields_at.split("."):
+        fields = properties(fields).get(key)
     default = fields.get("default") if isinstance(fields, dict) else None
     if not isinstance(default, list):
-        raise Skip(f"the contract documents no default fields (parameters.fields default) for {kind} exports")
+        raise Skip(f"the contract documents no default fields ({fields_at} default) for {kind} exports")
     return list(default)
 
 
@@ -154,9 +159,10 @@ def accepts(operation: Operation, body: Any) -> bool:
         return False
 
 
-def generic_create(api: ExportApi) -> Operation:
-    """The create operation that names the kind of export in its body (`exported_object`)."""
+def generic_create(api: ExportApi, tag: str | None) -> Operation:
+    """The create operation that names the kind of export in its body (`tag`, e.g. `exported_object`)."""
     for op in api.creates:
-        if kinds(op.body_schemas.get("application/json")):
+        if kinds(op.body_schemas.get("application/json"), tag):
             return op
-    raise Skip(f"no export-creating operation takes `{TAG}` in its body")
+    raise Skip(f"no export-creating operation takes `{tag}` in its body" if tag
+               else "the dialect names no body field that chooses the kind of export")

@@ -13,14 +13,12 @@ from urllib.parse import urlsplit
 
 @dataclass(frozen=True)
 class App:
-    """Credentials of one tenant; `label` names the shell variable holding its token in reports."""
+    """Credentials of one tenant; `label` names the shell variable holding its token in reports.
+    How they travel (headers, Basic, Bearer) is the dialect's (dialect.Credentials)."""
 
     app_id: str
     token: str
     label: str = "APP_TOKEN"
-
-    def headers(self) -> dict[str, str]:
-        return {"X-App-Id": self.app_id, "X-App-Token": self.token}
 
 
 DEFAULT_MAX_EXAMPLES = 10
@@ -43,7 +41,7 @@ class ContractOptions:
     """What `mockserver contract` and the pytest plugin ask for."""
 
     base_url: str
-    spec: str = "voucherify"  # a bundled vendor name, or a path to a schema folder or file
+    spec: str | None = None  # a bundled vendor name, or a path to a schema folder or file (None: the default dialect's)
     app_id: str | None = None  # None: a fresh random app (fine against the mock)
     app_token: str | None = None
     other_app: tuple[str, str] | None = None  # the second tenant of tenant_isolation

@@ -25,9 +25,8 @@ import requests
 from jsonschema import Draft7Validator, FormatChecker
 
 from ..spec import Operation, Spec
-from .checks import FINAL, STATUS_RANK
 from .checks import _heading as heading
-from .dialect import Dialect, dialect_for
+from .dialect import Dialect, dialect_of, dig, known_dialects
 from .http import Redactor, label
 from .meaning import Skip, branch_for, column_labels, default_fields, export_api
 from .options import ContractUsageError
@@ -136,7 +135,7 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
         raise ContractUsageError(f"unknown check(s) for recorded traffic {', '.join(unknown)}; "
                                  f"choose from {', '.join(CHECKS)}")
     results = Results()
-    dialect = dialect_for(spec.document)
+    dialect = dialect_of(spec)
     redact = _redactor(spec, exchanges := list(exchanges))
     judge = Judge(spec, dialect, results, redact, selected)
     for exchange in exchanges:
@@ -154,7 +153,8 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
 
 def _redactor(spec: Spec, exchanges: list[Recorded]) -> Redactor:
     """Recorded credentials (perhaps real ones) become shell variables in reports."""
-    secret_headers = {"authorization", "x-app-token"} | {
+    dialects = known_dialects().values()
+    secret_headers = {name for dialect in dialects for name in dialect.credentials.secret_headers()} | {
         str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
         if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and "id" not in str(scheme.get("name"))}
     redact = Redactor()
@@ -217,67 +217,83 @@ class Judge:
                          else "", problem or "")
 
     def sequences(self, exchanges: list[Recorded]) -> None:
+        protocol = self.dialect.exports if self.dialect is not None else None
         try:
-            api = export_api(self.spec)
+            if protocol is None:
+                raise Skip("the contract speaks no dialect whose export protocol the kit knows")
+            api = export_api(self.spec, protocol.statuses.all(), protocol.wrapper)
         except Skip as skip:
             for check in ("export_lifecycle", "csv_download"):
                 if check in self.selected:
                     self.results.skip("(recording)", check, str(skip))
             return
+        download_op = self.spec.operation(protocol.download_operation) if protocol.download_operation else api.get
         created: dict[str, dict] = {}  # export id → the create request's body
         kind_of: dict[str, str] = {}
         last: dict[str, str] = {}
         for exchange in exchanges:
-            body = exchange.json()
+            body = protocol.unwrap(exchange.json())
             is_create = exchange.operation in api.creates
             reads = exchange.operation == api.get and api.id_param
-            if exchange.status == 200 and (is_create or reads) and isinstance(body, dict) and "status" in body \
-                    and "token" not in exchange.query:
+            downloads = exchange.operation == download_op and (download_op != api.get
+                                                               or protocol.token_param in exchange.query)
+            if exchange.status == 200 and (is_create or reads) and not downloads and "status" in body:
                 export_id = str(body.get("id"))
                 if is_create:
                     created[export_id] = exchange.request_json() or {}
-                if isinstance(body.get("exported_object"), str):
-                    kind_of[export_id] = body["exported_object"]
+                    if protocol.kind_field is None and isinstance(exchange.operation.raw.get("x-exported-object"), str):
+                        kind_of[export_id] = exchange.operation.raw["x-exported-object"]
+                if protocol.kind_field and isinstance(body.get(protocol.kind_field), str):
+                    kind_of[export_id] = body[protocol.kind_field]
                 self._step(exchange, body, last.get(export_id))
                 last[export_id] = body.get("status")
-            elif reads and "token" in exchange.query and exchange.status == 200 and exchange.body is None:
-                self.results.skip(label(api.get), "csv_download", "the recording does not hold the download's body")
-            elif reads and "token" in exchange.query and exchange.status == 200:
+            elif downloads and exchange.status == 200 and exchange.body is None:
+                self.results.skip(label(download_op), "csv_download", "the recording does not hold the download's body")
+            elif downloads and exchange.status == 200:
                 export_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
+                if download_op != api.get:  # …/{id}/download
+                    export_id = exchange.path.rstrip("/").rsplit("/", 2)[-2]
                 self._download(exchange, api, created.get(export_id), kind_of.get(export_id))
 
     def _step(self, exchange: Recorded, export: dict, previous: str | None) -> None:
+        assert self.dialect is not None and self.dialect.exports is not None
+        protocol = self.dialect.exports
+        rank, final, done = protocol.statuses.rank, protocol.statuses.final, protocol.statuses.done
         status = export.get("status")
-        if status not in STATUS_RANK:
+        if status not in rank:
             return self.verdict("export_lifecycle", exchange, f"Unknown export status {status!r}")
-        if previous in STATUS_RANK and (STATUS_RANK[status] < STATUS_RANK[previous]
-                                        or (previous in FINAL and status != previous)):
+        if previous in rank and (rank[status] < rank[previous] or (previous in final and status != previous)):
             return self.verdict("export_lifecycle", exchange, f"Export status moved backwards: {previous} → {status}")
-        url = (export.get("result") or {}).get("url") if isinstance(export.get("result"), dict) else None
-        if status == "DONE" and not url:
-            return self.verdict("export_lifecycle", exchange, "A DONE export has no result.url")
-        if status != "DONE" and export.get("result") is not None:
-            return self.verdict("export_lifecycle", exchange, f"result is not null while {status}")
+        if status == done and not protocol.url_of(export):
+            return self.verdict("export_lifecycle", exchange, f"A {done} export has no {protocol.url}")
+        if status != done and export.get(protocol.holder) is not None:
+            return self.verdict("export_lifecycle", exchange, f"{protocol.holder} is not null while {status}")
         self.verdict("export_lifecycle", exchange, None)
 
     def _download(self, exchange: Recorded, api: Any, request: dict | None, kind: str | None) -> None:
-        fields = ((request or {}).get("parameters") or {}).get("fields")
-        if not fields:
-            kind = kind or (request or {}).get("exported_object")
-            create = next((op for op in api.creates if kind and branch_for(op.body_schemas.get("application/json"),
-                                                                           kind)), None)
+        assert self.dialect is not None and self.dialect.exports is not None
+        protocol = self.dialect.exports
+        tag = protocol.kind_field
+        fields = dig(request or {}, protocol.fields_field) if protocol.fields_field else None
+        if not fields and tag and protocol.fields_field:
+            kind = kind or (request or {}).get(tag)
+            create = next((op for op in api.creates
+                           if kind and branch_for(op.body_schemas.get("application/json"), kind, tag)), None)
             try:
-                fields = default_fields(create, kind) if create and kind else None
+                fields = default_fields(create, kind, tag, protocol.fields_field) if create and kind else None
             except Skip:
                 fields = None
         if not fields:
             return self.results.skip(label(exchange.operation), "csv_download",
                                      "the recording holds a download whose export's creation it does not hold")
+        if protocol.media == "application/zip":
+            return self.results.skip(label(exchange.operation), "csv_download",
+                                     "recorded zip downloads are not read (a HAR holds text)")
         try:
             header = next(csv.reader(io.StringIO(exchange.body or "", newline="")), [])
         except csv.Error as exc:
             return self.verdict("csv_download", exchange, f"The download is not RFC 4180 CSV: {exc}")
-        expected = column_labels(self.spec, kind or (request or {}).get("exported_object") or "", list(fields))
+        expected = column_labels(self.spec, kind or (request or {}).get(tag or "") or "", list(fields))
         same = [heading(h) for h in header] == [heading(e) for e in expected]  # as a live run compares them
         problem = None if same else "The header row is not the requested fields in order"
         self.verdict("csv_download", exchange, problem, message=f"expected {expected}, got {header}")

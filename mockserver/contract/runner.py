@@ -15,17 +15,22 @@ import yaml
 
 from ..progress import Progress
 from ..spec import Spec, load_spec, resolve, schemas_dir
-from . import builtin, chargebee_checks
+from . import builtin
 from .checks import CHECKS, Context, Skip, run_check
-from .dialect import dialect_for
+from .dialect import bundled_contracts, default_contract, dialect_of
 from .foreign import as_openapi3
 from .http import Redactor, label
 from .options import ContractOptions, ContractUsageError
 from .results import Results
 
 
-def load_contract(reference: str) -> Spec:
-    """A bundled vendor (`voucherify`), a schema folder like schemas/<vendor>/, or one OpenAPI file."""
+def load_contract(reference: str | None) -> Spec:
+    """A bundled vendor (`voucherify`), a schema folder like schemas/<vendor>/, or one OpenAPI file
+    (None: the default dialect's bundled contract)."""
+    if reference is None:
+        reference = default_contract()
+        if reference is None:
+            raise ContractUsageError("no vendor with a contract dialect is installed; pass --spec")
     bundled = schemas_dir() / reference
     path = Path(reference)
     try:
@@ -44,14 +49,14 @@ def load_contract(reference: str) -> Spec:
             return Spec(name=path.stem, document=document, resolved=resolved, operations=_operations(resolved))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise ContractUsageError(f"cannot load the contract {reference!r}: {exc}") from None
-    known = sorted(p.name for p in schemas_dir().iterdir() if (p / "openapi.yaml").is_file())
+    known = bundled_contracts()
     raise ContractUsageError(f"--spec {reference!r} is neither a bundled contract ({', '.join(known)}) "
                              "nor a schema file or folder")
 
 
 def available_checks(spec: Spec) -> list[str]:
     """Our checks (when the vendor is one we know) and every schemathesis built-in check."""
-    ours = list(CHECKS) if dialect_for(spec.document) is not None else []
+    ours = list(CHECKS) if dialect_of(spec) is not None else []
     return ours + [name for name in builtin.builtin_check_names() if name not in ours]
 
 
@@ -63,7 +68,7 @@ def run_contract(options: ContractOptions, progress: Progress | None = None, spe
     unknown = set(options.operations or ()) - {op.operation_id for op in spec.operations}
     if unknown:
         raise ContractUsageError(f"unknown operation(s) {', '.join(sorted(unknown))}")
-    dialect = dialect_for(spec.document)
+    dialect = dialect_of(spec)
     main, other = options.apps
     redact = Redactor()
     redact.add(main.token, main.label)
@@ -90,9 +95,8 @@ def run_contract(options: ContractOptions, progress: Progress | None = None, spe
                       parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected,
                       trusting=trusting, other_given=options.other_app is not None)
         if _credentials_work(ctx, results):
-            checks = DIALECT_CHECKS.get(dialect.name, CHECKS)
             for name in ours:
-                run_check(name, checks[name], ctx)
+                run_check(name, CHECKS[name], ctx)
                 progress.advance(detail=name)
     if results.errors or (not settings["checks"] and "error_shape" not in selected):
         return results
@@ -117,10 +121,6 @@ def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
     return isinstance(trust, dict) and trust.get(vendor) is True
 
 
-# our checks, as each dialect keeps them (the names are the same for every dialect)
-DIALECT_CHECKS = {chargebee_checks.DIALECT: chargebee_checks.CHECKS}
-
-
 def _selected(requested: list[str] | None, available: list[str]) -> list[str]:
     if not requested:
         return available
@@ -134,7 +134,7 @@ def _credentials_work(ctx: Context, results: Results) -> bool:
     """A first authenticated call; it also binds a fresh app id to its token on the mock."""
     try:
         api = ctx.exports()
-        operation, path = (api.list, {}) if api.list is not None else (api.get, api.path("exp_" + "0" * 24))
+        operation, path = (api.list, {}) if api.list is not None else (api.get, api.path(ctx.protocol.unknown_id))
     except Skip:  # no exports in this contract: any secured GET without path parameters
         operation, path = next(((op, {}) for op in ctx.spec.operations if op.method == "GET" and op.secured
                                 and not any(p.location == "path" for p in op.parameters)), (None, {}))

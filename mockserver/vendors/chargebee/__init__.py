@@ -51,6 +51,7 @@ _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 class Chargebee(Vendor):
     name = "chargebee"
+    from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
     path_prefix = "/api/v2/"
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:

@@ -21,6 +21,7 @@ from . import async_actions, exports, orders, transactions
 
 class Voucherify(Vendor):
     name = "voucherify"
+    from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
     path_prefix = "/v1/"
 
     def __init__(self, spec: Spec | None = None, apps: dict[str, str] | None = None) -> None:
