@@ -32,6 +32,7 @@ its package provides. Voucherify's words serve as the examples below.
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import io
@@ -41,7 +42,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from jsonschema import Draft7Validator
@@ -49,7 +50,17 @@ from jsonschema import Draft7Validator
 from ..spec import Operation, Spec
 from .dialect import Dialect, Download, Expect, ExportProtocol, dig
 from .http import Client, Exchange, Redactor, label
-from .meaning import ExportApi, Skip, accepts, column_labels, default_fields, export_api, generic_create, kinds
+from .meaning import (
+    ExportApi,
+    Skip,
+    accepts,
+    body_schema,
+    column_labels,
+    default_fields,
+    export_api,
+    generic_create,
+    kinds,
+)
 from .options import App
 from .results import Finding, Results, excerpt
 
@@ -114,7 +125,7 @@ class Context:
         return generic_create(self.exports(), self.protocol.kind_field)
 
     def kinds(self, operation: Operation) -> list[str]:
-        return kinds(operation.body_schemas.get("application/json"), self.protocol.kind_field)
+        return kinds(body_schema(operation), self.protocol.kind_field)
 
 
 class CheckRun:
@@ -175,9 +186,11 @@ class CheckRun:
         else:
             run.ok(exchange)
 
-    def create(self, client: Client, operation: Operation, path: dict, body: Any, what: str) -> dict:
+    def create(self, client: Client, operation: Operation, path: dict, body: Any, what: str,
+               prepare: bool = True) -> dict:
         """Create an export; it must be new: pending, with no download yet."""
         protocol = self.ctx.protocol
+        body = self.prepared(client, body) if prepare else body
         exchange = client.call(operation, path=path, body=body)
         export = protocol.unwrap(self.status(exchange, (200, 201, 202), f"create {what}"))
         where = f"{protocol.wrapper}.id" if protocol.wrapper else "id"
@@ -188,6 +201,27 @@ class CheckRun:
         self.expect(export.get(protocol.holder) is None, exchange, f"{what} was created with a {protocol.holder}")
         self.ok(exchange)
         return export
+
+    def prepared(self, client: Client, body: Any) -> Any:
+        """The body with what the dialect's `prepare` read fills in (nothing to fill: as it is)."""
+        protocol = self.ctx.protocol
+        kind = body.get(protocol.kind_field) if protocol.kind_field and isinstance(body, dict) else None
+        if protocol.prepare is None or not isinstance(kind, str):
+            return body
+        step = protocol.prepare
+        exchange = client.call(self.ctx.op(step.operation), path={step.path_param: kind})
+        answer = self.status(exchange, 200, f"read what a {kind} export needs")
+        self.ok(exchange)
+        filled = copy.deepcopy(body)
+        for target, source, seconds in step.fill:
+            value = dig(answer, source)
+            self.expect(isinstance(value, (int, float)), exchange, f"The answer has no number {source}")
+            *parents, last = target.split(".")
+            holder = filled
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder.setdefault(last, value + seconds)
+        return filled
 
     def read(self, client: Client, export_id: str, what: str, expected: int | tuple[int, ...] = 200
              ) -> tuple[dict, Exchange]:
@@ -347,15 +381,17 @@ def csv_download(ctx: Context) -> None:
     api = ctx.exports()
     download_op = ctx.op(protocol.download_operation) if protocol.download_operation else api.get
 
-    def download(scenario: Download, create: Operation) -> Callable[[], None]:
+    def download(scenario: Download, create: Operation, default: Any = None) -> Callable[[], None]:
         def go() -> None:
-            body = dict(scenario.body) if scenario.body is not None else least_body(create)
+            body = copy.deepcopy(dict(scenario.body)) if scenario.body is not None else \
+                default if default is not None else least_body(create)
             if body is not None and "application/json" in create.body_schemas and not accepts(create, body):
                 raise Skip(f"{label(create)} does not accept the request {body}")
             kind = kind_of(ctx, create, body)
             fields = list(scenario.fields) if scenario.fields else documented_fields(ctx, create, kind)
             client = ctx.client()
-            export = run.create(client, create, {}, body, f"a {kind or create.operation_id} export")
+            body = run.prepared(client, body)
+            export = run.create(client, create, {}, body, f"a {kind or create.operation_id} export", prepare=False)
             try:
                 done, polled = run.poll(client, export["id"])
                 run.expect(done["status"] == protocol.statuses.done, polled,
@@ -363,7 +399,7 @@ def csv_download(ctx: Context) -> None:
                 url = protocol.url_of(done)
                 file = fetch_download(run, ctx, download_op, url)
                 check_csv(run, file, fields, header=column_labels(ctx.spec, kind or "", fields),
-                          expect=scenario.expect, order=scenario.order)
+                          expect=scenario.expect, order=scenario.order, body=body)
                 run.ok(file)
                 if scenario.wrong_token:
                     refuse_wrong_token(run, ctx, download_op, url)
@@ -377,9 +413,10 @@ def csv_download(ctx: Context) -> None:
 
     scenarios = [(scenario, ctx.op(scenario.operation) if scenario.operation else ctx.generic_create())
                  for scenario in protocol.downloads]
-    if protocol.download_every_create:
-        scenarios += [(Download(), op) for op in api.creates]
-    run.each((label(download_op), download(scenario, create)) for scenario, create in scenarios)
+    jobs = [(label(download_op), download(scenario, create)) for scenario, create in scenarios]
+    if protocol.download_every_kind:
+        jobs += [(label(download_op), download(Download(), op, body)) for op, _, body, _ in export_requests(ctx)]
+    run.each(jobs)
 
 
 @check("error_shape")
@@ -638,7 +675,7 @@ def _heading(text: str) -> str:
 
 
 def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str] | None = None,
-              expect: Iterable[Expect] = (), order: str | None = None) -> None:
+              expect: Iterable[Expect] = (), order: str | None = None, body: Any = None) -> None:
     """Header (`header`, else the fields themselves), RFC 4180 rows, plausible values, `expect` and `order`."""
     try:
         rows = list(csv.reader(io.StringIO(file.text, newline=""), strict=True))
@@ -668,12 +705,26 @@ def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str
             low = [v for v in values if _number(v) is None or _number(v) < promise.floor]  # type: ignore[operator]
             run.expect(not low, file, f"The {promise.name} filter is ignored",
                        f"{promise.column} values {low[:5]} are below {promise.floor:g}")
+        since, before = (dig(body, path) if path else None for path in (promise.since, promise.before))
+        if since is not None or before is not None:
+            outside = [v for v in values if v and not _within(v, since, before)]
+            run.expect(not outside, file, f"The {promise.name} is ignored: {promise.column} lies outside it",
+                       f"{outside[:5]} not in [{since}, {before})")
     if order and order.lstrip("-") in fields:
         key = order.lstrip("-")
         values = [r[key] for r in records if r[key]]
         wanted = sorted(values, key=_sort_key, reverse=order.startswith("-"))
         run.expect(values == wanted, file, f"Rows are not in the requested order {order}",
                    f"first values: {values[:5]}")
+
+
+def _within(text: str, since: Any, before: Any) -> bool:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    stamp = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (since is None or stamp >= float(since)) and (before is None or stamp < float(before))
 
 
 def _number(text: str) -> float | None:

@@ -128,13 +128,28 @@ class Statuses:
 
 @dataclass(frozen=True)
 class Expect:
-    """A promise about the rows of a download: `column`'s values lie in `allowed` (or are at least
-    `floor`); `name` is how the request said it (`order[status][in]`), for the finding's title."""
+    """A promise about the rows of a download: `column`'s values lie in `allowed`, are at least `floor`,
+    or are timestamps from the body's `since` up to (not including) its `before` (paths to Unix times in
+    the create body, dots between keys); `name` is how the request said it (`order[status][in]`), for
+    the finding's title."""
 
     column: str
     name: str
     allowed: tuple[str, ...] = ()
     floor: float | None = None
+    since: str | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """A read before each create whose answer fills parts of the body (e.g. an interval within the data a
+    report type has): GET `operation` with its path parameter `path_param` set to the kind of export,
+    then for each (body path, answer field, seconds) put the answer's value plus the seconds there."""
+
+    operation: str
+    path_param: str
+    fill: tuple[tuple[str, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -184,8 +199,9 @@ class ExportProtocol:
     wrong_token_status: tuple[int, ...] = (401,)  # a download with a wrong token
     list_query: Mapping[str, Any] = field(default_factory=lambda: {"limit": 100})
     unknown_id: str = "0" * 24  # an export id the target cannot know
+    prepare: Prepare | None = None
     downloads: tuple[Download, ...] = ()
-    download_every_create: bool = False  # also one default download per create operation
+    download_every_kind: bool = False  # also one default download per kind of export (per create operation)
     bad_requests: tuple[BadRequest, ...] = ()
 
     def unwrap(self, body: Any) -> dict:

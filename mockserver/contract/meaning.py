@@ -122,6 +122,12 @@ def kinds(schema: Any, tag: str | None) -> list[str]:
     return out
 
 
+def body_schema(operation: Operation) -> Any:
+    """The schema of an operation's request body: its JSON one, else its first (a form)."""
+    schemas = operation.body_schemas
+    return schemas.get("application/json", next(iter(schemas.values()), None))
+
+
 def branch_for(schema: Any, kind: str, tag: str) -> dict[str, Any] | None:
     return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(tag))), None)
 
@@ -137,7 +143,7 @@ def column_labels(spec: Any, kind: str, fields: list[str]) -> list[str]:
 def default_fields(operation: Operation, kind: str, tag: str, fields_at: str) -> list[str]:
     """The columns an export of `kind` has when no fields are requested, as the create schema documents
     them: the default of the body's `fields_at` property (dots between keys, e.g. `parameters.fields`)."""
-    branch = branch_for(operation.body_schemas.get("application/json"), kind, tag)
+    branch = branch_for(body_schema(operation), kind, tag)
     if branch is None:
         raise Skip(f"{operation.method} {operation.path} does not take {tag} {kind!r}")
     fields: Any = branch

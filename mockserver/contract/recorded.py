@@ -28,7 +28,7 @@ from ..spec import Operation, Spec
 from .checks import _heading as heading
 from .dialect import Dialect, dialect_of, dig, known_dialects
 from .http import Redactor, label
-from .meaning import Skip, branch_for, column_labels, default_fields, export_api
+from .meaning import Skip, body_schema, branch_for, column_labels, default_fields, export_api
 from .options import ContractUsageError
 from .results import Finding, Results, excerpt
 
@@ -278,7 +278,7 @@ class Judge:
         if not fields and tag and protocol.fields_field:
             kind = kind or (request or {}).get(tag)
             create = next((op for op in api.creates
-                           if kind and branch_for(op.body_schemas.get("application/json"), kind, tag)), None)
+                           if kind and branch_for(body_schema(op), kind, tag)), None)
             try:
                 fields = default_fields(create, kind, tag, protocol.fields_field) if create and kind else None
             except Skip:

@@ -33,7 +33,7 @@ CONTRACT = Dialect(
                 Expect("total", "total[gte]", floor=float(ORDER_FILTERS["total"]["gte"])),
             )),
         ),
-        download_every_create=True,
+        download_every_kind=True,
         bad_requests=(
             BadRequest({"order": {"status": {"is": "nope"}}}, "filter orders by an unknown status", operation=ORDERS),
             BadRequest({"order": {"nope": {"is": "x"}}}, "filter orders by an unknown attribute", operation=ORDERS),
