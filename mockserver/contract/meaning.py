@@ -168,7 +168,7 @@ def accepts(operation: Operation, body: Any) -> bool:
 def generic_create(api: ExportApi, tag: str | None) -> Operation:
     """The create operation that names the kind of export in its body (`tag`, e.g. `exported_object`)."""
     for op in api.creates:
-        if kinds(op.body_schemas.get("application/json"), tag):
+        if kinds(body_schema(op), tag):
             return op
     raise Skip(f"no export-creating operation takes `{tag}` in its body" if tag
                else "the dialect names no body field that chooses the kind of export")
