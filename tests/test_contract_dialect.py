@@ -5,25 +5,31 @@ indexed form lists) is a value of the data, not a copy of the checks."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import tokenize
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from mockserver.contract.checks import CheckRun, Violation, check_csv
 from mockserver.contract.dialect import (
     Credentials,
     Dialect,
     ErrorShape,
+    Expect,
     ExportProtocol,
+    Prepare,
     Statuses,
     bundled_contracts,
     default_contract,
     dialect_for,
     known_dialects,
 )
-from mockserver.contract.http import form_fields
+from mockserver.contract.http import Exchange, form_fields
 from mockserver.contract.options import App
+from mockserver.contract.results import Results
 
 CONTRACT = Path(__file__).resolve().parent.parent / "mockserver" / "contract"
 NESTED = ErrorShape(required=("type", "message"), envelope="error", text=("message",), optional_text=("param",),
@@ -125,3 +131,48 @@ def test_the_cli_takes_its_spec_default_and_names_from_the_vendors(capsys):
         main(["contract", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert f"bundled contract name ({', '.join(bundled_contracts())})" in out and "(default voucherify)" in out
+
+
+def _exchange(text: str, status: int = 200) -> Exchange:
+    return Exchange(operation="GET /x", method="GET", url="http://h.test/x", request_headers={}, request_body=None,
+                    status=status, content_type="text/csv", text=text)
+
+
+REPORT = ExportProtocol(statuses=Statuses(pending=("pending",), running=(), done="succeeded", failed="failed"),
+                        kind_field="report_type",
+                        prepare=Prepare("retrieve-report-type", "report_type", (
+                            ("parameters.interval_start", "data_available_end", -86_400),
+                            ("parameters.interval_end", "data_available_end", 0))))
+
+
+def test_a_prepare_read_fills_the_create_body_from_its_answer():
+    sent = []
+
+    class Reads:
+        def call(self, operation, path=None, **_):
+            sent.append((operation, path))
+            return _exchange(json.dumps({"data_available_end": 1_700_000_000}))
+
+    ctx = SimpleNamespace(protocol=REPORT, op=lambda name: name, results=Results(), judge_errors=False)
+    run = CheckRun("export_lifecycle", ctx)  # type: ignore[arg-type]
+    body = {"report_type": "payouts.itemized.1", "parameters": {"interval_end": 5}}
+    filled = run.prepared(Reads(), body)
+    assert sent == [("retrieve-report-type", {"report_type": "payouts.itemized.1"})]
+    assert filled == {"report_type": "payouts.itemized.1",
+                      "parameters": {"interval_start": 1_699_913_600, "interval_end": 5}}  # given values stay
+    assert body["parameters"] == {"interval_end": 5}  # the scenario's own body is not changed
+    assert run.prepared(Reads(), {"other": 1}) == {"other": 1} and len(sent) == 1  # no kind: no read
+
+
+def test_rows_outside_the_requested_interval_are_a_finding():
+    run = CheckRun("csv_download", SimpleNamespace())  # type: ignore[arg-type]
+    interval = Expect("created_utc", "interval", since="parameters.interval_start", before="parameters.interval_end")
+    body = {"parameters": {"interval_start": 1_700_000_000, "interval_end": 1_700_086_400}}
+    inside = "created_utc,net\n2023-11-14 22:13:20,1.00\n2023-11-15 22:13:19,2.00\n"
+    check_csv(run, _exchange(inside), ["created_utc", "net"], expect=[interval], body=body)
+    with pytest.raises(Violation, match="The interval is ignored: created_utc lies outside it"):
+        check_csv(run, _exchange(inside + "2023-11-15 22:13:20,3.00\n"), ["created_utc", "net"],
+                  expect=[interval], body=body)
+    floor = Expect("total", "total[gte]", floor=1000)
+    with pytest.raises(Violation, match=re.escape("The total[gte] filter is ignored")):
+        check_csv(run, _exchange("id,total\na,999\n"), ["id", "total"], expect=[floor])
