@@ -28,6 +28,11 @@ def schemas_dir() -> Path:
     return installed if installed.is_dir() else SCHEMAS_DIR
 
 
+def bundled_specs() -> tuple[str, ...]:
+    """Names of the bundled schema folders (each has an openapi.yaml), sorted."""
+    return tuple(sorted(folder.name for folder in schemas_dir().iterdir() if (folder / "openapi.yaml").is_file()))
+
+
 def load_document(vendor_dir: Path) -> dict[str, Any]:
     """Merge `openapi.yaml` with every other YAML file of the folder.
 
@@ -224,8 +229,13 @@ class Spec:
 def load_spec(name: str, directory: Path | None = None) -> Spec:
     """Load `schemas/<name>/` (or another folder) into a Spec."""
     folder = directory or schemas_dir() / name
-    document = load_document(folder)
-    resolved = resolve(document)
+    return spec_from_document(name, load_document(folder))
+
+
+def spec_from_document(name: str, document: dict[str, Any], openapi3: dict[str, Any] | None = None) -> Spec:
+    """A Spec of one already-loaded document (e.g. a single-file contract); `openapi3`: its OpenAPI 3
+    form to read operations from when `document` is kept as written in another (Swagger 2)."""
+    resolved = resolve(document if openapi3 is None else openapi3)
     return Spec(name=name, document=document, resolved=resolved, operations=_operations(resolved))
 
 

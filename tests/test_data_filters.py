@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_data_helpers import MODEL, NOW, SPEC, export, table
 
+from mockserver.data.blocks import TIMELINE_END
 from mockserver.data.filters import compile_filters
-from mockserver.data.generate import TIMELINE_END
 
 ORDER_FIELDS = MODEL.objects["order"].fields
 

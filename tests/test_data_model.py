@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from test_data_helpers import MODEL, OBJECTS, SPEC
 
+from mockserver.data.blocks import generate_block
 from mockserver.data.columns import values as column_values
-from mockserver.data.generate import RECIPES, generate_block
-from mockserver.data.world import world
+from mockserver.vendors.voucherify.data import RECIPES, world
 
 
 def test_every_exported_object_has_a_row_schema_and_a_recipe():

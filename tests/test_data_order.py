@@ -11,9 +11,9 @@ import pytest
 from test_data_helpers import MODEL, NOW, OBJECTS, table
 
 from mockserver.data import ExportQuery, iter_csv, ordering
+from mockserver.data.blocks import BLOCK, generate_block
 from mockserver.data.columns import values
-from mockserver.data.generate import BLOCK, generate_block
-from mockserver.data.world import world
+from mockserver.vendors.voucherify.data import world
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]
 UNIQUE = {"publication": "date"}  # a column that names the row; "id" elsewhere

@@ -73,7 +73,7 @@ def generate_in_process(*args: str) -> int:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["orders"], "unknown exported object"),
+    (["orderz"], "unknown exported object"), (["orderz", "--spec", "chargebee"], "unknown exported object"),
     (["order", "--fields", "id,bogus"], "no field"),
     (["order", "--order", "amount"], "cannot be ordered"),
     (["order", "--filters", "{nope"], "not JSON"),

@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from ..progress import Progress
-from ..spec import Spec, load_spec, resolve, schemas_dir
+from ..spec import Spec, load_spec, schemas_dir, spec_from_document
 from . import builtin
 from .checks import CHECKS, Context, Skip, run_check
 from .dialect import bundled_contracts, default_contract, dialect_of
@@ -42,11 +42,8 @@ def load_contract(reference: str | None) -> Spec:
             document = yaml.safe_load(path.read_text(encoding="utf-8"))
             if not isinstance(document, dict) or not ("openapi" in document or "swagger" in document):
                 raise ValueError("not an OpenAPI or Swagger document")
-            from ..spec import _operations  # the one place a single-file contract is turned into a Spec
-
             # schemathesis reads `document` as it is; our checks read its OpenAPI 3 shape
-            resolved = resolve(as_openapi3(document))
-            return Spec(name=path.stem, document=document, resolved=resolved, operations=_operations(resolved))
+            return spec_from_document(path.stem, document, as_openapi3(document))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise ContractUsageError(f"cannot load the contract {reference!r}: {exc}") from None
     known = bundled_contracts()

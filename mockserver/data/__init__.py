@@ -6,12 +6,15 @@ The server calls exactly this:
     for chunk in iter_csv(model, ExportQuery(...), seed=..., app_id=..., now=...):
         ...                                       # ~64 KiB of UTF-8 CSV each
 
-Modules: model (what the schema says), pools (value pools and id codecs
-shared by every app), world (who customer c and voucher v are), blocks (draws, the time axis, the recipe
-registry), generate (Voucherify's recipes),
-filters, ordering, columns (a block's columns into polars), pipeline
-(sources, filter, render), csvout (RFC 4180 via polars' writer),
-cli (`mockserver generate`).
+Modules: model (what the schema says), pools (value pools, id codecs and the
+neutral per-app Tenant), blocks (draws, the time axis, the recipe registry),
+schema_rows (rows from the row schema alone), filters, ordering, columns (a
+block's columns into polars), pipeline (sources, filter, render), csvout
+(RFC 4180 via polars' writer), cli (`mockserver generate`).
+
+A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
+if schema_rows.py's rules suffice), else also a recipe in mockserver/vendors/<vendor>/data/ (blocks.register).
+This package knows no vendor: a vendor's recipes and world (its entities) live in its own package.
 """
 
 from __future__ import annotations
@@ -19,16 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import (
-    csvout,
-    generate,  # noqa: F401 (registers Voucherify's recipes; moves to its vendor package)
-)
-from .blocks import timeline_end
+from . import csvout
+from .blocks import recipe_of, timeline_end
 from .filters import compile_filters
 from .model import DataModel, build_model
 from .ordering import Order, ordered_batches
 from .pipeline import Pipeline, RecordSource, SyntheticSource
-from .world import world
 
 __all__ = ["DataModel", "ExportQuery", "iter_csv", "load_model"]
 
@@ -69,6 +68,7 @@ def iter_csv(model: DataModel, query: ExportQuery, *, seed: int, app_id: str, lo
         source = RecordSource(query.records, query.scope)
         pipeline = Pipeline(obj, fields, flt, typed=False)
     else:
-        source = SyntheticSource(world(seed, app_id, locale), obj, query.rows, query.scope, timeline_end(now))
+        world = recipe_of(obj).world(seed, app_id, locale)
+        source = SyntheticSource(world, obj, query.rows, query.scope, timeline_end(now))
         pipeline = Pipeline(obj, fields, flt)
     return csvout.chunked(pipeline.header, ordered_batches(source, pipeline, order))

@@ -4,8 +4,9 @@ A data set is cut into blocks of BLOCK rows. A block's random draws come
 from a generator seeded by (world, object, block number) and are always
 drawn for a whole block, so row i is the same whatever the data set's size:
 data is a pure function of (seed, app id, exported object, scope, row index).
-Recipes (how one object's rows are made) register in RECIPES: Voucherify's
-in generate.py, schema-made ones (`x-recipe: schema`) in schema_rows.py.
+Recipes (how one object's rows are made) are registered by the vendor that
+needs them (`register`, e.g. from mockserver/vendors/<name>/data/); schema-made
+ones (`x-recipe: schema`) come from schema_rows.py.
 Each draw is an array for the whole block (see columns.py for how columns
 move into polars), with list views for recipes written per row.
 
@@ -28,13 +29,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .columns import Column, Pooled
 from .model import Attribute, ObjectModel
-from .pools import Tenant, mix, salt_of
+from .pools import Tenant, mix, salt_of, tenant
 from .timefmt import DAY_MS
 
 BLOCK = 4096  # rows per block: polars per-call cost is noise, and peak RSS stays low
@@ -108,10 +109,10 @@ class Block:
 
     def enum(self, name: str, where: Callable[[str], bool] | None = None) -> list:
         """Values of an enum attribute, weighted by its `x-weights`."""
-        return self.pick(_weighted(self.model.attributes[name], where))
+        return self.pick(weighted(self.model.attributes[name], where))
 
     def enum_pooled(self, name: str) -> Pooled:
-        return self.pooled(_weighted(self.model.attributes[name], None))
+        return self.pooled(weighted(self.model.attributes[name], None))
 
     def ref_array(self, p: float = 1.0) -> np.ndarray:
         """Per row an index into another object's data set, in [0, row index]; −1 (none) with probability 1 − p."""
@@ -153,8 +154,9 @@ class Block:
 _WEIGHTED: dict[tuple, tuple] = {}
 
 
-def _weighted(attribute: Attribute, where) -> tuple:
-    """The enum expanded so that a uniform pick follows the weights."""
+def weighted(attribute: Attribute, where: Callable[[str], bool] | None) -> tuple:
+    """The enum expanded so that a uniform pick follows the weights (`where`: a module-level
+    predicate, since the cache is keyed by it)."""
     key = (attribute.enum, attribute.weights, where)
     if key not in _WEIGHTED:
         weights = attribute.weights or (1,) * len(attribute.enum)
@@ -165,14 +167,28 @@ def _weighted(attribute: Attribute, where) -> tuple:
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to make one object's rows, and which attributes follow the time axis."""
+    """How to make one object's rows, which attributes follow the time axis, and whose world
+    (the per-app entities its rows share with other objects' rows) it draws from."""
 
     make: Callable[[Block], Columns]
     monotone: tuple[str, ...] = ()  # non-increasing in the row index
     lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
+    world: Callable[[int, str, str], Tenant] = tenant  # (seed, app id, locale) → the app's world
 
 
-RECIPES: dict[str, Recipe] = {}  # object name → recipe; vendors register theirs
+RECIPES: dict[str, Recipe] = {}  # object name (or `x-recipe`) → recipe; filled by register()
+
+
+def register(recipes: Mapping[str, Recipe], world: Callable[[int, str, str], Tenant] | None = None) -> None:
+    """A vendor's recipes, drawing from its `world` (default: the neutral Tenant). Registering the
+    same recipe again is a no-op; another vendor's recipe under a taken name is refused."""
+    for name, recipe in recipes.items():
+        if world is not None:
+            recipe = replace(recipe, world=world)
+        known = RECIPES.get(name)
+        if known is not None and known != recipe:
+            raise ValueError(f"a different recipe for {name!r} is registered already")
+        RECIPES[name] = recipe
 
 
 SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
@@ -184,7 +200,11 @@ def recipe_of(model: ObjectModel) -> Recipe:
         from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
 
         return schema_recipe(model)
-    return RECIPES[model.recipe or model.name]
+    try:
+        return RECIPES[model.recipe or model.name]
+    except KeyError:
+        raise LookupError(f"no recipe for {model.name!r}: its vendor's package registers it "
+                          f"(import the vendor, or mark its row schema `x-recipe: schema`)") from None
 
 
 def generate_block(world: Tenant, model: ObjectModel, number: int, rows: int,

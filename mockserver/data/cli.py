@@ -10,19 +10,21 @@ import time
 from .. import argtypes
 from ..findings import filter_findings
 from ..progress import Progress
-from ..spec import load_spec
+from ..spec import Spec, bundled_specs, load_document, load_spec, schemas_dir, spec_from_document
 from ..validation import Finding, Invalid, RequestValidator
+from ..vendors import builtin_vendors
 from . import ExportQuery, iter_csv, load_model
 
 
 def add_generate_parser(subparsers) -> None:
     parser = subparsers.add_parser("generate", help="write an export's CSV offline",
                                    description=__doc__)
-    parser.add_argument("exported_object", help="voucherify: order, voucher, publication, redemption, customer, "
-                                                "points_expiration or voucher_transactions; chargebee: orders, "
-                                                "customers, subscriptions or invoices")
-    parser.add_argument("--spec", choices=("voucherify", "chargebee"), default="voucherify",
-                        help="whose rows to write (default %(default)s)")
+    specs = bundled_specs()
+    parser.add_argument("exported_object",
+                        help="an exported object of the --spec (its export-rows.yaml lists them; an unknown one "
+                             "is answered with the known ones)")
+    parser.add_argument("--spec", choices=specs,
+                        help="whose rows to write: a bundled schema folder (default: the one that exports the object)")
     parser.add_argument("--rows", type=argtypes.whole(0), default=100,
                         help="rows in the data set before filtering (default %(default)s)")
     parser.add_argument("--fields", type=argtypes.text,
@@ -45,7 +47,8 @@ def add_generate_parser(subparsers) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
-        spec = load_spec(args.spec)
+        spec = _spec(args.spec, query.exported_object)
+        builtin_vendors()  # importing the vendors registers their recipes (the registry will do it by name)
         model = load_model(spec)
         for finding in _findings(spec, model, query):  # the server's rules: X-Mock-Warning there, a warning here
             if args.strict:
@@ -90,6 +93,19 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
         found += validator.findings(media, decoded)
     found += filter_findings(model.object(query.exported_object), query.filters, ".parameters.filters")
     return found
+
+
+def _spec(name: str | None, exported_object: str) -> Spec:
+    """The --spec, or else the one bundled spec whose export rows have the object."""
+    if name is not None:
+        return load_spec(name)
+    documents = {name: load_document(schemas_dir() / name) for name in bundled_specs()}
+    having = [name for name, document in documents.items() if exported_object in (document.get("x-export-rows") or {})]
+    if len(having) != 1:
+        known = sorted({obj for document in documents.values() for obj in document.get("x-export-rows") or {}})
+        raise ValueError(f"unknown exported object {exported_object!r} (known: {', '.join(known)})" if not having
+                         else f"{exported_object!r} is exported by {' and '.join(having)}: choose one with --spec")
+    return spec_from_document(having[0], documents[having[0]])
 
 
 def _query(args: argparse.Namespace) -> ExportQuery:

@@ -1,6 +1,6 @@
 """`order` without holding the data set in memory.
 
-Three strategies, picked per sort key (generate.Recipe says which keys
+Three strategies, picked per sort key (blocks.Recipe says which keys
 follow the time axis):
 
 - walk: the key never increases with the row index (created_at, date,

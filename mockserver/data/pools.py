@@ -225,6 +225,12 @@ class Tenant:
         return self.pools.metadata(obj, attribute)
 
 
+@lru_cache(maxsize=4096)
+def tenant(seed: int, app_id: str, locale: str) -> Tenant:
+    """The neutral world of an app (recipes that need no vendor entities draw from it)."""
+    return Tenant(seed, app_id, locale)
+
+
 def one(fake: Faker, providers: tuple[str, ...], fallback: str = "") -> str:
     """The first provider the locale has; locales differ (ja_JP has no `state`)."""
     for name in providers:

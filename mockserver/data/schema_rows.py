@@ -1,6 +1,6 @@
 """Rows made from the row schema alone (`x-recipe: schema`).
 
-The hand-written recipes in generate.py know Voucherify's domain. A vendor
+Hand-written recipes (a vendor's own, registered from its package) know its domain. A vendor
 whose rows need no more than the rules below describes them entirely in its
 YAML, so adding an exported object is a schema change, not a code change:
 

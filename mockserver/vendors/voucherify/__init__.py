@@ -16,12 +16,13 @@ from ...spec import Operation, Spec, load_spec
 from ...store import TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
-from . import async_actions, exports, orders, transactions
+from . import async_actions, data, exports, orders, transactions
 
 
 class Voucherify(Vendor):
     name = "voucherify"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
+    data_recipes = data.RECIPES  # registered with the data engine when this package is imported
     path_prefix = "/v1/"
 
     def __init__(self, spec: Spec | None = None, apps: dict[str, str] | None = None) -> None:

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .pools import ALNUM, CODE_CHARS, POOL, IdCodec, Tenant, mix, random_text, ref, salt_of, segments
+from ....data.pools import ALNUM, CODE_CHARS, POOL, IdCodec, Tenant, mix, random_text, ref, salt_of, segments
 
 WORLDS = 4096  # worlds cached at once: a few KiB each, so at most ~20 MiB
 

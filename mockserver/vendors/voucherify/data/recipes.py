@@ -1,9 +1,9 @@
 """Voucherify's synthetic rows: the rules its schema cannot say, in one place.
 
 Each recipe makes every attribute of one block of rows as columns (see
-blocks.py for blocks, draws and the time axis, columns.py for column forms).
-`order` is vectorised (numpy arrays, polars Series); the others still build
-lists per row. Importing this module registers the recipes.
+mockserver/data/blocks.py for blocks, draws and the time axis, columns.py for
+column forms). `order` is vectorised (numpy arrays, polars Series); the others
+still build lists per row. The package's __init__ registers RECIPES.
 """
 
 from __future__ import annotations
@@ -11,21 +11,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .blocks import (  # noqa: F401 (BLOCK, TIMELINE_END, generate_block, recipe_of: the engine's names, kept here)
-    BLOCK,
-    RECIPES,
-    TIMELINE_END,
-    Block,
-    Columns,
-    Recipe,
-    _weighted,
-    generate_block,
-    recipe_of,
-    timeline_end,
-)
-from .model import JsonObject, ObjectModel
-from .pools import mix, salt_of
-from .timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
+from ....data.blocks import Block, Columns, Recipe, weighted
+from ....data.model import JsonObject, ObjectModel
+from ....data.pools import mix, salt_of
+from ....data.timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
 from .world import World
 
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
@@ -111,7 +100,7 @@ def voucher(b: Block) -> Columns:
     expiration = [(s if s is not None else c) + d * DAY_MS if keep else None
                   for s, c, d, keep in zip(start, created, expiry_days, b.chance(0.6))]
     drawn_type = b.enum("discount_type")
-    types = _weighted(b.model.attributes["discount_type"], None)
+    types = weighted(b.model.attributes["discount_type"], None)
     # one type per campaign; the app's discount campaigns take turns, so every type appears in every app
     distinct = tuple(dict.fromkeys(types))
     offset = mix(w.salt) % len(distinct)
@@ -420,7 +409,7 @@ def _details(voucher_id: str, gift: bool, amount: int, balance: int) -> JsonObje
     return JsonObject(value, text)
 
 
-RECIPES.update({
+RECIPES = {  # exported object → recipe
     "order": Recipe(order, ("created_at",), {"updated_at": ("created_at", 3 * DAY_MS)}),
     "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
     "publication": Recipe(publication, ("date", "created_at")),
@@ -429,4 +418,4 @@ RECIPES.update({
                        {"updated_at": ("created_at", 7 * DAY_MS)}),
     "points_expiration": Recipe(points_expiration, ("expires_at",)),
     "voucher_transactions": Recipe(voucher_transactions, ("created_at", "id")),
-})
+}
