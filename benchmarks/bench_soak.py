@@ -37,7 +37,7 @@ from pathlib import Path
 
 import aiohttp
 
-APPS = 8  # data/world.py caches 8 apps' worlds per process (issue 18 measures more)
+APPS = 8  # apps at once: each has its own world (vendors/<name>/data/world.py caches them)
 
 
 def free_port() -> int:
