@@ -1,5 +1,6 @@
-"""The fast acceptor (mockserver.quickcheck) never accepts what jsonschema refuses,
-and does accept the ordinary valid requests (or it would save nothing)."""
+"""The accept path (jsonschema-rs, validation.acceptor) never accepts what jsonschema refuses, on our
+schemas' valid and mutated requests, and does accept the ordinary valid requests (or it would save nothing).
+Its regexes are ECMA-262's, as JSON Schema's; jsonschema reads our translation of them for Python's `re`."""
 
 from __future__ import annotations
 
@@ -12,28 +13,27 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
 from mockserver.control.generate import generate
-from mockserver.quickcheck import compile_acceptor
-from mockserver.spec import load_spec, schemas_dir
-from mockserver.validation import FORMATS
+from mockserver.spec import bundled_specs, load_spec
+from mockserver.validation import FORMATS, acceptor, ecma_regex, with_ecma_patterns
 
 
 def _request_schemas() -> list[tuple[str, dict]]:
     """Every parameter and body schema (and discriminator branch) of every bundled spec."""
     found = []
-    for folder in sorted(p for p in schemas_dir().iterdir() if (p / "openapi.yaml").is_file()):
-        spec = load_spec(folder.name)
+    for name in bundled_specs():
+        spec = load_spec(name)
         for op in spec.operations:
             for param in op.parameters:
-                found.append((f"{folder.name} {op.operation_id} {param.name}", param.schema))
+                found.append((f"{name} {op.operation_id} {param.name}", param.schema))
             for media, schema in op.body_schemas.items():
-                found.append((f"{folder.name} {op.operation_id} {media}", schema))
+                found.append((f"{name} {op.operation_id} {media}", schema))
                 for tag, branch in ((schema.get("discriminator") or {}).get("mapping") or {}).items():
-                    found.append((f"{folder.name} {op.operation_id} {media} {tag}", branch))
+                    found.append((f"{name} {op.operation_id} {media} {tag}", branch))
     return found
 
 
 SCHEMAS = _request_schemas()
-COMPILED = [(name, schema, Draft7Validator(schema, format_checker=FORMATS), compile_acceptor(schema, FORMATS))
+COMPILED = [(name, schema, Draft7Validator(with_ecma_patterns(schema), format_checker=FORMATS), acceptor(schema))
             for name, schema in SCHEMAS]
 
 names = st.sampled_from(["id", "fields", "order", "filters", "parameters", "exported_object", "conditions", "$in",
@@ -84,7 +84,7 @@ def mutated(draw):
     return name, validator, accepts, value
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_never_accepts_what_jsonschema_refuses_mutated(case):
     name, validator, accepts, value = case
@@ -92,7 +92,7 @@ def test_never_accepts_what_jsonschema_refuses_mutated(case):
         assert validator.is_valid(value), f"{name}: accepted {json.dumps(value)[:300]}"
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(COMPILED), json_values)
 def test_never_accepts_what_jsonschema_refuses_random(compiled, value):
     name, _, validator, accepts = compiled
@@ -110,7 +110,7 @@ def test_accepts_the_generated_valid_request(name, schema, validator, accepts):
 def test_typical_bodies_take_the_fast_path():
     spec = load_spec("voucherify")
     body = spec.operation("create-export").body_schemas["application/json"]
-    order = compile_acceptor(body["discriminator"]["mapping"]["order"], FORMATS)
+    order = acceptor(body["discriminator"]["mapping"]["order"])
     assert order({"exported_object": "order", "parameters": {
         "fields": ["id", "source_id", "status", "amount", "metadata.channel"], "order": "-created_at",
         "filters": {"junction": "and", "status": {"conditions": {"$in": ["PAID", "CREATED"]}}}}})
@@ -119,7 +119,7 @@ def test_typical_bodies_take_the_fast_path():
 
 
 @pytest.mark.parametrize(("schema", "value", "valid"), [
-    ({"type": "integer"}, 1.0, True),  # jsonschema takes 1.0 as an integer; the acceptor is not sure
+    ({"type": "integer"}, 1.0, True),  # jsonschema takes 1.0 as an integer
     ({"type": "integer"}, True, False),
     ({"enum": [1]}, True, False),
     ({"enum": [1]}, 1.0, True),
@@ -135,10 +135,79 @@ def test_typical_bodies_take_the_fast_path():
     ({"properties": {"a": True}}, {"a": 1}, True),
     ({"exclusiveMinimum": 0}, 0, False),
     ({"maximum": 3}, float("nan"), True),
+    ({"type": "integer"}, 10**40, True),  # beyond 64 bits
+    ({"type": "string", "format": "date-time"}, "2024-01-01T00:00:00Z", True),
+    ({"type": "string", "format": "date"}, "2024-02-30", False),
 ])
 def test_edge_cases_agree_or_defer(schema, value, valid):
     validator = Draft7Validator(schema, format_checker=FORMATS)
     if valid is not None:
         assert validator.is_valid(value) is valid
-    if compile_acceptor(schema, FORMATS)(value):
+    if acceptor(schema)(value):
         assert validator.is_valid(value)
+
+
+def _patterns(schema, found: set[str]) -> set[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                found.add(value)
+            elif key not in ("enum", "const", "default", "example", "examples"):
+                _patterns(value, found)
+    elif isinstance(schema, list):
+        for item in schema:
+            _patterns(item, found)
+    return found
+
+
+# Our schemas' patterns, and the classes validation.ecma_regex translates (in case a schema takes them up)
+PATTERNS = sorted(set().union(*(_patterns(schema, set()) for _, schema in SCHEMAS))
+                  | {r"^\d+$", r"^\w+$", r"^\s$", r"^\S$", r"^\D$", r"^\W$", r"^[\d\s]+$", r"^[^\s]+$"})
+TRICKY = ["12", "0", "007", "\u0663", "\u0661\u0662\u0663", "\uff11", "\u00b2", "\u00a0", " ", "\t", "\u0085",
+          "\x1c", "\u2028", "\ufeff", "\u180e", "\u3000", "e\u0301", "\u00e9", "_", "a-b", "ABC", "AB\u0130",
+          "USD\n", "1\n", "", "metadata.a", "metadata.\u00e9", "x" * 70, "1000", "9999", "13", "-0", "+1"]
+
+
+def test_our_schemas_have_patterns():
+    assert len(PATTERNS) > 8  # the walk above finds them
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_a_pattern_means_the_same_to_both_engines(pattern):
+    """jsonschema-rs reads the pattern as written (ECMA-262); jsonschema reads ecma_regex's translation."""
+    fast = acceptor({"type": "string", "pattern": pattern})
+    full = Draft7Validator({"type": "string", "pattern": ecma_regex(pattern)}, format_checker=FORMATS)
+    disagree = [value for value in TRICKY if fast(value) != full.is_valid(value)]
+    assert disagree == [], f"{pattern!r}: the engines disagree on {disagree!r}"
+
+
+def test_ecma_classes_are_narrow_in_both_engines():
+    assert not acceptor({"pattern": r"^\d$"})("\u0663")  # ARABIC-INDIC DIGIT THREE is no ECMA \d
+    assert not acceptor({"pattern": r"^\w$"})("\u00e9")
+    assert acceptor({"pattern": r"^\s$"})("\u00a0")  # NO-BREAK SPACE is an ECMA \s
+    assert not acceptor({"pattern": r"^\s$"})("\u0085")  # NEXT LINE is not (Python's \s takes it)
+
+
+DATE_TIMES = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123456789+02:00", "2024-01-01t00:00:00z",
+              "2024-01-01 00:00:00Z", "2024-01-01T00:00:00", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z",
+              "2024-12-31T23:59:60Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00+24:00", "2024-1-01T00:00:00Z",
+              "\u0662024-01-01T00:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Z\n", "2024-01-01"]
+
+
+@pytest.mark.parametrize("fmt", ["date-time", "date"])
+def test_formats_are_asserted_and_never_looser(fmt):
+    fast = acceptor({"type": "string", "format": fmt})
+    full = Draft7Validator({"type": "string", "format": fmt}, format_checker=FORMATS)
+    assert not fast("nope") and not full.is_valid("nope")  # format checking holds on both paths
+    looser = [value for value in DATE_TIMES if fast(value) and not full.is_valid(value)]
+    assert looser == []
+
+
+def test_a_final_newline_does_not_pass_a_pattern():
+    """Python's `$` matches before a final "\\n", ECMA's does not: the request is refused on both paths."""
+    from mockserver.validation import Invalid, _Schema
+
+    schema = _Schema({"type": "string", "pattern": "^[A-Z]{3}$"})
+    schema.check("USD", "query")
+    with pytest.raises(Invalid, match=r"\^\[A-Z\]\{3\}\$"):  # the error names the pattern as written
+        schema.check("USD\n", "query")
