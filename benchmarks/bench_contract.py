@@ -17,7 +17,7 @@ APPS = {"bench-app": "bench-token", "bench-other": "other-token"}  # pinned, so 
 
 
 def main() -> None:
-    with ServerThread(Settings(port=0, apps=APPS)) as server:
+    with ServerThread(Settings(port=0, vendor_options={"voucherify": {"apps": APPS}})) as server:
         started = time.monotonic()
         results = run_contract(ContractOptions(base_url=server.url, seed=0, app_id="bench-app", app_token="bench-token",
                                                other_app=("bench-other", "other-token")))

@@ -46,7 +46,8 @@ def linked(journal: list[dict]) -> Counter:
 
 
 def measure(name: str, vendor) -> None:
-    with ServerThread(Settings(port=0, apps=APPS, journal_size=1_000_000), vendors=[vendor]) as server:
+    settings = Settings(port=0, vendor_options={"voucherify": {"apps": APPS}}, journal_size=1_000_000)
+    with ServerThread(settings, vendors=[vendor]) as server:
         phases: Counter = Counter()
         before_stateful = [0]
 

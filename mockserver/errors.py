@@ -37,3 +37,7 @@ def scrub(value):
     if isinstance(value, (list, tuple)):
         return [scrub(item) for item in value]
     return value
+
+
+class FixtureError(ValueError):
+    """A fixture file cannot be loaded (`serve --fixtures DIR`); the message says which and why."""

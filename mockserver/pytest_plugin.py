@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -52,27 +53,37 @@ class Reply:
 class MockClient:
     """A tiny standard-library HTTP client that speaks to the mock as one app."""
 
-    def __init__(self, base_url: str, app_id: str | None, app_token: str | None) -> None:
+    def __init__(self, base_url: str, app_id: str | None, app_token: str | None, mounts: Any = None) -> None:
         self.base_url = base_url
         self.app_id = app_id
         self.app_token = app_token
+        self.mounts = mounts  # mockserver.app.Mounts: whose credential headers a path takes
 
     def as_app(self, app_id: str | None, app_token: str | None) -> MockClient:
         """The same mock as another tenant (or, with None, without credentials)."""
-        return MockClient(self.base_url, app_id, app_token)
+        return MockClient(self.base_url, app_id, app_token, self.mounts)
+
+    def _credentials(self, url: str) -> dict[str, str]:
+        """The headers the vendor of the URL's path takes (Vendor.credential_headers)."""
+        if not self.app_id or self.app_token is None:
+            return {}
+        if self.mounts is None:  # not one of our ServerThreads: the default contract's dialect
+            return _credentials(self.app_id, self.app_token)
+        path = urllib.parse.urlsplit(url).path
+        return self.mounts.vendor_for(path).credential_headers(self.app_id, self.app_token)
 
     def request(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None,
                 **kwargs: Any) -> Reply:
         body = kwargs.pop("json", json_body)
         if kwargs:
             raise TypeError(f"unexpected arguments {sorted(kwargs)}")
-        sent = _credentials(self.app_id, self.app_token) if self.app_id and self.app_token else {}
+        url = path if path.startswith("http") else self.base_url + path
+        sent = self._credentials(url)
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
-        url = path if path.startswith("http") else self.base_url + path
         request = urllib.request.Request(url, data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -111,7 +122,7 @@ class MockServer:
 @pytest.fixture
 def mockserver(request: pytest.FixtureRequest):
     """The mock on a free loopback port for this test; see the module docstring for options."""
-    from mockserver.app import Settings
+    from mockserver.app import MOUNTS, Settings
     from mockserver.testing import ServerThread
 
     options: dict[str, Any] = {"lifecycle": "poll"}
@@ -122,7 +133,7 @@ def mockserver(request: pytest.FixtureRequest):
     options.update(host="127.0.0.1", port=0)
     with ServerThread(Settings(**options)) as server:
         yield MockServer(url=server.url, app_id=DEFAULT_APP[0], app_token=DEFAULT_APP[1],
-                         client=MockClient(server.url, *DEFAULT_APP), server=server)
+                         client=MockClient(server.url, *DEFAULT_APP, server.app[MOUNTS]), server=server)
 
 
 # ---------------------------------------------------------------- the contract suite

@@ -1,15 +1,20 @@
-"""Listening: the aiohttp runner every way of serving uses (`mockserver serve`,
-its `--workers`, and ServerThread in tests).
+"""Listening: the one routine every way of serving uses (`mockserver serve`,
+its `--workers`, mockserver.testing.ServerThread): `await listen(app, host, port)`.
 
-It differs from aiohttp's AppRunner in one thing: a request that aiohttp's
-HTTP parser refuses before any route or middleware sees it — a NUL byte or a
-control character in the request line or a header, a 10 KB path segment, a
-header over 8 KB, a bad Content-Length, TLS spoken to the HTTP port — is
-answered in the vendor's error shape like every other error (aiohttp would
-send text/plain), and logged at debug level rather than as an error with a
-traceback, so a fuzzer cannot fill the log. Errors that escape the app's own
-error middleware (it catches everything, so this is a last resort) become the
-vendor's 500 the same way.
+Its runner differs from aiohttp's AppRunner in one thing: a request that
+aiohttp's HTTP parser refuses before any route or middleware sees it — a NUL
+byte or a control character in the request line or a header, a 10 KB path
+segment, a header over 8 KB, a bad Content-Length, TLS spoken to the HTTP
+port — is answered in the error shape of the vendor whose prefix the path lies
+under (the first mounted vendor when there is no path), like every other
+error (aiohttp would send text/plain), and logged at debug level rather than
+as an error with a traceback, so a fuzzer cannot fill the log. Errors that
+escape the app's own error middleware (it catches everything, so this is a
+last resort) become the vendor's 500 the same way.
+
+aiohttp has no public hook for the body of those answers: the one place that
+reaches into it is `_vendor_shaped_server`, and tests/test_serving.py fails
+loudly if the aiohttp internals it relies on change.
 """
 
 from __future__ import annotations
@@ -20,11 +25,25 @@ from http import HTTPStatus
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from .app import SERVICES
+from . import tuning
+from .app import MOUNTS, Mounts
 from .errors import ApiError
 from .respond import json_response
 
 log = logging.getLogger("mockserver")
+
+
+async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None) -> web.AppRunner:
+    """Serve `app` on host:port until `await runner.cleanup()`; the runner's addresses say the port."""
+    runner = Runner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
+    return runner
 
 
 class Runner(web.AppRunner):
@@ -36,40 +55,54 @@ class Runner(web.AppRunner):
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        vendors = self.app[SERVICES].vendors if SERVICES in self.app else []
-        if type(server) is web.Server and vendors:  # aiohttp's own class: give its connections our handler
-            server.__class__ = _Server
-            server.mock_vendor = vendors[0]
+        if MOUNTS in self.app:
+            _vendor_shaped_server(server, self.app[MOUNTS])
         return server
 
 
+def _vendor_shaped_server(server: web.Server, mounts: Mounts) -> None:
+    """The one use of aiohttp internals: give the server's connections our handle_error.
+    aiohttp builds a RequestHandler per connection in web.Server.__call__; no public
+    option chooses its class, so the server's class is swapped for a subclass that does."""
+    if type(server) is web.Server:  # aiohttp's own class, as AppRunner makes it
+        server.__class__ = _Server
+        server.mock_mounts = mounts  # type: ignore[attr-defined]
+
+
 class _Server(web.Server):
-    mock_vendor = None
+    mock_mounts: Mounts | None = None
 
     def __call__(self) -> RequestHandler:
         handler = _Handler(self, loop=self._loop, **self._kwargs)
-        handler.mock_vendor = self.mock_vendor
+        handler.mock_mounts = self.mock_mounts
         return handler
 
 
 class _Handler(RequestHandler):
-    mock_vendor = None
+    mock_mounts: Mounts | None = None
 
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         if isinstance(exc, ConnectionError):
             raise exc  # the client went away mid-request: aiohttp drops the connection quietly
-        vendor = self.mock_vendor
-        if vendor is None or request.writer.output_size > 0:  # too late for a body of ours
+        mounts = self.mock_mounts
+        if mounts is None or request.writer.output_size > 0:  # too late for a body of ours
             return super().handle_error(request, status, exc, message)
         if status >= 500:
             self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
         else:
             self.log_debug("Refused a request from %s that is not valid HTTP: %s", request.remote, exc)
-        response = json_response(vendor.error_body(_api_error(status, message, exc), vendor.request_id()),
-                                 status=status)
+        vendor = mounts.vendor_for(_path_of(request))
+        response = json_response(vendor.http_error_body(_api_error(status, message, exc)), status=status)
         response.force_close()
         return response
+
+
+def _path_of(request) -> str | None:
+    try:
+        return request.path
+    except Exception:  # a request line aiohttp could not parse has no usable path
+        return None
 
 
 def _api_error(status: int, message: str | None, exc: BaseException | None) -> ApiError:

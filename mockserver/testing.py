@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .app import Settings, create_app
 from .clock import Clock
-from .serving import Runner
+from .serving import listen
 
 
 class ServerThread:
@@ -62,9 +62,6 @@ class ServerThread:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = Runner(self.app)  # HTTP-level errors in the vendor's shape too
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
+        self._runner = await listen(self.app, self.settings.host, self.settings.port)
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"

@@ -35,13 +35,11 @@ import time
 from dataclasses import replace
 from multiprocessing.connection import wait
 
-from aiohttp import web
-
-from . import tuning
-from .app import Settings, _default_store, create_app
+from . import registry
+from .app import Settings, create_app, default_store, load_fixtures
 from .clock import Clock, SharedClock
 from .ids import Ids, claim_stream
-from .serving import Runner
+from .serving import listen
 from .sqlite_store import SqliteStore
 
 log = logging.getLogger("mockserver")
@@ -81,25 +79,26 @@ def serve(settings: Settings, announce=print) -> int:
 def _prepare(settings: Settings, temporary: bool) -> Settings:
     """Open the store once before forking (a new SQLite file gets its tables, an
     unreachable Redis is reported now) and store the fixtures once: workers get
-    the fixtures' pinned tokens as `apps` and do not store them again."""
+    what loading them changed in each vendor (e.g. pinned tokens) as that vendor's
+    options (Vendor.fixture_options) and do not store them again."""
     return asyncio.run(_prepare_store(settings, temporary))
 
 
 async def _prepare_store(settings: Settings, temporary: bool) -> Settings:
-    store = SqliteStore(settings.state, durable=False) if temporary else _default_store(settings)
+    store = SqliteStore(settings.state, durable=False) if temporary else default_store(settings)
     try:
         await store.open()
         if not settings.fixtures:
             return settings
-        from . import fixtures
-        from .vendors.voucherify import Voucherify
-
         clock = SharedClock(store) if store.shared else Clock()
         await clock.sync()
         ids = Ids(settings.seed, await claim_stream(store) if store.shared else 0)
-        vendor = Voucherify(apps=settings.apps)
-        await fixtures.load_into(settings.fixtures, [vendor], store=store, ids=ids, clock=clock)
-        return replace(settings, fixtures=None, apps=dict(vendor.apps))
+        vendors = registry.build(settings)
+        await load_fixtures(settings.fixtures, vendors, store=store, ids=ids, clock=clock)
+        options = {**settings.vendor_options}
+        for vendor in vendors:
+            options[vendor.name] = {**options.get(vendor.name, {}), **vendor.fixture_options()}
+        return replace(settings, fixtures=None, vendor_options=options)
     finally:
         await store.close()
 
@@ -233,11 +232,9 @@ def _worker_main(index: int, settings: Settings, ready, parent: int, temporary: 
 
 async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> None:
     store = SqliteStore(settings.state, durable=False) if temporary else None  # a throwaway file needs no fsync
-    runner = Runner(create_app(settings, store=store))
-    await runner.setup()
+    runner = None
     try:
-        await web.TCPSite(runner, settings.host, settings.port, reuse_port=True).start()
-        tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
+        runner = await listen(create_app(settings, store=store), settings.host, settings.port, reuse_port=True)
         ready.send(("ready", os.getpid()))
         ready.close()
         stop = asyncio.Event()
@@ -254,7 +251,8 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
                     orphaned = True
                     stop.set()
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         if store is not None:
             await store.close()
     if orphaned and temporary:  # nobody else will delete the temporary store now

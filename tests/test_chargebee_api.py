@@ -38,8 +38,9 @@ def cb_spec():
 @pytest.fixture
 def make_cb(aiohttp_client, cb_spec, clock):
     async def make(**options) -> CbApi:
+        keys = options.pop("chargebee_keys", ())  # Chargebee's own option (--chargebee-key)
         settings = Settings(**{"lifecycle": "poll", "rows": ROWS, **options})
-        app = create_app(settings, clock=clock, vendors=[Chargebee(spec=cb_spec, keys=settings.chargebee_keys)])
+        app = create_app(settings, clock=clock, vendors=[Chargebee(spec=cb_spec, keys=keys)])
         return CbApi(await aiohttp_client(app), cb_spec)
     return make
 

@@ -25,6 +25,7 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--running-seconds"): [["--running-seconds", "inf"], ["--running-seconds", "soon"]],
     ("serve", "--rows"): [["--rows", "-1"], ["--rows", "many"]],
     ("serve", "--locale"): [["--locale", "xx_XX"]],
+    ("serve", "--vendors"): [["--vendors", "nope"], ["--vendors", ","], ["--vendors", "voucherify,nope"]],
     ("serve", "--app"): [["--app", "no-token"], ["--app", ":token"]],
     ("serve", "--chargebee-key"): [["--chargebee-key", ""]],
     ("serve", "--config"): [["--config", "/nonexistent/mockserver.yaml"]],

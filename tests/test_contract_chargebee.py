@@ -28,7 +28,7 @@ def _options(url: str, **kw) -> ContractOptions:
 
 def _server(vendor: Chargebee | None = None, middleware=None) -> ServerThread:
     vendors = [Voucherify(), vendor or Chargebee(keys=KEYS)]
-    server = ServerThread(Settings(port=0, lifecycle="poll", chargebee_keys=list(KEYS)), vendors=vendors)
+    server = ServerThread(Settings(port=0, lifecycle="poll", vendor_options={"chargebee": {"keys": list(KEYS)}}), vendors=vendors)
     if middleware is not None:
         server.app.middlewares.insert(0, middleware)
     return server

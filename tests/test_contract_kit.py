@@ -29,7 +29,7 @@ APPS = {"contract-app": "contract-token", "contract-other": "other-token"}
 
 @pytest.fixture(scope="module")
 def mock_url():
-    with ServerThread(Settings(port=0, lifecycle="poll", apps=APPS)) as server:
+    with ServerThread(Settings(port=0, lifecycle="poll", vendor_options={"voucherify": {"apps": APPS}})) as server:
         yield server.url
 
 
@@ -148,7 +148,7 @@ def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():
     with ServerThread(Settings(port=0)) as trusting:
         assert target_trusts_new_credentials(trusting.url, "voucherify")
         assert target_trusts_new_credentials(trusting.url, "chargebee")
-    with ServerThread(Settings(port=0, apps={"a": "k"}, chargebee_keys=["key"])) as pinned:
+    with ServerThread(Settings(port=0, vendor_options={"voucherify": {"apps": {"a": "k"}}, "chargebee": {"keys": ["key"]}})) as pinned:
         assert not target_trusts_new_credentials(pinned.url, "voucherify")
         assert not target_trusts_new_credentials(pinned.url, "chargebee")
     assert not target_trusts_new_credentials("http://127.0.0.1:9", "voucherify")  # nothing there: a real API

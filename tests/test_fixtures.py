@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.app import Settings, create_app
-from mockserver.fixtures import FixtureError
+from mockserver.errors import FixtureError
 from mockserver.store import MemoryStore, VendorStore
 from mockserver.vendors.voucherify import Voucherify
 

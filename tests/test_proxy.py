@@ -14,10 +14,10 @@ import yaml
 
 from mockserver.app import Settings
 from mockserver.proxy import Forwarder
-from mockserver.proxy.record import Recorder
 from mockserver.testing import ServerThread
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.voucherify import Voucherify
+from mockserver.vendors.voucherify.record import Recorder
 from tests import broken
 from tests.chargebee_support import KEY, basic
 from tests.control_support import CREDENTIALS, http

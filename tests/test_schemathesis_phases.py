@@ -58,7 +58,7 @@ def test_every_check_and_every_phase_find_nothing(spec):
     redact.add(app.token, app.label)
     results, ran = Results(), Counter()
     # pinned apps, as a real account has them: invented credentials get 401 (ignored_auth)
-    settings = Settings(port=0, lifecycle="poll", apps=APPS)
+    settings = Settings(port=0, lifecycle="poll", vendor_options={"voucherify": {"apps": APPS}})
     with ServerThread(settings, vendors=[Voucherify(spec=spec, apps=APPS)]) as server:
         started = time.monotonic()
         builtin.run_builtin(spec.document, base_url=server.url, app=app, dialect=dialect_for(spec.document),

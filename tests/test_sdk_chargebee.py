@@ -28,7 +28,7 @@ KEY = "test_sdk_key"
 @pytest.fixture(scope="module")
 def server():
     settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.1, running_seconds=0.2, rows=150,
-                        chargebee_keys=[KEY, f"{KEY}_2"])
+                        vendor_options={"chargebee": {"keys": [KEY, f"{KEY}_2"]}})
     with ServerThread(settings) as running:
         yield running
 

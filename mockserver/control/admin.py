@@ -27,23 +27,17 @@ from ..errors import ApiError, scrub
 from ..lifecycle import PHASES
 from ..respond import json_response
 from ..validation import parse_json, read_body
-from ..vendors.chargebee import exports as chargebee_exports
-from ..vendors.voucherify import exports as voucherify_exports
 
 PREFIX = "/__mock/"
-# each vendor's export status names → neutral lifecycle phases (a new vendor adds its line)
-STATUS_NAMES: dict[str, dict[str, str]] = {
-    "voucherify": {name: phase for phase, name in voucherify_exports.STATUS.items()},
-    "chargebee": {name: phase for phase, name in chargebee_exports.STATUS.items()},  # in_process → running
-}
 
 
 def is_admin(request: web.Request) -> bool:
     return request.path.startswith(PREFIX)
 
 
-def add_admin_routes(app: web.Application, services: Any) -> None:
-    """Register the admin API on `app`; `services` is the app's mockserver.app.Services."""
+def admin_app(services: Any) -> web.Application:
+    """The admin API as a sub-application mounted at /__mock; `services` is the app's mockserver.app.Services."""
+    app = web.Application()
     admin = Admin(services)
     routes = [
         ("GET", "health", admin.health),
@@ -55,7 +49,7 @@ def add_admin_routes(app: web.Application, services: Any) -> None:
         ("GET", "openapi", admin.openapi),
     ]
     for method, path, handler in routes:
-        app.router.add_route(method, PREFIX + path, _clear_errors(handler))
+        app.router.add_route(method, "/" + path, _clear_errors(handler))
 
     async def unknown(request: web.Request) -> web.Response:
         endpoints = [f"{method} {PREFIX}{path}" for method, path, _ in routes]
@@ -66,7 +60,8 @@ def add_admin_routes(app: web.Application, services: Any) -> None:
             return answer
         return _error(404, f"No admin endpoint {request.method} {request.path}", endpoints=endpoints)
 
-    app.router.add_route("*", PREFIX + "{tail:.*}", unknown)
+    app.router.add_route("*", "/{tail:.*}", unknown)
+    return app
 
 
 def _same_shape(path: str, template: str) -> bool:
@@ -77,6 +72,13 @@ def _same_shape(path: str, template: str) -> bool:
 class Admin:
     def __init__(self, services: Any) -> None:
         self.services = services
+        # each vendor's export status words → neutral lifecycle phases (where phases share a word,
+        # the later phase wins: in_process → running)
+        self.status_names: dict[str, dict[str, str]] = {}
+        for vendor in services.vendors:
+            names = self.status_names.setdefault(vendor.name, {})
+            for phase, word in vendor.status_names.items():
+                names[word] = phase
 
     async def health(self, request: web.Request) -> web.Response:
         settings = self.services.settings
@@ -119,7 +121,7 @@ class Admin:
         export_id = request.match_info["export_id"]
         body = await _body(request, allowed={"status"})
         tenant, record = await self.services.exports.find(export_id)  # 404 before looking at the status
-        names = STATUS_NAMES.get(record["vendor"], {})
+        names = self.status_names.get(record["vendor"], {})
         status = body.get("status")
         phase = names.get(status) if isinstance(status, str) else None
         if phase is None and status in PHASES:

@@ -24,7 +24,7 @@ from ..respond import json_response
 
 log = logging.getLogger("mockserver")
 LOCALHOST = re.compile(r"^https?://([a-z0-9-]+\.)*(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$", re.IGNORECASE)
-ALLOW_HEADERS = ("X-App-Id", "X-App-Token", "Authorization", "Content-Type", "Prefer")
+ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer")  # and each served vendor's Vendor.cors_headers
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 EXPOSE_HEADERS = ("Retry-After", "Content-Disposition", "X-Mock-Violation")
 MAX_AGE = "600"
@@ -58,11 +58,13 @@ class Origins:
 Refused = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
-def preflight_middleware(origins: Origins, refused: Refused | None = None):
+def preflight_middleware(origins: Origins, refused: Refused | None = None, headers: Sequence[str] = ()):
     """Answer a browser's preflight before routing: vendor routes know no OPTIONS.
 
-    `refused(request, response)` is told of each refused preflight (the app journals it).
+    `refused(request, response)` is told of each refused preflight (the app journals it);
+    `headers`: the request headers the served vendors' clients send (Vendor.cors_headers).
     """
+    ours = tuple(dict.fromkeys([*headers, *ALLOW_HEADERS]))
 
     @web.middleware
     async def preflight(request: web.Request, handler) -> web.StreamResponse:
@@ -79,16 +81,16 @@ def preflight_middleware(origins: Origins, refused: Refused | None = None):
             return response
         return web.Response(status=204, headers={
             "Access-Control-Allow-Methods": ", ".join(ALLOW_METHODS),
-            "Access-Control-Allow-Headers": ", ".join(_allowed_headers(request)),
+            "Access-Control-Allow-Headers": ", ".join(_allowed_headers(request, ours)),
             "Access-Control-Max-Age": MAX_AGE,
         })
 
     return preflight
 
 
-def _allowed_headers(request: web.Request) -> list[str]:
+def _allowed_headers(request: web.Request, ours: Sequence[str]) -> list[str]:
     """Ours, plus every well-formed header name the preflight asks for."""
-    allowed = list(ALLOW_HEADERS)
+    allowed = list(ours)
     known = {name.lower() for name in allowed}
     asked = request.headers.get("Access-Control-Request-Headers", "")
     for name in (part.strip() for part in asked.split(",")[:MAX_ASKED]):

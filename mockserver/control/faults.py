@@ -73,11 +73,12 @@ class Faults:
     def active(self) -> bool:
         return bool(self.latency or self.error_rate or self.rate_limit)
 
-    async def before(self, request: web.Request) -> None:
+    async def before(self, request: web.Request, tenant: str | None = None) -> None:
         """Delay, refuse or fail the request as configured (rate limit first:
-        a client over its limit gets 429 however unlucky it is otherwise)."""
+        a client over its limit gets 429 however unlucky it is otherwise). `tenant`: who the
+        request claims to be (the vendor's tenant_hint), else its address counts."""
         if self.rate_limit:
-            self._count(request.headers.get("X-App-Id") or request.remote or "-")
+            self._count(tenant or request.remote or "-")
         if self.latency:
             await asyncio.sleep(self._random.uniform(*self.latency) / 1000)
         if self.error_rate and self._random.random() < self.error_rate:

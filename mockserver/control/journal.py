@@ -82,7 +82,7 @@ def _path_matches(pattern: str | None, path: str) -> bool:
 
 
 def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], now: Callable[[], Any],
-                       show: Callable[[Any], Any] = lambda at: at):
+                       show: Callable[[Any], Any] = lambda at: at, claimed: Claimed | None = None):
     """Record each answered request (outermost, so injected faults and errors are seen too).
 
     `now()` stamps the entry as it is made; `show(stamp)` is its `at` when read.
@@ -91,7 +91,7 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
     into shape only when the journal is read.
     """
 
-    record = recorder(journal, now, show)
+    record = recorder(journal, now, show, claimed)
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
@@ -104,13 +104,18 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
     return middleware
 
 
-def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any] = lambda at: at):
+Claimed = Callable[[web.Request], "str | None"]
+
+
+def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any] = lambda at: at,
+             claimed: Claimed | None = None):
     """`await record(request, response)`: journal one exchange (the middleware's, and
-    those answered before it, such as a refused CORS preflight)."""
+    those answered before it, such as a refused CORS preflight). `claimed(request)`: who a
+    request claims to be when its credentials were refused (the vendor's tenant_hint)."""
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers = request.headers
-        app_id = request.get(APP_ID) or headers.get("X-App-Id")  # refused credentials: what was claimed
+        app_id = request.get(APP_ID) or (claimed(request) if claimed else None)  # refused: what was claimed
         journal.add(_Recorded(request.method, request.path, app_id, show, now(), request.query,
                               headers, await _request_body(request), response.status, dict(response.headers),
                               _response_body(response), request.get(WARNINGS, ())))

@@ -52,11 +52,15 @@ class Forwarder:
         self.upstream = upstream
         self.observers = list(observers or [])
 
-    def install(self, app: web.Application, vendors: list[Vendor]) -> None:
+    def install(self, app: web.Application) -> None:
         """The client session for the app's lifetime, and the catch-all route (added after the spec's)."""
         app.cleanup_ctx.append(self._session)
-        fallback = self._handler(None, None, None)
-        app.router.add_route("*", "/{tail:.*}", fallback)
+        self.install_fallback(app)
+
+    def install_fallback(self, app: web.Application) -> None:
+        """Forward what no operation matches (on the root app, and in each vendor's sub-app, whose
+        prefix would otherwise answer 404)."""
+        app.router.add_route("*", "/{tail:.*}", self._handler(None, None, None))
 
     async def _session(self, app: web.Application):
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
@@ -98,7 +102,7 @@ class Forwarder:
         return handle
 
     async def _forward(self, request: web.Request, raw: bytes) -> tuple[aiohttp.ClientResponse, bytes]:
-        session = request.app[UPSTREAM_SESSION]
+        session = request.config_dict[UPSTREAM_SESSION]  # the root app's, seen from a sub-app
         headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
         url = self.upstream + request.raw_path
         try:

@@ -7,10 +7,8 @@ import asyncio
 import logging
 import sys
 
-from .. import argtypes
+from .. import argtypes, registry
 from ..app import Settings
-
-SPECS = ("voucherify", "chargebee")
 
 
 def add_proxy_parser(subparsers) -> None:
@@ -22,7 +20,7 @@ def add_proxy_parser(subparsers) -> None:
     defaults = Settings()
     parser.add_argument("--upstream", type=argtypes.http_url, required=True, metavar="URL",
                         help="the implementation to forward to, e.g. a vendor sandbox or a staging server")
-    parser.add_argument("--spec", choices=SPECS, action="append",
+    parser.add_argument("--spec", choices=tuple(registry.available()), action="append",
                         help="the contract to check against (repeatable; default: all of them)")
     parser.add_argument("--host", type=argtypes.host, default=defaults.host,
                         help="address to listen on (default %(default)s)")
@@ -39,22 +37,23 @@ def add_proxy_parser(subparsers) -> None:
 
 def _proxy(args: argparse.Namespace) -> int:
     from ..cli import _run  # the one way of listening until a signal
-    from ..vendors.chargebee import Chargebee
-    from ..vendors.voucherify import Voucherify
+    from ..vendors.base import Vendor
     from . import Forwarder
-    from .record import Recorder
 
     try:
         settings = Settings(host=args.host, port=args.port, journal_size=args.journal_size,
                             cors_origins=args.cors_origin)
-        vendors = [make() for name, make in (("voucherify", Voucherify), ("chargebee", Chargebee))
-                   if name in (args.spec or SPECS)]
+        settings.vendors = tuple(dict.fromkeys(args.spec)) if args.spec else None
+        vendors = registry.build(settings)
         forwarder = Forwarder(args.upstream)
         if args.record:
-            voucherify = next((v for v in vendors if v.name == "voucherify"), None)
-            if voucherify is None:
-                raise ValueError("--record writes Voucherify fixtures; add --spec voucherify")
-            forwarder.observers.append(Recorder(args.record, voucherify.spec))
+            recorders = [r for r in (v.fixture_recorder(args.record) for v in vendors) if r is not None]
+            if not recorders:
+                takers = [name for name, vendor in registry.available().items()
+                          if vendor.fixture_recorder is not Vendor.fixture_recorder]
+                raise ValueError(f"--record writes fixtures of {', '.join(takers) or 'no vendor'}; "
+                                 "add --spec for one of them")
+            forwarder.observers.extend(recorders)
     except (ValueError, OSError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2

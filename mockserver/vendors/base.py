@@ -1,23 +1,39 @@
-"""The small interface every vendor dialect implements.
+"""The interface every vendor implements: one package, one schema folder.
 
-The pipeline (mockserver.app) does route → authenticate → validate → behave →
-respond for every operation in the vendor's spec; a vendor supplies only what
-differs between APIs: credentials, error shape, request decoding quirks and
-the behaviour behind each operationId.
+The pipeline (mockserver.pipeline) does route → authenticate → validate →
+behave → respond for every operation of the vendor's spec; a vendor supplies
+only what differs between APIs. What it must supply: `name`, `spec`,
+`handlers()`, `authenticate()`, `error_body()`, `invalid()`, `request_id()`.
+Everything else has a default that suits a vendor which does not need it.
+
+A vendor is found through the entry-point group `mockserver.vendors`
+(mockserver.registry) and built from the run's settings with
+`from_settings(settings)`, which hands it the values of its own `options`.
+The members below are the stable surface; docs/architecture.md walks through
+adding a vendor with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
 from ..errors import ApiError
+from ..ids import request_id
 from ..spec import Operation, Spec
 from ..store import TenantStore, VendorStore
 from ..validation import Finding, Inputs, Invalid
+
+if TYPE_CHECKING:
+    from ..options import Option, Settings
+    from ..store import Store
+
+MOUNT_KEY = "x-mock-mount"  # the root of a vendor's openapi.yaml: the path prefixes it is served under
 
 
 @dataclass
@@ -46,35 +62,119 @@ class Call:
 Handler = Callable[[Call], Awaitable[web.StreamResponse]]
 
 
-class Vendor:
-    name: str = ""
-    path_prefix: str = "/"  # unmatched requests under it get this vendor's errors
+class Vendor(ABC):
+    """One served API. One instance per served vendor, shared by all its sub-applications."""
+
+    name: ClassVar[str] = ""
+    # CLI flags / mockserver.yaml keys of this vendor (mockserver.options.Option); their values reach
+    # the constructor as keyword arguments named by each option's `dest` (see from_settings)
+    options: ClassVar[tuple[Option, ...]] = ()
+    # request headers this vendor's clients send (added to the CORS preflight's allow-list)
+    cors_headers: ClassVar[tuple[str, ...]] = ()
     spec: Spec
 
+    # -- extension points of the other engines --------------------------------------------------
+    # CONTRACT ENGINE (mockserver/contract/): the dialect of this vendor's export protocol, as data
+    # (credentials, error shape, create/poll/download operations, status words). None: the contract
+    # kit has no dialect for it. Owned by the contract-engine refactor.
+    contract: ClassVar[Any] = None
+    # DATA ENGINE (mockserver/data/): the vendor's row recipes / world for synthetic exports.
+    # None: rows come from the schema alone. Owned by the data-engine refactor.
+    data_recipes: ClassVar[Any] = None
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vendor:
+        """The vendor for a run: its own options' values (settings.vendor_options[name]) as keywords."""
+        return cls(**settings.vendor_options.get(cls.name, {}))
+
+    @classmethod
+    def schema_dir(cls) -> Path:
+        """Where the vendor's schema folder is (default: the bundled schemas/<name>/)."""
+        from ..spec import schemas_dir
+
+        return schemas_dir() / cls.name
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The path prefixes it is mounted at, most specific first: `x-mock-mount` of its openapi.yaml
+        (e.g. [/v1/reporting, /v1/files]); without one, the first segment of its operations' paths."""
+        declared = self.spec.document.get(MOUNT_KEY)
+        if declared is None:
+            declared = sorted({"/" + op.path.strip("/").split("/")[0] for op in self.spec.operations})
+        if isinstance(declared, str):
+            declared = [declared]
+        prefixes = tuple("/" + str(p).strip("/") for p in declared)
+        if not prefixes or any(p == "/" for p in prefixes):
+            raise ValueError(f"{self.name}: {MOUNT_KEY} must list path prefixes such as /v1, not {declared!r}")
+        return tuple(sorted(prefixes, key=len, reverse=True))
+
+    # -- the pipeline's steps --------------------------------------------------------------------
+    @abstractmethod
     def handlers(self) -> dict[str, Handler]:
         """operationId → behaviour. Every operation of the spec needs one."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
-        """The app id the request acts for; raise ApiError(401) when it has none. `store` is
-        this vendor's part of the store (credentials bound on first use live there)."""
-        raise NotImplementedError
+        """The tenant (app id, API key …) the request acts for; None for an unsecured operation; raise
+        ApiError(401) when it has no valid credentials. `store` is this vendor's part of the store
+        (credentials bound on first use live there)."""
+
+    def tenant_hint(self, request: web.Request) -> str | None:
+        """Who the request claims to be before authentication (rate-limit key, the journal's claimed
+        app when credentials are refused). Default: nobody."""
+        return None
+
+    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
+        """The headers a client of this vendor sends as `tenant` with `secret` (tests, the pytest plugin)."""
+        return {"Authorization": f"Bearer {secret}"}
 
     def trusts_new_credentials(self) -> bool:
         """Whether credentials never seen before are accepted (a mock's default; a real API never does).
         /__mock/health says it, so the contract kit knows refusals of invented credentials cannot hold."""
         return False
 
-    def error_body(self, error: ApiError, request_id: str) -> dict:
-        raise NotImplementedError
-
-    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
-        """Word a contract violation as this vendor would."""
-        raise NotImplementedError
-
     def decode_form(self, raw: bytes) -> Any:
         """Decode an application/x-www-form-urlencoded body (vendors that take one)."""
         raise Invalid("body", "", "Form bodies are not accepted here", status=415, kind="media_type")
 
+    # -- errors ----------------------------------------------------------------------------------
+    @abstractmethod
+    def error_body(self, error: ApiError, request_id: str) -> dict:
+        """The vendor's error object for `error`."""
+
+    @abstractmethod
+    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        """Word a contract violation as this vendor would."""
+
     def request_id(self) -> str:
-        raise NotImplementedError
+        return request_id(self.name[:2] + "-")
+
+    def http_error_body(self, error: ApiError) -> dict:
+        """The body for a request that is not valid HTTP (no operation, no route): the vendor's
+        error object by default."""
+        return self.error_body(error, self.request_id())
+
+    # -- lifecycle and data ----------------------------------------------------------------------
+    # lifecycle phase (scheduled, running, done, failed) → the vendor's status word; the admin API's
+    # forced status accepts either
+    status_names: ClassVar[Mapping[str, str]] = {}
+
+    async def load_fixtures(self, directory: str, store: Store, ids: Any, clock: Any) -> None:
+        """Store the data sets of `serve --fixtures DIR` (default: this vendor takes none); raise
+        mockserver.errors.FixtureError naming the file and property of a bad one."""
+        return None
+
+    def fixture_recorder(self, directory: str) -> Any:
+        """`mockserver proxy --record DIR`: an observer of the proxy's exchanges (mockserver.proxy.Exchange)
+        that writes what the upstream answered as fixtures load_fixtures reads; None: it records none."""
+        return None
+
+    def fixture_options(self) -> dict[str, Any]:
+        """What loading fixtures changed in this instance, as its constructor's keywords: `--workers`
+        loads fixtures once in the parent and builds each worker's vendor with these."""
+        return {}
+
+    async def export_records(self, store: TenantStore, exported_object: str) -> list[dict] | None:
+        """The tenant's stored records an export reads instead of synthetic data (None: it has none)."""
+        return None

@@ -20,9 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import data
+from ... import argtypes, data
 from ...errors import ApiError
 from ...ids import request_id
+from ...options import Option
 from ...spec import Operation, Spec, load_spec
 from ...store import VendorStore
 from ...validation import Invalid
@@ -52,7 +53,10 @@ _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 class Chargebee(Vendor):
     name = "chargebee"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
-    path_prefix = "/api/v2/"
+    options = (Option("chargebee-key", "pin a Chargebee API key (repeatable); other keys then get 401 "
+                                       "(default: any key works)", argtypes.text, repeatable=True, metavar="KEY",
+                      dest="keys"),)
+    status_names = exports.STATUS
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
         self.spec = spec or load_spec("chargebee")
@@ -124,6 +128,12 @@ class Chargebee(Vendor):
 
     def decode_form(self, raw: bytes) -> Any:
         return decode_form(raw)
+
+    def tenant_hint(self, request: web.Request) -> str | None:
+        return _basic_user(request.headers.get("Authorization", "")) or None
+
+    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{secret}:".encode()).decode()}
 
     def request_id(self) -> str:
         return request_id("cb-")

@@ -7,13 +7,17 @@ module (exports.py, …) and hands its operationId → handler map to the vendor
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiohttp import web
 
+from ... import argtypes
 from ...errors import ApiError
 from ...ids import request_id
+from ...options import Option
 from ...spec import Operation, Spec, load_spec
-from ...store import TenantStore, VendorStore
+from ...store import Store, TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
 from . import async_actions, data, exports, orders, transactions
@@ -23,11 +27,15 @@ class Voucherify(Vendor):
     name = "voucherify"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
     data_recipes = data.RECIPES  # registered with the data engine when this package is imported
-    path_prefix = "/v1/"
+    options = (Option("app", "pin an app's credentials (repeatable); other app ids are bound to their first token",
+                      argtypes.pair, repeatable=True, metavar="ID:TOKEN", dest="apps"),)
+    cors_headers = ("X-App-Id", "X-App-Token")
+    status_names = exports.STATUS
 
-    def __init__(self, spec: Spec | None = None, apps: dict[str, str] | None = None) -> None:
+    def __init__(self, spec: Spec | None = None,
+                 apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
         self.spec = spec or load_spec("voucherify")
-        self.apps = dict(apps or {})  # pinned app id → token
+        self.apps = dict(apps or {})  # pinned app id → token (--app ID:TOKEN gives pairs)
         self._plans: dict[str, tuple[Operation, tuple]] = {}  # operation id → (operation, _auth_plan's answer)
         self.exports = exports.Exports(self.spec)
         self.async_actions = async_actions.AsyncActions(self.spec)
@@ -41,6 +49,27 @@ class Voucherify(Vendor):
     async def export_records(self, store: TenantStore, exported_object: str) -> list[dict] | None:
         """The app's stored records an export reads instead of synthetic data (None: it has none)."""
         return await orders.stored_records(self.spec, store, exported_object)
+
+    async def load_fixtures(self, directory: str, store: Store, ids: Any, clock: Any) -> None:
+        """Customers, campaigns, vouchers and orders per app (fixtures.py); their tokens are pinned."""
+        from .fixtures import load_into
+
+        await load_into(directory, self, store=store, ids=ids, clock=clock)
+
+    def fixture_recorder(self, directory: str) -> Any:
+        """`mockserver proxy --record DIR`: the upstream's orders as fixtures (record.py)."""
+        from .record import Recorder
+
+        return Recorder(directory, self.spec)
+
+    def fixture_options(self) -> dict[str, Any]:
+        return {"apps": dict(self.apps)}
+
+    def tenant_hint(self, request: web.Request) -> str | None:
+        return request.headers.get("X-App-Id") or None
+
+    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
+        return {"X-App-Id": tenant, "X-App-Token": secret}
 
     # -- credentials -----------------------------------------------------------
     def trusts_new_credentials(self) -> bool:

@@ -11,7 +11,6 @@ the property, and never leaves half a data set behind.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,16 @@ import yaml
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
-from .clock import Clock
-from .errors import ApiError
-from .ids import Ids
-from .spec import Spec
-from .store import Store, TenantStore, VendorStore
-from .validation import json_path
-from .vendors.base import Vendor
-from .vendors.voucherify import orders, transactions
+from ...clock import Clock
+from ...errors import ApiError, FixtureError
+from ...ids import Ids
+from ...spec import Spec
+from ...store import Store, TenantStore, VendorStore
+from ...validation import json_path
+from . import orders, transactions
 
 SUFFIXES = (".yaml", ".yml", ".json")
-VENDOR = "voucherify"
-
-
-class FixtureError(ValueError):
-    """A fixture file cannot be loaded; the message says which and why."""
+__all__ = ["FixtureError", "load_into", "read"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +39,10 @@ class DataSet:
     content: dict[str, Any]
 
 
-async def load_into(directory: str | Path, vendors: Sequence[Vendor], *, store: Store, ids: Ids,
+async def load_into(directory: str | Path, vendor: Any, *, store: Store, ids: Ids,
                     clock: Clock) -> list[DataSet]:
-    """Read every data set of `directory`, pin their tokens and store their records."""
-    vendor = next((v for v in vendors if v.name == VENDOR), None)
-    if vendor is None:
-        raise FixtureError(f"fixtures need the {VENDOR} vendor")
+    """Read every data set of `directory`, pin their tokens (on `vendor`, the Voucherify instance)
+    and store their records."""
     data_sets = read(directory, vendor.spec)
     owners = VendorStore(store, vendor.name)
     staged = [await _stage(data_set, vendor.spec, owners.tenant(data_set.app_id), ids, clock)

@@ -1,5 +1,6 @@
 """`mockserver proxy --record DIR`: what the upstream answered, as fixtures that
-`mockserver serve --fixtures DIR` loads (mockserver.fixtures).
+`mockserver serve --fixtures DIR` loads (fixtures.py). The proxy asks the
+served vendors for it (Vendor.fixture_recorder).
 
 The fixture format holds an app's customers, campaigns, vouchers and orders.
 Orders are what the API returns whole, so they are what is recorded: every
@@ -26,10 +27,9 @@ import yaml
 from aiohttp import web
 from jsonschema import Draft7Validator, FormatChecker
 
-from ..spec import Operation, Spec
+from ...spec import Operation, Spec
 
 log = logging.getLogger("mockserver")
-VENDOR = "voucherify"
 
 
 class Recorder:

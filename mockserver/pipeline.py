@@ -1,0 +1,149 @@
+"""One operation's request, step by step, in the order a newcomer reads it:
+
+    route (aiohttp: the vendor's sub-application, then the operation's path)
+    → control   faults (--latency, --error-rate, --rate-limit), Prefer, its delay
+    → authenticate   the vendor says which tenant the request acts for
+    → validate   parameters and body against the operation's contract
+    → behave     the vendor's handler (state, lifecycle, data) — or the spec's canned answer
+    → respond    the handler's response; any error becomes the vendor's error shape (errors_middleware)
+
+`Step` is built once per operation at start-up; each step is a method of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from . import findings
+from .control import prefer
+from .control.answers import SpecAnswers
+from .control.journal import APP_ID
+from .errors import ApiError, scrub
+from .respond import json_response
+from .spec import Operation
+from .store import VendorStore
+from .validation import Inputs, Invalid, RequestValidator, read_body
+from .vendors.base import Call, Handler, Vendor
+
+log = logging.getLogger("mockserver")
+MAX_BODY = 1024 * 1024
+VENDOR = web.RequestKey("vendor", Vendor)
+OPERATION = web.RequestKey("operation", Operation)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+class Step:
+    """The handler of one operation: `await Step(...)(request)`."""
+
+    def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> None:
+        self.vendor, self.op, self.behave, self.services = vendor, op, behave, services
+        self.validator = RequestValidator(op)
+        self.names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
+        self.answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
+        self.creates_export = getattr(behave, "creates_export", False)
+        self.owners = VendorStore(services.store, vendor.name)  # the only part of the store it may see
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        request[VENDOR] = self.vendor
+        request[OPERATION] = self.op
+        wanted = await self.control(request)
+        app_id = await self.authenticate(request)
+        inputs = await self.validate(request)
+        if self.services.settings.stateless or wanted.from_spec:
+            return self.answers.respond(wanted, request.headers.get("Accept", ""))
+        call = Call(request, self.op, app_id, inputs, request[REQUEST_ID], self.services, self.owners,
+                    self.owners.tenant(app_id) if app_id is not None else None)
+        return await self.behave(call)
+
+    async def control(self, request: web.Request) -> prefer.Prefer:
+        """Injected faults, then what the Prefer header asks for (a canned answer, a delay)."""
+        if self.services.faults.active:  # nothing to inject: no coroutine to run
+            await self.services.faults.before(request, self.vendor.tenant_hint(request))
+        wanted = prefer.NOTHING  # what parse() makes of no Prefer header
+        if "Prefer" in request.headers:
+            wanted = prefer.parse(request.headers.getall("Prefer"), creates_export=self.creates_export,
+                                  stateless=self.services.settings.stateless)
+        request[prefer.PREFER] = wanted
+        self.answers.check(wanted)
+        if wanted.delay_ms:
+            await asyncio.sleep(wanted.delay_ms / 1000)
+        return wanted
+
+    async def authenticate(self, request: web.Request) -> str | None:
+        app_id = await self.vendor.authenticate(request, self.op, self.owners)
+        if app_id is not None:
+            request[APP_ID] = app_id
+        return app_id
+
+    async def validate(self, request: web.Request) -> Inputs:
+        """Parameters and body checked against the contract; findings told (X-Mock-Warning, journal,
+        log) as the vendor tolerates them, refused in strict mode."""
+        validator = self.validator
+        path_values = {self.names.get(k, k): v for k, v in request.match_info.items()}
+        path, query = validator.check_params(path_values, request.query, request.query)
+        raw = await read_body(request) if validator.bodies else b""
+        media_type = request.content_type if request.headers.get("Content-Type") else None
+        body, media_type = validator.check_body(media_type, raw, self.vendor.decode_form)
+        found = validator.findings(media_type, body)
+        if found:
+            if self.services.settings.strict:
+                raise found[0].invalid()
+            findings.note(request, found)
+        return Inputs(path, query, body, media_type)
+
+
+def errors_middleware(vendor_of: Callable[[web.Request], Vendor]):
+    """Answer every failure in the vendor's error shape: a vendor sub-application's middleware (its
+    404s and 405s too), and the root's for paths under no vendor's prefix."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        vendor = vendor_of(request)
+        if REQUEST_ID not in request:
+            request[REQUEST_ID] = vendor.request_id()
+        try:
+            return await handler(request)
+        except Invalid as problem:
+            error = vendor.invalid(problem, request.get(OPERATION))
+        except ApiError as exc:
+            error = exc
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            error = http_error(exc)
+        except Exception as exc:  # the last line of defence: log it, never show it
+            if isinstance(exc, ConnectionError) and _client_gone(request):
+                raise  # a truncated body, a cancelled download: nobody is left to answer (aiohttp drops it quietly)
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
+        body = vendor.error_body(error, request[REQUEST_ID])
+        try:
+            return json_response(body, status=error.status, headers=error.headers)
+        except UnicodeEncodeError:  # details echoing a header's undecodable bytes
+            return json_response(scrub(body), status=error.status, headers=error.headers)
+
+    return middleware
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def http_error(exc: web.HTTPException) -> ApiError:
+    """aiohttp's own refusals (no route, wrong method, body too big) as ApiErrors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return ApiError(405, "method_not_allowed", "Method Not Allowed",
+                        f"{exc.method} is not allowed here; use {allowed}", headers={"Allow": allowed})
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return ApiError(413, "payload_too_large", "Payload Too Large",
+                        f"The request body must be at most {MAX_BODY} bytes")
+    if isinstance(exc, web.HTTPNotFound):
+        return ApiError(404, "not_found", "Resource not found", "No such endpoint")
+    return ApiError(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, exc.text or exc.reason)

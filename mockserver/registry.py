@@ -1,0 +1,76 @@
+"""Which vendors exist: the entry-point group `mockserver.vendors`.
+
+The bundled vendors register there the same way a third party's package
+does (pyproject.toml, `[project.entry-points."mockserver.vendors"]`), so
+nothing in the shared code lists them. A vendor whose entry point cannot be
+loaded is reported by name (logged once, and refused when asked for), never
+as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from .vendors.base import Vendor
+
+if TYPE_CHECKING:
+    from .options import Settings
+
+GROUP = "mockserver.vendors"
+log = logging.getLogger("mockserver")
+
+
+class UnknownVendor(ValueError):
+    """A vendor name nobody registered, or whose entry point is broken; the message says which."""
+
+
+@cache
+def _scan() -> tuple[dict[str, type[Vendor]], dict[str, str]]:
+    found: dict[str, type[Vendor]] = {}
+    broken: dict[str, str] = {}
+    for point in entry_points(group=GROUP):
+        try:
+            vendor = point.load()
+            if not (isinstance(vendor, type) and issubclass(vendor, Vendor)):
+                raise TypeError(f"{point.value} is not a mockserver.vendors.base.Vendor subclass")
+            if vendor.name != point.name:
+                raise TypeError(f"{point.value} is named {vendor.name!r}, not {point.name!r}")
+        except Exception as exc:  # a third party's import error must not stop the others
+            broken[point.name] = f"{type(exc).__name__}: {exc}"
+            log.warning("vendor %s (entry point %s) cannot be loaded: %s", point.name, point.value, broken[point.name])
+            continue
+        found[point.name] = vendor
+    return dict(sorted(found.items())), broken
+
+
+def available() -> dict[str, type[Vendor]]:
+    """Every loadable vendor, by name, sorted by name."""
+    return dict(_scan()[0])
+
+
+def vendor_class(name: str) -> type[Vendor]:
+    found, broken = _scan()
+    if name in found:
+        return found[name]
+    if name in broken:
+        raise UnknownVendor(f"vendor {name} cannot be loaded: {broken[name]}")
+    raise UnknownVendor(f"no vendor {name!r}; installed: {', '.join(found) or 'none'}")
+
+
+def vendor_names(text: str) -> tuple[str, ...]:
+    """`a,b` → ("a", "b"), each an installed vendor (the `--vendors` option's type)."""
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise UnknownVendor(f"takes vendor names separated by commas ({', '.join(available())}), not {text!r}")
+    for name in names:
+        vendor_class(name)
+    return names
+
+
+def build(settings: Settings) -> list[Vendor]:
+    """The vendors a run serves (`settings.vendors`, default all), each built from its options."""
+    names = settings.vendors or tuple(available())
+    return [vendor_class(name).from_settings(settings) for name in names]
