@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
     app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))
-    pipeline = proxy.pipeline if proxy else Step
+    pipeline = proxy.pipeline if proxy else Step.handler
     for vendor in vendors:
         for prefix in vendor.prefixes:
             app.add_subapp(prefix, _vendor_app(vendor, prefix, services, pipeline, proxy))

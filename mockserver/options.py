@@ -68,7 +68,7 @@ class Option:
             raise ValueError(f"takes one value, not {raw!r}")
         text = str(raw).lower() if isinstance(raw, bool) else str(raw)
         if self.choices is not None and text not in self.choices:
-            raise ValueError(f"takes one of {', '.join(self.choices)}, not {text!r}")
+            raise ValueError(f"invalid choice: {text!r} (choose from {', '.join(self.choices)})")
         try:
             return self.parse(text)  # type: ignore[misc]
         except (argparse.ArgumentTypeError, ValueError) as exc:

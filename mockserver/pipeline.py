@@ -38,7 +38,11 @@ REQUEST_ID = web.RequestKey("request_id", str)
 
 
 class Step:
-    """The handler of one operation: `await Step(...)(request)`."""
+    """One operation's steps; `Step.handler(...)` is its aiohttp handler."""
+
+    @classmethod
+    def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> Callable[..., Any]:
+        return cls(vendor, op, behave, services).handle
 
     def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> None:
         self.vendor, self.op, self.behave, self.services = vendor, op, behave, services
@@ -48,7 +52,7 @@ class Step:
         self.creates_export = getattr(behave, "creates_export", False)
         self.owners = VendorStore(services.store, vendor.name)  # the only part of the store it may see
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         request[VENDOR] = self.vendor
         request[OPERATION] = self.op
         wanted = await self.control(request)

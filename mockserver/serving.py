@@ -20,6 +20,7 @@ loudly if the aiohttp internals it relies on change.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from .errors import ApiError
 from .respond import json_response
 
 log = logging.getLogger("mockserver")
+_REQUEST_LINE = re.compile(rb"^[A-Z]{1,20} (/[^ ?]{0,2048})")
 
 
 async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None) -> web.AppRunner:
@@ -80,6 +82,15 @@ class _Server(web.Server):
 
 class _Handler(RequestHandler):
     mock_mounts: Mounts | None = None
+    mock_path: str | None = None  # the path of the latest request line seen on this connection
+
+    def data_received(self, data: bytes) -> None:
+        """asyncio's Protocol hook: note the request line's path before aiohttp parses it, since a
+        request its parser refuses reaches handle_error without one."""
+        line = _REQUEST_LINE.match(data)
+        if line is not None:
+            self.mock_path = line.group(1).split(b"?", 1)[0].decode("latin-1")
+        super().data_received(data)
 
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -92,17 +103,10 @@ class _Handler(RequestHandler):
             self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
         else:
             self.log_debug("Refused a request from %s that is not valid HTTP: %s", request.remote, exc)
-        vendor = mounts.vendor_for(_path_of(request))
+        vendor = mounts.vendor_for(self.mock_path)
         response = json_response(vendor.http_error_body(_api_error(status, message, exc)), status=status)
         response.force_close()
         return response
-
-
-def _path_of(request) -> str | None:
-    try:
-        return request.path
-    except Exception:  # a request line aiohttp could not parse has no usable path
-        return None
 
 
 def _api_error(status: int, message: str | None, exc: BaseException | None) -> ApiError:

@@ -11,10 +11,6 @@ any non-empty key is accepted. The site name (the host) is ignored.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,8 +24,9 @@ from ...spec import Operation, Spec, load_spec
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
+from ..common import PatternWords, basic_header, basic_user, form_problem, same
 from . import exports
-from .form import decode_form, param_name
+from .form import decode_form
 
 # keys the shared code raises (not found, faults, aiohttp refusals …) → Chargebee's api_error_code
 API_ERROR_CODES = {
@@ -45,9 +42,6 @@ API_ERROR_CODES = {
 # errors Chargebee gives no `type` (the SDKs raise their base APIError for them)
 UNTYPED = ("api_authentication_failed", "api_authorization_failed", "api_request_limit_exceeded", "internal_error",
            "internal_temporary_error")
-_UNEXPECTED = re.compile(r"'([^']+)' (?:was|were) unexpected")
-_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
-_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
 class Chargebee(Vendor):
@@ -62,9 +56,7 @@ class Chargebee(Vendor):
         self.spec = spec or load_spec("chargebee")
         self.keys = tuple(keys)  # pinned API keys; empty: any key is a site
         self.exports = exports.Exports(self.spec, data.load_model(self.spec))
-        # jsonschema says "'x' does not match '^[0-9]{1,10}$'": say what the pattern stands for instead
-        self.reads_as = {schema["pattern"]: schema["x-reads-as"] for schema in self.spec.resolved["components"]
-                         ["schemas"].values() if "pattern" in schema and "x-reads-as" in schema}
+        self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
 
     def handlers(self) -> dict[str, Handler]:
         return self.exports.handlers()
@@ -77,11 +69,11 @@ class Chargebee(Vendor):
         """The API key of `Authorization: Basic base64(key:)` (the password is ignored)."""
         if not operation.secured:
             return None
-        key = _basic_user(request.headers.get("Authorization", ""))
+        key = basic_user(request.headers.get("Authorization", ""))
         if not key:
             raise ApiError(401, "api_authentication_failed", "Unauthorized",
                            "Sorry, authentication failed. Send your API key as the user name of HTTP Basic auth")
-        if self.keys and not any(hmac.compare_digest(key.encode(), pinned.encode()) for pinned in self.keys):
+        if self.keys and not any(same(pinned, key) for pinned in self.keys):
             raise ApiError(401, "api_authentication_failed", "Unauthorized",
                            "Sorry, authentication failed. Invalid api key")
         return key
@@ -104,47 +96,29 @@ class Chargebee(Vendor):
                             f"{problem.message}; send the parameters form-encoded")
         if problem.location in ("query", "path"):
             return ApiError(400, "param_wrong_value", "Invalid parameter", problem.message, param=problem.path)
-        parts = [name or int(index) for name, index in _PATH_PART.findall(problem.path)]
-        unexpected = _UNEXPECTED.search(problem.message)
-        if unexpected:  # an unknown filter or operator: name it, not the group it was sent in
-            param = param_name([*parts, unexpected.group(1)])
+        about = form_problem(problem)
+        if about.unknown:  # an unknown filter or operator: name it, not the group it was sent in
+            param = about.unknown
             return ApiError(400, "invalid_request", "Unknown parameter", f"{param} : is not a parameter of this "
                             "operation", param=param)
-        required = _REQUIRED.match(problem.message)
-        if required:  # Chargebee's word for a missing parameter
-            param = param_name([*parts, required.group(1)])
+        if about.missing:  # Chargebee's word for a missing parameter
+            param = about.missing
             return ApiError(400, "param_wrong_value", "Missing parameter", f"{param} : cannot be blank", param=param)
-        param = param_name(parts)
+        param = about.param
         if not param:
             return ApiError(400, "invalid_request", "Invalid request", problem.message)
         # a body that is malformed around this parameter, or a value of the wrong form
         code = "invalid_request" if problem.kind == "malformed" else "param_wrong_value"
-        return ApiError(400, code, "Invalid parameter", f"{param} : {self._worded(problem.message)}", param=param)
-
-    def _worded(self, message: str) -> str:
-        value, _, pattern = message.partition(" does not match ")
-        reads_as = self.reads_as.get(pattern.strip("'"))
-        return f"{value} must be {reads_as}" if pattern and reads_as else message
+        return ApiError(400, code, "Invalid parameter", f"{param} : {self.worded(problem.message)}", param=param)
 
     def decode_form(self, raw: bytes) -> Any:
         return decode_form(raw)
 
     def tenant_hint(self, request: web.Request) -> str | None:
-        return _basic_user(request.headers.get("Authorization", "")) or None
+        return basic_user(request.headers.get("Authorization", "")) or None
 
     def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
-        return {"Authorization": "Basic " + base64.b64encode(f"{secret}:".encode()).decode()}
+        return {"Authorization": basic_header(secret)}
 
     def request_id(self) -> str:
         return request_id("cb-")
-
-
-def _basic_user(header: str) -> str:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return decoded.partition(":")[0].strip()

@@ -65,12 +65,6 @@ def decode_form(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def param_name(parts) -> str:
-    """("order", "status", "in") → order[status][in], as Chargebee names parameters."""
-    names = [str(part) for part in parts if not isinstance(part, int)]
-    return names[0] + "".join(f"[{name}]" for name in names[1:]) if names else ""
-
-
 def _parts(name: str) -> tuple[str, ...]:
     match = _NAME.match(name)
     if match is None:

@@ -6,7 +6,6 @@ module (exports.py, …) and hands its operationId → handler map to the vendor
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from ...spec import Operation, Spec, load_spec
 from ...store import Store, TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
+from ..common import bearer_token, same
 from . import async_actions, data, exports, orders, transactions
 
 
@@ -90,7 +90,7 @@ class Voucherify(Vendor):
         if query_keys and _offered(request.query, query_keys):
             return None  # e.g. a download: its token is checked against the export it opens
         app_id = request.headers.get("X-App-Id", "").strip()
-        key = request.headers.get("X-App-Token", "").strip() or _bearer(request.headers.get("Authorization", ""))
+        key = request.headers.get("X-App-Token", "").strip() or bearer_token(request.headers.get("Authorization", ""))
         if not key:
             raise ApiError(401, "unauthorized", "Unauthorized",
                            "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <secret key>")
@@ -128,7 +128,7 @@ class Voucherify(Vendor):
                     return
                 stored = await store.get("credentials", app_id)  # bound meanwhile
             expected = stored["token"]
-        if not _same(expected, key):
+        if not same(expected, key):
             raise ApiError(401, "unauthorized", "Unauthorized", f"Wrong secret key for app {app_id}")
 
     async def _bind(self, key: str, store: TenantStore) -> bool:
@@ -142,7 +142,7 @@ class Voucherify(Vendor):
 
     async def _app_of_key(self, key: str, store: VendorStore) -> str | None:
         for app_id, pinned in self.apps.items():
-            if _same(pinned, key):
+            if same(pinned, key):
                 return app_id
         if self.apps:
             return None
@@ -193,13 +193,3 @@ def _offered(query, alternatives: tuple[tuple[str, ...], ...]) -> bool:
 def _credential(value: str) -> bool:
     """An app id or key the mock can store and echo: printable (no control characters or undecodable bytes)."""
     return len(value) <= MAX_CREDENTIAL and value.isprintable()
-
-
-def _same(expected: str, given: str) -> bool:
-    """Constant-time comparison; header values may carry undecodable bytes (as surrogates)."""
-    return hmac.compare_digest(expected.encode("utf-8", "surrogateescape"), given.encode("utf-8", "surrogateescape"))
-
-
-def _bearer(header: str) -> str:
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
