@@ -22,9 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
 NAMED = re.compile(r"voucherify|chargebee|stripe|x-app-id", re.IGNORECASE)
 # shared code that still names a vendor, each with the refactor that clears it; remove the line when done
 NOT_YET = {
-    "contract": "the contract-engine refactor: dialects as data the vendor provides (Vendor.contract)",
     "data": "the data-engine refactor: Voucherify's world and recipes move into its package",
-    "pytest_plugin.py": "the contract-engine refactor: --contract-spec's default comes from the registry",
 }
 
 

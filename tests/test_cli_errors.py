@@ -61,8 +61,6 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("contract", "--app-id"): [["--app-id", "only-the-id"], ["--app-id", ""]],
     ("contract", "--app-token"): [["--app-token", "only-the-token"], ["--app-token", ""]],
     ("contract", "--other-app"): [["--other-app", "no-token"]],
-    ("contract", "--from-har"): [["--from-har", ""]],
-    ("contract", "--from-journal"): [["--from-journal", "ftp://example.com"]],
     ("contract", "--max-examples"): [["--max-examples", "0"]],
     ("contract", "--checks"): [["--checks", "no_such_check"]],
     ("contract", "--operation"): [["--operation", "no-such-operation"]],

@@ -255,14 +255,10 @@ class Dialect:
 def known_dialects() -> dict[str, Dialect]:
     """Every installed vendor's dialect, by vendor name: through the vendor registry (entry points
     `mockserver.vendors`), each vendor class's `contract`."""
-    try:
-        from .. import registry
-    except ImportError:  # before the registry: the built-in vendors
-        from ..vendors import builtin_vendors as vendors
-    else:
-        vendors = registry.available().values  # type: ignore[assignment]
+    from .. import registry
+
     found = {}
-    for vendor in vendors():
+    for vendor in registry.available().values():
         dialect = getattr(vendor, "contract", None)
         if isinstance(dialect, Dialect):
             found[dialect.name] = dialect
