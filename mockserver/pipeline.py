@@ -51,6 +51,7 @@ class Step:
         self.answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
         self.creates_export = getattr(behave, "creates_export", False)
         self.owners = VendorStore(services.store, vendor.name)  # the only part of the store it may see
+        self.words = {word: phase for phase, word in vendor.status_names.items()}  # Prefer outcome=<its word>
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request[VENDOR] = self.vendor
@@ -71,7 +72,7 @@ class Step:
         wanted = prefer.NOTHING  # what parse() makes of no Prefer header
         if "Prefer" in request.headers:
             wanted = prefer.parse(request.headers.getall("Prefer"), creates_export=self.creates_export,
-                                  stateless=self.services.settings.stateless)
+                                  stateless=self.services.settings.stateless, words=self.words)
         request[prefer.PREFER] = wanted
         self.answers.check(wanted)
         if wanted.delay_ms:

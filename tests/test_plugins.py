@@ -136,3 +136,15 @@ def test_every_serve_option_is_a_settings_field():
     fields = set(Settings.__dataclass_fields__)
     assert {option.key for option in options.SERVE} <= fields
     assert all(issubclass(v, Vendor) for v in registry.available().values())
+
+
+async def test_prefer_outcome_takes_the_vendors_status_words(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant")))
+    auth = {"Authorization": basic("k"), "Content-Type": "application/x-www-form-urlencoded"}
+    created = await client.post("/api/v2/exports/orders", data="", headers={**auth, "Prefer": "outcome=failed"})
+    assert created.status == 200, await created.text()
+    export_id = (await created.json())["export"]["id"]
+    export = await (await client.get(f"/api/v2/exports/{export_id}", headers=auth)).json()
+    assert export["export"]["status"] == "failed"  # Chargebee's word; the neutral one is "error"
+    refused = await client.post("/api/v2/exports/orders", data="", headers={**auth, "Prefer": "outcome=ERROR_X"})
+    assert refused.status == 400 and "completed" in (await refused.json())["message"]

@@ -20,7 +20,7 @@ silently does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -65,9 +65,12 @@ def creates_export(handler):
     return handler
 
 
-def parse(headers: Iterable[str], *, creates_export: bool, stateless: bool = False) -> Prefer:
+def parse(headers: Iterable[str], *, creates_export: bool, stateless: bool = False,
+          words: Mapping[str, str] | None = None) -> Prefer:
     """Turn the request's Prefer header(s) into a Prefer; ApiError(400) when
-    a preference is unknown, malformed, repeated or impossible here."""
+    a preference is unknown, malformed, repeated or impossible here. `words`: the
+    vendor's status word → lifecycle phase (Vendor.status_names), which `outcome`
+    takes too (outcome=failed, outcome=ERROR …)."""
     pairs = _pairs(headers)
     if not pairs:
         return NOTHING
@@ -77,7 +80,7 @@ def parse(headers: Iterable[str], *, creates_export: bool, stateless: bool = Fal
             raise invalid_prefer(f"Unknown preference {name!r}; allowed: {', '.join(KNOBS)}")
         if name in values:
             raise invalid_prefer(f"Preference {name!r} is given more than once")
-        values[name] = _convert(name, value)
+        values[name] = _convert(name, value, words or {})
     export_knobs = [name for name in EXPORT_KNOBS if name in values]
     if export_knobs and not creates_export:
         raise invalid_prefer(f"Preference {export_knobs[0]!r} applies only to operations that create an export")
@@ -107,7 +110,7 @@ def _pairs(headers: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _convert(name: str, value: str):
+def _convert(name: str, value: str, words: Mapping[str, str]):
     if name == "code":
         return _integer(name, value, 100, 599)
     if name == "rows":
@@ -119,9 +122,10 @@ def _convert(name: str, value: str):
             raise invalid_prefer("Preference 'dynamic' must be true or false")
         return value.lower() == "true"
     if name == "outcome":
-        if value.lower() not in OUTCOMES:
-            raise invalid_prefer(f"Preference 'outcome' must be one of: {', '.join(OUTCOMES)}")
-        return OUTCOMES[value.lower()]
+        outcomes = {**{w.lower(): p for w, p in words.items() if p in OUTCOMES.values()}, **OUTCOMES}
+        if value.lower() not in outcomes:
+            raise invalid_prefer(f"Preference 'outcome' must be one of: {', '.join(outcomes)}")
+        return outcomes[value.lower()]
     if name == "lifecycle":
         if value.lower() not in MODES:
             raise invalid_prefer(f"Preference 'lifecycle' must be one of: {', '.join(MODES)}")
