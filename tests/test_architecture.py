@@ -22,7 +22,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
 NAMED = re.compile(r"voucherify|chargebee|stripe|x-app-id", re.IGNORECASE)
 # shared code that still names a vendor, each with the refactor that clears it; remove the line when done
 NOT_YET = {
-    "data": "the data-engine refactor: Voucherify's world and recipes move into its package",
 }
 
 

@@ -7,11 +7,11 @@ import io
 
 from mockserver.data import ExportQuery, iter_csv, load_model
 from mockserver.data.blocks import TIMELINE_END
+from mockserver.registry import available
 from mockserver.spec import load_spec
-from mockserver.vendors import builtin_vendors
 
 SPEC = load_spec("voucherify")
-builtin_vendors()  # importing them registers their recipes
+available()  # loading the vendors registers their recipes
 MODEL = load_model(SPEC)
 OBJECTS = tuple(MODEL.objects)
 NOW = TIMELINE_END / 1000 + 1800  # within the hour the data ends at: relative filters have rows to match

@@ -10,9 +10,9 @@ import time
 from .. import argtypes
 from ..findings import filter_findings
 from ..progress import Progress
+from ..registry import available as installed_vendors
 from ..spec import Spec, bundled_specs, load_document, load_spec, schemas_dir, spec_from_document
 from ..validation import Finding, Invalid, RequestValidator
-from ..vendors import builtin_vendors
 from . import ExportQuery, iter_csv, load_model
 
 
@@ -48,7 +48,7 @@ def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
         spec = _spec(args.spec, query.exported_object)
-        builtin_vendors()  # importing the vendors registers their recipes (the registry will do it by name)
+        installed_vendors()  # loading the vendors' classes registers their recipes
         model = load_model(spec)
         for finding in _findings(spec, model, query):  # the server's rules: X-Mock-Warning there, a warning here
             if args.strict:
