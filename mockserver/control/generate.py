@@ -11,11 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-try:  # the regular-expression parser of the standard library, to build a string a pattern accepts
-    from re import _parser as sre_parse  # Python ≥ 3.11
-except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
-
 STRING_FORMATS = {
     "date-time": "2024-01-01T00:00:00.000Z",
     "date": "2024-01-01",
@@ -85,9 +80,20 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def parse_regex(pattern: str):
+    """The standard library's parse tree of `pattern` (opcode, argument) pairs: the one use of its private
+    regex parser (`re._parser`, `sre_parse` before 3.11), which has no public counterpart.
+    tests/test_control_prefer.py fails loudly if its shape changes."""
+    try:
+        from re import _parser as sre_parse  # Python ≥ 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    return sre_parse.parse(pattern)
+
+
 def matching(pattern: str) -> str:
     """The shortest simple string `pattern` accepts, e.g. `^aa_[A-Za-z0-9]+$` → `aa_A`."""
-    text = "".join(_walk(sre_parse.parse(pattern)))
+    text = "".join(_walk(parse_regex(pattern)))
     return text if re.search(pattern, text) else "string"
 
 
