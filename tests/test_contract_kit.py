@@ -265,9 +265,10 @@ def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugi
 
     import tomllib
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     root = Path(__file__).resolve().parent.parent
-    main_deps = {Requirement(r).name.lower() for r in tomllib.loads((root / "pyproject.toml").read_text())
+    main_deps = {canonicalize_name(Requirement(r).name) for r in tomllib.loads((root / "pyproject.toml").read_text())
                  ["project"]["dependencies"]}
     optional = {"redis"}  # --state redis://…, an extra
     imported = set()
@@ -279,7 +280,7 @@ def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugi
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"mockserver", "pytest", "_pytest"} - optional
     distributions = packages_distributions()
-    needed = {distributions[name][0].lower() for name in third_party}
+    needed = {canonicalize_name(distributions[name][0]) for name in third_party}  # jsonschema_rs: jsonschema-rs
     assert needed <= main_deps, f"add {sorted(needed - main_deps)} to [project] dependencies"
 
     def closure(names: set[str]) -> set[str]:  # installed distributions a plain install pulls in
@@ -293,7 +294,7 @@ def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugi
             for line in requires(name) or []:
                 requirement = Requirement(line)
                 if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                    todo.append(requirement.name.lower())
+                    todo.append(canonicalize_name(requirement.name))
         return seen
 
     assert "pytest-asyncio" not in closure(main_deps)  # its deprecation warning would reach every user's run
