@@ -371,12 +371,18 @@ class RequestValidator:
         self.operation = operation
         self.params = [(p, _Schema(p.schema)) for p in operation.parameters]
         self.bodies = {media: _Schema(schema) for media, schema in operation.body_schemas.items()}
-        self.declared = {media: Declared.of(schema) for media, schema in operation.body_schemas.items()}
+        # built on the first body that needs it: a filter schema's tree is thousands of nodes, and an app
+        # built for one request (a test, a kit run) would otherwise walk every operation's
+        self._declared: dict[str, Declared] = {}
 
     def findings(self, media_type: str | None, body: Any) -> list[Finding]:
         """What a valid body carries that its schema does not declare (the vendor ignores it)."""
-        declared = self.declared.get(media_type) if body is not None else None
-        return declared.unknown(body, "body") if declared is not None else []
+        if body is None or media_type not in self.operation.body_schemas:
+            return []
+        declared = self._declared.get(media_type)
+        if declared is None:
+            declared = self._declared[media_type] = Declared.of(self.operation.body_schemas[media_type])
+        return declared.unknown(body, "body")
 
     def check_params(self, path: Mapping[str, str], query: Mapping[str, str], query_multi) -> tuple[dict, dict]:
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}

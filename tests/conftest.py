@@ -4,9 +4,13 @@ against the spec, and a real listening server for HTTP-level tests."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
+import shutil
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,6 +134,26 @@ def live_server():
     """A real server on a free loopback port, lifecycle `poll` so tests need no sleeping."""
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
         yield server
+
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+
+@pytest.fixture(scope="session")
+def npm_sdk() -> Path:
+    """tests/js with the pinned @voucherify/sdk installed (`npm ci` on first use). `npm ci` empties
+    node_modules first, so pytest-xdist workers take a file lock: one installs, the others wait."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    with open(JS_DIR / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (JS_DIR / "node_modules" / "@voucherify" / "sdk").is_dir():
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to install @voucherify/sdk (tests/js/package-lock.json)"
+            installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True,
+                                       text=True, timeout=600)
+            assert installed.returncode == 0, installed.stderr
+    return JS_DIR
 
 
 # a real redis-server for the Redis store tests (session-wide; skipped only when it is not installed)

@@ -34,6 +34,7 @@ def _server(vendor: Chargebee | None = None, middleware=None) -> ServerThread:
     return server
 
 
+@pytest.mark.slow
 def test_the_real_mock_passes_every_check():
     with _server() as server:
         results = run_contract(_options(server.url))

@@ -33,6 +33,7 @@ def mock_url():
         yield server.url
 
 
+@pytest.mark.slow
 def test_the_real_mock_passes_every_check(mock_url):
     # pinned apps, as a real account has: invented credentials must get 401 (ignored_auth)
     results = run_contract(ContractOptions(base_url=mock_url, max_examples=3, seed=1, app_id="contract-app",
@@ -132,6 +133,7 @@ def test_the_contract_suite_runs_as_test_items(pytester, request):
 
 
 # ---------------------------------------------------------------- first run green
+@pytest.mark.slow
 def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_skipped(capsys):
     # `mockserver serve` as the README starts it: time lifecycle, no pinned apps (trust on first use)
     with ServerThread(Settings(port=0)) as server:
@@ -241,6 +243,7 @@ def test_a_piped_contract_run_prints_no_progress(capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.slow
 def test_the_plugin_takes_the_cli_list_syntax_and_runs_warning_free(pytester, request):
     # a user's environment: `pip install mockserver` brings neither pytest-asyncio nor pytest-aiohttp
     pytester.makepyfile("""

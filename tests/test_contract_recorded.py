@@ -80,6 +80,7 @@ def test_the_journal_of_a_running_mock_is_checked_the_same_way(recording, capsys
     assert "SKIPPED csv_download: the recording does not hold the download's body" in out  # streamed, not journaled
 
 
+@pytest.mark.slow
 def test_schemathesis_har_report_is_checked(tmp_path, capsys):
     har = tmp_path / "schemathesis.har"
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,6 @@ from mockserver.data import load_model  # noqa: E402
 from mockserver.spec import load_spec  # noqa: E402
 from mockserver.testing import ServerThread  # noqa: E402
 
-JS_DIR = Path(__file__).resolve().parent / "js"
 MODEL = load_model(load_spec("voucherify"))
 
 
@@ -142,17 +140,9 @@ def test_every_transaction_export_is_polled_to_done_and_downloaded(client, name)
 
 
 # ------------------------------------------------------------- @voucherify/sdk
-def test_the_npm_client_creates_an_order_and_exports_it(server):
+def test_the_npm_client_creates_an_order_and_exports_it(server, npm_sdk):
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    if not (JS_DIR / "node_modules" / "@voucherify" / "sdk").is_dir():  # first run: install the pinned client
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install @voucherify/sdk (tests/js/package-lock.json)"
-        installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True,
-                                   text=True, timeout=600)
-        assert installed.returncode == 0, installed.stderr
-    done = subprocess.run([node, "orders_export.js"], cwd=JS_DIR, capture_output=True, text=True, timeout=60,
+    done = subprocess.run([node, "orders_export.js"], cwd=npm_sdk, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "MOCK_URL": server.url})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
