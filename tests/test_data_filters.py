@@ -12,6 +12,7 @@ from test_data_helpers import MODEL, NOW, SPEC, export, table
 
 from mockserver.data.blocks import TIMELINE_END
 from mockserver.data.filters import compile_filters
+from mockserver.data.timefmt import parse_iso
 
 ORDER_FIELDS = MODEL.objects["order"].fields
 
@@ -32,7 +33,7 @@ NOW_DT = datetime.fromtimestamp(NOW, tz=timezone.utc)
 
 
 def created(row) -> datetime:
-    return datetime.fromisoformat(row["created_at"])
+    return parse_iso(row["created_at"])
 
 
 def matching(predicate, rows=ALL_ORDERS):
@@ -147,12 +148,12 @@ def test_future_operators_on_expiration_dates():
     soon = where("voucher", cond("expiration_date", "$less_than_future", 120), rows=400, now=now)
     limit = datetime.fromtimestamp(now, tz=timezone.utc) + timedelta(days=120)
     assert soon == [v for v in vouchers if v["expiration_date"]
-                    and datetime.fromtimestamp(now, tz=timezone.utc) < datetime.fromisoformat(v["expiration_date"]) < limit]
+                    and datetime.fromtimestamp(now, tz=timezone.utc) < parse_iso(v["expiration_date"]) < limit]
     assert soon
     later = where("voucher", cond("expiration_date", "$more_than_future", 120), rows=400, now=now)
-    assert later and all(datetime.fromisoformat(v["expiration_date"]) > limit for v in later)
+    assert later and all(parse_iso(v["expiration_date"]) > limit for v in later)
     expired = where("voucher", cond("expiration_date", "$expired", True), rows=400, now=now)
-    assert all(datetime.fromisoformat(v["expiration_date"]).timestamp() < now for v in expired)
+    assert all(parse_iso(v["expiration_date"]).timestamp() < now for v in expired)
 
 
 def test_birthday_operators():

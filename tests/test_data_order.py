@@ -4,7 +4,6 @@ by all three strategies (walk, window, passes)."""
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from functools import cache
 
 import pytest
@@ -13,6 +12,7 @@ from test_data_helpers import MODEL, NOW, OBJECTS, table
 from mockserver.data import ExportQuery, iter_csv, ordering
 from mockserver.data.blocks import BLOCK, generate_block
 from mockserver.data.columns import values
+from mockserver.data.timefmt import parse_iso
 from mockserver.vendors.voucherify.data import world
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]
@@ -26,7 +26,7 @@ def sort_key(attribute, value):
     if attribute.type == "integer":
         return (1, int(value))
     if attribute.is_date:
-        return (1, datetime.fromisoformat(value))
+        return (1, parse_iso(value))
     return (1, value)
 
 

@@ -71,12 +71,17 @@ def iso_date(ms: int) -> str:
     return _DAYS[ms // DAY_MS]
 
 
+def parse_iso(value: str) -> datetime:
+    """datetime.fromisoformat, with a final `Z` for UTC on every supported Python (3.10's takes none)."""
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+
+
 def parse_ms(value: object) -> int | None:
     """Epoch ms of an ISO 8601 date or date-time (naive means UTC); None if it is not one."""
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_iso(value)
     except ValueError:
         return None
     if moment.tzinfo is None:
