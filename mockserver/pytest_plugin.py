@@ -4,7 +4,7 @@
    for one test. Configure it with a marker or with indirect parametrisation
    (both take `mockserver.app.Settings` fields; the parameter wins):
 
-       @pytest.mark.mockserver(seed=7, lifecycle="instant", fixtures="tests/data")
+       @pytest.mark.mockserver(seed=7, lifecycle="instant", fixtures="fixtures")
        def test_export(mockserver):
            reply = mockserver.client.post("/v1/exports", json={"exported_object": "order"})
 

@@ -27,7 +27,8 @@ class Voucherify(Vendor):
     name = "voucherify"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
     data_recipes = data.RECIPES  # registered with the data engine when this package is imported
-    options = (Option("app", "pin an app's credentials (repeatable); other app ids are bound to their first token",
+    options = (Option("app", "pin an app's credentials (repeatable); other app ids then get 401 "
+                             "(default: any app id is bound to the first token it is used with)",
                       argtypes.pair, repeatable=True, metavar="ID:TOKEN", dest="apps"),)
     cors_headers = ("X-App-Id", "X-App-Token")
     status_names = exports.STATUS
