@@ -187,18 +187,15 @@ def run_block(block: Block, url: str, workdir: Path) -> subprocess.CompletedProc
 def live_mock(tmp_path_factory):
     """`mockserver serve` with the README's defaults, on a free port."""
     workdir = tmp_path_factory.mktemp("docs-server")
+    log = (workdir / "serve.log").open("w")  # a file, not a pipe: a full pipe would block the server's logging
     process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"], cwd=workdir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=environment(workdir))
+                               stdout=log, stderr=subprocess.STDOUT, text=True, env=environment(workdir))
     try:
         deadline = time.monotonic() + 120
         url = None
-        while time.monotonic() < deadline and url is None:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
-            match = re.search(r"listening on (http://\S+)", line)
-            url = match.group(1) if match else None
+        while time.monotonic() < deadline and url is None and process.poll() is None:
+            match = re.search(r"listening on (http://\S+)", (workdir / "serve.log").read_text())
+            url = match.group(1) if match else time.sleep(0.1)
         assert url, "mockserver serve did not start"
         yield url
     finally:
@@ -208,6 +205,7 @@ def live_mock(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def workdir_for(base: Path) -> Path:
@@ -299,3 +297,12 @@ def test_a_broken_command_fails_its_block(live_mock, tmp_path):
     fine = Block(ROOT / "README.md", 0, "sh",
                  "curl -s http://127.0.0.1:8080/v1/exports -H 'X-App-Id: a' -H 'X-App-Token: b'   # → 200\n", "")
     assert run_block(fine, live_mock, tmp_path).returncode == 0
+
+
+def test_serve_help_says_what_pinning_an_app_does():
+    """`--app` pins apps: others get 401 (docs/serving.md runs that), and the help says so, not 'bound'."""
+    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--help"], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "200"}, check=True)
+    help_text = " ".join(result.stdout.split())
+    assert "other app ids then get 401" in help_text
+    assert "bound to their first token" not in help_text
