@@ -98,6 +98,12 @@ _doc_stop() {
     fi
 }
 trap _doc_stop EXIT
+trap 'exit 1' TERM
+_doc_fail() {  # also from a pipeline or a loop's condition: the whole block fails, at once
+    echo "doc-test: $*" >&2
+    kill -TERM $$
+    return 1
+}
 mockserver() {
     if [ "${1:-}" != serve ]; then command mockserver "$@"; return; fi
     shift
@@ -107,7 +113,7 @@ mockserver() {
     local waited=0
     until grep -q 'listening on' "$DOC_TMP/serve.log"; do
         if ! kill -0 "$DOC_SERVER_PID" 2>/dev/null || [ "$waited" -ge 600 ]; then
-            echo "doc-test: mockserver serve $* did not start:" >&2; cat "$DOC_TMP/serve.log" >&2; return 1
+            cat "$DOC_TMP/serve.log" >&2; _doc_fail "mockserver serve $* did not start"
         fi
         sleep 0.1; waited=$((waited + 1))
     done
@@ -117,14 +123,14 @@ curl() {
     command curl -sS --write-out '%{stderr}DOC-STATUS:%{http_code}\n' "$@" 2>"$DOC_TMP/curl.err" || rc=$?
     grep -v '^DOC-STATUS:' "$DOC_TMP/curl.err" >&2 || true
     status=$(sed -n 's/^DOC-STATUS://p' "$DOC_TMP/curl.err" | tail -n 1)
-    [ "$rc" -eq 0 ] || { echo "doc-test: curl $* exited $rc" >&2; return "$rc"; }
+    [ "$rc" -eq 0 ] || { _doc_fail "curl $* exited $rc"; return "$rc"; }
     for arg in "$@"; do
         case "$arg" in *'Prefer: code='*) [ -n "$expect" ] || expect=$(sed 's/.*code=\([0-9]*\).*/\1/' <<<"$arg");; esac
     done
     if [ -n "$expect" ]; then
-        [ "$status" = "$expect" ] || { echo "doc-test: curl $* answered $status, the page says $expect" >&2; return 1; }
+        [ "$status" = "$expect" ] || _doc_fail "curl $* answered $status, the page says $expect"
     elif [ -n "$status" ] && [ "$status" -ge 400 ]; then
-        echo "doc-test: curl $* answered $status" >&2; return 1
+        _doc_fail "curl $* answered $status"
     fi
 }
 """
@@ -288,6 +294,7 @@ def test_a_broken_command_fails_its_block(live_mock, tmp_path):
     broken = [
         "curl -s http://127.0.0.1:8080/v1/exportz -H 'X-App-Id: a' -H 'X-App-Token: b'",
         "curl -s http://127.0.0.1:8080/v1/exports -H 'X-App-Id: a' -H 'X-App-Token: b'   # → 404",
+        "until curl -s http://127.0.0.1:8080/v1/exportz | grep -q DONE; do sleep 1; done",  # fails, not loops
         "mockserver serve --no-such-flag",
         "mockserver generate order --rows 2 --fields id,nope",
     ]
