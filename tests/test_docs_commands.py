@@ -108,6 +108,7 @@ mockserver() {
     if [ "${1:-}" != serve ]; then command mockserver "$@"; return; fi
     shift
     _doc_stop
+    : >"$DOC_TMP/serve.log"
     command mockserver serve "$@" --port "$DOC_PORT" >"$DOC_TMP/serve.log" 2>&1 &
     DOC_SERVER_PID=$!
     local waited=0
@@ -115,6 +116,10 @@ mockserver() {
         if ! kill -0 "$DOC_SERVER_PID" 2>/dev/null || [ "$waited" -ge 600 ]; then
             cat "$DOC_TMP/serve.log" >&2; _doc_fail "mockserver serve $* did not start"
         fi
+        sleep 0.1; waited=$((waited + 1))
+    done
+    until command curl -s -o /dev/null "http://127.0.0.1:$DOC_PORT/__mock/health"; do  # --workers: not yet bound
+        [ "$waited" -lt 600 ] || _doc_fail "mockserver serve $* does not answer"
         sleep 0.1; waited=$((waited + 1))
     done
 }
@@ -280,6 +285,7 @@ def test_blocks_are_found_and_every_skip_says_why(capsys):
             print(f"  {block.id}: {block.skip_reason}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
 def test_documented_block_runs(block, live_mock, tmp_path):
     if block.skip_reason:
@@ -289,6 +295,7 @@ def test_documented_block_runs(block, live_mock, tmp_path):
                                     f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
 
 
+@pytest.mark.slow
 def test_a_broken_command_fails_its_block(live_mock, tmp_path):
     """The harness is not a rubber stamp: a wrong path, a wrong expectation and a bad flag each fail."""
     broken = [

@@ -4,7 +4,7 @@ Each `Defect` builds a ServerThread whose app breaks the contract in one way
 and names the check that must catch it. A defect is injected the smallest way
 possible: an outermost middleware rewriting one answer, a replaced handler,
 or a store/service wrapper. tests/test_contract_broken.py runs the kit
-against each; the README's defect table mirrors this list.
+against each; the defect table of docs/contract.md mirrors this list.
 """
 
 from __future__ import annotations
