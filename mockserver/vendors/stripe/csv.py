@@ -1,0 +1,167 @@
+"""Stripe's report CSVs, made from the data engine's rows.
+
+The engine (mockserver.data) generates, filters and writes the rows; this
+module writes them as Stripe's reports do: amounts in major units with two
+decimals (`x-minor-units` attributes: 1234 cents → 12.34, with the run's
+decimal separator), timestamps as `YYYY-MM-DD HH:MM:SS` in UTC, or in the
+run's time zone for `x-timezone: requested` attributes. The header is the
+run's columns in the order asked for.
+
+balance.summary.1 is no list of rows but four lines per currency, summed
+from the rows its `sources` name: the balance before the interval, the
+activity and the payouts within it, and the balance after.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from ... import data
+from .report_types import ReportType, Run
+
+CHUNK = 64 * 1024
+EOL = "\r\n"  # RFC 4180, as the engine writes
+
+
+def report_csv(report: ReportType, run: Run, model: data.DataModel, *, seed: int, app_id: str, locale: str,
+               now: float, rows: int) -> Iterator[bytes]:
+    """The run's CSV in chunks of about 64 KiB."""
+    engine = _Engine(model, seed=seed, app_id=app_id, locale=locale, now=now, rows=rows)
+    if report.summary == "balance":
+        return _balance_summary(report, run, engine)
+    filters = _equal(run.equals)
+    filters[report.interval] = {"conditions": {"$more_than_equal": _iso(run.interval_start),
+                                               "$less_than": _iso(run.interval_end)}}
+    rows_model = model.object(report.rows)
+    writers = [_writer(rows_model.attribute(name), run) for name in run.columns]
+    lines = engine.rows(report.rows, run.columns, filters)
+    header = next(lines)
+    return _written(header, ([write(value) for write, value in zip(writers, line)] for line in lines))
+
+
+class _Engine:
+    """The data engine's rows of one tenant's data set, read back as lists of cells."""
+
+    def __init__(self, model: data.DataModel, **options) -> None:
+        self.model, self.options = model, options
+
+    def rows(self, exported: str, fields: Iterable[str], filters: dict) -> Iterator[list[str]]:
+        o = self.options
+        query = data.ExportQuery(exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"])
+        chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"],
+                               now=o["now"])
+        return csv.reader(_lines(chunks))
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Text lines (with their ends) of a stream of UTF-8 chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def _written(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=EOL)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def _writer(attribute, run: Run) -> Callable[[str], str]:
+    """How one column's engine cells are written in Stripe's report."""
+    if attribute is None:
+        return str
+    if attribute.hints.get("x-minor-units"):
+        return lambda cell: major_units(int(cell) if cell else 0, run.decimal_separator)
+    if attribute.format == "date-time":
+        zone = ZoneInfo(run.timezone) if run.timezone and attribute.hints.get("x-timezone") == "requested" else None
+        return lambda cell: _timestamp(cell, zone)
+    return str
+
+
+def major_units(cents: int, separator: str = ".") -> str:
+    """1234 → 12.34 and -5 → -0.05 (every currency the mock serves has two decimals)."""
+    sign = "-" if cents < 0 else ""
+    whole, fraction = divmod(abs(cents), 100)
+    return f"{sign}{whole}{separator}{fraction:02d}"
+
+
+def _timestamp(cell: str, zone: ZoneInfo | None) -> str:
+    """The engine's `2025-01-31T23:05:09Z` as `2025-01-31 23:05:09`, moved into `zone` when given."""
+    if not cell:
+        return ""
+    if zone is None:
+        return f"{cell[:10]} {cell[11:19]}"
+    moment = datetime.fromisoformat(cell.replace("Z", "+00:00")).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+def _equal(equals: dict[str, str]) -> dict:
+    return {attribute: {"conditions": {"$is": value}} for attribute, value in equals.items()}
+
+
+# -- balance.summary.1 ----------------------------------------------------------
+def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[bytes]:
+    start = _engine_time(run.interval_start)
+    sums: dict[str, dict[str, int]] = {}  # currency → before / activity / payouts, in cents
+    for part, source in report.sources.items():
+        at = source["at"]
+        filters = {**_equal(run.equals), at: {"conditions": {"$less_than": _iso(run.interval_end)}}}
+        lines = engine.rows(source["rows"], ("currency", "net", at), filters)
+        next(lines)  # the header
+        for currency, net, moment in lines:
+            totals = sums.setdefault(currency, {"before": 0, "activity": 0, "payouts": 0})
+            totals["before" if moment < start else part] += int(net or 0)
+    zone = ZoneInfo(run.timezone) if run.timezone else timezone.utc
+    first = datetime.fromtimestamp(run.interval_start, zone).date().isoformat()
+    last = datetime.fromtimestamp(run.interval_end - 1, zone).date().isoformat()
+    order = _currency_order(engine.model, report)
+    currencies = sorted(set(sums) | set(run.equals.values()), key=lambda c: (order.get(c, len(order)), c))
+    lines = []
+    for currency in currencies:
+        totals = sums.get(currency, {"before": 0, "activity": 0, "payouts": 0})
+        ending = totals["before"] + totals["activity"] + totals["payouts"]
+        for category, description, cents in (
+                ("starting_balance", f"Starting balance ({first})", totals["before"]),
+                ("activity", "Activity", totals["activity"]),
+                ("payouts", "Total payouts", totals["payouts"]),
+                ("ending_balance", f"Ending balance ({last})", ending)):
+            cells = {"category": category, "description": description, "net_amount": major_units(cents),
+                     "currency": currency}
+            lines.append([cells[name] for name in run.columns])
+    return _written(list(run.columns), lines)
+
+
+def _engine_time(epoch: int) -> str:
+    """An instant as the engine writes date-times (`2025-01-31T23:05:09Z`), so the two compare as text."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _currency_order(model: data.DataModel, report: ReportType) -> dict[str, int]:
+    """Currencies in the order the rows' schema lists them."""
+    first = next(iter(report.sources.values()))["rows"]
+    enum = model.object(first).attribute("currency").enum or ()
+    return {currency: index for index, currency in enumerate(enum)}

@@ -1,0 +1,134 @@
+"""The report types, read once from the create request's branches
+(schemas/stripe/report-types.yaml), and what a run of one may ask for.
+
+Data availability follows the mock clock: data ends (`data_available_end`)
+at the start of the current hour, where the data engine's time axis ends,
+and starts `available_days` before. A run's interval must lie within it
+and not be empty, as Stripe requires; anything else is a 400 naming the
+parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ...data.blocks import timeline_end
+from ...errors import ApiError
+from ...spec import Spec
+
+DAY = 86_400
+REQUEST = "ReportRunCreateRequest"
+
+
+@dataclass(frozen=True)
+class ReportType:
+    id: str
+    name: str
+    columns: tuple[str, ...]  # every column it can output
+    default_columns: tuple[str, ...]
+    parameters: frozenset[str]  # the run parameters it takes
+    rows: str | None  # the exported object it lists, one line per row
+    summary: str | None  # or the summary it computes
+    sources: dict[str, dict[str, str]]  # a summary's parts → {rows, at}: the rows it sums, placed in time by `at`
+    interval: str | None  # the row attribute the interval bounds
+    filters: dict[str, str]  # run parameter → row attribute it must equal
+    available_days: int
+
+    @property
+    def version(self) -> int:
+        return int(self.id.rsplit(".", 1)[1])
+
+    def available(self, now: float) -> tuple[int, int]:
+        """(data_available_start, data_available_end) at `now`."""
+        end = timeline_end(now) // 1000
+        return end - self.available_days * DAY, end
+
+    def resource(self, now: float, livemode: bool) -> dict[str, Any]:
+        start, end = self.available(now)
+        return {"id": self.id, "object": "reporting.report_type", "data_available_end": end,
+                "data_available_start": start, "default_columns": list(self.default_columns), "livemode": livemode,
+                "name": self.name, "updated": end, "version": self.version}
+
+
+def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportType]:
+    """Every report type of the spec; raises when one names rows or columns the data model lacks."""
+    mapping = spec.schema(REQUEST)["discriminator"]["mapping"]
+    types = {}
+    for type_id, branch in mapping.items():
+        meta = branch["x-report-type"]
+        params = branch["properties"]["parameters"]["properties"]
+        columns_schema = params["columns"]
+        columns = tuple(columns_schema["items"]["enum"])
+        report = ReportType(
+            id=type_id, name=meta["name"], columns=columns, default_columns=tuple(columns_schema["default"]),
+            parameters=frozenset(params), rows=meta.get("rows"), summary=meta.get("summary"),
+            sources=dict(meta.get("sources") or {}),
+            interval=meta.get("interval"), filters=dict(meta.get("filters") or {}),
+            available_days=int(meta["available_days"]))
+        reads = {report.rows: {*columns, report.interval, *report.filters.values()}} if report.rows else {}
+        for source in report.sources.values():
+            reads.setdefault(source["rows"], set()).update({"currency", "net", source["at"],
+                                                            *report.filters.values()})
+        if not reads:
+            raise ValueError(f"report type {type_id} names neither rows nor sources")
+        for rows, wanted in reads.items():
+            model = exported.get(rows)
+            if model is None:
+                raise ValueError(f"report type {type_id} reads {rows!r}, which export-rows.yaml lacks")
+            missing = sorted(name for name in wanted if name not in model.attributes)
+            if missing:
+                raise ValueError(f"report type {type_id} names {missing}, which {rows} rows lack")
+        types[type_id] = report
+    return types
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run's parameters, read and checked: what the CSV is made from."""
+
+    interval_start: int
+    interval_end: int
+    columns: tuple[str, ...]
+    timezone: str | None
+    equals: dict[str, str]  # row attribute → the value it must have
+    decimal_separator: str
+
+
+def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> dict[str, Any]:
+    """The parameters of a body the contract has accepted, as the run keeps and echoes them
+    (timestamps as integers); 400 for an interval outside the data or an unknown time zone."""
+    echoed = {name: int(value) if name.startswith("interval_") else value for name, value in given.items()}
+    if "currency" in echoed:
+        echoed["currency"] = echoed["currency"].lower()
+    start, end = echoed["interval_start"], echoed["interval_end"]
+    available_start, available_end = report.available(now)
+    for name, value in (("interval_start", start), ("interval_end", end)):
+        if not available_start <= value <= available_end:
+            raise _bad(name, f"must be between data_available_start ({available_start}) and data_available_end "
+                             f"({available_end}) of report type {report.id}; got {value}")
+    if start >= end:
+        raise _bad("interval_start", f"must be before parameters[interval_end] ({end}); got {start}")
+    timezone = echoed.get("timezone")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as America
+            raise _bad("timezone", f"{timezone!r} is not a time zone of the IANA database, such as "
+                                   "America/New_York") from None
+    return echoed
+
+
+def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
+    """The Run of checked parameters (read_parameters' answer, as a record keeps it)."""
+    return Run(interval_start=parameters["interval_start"], interval_end=parameters["interval_end"],
+               columns=tuple(parameters.get("columns") or report.default_columns),
+               timezone=parameters.get("timezone"),
+               equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
+               decimal_separator=parameters.get("decimal_separator", "."))
+
+
+def _bad(name: str, message: str) -> ApiError:
+    param = f"parameters[{name}]"
+    return ApiError(400, "parameter_invalid", "Invalid parameter", f"Invalid {param}: {message}", param=param)

@@ -1,0 +1,209 @@
+"""Stripe Reporting on top of the neutral ExportService: report runs (create,
+retrieve, list), report types, and the File a succeeded run's `result` is,
+with its contents.
+
+A run is an export record whose exported object is its report type and
+whose parameters are the run's, checked and echoed. Lifecycle phases read
+as Stripe's statuses: scheduled and running are both `pending`, then
+`succeeded` (with `result`) or `failed` (with `error`). The file of run
+`frr_X` is `file_X`; it exists once the run has succeeded, and its contents
+download with the same secret key, from the mock's own address (Stripe
+serves them from its files host). Its `size` is the CSV's, counted once in
+a worker thread and remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from ... import data
+from ...control.prefer import NOTHING, PREFER, creates_export
+from ...errors import ApiError
+from ...exports import ExportService
+from ...respond import json_response, origin, stream
+from ...spec import Spec
+from ..base import Call, Handler
+from .csv import report_csv
+from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
+
+# lifecycle phase → report run status (checked against the schema's enum)
+STATUS = {"scheduled": "pending", "running": "pending", "done": "succeeded", "failed": "failed"}
+RUN_PREFIX = "frr_"
+FILE_PREFIX = "file_"
+FILE_DAYS = 365  # how long after the run a result file is kept (`expires_at`)
+SIZES_KEPT = 4096  # CSV sizes remembered (run id → bytes)
+FAILED = "The report run failed: the mock was asked to fail it (Prefer: outcome=error)."
+
+
+class Reporting:
+    def __init__(self, spec: Spec, model: data.DataModel) -> None:
+        statuses = spec.schema("ReportRunStatus")["enum"]
+        if set(STATUS.values()) != set(statuses):
+            raise ValueError(f"lifecycle statuses {sorted(set(STATUS.values()))} differ from the schema's {statuses}")
+        self.model = model
+        self.types: dict[str, ReportType] = load_report_types(spec, dict(model.objects))
+        self._sizes: OrderedDict[str, int] = OrderedDict()
+
+    def handlers(self) -> dict[str, Handler]:
+        @creates_export
+        async def create(call: Call) -> web.Response:
+            return await self.create(call)
+
+        return {"create-report-run": create, "retrieve-report-run": self.retrieve, "list-report-runs": self.list,
+                "list-report-types": self.list_types, "retrieve-report-type": self.retrieve_type,
+                "retrieve-file": self.retrieve_file, "download-file": self.download}
+
+    # -- report runs -----------------------------------------------------------
+    async def create(self, call: Call) -> web.Response:
+        body = call.inputs.body
+        report = self.types[body["report_type"]]  # the contract has admitted only known types
+        parameters = read_parameters(report, body["parameters"], call.services.clock.now())
+        prefer = call.request.get(PREFER, NOTHING)  # per-run knobs from the Prefer header
+        service: ExportService = call.services.exports
+        record = await service.create(call.store, report.id, parameters=parameters,
+                                query={"fields": list(run_of(report, parameters).columns)}, id_prefix=RUN_PREFIX,
+                                rows=prefer.rows, mode=prefer.lifecycle, outcome=prefer.outcome or "done")
+        return json_response(await self._render(record, call))
+
+    async def retrieve(self, call: Call) -> web.Response:
+        return json_response(await self._render(await self._run(call, call.inputs.path["report_run"]), call))
+
+    async def list(self, call: Call) -> web.Response:
+        query = call.inputs.query
+        after, before = query.get("starting_after"), query.get("ending_before")
+        if after and before:
+            raise ApiError(400, "parameter_invalid", "Invalid parameters",
+                           "You may only specify one of these parameters: starting_after, ending_before.",
+                           param="starting_after")
+        runs = [record for record in await call.services.exports.list(call.store) if _created_matches(record, query)]
+        runs.sort(key=lambda record: (record["created_at"], record["id"]), reverse=True)  # newest first
+        limit = query["limit"]
+        if after or before:
+            cursor = after or before
+            index = next((i for i, record in enumerate(runs) if record["id"] == cursor), None)
+            if index is None:
+                raise _missing("report run", cursor, "starting_after" if after else "ending_before")
+            start, stop = (index + 1, index + 1 + limit) if after else (max(0, index - limit), index)
+        else:
+            start, stop = 0, limit
+        has_more = stop < len(runs) if not before else start > 0
+        page = [await self._render(record, call) for record in runs[start:stop]]
+        return json_response({"object": "list", "data": page, "has_more": has_more,
+                              "url": "/v1/reporting/report_runs"})
+
+    # -- report types ----------------------------------------------------------
+    async def list_types(self, call: Call) -> web.Response:
+        now, live = call.services.clock.now(), _livemode(call)
+        return json_response({"object": "list", "data": [t.resource(now, live) for t in self.types.values()],
+                              "has_more": False, "url": "/v1/reporting/report_types"})
+
+    async def retrieve_type(self, call: Call) -> web.Response:
+        type_id = call.inputs.path["report_type"]
+        report = self.types.get(type_id)
+        if report is None:
+            raise _missing("report type", type_id, "id")
+        return json_response(report.resource(call.services.clock.now(), _livemode(call)))
+
+    # -- files -----------------------------------------------------------------
+    async def retrieve_file(self, call: Call) -> web.Response:
+        return json_response(await self._file(await self._succeeded(call), call))
+
+    async def download(self, call: Call) -> web.StreamResponse:
+        record = await self._succeeded(call)
+        return await stream(call.request, self._csv(record, call.services), content_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{_file_name(record)}"'})
+
+    # -- helpers ---------------------------------------------------------------
+    async def _run(self, call: Call, run_id: str, *, polled: bool = True) -> dict:
+        try:
+            return await call.services.exports.get(call.store, run_id, polled=polled)  # this key's runs only
+        except ApiError as exc:
+            if exc.status == 404:
+                raise _missing("report run", run_id, "id") from None
+            raise
+
+    async def _succeeded(self, call: Call) -> dict:
+        """The succeeded run whose result the path's file is; 404 for any other file id."""
+        file_id = call.inputs.path["file"]
+        if file_id.startswith(FILE_PREFIX):
+            try:
+                record = await self._run(call, RUN_PREFIX + file_id[len(FILE_PREFIX):], polled=False)
+            except ApiError:
+                record = None
+            if record is not None and record["phase"] == "done":
+                return record
+        raise _missing("file", file_id, "file")
+
+    async def _render(self, record: dict, call: Call) -> dict[str, Any]:
+        done = record["phase"] == "done"
+        return {
+            "id": record["id"],
+            "object": "reporting.report_run",
+            "created": int(record["created_at"]),
+            "error": FAILED if record["phase"] == "failed" else None,
+            "livemode": _livemode(call),
+            "parameters": record["parameters"],
+            "report_type": record["exported_object"],
+            "result": await self._file(record, call) if done else None,
+            "status": STATUS[record["phase"]],
+            "succeeded_at": int(record["phase_at"]) if done else None,
+        }
+
+    async def _file(self, record: dict, call: Call) -> dict[str, Any]:
+        file_id = FILE_PREFIX + record["id"][len(RUN_PREFIX):]
+        created = int(record["phase_at"])
+        return {
+            "id": file_id,
+            "object": "file",
+            "created": created,
+            "expires_at": created + FILE_DAYS * DAY,
+            "filename": _file_name(record),
+            "links": {"object": "list", "data": [], "has_more": False, "url": f"/v1/file_links?file={file_id}"},
+            "purpose": "finance_report_run",
+            "size": await self._size(record, call.services),
+            "title": f"{self.types[record['exported_object']].name} ({record['id']})",
+            "type": "csv",
+            "url": f"{origin(call.request)}/v1/files/{file_id}/contents",
+        }
+
+    async def _size(self, record: dict, services) -> int:
+        size = self._sizes.get(record["id"])
+        if size is None:
+            produce = self._csv(record, services)
+            size = await asyncio.get_running_loop().run_in_executor(None, lambda: sum(map(len, produce())))
+            self._sizes[record["id"]] = size
+            while len(self._sizes) > SIZES_KEPT:
+                self._sizes.popitem(last=False)
+        return size
+
+    def _csv(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
+        """What makes the run's CSV, chunk by chunk: called off the event loop (respond.stream, _size)."""
+        report = self.types[record["exported_object"]]
+        service: ExportService = services.exports
+        return partial(report_csv, report, run_of(report, record["parameters"]), self.model, seed=service.seed,
+                       app_id=record["app_id"], locale=service.locale, now=record["created_at"], rows=record["rows"])
+
+
+def _created_matches(record: dict, query: dict) -> bool:
+    created = int(record["created_at"])
+    tests = {"created": created.__eq__, "created[gt]": created.__gt__, "created[gte]": created.__ge__,
+             "created[lt]": created.__lt__, "created[lte]": created.__le__}
+    return all(test(query[name]) for name, test in tests.items() if name in query)
+
+
+def _livemode(call: Call) -> bool:
+    return "_live_" in (call.app_id or "")
+
+
+def _file_name(record: dict) -> str:
+    return f"{FILE_PREFIX}{record['id'][len(RUN_PREFIX):]}.csv"
+
+
+def _missing(what: str, ident: str, param: str) -> ApiError:
+    return ApiError(404, "resource_missing", "No such object", f"No such {what}: '{ident}'", param=param)

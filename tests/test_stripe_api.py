@@ -1,0 +1,441 @@
+"""Stripe Reporting in-process: report runs through their lifecycle, the CSV
+each report type writes (columns, interval, filters, time zones, amounts),
+the balance summary adding up, pagination, report types, credentials and
+Stripe's errors. Every answer is checked against schemas/stripe/."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from mockserver.app import Settings, create_app
+from mockserver.clock import Clock
+from mockserver.spec import Spec, load_spec
+from mockserver.vendors.stripe import Stripe
+
+KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: Any  # parsed JSON, text, or None
+
+
+class StripeApi:
+    def __init__(self, client, spec: Spec, key: str = KEY) -> None:
+        self.client, self.spec, self.key = client, spec, key
+
+    def as_key(self, key: str) -> StripeApi:
+        return StripeApi(self.client, self.spec, key)
+
+    async def request(self, method: str, path: str, *, auth: bool = True, headers=None, **kwargs) -> Reply:
+        sent = dict(headers or {})
+        if auth:
+            sent.setdefault("Authorization", f"Bearer {self.key}")
+        resp = await self.client.request(method, path, headers=sent, **kwargs)
+        raw = await resp.read()
+        media = resp.content_type if raw else None
+        body: Any = json.loads(raw) if media == "application/json" else raw.decode() if raw else None
+        operation = self.spec.match(method, path.split("?")[0])
+        if operation is not None:
+            self.spec.check_response(operation, resp.status, media, body)
+        if resp.status >= 400:
+            assert media == "application/json" and set(body) == {"error"}, body
+            assert body["error"]["type"] in ("invalid_request_error", "api_error") and body["error"]["message"]
+        return Reply(resp.status, resp.headers, body)
+
+    async def get(self, path: str, **kwargs) -> Reply:
+        return await self.request("GET", path, **kwargs)
+
+    async def create(self, report_type: str, pairs=(), *, headers=None) -> Reply:
+        """POST a run: `pairs` are extra form fields, e.g. [("parameters[columns][0]", "net")]."""
+        body = urlencode([("report_type", report_type), *pairs])
+        return await self.request("POST", "/v1/reporting/report_runs", data=body, headers={**FORM, **(headers or {})})
+
+    async def finish(self, run: dict, steps: int = 4) -> dict:
+        """Retrieve a run (lifecycle `poll`) until it is no longer pending."""
+        for _ in range(steps):
+            run = (await self.get(f"/v1/reporting/report_runs/{run['id']}")).body
+            if run["status"] != "pending":
+                break
+        return run
+
+    async def rows(self, run: dict) -> tuple[list[str], list[dict]]:
+        """(header, rows) of a succeeded run's CSV."""
+        run = await self.finish(run)
+        assert run["status"] == "succeeded", run
+        path = "/v1/files/" + run["result"]["url"].split("/v1/files/")[1]
+        reply = await self.get(path)
+        assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/csv")
+        assert len(reply.body.encode()) == run["result"]["size"]
+        reader = csv.reader(io.StringIO(reply.body))
+        header = next(reader)
+        return header, [dict(zip(header, line)) for line in reader]
+
+
+def interval(pairs_start: int, pairs_end: int) -> list[tuple[str, str]]:
+    return [("parameters[interval_start]", str(pairs_start)), ("parameters[interval_end]", str(pairs_end))]
+
+
+def columns(*names: str) -> list[tuple[str, str]]:
+    return [(f"parameters[columns][{index}]", name) for index, name in enumerate(names)]
+
+
+async def make_stripe_api(aiohttp_client, spec: Spec, clock: Clock, *, keys=(), **options) -> StripeApi:
+    settings = Settings(**options)
+    app = create_app(settings, clock=clock, vendors=[Stripe(spec=spec, keys=keys)])
+    return StripeApi(await aiohttp_client(app), spec)
+
+
+START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+END = 1_699_999_200  # the start of that hour: where data ends (data_available_end)
+DAY = 86_400
+ITEMIZED = "balance_change_from_activity.itemized.1"
+AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
+STAMP = "%Y-%m-%d %H:%M:%S"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec("stripe")
+
+
+@pytest.fixture
+def clock():
+    return Clock(start=START, frozen=True)
+
+
+@pytest.fixture
+async def api(aiohttp_client, spec, clock):
+    return await make_stripe_api(aiohttp_client, spec, clock, lifecycle="poll", rows=300)
+
+
+def _utc(text: str) -> int:
+    return int(datetime.strptime(text, STAMP).replace(tzinfo=timezone.utc).timestamp())
+
+
+async def test_a_run_is_pending_then_succeeds_and_its_csv_has_the_columns_asked_for_in_that_order(api):
+    wanted = ("net", "created_utc", "reporting_category", "balance_transaction_id", "fee")
+    created = await api.create(ITEMIZED, interval(END - 2 * DAY, END - DAY) + columns(*wanted))
+    assert created.status == 200
+    run = created.body
+    assert run["status"] == "pending" and run["result"] is None and run["succeeded_at"] is None
+    assert run["id"].startswith("frr_") and run["livemode"] is False
+    assert run["parameters"] == {"interval_start": END - 2 * DAY, "interval_end": END - DAY, "columns": list(wanted)}
+    header, rows = await api.rows(run)
+    assert tuple(header) == wanted
+    assert rows and all(END - 2 * DAY <= _utc(row["created_utc"]) < END - DAY for row in rows)
+    assert all(AMOUNT.match(row["net"]) and AMOUNT.match(row["fee"]) for row in rows)
+    assert all(row["balance_transaction_id"].startswith("txn_") for row in rows)
+    done = await api.finish(run)
+    assert done["succeeded_at"] == int(START) and done["result"]["purpose"] == "finance_report_run"
+    assert done["result"]["id"] == "file_" + run["id"][4:]
+
+
+async def test_the_interval_picks_exactly_the_rows_between_its_ends(api):
+    _, everything = await api.rows((await api.create(ITEMIZED, interval(END - 30 * DAY, END))).body)
+    _, early = await api.rows((await api.create(ITEMIZED, interval(END - 30 * DAY, END - DAY))).body)
+    _, late = await api.rows((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    assert early and late
+    assert sorted(early + late, key=lambda r: r["balance_transaction_id"]) == \
+        sorted(everything, key=lambda r: r["balance_transaction_id"])
+
+
+async def test_without_columns_a_run_gets_the_report_types_default_columns(api, spec):
+    header, _ = await api.rows((await api.create("payouts.itemized.1", interval(END - DAY, END))).body)
+    branch = spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"]["payouts.itemized.1"]
+    assert header == branch["properties"]["parameters"]["properties"]["columns"]["default"]
+    described = (await api.get("/v1/reporting/report_types/payouts.itemized.1")).body
+    assert described["default_columns"] == header
+
+
+async def test_columns_may_come_with_empty_brackets(api):
+    pairs = interval(END - DAY, END) + [("parameters[columns][]", "currency"), ("parameters[columns][]", "net")]
+    header, rows = await api.rows((await api.create(ITEMIZED, pairs)).body)
+    assert header == ["currency", "net"] and rows
+
+
+async def test_currency_and_reporting_category_keep_only_matching_rows(api):
+    pairs = interval(END - 30 * DAY, END) + [("parameters[currency]", "EUR"), ("parameters[reporting_category]", "refund")]
+    run = (await api.create(ITEMIZED, pairs + columns("currency", "reporting_category", "gross"))).body
+    assert run["parameters"]["currency"] == "eur"
+    _, rows = await api.rows(run)
+    assert rows and all(row["currency"] == "eur" and row["reporting_category"] == "refund" for row in rows)
+    assert all(row["gross"].startswith("-") for row in rows)  # refunds take money out
+
+
+async def test_decimal_separator_comma_writes_amounts_with_a_comma(api):
+    pairs = interval(END - DAY, END) + [("parameters[decimal_separator]", ",")] + columns("net")
+    _, rows = await api.rows((await api.create(ITEMIZED, pairs)).body)
+    assert rows and all(re.match(r"^-?\d+,\d{2}$", row["net"]) for row in rows)
+
+
+async def test_timezone_writes_activity_timestamps_in_that_zone(api):
+    base = interval(END - DAY, END) + columns("balance_transaction_id", "activity_at", "amount")
+    _, utc_rows = await api.rows((await api.create("activity.itemized.2", base)).body)
+    _, tokyo_rows = await api.rows((await api.create("activity.itemized.2",
+                                                     base + [("parameters[timezone]", "Asia/Tokyo")])).body)
+    assert utc_rows and len(utc_rows) == len(tokyo_rows)
+    for utc, tokyo in zip(utc_rows, tokyo_rows):
+        assert utc["balance_transaction_id"] == tokyo["balance_transaction_id"]
+        shifted = datetime.strptime(utc["activity_at"], STAMP) + timedelta(hours=9)
+        assert tokyo["activity_at"] == shifted.strftime(STAMP)
+
+
+async def test_balance_summary_adds_up_to_the_itemized_reports(api):
+    start, end = END - 2 * DAY, END - DAY // 2
+    _, summary = await api.rows((await api.create("balance.summary.1", interval(start, end))).body)
+    _, activity = await api.rows((await api.create(ITEMIZED, interval(start, end) + columns("currency", "net"))).body)
+    _, payouts = await api.rows((await api.create("payouts.itemized.1",
+                                                  interval(start, end) + columns("currency", "net"))).body)
+    _, before = await api.rows((await api.create(ITEMIZED, interval(END - 700 * DAY, start) +
+                                                 columns("currency", "net"))).body)
+    _, paid_before = await api.rows((await api.create("payouts.itemized.1", interval(END - 700 * DAY, start) +
+                                                      columns("currency", "net"))).body)
+
+    def total(rows, currency):
+        return sum(round(float(row["net"]) * 100) for row in rows if row["currency"] == currency)
+
+    lines = {(row["currency"], row["category"]): row for row in summary}
+    currencies = {row["currency"] for row in summary}
+    assert "usd" in currencies
+    for currency in currencies:
+        cents = {category: round(float(lines[currency, category]["net_amount"]) * 100)
+                 for category in ("starting_balance", "activity", "payouts", "ending_balance")}
+        assert cents["activity"] == total(activity, currency)
+        assert cents["payouts"] == total(payouts, currency)
+        assert cents["starting_balance"] == total(before, currency) + total(paid_before, currency)
+        assert cents["ending_balance"] == cents["starting_balance"] + cents["activity"] + cents["payouts"]
+    first = lines["usd", "starting_balance"]["description"]
+    assert first == "Starting balance (2023-11-12)"
+    assert lines["usd", "ending_balance"]["description"] == "Ending balance (2023-11-14)"
+
+
+async def test_balance_summary_dates_follow_the_timezone_and_columns_their_order(api):
+    pairs = interval(END - 2 * DAY, END) + [("parameters[timezone]", "America/Los_Angeles"),
+                                             ("parameters[currency]", "usd")] + columns("net_amount", "description")
+    header, rows = await api.rows((await api.create("balance.summary.1", pairs)).body)
+    assert header == ["net_amount", "description"]
+    assert [row["description"] for row in rows] == ["Starting balance (2023-11-12)", "Activity", "Total payouts",
+                                                    "Ending balance (2023-11-14)"]
+
+
+async def test_the_same_seed_gives_the_same_file_and_another_key_another_data_set(api):
+    pairs = interval(END - DAY, END)
+    first = await api.rows((await api.create(ITEMIZED, pairs)).body)
+    again = await api.rows((await api.create(ITEMIZED, pairs)).body)
+    other = await api.as_key("sk_test_someoneelse").rows((await api.as_key("sk_test_someoneelse")
+                                                           .create(ITEMIZED, pairs)).body)
+    assert first == again and first[1] != other[1]
+
+
+async def test_time_lifecycle_moves_with_the_mock_clock(aiohttp_client, spec, clock):
+    api = await make_stripe_api(aiohttp_client, spec, clock, lifecycle="time", scheduled_seconds=5,
+                                running_seconds=10)
+    run = (await api.create(ITEMIZED, interval(END - DAY, END))).body
+    assert (await api.get(f"/v1/reporting/report_runs/{run['id']}")).body["status"] == "pending"
+    clock.advance(14)
+    assert (await api.get(f"/v1/reporting/report_runs/{run['id']}")).body["status"] == "pending"
+    clock.advance(1)
+    done = (await api.get(f"/v1/reporting/report_runs/{run['id']}")).body
+    assert done["status"] == "succeeded" and done["succeeded_at"] == int(START) + 15
+
+
+async def test_a_failed_run_says_why_and_has_no_file(api):
+    created = await api.create(ITEMIZED, interval(END - DAY, END), headers={"Prefer": "outcome=error"})
+    assert created.status == 200, created.body
+    run = created.body
+    run = await api.finish(run)
+    assert run["status"] == "failed" and run["error"] and run["result"] is None
+    missing = await api.get(f"/v1/files/file_{run['id'][4:]}")
+    assert missing.status == 404 and missing.body["error"]["code"] == "resource_missing"
+
+
+async def test_a_pending_runs_file_does_not_exist_yet(api):
+    run = (await api.create(ITEMIZED, interval(END - DAY, END))).body
+    for path in (f"/v1/files/file_{run['id'][4:]}", f"/v1/files/file_{run['id'][4:]}/contents"):
+        reply = await api.get(path)
+        assert reply.status == 404 and reply.body["error"]["param"] == "file"
+
+
+@pytest.mark.parametrize(("pairs", "param", "code"), [
+    (interval(END - DAY, END + 3600), "parameters[interval_end]", "parameter_invalid"),
+    (interval(END - 731 * DAY, END), "parameters[interval_start]", "parameter_invalid"),
+    (interval(END, END - DAY), "parameters[interval_start]", "parameter_invalid"),
+    (interval(END - DAY, END - DAY), "parameters[interval_start]", "parameter_invalid"),
+    ([("parameters[interval_start]", str(END - DAY))], "parameters[interval_end]", "parameter_missing"),
+    ([("parameters[interval_start]", "yesterday"), ("parameters[interval_end]", str(END))],
+     "parameters[interval_start]", "parameter_invalid"),
+    (interval(END - DAY, END) + [("parameters[payout]", "po_123")], "parameters[payout]", "parameter_unknown"),
+    (interval(END - DAY, END) + [("parameters[timezone]", "Etc/UTC")], "parameters[timezone]", "parameter_unknown"),
+    (interval(END - DAY, END) + columns("net", "no_such_column"), "parameters[columns]", "parameter_invalid"),
+    (interval(END - DAY, END) + [("parameters[currency]", "dollars")], "parameters[currency]", "parameter_invalid"),
+])
+async def test_bad_parameters_are_400s_naming_the_parameter(api, pairs, param, code):
+    reply = await api.create(ITEMIZED, pairs)
+    assert reply.status == 400, reply.body
+    error = reply.body["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param and error["code"] == code
+    assert param in error["message"] or "Unix timestamp" in error["message"]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "America", "../../etc/passwd", ""])
+async def test_an_unknown_time_zone_is_a_400(api, zone):
+    reply = await api.create("activity.itemized.2", interval(END - DAY, END) + [("parameters[timezone]", zone)])
+    assert reply.status == 400 and reply.body["error"]["param"] == "parameters[timezone]"
+
+
+async def test_a_timestamp_that_is_not_one_is_worded_as_such(api):
+    reply = await api.create(ITEMIZED, [("parameters[interval_start]", "yesterday"),
+                                        ("parameters[interval_end]", str(END))])
+    assert "a Unix timestamp in whole seconds" in reply.body["error"]["message"]
+
+
+@pytest.mark.parametrize(("body", "param"), [
+    ("", "report_type"),
+    ("parameters[interval_start]=1", "report_type"),
+    ("report_type=balance.monthly.9&parameters[interval_start]=1", "report_type"),
+    (urlencode([("report_type", "balance.summary.1")]), "parameters"),
+])
+async def test_report_type_must_be_given_and_known(api, body, param):
+    reply = await api.request("POST", "/v1/reporting/report_runs", data=body, headers=FORM)
+    assert reply.status == 400 and reply.body["error"]["param"] == param
+
+
+@pytest.mark.parametrize("body", [
+    "report_type=balance.summary.1&parameters[columns][0]=a&parameters[columns][2]=b",
+    "report_type=balance.summary.1&report_type=balance.summary.1",
+    "report_type=balance.summary.1&parameters=x&parameters[interval_start]=1",
+    "report_type=balance.summary.1&%ff=1",
+    "report_type=balance.summary.1&parameters[[x]]=1",
+])
+async def test_malformed_form_bodies_are_400s(api, body):
+    reply = await api.request("POST", "/v1/reporting/report_runs", data=body, headers=FORM)
+    assert reply.status == 400 and reply.body["error"]["type"] == "invalid_request_error"
+
+
+async def test_a_json_body_is_refused(api):
+    reply = await api.request("POST", "/v1/reporting/report_runs", json={"report_type": ITEMIZED})
+    assert reply.status == 415
+
+
+async def test_credentials_bearer_basic_missing_and_wrong(api):
+    path = "/v1/reporting/report_types"
+    basic = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    assert (await api.get(path, headers={"Authorization": basic})).status == 200
+    missing = await api.get(path, auth=False)
+    assert missing.status == 401 and "API key" in missing.body["error"]["message"]
+    for wrong in ("Bearer pk_test_123", "Bearer nonsense", "Basic !!!", "Token sk_test_1"):
+        reply = await api.get(path, headers={"Authorization": wrong})
+        assert reply.status == 401 and reply.body["error"]["type"] == "invalid_request_error", wrong
+
+
+async def test_pinned_keys_are_the_only_keys(aiohttp_client, spec, clock):
+    api = await make_stripe_api(aiohttp_client, spec, clock, keys=[KEY])
+    assert (await api.get("/v1/reporting/report_types")).status == 200
+    refused = await api.as_key("sk_test_other").get("/v1/reporting/report_types")
+    assert refused.status == 401 and "sk_test_****" in refused.body["error"]["message"]
+
+
+async def test_live_keys_run_in_live_mode(api):
+    live = api.as_key("sk_live_abc123")
+    run = (await live.create(ITEMIZED, interval(END - DAY, END))).body
+    assert run["livemode"] is True
+    assert (await live.get("/v1/reporting/report_types/balance.summary.1")).body["livemode"] is True
+
+
+async def test_a_key_sees_only_its_own_runs(api):
+    run = (await api.create(ITEMIZED, interval(END - DAY, END))).body
+    other = api.as_key("sk_test_other")
+    missing = await other.get(f"/v1/reporting/report_runs/{run['id']}")
+    assert missing.status == 404 and missing.body["error"] == {
+        "type": "invalid_request_error", "code": "resource_missing", "param": "id",
+        "message": f"No such report run: '{run['id']}'"}
+    assert (await other.get("/v1/reporting/report_runs")).body["data"] == []
+
+
+async def test_list_pages_newest_first_with_cursors(api, clock):
+    ids = []
+    for _ in range(5):
+        ids.append((await api.create(ITEMIZED, interval(END - DAY, END))).body["id"])
+        clock.advance(1)
+    newest_first = ids[::-1]
+    first = (await api.get("/v1/reporting/report_runs?limit=2")).body
+    assert [run["id"] for run in first["data"]] == newest_first[:2] and first["has_more"] is True
+    assert first["url"] == "/v1/reporting/report_runs" and first["object"] == "list"
+    second = (await api.get(f"/v1/reporting/report_runs?limit=2&starting_after={newest_first[1]}")).body
+    assert [run["id"] for run in second["data"]] == newest_first[2:4] and second["has_more"] is True
+    last = (await api.get(f"/v1/reporting/report_runs?limit=2&starting_after={newest_first[3]}")).body
+    assert [run["id"] for run in last["data"]] == newest_first[4:] and last["has_more"] is False
+    back = (await api.get(f"/v1/reporting/report_runs?limit=2&ending_before={newest_first[3]}")).body
+    assert [run["id"] for run in back["data"]] == newest_first[1:3] and back["has_more"] is True
+    default = (await api.get("/v1/reporting/report_runs")).body
+    assert len(default["data"]) == 5 and default["has_more"] is False
+    since = int(START) + 3
+    recent = (await api.get(f"/v1/reporting/report_runs?created[gte]={since}")).body
+    assert [run["id"] for run in recent["data"]] == newest_first[:2]
+    older = (await api.get(f"/v1/reporting/report_runs?created[lt]={since}&created[gt]={int(START)}")).body
+    assert [run["id"] for run in older["data"]] == newest_first[2:4]
+
+
+async def test_list_refuses_bad_cursors_and_limits(api):
+    unknown = await api.get("/v1/reporting/report_runs?starting_after=frr_nope")
+    assert unknown.status == 404 and unknown.body["error"]["param"] == "starting_after"
+    both = await api.get("/v1/reporting/report_runs?starting_after=a&ending_before=b")
+    assert both.status == 400
+    for limit in ("0", "101", "ten"):
+        reply = await api.get(f"/v1/reporting/report_runs?limit={limit}")
+        assert reply.status == 400 and reply.body["error"]["param"] == "limit", limit
+
+
+async def test_report_types_describe_what_runs_accept(api, spec):
+    listed = (await api.get("/v1/reporting/report_types")).body
+    ids = [t["id"] for t in listed["data"]]
+    assert set(ids) >= {"balance.summary.1", ITEMIZED, "payouts.itemized.1", "activity.itemized.2"}
+    assert ids == list(spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"])
+    for described in listed["data"]:
+        assert described["data_available_end"] == END
+        assert described["data_available_start"] == END - 730 * DAY
+        assert described["version"] == int(described["id"][-1])
+    one = (await api.get("/v1/reporting/report_types/activity.itemized.2")).body
+    assert one == next(t for t in listed["data"] if t["id"] == "activity.itemized.2")
+    missing = await api.get("/v1/reporting/report_types/balance.monthly.9")
+    assert missing.status == 404 and missing.body["error"]["code"] == "resource_missing"
+
+
+async def test_a_file_is_retrievable_and_matches_its_run(api):
+    run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    file = (await api.get(f"/v1/files/{run['result']['id']}")).body
+    assert file == run["result"]
+    assert file["url"].endswith(f"/v1/files/{file['id']}/contents") and file["type"] == "csv"
+    other = await api.as_key("sk_test_other").get(f"/v1/files/{file['id']}/contents")
+    assert other.status == 404
+
+
+async def test_unknown_paths_under_reporting_answer_in_stripes_shape(api):
+    reply = await api.get("/v1/reporting/nothing_here")
+    assert reply.status == 404 and set(reply.body) == {"error"}
+
+
+async def test_the_control_plane_moves_runs_by_neutral_phase(aiohttp_client, spec, clock):
+    api = await make_stripe_api(aiohttp_client, spec, clock, lifecycle="time", scheduled_seconds=60)
+    run = (await api.create(ITEMIZED, interval(END - DAY, END))).body
+    forced = await api.client.post(f"/__mock/exports/{run['id']}/status", json={"status": "done"})
+    assert forced.status == 200
+    done = (await api.get(f"/v1/reporting/report_runs/{run['id']}")).body
+    assert done["status"] == "succeeded" and done["result"]["size"] > 0
+    later = (await api.create(ITEMIZED, interval(END - DAY, END))).body
+    assert (await api.client.post("/__mock/clock/advance", json={"seconds": 3600})).status == 200
+    assert (await api.get(f"/v1/reporting/report_runs/{later['id']}")).body["status"] == "succeeded"

@@ -1,0 +1,155 @@
+"""The user journey through the official `stripe` Python SDK (16.x),
+unmodified, against a real listening server: create a report run, retrieve
+it until it has succeeded, download its file with the secret key and parse
+the CSV; page through runs with the SDK's own auto-pagination; read report
+types; and the SDK's typed errors for bad parameters, unknown objects and a
+wrong key. Once through the module-level API (stripe.api_base) and once
+through a StripeClient with base_addresses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+stripe = pytest.importorskip("stripe")
+
+from mockserver.app import SERVICES, Settings  # noqa: E402
+from mockserver.testing import ServerThread  # noqa: E402
+from mockserver.vendors.stripe import Stripe  # noqa: E402
+
+KEY = "sk_test_51Hsdk0mockserver"
+COLUMNS = ["created_utc", "balance_transaction_id", "net", "currency"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Every installed vendor, as `mockserver serve --stripe-key KEY` serves them: Stripe found through
+    its entry point, next to the vendor that serves the rest of /v1."""
+    settings = Settings(port=0, lifecycle="poll", rows=200, vendor_options={"stripe": {"keys": [KEY]}})
+    with ServerThread(settings) as running:
+        assert any(isinstance(vendor, Stripe) for vendor in running.app[SERVICES].vendors)
+        yield running
+
+
+def test_stripe_owns_its_prefixes_and_leaves_the_rest_of_v1(server):
+    for path, shaped in (("/v1/reporting/nowhere", lambda body: set(body) == {"error"}),
+                         ("/v1/files/nowhere/contents", lambda body: set(body) == {"error"}),
+                         ("/v1/nowhere", lambda body: "error" not in body)):
+        request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {KEY}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 404 and shaped(json.loads(refused.value.read())), path
+
+
+@pytest.fixture
+def module_api(server, monkeypatch):
+    """The SDK's module-level configuration, pointed at the mock (and restored afterwards)."""
+    monkeypatch.setattr(stripe, "api_key", KEY)
+    monkeypatch.setattr(stripe, "api_base", server.url)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    return stripe
+
+
+def _download(url: str, key: str = KEY) -> tuple[list[str], list[dict]]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.headers["Content-Type"].startswith("text/csv")
+        text = reply.read().decode()
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    return header, [dict(zip(header, line)) for line in reader]
+
+
+def _until_succeeded(retrieve, run, bound: int = 5):
+    for _ in range(bound):  # lifecycle `poll`: each retrieval moves the run one phase
+        if run.status != "pending":
+            break
+        run = retrieve(run.id)
+    return run
+
+
+def test_report_run_journey_with_the_module_level_api(module_api):
+    report_type = stripe.reporting.ReportType.retrieve("balance_change_from_activity.itemized.1")
+    end = report_type.data_available_end
+    start = end - 2 * 86_400
+    run = stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
+        "interval_start": start, "interval_end": end, "columns": COLUMNS})  # sent as parameters[columns][0]=…
+    assert isinstance(run, stripe.reporting.ReportRun) and run.status == "pending" and run.result is None
+    assert run.parameters.columns == COLUMNS
+
+    done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
+    assert done.status == "succeeded" and isinstance(done.result, stripe.File)
+    assert done.result.purpose == "finance_report_run"
+    file = stripe.File.retrieve(done.result.id)
+    assert file.size == done.result.size and file.url == done.result.url
+
+    header, rows = _download(file.url)
+    assert header == COLUMNS
+    assert rows and all(row["balance_transaction_id"].startswith("txn_") for row in rows)
+    assert all(row["currency"] in ("usd", "eur", "gbp") and "." in row["net"] for row in rows)
+
+
+def test_report_run_journey_with_a_client_object(server):
+    client = stripe.StripeClient(KEY, base_addresses={"api": server.url, "files": server.url}, max_network_retries=0)
+    types = client.v1.reporting.report_types.list()
+    assert {t.id for t in types.data} >= {"balance.summary.1", "balance_change_from_activity.itemized.1",
+                                          "payouts.itemized.1", "activity.itemized.2"}
+    summary = next(t for t in types.data if t.id == "balance.summary.1")
+    run = client.v1.reporting.report_runs.create({"report_type": "balance.summary.1", "parameters": {
+        "interval_start": summary.data_available_end - 86_400, "interval_end": summary.data_available_end,
+        "timezone": "Europe/Berlin"}})
+    done = _until_succeeded(client.v1.reporting.report_runs.retrieve, run)
+    assert client.v1.files.retrieve(done.result.id).id == done.result.id
+    header, rows = _download(done.result.url)
+    assert header == summary.default_columns
+    assert [row["category"] for row in rows[:4]] == ["starting_balance", "activity", "payouts", "ending_balance"]
+
+
+def test_auto_pagination_walks_every_run_once(module_api):
+    report_type = stripe.reporting.ReportType.retrieve("payouts.itemized.1")
+    end = report_type.data_available_end
+    made = {stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
+        "interval_start": end - 86_400, "interval_end": end}).id for _ in range(5)}
+    page = stripe.reporting.ReportRun.list(limit=2)
+    assert len(page.data) == 2 and page.has_more is True
+    seen = [run.id for run in page.auto_paging_iter()]  # follows starting_after from page to page
+    assert len(seen) == len(set(seen)) and made <= set(seen)
+    recent = stripe.reporting.ReportRun.list(created={"gte": min(r.created for r in page.data)}, limit=100)
+    assert {run.id for run in recent.data} >= {run.id for run in page.data}
+
+
+def test_errors_become_the_sdks_exceptions(module_api):
+    end = stripe.reporting.ReportType.retrieve("balance.summary.1").data_available_end
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe.reporting.ReportRun.create(report_type="balance.summary.1", parameters={"interval_start": end - 10})
+    assert missing.value.http_status == 400 and missing.value.param == "parameters[interval_end]"
+    assert missing.value.code == "parameter_missing"
+
+    with pytest.raises(stripe.InvalidRequestError) as late:
+        stripe.reporting.ReportRun.create(report_type="balance.summary.1",
+                                          parameters={"interval_start": end - 10, "interval_end": end + 3600})
+    assert late.value.param == "parameters[interval_end]" and "data_available_end" in late.value.user_message
+
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.reporting.ReportRun.retrieve("frr_doesnotexist")
+    assert unknown.value.http_status == 404 and unknown.value.code == "resource_missing"
+
+    with pytest.raises(stripe.AuthenticationError) as wrong_key:
+        stripe.reporting.ReportType.list(api_key="sk_test_notpinned")
+    assert wrong_key.value.http_status == 401
+
+
+def test_a_download_needs_the_key(module_api):
+    report_type = stripe.reporting.ReportType.retrieve("activity.itemized.2")
+    end = report_type.data_available_end
+    run = stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
+        "interval_start": end - 86_400, "interval_end": end})
+    done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _download(done.result.url, key="sk_test_notpinned")
+    assert refused.value.code == 401
