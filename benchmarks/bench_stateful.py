@@ -16,6 +16,7 @@ from collections import Counter
 from mockserver.app import Settings
 from mockserver.contract.options import ContractOptions
 from mockserver.contract.runner import run_contract
+from mockserver.progress import Progress
 from mockserver.testing import ServerThread
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.voucherify import Voucherify
@@ -51,11 +52,17 @@ def measure(name: str, vendor) -> None:
         phases: Counter = Counter()
         before_stateful = [0]
 
-        def progress(line: str) -> None:
-            phase = line.split(":")[0]
-            phases.update([phase])
-            if phase != "stateful":  # the journal's length when the last other scenario ended
-                before_stateful[0] = http("GET", server.url + "/__mock/requests").json["count"]
+        class Phases(Progress):
+            """Counts scenarios per phase from the run's progress details ("stateful: …")."""
+
+            def advance(self, amount: float = 1, detail: str = "") -> None:
+                super().advance(amount, detail)
+                phase = detail.split(":")[0]
+                phases.update([phase])
+                if phase != "stateful":  # the journal's length when the last other scenario ended
+                    before_stateful[0] = http("GET", server.url + "/__mock/requests").json["count"]
+
+        progress = Phases("contract", enabled=False)
 
         started = time.monotonic()
         options = ContractOptions(base_url=server.url, spec=name, seed=0, app_id="bench-app", app_token="bench-token",

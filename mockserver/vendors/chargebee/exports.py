@@ -24,6 +24,7 @@ export it never polls would block it for good, and the limit is off.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from aiohttp import web
@@ -96,7 +97,8 @@ class Exports:
             if busy >= MAX_IN_PROCESS:
                 raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
                                f"Sorry, {busy} exports are already in process; at most {MAX_IN_PROCESS} are "
-                               "processed at a time. Retry once one has completed", headers={"Retry-After": "10"})
+                               "processed at a time. Retry once one has completed",
+                               headers={"Retry-After": str(_until_one_completes(service))})
             prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
             query = {"fields": self.fields[op.operation_id], "order": None, "filters": filters, "scope": None}
             parameters = {IDEMPOTENCY_KEY: key, "request": body} if key is not None else {}
@@ -170,3 +172,9 @@ def _valid_till(record: dict) -> int:
 
 def _refused(message: str) -> ApiError:
     return ApiError(403, "api_authorization_failed", "Download refused", message)
+
+
+def _until_one_completes(service: ExportService) -> int:
+    """Whole seconds within which an export now in process completes: a whole export's run at most."""
+    lifecycle = service.lifecycle
+    return max(1, math.ceil(lifecycle.scheduled_seconds + lifecycle.running_seconds))
