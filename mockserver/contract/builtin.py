@@ -22,10 +22,14 @@ from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
 
-try:  # schemathesis' default "rejected" statuses of negative_data_rejection
-    from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES as NEGATIVE_REJECTIONS
-except ImportError:  # pragma: no cover - a schemathesis that moved it
-    NEGATIVE_REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
+def _negative_rejections() -> list[str]:
+    """schemathesis' default "rejected" statuses of negative_data_rejection, read through its public config."""
+    from schemathesis.config import SchemathesisConfig
+
+    return list(SchemathesisConfig().projects.default.checks.negative_data_rejection.expected_statuses)
+
+
+NEGATIVE_REJECTIONS = _negative_rejections()
 
 
 def builtin_check_names() -> list[str]:
