@@ -100,7 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, **create) -> None:
-    runner = await listen(create_app(settings, **create), settings.host, settings.port)
+    runner = await listen(create_app(settings, **create), settings.host, settings.port, settle=True)
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"mockserver listening on http://{host}:{port} (lifecycle {settings.lifecycle}, seed {settings.seed})",

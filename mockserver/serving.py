@@ -35,8 +35,13 @@ log = logging.getLogger("mockserver")
 _REQUEST_LINE = re.compile(rb"^[A-Z]{1,20} (/[^ ?]{0,2048})")
 
 
-async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None) -> web.AppRunner:
-    """Serve `app` on host:port until `await runner.cleanup()`; the runner's addresses say the port."""
+async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None,
+                 settle: bool = False) -> web.AppRunner:
+    """Serve `app` on host:port until `await runner.cleanup()`; the runner's addresses say the port.
+
+    `settle` freezes the heap (tuning.settle_heap): only for a process that does nothing but serve
+    (`mockserver serve` and its workers). In a test or an embedding program it would keep every cycle
+    alive at that moment forever: a suite starting many servers grew to tens of GB."""
     runner = Runner(app)
     await runner.setup()
     try:
@@ -44,7 +49,8 @@ async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool
     except BaseException:
         await runner.cleanup()
         raise
-    tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
+    if settle:
+        tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
     return runner
 
 

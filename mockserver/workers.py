@@ -234,7 +234,8 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     store = SqliteStore(settings.state, durable=False) if temporary else None  # a throwaway file needs no fsync
     runner = None
     try:
-        runner = await listen(create_app(settings, store=store), settings.host, settings.port, reuse_port=True)
+        runner = await listen(create_app(settings, store=store), settings.host, settings.port, reuse_port=True,
+                              settle=True)
         ready.send(("ready", os.getpid()))
         ready.close()
         stop = asyncio.Event()
