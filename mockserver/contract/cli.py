@@ -76,13 +76,7 @@ def run_contract_command(args: argparse.Namespace) -> int:
     main, other = options.apps
     invented = {app.label: app.token for app, given in ((main, args.app_token), (other, args.other_app)) if not given}
     sys.stdout.write(report.render_text(results, base_url=options.base_url, seconds=seconds, invented=invented))
-    if args.junit:
-        try:
-            report.write_junit(results, args.junit, seconds=seconds)
-        except OSError as exc:
-            print(f"mockserver contract: cannot write {args.junit}: {exc.strerror}", file=sys.stderr)
-            return 2
-    return 0 if results.ok else 1
+    return _finish(args, report, results, seconds)
 
 
 def _run_recorded(args: argparse.Namespace, report) -> int:
@@ -98,6 +92,11 @@ def _run_recorded(args: argparse.Namespace, report) -> int:
         args.parser.error(str(exc))
     seconds = time.monotonic() - started
     sys.stdout.write(report.render_text(results, base_url=source, seconds=seconds, title="Recorded traffic from"))
+    return _finish(args, report, results, seconds)
+
+
+def _finish(args: argparse.Namespace, report, results, seconds: float) -> int:
+    """JUnit when asked for, then the exit status: 0 passed, 1 failed, 2 the report could not be written."""
     if args.junit:
         try:
             report.write_junit(results, args.junit, seconds=seconds)
