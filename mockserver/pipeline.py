@@ -46,7 +46,7 @@ class Step:
 
     def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> None:
         self.vendor, self.op, self.behave, self.services = vendor, op, behave, services
-        self.validator = RequestValidator(op)
+        self.validator = RequestValidator.of(op)
         self.names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
         self.answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
         self.creates_export = getattr(behave, "creates_export", False)

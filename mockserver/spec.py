@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,10 @@ class Parameter:
     schema: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Operation:
-    """One method on one path, as the spec describes it."""
+    """One method on one path, as the spec describes it (hashed by identity: what is compiled from it is
+    cached by it)."""
 
     operation_id: str
     method: str
@@ -230,6 +232,13 @@ def load_spec(name: str, directory: Path | None = None) -> Spec:
     """Load `schemas/<name>/` (or another folder) into a Spec."""
     folder = directory or schemas_dir() / name
     return spec_from_document(name, load_document(folder))
+
+
+@cache
+def bundled_spec(name: str) -> Spec:
+    """A bundled vendor's Spec, loaded once per process and shared by every app built in it (a Spec is
+    read-only after loading; tests that build many apps keep one copy, not one per app)."""
+    return load_spec(name)
 
 
 def spec_from_document(name: str, document: dict[str, Any], openapi3: dict[str, Any] | None = None) -> Spec:

@@ -211,3 +211,38 @@ def test_a_final_newline_does_not_pass_a_pattern():
     schema.check("USD", "query")
     with pytest.raises(Invalid, match=r"\^\[A-Z\]\{3\}\$"):  # the error names the pattern as written
         schema.check("USD\n", "query")
+
+
+@pytest.mark.parametrize("name", bundled_specs())
+def test_shared_sub_schemas_are_written_once(name):
+    """jsonschema-rs copies every occurrence of a shared sub-schema: written out in full, Voucherify's
+    create-export body was 4.5 MB and compiled to 250 MB (a test process of many apps died of it)."""
+    from mockserver.spec import schemas_dir
+    from mockserver.validation import shared_as_refs
+
+    source = sum(len(path.read_text(encoding="utf-8")) for path in (schemas_dir() / name).glob("*.yaml"))
+    for label, schema in SCHEMAS:
+        if label.startswith(name + " "):
+            assert len(json.dumps(shared_as_refs(schema))) < source, label
+
+
+def test_the_accept_path_compiles_the_schema_with_shared_parts_written_once(monkeypatch):
+    from mockserver import validation
+
+    given = []
+    monkeypatch.setattr(validation, "shared_as_refs", lambda schema: given.append(schema) or schema)
+    validation.acceptor(SCHEMAS[0][1])
+    assert given == [SCHEMAS[0][1]]
+
+
+def test_apps_on_one_spec_share_its_compiled_validators():
+    """Each app of a test process used to load its own Spec and compile its own validators (5 MB an app)."""
+    from mockserver import registry
+    from mockserver.app import Settings
+    from mockserver.validation import RequestValidator
+
+    first, second = registry.build(Settings()), registry.build(Settings())
+    for one, other in zip(first, second):
+        assert one.spec is other.spec
+        op = one.spec.operations[0]
+        assert RequestValidator.of(op) is RequestValidator.of(other.spec.operations[0])

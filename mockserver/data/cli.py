@@ -84,7 +84,7 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
         create = None
     if create is not None:
         body = {"exported_object": query.exported_object, "parameters": {"filters": query.filters}}
-        validator = RequestValidator(create)
+        validator = RequestValidator.of(create)
         try:
             decoded, media = validator.check_body("application/json", json.dumps(body).encode())
         except Invalid as problem:

@@ -70,7 +70,7 @@ class Forwarder:
 
     def pipeline(self, vendor: Vendor, op: Operation, behave, services) -> Callable:
         """create_app's per-operation step, in proxy mode (`behave`, the mock's behaviour, goes unused)."""
-        return self._handler(vendor, op, RequestValidator(op))
+        return self._handler(vendor, op, RequestValidator.of(op))
 
     def _handler(self, vendor: Vendor | None, op: Operation | None, validator: RequestValidator | None):
         from ..app import OPERATION, VENDOR  # the pipeline's request keys (app imports this module's users)

@@ -20,7 +20,7 @@ from ... import argtypes, data
 from ...errors import ApiError
 from ...ids import request_id
 from ...options import Option
-from ...spec import Operation, Spec, load_spec
+from ...spec import Operation, Spec, bundled_spec
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
@@ -53,7 +53,7 @@ class Chargebee(Vendor):
     status_names = exports.STATUS
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
-        self.spec = spec or load_spec("chargebee")
+        self.spec = spec or bundled_spec("chargebee")
         self.keys = tuple(keys)  # pinned API keys; empty: any key is a site
         self.exports = exports.Exports(self.spec, data.load_model(self.spec))
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as

@@ -25,7 +25,7 @@ from aiohttp import web
 from ... import argtypes, data
 from ...errors import ApiError
 from ...options import Option
-from ...spec import Operation, Spec, load_spec
+from ...spec import Operation, Spec, bundled_spec
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
@@ -49,7 +49,7 @@ class Stripe(Vendor):
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
-        self.spec = spec or load_spec("stripe")
+        self.spec = spec or bundled_spec("stripe")
         self.keys = tuple(keys)  # pinned secret keys; empty: any well-formed key is an account
         self.reporting = Reporting(self.spec, data.load_model(self.spec))
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as

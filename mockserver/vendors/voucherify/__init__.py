@@ -15,7 +15,7 @@ from ... import argtypes
 from ...errors import ApiError
 from ...ids import request_id
 from ...options import Option
-from ...spec import Operation, Spec, load_spec
+from ...spec import Operation, Spec, bundled_spec
 from ...store import Store, TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
@@ -35,7 +35,7 @@ class Voucherify(Vendor):
 
     def __init__(self, spec: Spec | None = None,
                  apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
-        self.spec = spec or load_spec("voucherify")
+        self.spec = spec or bundled_spec("voucherify")
         self.apps = dict(apps or {})  # pinned app id → token (--app ID:TOKEN gives pairs)
         self._plans: dict[str, tuple[Operation, tuple]] = {}  # operation id → (operation, _auth_plan's answer)
         self.exports = exports.Exports(self.spec)
