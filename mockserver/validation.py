@@ -463,9 +463,13 @@ class RequestValidator:
         if not self.bodies:
             return None, None
         if not raw.strip():
-            if self.operation.body_required:
+            forms = [media for media in self.bodies if media != "application/json"]
+            if not self.operation.body_required:
+                return None, None
+            if not (forms and decode_form is not None):
                 raise Invalid("body", "", "A request body is required", kind="missing")
-            return None, None
+            # an empty form is a form without fields: its schema's required keys say what is missing
+            media_type, raw = forms[0], b""
         if media_type not in self.bodies:
             expected = " or ".join(self.bodies)
             raise Invalid("body", "", f"Content-Type must be {expected}, not {media_type or 'missing'}",

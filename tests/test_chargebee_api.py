@@ -585,6 +585,26 @@ async def test_the_revenue_reports_require_their_period(cb, form, param):
     assert await stored_exports(cb) == []
 
 
+async def test_a_revenue_report_without_any_body_says_what_is_blank(cb):
+    """No body at all is an empty form (as on the wire), not a missing document."""
+    reply = await cb.request("POST", "/api/v2/exports/deferred_revenue")
+    assert reply.status == 400 and reply.json["message"] == "report_by : cannot be blank"
+
+
+@pytest.mark.parametrize("field", ["business_entity_id[in]", "business_entity_id[in][0]"])
+async def test_a_list_item_cannot_start_with_a_bracket(cb, field):
+    """Sent as one field, `[in]=[x` would read as a list written as text; the contract says so, so a
+    client sending lists as repeated fields never meets the ambiguity."""
+    form = {"report_by": "customer", "report_from_month": "1", "report_from_year": "2026",
+            "report_to_month": "2", "report_to_year": "2026", field: "[x"}
+    reply = await cb.trigger("deferred_revenue", form)
+    assert reply.status == 400 and reply.json["param"] == "business_entity_id[in]"
+    if field.endswith("[0]"):  # the pattern worded by its x-reads-as, backslash and all
+        assert reply.json["message"].endswith('must be text that does not start with "["'), reply.json
+    plain = await cb.trigger("deferred_revenue", {**form, field: "x"})
+    assert plain.status == 200
+
+
 async def test_a_revenue_report_holds_only_its_months(cb):
     now = datetime.fromtimestamp(START, timezone.utc)
     form = {"report_by": "invoice", "report_from_month": now.month, "report_from_year": now.year,

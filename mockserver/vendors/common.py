@@ -6,6 +6,7 @@ Vendor-neutral: each vendor words its own errors with them.
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import hmac
@@ -84,5 +85,9 @@ class PatternWords:
 
     def __call__(self, message: str) -> str:
         value, _, pattern = message.partition(" does not match ")
-        reads_as = self.reads_as.get(pattern.strip("'"))
+        try:
+            pattern = ast.literal_eval(pattern)  # jsonschema writes the pattern's repr: '^[^\\[]'
+        except (ValueError, SyntaxError):
+            pattern = pattern.strip("'")
+        reads_as = self.reads_as.get(pattern)
         return f"{value} must be {reads_as}" if pattern and reads_as else message
