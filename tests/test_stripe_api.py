@@ -439,3 +439,20 @@ async def test_the_control_plane_moves_runs_by_neutral_phase(aiohttp_client, spe
     later = (await api.create(ITEMIZED, interval(END - DAY, END))).body
     assert (await api.client.post("/__mock/clock/advance", json={"seconds": 3600})).status == 200
     assert (await api.get(f"/v1/reporting/report_runs/{later['id']}")).body["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(("report_type", "at"), [(ITEMIZED, "created_utc"), ("payouts.itemized.1", "effective_at_utc"),
+                                                 ("activity.itemized.2", "activity_at")])
+async def test_itemized_rows_come_oldest_first(api, report_type, at):
+    _, rows = await api.rows((await api.create(report_type, interval(END - 5 * DAY, END) + columns(at))).body)
+    moments = [row[at] for row in rows]
+    assert len(moments) > 1 and moments == sorted(moments)
+
+
+async def test_a_balance_summary_before_any_activity_is_zero_in_the_default_currency(api, spec):
+    start = END - 60 * DAY  # 300 rows reach back about 17 days
+    _, summary = await api.rows((await api.create("balance.summary.1", interval(start, start + 3600))).body)
+    default = spec.schema("StripeBalanceTransactionRow")["properties"]["currency"]["enum"][0]
+    assert [row["category"] for row in summary] == ["starting_balance", "activity", "payouts", "ending_balance"]
+    assert {row["currency"] for row in summary} == {default}
+    assert {row["net_amount"] for row in summary} == {"0.00"}

@@ -141,7 +141,9 @@ def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
     recipe = row.get("x-recipe", "")
     if parameters is None:  # every exported attribute is a column; filters read attributes by name
         exported = tuple(key for key, attribute in attributes.items() if attribute.exported)
-        return ObjectModel(name=name, attributes=attributes, fields=exported, default_fields=exported, orders=(),
+        # no client names an order here: the vendor's code picks one (e.g. a report oldest first)
+        orders = tuple(order for key in exported for order in (key, "-" + key))
+        return ObjectModel(name=name, attributes=attributes, fields=exported, default_fields=exported, orders=orders,
                            filter_aliases={}, open_filters=False, recipe=recipe)
     props = parameters["properties"]
     fields_schema = flatten(props["fields"])

@@ -9,7 +9,9 @@ run's columns in the order asked for.
 
 balance.summary.1 is no list of rows but four lines per currency, summed
 from the rows its `sources` name: the balance before the interval, the
-activity and the payouts within it, and the balance after.
+activity and the payouts within it, and the balance after (zeros in the
+default currency for an interval before any activity). Itemized rows are
+written oldest first.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def report_csv(report: ReportType, run: Run, model: data.DataModel, *, seed: int
                                                "$less_than": _iso(run.interval_end)}}
     rows_model = model.object(report.rows)
     writers = [_writer(rows_model.attribute(name), run) for name in run.columns]
-    lines = engine.rows(report.rows, run.columns, filters)
+    lines = engine.rows(report.rows, run.columns, filters, order=report.interval)  # oldest first, as Stripe's
     header = next(lines)
     return _written(header, ([write(value) for write, value in zip(writers, line)] for line in lines))
 
@@ -50,9 +52,11 @@ class _Engine:
     def __init__(self, model: data.DataModel, **options) -> None:
         self.model, self.options = model, options
 
-    def rows(self, exported: str, fields: Iterable[str], filters: dict) -> Iterator[list[str]]:
+    def rows(self, exported: str, fields: Iterable[str], filters: dict, order: str | None = None
+             ) -> Iterator[list[str]]:
         o = self.options
-        query = data.ExportQuery(exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"])
+        query = data.ExportQuery(exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"],
+                                 order=order)
         chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"],
                                now=o["now"])
         return csv.reader(_lines(chunks))
@@ -139,7 +143,9 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
     first = datetime.fromtimestamp(run.interval_start, zone).date().isoformat()
     last = datetime.fromtimestamp(run.interval_end - 1, zone).date().isoformat()
     order = _currency_order(engine.model, report)
-    currencies = sorted(set(sums) | set(run.equals.values()), key=lambda c: (order.get(c, len(order)), c))
+    # an account has a balance in its default currency (the schema's first) before it has any activity
+    held = set(sums) | set(run.equals.values()) or set(list(order)[:1])
+    currencies = sorted(held, key=lambda c: (order.get(c, len(order)), c))
     lines = []
     for currency in currencies:
         totals = sums.get(currency, {"before": 0, "activity": 0, "payouts": 0})
