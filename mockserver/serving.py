@@ -13,7 +13,7 @@ escape the app's own error middleware (it catches everything, so this is a
 last resort) become the vendor's 500 the same way.
 
 aiohttp has no public hook for the body of those answers: the one place that
-reaches into it is `_vendor_shaped_server`, and tests/test_serving.py fails
+reaches into it is `_vendor_shaped_server`, and tests/test_private_apis.py fails
 loudly if the aiohttp internals it relies on change.
 """
 

@@ -31,3 +31,19 @@ def test_matching_builds_the_shortest_string(pattern, text):
 def test_the_reused_encoder_writes_what_json_dumps_writes(body):
     assert _fast_dumps(body) == _dumps(body)
     assert json.loads(_fast_dumps(body)) == body
+
+
+async def test_aiohttp_still_builds_its_server_where_the_vendor_shaped_runner_swaps_its_class():
+    """serving.Runner overrides AppRunner._make_server and swaps the web.Server's class so each connection's
+    RequestHandler answers HTTP-level errors in the vendor's shape (aiohttp has no public option for it)."""
+    from mockserver.app import Settings, create_app
+    from mockserver.serving import Runner, _Handler, _Server
+
+    runner = Runner(create_app(Settings()))
+    await runner.setup()
+    try:
+        assert type(runner.server) is _Server
+        handler = runner.server()  # what aiohttp calls per connection
+        assert isinstance(handler, _Handler) and handler.mock_mounts is not None
+    finally:
+        await runner.cleanup()
