@@ -19,6 +19,12 @@ The parent supervises: a worker that dies is replaced; SIGINT or SIGTERM to
 the parent stops every worker (SIGTERM, then SIGKILL after 10 s) and the
 parent exits 0. A worker whose parent disappears (SIGKILL) stops by itself
 within a second. Linux (or any system with SO_REUSEPORT and fork).
+
+Why not gunicorn's GunicornWebWorker, which aiohttp documents for this: its
+arbiter would replace the fork-and-replace loop, but not what is ours around
+it (the temporary store's life, each worker's id stream, the one-line CLI
+errors, one printed address for `--port 0`), and the app would then start in
+two ways, gunicorn's and `serving.listen()`, which the tests and the CLI share.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ Access-Control-Request-Method) is answered here, before routing, and allows the
 vendor headers, Prefer, and whatever other headers the preflight asks for (the
 vendor SDKs send their own, tracing libraries theirs). A refused origin is
 logged and journaled: the browser shows JavaScript only "Failed to fetch".
+
+Why not aiohttp-cors: it configures CORS per route and origin by exact name,
+while the default here is a pattern (any localhost port) and a preflight must
+be answered before routing (a path the mock does not serve still gets the
+headers, so the browser shows the 404 instead of a CORS failure).
 """
 
 from __future__ import annotations

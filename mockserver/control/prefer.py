@@ -16,6 +16,10 @@ and `Prefer: delay=<ms>` waits before answering any operation. Preferences are
 separated by commas (RFC 7240); `;` is accepted too. Anything unknown or
 impossible is refused with a 400 that says what is allowed, so a typo never
 silently does nothing.
+
+The parser is ours: no well-kept library parses RFC 7240 (the standard
+library and aiohttp do not), the grammar is a few lines, and the checks
+against the operation are the part that matters.
 """
 
 from __future__ import annotations
