@@ -176,3 +176,16 @@ def test_rows_outside_the_requested_interval_are_a_finding():
     floor = Expect("total", "total[gte]", floor=1000)
     with pytest.raises(Violation, match=re.escape("The total[gte] filter is ignored")):
         check_csv(run, _exchange("id,total\na,999\n"), ["id", "total"], expect=[floor])
+
+
+@pytest.mark.parametrize(("media_type", "body", "ambiguous"), [
+    ("application/x-www-form-urlencoded", {"item_type[in]": ["plan", "plan"]}, True),  # reads as item_type: {in: …}
+    ("application/x-www-form-urlencoded", {"order": {"status[is]": "x"}}, True),
+    ("application/x-www-form-urlencoded", {"item_type": {"in": ["plan"]}, "zzz": "1"}, False),
+    ("application/json", {"item_type[in]": ["plan"]}, False),  # JSON keeps the name as written
+    (None, None, False),
+])
+def test_an_invalid_form_body_that_reads_valid_on_the_wire_is_not_blamed(media_type, body, ambiguous):
+    from mockserver.contract.builtin import reads_valid_as_a_form
+
+    assert reads_valid_as_a_form(SimpleNamespace(media_type=media_type, body=body)) is ambiguous

@@ -130,6 +130,9 @@ def _fold(recorder, results: Results, redact: Redactor) -> None:
             if node.status == Status.SUCCESS:
                 results.passed(operation, node.name)
             elif node.status == Status.FAILURE and node.failure_info is not None:
+                if node.name == "negative_data_rejection" and reads_valid_as_a_form(case):
+                    results.passed(operation, node.name)
+                    continue
                 failure = node.failure_info.failure
                 response = recorder.find_response(case_id=case_id)
                 results.failed(Finding(
@@ -137,6 +140,21 @@ def _fold(recorder, results: Results, redact: Redactor) -> None:
                     message=redact(failure.message), curl=_curl(recorder, case_id, redact),
                     status=response.status_code if response is not None else None,
                     response=excerpt(response.content) if response is not None else ""))
+
+
+def reads_valid_as_a_form(case: Any) -> bool:
+    """Whether an "invalid" form body cannot be told from a valid one on the wire: a generated extra
+    property named `a[b]` is sent as the field `a[b]=…`, which bracket notation reads as `a: {b: …}`,
+    a declared filter. A target accepting it is right, so negative_data_rejection must not blame it."""
+    if "form-urlencoded" not in (getattr(case, "media_type", None) or ""):
+        return False
+
+    def bracketed(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any("[" in str(key) or "]" in str(key) or bracketed(item) for key, item in value.items())
+        return isinstance(value, list) and any(bracketed(item) for item in value)
+
+    return bracketed(getattr(case, "body", None))
 
 
 def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Redactor) -> None:
