@@ -225,8 +225,10 @@ def test_every_admin_route_has_an_example(vendors):
     assert admin_routes(app) == set(ADMIN_EXAMPLES)
 
 
-# one test per batch, so pytest-xdist spreads the requests over its workers
-@pytest.mark.parametrize("batch", [*registry.available(), "admin"])
+# one test per batch, so pytest-xdist spreads the requests over its workers; the vendors' are slow
+# (Chargebee's 19,000 forms take 16 s), the admin API's stays in the quick loop
+@pytest.mark.parametrize("batch", [*(pytest.param(name, marks=pytest.mark.slow) for name in registry.available()),
+                                   "admin"])
 async def test_no_value_anywhere_gets_a_5xx(aiohttp_client, vendors, batch):
     app = create_app(Settings(lifecycle="poll", journal_size=10, max_exports=10), vendors=vendors)
     client = await aiohttp_client(app)
