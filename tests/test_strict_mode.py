@@ -164,3 +164,23 @@ def test_a_finding_naming_what_a_client_sent_is_a_readable_header(spec, name):
     (warning,) = warnings_of(answer)
     assert warning.isascii() and warning.isprintable()
     assert " ".join(name.split()).encode("unicode_escape").decode("ascii") in warning
+
+
+def test_only_the_levels_a_body_reaches_are_worked_out():
+    """The create-export schema has ~132,000 nodes; walking them all took 0.8 s on the event loop at the
+    first create. A body's findings need only the levels it reaches."""
+    from mockserver.spec import bundled_spec
+    from mockserver.validation import Declared
+
+    declared = Declared.of(bundled_spec("voucherify").operation("create-export").body_schemas["application/json"])
+    found = declared.unknown({"exported_object": "order", "parameters": {"fields": ["id"], "nope": 1}}, "body")
+    assert [f.path for f in found] == [".parameters.nope"]
+
+    def worked_out(node, seen):
+        if id(node) in seen or node._props is None:
+            return 0
+        seen.add(id(node))
+        children = [*node._props.values(), *node._branches.values(), *([node._items] if node._items else [])]
+        return 1 + sum(worked_out(child, seen) for child in children)
+
+    assert worked_out(declared, set()) < 20  # of thousands
