@@ -22,7 +22,6 @@ import http.client
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_http import free_port, peak_rss_mib, wait_for  # noqa: E402  (one copy of the server helpers)
 
 from mockserver.data import load_model  # noqa: E402
 from mockserver.spec import load_spec  # noqa: E402
@@ -108,28 +110,10 @@ def request(port: int, method: str, path: str, body: str | None, headers: dict) 
     return json.loads(payload)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def report(mode: str, rows: int, seconds: float, rss_mib: float, yardstick: float, size: int | None = None,

@@ -137,6 +137,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    """Until something accepts connections on the loopback port (a server the script started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"no server answered on port {port} within {timeout:.0f} s")
+
 def http(port: int, method: str, path: str, body: dict | None = None, timeout: float = 5) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
