@@ -467,7 +467,9 @@ class RequestValidator:
         """Return (decoded body, media type); raises Invalid for any problem."""
         if not self.bodies:
             return None, None
-        if not raw.strip():
+        # no body at all is "not given"; whitespace is no JSON document (a JSON parser refuses it), while
+        # a form of whitespace is as empty as no form
+        if not raw if media_type == "application/json" else not raw.strip():
             forms = [media for media in self.bodies if media != "application/json"]
             if not self.operation.body_required:
                 return None, None

@@ -69,6 +69,14 @@ async def test_no_body_nulls_and_unknown_properties_export_the_defaults(api, spe
     assert "response_format" not in reply.json["parameters"]
 
 
+@pytest.mark.parametrize("raw", [b"\n", b"  \r\n\t"])
+async def test_a_json_body_of_whitespace_is_malformed_not_absent(api, raw):
+    """No body means "not given"; whitespace is no JSON document (schemathesis sends it as invalid syntax)."""
+    reply = await api.post("/v1/vouchers/GIFT-1/transactions/export", data=raw,
+                           headers={"Content-Type": "application/json"})
+    assert reply.status == 400 and "Malformed JSON" in reply.json["details"], reply.body
+
+
 async def test_sent_filters_and_order_are_kept_beside_the_scope(api):
     body = {"parameters": {"order": "-created_at", "fields": ["id", "amount", "voucher_id"],
                            "filters": {"junction": "and", "created_at": {"conditions": {"$after": ["2024-01-01"]}}}}}
