@@ -634,3 +634,9 @@ async def test_an_idempotency_key_over_100_characters_is_400(cb):
     reply = await cb.trigger("coupons", {}, headers={"chargebee-idempotency-key": "k" * 101})
     assert reply.status == 400 and reply.json["param"] == "chargebee-idempotency-key"
     assert await stored_exports(cb) == []
+
+
+async def test_an_id_longer_than_any_export_id_is_a_documented_400(cb):
+    reply = await cb.request("GET", "/api/v2/exports/" + "x" * 51)
+    assert reply.status == 400 and reply.json["param"] == "export-id"
+    assert "400" in cb.spec.operation("retrieve-export").responses

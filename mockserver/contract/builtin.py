@@ -9,15 +9,19 @@ already received.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import schemathesis
+from jsonschema import Draft7Validator
 from schemathesis.config import ConfigError
 from schemathesis.engine import Status, events, from_schema
 
 from ..progress import Progress
+from ..spec import spec_from_document
 from .dialect import Dialect
-from .http import App, Redactor
+from .http import App, Redactor, form_fields
 from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
@@ -53,9 +57,11 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
     # one scenario per operation and phase, plus the stateful walks (grown as they come)
     progress.grow(len(list(schema.get_all_operations())) * (3 if coverage else 2) + 1)
     _warm_lazy_imports()
+    _send_forms_in_brackets()
+    forms = WireForms(document)
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
-            _fold(event.recorder, results, redact)
+            _fold(event.recorder, results, redact, forms)
             if error_shape and dialect is not None:
                 _error_shapes(event.recorder, dialect, results, redact)
             if progress.total is not None and progress.completed + 1 > progress.total:
@@ -69,6 +75,38 @@ def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: D
             for failure in event.failures:
                 results.failed(Finding(check=_check_of(failure), operation=failure.operation or "(run)",
                                        title=failure.title, message=failure.message))
+
+
+FORM_MEDIA = "application/x-www-form-urlencoded"
+
+
+def bracket_form(_ctx: Any, value: Any) -> bytes | None:
+    """A form body as requests writes it, except that a nested object is written in bracket notation
+    (`parameters[interval_start]=…`, its lists indexed), as OpenAPI's deepObject and the form APIs we speak
+    (Stripe, Chargebee) read it. schemathesis applies each property's `encoding` first, but a property whose
+    schema is no plain object (a oneOf of report types) reaches requests as a dict, which requests writes as
+    its keys (`parameters=interval_end&parameters=interval_start`): a request no such API can read."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        return value.encode() if isinstance(value, str) else value
+    if not isinstance(value, dict):
+        return json.dumps(value).encode()  # an out-of-spec body (a list, a number), as schemathesis sends it
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        if isinstance(item, dict):
+            pairs += form_fields({key: item}, lists="indexed")
+        elif isinstance(item, list):  # repeated, as requests and OpenAPI's exploded form write a list
+            pairs += [pair for element in item for pair in (form_fields({key: element}, lists="indexed")
+                                                            if isinstance(element, dict) else [(key, str(element))])]
+        elif item is not None:
+            pairs.append((str(key), str(item)))
+    return urlencode(pairs).encode()
+
+
+def _send_forms_in_brackets() -> None:
+    """bracket_form for schemathesis' form bodies, through its public serializer registry (for every run after)."""
+    schemathesis.serializer(FORM_MEDIA)(bracket_form)
 
 
 def _warm_lazy_imports() -> None:
@@ -122,7 +160,7 @@ def _curl(recorder, case_id: str, redact: Redactor) -> str:
     return redact.curl(request.method, request.uri, headers, request.body or None)
 
 
-def _fold(recorder, results: Results, redact: Redactor) -> None:
+def _fold(recorder, results: Results, redact: Redactor, forms: WireForms) -> None:
     for case_id, nodes in recorder.checks.items():
         case = recorder.cases[case_id].value
         operation = case.operation.label
@@ -130,7 +168,8 @@ def _fold(recorder, results: Results, redact: Redactor) -> None:
             if node.status == Status.SUCCESS:
                 results.passed(operation, node.name)
             elif node.status == Status.FAILURE and node.failure_info is not None:
-                if node.name == "negative_data_rejection" and reads_valid_as_a_form(case):
+                sent = recorder.interactions.get(case_id)
+                if node.name == "negative_data_rejection" and forms.reads_valid(case, sent):
                     results.passed(operation, node.name)
                     continue
                 failure = node.failure_info.failure
@@ -142,19 +181,72 @@ def _fold(recorder, results: Results, redact: Redactor) -> None:
                     response=excerpt(response.content) if response is not None else ""))
 
 
-def reads_valid_as_a_form(case: Any) -> bool:
-    """Whether an "invalid" form body cannot be told from a valid one on the wire: a generated extra
-    property named `a[b]` is sent as the field `a[b]=…`, which bracket notation reads as `a: {b: …}`,
-    a declared filter. A target accepting it is right, so negative_data_rejection must not blame it."""
-    if "form-urlencoded" not in (getattr(case, "media_type", None) or ""):
-        return False
+class WireForms:
+    """Whether an "invalid" form body reads valid on the wire, so a target accepting it is right and
+    negative_data_rejection must not blame it. What schemathesis generates is an object; what it sends
+    is its form encoding, and two objects can share one: an extra property named `a[b]` is the field
+    `a[b]=…`, which bracket notation reads as the declared `a: {b: …}`; an extra property holding an
+    empty list sends no field at all. So the sent body is read back as bracket notation reads it and
+    checked against the operation's schema (any doubt keeps the finding)."""
 
-    def bracketed(value: Any) -> bool:
-        if isinstance(value, dict):
-            return any("[" in str(key) or "]" in str(key) or bracketed(item) for key, item in value.items())
-        return isinstance(value, list) and any(bracketed(item) for item in value)
+    def __init__(self, document: dict[str, Any]) -> None:
+        try:
+            self.operations = {(op.method.upper(), op.path): op for op in spec_from_document("contract", document)
+                               .operations}
+        except (KeyError, TypeError, ValueError):  # a contract our reader cannot take: keep every finding
+            self.operations = {}
 
-    return bracketed(getattr(case, "body", None))
+    def reads_valid(self, case: Any, interaction: Any) -> bool:
+        media = getattr(case, "media_type", None) or ""
+        request = getattr(interaction, "request", None)
+        if "form-urlencoded" not in media or request is None or not request.body:
+            return False
+        op = self.operations.get((case.operation.method.upper(), case.operation.path))
+        schema = op.body_schemas.get(media) if op is not None else None
+        sent = read_form(request.body)
+        return schema is not None and sent is not None and Draft7Validator(schema).is_valid(sent)
+
+
+_NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+
+
+def read_form(raw: bytes) -> dict[str, Any] | None:
+    """A form body as bracket notation reads it: `a[b][c]=v` nests, a repeated name or `a[]` makes a list,
+    indexes `a[0]`, `a[1]` too. None where it cannot be read that way."""
+    out: dict[str, Any] = {}
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    for name, value in pairs:
+        match = _NAME.match(name)
+        if match is None:
+            return None
+        keys = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                return None
+        last = keys[-1]
+        if last == "" or last in node:
+            held = node.pop(last, [])
+            node[last] = [*(held if isinstance(held, list) else [held]), value]
+        else:
+            node[last] = value
+    return _lists(out)
+
+
+def _lists(node: Any) -> Any:
+    """Objects keyed 0, 1, … as lists; an empty-bracket list under its name."""
+    if not isinstance(node, dict):
+        return node
+    node = {key: _lists(value) for key, value in node.items()}
+    if set(node) == {""}:
+        return node[""]
+    if node and all(key.isdigit() for key in node) and sorted(map(int, node)) == list(range(len(node))):
+        return [node[str(index)] for index in range(len(node))]
+    return node
 
 
 def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Redactor) -> None:
