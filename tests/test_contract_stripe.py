@@ -58,3 +58,13 @@ def test_the_kit_catches_the_defect_with_its_named_check(defect):
         results = run_contract(_options(server.url, checks=list(defect.checks)))
     assert not results.ok, defect.name
     assert defect.check in results.failed_checks(), [f"{f.check} {f.operation} {f.title}" for f in results.failures]
+
+
+def test_a_default_run_skips_what_stripe_itself_fails_and_says_why():
+    """positive_data_acceptance meets Stripe's rules no schema states; named in --checks it runs anyway."""
+    with _server() as server:
+        default = run_contract(_options(server.url, operations=["list-report-types"]))
+        named = run_contract(_options(server.url, checks=["positive_data_acceptance"], operations=["list-report-types"]))
+    reasons = {reason for (_, check), reason in default.skipped.items() if check == "positive_data_acceptance"}
+    assert len(reasons) == 1 and "no OpenAPI schema states" in reasons.pop()
+    assert ("GET /v1/reporting/report_types", "positive_data_acceptance") in dict(named.passes)

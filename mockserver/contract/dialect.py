@@ -231,6 +231,9 @@ class Dialect:
     exports: ExportProtocol | None = None  # None: the vendor has no bulk exports the checks know
     form_lists: Literal["json", "indexed", "brackets"] = "json"  # lists in form bodies: a[]=, a[0]=, or JSON
     default_contract: bool = False  # `mockserver contract` checks this one when --spec is not given
+    # checks the vendor fails by rules no OpenAPI schema can state: check name → why. A run with the
+    # default checks reports them SKIPPED with the reason; naming one in --checks runs it anyway.
+    unstated_rules: Mapping[str, str] = field(default_factory=dict)
 
     def schemathesis_auth(self, app: App) -> dict[str, Any]:
         """The `auth.openapi` table of a schemathesis config, so its auth checks know the credentials."""
