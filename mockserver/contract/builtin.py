@@ -212,7 +212,8 @@ _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
 def read_form(raw: bytes) -> dict[str, Any] | None:
     """A form body as bracket notation reads it: `a[b][c]=v` nests, a repeated name or `a[]` makes a list,
-    indexes `a[0]`, `a[1]` too. None where it cannot be read that way."""
+    indexes `a[0]`, `a[1]` too. None where it cannot be read that way. (Not vendors/forms.py's decoder:
+    that one reads one vendor's own list style, and the target here may be anyone's.)"""
     out: dict[str, Any] = {}
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
