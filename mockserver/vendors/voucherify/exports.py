@@ -81,19 +81,20 @@ class Exports:
         record = await call.services.exports.create(call.store, exported_object, parameters=echo, query=query,
                                                     rows=prefer.rows, mode=prefer.lifecycle,
                                                     outcome=prefer.outcome or "done")
-        return json_response(self.render(record, call.request))
+        return json_response(self.render(record, origin(call.request)))
 
     async def list_exports(self, call: Call) -> web.Response:
         query = call.inputs.query
         index = "status" if query["order"].lstrip("-") == "status" else "created"
         start = (query["page"] - 1) * query["limit"]
+        base = origin(call.request)  # once, not per export
         page, total = await call.services.exports.listing(call.store, order=index,
                                                           reverse=query["order"].startswith("-"),
                                                           start=start, stop=start + query["limit"])
         return json_response({
             "object": "list",
             "data_ref": "exports",
-            "exports": [self.render(r, call.request) for r in page],
+            "exports": [self.render(r, base) for r in page],
             "total": total,
         })
 
@@ -106,16 +107,15 @@ class Exports:
             filename = f"{record['exported_object']}_export_{record['id']}.csv"
             return await stream(call.request, await service.csv(call.owners, record), content_type=CSV_TYPE,
                                 headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return json_response(self.render(await service.get(call.store, export_id), call.request))
+        return json_response(self.render(await service.get(call.store, export_id), origin(call.request)))
 
     async def delete_export(self, call: Call) -> web.Response:
         await call.services.exports.delete(call.store, call.inputs.path["exportId"])
         return no_content()
 
-    def render(self, record: dict, request: web.Request) -> dict:
-        """An export record as Voucherify's Export object."""
+    def render(self, record: dict, base: str) -> dict:
+        """An export record as Voucherify's Export object; `base`: the origin its download URL starts with."""
         done = record["phase"] == "done"
-        url = f"{origin(request)}/v1/exports/{record['id']}?token={record['token']}"
         return {
             "id": record["id"],
             "object": "export",
@@ -124,7 +124,7 @@ class Exports:
             "channel": "API",
             "exported_object": record["exported_object"],
             "parameters": record["parameters"],
-            "result": {"url": url} if done else None,
+            "result": {"url": f"{base}/v1/exports/{record['id']}?token={record['token']}"} if done else None,
             "user_id": None,
         }
 
