@@ -61,7 +61,7 @@ def test_every_check_and_every_phase_find_nothing(spec):
     settings = Settings(port=0, lifecycle="poll", vendor_options={"voucherify": {"apps": APPS}})
     with ServerThread(settings, vendors=[Voucherify(spec=spec, apps=APPS)]) as server:
         started = time.monotonic()
-        builtin.run_builtin(spec.document, base_url=server.url, app=app, dialect=dialect_for(spec.document),
+        builtin.run_builtin(spec, base_url=server.url, app=app, dialect=dialect_for(spec.document),
                             checks=builtin.builtin_check_names(), max_examples=5, seed=1, workers=2, coverage=True,
                             results=results, redact=redact, progress=PhaseCounter(ran),
                             error_shape=True, max_time=BUDGET)

@@ -19,7 +19,7 @@ from schemathesis.config import ConfigError
 from schemathesis.engine import Status, events, from_schema
 
 from ..progress import Progress
-from ..spec import spec_from_document
+from ..spec import Spec
 from .dialect import Dialect
 from .http import App, Redactor, form_fields
 from .results import Finding, Results, excerpt
@@ -44,21 +44,21 @@ def builtin_check_names() -> list[str]:
     return sorted(check.__name__ for check in CHECKS.get_all() if not isinstance(check, type))
 
 
-def run_builtin(document: dict[str, Any], *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
+def run_builtin(spec: Spec, *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
                 max_examples: int, seed: int | None, workers: int, coverage: bool, results: Results,
                 redact: Redactor, progress: Progress, error_shape: bool,
                 operations: list[str] | None = None, max_time: int | None = None) -> None:
     config = schemathesis.Config.from_dict(_config(base_url=base_url, app=app, dialect=dialect, checks=checks,
                                                    max_examples=max_examples, seed=seed, workers=workers,
                                                    coverage=coverage, max_time=max_time))
-    schema = schemathesis.openapi.from_dict(document, config=config)
+    schema = schemathesis.openapi.from_dict(spec.document, config=config)
     if operations:
         schema = schema.include(operation_id=operations)
     # one scenario per operation and phase, plus the stateful walks (grown as they come)
     progress.grow(len(list(schema.get_all_operations())) * (3 if coverage else 2) + 1)
     _warm_lazy_imports()
     _send_forms_in_brackets()
-    forms = WireForms(document)
+    forms = WireForms(spec)
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             _fold(event.recorder, results, redact, forms)
@@ -189,12 +189,8 @@ class WireForms:
     empty list sends no field at all. So the sent body is read back as bracket notation reads it and
     checked against the operation's schema (any doubt keeps the finding)."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        try:
-            self.operations = {(op.method.upper(), op.path): op for op in spec_from_document("contract", document)
-                               .operations}
-        except (KeyError, TypeError, ValueError):  # a contract our reader cannot take: keep every finding
-            self.operations = {}
+    def __init__(self, spec: Spec) -> None:
+        self.operations = {(op.method.upper(), op.path): op for op in spec.operations}
 
     def reads_valid(self, case: Any, interaction: Any) -> bool:
         media = getattr(case, "media_type", None) or ""

@@ -103,7 +103,7 @@ def run_contract(options: ContractOptions, progress: Progress | None = None, spe
                 progress.advance(detail=name)
     if results.errors or (not settings["checks"] and "error_shape" not in selected):
         return results
-    builtin.run_builtin(spec.document, results=results, redact=redact, progress=progress,
+    builtin.run_builtin(spec, results=results, redact=redact, progress=progress,
                         error_shape=dialect is not None and "error_shape" in selected, operations=options.operations,
                         **settings)
     return results
