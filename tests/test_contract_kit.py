@@ -12,7 +12,8 @@ import pytest
 
 from mockserver.app import Settings
 from mockserver.cli import main
-from mockserver.contract.options import App, ContractOptions
+from mockserver.contract import builtin
+from mockserver.contract.options import App, ContractOptions, threads_can_parse
 from mockserver.contract.report import render_text
 from mockserver.contract.runner import available_checks, run_contract, target_trusts_new_credentials
 from mockserver.progress import Progress
@@ -138,8 +139,9 @@ def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_s
     # `mockserver serve` as the README starts it: time lifecycle, no pinned apps (trust on first use)
     with ServerThread(Settings(port=0)) as server:
         code = main(["contract", "--base-url", server.url, "--max-examples", "2", "--seed", "1"])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 0, out
+    assert "one worker" not in err  # the default is what this Python can do
     assert re.search(r"SKIPPED ignored_auth: the target is a mock that accepts new credentials.*--app ID:KEY", out)
     assert "FAIL" not in out
     skipped = out.count("SKIPPED ignored_auth")
@@ -212,6 +214,31 @@ def test_the_checks_list_takes_commas_spaces_and_repetition(argv, capsys):
         assert main(["contract", "--base-url", server.url, *argv]) == 1
     out = capsys.readouterr().out
     assert set(re.findall(r"^    (?:ok  |FAIL|SKIPPED) (\w+)", out, re.M)) == {"csv_download", "export_lifecycle"}
+
+
+@pytest.mark.parametrize("version, safe", [((3, 10, 14), False), ((3, 11, 7), False), ((3, 11, 8), True),
+                                           ((3, 12, 1), False), ((3, 12, 2), True), ((3, 13, 0), True)])
+def test_which_pythons_build_asts_safely_in_two_threads(version, safe):
+    assert threads_can_parse(version) is safe
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_schemathesis_gets_one_worker_where_two_threads_cannot_parse(safe, monkeypatch):
+    # CI's Python 3.11.7 failed a README run with "AST constructor recursion depth mismatch" (CPython gh-106905)
+    monkeypatch.setattr(builtin, "threads_can_parse", lambda: safe)
+    config = builtin._config(base_url="http://127.0.0.1:9", app=App("a", "t"), dialect=None,
+                             checks=["not_a_server_error"], max_examples=1, seed=1, workers=3, coverage=False)
+    assert config["workers"] == (3 if safe else 1)
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_asking_for_workers_this_python_cannot_run_says_so_in_one_line(safe, monkeypatch, capsys):
+    monkeypatch.setattr("mockserver.contract.cli.threads_can_parse", lambda: safe)
+    with download_as_text_csv() as server:
+        main(["contract", "--base-url", server.url, "--workers", "2", "--checks", "export_lifecycle"])
+    err = capsys.readouterr().err
+    assert err == ("" if safe else "mockserver contract: note: this Python can fail schemathesis' worker threads "
+                                   "at random (CPython gh-106905, fixed in 3.11.8 and 3.12.2), so the run uses one worker\n")
 
 
 def test_version(capsys):

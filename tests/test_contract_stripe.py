@@ -23,8 +23,7 @@ SCHEMATHESIS = ["not_a_server_error", "response_schema_conformance", "status_cod
 
 def _options(url: str, **kw) -> ContractOptions:
     return ContractOptions(base_url=url, spec="stripe", app_id="main", app_token=KEYS[0],
-                           other_app=("other", KEYS[1]), max_examples=5, seed=1, poll_timeout=10,
-                           workers=1, **kw)  # one schemathesis worker: CPython 3.11 can fail compiling ASTs in two threads
+                           other_app=("other", KEYS[1]), max_examples=5, seed=1, poll_timeout=10, **kw)
 
 
 def test_the_real_mock_passes_our_checks_and_schemathesis_conformance():

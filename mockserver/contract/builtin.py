@@ -22,6 +22,7 @@ from ..progress import Progress
 from ..spec import Spec
 from .dialect import Dialect
 from .http import App, Redactor, form_fields
+from .options import threads_can_parse
 from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
@@ -123,7 +124,7 @@ def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[st
     enabled = set(checks)
     config: dict[str, Any] = {
         "base-url": base_url,
-        "workers": workers,
+        "workers": workers if threads_can_parse() else 1,
         "generation": {"mode": "all", "max-examples": max_examples},
         # the coverage phase enumerates every optional filter operator: minutes on our schemas
         "phases": {"coverage": {"enabled": coverage}},

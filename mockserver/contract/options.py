@@ -6,6 +6,7 @@ CLI can say what is missing when schemathesis is not installed.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -22,6 +23,22 @@ class App:
 
 
 DEFAULT_MAX_EXAMPLES = 10
+
+
+def threads_can_parse(version: tuple[int, ...] | None = None) -> bool:
+    """Whether this CPython builds ASTs safely in two threads at once.
+
+    Hypothesis parses source code while it generates (filters, composite strategies), so each
+    schemathesis worker thread calls `ast.parse`. Until 3.11.8 and 3.12.2, CPython kept one recursion
+    counter per interpreter for building ASTs; a garbage collection could hand the GIL to another parsing
+    thread mid-build, and one of them failed at random with "SystemError: AST constructor recursion depth
+    mismatch" (CPython gh-106905). There the kit runs one worker rather than report a random error."""
+    version = version or tuple(sys.version_info[:3])
+    return version >= (3, 12, 2) or (3, 11, 8) <= version < (3, 12)
+
+
+ONE_WORKER_NOTE = ("this Python can fail schemathesis' worker threads at random (CPython gh-106905, fixed in "
+                   "3.11.8 and 3.12.2), so the run uses one worker")
 
 
 def split_names(values: list[str] | None) -> list[str] | None:
