@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from mockserver.app import Settings
 from mockserver.cli import main
 from mockserver.contract import builtin
+from mockserver.contract.checks import CHECKS
 from mockserver.contract.options import App, ContractOptions, threads_can_parse
 from mockserver.contract.report import render_text
 from mockserver.contract.runner import available_checks, run_contract, target_trusts_new_credentials
@@ -239,6 +242,38 @@ def test_asking_for_workers_this_python_cannot_run_says_so_in_one_line(safe, mon
     err = capsys.readouterr().err
     assert err == ("" if safe else "mockserver contract: note: this Python can fail schemathesis' worker threads "
                                    "at random (CPython gh-106905, fixed in 3.11.8 and 3.12.2), so the run uses one worker\n")
+
+
+# ---------------------------------------------------------------- how a run goes
+def test_our_checks_wait_beside_schemathesis(monkeypatch):
+    ours_running, theirs_running, seen = threading.Event(), threading.Event(), {}
+
+    def our_check(ctx) -> None:
+        ours_running.set()
+        seen["theirs"] = theirs_running.wait(5)
+
+    def their_run(spec, **settings) -> None:
+        theirs_running.set()
+        seen["ours"] = ours_running.wait(5)
+
+    monkeypatch.setitem(CHECKS._checks, "export_lifecycle", our_check)
+    monkeypatch.setattr(builtin, "run_builtin", their_run)
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        run_contract(ContractOptions(base_url=server.url, checks=["export_lifecycle", "not_a_server_error"]))
+    assert seen == {"ours": True, "theirs": True}  # each ran while the other was running
+
+
+@pytest.mark.slow
+def test_a_run_keeps_no_example_database(tmp_path):
+    # hypothesis' default database is .hypothesis/examples in the working directory: the user's checkout
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        run = subprocess.run([sys.executable, "-m", "mockserver", "contract", "--base-url", server.url, "--seed", "1",
+                              "--checks", "not_a_server_error", "--operation", "list-exports", "--max-examples", "5"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not (tmp_path / ".hypothesis" / "examples").exists()
+    # one operation has no links to walk: the stateful phase says so, and the run still passes
+    assert "SKIPPED stateful: All link definitions required for stateful testing are excluded" in run.stdout
 
 
 def test_version(capsys):

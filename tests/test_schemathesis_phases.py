@@ -34,7 +34,7 @@ from mockserver.progress import Progress
 from mockserver.testing import ServerThread
 from mockserver.vendors.voucherify import Voucherify
 
-BUDGET = 60  # seconds for the whole schemathesis run
+BUDGET = 30  # seconds for the whole schemathesis run
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 APPS = {"phases-app": "phases-token", "phases-other": "other-token"}
 

@@ -68,6 +68,9 @@ def run_builtin(spec: Spec, *, base_url: str, app: App, dialect: Dialect | None,
             if progress.total is not None and progress.completed + 1 > progress.total:
                 progress.grow(1)
             progress.advance(detail=f"{event.phase.value}: {event.recorder.label}")
+        elif isinstance(event, events.NonFatalError) and isinstance(event.value, schemathesis.errors.NoLinksFound):
+            # --operation left out what the links join: nothing to walk, not a fault of the target
+            results.skip(event.label, "stateful", str(event.value).split("\n")[0])
         elif isinstance(event, events.NonFatalError):
             results.error(f"schemathesis could not test {event.label}: {event.info.message}")
         elif isinstance(event, events.FatalError):
@@ -125,7 +128,7 @@ def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[st
     config: dict[str, Any] = {
         "base-url": base_url,
         "workers": workers if threads_can_parse() else 1,
-        "generation": {"mode": "all", "max-examples": max_examples},
+        "generation": {"mode": "all", "max-examples": max_examples, "database": "none"},
         # the coverage phase enumerates every optional filter operator: minutes on our schemas
         "phases": {"coverage": {"enabled": coverage}},
         "checks": {name: {"enabled": name in enabled} for name in builtin_check_names()},
