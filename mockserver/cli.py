@@ -10,9 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from . import argtypes, options
-from .app import Settings, create_app
 from .errors import FixtureError
-from .serving import listen
+from .options import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,6 +99,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, **create) -> None:
+    from .app import create_app  # the server's imports (aiohttp, the data engine) only for `serve`
+    from .serving import listen
+
     runner = await listen(create_app(settings, **create), settings.host, settings.port, settle=True)
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host

@@ -84,6 +84,7 @@ def mutated(draw):
     return name, validator, accepts, value
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_never_accepts_what_jsonschema_refuses_mutated(case):
@@ -92,6 +93,7 @@ def test_never_accepts_what_jsonschema_refuses_mutated(case):
         assert validator.is_valid(value), f"{name}: accepted {json.dumps(value)[:300]}"
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(COMPILED), json_values)
 def test_never_accepts_what_jsonschema_refuses_random(compiled, value):

@@ -513,6 +513,7 @@ def _decode_or_word(orders_pipeline, raw: bytes) -> None:
     assert set(filters) <= {p.attribute for p in params}
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(st.tuples(_NAMES, _VALUES), max_size=6))
 def test_any_form_body_is_translated_or_refused_with_a_4xx(orders_pipeline, pairs):

@@ -11,7 +11,9 @@ from tests.broken import DEFECTS
 MAX_EXAMPLES = 3
 
 
-@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
+# the first defect in the quick loop (`-m "not slow"`), every one in the full suite
+@pytest.mark.parametrize("defect", [pytest.param(d, id=d.name, marks=() if i == 0 else pytest.mark.slow)
+                                    for i, d in enumerate(DEFECTS)])
 def test_the_kit_catches_the_defect_with_its_named_check(defect):
     with defect.build() as server:
         results = run_contract(ContractOptions(base_url=server.url, checks=list(defect.checks),

@@ -51,6 +51,7 @@ def test_every_check_is_offered_for_chargebee():
     assert available_checks(load_spec("chargebee"))[:5] == OURS
 
 
+@pytest.mark.slow
 def test_the_cli_resolves_the_bundled_chargebee_contract(capsys):
     with _server() as server:
         code = main(["contract", "--spec", "chargebee", "--base-url", server.url, "--app-id", "site",
@@ -80,6 +81,7 @@ def _errors_without_status_code() -> ServerThread:
     return _server(middleware=_rewrite_json(lambda r: True, change))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build, check, title", [
     (_ignores_filters, "csv_download", "The order[status][in] filter is ignored"),
     (_completed_without_download, "export_lifecycle", "A completed export has no download.download_url"),

@@ -57,6 +57,7 @@ def test_every_check_is_offered_for_voucherify():
     assert "ignored_auth" in checks and "status_code_conformance" in checks
 
 
+@pytest.mark.slow
 def test_a_failure_is_reported_with_curl_response_and_masked_token(capsys):
     with download_as_text_csv() as server:
         code = main(["contract", "--base-url", server.url, "--checks", "csv_download",
@@ -70,6 +71,7 @@ def test_a_failure_is_reported_with_curl_response_and_masked_token(capsys):
     assert "s3cret-token" not in out
 
 
+@pytest.mark.slow
 def test_junit_has_one_case_per_operation_and_check(tmp_path, capsys):
     junit = tmp_path / "contract.xml"
     with download_as_text_csv() as server:
@@ -127,6 +129,7 @@ def test_the_mockserver_fixture_takes_a_marker_and_indirect_parameters(pytester,
     pytester.runpytest_inprocess(*_plugin_args(request)).assert_outcomes(passed=2)
 
 
+@pytest.mark.slow
 def test_the_contract_suite_runs_as_test_items(pytester, request):
     with download_as_text_csv() as server:
         result = pytester.runpytest_inprocess(*_plugin_args(request), "--contract-base-url", server.url,
@@ -161,6 +164,7 @@ def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():
     assert not target_trusts_new_credentials("http://127.0.0.1:9", "voucherify")  # nothing there: a real API
 
 
+@pytest.mark.slow
 def test_tenant_isolation_without_a_second_app_is_skipped_with_a_reason(mock_url, tmp_path, capsys):
     junit = tmp_path / "run.xml"
     code = main(["contract", "--base-url", mock_url, "--app-id", "contract-app", "--app-token", "contract-token",
@@ -176,6 +180,7 @@ def test_tenant_isolation_without_a_second_app_is_skipped_with_a_reason(mock_url
 
 
 # ---------------------------------------------------------------- reports you can run
+@pytest.mark.slow
 @pytest.mark.parametrize("broken, checks", [(download_as_text_csv, "csv_download"),
                                             (status_outside_enum, "response_schema_conformance")])
 def test_the_curl_lines_of_a_failing_report_run_in_a_shell_and_get_the_reported_status(broken, checks, capsys):
@@ -209,6 +214,7 @@ def test_secrets_are_replaced_only_where_they_are_values():
 
 
 # ---------------------------------------------------------------- conventions
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--checks", "csv_download,export_lifecycle"],
                                   ["--checks", "csv_download", "export_lifecycle"],
                                   ["--checks", "csv_download", "--checks", "export_lifecycle"]])
@@ -234,6 +240,7 @@ def test_schemathesis_gets_one_worker_where_two_threads_cannot_parse(safe, monke
     assert config["workers"] == (3 if safe else 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("safe", [True, False])
 def test_asking_for_workers_this_python_cannot_run_says_so_in_one_line(safe, monkeypatch, capsys):
     monkeypatch.setattr("mockserver.contract.cli.threads_can_parse", lambda: safe)
@@ -299,6 +306,7 @@ def test_progress_shows_total_and_eta_on_a_terminal_and_nothing_elsewhere():
     assert pipe.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_a_piped_contract_run_prints_no_progress(capsys):
     with download_as_text_csv() as server:
         main(["contract", "--base-url", server.url, "--checks", "export_lifecycle"])
@@ -322,6 +330,7 @@ def test_the_plugin_takes_the_cli_list_syntax_and_runs_warning_free(pytester, re
     assert outcomes["failed"] == 1 and outcomes["passed"] >= 10, result.stdout.str()
 
 
+@pytest.mark.slow
 def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugin_import():
     import ast
     import sys
@@ -375,6 +384,7 @@ def default_mock_url():
         yield server.url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec, base_path, expected", [
     # other component and scheme names, a oneOf create body without a discriminator
     ("exports-oneof.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",

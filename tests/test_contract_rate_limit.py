@@ -52,12 +52,14 @@ def client(server) -> kit_http.Client:
     return kit_http.Client(f"http://127.0.0.1:{server.server_port}", None, credentials=lambda app: {})
 
 
+@pytest.mark.slow
 def test_a_429_with_retry_after_is_waited_out_and_sent_again(limited):
     Limited.refusals, Limited.retry_after = 2, "0"
     assert client(limited).call(OP).status == 200
     assert Limited.seen == 3
 
 
+@pytest.mark.slow
 def test_a_429_longer_than_the_kits_patience_is_reported(limited, monkeypatch):
     monkeypatch.setattr(kit_http, "RATE_LIMIT_PATIENCE", 5.0)
     Limited.refusals, Limited.retry_after = 1, "60"

@@ -26,6 +26,7 @@ def _options(url: str, **kw) -> ContractOptions:
                            other_app=("other", KEYS[1]), max_examples=5, seed=1, poll_timeout=10, **kw)
 
 
+@pytest.mark.slow
 def test_the_real_mock_passes_our_checks_and_schemathesis_conformance():
     with _server() as server:
         results = run_contract(_options(server.url, checks=OURS + SCHEMATHESIS))
@@ -41,6 +42,7 @@ def test_our_checks_are_offered_for_stripe():
     assert set(OURS) <= set(available_checks(load_spec("stripe")))
 
 
+@pytest.mark.slow
 def test_the_cli_resolves_the_bundled_stripe_contract(capsys):
     with _server() as server:
         code = main(["contract", "--spec", "stripe", "--base-url", server.url, "--app-id", "main",
@@ -51,6 +53,7 @@ def test_the_cli_resolves_the_bundled_stripe_contract(capsys):
     assert "ok   POST /v1/reporting/report_runs" in out and KEYS[0] not in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
 def test_the_kit_catches_the_defect_with_its_named_check(defect):
     with defect.build() as server:
@@ -59,6 +62,7 @@ def test_the_kit_catches_the_defect_with_its_named_check(defect):
     assert defect.check in results.failed_checks(), [f"{f.check} {f.operation} {f.title}" for f in results.failures]
 
 
+@pytest.mark.slow
 def test_a_default_run_skips_what_stripe_itself_fails_and_says_why():
     """positive_data_acceptance meets Stripe's rules no schema states; named in --checks it runs anyway."""
     with _server() as server:

@@ -46,6 +46,7 @@ def test_the_check_sees_a_vendor_name_in_code_but_not_in_a_docstring():
         '"https://dl.voucherify.io"', "stripe"]
 
 
+@pytest.mark.slow
 def test_importing_the_engine_registers_no_recipe():
     code = "import mockserver.data, mockserver.data.cli, mockserver.data.blocks as b; print(sorted(b.RECIPES))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -42,6 +42,7 @@ def assert_sorted(keys: list, descending: bool) -> None:
     assert keys == sorted(keys, reverse=descending)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("obj,order", CASES)
 def test_order_is_honoured(obj, order, monkeypatch):
     monkeypatch.setattr(ordering, "SORT_BUDGET", 50_000)  # bytes: the general strategy spills several windows

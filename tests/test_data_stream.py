@@ -44,6 +44,7 @@ def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
                           env=env, cwd=ROOT, timeout=120, **kw)
 
 
+@pytest.mark.slow
 def test_cli_output_is_identical_across_processes_and_matches_the_library(tmp_path):
     args = ["customer", "--rows", "250", "--seed", "3", "--app-id", "app", "--fields", "id,name,email,metadata",
             "--order=-email", "--now", str(NOW)]
@@ -54,6 +55,7 @@ def test_cli_output_is_identical_across_processes_and_matches_the_library(tmp_pa
                                   order="-email")
 
 
+@pytest.mark.slow
 def test_cli_writes_chargebee_rows_with_spec_chargebee(tmp_path):
     out = tmp_path / "orders.csv"
     done = run_cli("orders", "--spec", "chargebee", "--rows", "40", "--app-id", "site", "--now", str(NOW),
@@ -87,6 +89,7 @@ def test_cli_rejects_bad_options_with_exit_code_2(args, message, capsys):
     assert message in err and out == ""
 
 
+@pytest.mark.slow
 def test_cli_error_exit_code_in_a_real_process():
     done = run_cli("order", "--fields", "id,bogus")
     assert done.returncode == 2
@@ -153,6 +156,7 @@ def test_streams_in_64k_chunks_with_bounded_memory():
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while streaming"
 
 
+@pytest.mark.slow
 def test_generate_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path):
     """A big `generate` job draws a bar with its total and ETA on a terminal's stderr; piped, stderr stays empty."""
     import os

@@ -313,6 +313,7 @@ def test_a_broken_command_fails_its_block(live_mock, tmp_path):
     assert run_block(fine, live_mock, tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_serve_help_says_what_pinning_an_app_does():
     """`--app` pins apps: others get 401 (docs/serving.md runs that), and the help says so, not 'bound'."""
     result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--help"], capture_output=True, text=True,

@@ -276,6 +276,7 @@ def test_every_path_answers_other_methods_with_a_4xx(live, spec, method):
 
 
 # -- slow, truncated and cancelled --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_slowloris_does_not_block_anyone_else(live, monkeypatch):
     monkeypatch.setattr(validation, "BODY_SECONDS", 1.0)
     before = live.snapshot()

@@ -140,6 +140,7 @@ def test_recorded_orders_replay_from_a_mock_serving_them_as_fixtures(own_mock, s
         assert http("GET", replay.url + "/v1/orders", headers=CREDENTIALS).json["total"] == 2
 
 
+@pytest.mark.slow
 def test_cli_proxy_runs_and_refuses_a_bad_upstream(own_mock):
     bad = subprocess.run([sys.executable, "-m", "mockserver", "proxy", "--upstream", "ftp://x"],
                          capture_output=True, text=True, timeout=60)

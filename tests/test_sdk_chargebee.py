@@ -27,7 +27,7 @@ KEY = "test_sdk_key"
 
 @pytest.fixture(scope="module")
 def server():
-    settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.1, running_seconds=0.2, rows=150,
+    settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.01, running_seconds=0.02, rows=150,
                         vendor_options={"chargebee": {"keys": [KEY, f"{KEY}_2"]}})
     with ServerThread(settings) as running:
         yield running
@@ -42,7 +42,7 @@ def client_for(server, monkeypatch):
 
     def make(key: str = KEY) -> chargebee.Chargebee:
         cb = chargebee.Chargebee(api_key=key, site=site, chargebee_domain=f"{domain}:{parts.port}", protocol="http")
-        cb.update_export_retry_delay_ms(100)  # the default waits 10 s between retrievals
+        cb.update_export_retry_delay_ms(20)  # the default waits 10 s between retrievals
         return cb
     return make
 
@@ -59,6 +59,7 @@ def _epoch(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
+@pytest.mark.slow
 def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
     cb = client_for()
     since = int(time.time()) - 5 * 86_400
@@ -71,7 +72,7 @@ def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
 
     done = cb.Export.wait_for_export_completion(created.export)
     assert done.export.status == "completed"
-    # valid for 4 hours from completion, which is 0.3 s after creation here
+    # valid for 4 hours from completion, which is 0.03 s after creation here
     assert 0 <= done.export.download.valid_till - done.export.created_at - 4 * 3600 <= 1
     rows = _download(done.export)
 
@@ -84,6 +85,7 @@ def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
     assert [row["id"] for row in rows] == [row["id"] for row in everything if wanted(row)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation, params, column, allowed", [
     ("customers", {"customer": {"taxability": {"is": "taxable"}}}, "taxability", {"taxable"}),
     ("subscriptions", {"subscription": {"status": {"not_in": ["cancelled", "transferred"]}}}, "status",
@@ -152,6 +154,7 @@ def test_the_sweep_covers_every_export_method_the_sdk_has():
     assert len(SDK_EXPORTS) == 18, SDK_EXPORTS  # chargebee 3.x: 18 export operations besides retrieve
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", SDK_EXPORTS)
 def test_every_sdk_export_method_with_only_its_required_arguments_completes_with_a_csv(client_for, method):
     cb = client_for()
@@ -166,6 +169,7 @@ def test_every_sdk_export_method_with_only_its_required_arguments_completes_with
 
 
 # ------------------------------------------------- parameters the SDK documents
+@pytest.mark.slow
 @pytest.mark.parametrize("operation, params, check", [
     ("customers", {"export_type": "import_friendly_data", "business_entity_id": {"is": "acme-us"},
                    "customer": {"email": {"is_present": True}, "auto_close_invoices": {"is": True},
@@ -217,6 +221,7 @@ def _last_month() -> tuple[int, int]:
     return (now.tm_year, now.tm_mon - 1) if now.tm_mon > 1 else (now.tm_year - 1, 12)
 
 
+@pytest.mark.slow
 def test_a_revenue_report_holds_the_months_asked_for(client_for):
     cb = client_for()
     (first_year, first_month), now = _last_month(), time.gmtime()
@@ -245,6 +250,7 @@ def test_a_revenue_report_without_its_period_raises_invalid_request(client_for, 
 
 
 # --------------------------------------------------------------- idempotency
+@pytest.mark.slow
 def test_a_repeated_idempotency_key_replays_the_same_export(client_for):
     cb = client_for()
     first = cb.Export.plans({"plan": {"status": {"is": "active"}}}, headers={"chargebee-idempotency-key": "k-1"})

@@ -94,6 +94,7 @@ def test_import_followed_to_its_result(client):
     assert voucherify.OrdersApi(client).list_orders(limit=100).total == 50
 
 
+@pytest.mark.slow
 def test_import_of_too_many_orders_is_a_bad_request(client):
     item = voucherify.OrdersImportCreateRequestBodyItem.from_dict({"amount": 1})
     with pytest.raises(voucherify.exceptions.BadRequestException):
@@ -140,6 +141,7 @@ def test_every_transaction_export_is_polled_to_done_and_downloaded(client, name)
 
 
 # ------------------------------------------------------------- @voucherify/sdk
+@pytest.mark.slow
 def test_the_npm_client_creates_an_order_and_exports_it(server, npm_sdk):
     node = shutil.which("node")
     done = subprocess.run([node, "orders_export.js"], cwd=npm_sdk, capture_output=True, text=True, timeout=60,

@@ -235,6 +235,7 @@ def _race(args) -> list[bool]:
     return asyncio.run(run())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_processes_racing_for_the_same_keys_never_both_win(kind, tmp_path, request):
     """Four processes add the same 200 keys at once: each key is won exactly once, by whoever stored it."""

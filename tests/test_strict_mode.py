@@ -92,6 +92,7 @@ def test_a_coerced_filter_operand_is_answered_and_told(spec):
         assert refused.status == 400 and "amount is a number" in refused.json["details"]
 
 
+@pytest.mark.slow
 def test_unknown_body_properties_are_answered_and_told(open_spec):
     with serve(open_spec) as server:
         answer = http("POST", server.url + "/v1/exports", EXTRA, CREDENTIALS)
@@ -142,6 +143,7 @@ def test_strict_comes_from_the_flag_and_the_config_file(tmp_path, monkeypatch):
     assert chosen == [False, True, True]
 
 
+@pytest.mark.slow
 def test_generate_warns_as_the_server_does(capsys):
     filters = '{"stauts": {"conditions": {"$in": ["PAID"]}}}'
     assert cli.main(["generate", "order", "--rows", "5", "--filters", filters]) == 0

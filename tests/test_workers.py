@@ -212,6 +212,7 @@ def test_two_replicas_on_one_redis_serve_one_view(redis_url):
         assert http("GET", first.url + "/v1/exports", headers=APP).json["total"] == 0
 
 
+@pytest.mark.slow
 def test_an_unreachable_redis_stops_the_server_with_a_clear_message():
     from tests.redis_support import free_port
 
