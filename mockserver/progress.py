@@ -13,12 +13,11 @@ bar is actually shown, to keep `mockserver --help` fast.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any, TextIO
 
 
 class Progress:
-    """`advance(n, detail)` moves the bar; `grow(n)` adds work discovered on the way (from any thread)."""
+    """`advance(n, detail)` moves the bar; `grow(n)` adds work discovered on the way."""
 
     def __init__(self, description: str, total: float | None = None, *, unit: str = "steps",
                  stream: TextIO | None = None, enabled: bool | None = None) -> None:
@@ -30,7 +29,6 @@ class Progress:
         self.completed = 0.0
         self._bar: Any = None
         self._task: Any = None
-        self._lock = threading.Lock()
 
     def __enter__(self) -> Progress:
         if self.enabled:
@@ -51,16 +49,14 @@ class Progress:
             self._bar = None
 
     def advance(self, amount: float = 1, detail: str = "") -> None:
-        with self._lock:
-            self.completed += amount
-            if self._bar is not None:
-                self._bar.update(self._task, advance=amount, detail=detail[:60])
+        self.completed += amount
+        if self._bar is not None:
+            self._bar.update(self._task, advance=amount, detail=detail[:60])
 
     def grow(self, amount: float) -> None:
-        with self._lock:
-            self.total = (self.total or 0) + amount
-            if self._bar is not None:
-                self._bar.update(self._task, total=self.total)
+        self.total = (self.total or 0) + amount
+        if self._bar is not None:
+            self._bar.update(self._task, total=self.total)
 
 
 def _is_tty(stream: TextIO) -> bool:
