@@ -6,7 +6,6 @@ Vendor-neutral: each vendor words its own errors with them.
 
 from __future__ import annotations
 
-import ast
 import base64
 import binascii
 import hmac
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 
 from ..spec import Spec
 from ..validation import Invalid
+from .forms import python_literal
 
 _UNEXPECTED = re.compile(r"'([^']+)' (?:was|were) unexpected")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
@@ -86,7 +86,7 @@ class PatternWords:
     def __call__(self, message: str) -> str:
         value, _, pattern = message.partition(" does not match ")
         try:
-            pattern = ast.literal_eval(pattern)  # jsonschema writes the pattern's repr: '^[^\\[]'
+            pattern = python_literal(pattern)  # jsonschema writes the pattern's repr: '^[^\\[]'
         except (ValueError, SyntaxError):
             pattern = pattern.strip("'")
         reads_as = self.reads_as.get(pattern)
