@@ -33,9 +33,12 @@ printed, so a result limited by the generator, not the server, shows as such.
 Peak RSS is each server's VmHWM (children included). Start-up is the median
 (and the fastest) of five starts, from spawning the process to its first
 answered request. Then,
-unless skipped, benchmarks/bench_csv.py (1,000,000 CSV rows, offline and over
-HTTP) and benchmarks/bench_contract.py (a default contract run) are run and
-their figures added to the table. Prints figures; asserts nothing.
+unless skipped, this script again for a valid POST at 8 connections (latency
+without queueing), benchmarks/bench_list.py (a page of exports with 10, 1,000
+and 10,000 stored), benchmarks/bench_tenants.py (journeys over 1 app and over
+1,000), benchmarks/bench_csv.py (1,000,000 CSV rows, offline and over HTTP)
+and benchmarks/bench_contract.py (a default contract run) are run and their
+figures added to the table. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -580,6 +583,28 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
             label = f"CSV {args.csv_rows:,} rows, {'mockserver generate' if mode == 'offline' else 'HTTP download'}"
             rows.append((label, f"{match.group(3)} s, {match.group(4)} rows/s, peak RSS {match.group(5)} MiB"
                          if match else "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")"))
+    if not args.skip_post8:  # latency without queueing: at 32 connections on one core, p50 ≈ 32 ÷ req/s
+        out = _run_script("bench_http.py", "--only", "POST create", "--connections", "8", "--no-prism",
+                          "--duration", f"{args.duration:g}", "--skip-csv", "--skip-contract", "--skip-post8",
+                          "--skip-tenants", "--skip-lists")
+        for target in ("mockserver", "bare aiohttp"):
+            match = re.search(rf"^\| POST create \| {target} \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \|"
+                              r".*?\| ([\d.]+×)? \|$", out, re.MULTILINE)
+            rows.append((f"POST create at 8 connections, {target}",
+                         f"{match.group(1)} req/s, p50 {match.group(2)} ms, p99 {match.group(3)} ms"
+                         + (f", {match.group(4)} bare" if match.group(4) else "") if match else _no_figure(out)))
+    if not args.skip_lists:
+        out = _run_script("bench_list.py", "--duration", "5")
+        for stored in ("10", "1,000", "10,000"):
+            match = re.search(rf"^\s+{stored}\s+mockserver\s+-created_at\s+([\d,]+)\s.*\(([\d.]+)× bare\)", out,
+                              re.MULTILINE)
+            rows.append((f"list a page of exports, {stored} stored (8 connections)",
+                         f"{match.group(1)} req/s, {match.group(2)}× bare" if match else _no_figure(out)))
+    if not args.skip_tenants:
+        out = _run_script("bench_tenants.py", "--seconds", "10")
+        match = re.search(r"^ratio ([\d.]+); server peak RSS (\d+) MiB", out, re.MULTILINE)
+        rows.append(("journeys/s over 1,000 apps ÷ over 1 app (20 clients)",
+                     f"{match.group(1)}, server peak RSS {match.group(2)} MiB" if match else _no_figure(out)))
     if not args.skip_contract:
         out = _run_script("bench_contract.py")
         match = re.search(r"contract run: ([\d.]+) s, (\d+) operation×check pairs, (\d+) failure", out)
@@ -587,6 +612,10 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
                      f"{match.group(1)} s, {match.group(2)} pairs, {match.group(3)} failure(s)" if match
                      else "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")"))
     return rows
+
+
+def _no_figure(out: str) -> str:
+    return "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")"
 
 
 def _run_script(name: str, *extra: str) -> str:
@@ -670,6 +699,9 @@ def main() -> None:
     parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-contract", action="store_true")
+    parser.add_argument("--skip-post8", action="store_true", help="leave out POST at 8 connections")
+    parser.add_argument("--skip-lists", action="store_true", help="leave out bench_list.py (10/1,000/10,000 stored)")
+    parser.add_argument("--skip-tenants", action="store_true", help="leave out bench_tenants.py (1 vs 1,000 apps)")
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "SCHEMA"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
