@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 JSON = "application/json"
@@ -30,18 +31,15 @@ def _dumps(body: Any) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
-# json.dumps with these options builds a JSONEncoder on every call; one made once writes the same
-# text (check_circular off: our bodies are trees) about 3 µs sooner on a small body
-_fast_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """orjson writes the bytes json.dumps(separators=(",", ":"), ensure_ascii=False) writes for our bodies,
+    12× sooner: a page of 10 exports in 3.6 µs, not 45.6 (docs/performance.md, "Lists")."""
     try:
-        text = _fast_dumps(body)
-    except (TypeError, ValueError, RecursionError):  # let json.dumps raise (or succeed) in its own words
-        text = _dumps(body)
+        data = orjson.dumps(body)
+    except TypeError:  # what orjson refuses (a key that is not a string, an int over 64 bits): json's way
+        data = _dumps(body).encode("utf-8")
     return web.Response(
-        body=text.encode("utf-8"),
+        body=data,
         status=status,
         headers={**headers, **JSON_HEADERS} if headers else JSON_HEADERS,
     )

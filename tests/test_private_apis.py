@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from mockserver.control.generate import matching, parse_regex
-from mockserver.respond import _dumps, _fast_dumps
 
 
 def test_the_standard_library_regex_parser_keeps_its_shape():
@@ -23,14 +20,6 @@ def test_the_standard_library_regex_parser_keeps_its_shape():
     ("^aa_[A-Za-z0-9]+$", "aa_A"), ("^[0-9]{3}$", "000"), ("^(x|y)z$", "xz"), ("^[A-Z]{2}-\\d+$", "AA-0")])
 def test_matching_builds_the_shortest_string(pattern, text):
     assert matching(pattern) == text
-
-
-@pytest.mark.parametrize("body", [
-    {"s": "é\u2028\x01\"", "n": [0, -1, 10**30, 1.5, 1e-07, 1e16], "b": [True, False, None], "d": {"1": {}}, "e": []},
-    "text", [], 0])
-def test_the_reused_encoder_writes_what_json_dumps_writes(body):
-    assert _fast_dumps(body) == _dumps(body)
-    assert json.loads(_fast_dumps(body)) == body
 
 
 async def test_aiohttp_still_builds_its_server_where_the_vendor_shaped_runner_swaps_its_class():
