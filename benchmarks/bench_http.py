@@ -577,12 +577,13 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if not args.skip_csv:
         out = _run_script("bench_csv.py", "--rows", str(args.csv_rows))
-        for mode in ("offline", "http"):
-            match = re.search(rf"^{mode}\s+([\d,]+) order rows, (\d+) fields:\s+([\d.]+) s,\s+([\d,]+) rows/s, "
-                              rf"peak RSS (\d+) MiB", out, re.MULTILINE)
-            label = f"CSV {args.csv_rows:,} rows, {'mockserver generate' if mode == 'offline' else 'HTTP download'}"
-            rows.append((label, f"{match.group(3)} s, {match.group(4)} rows/s, peak RSS {match.group(5)} MiB"
-                         if match else "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")"))
+        for mode, what in (("offline", "order rows, mockserver generate"), ("http", "order rows, HTTP download"),
+                           ("by code", "voucher rows ordered by code, mockserver generate")):
+            match = re.search(rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
+                              rf"\(([\d.]+×) csv.writer\), peak RSS (\d+) MiB", out, re.MULTILINE)
+            rows.append((f"CSV {args.csv_rows:,} {what}",
+                         f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} a constant-row csv.writer "
+                         f"loop), peak RSS {match.group(4)} MiB" if match else _no_figure(out)))
     if not args.skip_post8:  # latency without queueing: at 32 connections on one core, p50 ≈ 32 ÷ req/s
         out = _run_script("bench_http.py", "--only", "POST create", "--connections", "8", "--no-prism",
                           "--duration", f"{args.duration:g}", "--skip-csv", "--skip-contract", "--skip-post8",
