@@ -10,6 +10,7 @@ from .. import argtypes
 from .dialect import bundled_contracts, default_contract
 from .options import (
     DEFAULT_MAX_EXAMPLES,
+    DEFAULT_WORKERS,
     ONE_WORKER_NOTE,
     ContractOptions,
     ContractUsageError,
@@ -51,8 +52,8 @@ def add_contract_parser(subparsers) -> None:
     parser.add_argument("--junit", type=argtypes.writable_file, metavar="FILE", help="also write JUnit XML here")
     parser.add_argument("--seed", type=argtypes.whole(), help="seed for generated data, to repeat a run")
     parser.add_argument("--workers", type=argtypes.whole(1),
-                        help="parallel schemathesis workers (default 2; always 1 on a Python whose threads "
-                             "cannot parse at once: 3.11 before 3.11.8, 3.12 before 3.12.2)")
+                        help=f"parallel schemathesis workers (default {DEFAULT_WORKERS}; always 1 on a Python whose "
+                             "threads cannot parse at once: 3.11 before 3.11.8, 3.12 before 3.12.2)")
     parser.add_argument("--coverage", action="store_true",
                         help="add schemathesis' coverage phase (exhaustive edge cases; takes minutes)")
     parser.add_argument("--poll-timeout", type=argtypes.number(above=0), default=30.0,
@@ -72,8 +73,8 @@ def run_contract_command(args: argparse.Namespace) -> int:
         other = args.other_app
         options = ContractOptions(
             base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
-            max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed, workers=args.workers or 2,
-            coverage=args.coverage, poll_timeout=args.poll_timeout, operations=args.operations)
+            max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed,
+            workers=args.workers or DEFAULT_WORKERS, coverage=args.coverage, poll_timeout=args.poll_timeout, operations=args.operations)
         if (args.workers or 1) > 1 and not threads_can_parse():  # asked for, but not to be had
             print(f"mockserver contract: note: {ONE_WORKER_NOTE}", file=sys.stderr)
         spec = runner.load_contract(options.spec)

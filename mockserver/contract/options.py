@@ -23,6 +23,7 @@ class App:
 
 
 DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_WORKERS = 2  # schemathesis worker threads, where `threads_can_parse`
 
 
 def threads_can_parse(version: tuple[int, ...] | None = None) -> bool:
@@ -65,7 +66,7 @@ class ContractOptions:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     checks: list[str] | None = None  # None: every applicable check
     seed: int | None = None
-    workers: int = 2
+    workers: int = DEFAULT_WORKERS
     coverage: bool = False  # schemathesis' coverage phase: thorough, but minutes on our schemas
     poll_timeout: float = 30.0
     operations: list[str] | None = None  # operationIds schemathesis tests (default: all); our checks pick their own
