@@ -74,7 +74,8 @@ def run_contract_command(args: argparse.Namespace) -> int:
         options = ContractOptions(
             base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
             max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed,
-            workers=args.workers or DEFAULT_WORKERS, coverage=args.coverage, poll_timeout=args.poll_timeout, operations=args.operations)
+            workers=args.workers or DEFAULT_WORKERS, coverage=args.coverage, poll_timeout=args.poll_timeout,
+            operations=args.operations)
         if (args.workers or 1) > 1 and not threads_can_parse():  # asked for, but not to be had
             print(f"mockserver contract: note: {ONE_WORKER_NOTE}", file=sys.stderr)
         spec = runner.load_contract(options.spec)
