@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
     app.on_response_prepare.append(_warning_headers)
+    app.on_response_prepare.append(_vendor_headers(mounts))
     app[SERVICES] = services
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
@@ -212,6 +213,20 @@ def _clock_sync(clock: SharedClock):
 
 async def _warning_headers(request: web.Request, response: web.StreamResponse) -> None:
     findings.add_headers(request, response)
+
+
+def _vendor_headers(mounts: Mounts):
+    """on_response_prepare: the headers the path's vendor puts on every answer (Vendor.response_headers)."""
+
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        request_id = request.get(REQUEST_ID)
+        if request_id is None or admin.is_admin(request):
+            return
+        vendor = request.get(VENDOR) or mounts.vendor_for(request.path)
+        for name, value in vendor.response_headers(request, request_id).items():
+            response.headers.setdefault(name, value)
+
+    return add
 
 
 def default_store(settings: Settings) -> Store:

@@ -53,7 +53,8 @@ class StripeApi:
             self.spec.check_response(operation, resp.status, media, body)
         if resp.status >= 400:
             assert media == "application/json" and set(body) == {"error"}, body
-            assert body["error"]["type"] in ("invalid_request_error", "api_error") and body["error"]["message"]
+            assert body["error"]["type"] in ("invalid_request_error", "api_error", "idempotency_error")
+            assert body["error"]["message"]
         return Reply(resp.status, resp.headers, body)
 
     async def get(self, path: str, **kwargs) -> Reply:
@@ -456,3 +457,67 @@ async def test_a_balance_summary_before_any_activity_is_zero_in_the_default_curr
     assert [row["category"] for row in summary] == ["starting_balance", "activity", "payouts", "ending_balance"]
     assert {row["currency"] for row in summary} == {default}
     assert {row["net_amount"] for row in summary} == {"0.00"}
+
+
+# -- headers, idempotency, expand (issue 23 items 3–5) ---------------------------------------------
+async def test_request_id_and_version_on_every_answer_downloads_and_unknown_paths_too(api):
+    run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    for reply in (await api.get(f"/v1/reporting/report_runs/{run['id']}"),
+                  await api.get(run["result"]["url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""])),
+                  await api.get("/v1/reporting/nowhere"), await api.get("/v1/files/file_nope"),
+                  await api.get("/v1/reporting/report_types", auth=False)):
+        assert re.match(r"^req_[A-Za-z0-9]{14}$", reply.headers["Request-Id"]), reply
+        assert reply.headers["Stripe-Version"] == "2026-10-28.endive"
+    asked = await api.get("/v1/reporting/report_types", headers={"Stripe-Version": "2020-08-27"})
+    assert asked.status == 200 and asked.headers["Stripe-Version"] == "2020-08-27"
+    bad = await api.get("/v1/reporting/report_types", headers={"Stripe-Version": "latest please"})
+    assert bad.status == 400 and "Invalid Stripe API version" in bad.body["error"]["message"]
+
+
+async def test_an_idempotency_key_refused_by_validation_stores_nothing(api):
+    key = {"Idempotency-Key": "fix-and-retry"}
+    refused = await api.create(ITEMIZED, interval(END - DAY, END + 7200), headers=key)
+    assert refused.status == 400 and refused.body["error"]["code"] == "parameter_invalid"
+    fixed = await api.create(ITEMIZED, interval(END - DAY, END), headers=key)
+    assert fixed.status == 200 and "Idempotent-Replayed" not in fixed.headers
+    assert fixed.headers["Idempotency-Key"] == "fix-and-retry"
+    replayed = await api.create(ITEMIZED, interval(END - DAY, END), headers=key)
+    assert replayed.body == fixed.body and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Request-Id"] != fixed.headers["Request-Id"]
+
+
+async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_bounded_number(api, clock,
+                                                                                          monkeypatch):
+    key = {"Idempotency-Key": "daily"}
+    first = (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body
+    clock.advance(DAY - 1)
+    assert (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body["id"] == first["id"]
+    clock.advance(1)
+    assert (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body["id"] != first["id"]
+
+    from mockserver.vendors.stripe import idempotency
+
+    monkeypatch.setattr(idempotency, "KEPT", 3)
+    made = [(await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
+            for n in range(5)]
+    again = [(await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
+             for n in (0, 4)]
+    assert again[0] != made[0] and again[1] == made[4]  # the oldest key went, the newest is kept
+
+
+async def test_a_bad_idempotency_key_is_refused(api):
+    too_long = await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": "k" * 256})
+    assert too_long.status == 400 and "Idempotency-Key" in too_long.body["error"]["message"]
+
+
+async def test_expand_on_a_form_body_and_unknown_query_parameters(api):
+    made = await api.create(ITEMIZED, interval(END - DAY, END) + [("expand[]", "result")])
+    assert made.status == 200
+    refused = await api.create(ITEMIZED, interval(END - DAY, END) + [("expand[0]", "report_type")])
+    assert refused.status == 400 and refused.body["error"] == {
+        "type": "invalid_request_error", "message": "This property cannot be expanded (report_type)."}
+    deep = await api.get(f"/v1/reporting/report_runs/{made.body['id']}?expand[]=result.links.data.file.x")
+    assert deep.status == 400 and "more than 4 levels" in deep.body["error"]["message"]
+    unknown = await api.get("/v1/reporting/report_types?limit=3")
+    assert unknown.status == 400 and unknown.body["error"]["code"] == "parameter_unknown"
+    assert unknown.body["error"]["param"] == "limit"

@@ -23,6 +23,7 @@ from mockserver.testing import ServerThread  # noqa: E402
 from mockserver.vendors.stripe import Stripe  # noqa: E402
 
 KEY = "sk_test_51Hsdk0mockserver"
+OTHER_KEY = "sk_test_51Hsdk0othermock"
 COLUMNS = ["created_utc", "balance_transaction_id", "net", "currency"]
 
 
@@ -30,7 +31,7 @@ COLUMNS = ["created_utc", "balance_transaction_id", "net", "currency"]
 def server():
     """Every installed vendor, as `mockserver serve --stripe-key KEY` serves them: Stripe found through
     its entry point, next to the vendor that serves the rest of /v1."""
-    settings = Settings(port=0, lifecycle="poll", rows=200, vendor_options={"stripe": {"keys": [KEY]}})
+    settings = Settings(port=0, lifecycle="poll", rows=200, vendor_options={"stripe": {"keys": [KEY, OTHER_KEY]}})
     with ServerThread(settings) as running:
         assert any(isinstance(vendor, Stripe) for vendor in running.app[SERVICES].vendors)
         yield running
@@ -153,3 +154,72 @@ def test_a_download_needs_the_key(module_api):
     with pytest.raises(urllib.error.HTTPError) as refused:
         _download(done.result.url, key="sk_test_notpinned")
     assert refused.value.code == 401
+
+
+def _a_day_of(report_type_id: str) -> dict:
+    end = stripe.reporting.ReportType.retrieve(report_type_id).data_available_end
+    return {"interval_start": end - 86_400, "interval_end": end}
+
+
+def test_every_answer_carries_a_request_id_and_the_api_version(module_api):
+    """Issue 23 item 3: the SDK's `request_id` on a success and on an error, and Stripe-Version echoed."""
+    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"))
+    answer = run.last_response
+    assert answer.request_id and answer.request_id.startswith("req_")
+    assert answer.headers["Stripe-Version"] == stripe.api_version  # the version the SDK pins, echoed
+    other = stripe.reporting.ReportRun.retrieve(run.id).last_response.request_id
+    assert other.startswith("req_") and other != answer.request_id
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe.reporting.ReportRun.retrieve("frr_doesnotexist")
+    assert missing.value.request_id and missing.value.request_id.startswith("req_")
+    with pytest.raises(stripe.AuthenticationError) as refused:
+        stripe.reporting.ReportType.list(api_key="sk_test_notpinned")
+    assert refused.value.request_id.startswith("req_")
+    older = stripe.reporting.ReportType.retrieve("balance.summary.1", stripe_version="2024-06-20")
+    assert older.last_response.headers["Stripe-Version"] == "2024-06-20"
+
+
+def test_a_retried_create_with_its_idempotency_key_replays_the_first_answer(module_api):
+    """Issue 23 item 4: same key → the same run, `Idempotent-Replayed: true`; another body → IdempotencyError."""
+    parameters = _a_day_of("payouts.itemized.1")
+    first = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
+                                              idempotency_key="retry-me-1")
+    again = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
+                                              idempotency_key="retry-me-1")
+    assert again.id == first.id and again.created == first.created
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert again.last_response.headers["Original-Request"] == first.last_response.request_id
+    assert again.last_response.idempotency_key == "retry-me-1"
+    assert "Idempotent-Replayed" not in first.last_response.headers
+    runs = [r.id for r in stripe.reporting.ReportRun.list(limit=100).auto_paging_iter()]
+    assert runs.count(first.id) == 1 and len(runs) == len(set(runs))
+
+    with pytest.raises(stripe.IdempotencyError) as reused:
+        stripe.reporting.ReportRun.create(report_type="payouts.itemized.1",
+                                          parameters={**parameters, "currency": "usd"}, idempotency_key="retry-me-1")
+    assert reused.value.http_status == 400 and "retry-me-1" in reused.value.user_message
+    assert reused.value.error.type == "idempotency_error"
+    # another account may use the same key for a run of its own
+    other = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
+                                              idempotency_key="retry-me-1", api_key=OTHER_KEY)
+    assert other.id != first.id
+
+
+def test_expand_is_taken_on_create_and_reads_and_checked(module_api):
+    """Issue 23 item 5: expand[] accepted where Stripe takes it, refused where nothing expands; unknown
+    query parameters refused."""
+    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1",
+                                            parameters=_a_day_of("payouts.itemized.1"), expand=["result"])
+    done = _until_succeeded(lambda run_id: stripe.reporting.ReportRun.retrieve(run_id, expand=["result.links"]), run)
+    assert done.status == "succeeded" and done.result.links.object == "list"
+    page = stripe.reporting.ReportRun.list(limit=1, expand=["data.result"])
+    assert len(page.data) == 1
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        stripe.reporting.ReportRun.retrieve(run.id, expand=["parameters"])
+    assert bad.value.http_status == 400 and "cannot be expanded (parameters)" in bad.value.user_message
+    with pytest.raises(stripe.InvalidRequestError) as flat:
+        stripe.reporting.ReportRun.list(expand=["result"])
+    assert "data.result" in flat.value.user_message
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.reporting.ReportRun.list(colour="blue")
+    assert unknown.value.code == "parameter_unknown" and unknown.value.param == "colour"

@@ -150,6 +150,11 @@ class Vendor(ABC):
     def request_id(self) -> str:
         return request_id(self.name[:2] + "-")
 
+    def response_headers(self, request: web.Request, request_id: str) -> Mapping[str, str]:
+        """Headers of every answer under the vendor's paths, errors and streamed downloads too (Stripe's
+        `Request-Id`, which its SDKs read). Default: none."""
+        return {}
+
     def http_error_body(self, error: ApiError) -> dict:
         """The body for a request that is not valid HTTP (no operation, no route): the vendor's
         error object by default."""

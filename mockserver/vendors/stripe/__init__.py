@@ -30,7 +30,10 @@ from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Handler, Vendor
 from ..common import PatternWords, basic_user, bearer_token, form_problem, same
+from .expand import expanding
 from .form import decode_form
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import idempotent
 from .reporting import STATUS, Reporting
 
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
@@ -38,6 +41,10 @@ KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
 CODES = {"too_many_requests": "rate_limit", "payload_too_large": "parameter_invalid", "mocked_error": None,
          "not_found": None, "method_not_allowed": None, "invalid_prefer_header": "parameter_invalid"}
 _REQUEST_ID = string.ascii_letters + string.digits
+# error keys whose answer has no `code`; of them, those that are an error `type` of their own
+UNCODED_TYPES = frozenset({"idempotency_error"})
+NO_CODE = frozenset({"unauthorized", "not_expandable", *UNCODED_TYPES})
+VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")  # an API version: 2026-10-28.endive
 
 
 class Stripe(Vendor):
@@ -52,10 +59,17 @@ class Stripe(Vendor):
         self.spec = spec or bundled_spec("stripe")
         self.keys = tuple(keys)  # pinned secret keys; empty: any well-formed key is an account
         self.reporting = Reporting(self.spec, data.load_model(self.spec))
+        self.api_version = str(self.spec.document.get("x-api-version") or self.spec.document["info"]["version"])
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
 
     def handlers(self) -> dict[str, Handler]:
-        return self.reporting.handlers()
+        handlers = self.reporting.handlers()
+        for operation in self.spec.operations:  # every operation takes expand[]; every POST Idempotency-Key
+            handler = handlers[operation.operation_id]
+            if operation.method.upper() == "POST":
+                handler = idempotent(handler)
+            handlers[operation.operation_id] = expanding(handler, operation)
+        return handlers
 
     # -- credentials -----------------------------------------------------------
     def trusts_new_credentials(self) -> bool:
@@ -63,6 +77,10 @@ class Stripe(Vendor):
 
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
         """The secret key of `Authorization: Bearer <key>` or `Basic base64(<key>:)`."""
+        asked = request.headers.get("Stripe-Version")
+        if asked is not None and not VERSION.match(asked):
+            raise ApiError(400, "invalid_api_version", "Invalid API version",
+                           f"Invalid Stripe API version: {asked[:64]}")
         if not operation.secured:
             return None
         key = _presented_key(request.headers.get("Authorization", ""))
@@ -78,8 +96,10 @@ class Stripe(Vendor):
     # -- errors ----------------------------------------------------------------
     def error_body(self, error: ApiError, request_id: str) -> dict:
         kind = "api_error" if error.status >= 500 else "invalid_request_error"
+        if error.key in UNCODED_TYPES:
+            kind = error.key
         body: dict[str, Any] = {"type": kind}
-        code = CODES.get(error.key, error.key) if error.status < 500 and error.key != "unauthorized" else None
+        code = CODES.get(error.key, error.key) if error.status < 500 and error.key not in NO_CODE else None
         if code:
             body["code"] = code
         body["message"] = error.details
@@ -117,6 +137,17 @@ class Stripe(Vendor):
 
     def request_id(self) -> str:
         return "req_" + "".join(secrets.choice(_REQUEST_ID) for _ in range(14))
+
+    def response_headers(self, request: web.Request, request_id: str) -> dict[str, str]:
+        """`Request-Id` (the SDKs' `request_id`, on errors too), the API version the request ran with
+        (`Stripe-Version`: the one it asked for, else the schema's), and a POST's `Idempotency-Key`."""
+        asked = request.headers.get("Stripe-Version", "")
+        headers = {"Request-Id": request_id,
+                   "Stripe-Version": asked if VERSION.match(asked) else self.api_version}
+        key = request.headers.get(IDEMPOTENCY_HEADER) if request.method == "POST" else None
+        if key and len(key) <= 255 and key.isprintable() and key.isascii():
+            headers[IDEMPOTENCY_HEADER] = key
+        return headers
 
     def tenant_hint(self, request: web.Request) -> str | None:
         return _presented_key(request.headers.get("Authorization", "")) or None
