@@ -1,10 +1,15 @@
-"""Rows per second and peak RSS for 1,000,000 order rows with every order field, against a csv.writer loop.
+"""Rows per second and peak RSS for 1,000,000 order rows with every order field, against csv.writer yardsticks.
 
-    python benchmarks/bench_csv.py [--rows N] [--skip-http] [--skip-sorted]
+    python benchmarks/bench_csv.py [--rows N] [--skip-http] [--skip-sorted] [--skip-process]
 
-csv.writer: the yardstick, measured in the same run: a plain `csv.writer`
-loop writing the same number of constant rows (as many fields, 20-character
-cells) to a StringIO emptied every 64 KiB.
+writerows: the yardstick issue 25 names, measured in the same run: `csv.writer.writerows`
+of 1,000 prebuilt rows of the 13 order fields (the first 1,000 rows the mock
+generates, parsed back into lists of strings), repeated rows ÷ 1,000 times into
+/dev/null. Every ratio in the output is to this one.
+csv.writer: the older, weaker yardstick, printed beside it: one `writerow` call per
+row of constant 20-character cells, into a StringIO emptied every 64 KiB.
+process: `mockserver generate order --rows 200000` to /dev/null as a whole
+process, start-up included (default fields), against the writerows yardstick.
 offline: `mockserver generate order` in a subprocess writing to /dev/null;
 peak RSS is the child's ru_maxrss.
 sorted: the same for vouchers ordered by `code` (a key that does not follow
@@ -41,6 +46,28 @@ FIELDS = list(load_model(load_spec("voucherify")).objects["order"].fields)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+def writerows_yardstick(rows: int) -> float:
+    """Rows per second of csv.writer.writerows over 1,000 prebuilt order rows, to /dev/null (the yardstick)."""
+    from mockserver.data import ExportQuery, iter_csv
+    from mockserver.registry import available
+
+    available()["voucherify"]  # the vendor's package registers its row recipes when imported
+    model = load_model(load_spec("voucherify"))
+    text = b"".join(iter_csv(model, ExportQuery("order", tuple(FIELDS), rows=1000), seed=0, app_id="bench",
+                             now=time.time())).decode()
+    prebuilt = list(csv.reader(io.StringIO(text)))[1:]
+    repeats = max(1, rows // len(prebuilt))
+    with open(os.devnull, "w", newline="") as sink:
+        writerows = csv.writer(sink).writerows
+        start = time.perf_counter()
+        for _ in range(repeats):
+            writerows(prebuilt)
+        rate = repeats * len(prebuilt) / (time.perf_counter() - start)
+    print(f"{'writerows':10s} {repeats * len(prebuilt):>9,} prebuilt rows, {len(FIELDS)} fields:      "
+          f"{rate:>9,.0f} rows/s")
+    return rate
+
+
 def writer_loop(rows: int) -> float:
     """Rows per second of a constant-row csv.writer loop (the yardstick)."""
     row = ["x" * 20] * len(FIELDS)
@@ -69,6 +96,20 @@ def offline(rows: int, yardstick: float, obj: str = "order", order: str | None =
         raise SystemExit(f"generate failed with status {status}")
     report("offline" if order is None else f"by {order}", rows, elapsed, usage.ru_maxrss / 1024, yardstick,
            what=obj)
+
+
+def whole_process(rows: int, yardstick: float) -> None:
+    """`mockserver generate order --rows N` to /dev/null, start-up included."""
+    command = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", str(rows), "-o", os.devnull]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env=ENV, cwd=ROOT)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"generate failed with status {status}")
+    print(f"{'process':10s} {rows:>9,} order rows, defaults: {elapsed:6.2f} s, {rows / elapsed:>9,.0f} rows/s "
+          f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {usage.ru_maxrss / 1024:.0f} MiB, "
+          "start-up included")
 
 
 def http_download(rows: int, yardstick: float) -> None:
@@ -121,7 +162,7 @@ def report(mode: str, rows: int, seconds: float, rss_mib: float, yardstick: floa
     extra = f", {size / 2**20:.0f} MiB" if size else ""
     fields = f"{len(FIELDS)} fields" if what == "order" else "defaults"
     print(f"{mode:10s} {rows:>9,} {what} rows, {fields}: {seconds:6.2f} s, {rows / seconds:>9,.0f} rows/s "
-          f"({rows / seconds / yardstick:.2f}× csv.writer), peak RSS {rss_mib:.0f} MiB{extra}")
+          f"({rows / seconds / yardstick:.2f}× writerows), peak RSS {rss_mib:.0f} MiB{extra}")
 
 
 def main() -> None:
@@ -129,13 +170,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-sorted", action="store_true")
+    parser.add_argument("--skip-process", action="store_true")
     args = parser.parse_args()
-    yardstick = writer_loop(args.rows)
+    yardstick = writerows_yardstick(args.rows)
+    weak = writer_loop(args.rows)
+    print(f"{'':10s} (the one-writerow-a-row yardstick is {weak / yardstick:.2f}× the writerows one)")
     offline(args.rows, yardstick)
     if not args.skip_http:
         http_download(args.rows, yardstick)
     if not args.skip_sorted:
         offline(args.rows, yardstick, "voucher", "code")
+    if not args.skip_process:
+        whole_process(200_000, yardstick)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peers import PRISM, mockoon_command, wiremock_command
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -93,6 +95,13 @@ SCENARIOS = [
     Scenario("list of 1,000", "GET", "/v1/exports", None, (200,)),
 ]
 KEPT = 1000
+WRK_THREADS = 2  # wrk -t2 -c32: the load issue 25 names for every server
+PEER_SCENARIOS = ("GET export", "POST create")  # what WireMock and Mockoon stub
+# the constant body WireMock and Mockoon answer both scenarios with (a finished export)
+STUB_BODY = json.dumps({"id": "exp_bench", "object": "export", "created_at": "2024-01-01T00:00:00.000Z",
+                        "status": "DONE", "channel": "API", "exported_object": "order",
+                        "parameters": VALID["parameters"], "result": {"url": "http://127.0.0.1/v1/exports/exp_bench"},
+                        "user_id": None})
 
 
 @dataclass
@@ -131,6 +140,8 @@ class Target:
     process: subprocess.Popen | None = None
     export_id: str = "exp_bench"
     problem: str = ""
+    scenarios: tuple[str, ...] | None = None  # the scenarios it serves (None: all)
+    stateful: bool = True  # keeps what is POSTed (seeded before the load)
 
 
 # -- servers -----------------------------------------------------------------------
@@ -252,34 +263,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 # -- Prism ---------------------------------------------------------------------------
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockserver-bench" / "prism"
-
-
 def find_prism(option: str | None, install: bool) -> tuple[str | None, str]:
-    """The prism executable, or None and why not."""
+    """The prism executable (--prism, $PRISM, PATH, else the benchmark's npm cache), or None and why not."""
     for candidate in (option, os.environ.get("PRISM")):
         if candidate:
             found = Path(candidate).exists() or shutil.which(candidate)
             return (candidate, "") if found else (None, f"{candidate} not found")
-    found = shutil.which("prism")
-    cached = cache_dir() / "node_modules" / ".bin" / "prism"
-    if found:
-        return found, ""
-    if cached.exists():
-        return str(cached), ""
-    if not install:
-        return None, "not installed (--prism PATH, $PRISM, or drop --no-install)"
-    npm = shutil.which("npm")
-    if npm is None:
-        return None, "npm is not installed"
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    print(f"installing @stoplight/prism-cli into {cache_dir()} (once) …", file=sys.stderr, flush=True)
-    done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(cache_dir()),
-                           "@stoplight/prism-cli@5"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0 or not cached.exists():
-        return None, f"npm install failed: {done.stderr.strip().splitlines()[-1:]}"
-    return str(cached), ""
+    return (shutil.which("prism"), "") if shutil.which("prism") else PRISM.find(install)
 
 
 def merged_spec(folder: Path) -> Path:
@@ -338,7 +328,7 @@ def run_wrk(wrk: str, port: int, scenario: Scenario, path: str, seconds: float, 
         "content_type": 'wrk.headers["Content-Type"] = "application/json"' if scenario.body is not None else "",
         "expected": lua_string(",".join(map(str, scenario.expected))),
     })
-    command = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+    command = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(script), f"http://127.0.0.1:{port}{path}"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = child.communicate()
@@ -516,8 +506,8 @@ def serve_bare(port: int, schema_file: str) -> None:
 # -- the run -------------------------------------------------------------------------------
 def seed(target: Target) -> None:
     """Create the exports the GET and list scenarios read (mockserver and bare)."""
-    if target.name == "Prism":
-        return  # answers from the spec's examples; any id will do
+    if not target.stateful:
+        return  # answers from examples or stubs; any id will do
     for _ in range(SEEDED):
         status, body = http(target.port, "POST", "/v1/exports", VALID)
         if status != 200:
@@ -577,13 +567,18 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if not args.skip_csv:
         out = _run_script("bench_csv.py", "--rows", str(args.csv_rows))
-        for mode, what in (("offline", "order rows, mockserver generate"), ("http", "order rows, HTTP download"),
-                           ("by code", "voucher rows ordered by code, mockserver generate")):
+        yardstick = re.search(r"^writerows\s+[\d,]+ prebuilt rows, \d+ fields:\s+([\d,]+) rows/s", out, re.MULTILINE)
+        rows.append(("CSV yardstick: csv.writer.writerows of 1,000 prebuilt order rows (13 fields), to /dev/null",
+                     f"{yardstick.group(1)} rows/s" if yardstick else _no_figure(out)))
+        for mode, what in (("offline", f"{args.csv_rows:,} order rows, mockserver generate"),
+                           ("http", f"{args.csv_rows:,} order rows, HTTP download"),
+                           ("by code", f"{args.csv_rows:,} voucher rows ordered by code, mockserver generate"),
+                           ("process", "mockserver generate order --rows 200000, start-up included")):
             match = re.search(rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
-                              rf"\(([\d.]+×) csv.writer\), peak RSS (\d+) MiB", out, re.MULTILINE)
-            rows.append((f"CSV {args.csv_rows:,} {what}",
-                         f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} a constant-row csv.writer "
-                         f"loop), peak RSS {match.group(4)} MiB" if match else _no_figure(out)))
+                              rf"\(([\d.]+×) writerows\), peak RSS (\d+) MiB", out, re.MULTILINE)
+            rows.append((f"CSV: {what}",
+                         f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} the yardstick), "
+                         f"peak RSS {match.group(4)} MiB" if match else _no_figure(out)))
     if not args.skip_post8:  # latency without queueing: at 32 connections on one core, p50 ≈ 32 ÷ req/s
         out = _run_script("bench_http.py", "--only", "POST create", "--connections", "8", "--no-prism",
                           "--duration", f"{args.duration:g}", "--skip-csv", "--skip-contract", "--skip-post8",
@@ -680,6 +675,45 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
     return "\n".join(lines)
 
 
+# what each server does for a request: the peers differ in how much work an answer is
+DOES = {"mockserver": "checks the credentials and the body against the schema, stores the export, runs its lifecycle",
+        "Prism": "checks the body against the schema, answers from the document's examples, keeps no state",
+        "WireMock": "matches method and path, answers one constant body: no validation, no state",
+        "Mockoon": "matches method and path, answers one constant body: no validation, no state",
+        "bare aiohttp": "checks credentials and the body's schema (jsonschema), keeps a dict"}
+README_BEGIN, README_END = "<!-- bench_http: begin -->", "<!-- bench_http: end -->"
+
+
+def readme_section(targets: list[Target], extra: list[tuple[str, str]], generator: str,
+                   args: argparse.Namespace) -> str:
+    """The README's Performance tables, made from this run's figures (`--readme` writes them in)."""
+    def cell(target: Target, scenario: str) -> str:
+        load = target.results.get(scenario)
+        return f"{load.rps:,.0f} / {load.p99_ms:.1f} ms" if load else "n/a"
+
+    shown = [t for t in targets if t.results]
+    lines = [f"One run of `benchmarks/bench_http.py` on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, "
+             f"{args.connections} connections, load from {generator}):", "",
+             "| server | GET an export: req/s / p99 | POST a create: req/s / p99 | peak RSS | start-up | what it does "
+             "per request |", "|---|--:|--:|--:|--:|---|"]
+    for t in shown:
+        lines.append(f"| {t.name} | {cell(t, 'GET export')} | {cell(t, 'POST create')} | {t.rss_mib:.0f} MiB "
+                     f"| {statistics.median(t.startup):.2f} s | {DOES.get(t.name.split(' --')[0], '')} |")
+    if extra:
+        lines += ["", "| other | figure |", "|---|---|", *[f"| {label} | {value} |" for label, value in extra]]
+    return "\n".join(lines)
+
+
+def write_readme(section: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, found, rest = text.partition(README_BEGIN)
+    _, found_end, tail = rest.partition(README_END)
+    if not (found and found_end):
+        raise SystemExit(f"README.md has no {README_BEGIN} … {README_END} section to write")
+    readme.write_text(f"{head}{README_BEGIN}\n{section}\n{README_END}{tail}", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds of measured load per scenario (10)")
@@ -688,11 +722,14 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="starts per server for the start-up median (5)")
     parser.add_argument("--prism", metavar="PATH", help="the prism executable (default: $PRISM, PATH, cache)")
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out (its columns print n/a)")
-    parser.add_argument("--no-install", action="store_true", help="never npm-install Prism")
+    parser.add_argument("--no-install", action="store_true", help="never npm-install Prism, WireMock or Mockoon")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", metavar="SCENARIO", choices=[s.name for s in SCENARIOS],
                         help="run only this scenario (repeatable)")
-    parser.add_argument("--targets", default="mockserver,Prism,bare", help="comma-separated subset")
+    parser.add_argument("--targets", default="mockserver,Prism,bare,WireMock,Mockoon",
+                        help="comma-separated subset (WireMock and Mockoon serve GET export and POST create only)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure `mockserver serve --workers N` (2, one per core; 1 leaves it out)")
     parser.add_argument("--mock-root", metavar="DIR",
                         help="serve mockserver from this checkout (e.g. to compare with an older one)")
     parser.add_argument("--compare", action="append", default=[], metavar="DIR",
@@ -703,6 +740,8 @@ def main() -> None:
     parser.add_argument("--skip-post8", action="store_true", help="leave out POST at 8 connections")
     parser.add_argument("--skip-lists", action="store_true", help="leave out bench_list.py (10/1,000/10,000 stored)")
     parser.add_argument("--skip-tenants", action="store_true", help="leave out bench_tenants.py (1 vs 1,000 apps)")
+    parser.add_argument("--readme", action="store_true",
+                        help="write this run's figures into README.md's Performance section")
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "SCHEMA"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -716,7 +755,7 @@ def main() -> None:
     wrk = shutil.which("wrk") if args.generator in ("auto", "wrk") else None
     if args.generator == "wrk" and wrk is None:
         raise SystemExit("wrk is not installed")
-    generator = "wrk -t1 (Lua status check)" if wrk else "the Python asyncio generator (1 process)"
+    generator = f"wrk -t{WRK_THREADS} (Lua status check)" if wrk else "the Python asyncio generator (1 process)"
     wanted = {name.strip().lower() for name in args.targets.split(",")}
     with tempfile.TemporaryDirectory(prefix="mockserver-bench-") as tmp:
         folder = Path(tmp)
@@ -740,7 +779,21 @@ def main() -> None:
             target = Target("Prism", [prism or "prism", "mock", "-h", "127.0.0.1", "-p", str(port),
                                       str(ROOT / "schemas" / "voucherify" / "openapi.yaml")], port, cwd=folder)
             target.problem = "" if prism else f"Prism not measured: {why}"
+            target.stateful = False
             targets.append(target)
+        if args.workers > 1 and "mockserver" in wanted:
+            port = free_port()
+            targets.append(Target(f"mockserver --workers {args.workers}",
+                                  [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
+                                   "--port", str(port), "--lifecycle", "instant", "--workers", str(args.workers),
+                                   "--app", f"{APP_ID}:{APP_TOKEN}"], port))
+        for name, make in (("WireMock", wiremock_command), ("Mockoon", mockoon_command)):
+            if name.lower() not in wanted:
+                continue
+            port = free_port()
+            command, why = make(not args.no_install, port, folder, STUB_BODY)
+            targets.append(Target(name, command, port, cwd=folder, scenarios=PEER_SCENARIOS, stateful=False,
+                                  problem=f"{name} not measured: {why}" if why else ""))
         port = free_port()
         targets.append(Target("bare aiohttp", [sys.executable, __file__, "--serve-bare", str(port), str(schema_file)],
                               port))
@@ -763,6 +816,8 @@ def main() -> None:
                 if args.only and scenario.name not in args.only:
                     continue
                 for target in running:
+                    if target.scenarios is not None and scenario.name not in target.scenarios:
+                        continue
                     try:
                         drive(target, scenario, args, wrk, folder)
                     except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
@@ -775,6 +830,8 @@ def main() -> None:
                 stop(target)
         extra = side_benchmarks(args)
     print(table(targets, extra, generator, args))
+    if args.readme:
+        write_readme(readme_section(targets, extra, generator, args))
 
 
 if __name__ == "__main__":
