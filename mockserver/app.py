@@ -23,7 +23,7 @@ from aiohttp import web
 
 from . import data, findings, registry
 from .clock import Clock, SharedClock, iso
-from .control import admin, cors, faults
+from .control import accesslog, admin, cors, faults, index
 from .control.answers import NullStore
 from .control.journal import Journal, journal_middleware, recorder
 from .errors import FixtureError
@@ -59,11 +59,15 @@ class Mounts:
 
     def vendor_for(self, path: str | None) -> Vendor:
         """The vendor of `path`; the first mounted vendor for a path under none (or no path at all)."""
+        return self.owner(path) or self.vendors[0]
+
+    def owner(self, path: str | None) -> Vendor | None:
+        """The vendor whose mount `path` lies under; None for a path under none."""
         if path:
             for prefix, vendor in self.by_prefix:
                 if path == prefix or path.startswith(prefix + "/"):
                     return vendor
-        return self.vendors[0]
+        return None
 
 
 @dataclass
@@ -112,12 +116,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                         journal=Journal(settings.journal_size), faults=injected)
     origins = cors.Origins(settings.cors_origins)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
+        *([accesslog.middleware()] if settings.access_log else []),
         *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
         cors.preflight_middleware(origins, refused=recorder(services.journal, clock.now, iso,
                                                             claimed=_claimed(mounts)),
                                   headers=[h for v in vendors for h in v.cors_headers]),
-        journal_middleware(services.journal, skip=admin.is_admin, now=clock.now, show=iso, claimed=_claimed(mounts)),
+        journal_middleware(services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso,
+                           claimed=_claimed(mounts)),
         errors_middleware(lambda request: mounts.vendor_for(request.path)),
+        index.unmounted_middleware(mounts.owner),
     ])
     app.on_response_prepare.append(cors.allow_headers(origins))
     app.on_response_prepare.append(_warning_headers)
@@ -126,6 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
     app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))
+    app.router.add_get("/", index.index_handler(lambda: vendors, settings), allow_head=False)
     pipeline = proxy.pipeline if proxy else Step.handler
     for vendor in vendors:
         for prefix in vendor.prefixes:
@@ -150,6 +158,11 @@ def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy
     if proxy:
         proxy.install_fallback(sub)
     return sub
+
+
+def _not_vendor_traffic(request: web.Request) -> bool:
+    """The admin API and the index are not journalled: the journal is what clients sent the vendors."""
+    return admin.is_admin(request) or request.path == "/"
 
 
 def _mount_of(vendor: Vendor, path: str) -> str:

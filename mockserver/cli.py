@@ -72,7 +72,9 @@ def _settings(args: argparse.Namespace) -> options.Settings:
     groups = {None: options.SERVE, **options.vendor_options()}
     path, data = options.read_config(getattr(args, "config", None))
     config = options.config_values(path, data, groups)
-    return options.settings_from(groups, config, args)
+    settings = options.settings_from(groups, config, args)
+    settings.config_file = str(path) if path is not None else None
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -99,14 +101,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, **create) -> None:
-    from .app import create_app  # the server's imports (aiohttp, the data engine) only for `serve`
+    from .app import MOUNTS, create_app  # the server's imports (aiohttp, the data engine) only for `serve`
+    from .control import index
     from .serving import listen
 
-    runner = await listen(create_app(settings, **create), settings.host, settings.port, settle=True)
+    app = create_app(settings, **create)
+    runner = await listen(app, settings.host, settings.port, settle=True)
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"mockserver listening on http://{host}:{port} (lifecycle {settings.lifecycle}, seed {settings.seed})",
-          flush=True)
+    about = index.describe(app[MOUNTS].vendors, settings, f"http://{host}:{port}")
+    print("\n".join(index.banner(about)), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -102,6 +102,8 @@ class Settings:
     workers: int = 1  # processes serving one port, sharing the store
     max_exports: int = 1000  # per app; creating one more deletes the app's oldest export
     strict: bool = False  # findings (unknown properties, filter fields, coerced values) become 400s
+    access_log: bool = False  # one line per request on stderr (mockserver.control.accesslog)
+    config_file: str | None = None  # the mockserver.yaml read, if any (said by the banner and GET /)
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:
@@ -166,6 +168,7 @@ SERVE: tuple[Option, ...] = (
            argtypes.existing_dir, metavar="DIR"),
     Option("strict", "refuse (400, in the vendor's error shape) what is otherwise answered with an "
                      "X-Mock-Warning header: unknown properties and filter fields, coerced values"),
+    Option("access-log", "log one line per request (method, path, status, time; no credentials or tokens)"),
 )
 del _D
 

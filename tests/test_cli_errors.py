@@ -40,6 +40,7 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--journal-size"): [["--journal-size", "0"]],
     ("serve", "--fixtures"): [["--fixtures", "/nonexistent/fixtures"]],
     ("serve", "--strict"): [["--strict=no"]],
+    ("serve", "--access-log"): [["--access-log=yes"]],
     ("generate", "exported_object"): [["nope"]],
     ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"]],
     ("generate", "--rows"): [["order", "--rows", "-1"]],

@@ -62,7 +62,7 @@ def test_vendors_chooses_what_is_served(tmp_path, monkeypatch):
     assert settings_of([]).vendors == ("voucherify",)
     app = create_app(Settings(vendors=("chargebee",)))
     assert [v.name for v in app[MOUNTS].vendors] == ["chargebee"]
-    assert sorted(r.canonical for r in app.router.resources()) == ["/__mock", "/api/v2"]
+    assert sorted(r.canonical for r in app.router.resources()) == ["/", "/__mock", "/api/v2"]  # / is the index
 
 
 async def test_each_prefix_answers_in_its_vendors_shape(aiohttp_client):

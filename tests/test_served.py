@@ -1,0 +1,103 @@
+"""The server says what it serves: the start-up banner, `GET /` (JSON, or HTML to a browser), a
+neutral 404 for a path under no vendor's mount, and `--access-log`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mockserver.app import Settings, create_app
+
+V_AUTH = {"X-App-Id": "index-app", "X-App-Token": "index-secret"}
+
+
+def test_the_banner_names_each_vendors_paths_credentials_the_admin_api_and_the_config_file(tmp_path):
+    (tmp_path / "mockserver.yaml").write_text("chargebee-key: [test_pinned]\n")
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        lines = [process.stdout.readline() for _ in range(7)]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = "".join(lines)
+    assert lines[0].startswith("mockserver listening on http://127.0.0.1:"), text
+    url = lines[0].split("listening on ")[1].split()[0]
+    by_name = {line.split()[0]: line for line in lines[1:]}
+    assert "/v1/exports" in by_name["voucherify"] and "trusting new keys" in by_name["voucherify"], text
+    assert "/api/v2/exports" in by_name["chargebee"] and "pinned" in by_name["chargebee"], text
+    assert "/v1/reporting/report_runs" in by_name["stripe"], text
+    assert f"{url}/__mock/" in by_name["admin"] and f"{url}/__mock/ui" in by_name["dashboard"], text
+    assert by_name["config"].split()[-1] == "mockserver.yaml", text
+
+
+async def test_the_index_says_what_is_served_as_json_and_as_html_to_a_browser(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings(vendor_options={"voucherify": {"apps": {"a": "b"}}})))
+    answer = await client.get("/")
+    assert answer.status == 200 and answer.content_type == "application/json"
+    index = await answer.json()
+    vendors = {v["name"]: v for v in index["vendors"]}
+    assert set(vendors) == {"voucherify", "chargebee", "stripe"}
+    assert "/v1/exports" in vendors["voucherify"]["paths"] and vendors["voucherify"]["credentials"] == \
+        "pinned keys only"
+    assert vendors["chargebee"]["credentials"].startswith("trusting new keys")
+    assert index["dashboard"].endswith("/__mock/ui") and index["admin"].endswith("/__mock/")
+    spec = await client.get(vendors["stripe"]["openapi"].split(str(client.make_url("")).rstrip("/"))[1])
+    assert spec.status == 200 and "x-mock-mount" in await spec.json()
+    page = await client.get("/", headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"})
+    assert page.status == 200 and page.content_type == "text/html"
+    text = await page.text()
+    assert "/api/v2/exports" in text and "/__mock/ui" in text
+    assert (await client.get("/__mock/requests")).status == 200
+    assert (await (await client.get("/__mock/requests")).json())["count"] == 0  # the index is not vendor traffic
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/v2/exports", "/api/v3/exports", "/%1b[31mred"])
+async def test_a_path_under_no_vendor_gets_a_neutral_404(aiohttp_client, path):
+    client = await aiohttp_client(create_app(Settings()))
+    answer = await client.get(path, headers=V_AUTH)
+    body = await answer.json()
+    assert answer.status == 404 and answer.content_type == "application/json"
+    assert set(body) == {"error", "status"} and "GET /" in body["error"], body  # no vendor's shape
+    wrong = await client.post("/", data=b"{}")
+    assert wrong.status == 405 and set(await wrong.json()) == {"error", "status"}
+
+
+async def test_a_path_under_a_mount_keeps_its_vendors_404(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings()))
+    body = await (await client.get("/v1/nowhere", headers=V_AUTH)).json()
+    assert body["key"] == "not_found"
+    body = await (await client.get("/api/v2/nowhere")).json()
+    assert body["api_error_code"] == "resource_not_found"
+
+
+async def test_the_access_log_is_off_by_default(aiohttp_client, caplog):
+    client = await aiohttp_client(create_app(Settings()))
+    with caplog.at_level(logging.INFO, logger="mockserver.access"):
+        await client.get("/v1/exports", headers=V_AUTH)
+    assert not [r for r in caplog.records if r.name == "mockserver.access"]
+
+
+async def test_the_access_log_has_one_line_per_request_with_no_secret_and_escaped_text(aiohttp_client, caplog):
+    client = await aiohttp_client(create_app(Settings(access_log=True)))
+    with caplog.at_level(logging.INFO, logger="mockserver.access"):
+        await client.get("/v1/exports", headers=V_AUTH)
+        await client.post("/api/v2/exports/orders", data="order[status][is]=queued",
+                          headers={"Authorization": "Basic dGVzdF9zZWNyZXRrZXk6",
+                                   "Content-Type": "application/x-www-form-urlencoded"})
+        await client.get("/v1/exports/exp_x/download?token=download-secret&x=1")
+        await client.get("/v1/%1b[31mred%0a", headers=V_AUTH)
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.access"]
+    assert len(lines) == 4, lines
+    assert lines[0].endswith(" ms") and " GET /v1/exports 200 " in lines[0], lines
+    assert " POST /api/v2/exports/orders 200 " in lines[1], lines
+    assert "token=***" in lines[2] and "x=1" in lines[2], lines
+    everything = "\n".join(lines)
+    for secret in ("index-secret", "dGVzdF9zZWNyZXRrZXk6", "download-secret"):
+        assert secret not in everything
+    assert "\x1b" not in everything and "\\x1b[31mred\\n" in lines[3], lines
+    assert all("\n" not in line for line in lines)
