@@ -171,3 +171,74 @@ def test_a_file_that_is_no_har_is_one_line_and_exit_2(content, message, tmp_path
     assert main(["contract", "--from-har", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- answers the client steered (issue 24 item 1)
+def test_answers_the_client_steered_are_not_blamed_on_the_target(capsys):
+    """The README's tour asks for a 429 with `Prefer: code=429`, a generated body with `Prefer: dynamic=true`,
+    and forces exports' outcomes through the admin API; `--from-journal` afterwards blames the mock for none of
+    it, says which exchanges it left unjudged and why, and still judges the exports steered by `outcome`."""
+    tour = {"X-App-Id": "my-app", "X-App-Token": "my-key"}
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        url = server.url
+        assert requests.get(url + "/v1/exports", headers={**tour, "Prefer": "code=429"}).status_code == 429
+        created = requests.post(url + "/v1/exports", headers=tour, json={"exported_object": "order"}).json()
+        assert requests.get(f"{url}/v1/exports/{created['id']}", headers={**tour, "Prefer": "dynamic=true"}).ok
+        for status in ("ERROR", "DONE"):  # never backwards, so every answer after is a legal step
+            forced = requests.post(url + "/v1/exports", headers=tour, json={"exported_object": "voucher"}).json()
+            assert requests.post(f"{url}/__mock/exports/{forced['id']}/status", json={"status": status}).ok
+            assert requests.get(f"{url}/v1/exports/{forced['id']}", headers=tour).json()["status"] == status
+        failing = requests.post(url + "/v1/exports", headers={**tour, "Prefer": "outcome=error, lifecycle=instant"},
+                                json={"exported_object": "order"}).json()
+        assert requests.get(f"{url}/v1/exports/{failing['id']}", headers=tour).json()["status"] == "ERROR"
+        code = main(["contract", "--from-journal", url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(r"^ok   GET /v1/exports\n    SKIPPED \w+: the client asked for this answer \(Prefer: code=429\)",
+                     out, re.M), out
+    assert "the client asked for this answer (Prefer: dynamic=true)" in out
+    assert re.search(r"^    ok   export_lifecycle \(\d+ passed\)", out, re.M), out
+    assert "FAIL" not in out
+
+
+def test_a_steered_answer_is_left_out_of_the_export_s_history(recording, tmp_path, capsys):
+    """A read answered from an example (`Prefer: example=…`) would look like the export going back: unjudged."""
+    har = copy.deepcopy(recording[1])
+    done = next(e for e in _entries(har) if '"DONE"' in e["response"]["content"]["text"])
+    steered = copy.deepcopy(done)
+    steered["request"]["headers"].append({"name": "Prefer", "value": "example=scheduled"})
+    _set_body(steered, {**_body(done), "status": "SCHEDULED", "result": None})
+    _entries(har).insert(_entries(har).index(done) + 1, steered)
+    code, out = run(tmp_path, har, capsys)
+    assert code == 0, out
+    assert "the client asked for this answer (Prefer: example=scheduled)" in out
+
+
+# ---------------------------------------------------------------- reproduce lines of recorded traffic (item 2)
+def test_a_recorded_reproduce_line_shows_the_app_id_and_hides_only_the_token(recording, tmp_path, capsys):
+    har = copy.deepcopy(recording[1])
+    undocumented_status(har)
+    code, out = run(tmp_path, har, capsys)
+    assert code == 1, out
+    curl = re.search(r"   reproduce:\n     (curl .*)\n", out).group(1)
+    assert "-H 'X-App-Id: recorder'" in curl and "-H 'X-App-Token: '\"$APP_TOKEN\"" in curl, curl
+    assert "--app-token" not in out  # --from-har/--from-journal take none
+    assert "  export APP_TOKEN=<the X-App-Token the recording sent as app recorder>" in out, out
+    assert "OTHER_APP_TOKEN" not in out and "rec0rded-secret" not in out
+
+
+@pytest.mark.parametrize("header, value, shown", [
+    ("X-App-Token", "rec0…", "-H 'X-App-Token: '\"$APP_TOKEN\""),  # masked by the recorder: still a variable
+    ("Authorization", "Basic ****", "-u \"$APP_TOKEN:\""),  # a masked Basic user, not base64
+])
+def test_masked_recorded_credentials_still_become_shell_variables(header, value, shown, recording, tmp_path,
+                                                                   capsys):
+    har = copy.deepcopy(recording[1])
+    undocumented_status(har)
+    for entry in _entries(har):  # a journal that masks credentials masks every entry's
+        headers = entry["request"]["headers"]
+        if any(h["name"] == "X-App-Token" for h in headers):
+            headers[:] = [h for h in headers if h["name"] != "X-App-Token"] + [{"name": header, "value": value}]
+    code, out = run(tmp_path, har, capsys)
+    assert code == 1, out
+    assert shown in out and value not in out, out

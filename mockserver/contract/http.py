@@ -94,8 +94,8 @@ class Redactor:
             if scheme.lower() == "basic":
                 try:
                     user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-                except (ValueError, UnicodeDecodeError):
-                    user, password = "", ""
+                except (ValueError, UnicodeDecodeError):  # masked by a recorder: the whole stands for the user
+                    user, password = credentials, ""
                 variable = self._variable(user)
                 if variable and not password:
                     return ["-u", f"{variable[:-1]}:\""]  # curl builds the Basic header from "$TOKEN":

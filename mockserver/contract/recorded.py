@@ -24,6 +24,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import requests
 from jsonschema import Draft7Validator, FormatChecker
 
+from ..control import prefer
+from ..errors import ApiError
 from ..spec import Operation, Spec
 from .checks import _heading as heading
 from .dialect import Dialect, dialect_of, dig, known_dialects
@@ -136,40 +138,81 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
                                  f"choose from {', '.join(CHECKS)}")
     results = Results()
     dialect = dialect_of(spec)
-    redact = _redactor(spec, exchanges := list(exchanges))
+    redact = _redactor(spec, exchanges := list(exchanges), results)
     judge = Judge(spec, dialect, results, redact, selected)
+    judged = []
     for exchange in exchanges:
         operation = spec.match(exchange.method, exchange.path)
         if operation is None:
             results.skip(f"{exchange.method} {exchange.path}", "recorded", "not an operation of the contract")
             continue
         exchange.operation = operation
+        why = steered(exchange)
+        if why is not None:  # the client chose this answer: nothing of the target's to judge
+            for check in selected:
+                results.skip(label(operation), check, why)
+            continue
         judge.alone(exchange)
-    judge.sequences([e for e in exchanges if e.operation is not None])
+        judged.append(exchange)
+    judge.sequences(judged)
     if not exchanges:
         results.error("the recording holds no exchanges")
     return results
 
 
-def _redactor(spec: Spec, exchanges: list[Recorded]) -> Redactor:
-    """Recorded credentials (perhaps real ones) become shell variables in reports."""
+def steered(exchange: Recorded) -> str | None:
+    """Why an answer is the client's choice rather than the target's, or None: a `Prefer` header asking for a
+    status, an example or a generated body (the mock's and Prism's convention; a real API ignores it), or one
+    the mock refuses as such. Preferences that steer a real export (outcome, rows, lifecycle, delay) leave the
+    answer the target's own: still judged."""
+    sent = [value for name, value in exchange.request_headers.items() if name.lower() == "prefer"]
+    if not sent:
+        return None
+    try:
+        wanted = prefer.parse(sent, creates_export=True)
+    except ApiError:
+        return f"the client sent a Prefer header the mock refuses ({', '.join(sent)})"
+    return f"the client asked for this answer (Prefer: {', '.join(sent)})" if wanted.from_spec else None
+
+
+def secret_headers(spec: Spec) -> set[str]:
+    """Request headers (lower case) whose values are secrets: every known dialect's, and the contract's header
+    api keys, but never an app id header (a dialect's, or one whose name ends in `id`, in any case)."""
     dialects = known_dialects().values()
-    secret_headers = {name for dialect in dialects for name in dialect.credentials.secret_headers()} | {
+    ids = {d.credentials.id_header.lower() for d in dialects if d.credentials.id_header}
+    keys = {name for dialect in dialects for name in dialect.credentials.secret_headers()} | {
         str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and "id" not in str(scheme.get("name"))}
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header"}
+    return {name for name in keys - ids if not name.endswith("id")}
+
+
+def _redactor(spec: Spec, exchanges: list[Recorded], results: Results) -> Redactor:
+    """Recorded credentials (perhaps real ones, perhaps masked by the recorder) become shell variables in
+    reports: one per distinct secret, `APP_TOKEN`, `APP_TOKEN_2` …; `results.variables` says what each
+    stands for (the recording's, not a command-line option's: recorded traffic is checked without any)."""
+    secret = secret_headers(spec)
+    ids = {d.credentials.id_header.lower() for d in known_dialects().values() if d.credentials.id_header}
     redact = Redactor()
     for exchange in exchanges:
+        app = next((v for k, v in exchange.request_headers.items() if k.lower() in ids), "")
         for name, value in exchange.request_headers.items():
-            if name.lower() in secret_headers:
-                scheme, _, credentials = value.partition(" ")
-                if name.lower() == "authorization" and scheme.lower() == "basic":
-                    try:
-                        value = base64.b64decode(credentials).decode().partition(":")[0]
-                    except ValueError:
-                        continue
-                elif name.lower() == "authorization":
+            if name.lower() not in secret:
+                continue
+            what = name
+            scheme, _, credentials = value.partition(" ")
+            if name.lower() == "authorization" and scheme.lower() == "basic":
+                try:
+                    value = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+                except ValueError:  # masked: the Basic user is what it stood for
                     value = credentials
-                redact.add(value, "APP_TOKEN")
+                what = "Basic user (the API key)"
+            elif name.lower() == "authorization":
+                value, what = credentials, f"{scheme} token"
+            if not value or value in redact.secrets:
+                continue
+            variable = "APP_TOKEN" + (f"_{len(redact.secrets) + 1}" if redact.secrets else "")
+            redact.add(value, variable)
+            results.variables[variable] = f"<the {what} the recording sent{f' as app {app}' if app else ''}>"
     return redact
 
 

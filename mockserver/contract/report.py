@@ -7,6 +7,7 @@ response. Tokens appear as shell variables, never as values.
 
 from __future__ import annotations
 
+import re
 import shlex
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -47,12 +48,7 @@ def render_text(results: Results, *, base_url: str, seconds: float, invented: di
             if finding.status is not None or finding.response:
                 lines.append(f"   response {finding.status if finding.status is not None else ''}:")
                 lines += [f"     {line}" for line in (finding.response or "(empty body)").splitlines()[:12]]
-        invented = invented or {}
-        lines += ["", "Tokens in curl lines are shell variables; set them before running the lines in a POSIX shell:",
-                  "  export " + " ".join(f"{name}={shlex.quote(invented[name])}" if name in invented else
-                                         f"{name}=<{what}>" for name, what in (("APP_TOKEN", "your --app-token"),
-                                                                               ("OTHER_APP_TOKEN",
-                                                                                "the --other-app token")))]
+        lines += _exports(failures, {**(results.variables or LIVE_VARIABLES), **(invented or {})})
     for error in results.errors:
         lines += ["", f"ERROR {error}"]
     checks = {check for _, check in results.pairs()}
@@ -61,6 +57,20 @@ def render_text(results: Results, *, base_url: str, seconds: float, invented: di
     lines += ["", f"{verdict}: {len(by_operation)} operations, {len(checks)} checks, {len(failures)} failure(s), "
               f"{skipped} skipped, {len(results.errors)} error(s) in {seconds:.1f} s"]
     return "\n".join(lines) + "\n"
+
+
+LIVE_VARIABLES = {"APP_TOKEN": "<your --app-token>", "OTHER_APP_TOKEN": "<the --other-app token>"}
+
+
+def _exports(failures: list, variables: dict[str, str]) -> list[str]:
+    """The `export` line for the shell variables the curl lines use (none used: no line): a token the run
+    invented in full, else what to set the variable to."""
+    used = [name for name in variables if any(re.search(rf'"\${name}[":]', f.curl) for f in failures)]
+    if not used:
+        return []
+    return ["", "Tokens in curl lines are shell variables; set them before running the lines in a POSIX shell:",
+            "  export " + " ".join(f"{name}={value}" if value.startswith("<") else f"{name}={shlex.quote(value)}"
+                                   for name, value in ((name, variables[name]) for name in used))]
 
 
 def write_junit(results: Results, path: str | Path, *, seconds: float) -> None:

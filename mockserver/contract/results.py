@@ -39,6 +39,8 @@ class Results:
     findings: dict[tuple[str, str], list[Finding]] = field(default_factory=lambda: defaultdict(list))
     skipped: dict[tuple[str, str], str] = field(default_factory=dict)  # why a pair did not run
     errors: list[str] = field(default_factory=list)  # the run itself broke (network, schema, …)
+    # shell variable in curl lines → what to set it to (a description in <>); empty: the live run's own
+    variables: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def passed(self, operation: str, check: str) -> None:
