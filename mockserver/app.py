@@ -166,8 +166,8 @@ def _not_vendor_traffic(request: web.Request) -> bool:
 
 
 def _mount_of(vendor: Vendor, path: str) -> str:
-    for prefix in vendor.prefixes:  # most specific first
-        if path.startswith(prefix + "/"):
+    for prefix in vendor.prefixes:  # most specific first; a path may be the prefix itself (Stripe's /v1/files)
+        if path == prefix or path.startswith(prefix + "/"):
             return prefix
     raise ValueError(f"{vendor.name}: {path} lies under none of its prefixes {', '.join(vendor.prefixes)}"
                      " (x-mock-mount of its openapi.yaml)")

@@ -521,3 +521,39 @@ async def test_expand_on_a_form_body_and_unknown_query_parameters(api):
     unknown = await api.get("/v1/reporting/report_types?limit=3")
     assert unknown.status == 400 and unknown.body["error"]["code"] == "parameter_unknown"
     assert unknown.body["error"]["param"] == "limit"
+
+
+# -- files and file links (issue 23 item 6) ---------------------------------------------------------
+async def test_file_links_belong_to_their_account_and_their_token_is_a_capability(api):
+    run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    file_id = run["result"]["id"]
+    made = await api.request("POST", "/v1/file_links", data=urlencode({"file": file_id}), headers=FORM)
+    assert made.status == 200
+    token = made.body["url"].rsplit("/links/", 1)[1]
+    assert re.fullmatch(r"[A-Za-z0-9]{64}", token) and re.search(r"\d", token) and re.search(r"[A-Za-z]", token)
+    other = api.as_key("sk_test_someoneelse")
+    assert (await other.get(f"/v1/file_links/{made.body['id']}")).status == 404
+    assert (await other.get("/v1/file_links")).body["data"] == []
+    refused = await other.request("POST", "/v1/file_links", data=urlencode({"file": file_id}), headers=FORM)
+    assert refused.status == 400 and refused.body["error"]["param"] == "file"
+    assert (await api.get("/links/" + token, auth=False)).status == 200
+    assert (await api.get("/links/" + token[:-1] + "x", auth=False)).status == 404
+    past = await api.request("POST", "/v1/file_links", data=urlencode({"file": file_id, "expires_at": END}),
+                             headers=FORM)
+    assert past.status == 400 and past.body["error"]["param"] == "expires_at"
+    for path in ("/v1/file_links/link_x/more", "/links/"):
+        stray = await api.get(path)
+        assert stray.status == 404 and set(stray.body) == {"error"}, path  # Stripe's shape, not another vendor's
+
+
+async def test_the_file_list_pages_and_filters_by_purpose(api, clock):
+    made = []
+    for _ in range(3):
+        made.append((await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body))["result"]["id"])
+        clock.advance(1)
+    page = (await api.get("/v1/files?limit=2")).body
+    assert [f["id"] for f in page["data"]] == made[::-1][:2] and page["has_more"] is True
+    rest = (await api.get(f"/v1/files?limit=2&starting_after={made[1]}")).body
+    assert [f["id"] for f in rest["data"]] == [made[0]] and rest["has_more"] is False
+    assert (await api.get("/v1/files?purpose=selfie")).body["data"] == []
+    assert (await api.get("/v1/files?purpose=nonsense")).status == 400

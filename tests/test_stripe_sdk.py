@@ -223,3 +223,53 @@ def test_expand_is_taken_on_create_and_reads_and_checked(module_api):
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         stripe.reporting.ReportRun.list(colour="blue")
     assert unknown.value.code == "parameter_unknown" and unknown.value.param == "colour"
+
+
+def _get(url: str, key: str | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, dict(reply.headers), reply.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), refused.read()
+
+
+def test_what_a_file_links_to_is_served_in_stripes_shape(module_api, server):
+    """Issue 23 item 6: result.links.url, /v1/files (purpose filter) and file links with a keyless download."""
+    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"))
+    done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
+    file_id = done.result.id
+    status, _, body = _get(server.url + done.result.links.url, KEY)  # /v1/file_links?file=file_…
+    assert status == 200 and json.loads(body)["object"] == "list" and json.loads(body)["data"] == []
+
+    files = stripe.File.list(purpose="finance_report_run", limit=100)
+    assert file_id in {f.id for f in files.auto_paging_iter()}
+    assert stripe.File.list(purpose="dispute_evidence").data == []
+
+    link = stripe.FileLink.create(file=file_id, metadata={"for": "accounting"})
+    assert link.object == "file_link" and link.file == file_id and link.expired is False
+    assert link.metadata["for"] == "accounting" and link.url.startswith(server.url + "/links/")
+    status, headers, contents = _get(link.url)  # no key: the link is the credential
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    _, _, with_key = _get(done.result.url, KEY)
+    assert contents == with_key
+
+    expanded = stripe.FileLink.retrieve(link.id, expand=["file"])
+    assert isinstance(expanded.file, stripe.File) and expanded.file.id == file_id
+    listed = stripe.FileLink.list(file=file_id)
+    assert [each.id for each in listed.data] == [link.id]
+    assert [each.id for each in stripe.File.retrieve(file_id).links.data] == [link.id]
+
+    gone = stripe.FileLink.modify(link.id, expires_at="now")
+    assert gone.expired is True and gone.url is None
+    status, _, body = _get(link.url)
+    assert status == 404 and json.loads(body)["error"]["type"] == "invalid_request_error"
+    assert [each.id for each in stripe.FileLink.list(expired=True).data] == [link.id]
+
+    with pytest.raises(stripe.InvalidRequestError) as nothing:
+        stripe.FileLink.create(file="file_doesnotexist")
+    assert nothing.value.http_status == 400 and nothing.value.param == "file"
+    assert nothing.value.code == "resource_missing"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.FileLink.retrieve("link_doesnotexist")
+    assert unknown.value.http_status == 404 and unknown.value.code == "resource_missing"

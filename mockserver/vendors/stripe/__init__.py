@@ -8,7 +8,8 @@ runs and its data set), `sk_live_` keys in live mode. With keys pinned
 (`keys=`), only those exist and any other is refused, as the real API
 refuses an unknown key (`--stripe-key`); with none pinned, any well-formed
 secret or restricted key (`sk_test_…`, `sk_live_…`, `rk_…`) is accepted.
-Mounted at /v1/reporting and /v1/files (`x-mock-mount` of its openapi.yaml),
+Mounted at /v1/reporting, /v1/files, /v1/file_links and /links (file link
+downloads) (`x-mock-mount` of its openapi.yaml),
 next to a vendor that serves the rest of /v1.
 """
 
@@ -34,6 +35,7 @@ from .expand import expanding
 from .form import decode_form
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
+from .links import FileLinks
 from .reporting import STATUS, Reporting
 
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
@@ -63,7 +65,7 @@ class Stripe(Vendor):
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
 
     def handlers(self) -> dict[str, Handler]:
-        handlers = self.reporting.handlers()
+        handlers = {**self.reporting.handlers(), **FileLinks(self.reporting).handlers()}
         for operation in self.spec.operations:  # every operation takes expand[]; every POST Idempotency-Key
             handler = handlers[operation.operation_id]
             if operation.method.upper() == "POST":

@@ -28,14 +28,15 @@ from ...errors import ApiError
 from ...exports import ExportService
 from ...respond import json_response, origin, stream
 from ...spec import Spec
+from ...store import TenantStore
 from ..base import Call, Handler
 from .csv import report_csv
+from .links import links_of
+from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing, page_of
 from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
 
 # lifecycle phase → report run status (checked against the schema's enum)
 STATUS = {"scheduled": "pending", "running": "pending", "done": "succeeded", "failed": "failed"}
-RUN_PREFIX = "frr_"
-FILE_PREFIX = "file_"
 FILE_DAYS = 365  # how long after the run a result file is kept (`expires_at`)
 SIZES_KEPT = 4096  # CSV sizes remembered (run id → bytes)
 FAILED = "The report run failed: the mock was asked to fail it (Prefer: outcome=error)."
@@ -75,27 +76,11 @@ class Reporting:
         return json_response(await self._render(await self._run(call, call.inputs.path["report_run"]), call))
 
     async def list(self, call: Call) -> web.Response:
-        query = call.inputs.query
-        after, before = query.get("starting_after"), query.get("ending_before")
-        if after and before:
-            raise ApiError(400, "parameter_invalid", "Invalid parameters",
-                           "You may only specify one of these parameters: starting_after, ending_before.",
-                           param="starting_after")
-        runs = [record for record in await call.services.exports.list(call.store) if _created_matches(record, query)]
-        runs.sort(key=lambda record: (record["created_at"], record["id"]), reverse=True)  # newest first
-        limit = query["limit"]
-        if after or before:
-            cursor = after or before
-            index = next((i for i, record in enumerate(runs) if record["id"] == cursor), None)
-            if index is None:
-                raise _missing("report run", cursor, "starting_after" if after else "ending_before")
-            start, stop = (index + 1, index + 1 + limit) if after else (max(0, index - limit), index)
-        else:
-            start, stop = 0, limit
-        has_more = stop < len(runs) if not before else start > 0
-        page = [await self._render(record, call) for record in runs[start:stop]]
-        return json_response({"object": "list", "data": page, "has_more": has_more,
-                              "url": "/v1/reporting/report_runs"})
+        records = await call.services.exports.list(call.store)
+        runs = [(int(record["created_at"]), record["id"], record) for record in records]
+        page, has_more = page_of(runs, call.inputs.query, "report run")
+        return json_response({"object": "list", "data": [await self._render(record, call) for record in page],
+                              "has_more": has_more, "url": "/v1/reporting/report_runs"})
 
     # -- report types ----------------------------------------------------------
     async def list_types(self, call: Call) -> web.Response:
@@ -107,17 +92,24 @@ class Reporting:
         type_id = call.inputs.path["report_type"]
         report = self.types.get(type_id)
         if report is None:
-            raise _missing("report type", type_id, "id")
+            raise missing("report type", type_id, "id")
         return json_response(report.resource(call.services.clock.now(), _livemode(call)))
 
     # -- files -----------------------------------------------------------------
     async def retrieve_file(self, call: Call) -> web.Response:
-        return json_response(await self._file(await self._succeeded(call), call))
+        return json_response(await self.file(await self.succeeded(call, call.store, call.inputs.path["file"]), call))
 
     async def download(self, call: Call) -> web.StreamResponse:
-        record = await self._succeeded(call)
+        return await self.send(call, await self.succeeded(call, call.store, call.inputs.path["file"]))
+
+    async def send(self, call: Call, record: dict) -> web.StreamResponse:
+        """The run's CSV as the file's contents."""
         return await stream(call.request, self._csv(record, call.services), content_type="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{_file_name(record)}"'})
+
+    async def files(self, call: Call) -> list[dict]:
+        """The account's succeeded runs: the records its files are made from."""
+        return [record for record in await call.services.exports.list(call.store) if record["phase"] == "done"]
 
     # -- helpers ---------------------------------------------------------------
     async def _run(self, call: Call, run_id: str, *, polled: bool = True) -> dict:
@@ -125,20 +117,20 @@ class Reporting:
             return await call.services.exports.get(call.store, run_id, polled=polled)  # this key's runs only
         except ApiError as exc:
             if exc.status == 404:
-                raise _missing("report run", run_id, "id") from None
+                raise missing("report run", run_id, "id") from None
             raise
 
-    async def _succeeded(self, call: Call) -> dict:
-        """The succeeded run whose result the path's file is; 404 for any other file id."""
-        file_id = call.inputs.path["file"]
+    async def succeeded(self, call: Call, store: TenantStore, file_id: str, param: str = "file") -> dict:
+        """The succeeded run of `store`'s account whose result `file_id` is; 404 for any other file id."""
         if file_id.startswith(FILE_PREFIX):
             try:
-                record = await self._run(call, RUN_PREFIX + file_id[len(FILE_PREFIX):], polled=False)
+                record = await call.services.exports.get(store, RUN_PREFIX + file_id[len(FILE_PREFIX):],
+                                                         polled=False)
             except ApiError:
                 record = None
             if record is not None and record["phase"] == "done":
                 return record
-        raise _missing("file", file_id, "file")
+        raise missing("file", file_id, param)
 
     async def _render(self, record: dict, call: Call) -> dict[str, Any]:
         done = record["phase"] == "done"
@@ -150,21 +142,23 @@ class Reporting:
             "livemode": _livemode(call),
             "parameters": record["parameters"],
             "report_type": record["exported_object"],
-            "result": await self._file(record, call) if done else None,
+            "result": await self.file(record, call) if done else None,
             "status": STATUS[record["phase"]],
             "succeeded_at": int(record["phase_at"]) if done else None,
         }
 
-    async def _file(self, record: dict, call: Call) -> dict[str, Any]:
-        file_id = FILE_PREFIX + record["id"][len(RUN_PREFIX):]
+    async def file(self, record: dict, call: Call) -> dict[str, Any]:
+        """The File a succeeded run's result is (with the links that point at it)."""
+        file_id = file_id_of(record)
         created = int(record["phase_at"])
+        links, more = await links_of(call, file_id)
         return {
             "id": file_id,
             "object": "file",
             "created": created,
             "expires_at": created + FILE_DAYS * DAY,
             "filename": _file_name(record),
-            "links": {"object": "list", "data": [], "has_more": False, "url": f"/v1/file_links?file={file_id}"},
+            "links": {"object": "list", "data": links, "has_more": more, "url": f"/v1/file_links?file={file_id}"},
             "purpose": "finance_report_run",
             "size": await self._size(record, call.services),
             "title": f"{self.types[record['exported_object']].name} ({record['id']})",
@@ -190,20 +184,9 @@ class Reporting:
                        app_id=record["app_id"], locale=service.locale, now=record["created_at"], rows=record["rows"])
 
 
-def _created_matches(record: dict, query: dict) -> bool:
-    created = int(record["created_at"])
-    tests = {"created": created.__eq__, "created[gt]": created.__gt__, "created[gte]": created.__ge__,
-             "created[lt]": created.__lt__, "created[lte]": created.__le__}
-    return all(test(query[name]) for name, test in tests.items() if name in query)
-
-
 def _livemode(call: Call) -> bool:
     return "_live_" in (call.app_id or "")
 
 
 def _file_name(record: dict) -> str:
     return f"{FILE_PREFIX}{record['id'][len(RUN_PREFIX):]}.csv"
-
-
-def _missing(what: str, ident: str, param: str) -> ApiError:
-    return ApiError(404, "resource_missing", "No such object", f"No such {what}: '{ident}'", param=param)
