@@ -20,17 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .store import INDEXES, Tenant
+from .store import INDEXES, UNIQUE, Tenant, Transaction, unique_fields, unique_value
+
+log = logging.getLogger("mockserver")
 
 
 def _field(name: str) -> str:
     return f"json_extract(record, '$.{name}')"  # names are ours (store.INDEXES): no quoting needed
+
+
+def _text(name: str) -> str:
+    return f"json_type(record, '$.{name}') = 'text' AND {_field(name)} != ''"
 
 
 def _order(kind: str, index: str, reverse: bool) -> str:
@@ -59,6 +66,12 @@ CREATE TABLE IF NOT EXISTS counters (
     f"CREATE INDEX IF NOT EXISTS tenant_records_{kind}_{name} ON tenant_records "
     f"(vendor, app, kind, {', '.join(_field(f) for f in fields)});"
     for kind, indexes in INDEXES.items() for name, fields in indexes.items())
+# store.UNIQUE as unique partial expression indexes: `find` reads one row, and no two records of a tenant share
+# a value even when several processes write at once (text values only, as store.unique_value: NULLs never clash)
+UNIQUE_INDEXES = [
+    (f"tenant_records_{kind}_by_{field}",
+     f"ON tenant_records (vendor, app, {_field(field)}) WHERE kind = '{kind}' AND {_text(field)}")
+    for kind, fields in UNIQUE.items() for field in fields]
 # an update keeps the row (and so its place in list order), as a dict would; another app's key is left alone
 UPSERT = ("INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (vendor, kind, key) DO UPDATE SET record = excluded.record "
@@ -86,6 +99,13 @@ class SqliteStore:
         try:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
+            for name, definition in UNIQUE_INDEXES:
+                try:
+                    db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} {definition}")
+                except sqlite3.IntegrityError:  # a file written before values were unique: find them all the same
+                    log.warning("state file %s has records sharing a value %s is unique by; not enforced there",
+                                self.path, name)
+                    db.execute(f"CREATE INDEX IF NOT EXISTS {name} {definition}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -97,7 +117,10 @@ class SqliteStore:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     def _write(self, sql: str, params: tuple) -> int:
-        return self._db.execute(sql, params).rowcount
+        try:
+            return self._db.execute(sql, params).rowcount
+        except sqlite3.IntegrityError:  # another record of the app has the value of a unique field
+            return 0
 
     def _one(self, sql: str, params: tuple) -> tuple | None:
         return self._db.execute(sql, params).fetchone()
@@ -141,6 +164,24 @@ class SqliteStore:
             self._db.execute("ROLLBACK")
             raise
         return changed
+
+    async def find(self, tenant: Tenant, kind: str, field: str, value: str) -> dict | None:
+        unique_fields(kind, field)
+        row = await self._run(self._one, *_finding(tenant, kind, field, value))
+        return json.loads(row[0]) if row else None
+
+    async def transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
+        return await self._run(self._transact, tenant, work)
+
+    def _transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
+        self._db.execute("BEGIN IMMEDIATE")  # the write lock, taken before the first read: no process writes between
+        try:
+            result = work(_SqliteTransaction(self._db, tenant))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return result
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
         return await self._run(self._write, "DELETE FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? "
@@ -200,3 +241,43 @@ class SqliteStore:
     async def close(self) -> None:
         await self._run(self._db.close)
         self._thread.shutdown(wait=False)
+
+
+def _finding(tenant: Tenant, kind: str, field: str, value: str) -> tuple[str, tuple]:
+    """The statement that reads a record by a unique field (the kind written out, so the partial index is used)."""
+    return (f"SELECT record FROM tenant_records WHERE vendor = ? AND app = ? AND kind = '{kind}' "
+            f"AND {_text(field)} AND {_field(field)} = ?", (tenant.vendor, tenant.app, value))
+
+
+class _SqliteTransaction:
+    """A SqliteStore transaction's view (see store.Transaction): statements on the store's thread, inside
+    the open transaction, so reads see its writes and a ROLLBACK undoes them."""
+
+    def __init__(self, db: sqlite3.Connection, tenant: Tenant) -> None:
+        self._db = db
+        self._tenant = tenant
+
+    def get(self, kind: str, key: str) -> dict | None:
+        row = self._db.execute("SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? "
+                               "AND app = ?", (self._tenant.vendor, kind, key, self._tenant.app)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def find(self, kind: str, field: str, value: str) -> dict | None:
+        unique_fields(kind, field)
+        if not unique_value({field: value}, field):
+            return None
+        row = self._db.execute(*_finding(self._tenant, kind, field, value)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def count(self, kind: str) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ?",
+                                (self._tenant.vendor, self._tenant.app, kind)).fetchone()[0]
+
+    def put(self, kind: str, key: str, record: dict) -> None:
+        try:
+            changed = self._db.execute(UPSERT, (self._tenant.vendor, kind, key, self._tenant.app,
+                                                json.dumps(record))).rowcount
+        except sqlite3.IntegrityError:
+            raise KeyError(f"another of the app's {kind} has that {'/'.join(UNIQUE.get(kind, ()))}") from None
+        if changed == 0:
+            raise KeyError(f"{kind} {key} belongs to another app")

@@ -26,15 +26,27 @@ Lists do not slow down with history: every backend keeps the records of a
 kind ordered by each index of INDEXES (MemoryStore: sorted lists; SQLite:
 expression indexes; Redis: sorted sets), so `page` reads one page and
 `upto` only the records it returns; `count` reads no record.
+
+Records are found by a field as well as by key: UNIQUE names the fields a
+kind's records are also unique by within a tenant (an order's `source_id`),
+and every backend keeps a map from each value to its record (a dict, a
+unique SQLite expression index, a Redis hash), so `find` reads one record.
+`transact` runs a read-modify-write of several records (an upsert by
+`source_id`, an import of 2,000 orders) off the event loop as one atomic
+step of the backend: MemoryStore runs it on a thread while other
+transactions of the tenant wait, SQLite in one `BEGIN IMMEDIATE`
+transaction, Redis optimistically (a script stores the writes only if
+nothing the work read has changed meanwhile; otherwise the work runs again).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -42,6 +54,33 @@ from sortedcontainers import SortedList
 INDEXES: dict[str, dict[str, tuple[str, ...]]] = {
     "exports": {"created": ("created_at",), "status": ("phase_rank", "created_at"), "due": ("due_at",)},
 }
+
+# kind → the fields (text values) a tenant's records of the kind are unique by, besides their key; what `find` serves
+UNIQUE: dict[str, tuple[str, ...]] = {"orders": ("source_id",), "customers": ("source_id",)}
+THAW_ON_THREAD = 1000  # MemoryStore.list copies more records than this on a thread, not on the event loop
+T = TypeVar("T")
+
+
+def unique_value(record: Mapping[str, Any], field: str) -> str | None:
+    """The value a record is found by through `field`: non-empty text only (None, absent, "" find nothing)."""
+    value = record.get(field)
+    return value if isinstance(value, str) and value else None
+
+
+def unique_fields(kind: str, field: str) -> None:
+    if field not in UNIQUE.get(kind, ()):
+        raise KeyError(f"{kind} are not found by {field!r} (store.UNIQUE)")
+
+
+class Transaction(Protocol):
+    """What a `transact` work function sees of one tenant: reads see its own writes; nothing it
+    writes is stored unless the work returns. Called on a thread: no awaiting, no other side effect
+    (a Redis transaction may run the work again)."""
+
+    def get(self, kind: str, key: str) -> dict | None: ...
+    def find(self, kind: str, field: str, value: str) -> dict | None: ...
+    def count(self, kind: str) -> int: ...
+    def put(self, kind: str, key: str, record: dict) -> None: ...
 
 
 def sort_key(record: Mapping[str, Any], fields: tuple[str, ...]) -> tuple:
@@ -90,6 +129,8 @@ class Store(Protocol):
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None: ...
     async def counter(self, name: str) -> float: ...
     async def incr(self, name: str, amount: float = 1) -> float: ...
+    async def find(self, tenant: Tenant, kind: str, field: str, value: str) -> dict | None: ...
+    async def transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T: ...
 
 
 class VendorStore:
@@ -162,6 +203,15 @@ class TenantStore:
     async def trim(self, kind: str, keep: int) -> int:
         return await self.store.trim(self.tenant, kind, keep)
 
+    async def find(self, kind: str, field: str, value: str) -> dict | None:
+        """The record of `kind` whose `field` (one of UNIQUE[kind]) is `value`; None when none is."""
+        return await self.store.find(self.tenant, kind, field, value)
+
+    async def transact(self, work: Callable[[Transaction], T]) -> T:
+        """Run `work(transaction)` off the event loop and store what it wrote, all of it atomically
+        (with respect to every other write of the tenant, in any process), or nothing if it raises."""
+        return await self.store.transact(self.tenant, work)
+
 
 class MemoryStore:
     """The default store: a dict per tenant, copies in and out so no caller can
@@ -179,6 +229,8 @@ class MemoryStore:
         self._counters: dict[str, float] = {}
         # (tenant, kind) → index name → SortedList of (sort key, seq, key); seq: the order of first storing
         self._indexes: dict[tuple[Tenant, str], dict[str, SortedList]] = {}
+        self._unique: dict[tuple[Tenant, str, str], dict[str, str]] = {}  # (tenant, kind, field) → value → key
+        self._locks: dict[Tenant, asyncio.Lock] = {}  # held while a transaction of the tenant runs
         self._seq = 0
 
     async def open(self) -> None:
@@ -192,13 +244,33 @@ class MemoryStore:
         return _thaw(kept[0]) if kept is not None else None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
+        await self._settled(tenant)
         self._put(tenant, kind, key, record)
 
-    def _put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
-        owners = self._owners.setdefault((tenant.vendor, kind), {})
-        owner = owners.get(key)
+    async def _settled(self, tenant: Tenant) -> None:
+        """Wait for the tenant's running transaction (if any): its work reads the tenant's records on a thread."""
+        lock = self._locks.get(tenant)
+        if lock is not None and lock.locked():
+            async with lock:
+                pass  # no await between here and the caller's write: no transaction starts in between
+
+    def _clash(self, tenant: Tenant, kind: str, key: str, record: Mapping[str, Any]) -> str | None:
+        """Why `record` cannot be stored under `key`: another app's key, or another record's unique value."""
+        owner = self._owners.get((tenant.vendor, kind), {}).get(key)
         if owner is not None and owner != tenant.app:
-            raise KeyError(f"{kind} {key} belongs to another app")
+            return f"{kind} {key} belongs to another app"
+        for field in UNIQUE.get(kind, ()):
+            value = unique_value(record, field)
+            holder = self._unique.get((tenant, kind, field), {}).get(value) if value else None
+            if holder is not None and holder != key:
+                return f"another of the app's {kind} has {field} {value}"
+        return None
+
+    def _put(self, tenant: Tenant, kind: str, key: str, record: dict, *, checked: bool = False) -> None:
+        problem = None if checked else self._clash(tenant, kind, key, record)
+        if problem:
+            raise KeyError(problem)
+        owners = self._owners.setdefault((tenant.vendor, kind), {})
         records = self._tenants.setdefault(tenant, {}).setdefault(kind, {})
         places = {}
         indexes = INDEXES.get(kind)
@@ -214,8 +286,25 @@ class MemoryStore:
             for name, fields in indexes.items():
                 places[name] = (sort_key(record, fields), seq, key)
                 lists.setdefault(name, SortedList()).add(places[name])
-        records[key] = (_freeze(record), places)  # the record (pickled) and its places in the kind's indexes
+        values = {}
+        fields = UNIQUE.get(kind)
+        if fields:
+            old = records.get(key)
+            self._unfind(tenant, kind, key, old[2] if old is not None else {})
+            for field in fields:
+                value = unique_value(record, field)
+                if value:
+                    values[field] = value
+                    self._unique.setdefault((tenant, kind, field), {})[value] = key
+        # the record (pickled), its places in the kind's indexes and its unique values
+        records[key] = (_freeze(record), places, values)
         owners[key] = tenant.app
+
+    def _unfind(self, tenant: Tenant, kind: str, key: str, values: dict[str, str]) -> None:
+        for field, value in values.items():
+            found = self._unique.get((tenant, kind, field), {})
+            if found.get(value) == key:
+                del found[value]
 
     def _unindex(self, tenant: Tenant, kind: str, key: str, places: dict[str, tuple]) -> None:
         lists = self._indexes.get((tenant, kind), {})
@@ -223,18 +312,64 @@ class MemoryStore:
             lists[name].discard(place)
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
+        await self._settled(tenant)
         return self._delete(tenant, kind, key)
 
     def _delete(self, tenant: Tenant, kind: str, key: str) -> bool:
         records = self._tenants.get(tenant, {}).get(kind, {})
         if key not in records:
             return False
-        self._unindex(tenant, kind, key, records.pop(key)[1])
+        _, places, values = records.pop(key)
+        self._unindex(tenant, kind, key, places)
+        self._unfind(tenant, kind, key, values)
         del self._owners[(tenant.vendor, kind)][key]
         return True
 
     async def list(self, tenant: Tenant, kind: str) -> list[dict]:
-        return [_thaw(kept[0]) for kept in self._tenants.get(tenant, {}).get(kind, {}).values()]
+        kept = [stored for stored, *_ in self._tenants.get(tenant, {}).get(kind, {}).values()]
+        if len(kept) > THAW_ON_THREAD:  # 10,000 orders take ~100 ms to copy: not on the event loop
+            return await asyncio.to_thread(lambda: [_thaw(stored) for stored in kept])
+        return [_thaw(stored) for stored in kept]
+
+    async def find(self, tenant: Tenant, kind: str, field: str, value: str) -> dict | None:
+        unique_fields(kind, field)
+        key = self._unique.get((tenant, kind, field), {}).get(value)
+        return await self.get(tenant, kind, key) if key is not None else None
+
+    async def transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
+        lock = self._locks.get(tenant)
+        if lock is None:
+            lock = self._locks[tenant] = asyncio.Lock()
+        async with lock:  # the tenant's other transactions and writes wait; other tenants do not
+            view = _MemoryTransaction(self, tenant)
+            result = await asyncio.to_thread(work, view)
+            self._commit(tenant, view.writes)
+        return result
+
+    def _commit(self, tenant: Tenant, writes: dict[tuple[str, str], dict]) -> None:
+        """Store a transaction's writes, all or none (checked first, as one step on the event loop)."""
+        taken: dict[tuple[str, str, str], str] = {}
+        for (kind, key), record in writes.items():
+            owner = self._owners.get((tenant.vendor, kind), {}).get(key)
+            if owner is not None and owner != tenant.app:
+                raise KeyError(f"{kind} {key} belongs to another app")
+            for field in UNIQUE.get(kind, ()):
+                value = unique_value(record, field)
+                if not value:
+                    continue
+                holder = self._unique.get((tenant, kind, field), {}).get(value)
+                moved = holder is not None and (kind, holder) in writes and \
+                    unique_value(writes[(kind, holder)], field) != value
+                if (holder is not None and holder != key and not moved) or \
+                        taken.setdefault((kind, field, value), key) != key:
+                    raise KeyError(f"another of the app's {kind} has {field} {value}")
+        stored = self._tenants.get(tenant, {})
+        for kind, key in writes:  # values that move between written records are free first
+            old = stored.get(kind, {}).get(key)
+            if old is not None:
+                self._unfind(tenant, kind, key, old[2])
+        for (kind, key), record in writes.items():
+            self._put(tenant, kind, key, record, checked=True)
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         return self._owners.get((vendor, kind), {}).get(key)
@@ -244,20 +379,24 @@ class MemoryStore:
         for tenant in chosen:
             for kind, records in self._tenants.pop(tenant).items():
                 self._indexes.pop((tenant, kind), None)
+                for field in UNIQUE.get(kind, ()):
+                    self._unique.pop((tenant, kind, field), None)
                 owners = self._owners.get((tenant.vendor, kind), {})
                 for key in records:
                     owners.pop(key, None)
 
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
         """Store a record under a key no app of the vendor has yet; False (nothing stored) when one has."""
-        if key in self._owners.get((tenant.vendor, kind), {}):
+        await self._settled(tenant)
+        if key in self._owners.get((tenant.vendor, kind), {}) or self._clash(tenant, kind, key, record):
             return False
         self._put(tenant, kind, key, record)
         return True
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
         """Update a record the tenant has; False (nothing stored) when it has none (any more)."""
-        if key not in self._tenants.get(tenant, {}).get(kind, {}):
+        await self._settled(tenant)
+        if key not in self._tenants.get(tenant, {}).get(kind, {}) or self._clash(tenant, kind, key, record):
             return False
         self._put(tenant, kind, key, record)
         return True
@@ -294,6 +433,7 @@ class MemoryStore:
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
         """Delete the tenant's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
+        await self._settled(tenant)
         records = self._tenants.get(tenant, {}).get(kind, {})
         gone = list(islice(records, max(0, len(records) - keep)))
         for key in gone:
@@ -307,6 +447,43 @@ class MemoryStore:
         """Add `amount` to a named counter (0 when new) and return the new value."""
         self._counters[name] = self._counters.get(name, 0) + amount
         return self._counters[name]
+
+
+class _MemoryTransaction:
+    """A MemoryStore transaction's view (see Transaction): reads the tenant's records, which only the
+    transaction may change while it runs, and keeps its writes for `_commit`."""
+
+    def __init__(self, store: MemoryStore, tenant: Tenant) -> None:
+        self._store = store
+        self._tenant = tenant
+        self.writes: dict[tuple[str, str], dict] = {}
+        self._found: dict[tuple[str, str, str], str] = {}  # (kind, field, value) → key, of the writes
+
+    def get(self, kind: str, key: str) -> dict | None:
+        written = self.writes.get((kind, key))
+        if written is not None:
+            return written
+        kept = self._store._tenants.get(self._tenant, {}).get(kind, {}).get(key)
+        return _thaw(kept[0]) if kept is not None else None
+
+    def find(self, kind: str, field: str, value: str) -> dict | None:
+        unique_fields(kind, field)
+        key = self._found.get((kind, field, value))
+        if key is None:
+            key = self._store._unique.get((self._tenant, kind, field), {}).get(value)
+        record = self.get(kind, key) if key is not None else None
+        return record if record is not None and unique_value(record, field) == value else None
+
+    def count(self, kind: str) -> int:
+        stored = self._store._tenants.get(self._tenant, {}).get(kind, {})
+        return len(stored) + sum(1 for k, key in self.writes if k == kind and key not in stored)
+
+    def put(self, kind: str, key: str, record: dict) -> None:
+        self.writes[(kind, key)] = record
+        for field in UNIQUE.get(kind, ()):
+            value = unique_value(record, field)
+            if value:
+                self._found[(kind, field, value)] = key
 
 
 def _check_index(kind: str, index: str) -> None:

@@ -116,9 +116,9 @@ def keyed_rows(text: str, fields: list[str]) -> list[dict]:
 def make_api(aiohttp_client, spec, clock):
     """An in-process Voucherify mock on the session's spec (loading the spec is most of a test's time)."""
     async def make(**options) -> Api:
-        apps = options.pop("apps", None)  # Voucherify's own option (--app)
+        own = {name: options.pop(name) for name in ("apps", "max_orders") if name in options}  # Voucherify's options
         settings = Settings(**options)
-        app = create_app(settings, clock=clock, vendors=[Voucherify(spec=spec, apps=apps)])
+        app = create_app(settings, clock=clock, vendors=[Voucherify(spec=spec, **own)])
         return Api(await aiohttp_client(app), spec)
 
     return make

@@ -33,6 +33,7 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--state"): [["--state", "/nonexistent/state.db"], ["--state", "redis://"]],
     ("serve", "--workers"): [["--workers", "0"]],
     ("serve", "--max-exports"): [["--max-exports", "0"]],
+    ("serve", "--max-orders"): [["--max-orders", "0"], ["--max-orders", "many"]],
     ("serve", "--cors-origin"): [["--cors-origin", "ftp://example.com"], ["--cors-origin", "localhost:3000"]],
     ("serve", "--latency"): [["--latency", "200-50"], ["--latency", "slow"]],
     ("serve", "--error-rate"): [["--error-rate", "1.5"], ["--error-rate", "nan"]],

@@ -338,3 +338,77 @@ async def test_pages_follow_each_index_whatever_was_written(store):
         await store.page(APP, "exports", "nope", reverse=False, offset=0, limit=1)
     await store.reset("app")
     assert await store.page(APP, "exports", "created", reverse=False, offset=0, limit=10) == []
+
+
+# -- records found by a unique field (store.UNIQUE), transactions ---------------------------------------------
+async def test_a_record_is_found_by_its_unique_field_and_only_by_its_current_value(store):
+    await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s-1"})
+    await store.put(APP, "orders", "ord_2", {"id": "ord_2", "source_id": None})
+    assert await store.find(APP, "orders", "source_id", "s-1") == {"id": "ord_1", "source_id": "s-1"}
+    assert await store.find(OTHER, "orders", "source_id", "s-1") is None  # another app's value
+    assert await store.find(APP, "customers", "source_id", "s-1") is None  # another kind's
+    await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s-2"})
+    assert await store.find(APP, "orders", "source_id", "s-1") is None
+    assert (await store.find(APP, "orders", "source_id", "s-2"))["id"] == "ord_1"
+    await store.put(APP, "orders", "ord_2", {"id": "ord_2", "source_id": "s-1"})  # a freed value may be taken
+    assert (await store.find(APP, "orders", "source_id", "s-1"))["id"] == "ord_2"
+    assert await store.delete(APP, "orders", "ord_2")
+    assert await store.find(APP, "orders", "source_id", "s-1") is None
+    await store.trim(APP, "orders", 0)
+    assert await store.find(APP, "orders", "source_id", "s-2") is None
+    await store.put(APP, "orders", "ord_3", {"id": "ord_3", "source_id": "s-3"})
+    await store.reset("app")
+    assert await store.find(APP, "orders", "source_id", "s-3") is None
+    with pytest.raises(KeyError):
+        await store.find(APP, "exports", "source_id", "s-3")  # not a field that kind is found by
+
+
+async def test_no_two_records_of_an_app_share_a_unique_value(store):
+    await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s"})
+    with pytest.raises(KeyError):
+        await store.put(APP, "orders", "ord_2", {"id": "ord_2", "source_id": "s"})
+    assert await store.add(APP, "orders", "ord_2", {"id": "ord_2", "source_id": "s"}) is False
+    assert await store.count(APP, "orders") == 1
+    await store.put(OTHER, "orders", "ord_9", {"id": "ord_9", "source_id": "s"})  # another app's records may
+    assert (await store.find(APP, "orders", "source_id", "s"))["id"] == "ord_1"
+
+
+async def test_a_transaction_reads_its_own_writes_and_stores_all_or_nothing(store):
+    await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s-1", "n": 1})
+
+    def work(txn):
+        order = txn.find("orders", "source_id", "s-1")
+        txn.put("orders", "ord_1", {**order, "source_id": "s-9", "n": 2})
+        txn.put("customers", "cust_1", {"id": "cust_1", "source_id": "c-1"})
+        assert txn.find("orders", "source_id", "s-1") is None  # moved to s-9 in this transaction
+        assert txn.find("orders", "source_id", "s-9")["n"] == 2 and txn.get("customers", "cust_1")
+        assert txn.count("orders") == 1 and txn.count("customers") == 1
+        return "done"
+
+    def failing(txn):
+        txn.put("orders", "ord_2", {"id": "ord_2", "source_id": "s-2"})
+        raise ValueError("refused")
+
+    assert await store.transact(APP, work) == "done"
+    assert await store.get(APP, "orders", "ord_1") == {"id": "ord_1", "source_id": "s-9", "n": 2}
+    assert (await store.find(APP, "customers", "source_id", "c-1"))["id"] == "cust_1"
+    with pytest.raises(ValueError):
+        await store.transact(APP, failing)
+    assert await store.get(APP, "orders", "ord_2") is None and await store.count(APP, "orders") == 1
+    assert await store.find(APP, "orders", "source_id", "s-2") is None
+
+
+async def test_concurrent_transactions_never_interleave(store):
+    """32 upserts by one unique value at once: one record, which saw every one of them."""
+
+    def upsert(txn):
+        found = txn.find("orders", "source_id", "same")
+        if found is None:
+            txn.put("orders", f"ord_{id(txn)}", {"id": f"ord_{id(txn)}", "source_id": "same", "seen": 1})
+        else:
+            txn.put("orders", found["id"], {**found, "seen": found["seen"] + 1})
+
+    await asyncio.gather(*(store.transact(APP, upsert) for _ in range(32)))
+    stored = await store.list(APP, "orders")
+    assert len(stored) == 1 and stored[0]["seen"] == 32, stored
+

@@ -29,18 +29,21 @@ class Voucherify(Vendor):
     data_recipes = data.RECIPES  # registered with the data engine when this package is imported
     options = (Option("app", "pin an app's credentials (repeatable); other app ids then get 401 "
                              "(default: any app id is bound to the first token it is used with)",
-                      argtypes.pair, repeatable=True, metavar="ID:TOKEN", dest="apps"),)
+                      argtypes.pair, repeatable=True, metavar="ID:TOKEN", dest="apps"),
+               Option("max-orders", "orders (and customers) kept per app; one more is refused with a 402",
+                      argtypes.whole(1), orders.MAX_ORDERS, metavar="N", dest="max_orders"))
     cors_headers = ("X-App-Id", "X-App-Token")
     status_names = exports.STATUS
 
     def __init__(self, spec: Spec | None = None,
-                 apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+                 apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+                 max_orders: int = orders.MAX_ORDERS) -> None:
         self.spec = spec or bundled_spec("voucherify")
         self.apps = dict(apps or {})  # pinned app id → token (--app ID:TOKEN gives pairs)
         self._plans: dict[str, tuple[Operation, tuple]] = {}  # operation id → (operation, _auth_plan's answer)
         self.exports = exports.Exports(self.spec)
         self.async_actions = async_actions.AsyncActions(self.spec)
-        self.orders = orders.Orders(self.spec, self.async_actions)
+        self.orders = orders.Orders(self.spec, self.async_actions, max_orders)
         self.transactions = transactions.Transactions(self.exports)
 
     def handlers(self) -> dict[str, Handler]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ...clock import Clock
 from ...errors import ApiError, FixtureError
 from ...ids import Ids
 from ...spec import Spec
-from ...store import Store, TenantStore, VendorStore
+from ...store import Store, Transaction, VendorStore
 from ...validation import json_path
 from . import orders, transactions
 
@@ -42,18 +43,26 @@ class DataSet:
 async def load_into(directory: str | Path, vendor: Any, *, store: Store, ids: Ids,
                     clock: Clock) -> list[DataSet]:
     """Read every data set of `directory`, pin their tokens (on `vendor`, the Voucherify instance)
-    and store their records."""
+    and store their records: each data set in one transaction, once every one has been tried
+    (a transaction rolled back) against what is stored, so a bad one stores nothing of any."""
     data_sets = read(directory, vendor.spec)
     owners = VendorStore(store, vendor.name)
-    staged = [await _stage(data_set, vendor.spec, owners.tenant(data_set.app_id), ids, clock)
-              for data_set in data_sets]
-    for data_set, (book, extras) in zip(data_sets, staged):
-        await book.commit()
-        for kind, key, record in extras:
-            await book.store.put(kind, key, record)
+    now = clock.now()
+    for trial in (True, False):
+        for data_set in data_sets:
+            stage = partial(_stage, data_set, vendor.spec, ids, now, trial)
+            try:
+                await owners.tenant(data_set.app_id).transact(stage)
+            except _Tried:
+                pass
+    for data_set in data_sets:
         if data_set.token:
             vendor.apps.setdefault(data_set.app_id, data_set.token)  # a --app flag wins
     return data_sets
+
+
+class _Tried(Exception):
+    """A trial run of a data set went through: undo it."""
 
 
 def read(directory: str | Path, spec: Spec) -> list[DataSet]:
@@ -88,10 +97,10 @@ def _parse(path: Path) -> Any:
     return {} if content is None else content
 
 
-async def _stage(data_set: DataSet, spec: Spec, store: TenantStore, ids: Ids, clock: Clock):
-    """Build one data set's records without storing them: (order book, other records)."""
-    content, path, now = data_set.content, data_set.source, clock.now()
-    book = await orders.OrderBook.load(store, ids, now, spec.schema("OrderStatus")["enum"][0])
+def _stage(data_set: DataSet, spec: Spec, ids: Ids, now: float, trial: bool, txn: Transaction) -> None:
+    """Store one data set's records in a store transaction (raising _Tried, to undo it, on a trial)."""
+    content, path = data_set.content, data_set.source
+    book = orders.OrderBook(txn, ids, now, spec.schema("OrderStatus")["enum"][0])
     customers = {c["source_id"]: book.upsert_customer(c) for c in content.get("customers", [])}
     campaigns = {}
     for campaign in content.get("campaigns", []):
@@ -109,6 +118,9 @@ async def _stage(data_set: DataSet, spec: Spec, store: TenantStore, ids: Ids, cl
         except ApiError as exc:
             raise FixtureError(f"{path}: .orders[{index}]: {exc.details}") from None
     # keys carry the app id: two data sets may use the same codes and campaign names
-    extras = [(transactions.CAMPAIGNS, f"{data_set.app_id}/{c['id']}", c) for c in campaigns.values()]
-    extras += [(transactions.VOUCHERS, f"{data_set.app_id}/{v['id']}", v) for v in vouchers]
-    return book, extras
+    for c in campaigns.values():
+        txn.put(transactions.CAMPAIGNS, f"{data_set.app_id}/{c['id']}", c)
+    for v in vouchers:
+        txn.put(transactions.VOUCHERS, f"{data_set.app_id}/{v['id']}", v)
+    if trial:
+        raise _Tried

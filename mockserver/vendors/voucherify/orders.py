@@ -1,16 +1,25 @@
 """Voucherify's Orders API: create (upsert), get, update, list and import.
 
 Orders are kept in the store as the Order objects clients see, so an orders
-export of the app reads exactly them (see `stored_records`). Every write goes
-through an `OrderBook`, which stages changes and commits them only when the
-whole request succeeded: a failing request changes nothing.
+export of the app reads exactly them (see `stored_records`). Every write is
+an `OrderBook` working inside one store transaction (`TenantStore.transact`):
+off the event loop, atomic however many requests (and processes) upsert the
+same `source_id` at once, and a failing request changes nothing. The book
+reads only the records it needs, by id or by `source_id` (indexed in every
+store), so a request costs the same with 10 or 50,000 orders stored.
+
+An app keeps at most `--max-orders` orders, and as many customers: an order
+that would be one more is refused with Voucherify's answer to a request over
+the plan's limits (402), and nothing of the request is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -20,21 +29,24 @@ from ...errors import ApiError, not_found
 from ...ids import Ids
 from ...respond import json_response
 from ...spec import Spec
-from ...store import TenantStore
+from ...store import TenantStore, Transaction
 from ..base import Call, Handler
 from . import transactions
 from .async_actions import AsyncActions
 
 ORDERS = "orders"
 CUSTOMERS = "customers"
+SOURCE_ID = "source_id"  # what orders and customers are upserted by (store.UNIQUE indexes it)
 CUSTOMER_FIELDS = ("source_id", "name", "description", "email", "phone", "birthday", "birthdate", "address",
                    "metadata")
+MAX_ORDERS = 50_000  # per app, the default of --max-orders
 
 
 class Orders:
-    def __init__(self, spec: Spec, async_actions: AsyncActions) -> None:
+    def __init__(self, spec: Spec, async_actions: AsyncActions, max_orders: int | None = MAX_ORDERS) -> None:
         self.async_actions = async_actions
         self.default_status = spec.schema("OrderStatus")["enum"][0]  # CREATED
+        self.max_orders = max_orders
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -45,77 +57,86 @@ class Orders:
             "import-orders": self.import_orders,
         }
 
-    async def book(self, call: Call) -> OrderBook:
-        return await OrderBook.load(call.store, call.services.exports.ids, call.services.clock.now(),
-                                    self.default_status)
+    def books(self, call: Call) -> Callable[[Transaction], OrderBook]:
+        """An OrderBook for the request's transaction (the clock read here, on the event loop)."""
+        return partial(OrderBook, ids=call.services.exports.ids, now=call.services.clock.now(),
+                       default_status=self.default_status, max_records=self.max_orders)
 
     async def create_order(self, call: Call) -> web.Response:
-        book = await self.book(call)
-        order = book.upsert(call.inputs.body or {})  # no body: an order with nothing given
-        await book.commit()
+        body, book = call.inputs.body or {}, self.books(call)  # no body: an order with nothing given
+        order = await call.store.transact(lambda txn: book(txn).upsert(body))
         return json_response(order)
 
     async def get_order(self, call: Call) -> web.Response:
-        return json_response((await self.book(call)).require(call.inputs.path["orderId"]))
-
-    async def update_order(self, call: Call) -> web.Response:
-        book = await self.book(call)
-        order = book.update(book.require(call.inputs.path["orderId"]), call.inputs.body or {})
-        await book.commit()
+        ident = call.inputs.path["orderId"]
+        order = await call.store.get(ORDERS, ident) or await call.store.find(ORDERS, SOURCE_ID, ident)
+        if order is None:
+            raise not_found("order", ident)
         return json_response(order)
 
+    async def update_order(self, call: Call) -> web.Response:
+        ident, body, books = call.inputs.path["orderId"], call.inputs.body or {}, self.books(call)
+
+        def update(txn: Transaction) -> dict:
+            book = books(txn)
+            return book.update(book.require(ident), body)
+
+        return json_response(await call.store.transact(update))
+
     async def list_orders(self, call: Call) -> web.Response:
-        query = call.inputs.query
         orders = await call.store.list(ORDERS)
-        before, after = query.get("created_at[before]"), query.get("created_at[after]")
-        if before:
-            orders = [o for o in orders if _epoch(o["created_at"]) < _epoch(before, "Query created_at[before]")]
-        if after:
-            orders = [o for o in orders if _epoch(o["created_at"]) > _epoch(after, "Query created_at[after]")]
-        key = query["order"].lstrip("-")
-        orders.sort(key=lambda o: _epoch(o[key] or o["created_at"]), reverse=query["order"].startswith("-"))
-        start = (query["page"] - 1) * query["limit"]
-        return json_response({"object": "list", "data_ref": "orders", "orders": orders[start:start + query["limit"]],
-                              "total": len(orders)})
+        # filtering and sorting 50,000 orders takes a while: not on the event loop
+        return json_response(await asyncio.to_thread(_listed, orders, call.inputs.query))
 
     async def import_orders(self, call: Call) -> web.Response:
-        book = await self.book(call)
-        bodies = call.inputs.body or []  # no body: nothing to import
-        for index, body in enumerate(bodies):
-            try:
-                book.upsert(body)
-            except ApiError as exc:
-                raise ApiError(exc.status, exc.key, exc.message, f"Order [{index}]: {exc.details}") from None
-        await book.commit()
+        bodies, books = call.inputs.body or [], self.books(call)  # no body: nothing to import
+
+        def import_all(txn: Transaction) -> None:
+            book = books(txn)
+            for index, body in enumerate(bodies):
+                try:
+                    book.upsert(body)
+                except ApiError as exc:
+                    raise ApiError(exc.status, exc.key, exc.message, f"Order [{index}]: {exc.details}") from None
+
+        await call.store.transact(import_all)
         count = len(bodies)
         action = await self.async_actions.start(call, "ORDERS_IMPORT", {
             "message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []})
         return json_response({"async_action_id": action["id"]})
 
 
+def _listed(orders: list[dict], query: Mapping[str, Any]) -> dict:
+    """A page of list-orders: filtered by created_at, sorted, sliced."""
+    before, after = query.get("created_at[before]"), query.get("created_at[after]")
+    if before:
+        bound = _epoch(before, "Query created_at[before]")
+        orders = [o for o in orders if _epoch(o["created_at"]) < bound]
+    if after:
+        bound = _epoch(after, "Query created_at[after]")
+        orders = [o for o in orders if _epoch(o["created_at"]) > bound]
+    key = query["order"].lstrip("-")
+    orders.sort(key=lambda o: _epoch(o[key] or o["created_at"]), reverse=query["order"].startswith("-"))
+    start = (query["page"] - 1) * query["limit"]
+    return {"object": "list", "data_ref": "orders", "orders": orders[start:start + query["limit"]],
+            "total": len(orders)}
+
+
 @dataclass
 class OrderBook:
-    """An app's orders and customers for one request: reads see staged writes,
-    `commit()` stores them all (nothing is stored if the request fails first)."""
+    """An app's orders and customers for one request, read and written through one store
+    transaction (called on a thread): what it writes is stored when the request succeeds, or not at all."""
 
-    store: TenantStore
+    txn: Transaction
     ids: Ids
     now: float
     default_status: str
-    _staged: dict[tuple[str, str], dict] = field(default_factory=dict)
-    _by_key: dict[str, dict[str, dict]] = field(default_factory=dict)  # kind → id or source_id → record
-
-    @classmethod
-    async def load(cls, store: TenantStore, ids: Ids, now: float, default_status: str) -> OrderBook:
-        book = cls(store, ids, now, default_status)
-        for kind in (ORDERS, CUSTOMERS):
-            index = book._by_key[kind] = {}
-            for record in await store.list(kind):
-                book._index(kind, record, index)
-        return book
+    max_records: int | None = None  # per kind (orders, customers); None: no cap
+    _counts: dict[str, int] = field(default_factory=dict)  # kind → records once what is staged is stored
 
     def find(self, ident: str) -> dict | None:
-        return self._by_key[ORDERS].get(ident)
+        """The order with this id, or else with this source_id."""
+        return self.txn.get(ORDERS, ident) or self.txn.find(ORDERS, SOURCE_ID, ident)
 
     def require(self, ident: str) -> dict:
         order = self.find(ident)
@@ -132,16 +153,17 @@ class OrderBook:
         body = given(body)
         if body.get("id") and not (create_with_id and self.find(body["id"]) is None):
             return self.update(self.require(body["id"]), body)
-        existing = self.find(body["source_id"]) if body.get("source_id") else None
+        existing = self.txn.find(ORDERS, SOURCE_ID, body[SOURCE_ID]) if body.get(SOURCE_ID) else None
         if existing is not None:
             return self.update(existing, body)
+        self._one_more(ORDERS)
         return self._save(self._compute({"id": body.get("id") or self.ids.new("ord_"), "status": self.default_status,
                                          "created_at": self.created_at(), "updated_at": None}, body, fresh=True))
 
     def update(self, order: dict, body: Mapping[str, Any]) -> dict:
         body = given(body)
-        source_id = body.get("source_id")
-        other = self.find(source_id) if source_id else None
+        source_id = body.get(SOURCE_ID)
+        other = self.txn.find(ORDERS, SOURCE_ID, source_id) if source_id else None
         if other is not None and other["id"] != order["id"]:
             raise ApiError(409, "duplicate_source_id", "Duplicated source_id",
                            f"Property .source_id: another order already has source_id {source_id}")
@@ -150,10 +172,17 @@ class OrderBook:
     def created_at(self) -> str:
         return iso(self.now)
 
-    async def commit(self) -> None:
-        for (kind, key), record in self._staged.items():
-            await self.store.put(kind, key, record)
-        self._staged.clear()
+    def _one_more(self, kind: str) -> None:
+        """Count a record about to be created; 402 (Voucherify's "over your plan's limits") past the cap."""
+        if self.max_records is None:
+            return
+        if kind not in self._counts:
+            self._counts[kind] = self.txn.count(kind)
+        if self._counts[kind] >= self.max_records:
+            raise ApiError(402, "limit_exceeded", "Payment Required",
+                           f"This app keeps at most {self.max_records} {kind} (mockserver serve --max-orders); "
+                           "nothing of this request was stored")
+        self._counts[kind] += 1
 
     # -- computing an order ------------------------------------------------------
     def _compute(self, order: dict, body: Mapping[str, Any], *, fresh: bool) -> dict:
@@ -201,32 +230,20 @@ class OrderBook:
         return self.upsert_customer(details)["id"]
 
     def upsert_customer(self, details: Mapping[str, Any]) -> dict:
-        existing = self._by_key[CUSTOMERS].get(details["source_id"]) if details.get("source_id") else None
+        existing = self.txn.find(CUSTOMERS, SOURCE_ID, details[SOURCE_ID]) if details.get(SOURCE_ID) else None
         if existing is not None:
             customer = {**existing, **details, "updated_at": iso(self.now)}
         else:
+            self._one_more(CUSTOMERS)
             customer = {"object": "customer", "source_id": None, **details, "created_at": self.created_at(),
                         "updated_at": None}
             customer.setdefault("id", self.ids.new("cust_"))
-        self._stage(CUSTOMERS, customer)
+        self.txn.put(CUSTOMERS, customer["id"], customer)
         return customer
 
     def _save(self, order: dict) -> dict:
-        self._stage(ORDERS, order)
+        self.txn.put(ORDERS, order["id"], order)
         return order
-
-    def _stage(self, kind: str, record: dict) -> None:
-        index = self._by_key[kind]
-        for key in [k for k, v in index.items() if v.get("id") == record["id"]]:
-            del index[key]  # a changed source_id must not find the old record
-        self._index(kind, record, index)
-        self._staged[(kind, record["id"])] = record
-
-    @staticmethod
-    def _index(kind: str, record: dict, index: dict[str, dict]) -> None:
-        index[record["id"]] = record
-        if record.get("source_id"):
-            index[record["source_id"]] = record
 
 
 def given(value: Any) -> Any:
