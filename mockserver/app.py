@@ -34,6 +34,7 @@ from .options import Settings
 from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, errors_middleware
 from .proxy import Forwarder
 from .redis_store import is_redis_url
+from .respond import SEND_TIMEOUT
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 from .vendors.base import Vendor
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.on_response_prepare.append(_warning_headers)
     app.on_response_prepare.append(_vendor_headers(mounts))
     app[SERVICES] = services
+    app[SEND_TIMEOUT] = settings.send_timeout
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
     app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))

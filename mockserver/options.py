@@ -104,6 +104,9 @@ class Settings:
     strict: bool = False  # findings (unknown properties, filter fields, coerced values) become 400s
     access_log: bool = False  # one line per request on stderr (mockserver.control.accesslog)
     config_file: str | None = None  # the mockserver.yaml read, if any (said by the banner and GET /)
+    # slow clients (docs/hardening.md): a connection without a complete request, a download nobody reads
+    idle_timeout: float = 60.0  # seconds; serving.listen closes the connection
+    send_timeout: float = 60.0  # seconds a download waits for its client to take a chunk (respond.stream)
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:
@@ -121,6 +124,8 @@ class Settings:
             raise ValueError("workers must be 1 or more")
         if self.max_exports < 1:
             raise ValueError("max exports must be 1 or more")
+        if not (self.idle_timeout > 0 and self.send_timeout > 0):
+            raise ValueError("timeouts must be greater than 0")
 
 
 def _vendor_names(text: str) -> tuple[str, ...]:
@@ -162,6 +167,11 @@ SERVE: tuple[Option, ...] = (
            _D.error_rate, metavar="SHARE"),
     Option("rate-limit", "requests per second per app before 429 + Retry-After",
            argtypes.from_parser(faults.parse_rate_limit), metavar="N/s"),
+    Option("idle-timeout", "close a connection that sends no complete request for this many seconds (an idle "
+                           "keep-alive, headers that never end)", argtypes.number(above=0), _D.idle_timeout,
+           metavar="SECONDS"),
+    Option("send-timeout", "drop a download whose client takes none of it for this many seconds",
+           argtypes.number(above=0), _D.send_timeout, metavar="SECONDS"),
     Option("journal-size", "requests kept for GET /__mock/requests", argtypes.whole(1), _D.journal_size,
            metavar="N"),
     Option("fixtures", "store the data sets of DIR's YAML/JSON files (vendors that take fixtures)",

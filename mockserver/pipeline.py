@@ -24,7 +24,7 @@ from .control import prefer
 from .control.answers import SpecAnswers
 from .control.journal import APP_ID
 from .errors import ApiError, scrub
-from .respond import json_response
+from .respond import bad_host, json_response
 from .spec import Operation
 from .store import VendorStore
 from .validation import Inputs, Invalid, RequestValidator, read_body
@@ -56,6 +56,9 @@ class Step:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request[VENDOR] = self.vendor
         request[OPERATION] = self.op
+        refused = bad_host(request)  # before anything runs: a URL it renders after storing could not fail
+        if refused:
+            raise ApiError(400, "bad_request", "Bad Request", refused)
         wanted = await self.control(request)
         app_id = await self.authenticate(request)
         inputs = await self.validate(request)

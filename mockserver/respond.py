@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,6 +17,8 @@ JSON = "application/json"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # what content_type + charset would make
 
 
+SEND_TIMEOUT = web.AppKey("send_timeout", float)  # Settings.send_timeout, set on the root app by create_app
+SEND_SECONDS = 60.0  # without it (an app built by hand)
 MAX_HEADER_TEXT = 300  # characters of one diagnostic header value (X-Mock-Warning, X-Mock-Violation)
 
 
@@ -46,21 +49,49 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 _ORIGINS: dict[tuple[str, str], str] = {}  # (scheme, Host) → origin, for the few a server is reached by
+# RFC 3986's authority as a Host header carries it: an IP literal or a registered name, then an optional port
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::([0-9]{1,5}))?")
+
+
+def bad_host(request: web.Request) -> str | None:
+    """Why the request's `Host` cannot name this server in a URL (RFC 9112 §3.2: a 400), or None.
+    An empty Host is allowed: URLs then name the address the request came in on."""
+    host = request.headers.get("Host")
+    if not host:
+        return None
+    found = _HOST.fullmatch(host)
+    if found is None or (found.group(2) is not None and int(found.group(2)) > 65535):
+        return f"The Host header is not host[:port]: {header_text(host, 100)}"
+    return None
 
 
 def origin(request: web.Request) -> str:
     """`str(request.url.origin())`, remembered: for the usual request target (a
     path, not an absolute URL) it depends on the scheme and Host alone, and
-    building the URL costs more than the rest of a small answer's rendering."""
+    building the URL costs more than the rest of a small answer's rendering.
+    A request without a usable Host (empty, or one bad_host refuses) gets the
+    address it came in on, so rendering a URL never fails after something was stored."""
     if not request.raw_path.startswith("/"):
         return str(request.url.origin())
     key = (request.scheme, request.host)
     found = _ORIGINS.get(key)
     if found is None:
-        found = str(request.url.origin())
+        if bad_host(request) is None and request.headers.get("Host"):
+            found = str(request.url.origin())
+        else:
+            found = _bound_origin(request)
         if len(_ORIGINS) < 256:  # Host is the client's to choose: keep a few
             _ORIGINS[key] = found
     return found
+
+
+def _bound_origin(request: web.Request) -> str:
+    """scheme://address:port of the socket the request came in on."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if not sockname:
+        return f"{request.scheme}://127.0.0.1"
+    host, port = sockname[:2]
+    return f"{request.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def no_content() -> web.Response:
@@ -77,7 +108,10 @@ async def stream(request: web.Request, produce: Callable[[], Iterable[bytes]], *
     at most QUEUED chunks ahead of what the client has taken. An error before
     the first chunk is raised here, before the response starts (so it can
     still be answered as an error); when the client goes away, the producer
-    is stopped at its next chunk."""
+    is stopped at its next chunk. A client that takes nothing for SEND_TIMEOUT seconds (its
+    window full, the connection open) is dropped the same way: its connection, its producer thread
+    and the chunks queued for it are released."""
+    timeout = request.config_dict.get(SEND_TIMEOUT, SEND_SECONDS)
     chunks = _Produced(produce)
     try:
         first = await chunks.next()
@@ -88,11 +122,16 @@ async def stream(request: web.Request, produce: Callable[[], Iterable[bytes]], *
         response.enable_chunked_encoding()
         await response.prepare(request)
         chunk = first
-        while chunk is not None:
-            await response.write(chunk)
+        while True:
+            try:  # write_eof too: it sends the last chunk
+                await asyncio.wait_for(response.write(chunk) if chunk is not None else response.write_eof(), timeout)
+            except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError(f"the client took nothing for {timeout:g} s") from None
+            if chunk is None:
+                return response
             chunk = await chunks.next()
-        await response.write_eof()
-        return response
     finally:
         chunks.stop()
 

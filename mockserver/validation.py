@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import jsonschema_rs
+from aiohttp import web
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -46,14 +47,26 @@ def parse_json(text: str) -> Any:
 
 async def read_body(request) -> bytes:
     """The request body, or a 408 when it does not arrive within BODY_SECONDS: a
-    client sending a body byte by byte (or never) holds only its own connection."""
-    if request.content.is_eof():  # the usual case: it came with the headers
-        return await request.read()
+    client sending a body byte by byte (or never) holds only its own connection.
+
+    A body its `Content-Encoding` (gzip, deflate …) cannot decode is `Invalid` (400). aiohttp
+    decodes it as it arrives, and the app's client_max_size (1 MiB) counts the decoded bytes, so
+    a gzip bomb is a 413 once 1 MiB of it is decoded, not a process out of memory."""
     try:
+        if request.content.is_eof():  # the usual case: it came with the headers
+            return await request.read()
         return await asyncio.wait_for(request.read(), BODY_SECONDS)
     except asyncio.TimeoutError:
         raise ApiError(408, "request_timeout", "Request Timeout",
                        f"The request body did not arrive within {BODY_SECONDS:g} seconds") from None
+    except web.RequestPayloadError as exc:
+        if request.transport is None or request.transport.is_closing():
+            raise ConnectionResetError("the client went away mid-body") from None  # nobody to answer
+        reason = str(exc.__cause__ or exc).strip().splitlines()
+        reason = reason[-1].strip() if reason else "it is cut short or badly framed"
+        encoding = header_text(request.headers.get("Content-Encoding", "identity"), 40)
+        raise Invalid("body", "", f"The body cannot be read (Content-Encoding: {encoding}): {reason[:200]}",
+                      kind="malformed") from None
 
 
 def _not_json(name: str) -> Any:

@@ -39,6 +39,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--error-rate"): [["--error-rate", "1.5"], ["--error-rate", "nan"]],
     ("serve", "--rate-limit"): [["--rate-limit", "0/s"], ["--rate-limit", "fast"]],
     ("serve", "--journal-size"): [["--journal-size", "0"]],
+    ("serve", "--idle-timeout"): [["--idle-timeout", "0"], ["--idle-timeout", "soon"]],
+    ("serve", "--send-timeout"): [["--send-timeout", "-1"], ["--send-timeout", "inf"]],
     ("serve", "--fixtures"): [["--fixtures", "/nonexistent/fixtures"]],
     ("serve", "--strict"): [["--strict=no"]],
     ("serve", "--access-log"): [["--access-log=yes"]],

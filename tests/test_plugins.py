@@ -1,23 +1,16 @@
 """Vendors as plugins: the registry, --vendors, vendor options from the command line and the
-config file, sub-applications per prefix (each answering in its vendor's shape, malformed HTTP
-too), and the one aiohttp internal serving.py relies on."""
+config file, sub-applications per prefix (each answering in its vendor's shape)."""
 
 from __future__ import annotations
 
-import inspect
-import json
 from types import SimpleNamespace
 
 import pytest
-from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
-from mockserver import cli, options, registry, serving
+from mockserver import cli, options, registry
 from mockserver.app import MOUNTS, Settings, create_app
-from mockserver.testing import ServerThread
 from mockserver.vendors.base import Vendor
 from tests.chargebee_support import basic
-from tests.test_hostile_input import raw_request
 
 V_AUTH = {"X-App-Id": "app-1", "X-App-Token": "token-1"}
 
@@ -75,31 +68,6 @@ async def test_each_prefix_answers_in_its_vendors_shape(aiohttp_client):
     assert wrong.status == 405 and "api_error_code" in await wrong.json()
     assert (await client.get("/__mock/nowhere")).status == 404  # the admin API's own plain errors
     assert "error" in await (await client.get("/__mock/nowhere")).json()
-
-
-def test_malformed_http_is_answered_by_the_vendor_of_its_path():
-    with ServerThread(Settings(port=0)) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        status, _, body = raw_request(port, b"GET /api/v2/exports/\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert status == 400 and "api_error_code" in json.loads(body)
-        status, _, body = raw_request(port, b"GET /v1/exports/\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert status == 400 and json.loads(body)["key"] == "bad_request"
-        first = server.app[MOUNTS].vendors[0]  # no path at all: the first mounted vendor
-        status, _, body = raw_request(port, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 64)
-        assert status == 400 and set(json.loads(body)) == set(first.error_body(serving._api_error(400, "", None), "r"))
-
-
-async def test_the_aiohttp_internals_serving_relies_on_are_still_there():
-    """serving._vendor_shaped_server swaps web.Server's class so that each connection's
-    RequestHandler is ours; if this fails, aiohttp changed them: rework that one function."""
-    assert inspect.iscoroutinefunction(web.AppRunner._make_server)
-    assert callable(web.Server.__call__)
-    server = web.Server(lambda request: None)
-    assert hasattr(server, "_kwargs") and hasattr(server, "_loop")
-    assert list(inspect.signature(RequestHandler.handle_error).parameters) == ["self", "request", "status", "exc",
-                                                                              "message"]
-    assert list(inspect.signature(RequestHandler.__init__).parameters)[:3] == ["self", "manager", "loop"]
-    assert "data_received" in vars(RequestHandler)  # overridden (and called) by serving._Handler
 
 
 def test_a_broken_entry_point_is_reported_by_name(monkeypatch, caplog):

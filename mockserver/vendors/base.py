@@ -155,11 +155,6 @@ class Vendor(ABC):
         `Request-Id`, which its SDKs read). Default: none."""
         return {}
 
-    def http_error_body(self, error: ApiError) -> dict:
-        """The body for a request that is not valid HTTP (no operation, no route): the vendor's
-        error object by default."""
-        return self.error_body(error, self.request_id())
-
     # -- lifecycle and data ----------------------------------------------------------------------
     # lifecycle phase (scheduled, running, done, failed) → the vendor's status word; the admin API's
     # forced status accepts either

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..validation import Invalid, json_path
+from ..validation import MAX_DEPTH, Invalid, json_path
 
 MAX_FIELDS = 1000  # parameters in one body
 MAX_LIST_CHARS = 20_000  # a list literal longer than this is refused unread
@@ -65,6 +65,9 @@ def decode_form(raw: bytes, style: ListStyle) -> dict[str, Any]:
             raise Invalid("body", "", f"{name[:80]!r} is not a parameter name such as {style.example}",
                           kind="malformed")
         parts = (match.group(1), *part_re.findall(match.group(2)))
+        if len(parts) > MAX_DEPTH:  # before anything recurses over it (as JSON bodies are refused)
+            raise Invalid("body", json_path(parts[:1]), f"is nested more than {MAX_DEPTH} levels deep",
+                          kind="malformed")
         if parts[-1] == "":
             _put(body, parts[:-1], values, style)
         elif parts[-1] in style.operators:

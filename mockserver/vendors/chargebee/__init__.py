@@ -38,6 +38,7 @@ API_ERROR_CODES = {
     "payload_too_large": "invalid_request",
     "invalid_prefer_header": "invalid_request",
     "mocked_error": "invalid_request",
+    "bad_request": "invalid_request",
 }
 # errors Chargebee gives no `type` (the SDKs raise their base APIError for them)
 UNTYPED = ("api_authentication_failed", "api_authorization_failed", "api_request_limit_exceeded", "internal_error",

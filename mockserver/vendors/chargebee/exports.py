@@ -32,7 +32,7 @@ from aiohttp import web
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...errors import ApiError
 from ...exports import ExportService
-from ...respond import json_response, stream
+from ...respond import json_response, origin, stream
 from ...spec import Operation, Spec
 from ..base import Call, Handler
 from .archive import zipped
@@ -147,7 +147,7 @@ def render(record: dict, request: web.Request) -> dict:
         "object": "export",
     }
     if record["phase"] == "done":
-        url = f"{request.url.origin()}/api/v2/exports/{record['id']}/download?token={record['token']}"
+        url = f"{origin(request)}/api/v2/exports/{record['id']}/download?token={record['token']}"
         export["download"] = {"download_url": url, "valid_till": _valid_till(record), "mime_type": "application/zip"}
     return export
 

@@ -41,7 +41,8 @@ from .reporting import STATUS, Reporting
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
 # keys the shared code raises (faults, aiohttp refusals …) → Stripe's error code
 CODES = {"too_many_requests": "rate_limit", "payload_too_large": "parameter_invalid", "mocked_error": None,
-         "not_found": None, "method_not_allowed": None, "invalid_prefer_header": "parameter_invalid"}
+         "not_found": None, "method_not_allowed": None, "invalid_prefer_header": "parameter_invalid",
+         "bad_request": None}
 _REQUEST_ID = string.ascii_letters + string.digits
 # error keys whose answer has no `code`; of them, those that are an error `type` of their own
 UNCODED_TYPES = frozenset({"idempotency_error"})
