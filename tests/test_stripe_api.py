@@ -557,3 +557,42 @@ async def test_the_file_list_pages_and_filters_by_purpose(api, clock):
     assert [f["id"] for f in rest["data"]] == [made[0]] and rest["has_more"] is False
     assert (await api.get("/v1/files?purpose=selfie")).body["data"] == []
     assert (await api.get("/v1/files?purpose=nonsense")).status == 400
+
+
+# -- a file's size (issue 23 item 7) ----------------------------------------------------------------
+async def test_a_runs_csv_is_generated_once_for_its_size_and_every_download(api, monkeypatch):
+    from mockserver.vendors.stripe import reporting
+
+    made = []
+    original = reporting.report_csv
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "report_csv", counted)
+    run = await api.finish((await api.create(ITEMIZED, interval(END - 30 * DAY, END))).body)
+    contents = "/v1/files/" + run["result"]["url"].split("/v1/files/")[1]
+    first, second = await api.get(contents), await api.get(contents)
+    assert len(first.body.encode()) == len(second.body.encode()) == run["result"]["size"] > 0
+    assert first.body == second.body and len(made) == 1  # size and two downloads: one generation
+
+
+async def test_a_file_no_longer_spooled_is_made_again_with_the_same_size(api, monkeypatch):
+    from mockserver.vendors.stripe import spool
+
+    monkeypatch.setattr(spool, "SIZES_KEPT", 0)
+    run = await api.finish((await api.create(ITEMIZED, interval(END - 30 * DAY, END))).body)
+    size = run["result"]["size"]
+    for kept in _spools(api):  # as after an eviction: no size remembered, no file kept
+        kept.limit = 0
+        kept._files.clear()
+    again = await api.get(f"/v1/reporting/report_runs/{run['id']}")
+    contents = await api.get("/v1/files/" + run["result"]["url"].split("/v1/files/")[1])
+    assert again.body["result"]["size"] == size == len(contents.body.encode())
+
+
+def _spools(api) -> list:
+    from mockserver.app import SERVICES
+
+    return [vendor.reporting.spool for vendor in api.client.app[SERVICES].vendors if isinstance(vendor, Stripe)]

@@ -9,13 +9,13 @@ as Stripe's statuses: scheduled and running are both `pending`, then
 `frr_X` is `file_X`; it exists once the run has succeeded, and its contents
 download with the same secret key, from the mock's own address (Stripe
 serves them from its files host). Its `size` is the CSV's, counted once in
-a worker thread and remembered.
+a worker thread while the file is spooled for the downloads (spool.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -34,11 +34,11 @@ from .csv import report_csv
 from .links import links_of
 from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing, page_of
 from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
+from .spool import Spool
 
 # lifecycle phase → report run status (checked against the schema's enum)
 STATUS = {"scheduled": "pending", "running": "pending", "done": "succeeded", "failed": "failed"}
 FILE_DAYS = 365  # how long after the run a result file is kept (`expires_at`)
-SIZES_KEPT = 4096  # CSV sizes remembered (run id → bytes)
 FAILED = "The report run failed: the mock was asked to fail it (Prefer: outcome=error)."
 
 
@@ -49,7 +49,7 @@ class Reporting:
             raise ValueError(f"lifecycle statuses {sorted(set(STATUS.values()))} differ from the schema's {statuses}")
         self.model = model
         self.types: dict[str, ReportType] = load_report_types(spec, dict(model.objects))
-        self._sizes: OrderedDict[str, int] = OrderedDict()
+        self.spool = Spool()  # each run's CSV, made once: its size and its downloads
 
     def handlers(self) -> dict[str, Handler]:
         @creates_export
@@ -167,21 +167,31 @@ class Reporting:
         }
 
     async def _size(self, record: dict, services) -> int:
-        size = self._sizes.get(record["id"])
+        """The CSV's byte size: known, or counted while the spool writes the file downloads will send."""
+        key = _spool_key(record)
+        size = self.spool.known_size(key)
         if size is None:
-            produce = self._csv(record, services)
-            size = await asyncio.get_running_loop().run_in_executor(None, lambda: sum(map(len, produce())))
-            self._sizes[record["id"]] = size
-            while len(self._sizes) > SIZES_KEPT:
-                self._sizes.popitem(last=False)
+            size = await asyncio.get_running_loop().run_in_executor(None, self.spool.size, key,
+                                                                    self._generate(record, services))
         return size
 
     def _csv(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
-        """What makes the run's CSV, chunk by chunk: called off the event loop (respond.stream, _size)."""
+        """What makes the run's CSV, chunk by chunk (called off the event loop by respond.stream): the
+        spooled file when it is kept, else the same bytes generated again."""
+        key, generate = _spool_key(record), self._generate(record, services)
+        return lambda: self.spool.chunks(key) or generate()
+
+    def _generate(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
         report = self.types[record["exported_object"]]
         service: ExportService = services.exports
         return partial(report_csv, report, run_of(report, record["parameters"]), self.model, seed=service.seed,
                        app_id=record["app_id"], locale=service.locale, now=record["created_at"], rows=record["rows"])
+
+
+def _spool_key(record: dict) -> str:
+    """Everything a run's CSV is made from besides the server's own settings (ids may come again after a reset)."""
+    return json.dumps([record["app_id"], record["id"], record["exported_object"], record["parameters"],
+                       record["created_at"], record["rows"]], sort_keys=True)
 
 
 def _livemode(call: Call) -> bool:
