@@ -124,10 +124,10 @@ class ExportService:
         page = await tenant.page(KIND, order, reverse=reverse, offset=start, limit=max(0, stop - start))
         return [await self._advance(tenant, record, polled=False) for record in page], await tenant.count(KIND)
 
-    async def in_process(self, tenant: TenantStore) -> int:
-        """How many of the tenant's exports the clock has yet to finish (`time` lifecycle)."""
+    async def in_process(self, tenant: TenantStore) -> list[dict]:
+        """The tenant's exports the clock has yet to finish (`time` lifecycle)."""
         await self._catch_up(tenant)
-        return len(await tenant.upto(KIND, "due", math.inf))
+        return await tenant.upto(KIND, "due", math.inf)
 
     async def _catch_up(self, tenant: TenantStore) -> None:
         """Move on (and save, CATCH_UP at a time) the exports whose time has come since they were written.

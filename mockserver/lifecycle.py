@@ -37,6 +37,13 @@ class Lifecycle:
             return None
         return record["phase_at"] + self._lasts(phase)
 
+    def finishes_at(self, record: Mapping[str, Any]) -> float | None:
+        """When time alone finishes the record (done or failed); None when only a poll (or nothing) will."""
+        at = self.due_at(record)
+        if at is None:
+            return None
+        return at + (self.running_seconds if record["phase"] == "scheduled" else 0.0)
+
     def _lasts(self, phase: str) -> float:
         """How long `time` mode keeps an export in an unfinished phase."""
         return self.scheduled_seconds if phase == "scheduled" else self.running_seconds

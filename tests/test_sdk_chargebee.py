@@ -290,3 +290,40 @@ def test_each_error_status_raises_the_sdk_class_chargebee_would(client_for, stat
     assert type(error).__name__ == error_class and error.http_status_code == status
     assert error.api_error_code == code and error.error_code == code
     assert error.type == ("invalid_request" if error_class == "InvalidRequestError" else None)
+
+
+# ------------------------------------------------ the five-exports limit (429)
+def test_a_sixth_export_raises_with_the_wait_until_one_completes_and_the_sdks_retry_gets_it(monkeypatch):
+    """Chargebee processes five exports of a site at a time. The 429's Retry-After is the wait until the
+    first export in process completes. The SDK's retry (`update_retry_config`) does not read it (3.x looks
+    for `response_headers`; its errors keep them as `http_headers`): it sleeps `delay_ms` and tries again,
+    with no cap on 429s, until the mock has room. Sleeps here move the mock's clock instead of waiting."""
+    from mockserver.clock import Clock
+
+    clock = Clock(frozen=True)
+    settings = Settings(port=0, lifecycle="time", scheduled_seconds=1, running_seconds=2,
+                        vendor_options={"chargebee": {"keys": [KEY]}})
+    slept: list[int] = []
+
+    def sleep(milliseconds: int) -> None:  # the SDK's sleep, on the mock's clock
+        slept.append(milliseconds)
+        clock.advance(milliseconds / 1000)
+
+    monkeypatch.setattr(chargebee.http_request, "sleep", sleep)
+    monkeypatch.setattr(chargebee.Chargebee, "verify_ca_certs", False)
+    with ServerThread(settings, clock=clock) as server:
+        parts = urlsplit(server.url)
+        site, domain = parts.hostname.split(".", 1)
+        cb = chargebee.Chargebee(api_key=KEY, site=site, chargebee_domain=f"{domain}:{parts.port}", protocol="http")
+        cb.update_retry_config(chargebee.retry_config.RetryConfig(enabled=False))
+        first = [cb.Export.plans().export for _ in range(5)]
+        clock.advance(2)  # the five are running; they complete 1 s from now
+        with pytest.raises(chargebee.APIError) as raised:
+            cb.Export.plans()
+        assert raised.value.http_status_code == 429 and raised.value.api_error_code == "api_request_limit_exceeded"
+        assert raised.value.http_headers["Retry-After"] == "1"
+        cb.update_retry_config(chargebee.retry_config.RetryConfig(enabled=True, delay_ms=250))
+        sixth = cb.Export.plans().export
+        assert slept == [250] * 4  # refused until the first five completed, 1 s on
+        assert sixth.status == "in_process" and sixth.id not in {export.id for export in first}
+        assert all(cb.Export.retrieve(export.id).export.status == "completed" for export in first)

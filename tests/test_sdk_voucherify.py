@@ -80,3 +80,32 @@ def test_sdk_surfaces_bad_input_and_bad_credentials(exports_api):
                                      api_key={"X-App-Id": "sdk-app", "X-App-Token": "wrong"})
     with pytest.raises(voucherify.exceptions.UnauthorizedException):
         voucherify.ExportsApi(voucherify.ApiClient(wrong)).list_exports()
+
+
+def test_the_echoed_defaults_parse_and_can_be_sent_back(exports_api):
+    """The export object echoes the server's defaults (order -created_at, junction and), as the vendor's
+    examples show; the SDK parses them, and a create from those parameters is accepted again."""
+    created = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "voucher"}))
+    assert created.parameters.order == "-created_at"
+    assert created.parameters.filters == {"junction": "and"}
+    again = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict(
+        {"exported_object": "voucher", "parameters": created.parameters.to_dict()}))
+    assert again.parameters.to_dict() == created.parameters.to_dict()
+
+
+def test_empty_and_repeated_fields_are_accepted_as_the_sdk_sends_them(exports_api):
+    empty = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict(
+        {"exported_object": "order", "parameters": {"fields": []}}))
+    assert empty.parameters.fields == ["id", "source_id", "status"]
+    repeated = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict(
+        {"exported_object": "order", "parameters": {"fields": ["id", "id"]}}))
+    assert repeated.parameters.fields == ["id", "id"]
+
+
+def test_an_empty_download_token_raises_unauthorized(exports_api):
+    created = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "order"}))
+    exports_api.get_export(created.id)
+    exports_api.get_export(created.id)  # DONE
+    with pytest.raises(voucherify.exceptions.UnauthorizedException) as raised:
+        exports_api.download_export(created.id, token="")
+    assert raised.value.status == 401 and '"key":"unauthorized"' in raised.value.body.replace(" ", "")

@@ -54,7 +54,7 @@ async def test_each_call_schedules_an_export_with_its_scope_echoed(api, spec, pa
     assert export["status"] == "SCHEDULED" and export["id"].startswith("exp_")
     assert export["exported_object"] == exported_object
     assert export["parameters"]["fields"] == default_fields(spec, path)
-    assert export["parameters"].get("filters", {}) == echoed
+    assert export["parameters"]["filters"] == {"junction": "and", **echoed}
     listed = (await api.get("/v1/exports")).json["exports"]
     assert [e["id"] for e in listed] == [export["id"]]
 

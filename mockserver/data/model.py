@@ -149,7 +149,8 @@ def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
     fields_schema = flatten(props["fields"])
     fields = tuple(value for branch in _branches(fields_schema["items"])
                    for value in branch.get("enum", ()) if value is not None)
-    orders = tuple(value for value in flatten(props.get("order", {})).get("enum", ()) if value is not None)
+    # "" (an echoed "no order", which the vendor accepts back) sorts nothing: not an order value
+    orders = tuple(value for value in flatten(props.get("order", {})).get("enum", ()) if value)
     filters = flatten(props.get("filters", {}))
     aliases = {}
     for key, schema in (filters.get("properties") or {}).items():

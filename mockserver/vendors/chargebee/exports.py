@@ -94,11 +94,11 @@ class Exports:
                 if replayed is not None:
                     return json_response({"export": render(replayed, call.request)}, headers={REPLAYED: "true"})
             busy = await service.in_process(call.store)
-            if busy >= MAX_IN_PROCESS:
+            if len(busy) >= MAX_IN_PROCESS:
                 raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
-                               f"Sorry, {busy} exports are already in process; at most {MAX_IN_PROCESS} are "
-                               "processed at a time. Retry once one has completed",
-                               headers={"Retry-After": str(_until_one_completes(service))})
+                               f"Sorry, {len(busy)} exports are already in process; at most {MAX_IN_PROCESS} "
+                               "are processed at a time. Retry once one has completed",
+                               headers={"Retry-After": str(_until_one_completes(service, busy))})
             prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
             query = {"fields": self.fields[op.operation_id], "order": None, "filters": filters, "scope": None}
             parameters = {IDEMPOTENCY_KEY: key, "request": body} if key is not None else {}
@@ -174,7 +174,10 @@ def _refused(message: str) -> ApiError:
     return ApiError(403, "api_authorization_failed", "Download refused", message)
 
 
-def _until_one_completes(service: ExportService) -> int:
-    """Whole seconds within which an export now in process completes: a whole export's run at most."""
-    lifecycle = service.lifecycle
-    return max(1, math.ceil(lifecycle.scheduled_seconds + lifecycle.running_seconds))
+def _until_one_completes(service: ExportService, busy: list[dict]) -> int:
+    """Whole seconds until the first of the exports in process completes (at least 1). Chargebee documents
+    the limit but no wait; the SDK's retry (`update_retry_config`) sleeps what Retry-After says, so the
+    true wait makes its retry land as soon as there is room, and no sooner."""
+    now = service.clock.now()
+    first = min(service.lifecycle.finishes_at(record) for record in busy)
+    return max(1, math.ceil(round(first - now, 3)))  # rounded: float noise never adds a second

@@ -23,6 +23,8 @@ from ..base import Call, Handler
 STATUS = {"scheduled": "SCHEDULED", "running": "IN_PROGRESS", "done": "DONE", "failed": "ERROR"}
 CSV_TYPE = "text/plain"  # the official SDK refuses text/csv
 VENDOR = "voucherify"
+DEFAULT_ORDER = "-created_at"  # the order an export without one is written in (echoed, as the vendor does)
+DEFAULT_JUNCTION = "and"  # how filters combine unless told (data.filters)
 
 
 class Exports:
@@ -66,17 +68,22 @@ class Exports:
         model = call.services.exports.models[VENDOR].object(exported_object)
         call.warn(filter_findings(model, parameters.get("filters"), ".parameters.filters"))
         # no fields: the object's documented defaults (the schema's `fields.default`, read by the data model)
+        # `fields: []` too (the vendor's schema allows it): the defaults; repeated fields are written as asked
         fields = list(parameters.get("fields") or model.default_fields)
-        query = {"fields": fields, "order": parameters.get("order"), "filters": parameters.get("filters"),
+        query = {"fields": fields, "order": parameters.get("order") or None, "filters": parameters.get("filters"),
                  "scope": scope}
-        echo: dict[str, Any] = {"fields": fields}
-        if parameters.get("order"):
-            echo["order"] = parameters["order"]
+        # the server's defaults, echoed as the vendor's examples show them: order `-created_at` (newest first:
+        # what the mock writes without one) where the object has it, junction `and`; a sent `order: ""`
+        # (the vendor's own echo of "none") comes back as sent, so a real export's parameters can be re-sent
+        echo: dict[str, Any] = {}
+        order = parameters.get("order")
+        if order is not None or DEFAULT_ORDER in model.orders:
+            echo["order"] = order if order is not None else DEFAULT_ORDER
+        echo["fields"] = fields
         if parameters.get("campaign_id"):
             echo["campaign_id"] = parameters["campaign_id"]
         filters = echoed_filters if echoed_filters is not None else parameters.get("filters")
-        if filters or echoed_filters is not None:
-            echo["filters"] = filters
+        echo["filters"] = {"junction": DEFAULT_JUNCTION, **(filters or {})}
         prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
         record = await call.services.exports.create(call.store, exported_object, parameters=echo, query=query,
                                                     rows=prefer.rows, mode=prefer.lifecycle,
