@@ -72,7 +72,7 @@ def test_unknown_filter_field_is_answered_and_told(spec, caplog):
     assert journal[0]["warnings"][0]["severity"] == "warning"
     assert any("stauts" in record.getMessage() for record in caplog.records)
     # the export answers as one with the filter (it matches no record), not as a refusal
-    assert typo.json["parameters"]["filters"] == TYPO["parameters"]["filters"]
+    assert typo.json["parameters"]["filters"] == {"junction": "and", **TYPO["parameters"]["filters"]}
 
 
 def test_a_coerced_filter_operand_is_answered_and_told(spec):
