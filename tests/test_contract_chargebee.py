@@ -15,7 +15,7 @@ from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.voucherify import Voucherify
-from tests.broken import _rewrite_json
+from tests.broken import _rewrite_json, token_checked_only_without_key
 
 OURS = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
 KEYS = ("test_contract_key", "test_contract_other")
@@ -81,12 +81,17 @@ def _errors_without_status_code() -> ServerThread:
     return _server(middleware=_rewrite_json(lambda r: True, change))
 
 
+def _token_checked_only_without_key() -> ServerThread:
+    return _server(middleware=token_checked_only_without_key("Authorization"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("build, check, title", [
+    (_token_checked_only_without_key, "csv_download", "download with the key and a wrong token: expected 403, got 200"),
     (_ignores_filters, "csv_download", "The order[status][in] filter is ignored"),
     (_completed_without_download, "export_lifecycle", "A completed export has no download.download_url"),
     (_errors_without_status_code, "error_shape", "Error body is not the vendor's error object"),
-], ids=["ignores filters", "completed without download", "errors without http_status_code"])
+], ids=["token checked only without key", "ignores filters", "completed without download", "errors without http_status_code"])
 def test_the_kit_catches_a_broken_chargebee(build, check, title):
     with build() as server:
         results = run_contract(_options(server.url, checks=[check]))

@@ -20,7 +20,7 @@ its package provides. Voucherify's words serve as the examples below.
   or a zip of CSVs); the header is the requested fields in order (or the
   documented defaults); rows parse as RFC 4180 with one value per field; ids,
   timestamps and amounts look like themselves; rows keep the dialect's
-  filters and order; a wrong token is refused.
+  filters and order; a wrong token is refused, sent alone and with the app's key.
 - error_shape: every 4xx body (ours and every one schemathesis provokes) is
   the vendor's error object (status field equal to the HTTP status, a
   non-empty unique request id, where the dialect has them).
@@ -654,16 +654,18 @@ def _csv_member(file: Exchange) -> str:
 
 
 def refuse_wrong_token(run: CheckRun, ctx: Context, operation: Operation, url: str) -> None:
-    """The download refuses a wrong token (the one probe): the URL's token swapped, or, for a URL that
-    needs the key, no key and another key."""
+    """The download refuses a wrong token (the one probe): for a URL that needs the key, no key and another
+    key; for a URL with a token, that token swapped, sent alone and with the app's own key (a server that
+    checks the token only when no key comes along would serve anyone holding a key)."""
     protocol = ctx.protocol
     wrong = "wrong-" + uuid.uuid4().hex
     if protocol.download_with_key:
         attempts = [(None, url, (401,), "download without credentials"),
                     (App("wrong", wrong, ctx.app.label), url, protocol.wrong_token_status, "download with a wrong key")]
     else:
-        attempts = [(None, _with_token(url, protocol.token_param, wrong), protocol.wrong_token_status,
-                     "download with a wrong token")]
+        forged = _with_token(url, protocol.token_param, wrong)
+        attempts = [(None, forged, protocol.wrong_token_status, "download with a wrong token"),
+                    (ctx.app, forged, protocol.wrong_token_status, "download with the key and a wrong token")]
     for app, target, statuses, what in attempts:
         bad = ctx.client(app).call(operation, url=target)
         run.status(bad, statuses, what)

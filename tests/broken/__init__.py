@@ -9,6 +9,8 @@ against each; the defect table of docs/contract.md mirrors this list.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from mockserver.app import Settings, services_of
+from mockserver.errors import ApiError
 from mockserver.respond import json_response
 from mockserver.store import MemoryStore
 from mockserver.testing import ServerThread
@@ -178,12 +181,47 @@ def download_without_header() -> ServerThread:
     return _download(lambda text: text.split("\r\n", 1)[1] if "\r\n" in text else "")
 
 
+def _swap_first_columns(text: str) -> str:
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows([row[1::-1] + row[2:] for row in rows])
+    return out.getvalue()
+
+
+def header_fields_reordered() -> ServerThread:
+    """Every requested field is there, with its values, but the first two columns change places."""
+    return _download(_swap_first_columns)
+
+
 def filter_ignored() -> ServerThread:
     server = _server()
     exports = services_of(server.app).exports
     original = exports.csv
     exports.csv = lambda record: original({**record, "query": {**record["query"], "filters": None}})
     return server
+
+
+def token_checked_only_without_key(key_header: str) -> Callable:
+    """A middleware for a download checked by its token only when no key (`key_header`) is sent: with a
+    key, any token opens the export named in the path."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if "token" in request.query and key_header in request.headers:
+            exports = services_of(request.app).exports
+            for part in request.path.split("/"):
+                try:
+                    _, record = await exports.find(part)
+                except ApiError:
+                    continue
+                request = request.clone(rel_url=request.rel_url.update_query(token=record["token"]))
+                break
+        return await handler(request)
+    return middleware
+
+
+def download_token_unchecked_with_key() -> ServerThread:
+    return _server(middleware=token_checked_only_without_key("X-App-Token"))
 
 
 DEFECTS = [
@@ -199,6 +237,10 @@ DEFECTS = [
            download_without_header),
     Defect("lifecycle_jumps_back", "a DONE export is reported IN_PROGRESS again", "export_lifecycle",
            ("export_lifecycle",), lifecycle_jumps_back),
+    Defect("download_token_unchecked_with_key", "the download checks its token only when no key is sent",
+           "csv_download", ("csv_download",), download_token_unchecked_with_key),
+    Defect("header_fields_reordered", "the download's columns are the requested fields in another order",
+           "csv_download", ("csv_download",), header_fields_reordered),
     Defect("filter_ignored", "the CSV ignores the export's filters", "csv_download", ("csv_download",),
            filter_ignored),
     Defect("error_without_request_id", "error bodies lack request_id", "error_shape", ("error_shape",),
