@@ -420,3 +420,42 @@ def test_the_vendor_is_recognised_by_header_names_not_scheme_names():
     assert dialect.schemathesis_auth(App("id", "t")) == {"a": {"api_key": "id"}, "b": {"api_key": "t"}}
     assert dialect_for({"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "query",
                                                                  "name": "X-App-Id"}}}}) is None
+
+
+OUR_SKIPS = re.compile(r"^    SKIPPED (export_lifecycle|csv_download|error_shape|auth_required|tenant_isolation): "
+                       r"the contract's authentication matches no dialect the kit knows", re.M)
+
+
+def test_every_check_appears_on_a_contract_in_no_known_dialect(default_mock_url, capsys):
+    """Issue 24 item 10: a Swagger 2.0 reports API (create → get → document) in its own auth said "14 checks,
+    0 skipped": our five neither ran nor appeared. Each is SKIPPED with the reason, schemathesis' run."""
+    code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--base-url", default_mock_url + "/v1",
+                 "--operation", "get-report", "--max-examples", "1", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert sorted(OUR_SKIPS.findall(out)) == sorted(OURS), out
+    assert code == 0 and re.search(r"^    ok   status_code_conformance", out, re.M), out  # 404: documented
+    summary = re.search(r"^PASSED: \d+ operations, (\d+) checks, \d+ failure\(s\), (\d+) skipped", out, re.M)
+    assert int(summary.group(1)) == len(available_checks(load_spec("voucherify"))) and int(summary.group(2)) >= 5
+
+
+def test_only_our_checks_on_such_a_contract_send_nothing_and_say_why(capsys):
+    """Asked for our checks alone, the run sends no request (nothing listens at the URL) and skips each."""
+    code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--base-url", "http://127.0.0.1:9/v1",
+                 "--checks", ",".join(OURS)])
+    out = capsys.readouterr().out
+    assert sorted(OUR_SKIPS.findall(out)) == sorted(OURS) and "ERROR" not in out, out
+    assert code == 1  # nothing was checked: not a pass
+
+
+def test_recorded_traffic_of_such_a_contract_shows_every_recorded_check(tmp_path, capsys):
+    har = {"log": {"entries": [{"startedDateTime": "2026-01-01T00:00:00Z",
+                                "request": {"method": "GET", "url": "http://h.test/reports/r1", "headers": []},
+                                "response": {"status": 404, "headers": [], "content": {"text": "{}"}}}]}}
+    (tmp_path / "t.har").write_text(__import__("json").dumps(har))
+    code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--from-har", str(tmp_path / "t.har")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for check in ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
+                  "csv_download"):
+        assert re.search(rf"^    (?:ok  |SKIPPED) {check}\b", out, re.M), (check, out)
+    assert "SKIPPED error_shape: the contract's authentication matches no dialect the kit knows" in out

@@ -268,6 +268,13 @@ def known_dialects() -> dict[str, Dialect]:
     return found
 
 
+def no_dialect_reason() -> str:
+    """Why our checks cannot run on a contract that speaks no known dialect (they appear SKIPPED with it)."""
+    known = ", ".join(sorted(known_dialects())) or "none installed"
+    return ("the contract's authentication matches no dialect the kit knows (recognised by header names, Basic "
+            f"or Bearer: {known}), so it cannot tell this API's exports, errors or tenants")
+
+
 def default_contract() -> str | None:
     """The contract `mockserver contract` checks without --spec: the dialect that says it is the default."""
     dialects = known_dialects()

@@ -28,7 +28,7 @@ from ..control import prefer
 from ..errors import ApiError
 from ..spec import Operation, Spec
 from .checks import _heading as heading
-from .dialect import Dialect, dialect_of, dig, known_dialects
+from .dialect import Dialect, dialect_of, dig, known_dialects, no_dialect_reason
 from .http import Redactor, label
 from .meaning import Skip, body_schema, branch_for, column_labels, default_fields, export_api
 from .options import ContractUsageError
@@ -36,6 +36,7 @@ from .results import Finding, Results, excerpt
 
 CHECKS = ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
           "csv_download")
+RECORDING = "(recording)"  # where a check that applies to the whole recording is reported
 DROPPED_HEADERS = {"cookie", "host", "content-length", "connection", "accept-encoding", "user-agent"}
 
 
@@ -157,6 +158,11 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
     judge.sequences(judged)
     if not exchanges:
         results.error("the recording holds no exchanges")
+    seen = {check for _, check in results.pairs()}
+    for check in selected:  # every check appears in the report, run or SKIPPED with why
+        if check not in seen:
+            results.skip(RECORDING, check, no_dialect_reason() if check == "error_shape" and dialect is None
+                         else "no recorded exchange it applies to")
     return results
 
 
@@ -268,7 +274,7 @@ class Judge:
         except Skip as skip:
             for check in ("export_lifecycle", "csv_download"):
                 if check in self.selected:
-                    self.results.skip("(recording)", check, str(skip))
+                    self.results.skip(RECORDING, check, str(skip))
             return
         download_op = self.spec.operation(protocol.download_operation) if protocol.download_operation else api.get
         created: dict[str, dict] = {}  # export id → the create request's body

@@ -19,8 +19,8 @@ import yaml
 from ..progress import Progress
 from ..spec import Spec, load_spec, schemas_dir, spec_from_document
 from . import builtin
-from .checks import CHECKS, Context, Skip, run_check
-from .dialect import bundled_contracts, default_contract, dialect_of
+from .checks import CHECKS, WHOLE_RUN, Context, Skip, run_check
+from .dialect import bundled_contracts, default_contract, dialect_of, no_dialect_reason
 from .foreign import as_openapi3
 from .http import Redactor, label
 from .options import ContractOptions, ContractUsageError
@@ -55,8 +55,9 @@ def load_contract(reference: str | None) -> Spec:
 
 
 def available_checks(spec: Spec) -> list[str]:
-    """Our checks (when the vendor is one we know) and every schemathesis built-in check."""
-    ours = list(CHECKS) if dialect_of(spec) is not None else []
+    """Our checks and every schemathesis built-in check: each appears in every report, run or SKIPPED with
+    the reason (ours, on a contract whose dialect the kit does not know: `no_dialect_reason`)."""
+    ours = list(CHECKS)
     return ours + [name for name in builtin.builtin_check_names() if name not in ours]
 
 
@@ -93,8 +94,11 @@ def run_contract(options: ContractOptions, progress: Progress | None = None, spe
         builtin.validate_config(**settings)
     except builtin.ConfigError as exc:
         raise ContractUsageError(f"schemathesis refuses these options: {exc}") from None
-    if dialect is not None:
-        ours = [name for name in CHECKS if name in selected]
+    ours = [name for name in CHECKS if name in selected]
+    if dialect is None:
+        for name in ours:
+            results.skip(WHOLE_RUN, name, no_dialect_reason())
+    else:
         progress.grow(len(ours))
         ctx = Context(spec=spec, dialect=dialect, base_url=options.base_url, app=main, other=other,
                       results=results, redact=redact, poll_timeout=options.poll_timeout,
@@ -104,11 +108,21 @@ def run_contract(options: ContractOptions, progress: Progress | None = None, spe
             for name in ours:
                 run_check(name, CHECKS[name], ctx)
                 progress.advance(detail=name)
-    if results.errors or (not settings["checks"] and "error_shape" not in selected):
-        return results
-    builtin.run_builtin(spec, results=results, redact=redact, progress=progress,
-                        error_shape=dialect is not None and "error_shape" in selected, operations=options.operations,
-                        **settings)
+    error_shape = dialect is not None and "error_shape" in selected  # judged on schemathesis' answers too
+    if not results.errors and (settings["checks"] or error_shape):
+        builtin.run_builtin(spec, results=results, redact=redact, progress=progress, error_shape=error_shape,
+                            operations=options.operations, **settings)
+    return unreported(results, selected)
+
+
+def unreported(results: Results, selected: list[str]) -> Results:
+    """Every selected check appears in the report: one that neither ran nor was skipped is SKIPPED with why."""
+    seen = {check for _, check in results.pairs()}
+    reason = ("not run: the run stopped (see the ERROR below)" if results.errors else
+              "no operation of this contract gave it anything to check in this run")
+    for name in selected:
+        if name not in seen:
+            results.skip(WHOLE_RUN, name, reason)
     return results
 
 
