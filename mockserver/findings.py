@@ -36,6 +36,11 @@ def filter_findings(obj: Any, filters: Any, path: str = "") -> list[Finding]:
     for key, condition in filters.items():
         if key == "junction":
             continue
+        ignored = obj.filter_ignored(key)
+        if ignored:
+            found.append(Finding("body", f"{path}.{key}", f"'{key}' is not applied (the file is not filtered by "
+                                 f"it): {ignored}"))
+            continue
         attribute = obj.attribute(obj.filter_target(key))
         if attribute is None and key in obj.filter_aliases:  # declared by the schema, whatever it reads
             continue

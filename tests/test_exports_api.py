@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -596,3 +597,86 @@ async def test_many_exports_falling_due_at_once_are_caught_up_in_turns_of_the_ev
     await other
     assert total == 2 * CATCH_UP + 1 and all(record["phase"] == "done" for record in page)
     assert during >= 2  # one turn after each full batch
+
+
+# ------------------------------------------- filters the vendor documents (issue 23 item 9)
+def _cond(op, value):
+    return {"conditions": {op: value}}
+
+
+# (object, filters, a field the rows show, what every kept row must satisfy)
+DOCUMENTED_FILTERS = [
+    ("voucher", {"created_date": _cond("$after", ["{mid}"])}, "created_at", lambda r, mid: r["created_at"] > mid),
+    ("voucher", {"validity_day_of_week": _cond("$has_value", True)}, "validity_day_of_week",
+     lambda r, mid: r["validity_day_of_week"] != ""),
+    ("voucher", {"redemption.quantity": _cond("$has_value", True)}, "redemption_quantity",
+     lambda r, mid: r["redemption_quantity"] != ""),
+    ("voucher", {"redemption.redeemed_quantity": _cond("$more_than", 0)}, "redemption_count",
+     lambda r, mid: int(r["redemption_count"]) > 0),
+    ("redemption", {"status": _cond("$in", ["FAILED"])}, "result", lambda r, mid: r["result"] == "FAILURE"),
+    ("redemption", {"customer": _cond("$is", "{first}")}, "customer_id", lambda r, first: r["customer_id"] == first),
+    ("redemption", {"voucher": _cond("$is", "{first}")}, "voucher_code", lambda r, first: r["voucher_code"] == first),
+    ("redemption", {"campaign": _cond("$is", "{first}")}, "campaign", lambda r, first: r["campaign"] == first),
+    ("redemption", {"related_object": _cond("$starts_with", ["promo_"])}, "promotion_tier_id",
+     lambda r, mid: r["promotion_tier_id"] != ""),
+    ("publication", {"customer": _cond("$is", "{first}")}, "customer_id", lambda r, first: r["customer_id"] == first),
+    ("publication", {"voucher": _cond("$is", "{first}")}, "voucher_code", lambda r, first: r["voucher_code"] == first),
+    ("publication", {"campaign": _cond("$is", "{first}")}, "campaign", lambda r, first: r["campaign"] == first),
+    ("customer", {"city": _cond("$is", "{first}")}, "address_city", lambda r, first: r["address_city"] == first),
+    ("customer", {"summary.orders.total_count": _cond("$more_than", 0)}, "orders_total_count",
+     lambda r, mid: int(r["orders_total_count"]) > 0),
+    ("customer", {"loyalty.points": _cond("$more_than", "{mid}")}, "loyalty_points",
+     lambda r, mid: int(r["loyalty_points"]) > int(mid)),
+    ("customer", {"address.country": _cond("$is", "{first}")}, "address_country",
+     lambda r, first: r["address_country"] == first),
+]
+
+
+@pytest.mark.parametrize("exported_object, filters, field, holds", DOCUMENTED_FILTERS,
+                         ids=[f"{case[0]}-{next(iter(case[1]))}" for case in DOCUMENTED_FILTERS])
+async def test_each_documented_filter_selects_its_rows_and_warns_nothing(make_api, exported_object, filters, field,
+                                                                         holds):
+    api = await make_api(lifecycle="poll", rows=80)
+    every = await download_rows(api, await create(api, {"exported_object": exported_object,
+                                                        "parameters": {"fields": [field]}}))
+    values = sorted(row[field] for row in every if row[field])
+    first = next(row[field] for row in every if row[field])
+    pick = first if "{first}" in json.dumps(filters) else values[len(values) // 2]
+    sent = json.loads(json.dumps(filters).replace("{first}", pick).replace("{mid}", pick))
+    reply = await api.post("/v1/exports", json={"exported_object": exported_object,
+                                               "parameters": {"fields": [field], "filters": sent}})
+    assert reply.status == 200 and not reply.headers.getall("X-Mock-Warning", []), reply.headers
+    rows = await download_rows(api, reply.json)
+    expected = [row for row in every if holds(row, pick)]
+    assert 0 < len(rows) < len(every) and rows == expected
+
+
+@pytest.mark.parametrize("exported_object, key", [
+    ("voucher", "redemption_status"), ("customer", "publications.created_at"),
+    ("customer", "publications.related_object_id"), ("customer", "loyalty_tier.tier_id"),
+])
+async def test_a_documented_filter_the_mock_cannot_apply_is_told_and_not_applied(make_api, exported_object, key):
+    api = await make_api(lifecycle="poll", rows=20)
+    reply = await api.post("/v1/exports", json={"exported_object": exported_object, "parameters": {
+        "fields": ["id"], "filters": {key: _cond("$is", "x")}}})
+    assert reply.status == 200
+    warnings = reply.headers.getall("X-Mock-Warning", [])
+    assert len(warnings) == 1 and key in warnings[0] and "not applied" in warnings[0]
+    assert len(await download_rows(api, reply.json)) == 20  # unfiltered, never a silent header-only file
+
+
+async def test_gift_card_values_are_written_with_two_decimals_as_the_vendor_does(make_api):
+    """The vendor's Download Export example: `GIFT_VOUCHER,2000.00`, `LOYALTY_CARD,0`."""
+    api = await make_api(lifecycle="poll", rows=60)
+    rows = await download_rows(api, await create(api, {"exported_object": "voucher"}))
+    kinds = {row["voucher_type"] for row in rows}
+    assert {"GIFT_VOUCHER", "DISCOUNT_VOUCHER", "LOYALTY_CARD"} <= kinds
+    for row in rows:
+        pattern = r"[0-9]+\.00" if row["voucher_type"] == "GIFT_VOUCHER" else r"[0-9]+"
+        assert re.fullmatch(pattern, row["value"]), row
+    # still a number to filters: the cents, as the API counts them
+    gift = [int(row["value"][:-3]) for row in rows if row["voucher_type"] == "GIFT_VOUCHER"]
+    cheap = await download_rows(api, await create(api, {"exported_object": "voucher", "parameters": {
+        "filters": {"voucher_type": {"conditions": {"$in": ["GIFT_VOUCHER"]}},
+                    "value": {"conditions": {"$less_than": sorted(gift)[len(gift) // 2]}}}}}))
+    assert cheap and all(int(row["value"][:-3]) < sorted(gift)[len(gift) // 2] for row in cheap)

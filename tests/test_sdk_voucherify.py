@@ -109,3 +109,25 @@ def test_an_empty_download_token_raises_unauthorized(exports_api):
     with pytest.raises(voucherify.exceptions.UnauthorizedException) as raised:
         exports_api.download_export(created.id, token="")
     assert raised.value.status == 401 and '"key":"unauthorized"' in raised.value.body.replace(" ", "")
+
+
+def _download(exports_api, created) -> list[list[str]]:
+    export = exports_api.get_export(created.id)
+    while export.status != "DONE":
+        export = exports_api.get_export(created.id)
+    text = exports_api.download_export(created.id, token=export.result.url.split("token=")[1])
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_documented_filters_apply_and_gift_values_have_decimals(exports_api):
+    """Redemption `status` (a filter the vendor documents, read from the redemption's status) selects the
+    failed redemptions; a gift card's value is written as the vendor's example writes it (2000.00)."""
+    failed = _download(exports_api, exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict(
+        {"exported_object": "redemption", "parameters": {"fields": ["id", "result"], "filters": {
+            "status": {"conditions": {"$in": ["FAILED"]}}}}})))
+    assert failed[0] == ["ID", "Result"] and len(failed) > 1
+    assert {row[1] for row in failed[1:]} == {"FAILURE"}
+    vouchers = _download(exports_api, exports_api.create_export(
+        voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "voucher"})))
+    gift = [row for row in vouchers[1:] if row[1] == "GIFT_VOUCHER"]
+    assert gift and all(row[2].endswith(".00") and row[2][:-3].isdigit() for row in gift)

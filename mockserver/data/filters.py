@@ -71,7 +71,7 @@ def compile_filters(model: ObjectModel, filters: Mapping | None, now: float) -> 
         return None
     parts = []
     for key, spec in filters.items():
-        if key == "junction":
+        if key == "junction" or model.filter_ignored(key):  # documented, but nothing to apply it to: told
             continue
         target = model.filter_target(key)
         attribute = model.attribute(target)

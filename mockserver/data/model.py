@@ -65,6 +65,11 @@ class ObjectModel:
     filter_aliases: Mapping[str, str]  # declared filter key -> attribute it reads
     open_filters: bool  # whether undeclared filter keys are allowed
     recipe: str = ""  # the row schema's `x-recipe`: how rows are made ("" = the recipe named like the object)
+    # documented key prefixes (`summary.`) → what the rest reads (`""`: `summary.orders.total_count` reads
+    # `orders_total_count`; a replacement ending in "." keeps the rest's dots): the filters' `x-mock-prefixes`
+    filter_prefixes: Mapping[str, str] = field(default_factory=dict)
+    # documented filter keys the mock cannot apply → why (`x-mock-ignored`): answered unfiltered, and told
+    ignored_filters: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_metadata(self) -> bool:
@@ -78,15 +83,35 @@ class ObjectModel:
         """The attribute behind a column or filter target, `metadata.<key>` included."""
         if name in self.attributes:
             return self.attributes[name]
-        if name.startswith(METADATA_PREFIX) and self.has_metadata:
-            key = name[len(METADATA_PREFIX):]
-            known = self.attributes[METADATA].properties.get(key)
+        head, dot, key = name.partition(".")
+        if dot and key and head in self.attributes and self.attributes[head].type == "object":
+            known = self.attributes[head].properties.get(key)  # `metadata.<key>`, a product's `attributes.<key>`
             return known or Attribute(name=name, type="any", nullable=True)
         return None
 
     def filter_target(self, key: str) -> str:
-        """The attribute a filter key reads: an alias, itself, or a metadata key."""
-        return self.filter_aliases.get(key, key)
+        """The attribute a filter key reads: an alias, itself, a key of an object attribute
+        (`metadata.<key>`), or what a documented prefix maps it to."""
+        if key in self.filter_aliases:
+            return self.filter_aliases[key]
+        if self.attribute(key) is None:
+            for prefix, replacement in self.filter_prefixes.items():
+                if key.startswith(prefix) and len(key) > len(prefix):
+                    rest = key[len(prefix):]
+                    target = replacement + (rest if replacement.endswith(".") else rest.replace(".", "_"))
+                    if self.attribute(target) is not None:
+                        return target
+        return key
+
+    def filter_ignored(self, key: str) -> str | None:
+        """Why the mock cannot apply a documented filter key (None: it applies it, or the key is unknown)."""
+        if key in self.ignored_filters:
+            return self.ignored_filters[key]
+        prefix = next((p for p in self.filter_prefixes if key.startswith(p)), None)
+        if prefix is not None and self.attribute(self.filter_target(key)) is None:
+            return (f"the vendor documents {prefix}* filter keys but not what {key!r} holds, "
+                    "and the mock's rows have no such value")
+        return None
 
     def is_field(self, name: str) -> bool:
         """A field an export may have: a listed one, a default one (the vendor's defaults name a few
@@ -152,11 +177,15 @@ def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
     # "" (an echoed "no order", which the vendor accepts back) sorts nothing: not an order value
     orders = tuple(value for value in flatten(props.get("order", {})).get("enum", ()) if value)
     filters = flatten(props.get("filters", {}))
-    aliases = {}
+    aliases, ignored = {}, {}
     for key, schema in (filters.get("properties") or {}).items():
         if key == "junction":
             continue
-        aliases[key] = flatten(schema).get("x-mock-field", key)
+        schema = flatten(schema)
+        if "x-mock-ignored" in schema:
+            ignored[key] = schema["x-mock-ignored"]
+            continue
+        aliases[key] = schema.get("x-mock-field", key)
     return ObjectModel(
         name=name,
         attributes=attributes,
@@ -166,6 +195,8 @@ def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
         filter_aliases=aliases,
         open_filters=filters.get("additionalProperties", True) is not False,
         recipe=recipe,
+        filter_prefixes=dict(filters.get("x-mock-prefixes") or {}),
+        ignored_filters=ignored,
     )
 
 

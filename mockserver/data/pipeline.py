@@ -17,7 +17,7 @@ from . import csvout
 from .blocks import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
 from .columns import Column, series, values
 from .filters import Filter
-from .model import ANY, METADATA, METADATA_PREFIX, ObjectModel
+from .model import ANY, ObjectModel
 from .pools import Tenant
 
 INDEX = "#index"  # pseudo-column: each row's position in the data set
@@ -69,13 +69,14 @@ class RecordSource:
 
 
 def column(columns: Columns, name: str) -> Column:
-    """An attribute's column; `metadata.<key>` reads the metadata column; unknown → empties."""
+    """An attribute's column; `<object>.<key>` (`metadata.<key>`) reads a key of an object column;
+    unknown → empties."""
     if name in columns:
         return columns[name]
     size = len(columns[INDEX])
-    if name.startswith(METADATA_PREFIX) and METADATA in columns:
-        key = name[len(METADATA_PREFIX):]
-        return [m.get(key) if isinstance(m, Mapping) else None for m in values(columns[METADATA])]
+    head, dot, key = name.partition(".")
+    if dot and head in columns:
+        return [m.get(key) if isinstance(m, Mapping) else None for m in values(columns[head])]
     return [None] * size
 
 
@@ -95,6 +96,9 @@ class Pipeline:
         self.labels = tuple(model.label(name) for name in self.fields)
         self.filter = flt
         self.attributes = [(model.attribute(name) if typed else None) or ANY for name in self.fields]
+        # `x-decimals-when: {other: [values]}`: the cell written with two decimals (2000 → 2000.00) in the rows
+        # whose `other` is one of the values, as the vendor writes some amounts; stored records too
+        self.decimals = [((model.attribute(name) or ANY).hints.get("x-decimals-when") or {}) for name in self.fields]
         self.model, self.typed = model, typed
         self.names = [f"f{k}" for k in range(len(self.fields))]
 
@@ -106,8 +110,8 @@ class Pipeline:
         """The block's rows that pass the filter: fields (unless `fields=False`), the key if named, INDEX."""
         data = {}
         if fields:
-            data = {alias: series(column(columns, name), attribute)
-                    for alias, name, attribute in zip(self.names, self.fields, self.attributes)}
+            data = {alias: _decimals(series(column(columns, name), attribute), when, columns)
+                    for alias, name, attribute, when in zip(self.names, self.fields, self.attributes, self.decimals)}
         if key is not None:
             attribute = (self.model.attribute(key) if self.typed else None) or ANY
             data["key"] = _sortable(series(column(columns, key), attribute))
@@ -121,6 +125,19 @@ class Pipeline:
 
     def render(self, frame: pl.DataFrame) -> bytes:
         return csvout.write(frame.select(self.names))
+
+
+def _decimals(cells: pl.Series, when: Mapping[str, Sequence], columns: Columns) -> pl.Series:
+    """Whole numbers as `N.00` in the rows `when` names (see Pipeline.decimals); other cells unchanged."""
+    if not when:
+        return cells
+    rows = np.ones(len(cells), dtype=bool)
+    for other, allowed in when.items():
+        wanted = set(allowed)
+        rows &= np.fromiter((v in wanted for v in values(column(columns, other))), dtype=bool, count=len(cells))
+    text = cells.cast(pl.String)
+    whole = text.str.contains(r"^-?[0-9]+$").fill_null(False)
+    return pl.select(pl.when(pl.Series(rows) & whole).then(text + ".00").otherwise(text)).to_series().alias(cells.name)
 
 
 def _sortable(key: pl.Series) -> pl.Series:

@@ -256,6 +256,7 @@ def redemption(b: Block) -> Columns:
         "result": ["SUCCESS" if good else "FAILURE" for good in ok],
         "failure_code": failure,
         "failure_message": [messages.get(f) if f else None for f in failure],
+        "status": ["SUCCEEDED" if good else "FAILED" for good in ok],  # the redemption object's status
         "metadata": b.metadata(),
         "created_at": dates,
         "related_object_id": [p[0] if p else v.id for v, p in zip(vouchers, promo)],
