@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import subprocess
 import sys
@@ -459,3 +460,22 @@ def test_recorded_traffic_of_such_a_contract_shows_every_recorded_check(tmp_path
                   "csv_download"):
         assert re.search(rf"^    (?:ok  |SKIPPED) {check}\b", out, re.M), (check, out)
     assert "SKIPPED error_shape: the contract's authentication matches no dialect the kit knows" in out
+
+
+@pytest.mark.slow
+def test_repeated_warnings_logged_during_a_run_are_summarised(caplog):
+    """Issue 24 item 9: a mock in the same process (the pytest plugin, these tests) logged a warning for most
+    generated requests, ~350 lines a run. The first few of a kind pass, then one line says how many more."""
+    from mockserver.contract.logs import SHOWN
+
+    caplog.set_level(logging.WARNING)
+    with ServerThread(Settings(port=0, lifecycle="poll")) as server:
+        results = run_contract(ContractOptions(base_url=server.url, checks=["not_a_server_error"],
+                                               operations=["create-export"], max_examples=5, seed=1))
+    assert results.ok
+    logged = [record.getMessage() for record in caplog.records if record.name == "mockserver"]
+    summary = [message for message in logged if "more like this during the contract run, not shown" in message]
+    assert len(summary) == 1 and len(logged) == SHOWN + 1, logged
+    assert int(summary[0].split()[0]) >= 5  # what it stood for
+    logging.getLogger("mockserver").warning("after the run: shown")
+    assert caplog.records[-1].getMessage() == "after the run: shown"  # the filter is gone

@@ -242,3 +242,19 @@ def test_masked_recorded_credentials_still_become_shell_variables(header, value,
     code, out = run(tmp_path, har, capsys)
     assert code == 1, out
     assert shown in out and value not in out, out
+
+
+def test_traffic_outside_the_contract_is_one_line_and_escaped(recording, tmp_path, capsys):
+    """A fuzzer's journal holds hundreds of made-up paths: one report line says how many, names a few, and no
+    control character a client sent reaches the terminal (item 9)."""
+    har = copy.deepcopy(recording[1])
+    stray = _entries(har)[-1]
+    for number in range(40):
+        entry = copy.deepcopy(stray)
+        entry["request"]["url"] = f"http://127.0.0.1:1/made-up/{number}\x1b[31m"
+        _entries(har).append(entry)
+    code, out = run(tmp_path, har, capsys)
+    assert code == 0, out
+    lines = [line for line in out.splitlines() if "no operation of the contract" in line]
+    assert len(lines) == 1 and "40 exchange(s) on 40 path(s)" in lines[0], out
+    assert "\x1b" not in out and "\\x1b[31m" in lines[0]

@@ -15,6 +15,7 @@ import base64
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,11 @@ from .dialect import Dialect, dialect_of, dig, known_dialects, no_dialect_reason
 from .http import Redactor, label
 from .meaning import Skip, body_schema, branch_for, column_labels, default_fields, export_api
 from .options import ContractUsageError
-from .results import Finding, Results, excerpt
+from .results import Finding, Results, excerpt, printable
 
 CHECKS = ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
           "csv_download")
+UNMATCHED_SHOWN = 3  # paths outside the contract named in the report
 RECORDING = "(recording)"  # where a check that applies to the whole recording is reported
 DROPPED_HEADERS = {"cookie", "host", "content-length", "connection", "accept-encoding", "user-agent"}
 
@@ -141,11 +143,11 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
     dialect = dialect_of(spec)
     redact = _redactor(spec, exchanges := list(exchanges), results)
     judge = Judge(spec, dialect, results, redact, selected)
-    judged = []
+    judged, elsewhere = [], Counter()
     for exchange in exchanges:
         operation = spec.match(exchange.method, exchange.path)
         if operation is None:
-            results.skip(f"{exchange.method} {exchange.path}", "recorded", "not an operation of the contract")
+            elsewhere[f"{exchange.method} {printable(exchange.path)}"] += 1
             continue
         exchange.operation = operation
         why = steered(exchange)
@@ -156,6 +158,10 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
         judge.alone(exchange)
         judged.append(exchange)
     judge.sequences(judged)
+    if elsewhere:  # one line, however many (a fuzzer's traffic has hundreds of made-up paths)
+        shown = ", ".join(list(elsewhere)[:UNMATCHED_SHOWN]) + (", …" if len(elsewhere) > UNMATCHED_SHOWN else "")
+        results.skip(RECORDING, "recorded", f"{sum(elsewhere.values())} exchange(s) on {len(elsewhere)} path(s) "
+                     f"that are no operation of the contract: {shown}")
     if not exchanges:
         results.error("the recording holds no exchanges")
     seen = {check for _, check in results.pairs()}
@@ -177,8 +183,8 @@ def steered(exchange: Recorded) -> str | None:
     try:
         wanted = prefer.parse(sent, creates_export=True)
     except ApiError:
-        return f"the client sent a Prefer header the mock refuses ({', '.join(sent)})"
-    return f"the client asked for this answer (Prefer: {', '.join(sent)})" if wanted.from_spec else None
+        return f"the client sent a Prefer header the mock refuses ({printable(', '.join(sent))})"
+    return f"the client asked for this answer (Prefer: {printable(', '.join(sent))})" if wanted.from_spec else None
 
 
 def secret_headers(spec: Spec) -> set[str]:

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from .results import Results
+from .results import Results, printable
 
 MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "SKIPPED", "not run": "-   "}
 
@@ -56,7 +56,7 @@ def render_text(results: Results, *, base_url: str, seconds: float, invented: di
     skipped = sum(1 for pair in results.pairs() if results.outcome(*pair) == "skipped")
     lines += ["", f"{verdict}: {len(by_operation)} operations, {len(checks)} checks, {len(failures)} failure(s), "
               f"{skipped} skipped, {len(results.errors)} error(s) in {seconds:.1f} s"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for text in lines for line in text.split("\n")) + "\n"
 
 
 LIVE_VARIABLES = {"APP_TOKEN": "<your --app-token>", "OTHER_APP_TOKEN": "<the --other-app token>"}

@@ -93,3 +93,9 @@ def excerpt(text: str | bytes | None, limit: int = EXCERPT_CHARS) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
+def printable(text: str) -> str:
+    """Text a target or a recording supplied, as a terminal may show it: what is not printable (escape
+    sequences, control characters) becomes its Python escape."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

@@ -18,7 +18,7 @@ import yaml
 
 from ..progress import Progress
 from ..spec import Spec, load_spec, schemas_dir, spec_from_document
-from . import builtin
+from . import builtin, logs
 from .checks import CHECKS, WHOLE_RUN, Context, Skip, run_check
 from .dialect import bundled_contracts, default_contract, dialect_of, no_dialect_reason
 from .foreign import as_openapi3
@@ -62,7 +62,13 @@ def available_checks(spec: Spec) -> list[str]:
 
 
 def run_contract(options: ContractOptions, progress: Progress | None = None, spec: Spec | None = None) -> Results:
-    """Run every selected check against `options.base_url` and return what was found."""
+    """Run every selected check against `options.base_url` and return what was found (repeated warnings
+    logged meanwhile, e.g. by a mock in this process, summarised: logs.py)."""
+    with logs.summarised():
+        return _run(options, progress, spec)
+
+
+def _run(options: ContractOptions, progress: Progress | None, spec: Spec | None) -> Results:
     progress = progress or Progress("contract", enabled=False)
     spec = spec or load_contract(options.spec)
     selected = _selected(options.checks, available_checks(spec))
