@@ -26,6 +26,30 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message.removeprefix('argument ')} (see {self.prog} --help)\n")
+
+
+# options users reach for that are named otherwise here: what they likely meant
+SYNONYMS = {"--schema": "--spec", "--openapi": "--spec", "--contract": "--spec", "--url": "--base-url",
+            "--target": "--base-url", "--server": "--base-url", "--base": "--base-url", "--key": "--app-token",
+            "--token": "--app-token"}
+
+
+def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """The error for arguments no option takes, naming the option meant when one is close."""
+    import difflib
+
+    known = [option for action in parser._actions for option in action.option_strings if option.startswith("--")]
+    for extra in extras:
+        name = extra.split("=", 1)[0]
+        if not name.startswith("--"):
+            continue
+        meant = SYNONYMS.get(name)
+        meant = meant if meant in known else next(iter(difflib.get_close_matches(name, known, n=1)), None)
+        if meant:
+            return f"unrecognized argument {name}: did you mean {meant}?"
+    return f"unrecognized arguments: {' '.join(extras)}"
+
+
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 

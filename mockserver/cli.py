@@ -1,17 +1,21 @@
-"""The `mockserver` command: serve the mock, generate CSVs offline."""
+"""The `mockserver` command: serve the mock, check a contract, proxy a real API, generate CSVs offline."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from . import argtypes, options
-from .errors import FixtureError
-from .options import Settings
+from . import argtypes
+
+if TYPE_CHECKING:
+    from .options import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,27 +29,69 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # said by the command's own parser, with the option it most likely meant
+        getattr(args, "parser", parser).error(argtypes.unrecognized(extras, getattr(args, "parser", parser)))
     return args.run(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `mockserver` command line: each sub-command's options, checked while parsing."""
-    parser = argtypes.Parser(prog="mockserver", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    _add_serve_parser(commands)
+def _command_of(argv: Sequence[str]) -> str:
+    """The command named (the first word that is not an option: the top level's options take no value);
+    "" for none (`mockserver --help`)."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
+def _add_generate(commands) -> None:
     from .data.cli import add_generate_parser
 
     add_generate_parser(commands)
+
+
+def _add_contract(commands) -> None:
     from .contract.cli import add_contract_parser
 
     add_contract_parser(commands)
+
+
+def _add_proxy(commands) -> None:
     from .proxy.cli import add_proxy_parser
 
     add_proxy_parser(commands)
+
+
+# command → (its line in `mockserver --help`, what adds its parser). A command's options, and the
+# vendors and engines they name, are loaded only when that command runs: `mockserver --help` and
+# `--version` import none of them (tests/test_cli_errors.py keeps these lines equal to the parsers' own)
+COMMANDS: dict[str, tuple[str, Callable]] = {
+    "serve": ("run the mock server", lambda commands: _add_serve_parser(commands)),
+    "contract": ("check an implementation (or the mock) against the contract", _add_contract),
+    "proxy": ("forward to a real implementation, validating each exchange against the contract", _add_proxy),
+    "generate": ("write an export's CSV offline", _add_generate),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `mockserver` command line, with `command`'s options checked while parsing (None: every
+    command's, as tests want them; another name: only a line for each in the help)."""
+    parser = argtypes.Parser(prog="mockserver", description=__doc__)
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
+    for name, (line, add) in COMMANDS.items():
+        if command is None or command == name:
+            add(commands)
+        else:
+            commands.add_parser(name, help=line, add_help=False)
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`, reading the installed metadata only when asked (importlib.metadata is not free)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"{parser.prog} {_version()}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _version() -> str:
@@ -58,6 +104,8 @@ def _version() -> str:
 
 
 def _add_serve_parser(commands) -> None:
+    from . import options
+
     serve = commands.add_parser("serve", help="run the mock server")
     options.add_arguments(serve, options.SERVE)
     serve.add_argument("--config", type=argtypes.existing_file, metavar="FILE",
@@ -67,8 +115,10 @@ def _add_serve_parser(commands) -> None:
     serve.set_defaults(run=_serve, parser=serve)
 
 
-def _settings(args: argparse.Namespace) -> options.Settings:
+def _settings(args: argparse.Namespace) -> Settings:
     """The config file's values under the command line's; one line and exit 2 for a bad one."""
+    from . import options
+
     groups = {None: options.SERVE, **options.vendor_options()}
     path, data = options.read_config(getattr(args, "config", None))
     config = options.config_values(path, data, groups)
@@ -78,6 +128,8 @@ def _settings(args: argparse.Namespace) -> options.Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .errors import FixtureError
+
     try:
         settings = _settings(args)
     except ValueError as exc:  # a bad config file value, or options that are fine alone but not together
@@ -95,12 +147,20 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mockserver serve: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return cannot_listen("serve", settings, exc)
     return 0
 
 
-async def _run(settings: Settings, **create) -> None:
+def cannot_listen(command: str, settings: Settings, exc: OSError) -> int:
+    """One line and exit 2; most often another server holds the port, so say which option moves it."""
+    reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+    hint = "; choose another with --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
+    print(f"mockserver {command}: error: cannot listen on {settings.host}:{settings.port}: {reason}{hint}",
+          file=sys.stderr)
+    return 2
+
+
+async def _run(settings: Settings, upstream: str | None = None, **create) -> None:
     from .app import MOUNTS, create_app  # the server's imports (aiohttp, the data engine) only for `serve`
     from .control import index
     from .serving import listen
@@ -110,7 +170,10 @@ async def _run(settings: Settings, **create) -> None:
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     about = index.describe(app[MOUNTS].vendors, settings, f"http://{host}:{port}")
-    print("\n".join(index.banner(about)), flush=True)
+    lines = index.banner(about)
+    if upstream:  # the proxy: where every request goes
+        lines.insert(1, f"  forwarding every request to {upstream}")
+    print("\n".join(lines), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -221,8 +221,11 @@ def read_config(path: str | Path | None) -> tuple[Path | None, dict[str, Any]]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"cannot read config file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"config file {path} is not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # its text spans lines; the mark says where, the problem what
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(getattr(exc, "problem", None) or "syntax error").split())
+        raise ValueError(f"config file {path} is not valid YAML{where}: {problem}") from None
     if data is None:
         return path, {}
     if not isinstance(data, dict):

@@ -100,9 +100,11 @@ def test_bad_options_exit_2_with_a_message(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-def test_an_unreachable_target_fails_with_a_run_error(capsys):
-    assert main(["contract", "--base-url", "http://127.0.0.1:9", "--checks", "export_lifecycle"]) == 1
-    assert "ERROR cannot reach http://127.0.0.1:9" in capsys.readouterr().out
+def test_an_unreachable_target_is_a_bad_base_url(capsys):
+    """Nothing listening is the option's fault, not the target's: one line and exit 2
+    (tests/test_cli_errors.py checks the line)."""
+    assert main(["contract", "--base-url", "http://127.0.0.1:9", "--checks", "export_lifecycle"]) == 2
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- pytest plugin

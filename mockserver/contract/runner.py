@@ -9,6 +9,7 @@ exports our checks were polling (one run in two, measured).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -132,6 +133,13 @@ def unreported(results: Results, selected: list[str]) -> Results:
     return results
 
 
+def connection_problem(exc: BaseException) -> str:
+    """The operating system's words for a failed connection ("connection refused", "name or service not
+    known"), not the three nested exceptions requests wraps them in."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    return found.group(1).strip().lower() if found else "the connection failed"
+
+
 TRUST_SENSITIVE = "ignored_auth"  # schemathesis' check that invented credentials are refused
 TRUSTING_REASON = ("the target is a mock that accepts new credentials on first use; pin them to check this "
                    "(mockserver serve --app ID:KEY, then --app-id ID --app-token KEY)")
@@ -168,7 +176,9 @@ def _credentials_work(ctx: Context, results: Results) -> bool:
         return True
     try:
         hello = ctx.client().call(operation, path=path)
-    except Exception as exc:  # noqa: BLE001 - unreachable target, reported as a run error
+    except requests.ConnectionError as exc:  # nothing listens there: a bad --base-url, said in one line
+        raise ContractUsageError(f"cannot reach {ctx.base_url}: {connection_problem(exc)}; is it running?") from None
+    except Exception as exc:  # noqa: BLE001 - a target that answers nonsense, reported as a run error
         results.error(f"cannot reach {ctx.base_url}: {exc}")
         return False
     if hello.status in (401, 403):

@@ -32,11 +32,11 @@ def add_proxy_parser(subparsers) -> None:
                         help="exchanges kept for GET /__mock/requests (default %(default)s)")
     parser.add_argument("--cors-origin", type=argtypes.origin, action="append", default=[], metavar="ORIGIN",
                         help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
-    parser.set_defaults(run=_proxy)
+    parser.set_defaults(run=_proxy, parser=parser)
 
 
 def _proxy(args: argparse.Namespace) -> int:
-    from ..cli import _run  # the one way of listening until a signal
+    from ..cli import _run, cannot_listen  # the one way of listening until a signal
     from ..vendors.base import Vendor
     from . import Forwarder
 
@@ -60,8 +60,7 @@ def _proxy(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
-        asyncio.run(_run(settings, vendors=vendors, proxy=forwarder))
+        asyncio.run(_run(settings, upstream=args.upstream, vendors=vendors, proxy=forwarder))
     except OSError as exc:
-        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return cannot_listen("proxy", settings, exc)
     return 0
