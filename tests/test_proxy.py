@@ -150,6 +150,7 @@ def test_cli_proxy_runs_and_refuses_a_bad_upstream(own_mock):
     try:
         banner = process.stdout.readline()
         url = banner.split("listening on ")[1].split()[0]
+        assert process.stdout.readline().strip() == f"forwarding every request to {own_mock.url}"  # the upstream
         answer = http("GET", url + "/v1/exports?limit=0", headers=CREDENTIALS)
         assert answer.status == 400 and violations(answer)[0].startswith("request: limit")
     finally:
