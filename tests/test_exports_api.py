@@ -54,6 +54,8 @@ DEFAULTS = {
     "points_expiration": ["id", "campaign_id", "voucher_id", "status", "expires_at", "points"],
     "voucher_transactions": ["id", "type", "source_id", "status", "reason", "source", "balance", "amount",
                              "created_at"],
+    "product": ["id", "name", "price", "image_url", "source_id", "attributes", "created_at"],
+    "sku": ["id", "sku", "product_id", "currency", "price", "image_url", "source_id", "attributes", "created_at"],
 }
 DEFAULT_HEADERS = {
     "order": "ID,Source ID,Status",
@@ -63,6 +65,8 @@ DEFAULT_HEADERS = {
     "customer": "Name,Source ID",
     "points_expiration": "ID,Campaign ID,Voucher ID,Status,Expires At,Points",
     "voucher_transactions": "ID,Type,Source ID,Status,Reason,Source,Balance,Amount,Creation date",
+    "product": "ID,Name,Price,Image URL,Source ID,Attributes,Creation Date",
+    "sku": "ID,SKU,Product ID,Currency,Price,Image URL,Source ID,Attributes,Creation Date",
 }
 
 
@@ -680,3 +684,18 @@ async def test_gift_card_values_are_written_with_two_decimals_as_the_vendor_does
         "filters": {"voucher_type": {"conditions": {"$in": ["GIFT_VOUCHER"]}},
                     "value": {"conditions": {"$less_than": sorted(gift)[len(gift) // 2]}}}}}))
     assert cheap and all(int(row["value"][:-3]) < sorted(gift)[len(gift) // 2] for row in cheap)
+
+
+async def test_product_and_sku_exports_hang_together(make_api):
+    """The product and sku exports the official SDK lists: SKUs name products of the product export, a
+    SKU's `attributes.<name>` filter reads its attributes object, ordered by the SDK's order values."""
+    api = await make_api(lifecycle="poll", rows=40)
+    products = await download_rows(api, await create(api, {"exported_object": "product"}))
+    skus = await download_rows(api, await create(api, {"exported_object": "sku", "parameters": {
+        "order": "sku", "fields": ["id", "sku", "product_id", "attributes", "metadata"],
+        "filters": {"attributes.color": {"conditions": {"$in": ["red", "blue"]}}}}}))
+    assert len(products) == 40 and all(re.fullmatch(r"prod_[A-Za-z0-9]{18}", row["id"]) for row in products)
+    assert skus and {row["product_id"] for row in skus} <= {row["id"] for row in products}
+    assert all(json.loads(row["attributes"])["color"] in ("red", "blue") for row in skus)
+    named = [row["sku"] for row in skus if row["sku"]]
+    assert named == sorted(named)

@@ -131,3 +131,16 @@ def test_documented_filters_apply_and_gift_values_have_decimals(exports_api):
         voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "voucher"})))
     gift = [row for row in vouchers[1:] if row[1] == "GIFT_VOUCHER"]
     assert gift and all(row[2].endswith(".00") and row[2][:-3].isdigit() for row in gift)
+
+
+@pytest.mark.parametrize("exported_object, header", [
+    ("product", ["ID", "Name", "Price", "Image URL", "Source ID", "Attributes", "Creation Date"]),
+    ("sku", ["ID", "SKU", "Product ID", "Currency", "Price", "Image URL", "Source ID", "Attributes", "Creation Date"]),
+])
+def test_product_and_sku_exports_the_sdk_lists(exports_api, exported_object, header):
+    created = exports_api.create_export(voucherify.ExportsCreateRequestBody.from_dict(
+        {"exported_object": exported_object, "parameters": {"order": "-created_at"}}))
+    assert created.exported_object == exported_object and created.status == "SCHEDULED"
+    assert [label.lower().replace(" ", "_") for label in header][:1] == created.parameters.fields[:1]
+    rows = _download(exports_api, created)
+    assert rows[0] == header and len(rows) == 21

@@ -410,6 +410,58 @@ def _details(voucher_id: str, gift: bool, amount: int, balance: int) -> JsonObje
     return JsonObject(value, text)
 
 
+# the attribute names a product's SKUs vary by: sets of the SKU row's `attributes` keys
+_PRODUCT_ATTRIBUTES = (("color", "size"), ("color",), ("size",), ("color", "memory"), ())
+
+
+def product(b: Block) -> Columns:
+    w = b.world
+    index = b.index_array()
+    created = b.timeline_array()
+    ids = w.codec("prod_", 18).encode_all(index.tolist())
+    words = b.pick(w.pools.provider("word"))
+    return {
+        "id": ids,
+        "name": [f"{word.title()} {i + 1}" for word, i in zip(words, index.tolist())],  # unique, as the vendor's
+        "price": b.maybe(0.9, [100 * p for p in b.ints(1, 1000)]),
+        "image_url": b.maybe(0.5, [f"{ASSETS}/{i}.jpg" for i in ids]),
+        "source_id": b.maybe(0.8, [f"prod-{100_000 + i}" for i in index.tolist()]),
+        "attributes": b.pick(_PRODUCT_ATTRIBUTES),
+        "created_at": iso_ms_series(created),
+        "updated_at": b.maybe(0.6, iso_ms_all(b.later(created.tolist(), 7 * DAY_MS))),
+        "metadata": b.metadata(),
+    }
+
+
+_SKU_ATTRIBUTES = ("color", "size", "memory")
+
+
+def sku(b: Block) -> Columns:
+    w = b.world
+    index = b.index_array()
+    created = b.timeline_array()
+    ids = w.codec("sku_", 18).encode_all(index.tolist())
+    props = b.model.attributes["attributes"].properties
+    picks = {name: b.pick(props[name].enum) for name in _SKU_ATTRIBUTES}
+    kept = {name: b.chance(0.7) for name in _SKU_ATTRIBUTES}
+    attributes = [JsonObject({name: picks[name][k] for name in _SKU_ATTRIBUTES if kept[name][k]})
+                  for k in range(b.n)]
+    return {
+        "id": ids,
+        "sku": b.maybe(0.95, ["-".join([*(str(v).upper() for v in a.values()), str(i + 1)])
+                             for a, i in zip(attributes, index.tolist())]),
+        "product_id": w.codec("prod_", 18).encode_all(b.refs()),  # a product of the product export
+        "currency": b.maybe(0.9, b.enum("currency")),
+        "price": b.maybe(0.9, [100 * p for p in b.ints(1, 1000)]),
+        "image_url": b.maybe(0.4, [f"{ASSETS}/{i}.jpg" for i in ids]),
+        "source_id": b.maybe(0.8, [f"sku-{100_000 + i}" for i in index.tolist()]),
+        "attributes": attributes,
+        "created_at": iso_ms_series(created),
+        "updated_at": b.maybe(0.6, iso_ms_all(b.later(created.tolist(), 7 * DAY_MS))),
+        "metadata": b.metadata(),
+    }
+
+
 RECIPES = {  # exported object → recipe
     "order": Recipe(order, ("created_at",), {"updated_at": ("created_at", 3 * DAY_MS)}),
     "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
@@ -419,4 +471,6 @@ RECIPES = {  # exported object → recipe
                        {"updated_at": ("created_at", 7 * DAY_MS)}),
     "points_expiration": Recipe(points_expiration, ("expires_at",)),
     "voucher_transactions": Recipe(voucher_transactions, ("created_at", "id")),
+    "product": Recipe(product, ("created_at",)),
+    "sku": Recipe(sku, ("created_at",)),
 }
