@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from . import data, findings, registry
+from . import data, findings, logs, redact, registry
 from .clock import Clock, SharedClock, iso
 from .control import accesslog, admin, cors, faults, index
 from .control.answers import NullStore
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     """The mock; with `proxy`, the same pipeline forwarding to an upstream instead of behaving (mockserver.proxy).
     `vendors` (instances) overrides the registry's choice (settings.vendors)."""
     settings = settings or Settings()
+    logs.install()  # what clients send is escaped in every log line
     own_store = store is None
     store = store or default_store(settings)
     # processes sharing a store share the mock clock and mint ids from streams of their own
@@ -121,13 +122,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
         cors.preflight_middleware(origins, refused=recorder(services.journal, clock.now, iso,
                                                             claimed=_claimed(mounts)),
-                                  headers=[h for v in vendors for h in v.cors_headers]),
+                                  headers=[h for v in vendors for h in v.cors_headers], closed=admin.is_admin),
         journal_middleware(services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso,
                            claimed=_claimed(mounts)),
         errors_middleware(lambda request: mounts.vendor_for(request.path)),
         index.unmounted_middleware(mounts.owner),
     ])
-    app.on_response_prepare.append(cors.allow_headers(origins))
+    app.on_response_prepare.append(cors.allow_headers(origins, closed=admin.is_admin))
     app.on_response_prepare.append(_warning_headers)
     app.on_response_prepare.append(_vendor_headers(mounts))
     app[SERVICES] = services
@@ -182,7 +183,12 @@ def _aiohttp_path(path: str) -> str:
 
 def _claimed(mounts: Mounts):
     """Who a request claims to be, as the vendor of its path reads it (the journal, refused credentials)."""
-    return lambda request: mounts.vendor_for(request.path).tenant_hint(request)
+    def claimed(request: web.Request) -> str | None:
+        vendor = mounts.vendor_for(request.path)
+        hint = vendor.tenant_hint(request)
+        return redact.label(hint) if hint and vendor.tenant_is_secret else hint
+
+    return claimed
 
 
 def _store_context(services: Services, own_store: bool):

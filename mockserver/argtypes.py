@@ -111,6 +111,11 @@ def host(text: str) -> str:
     return text
 
 
+def allowed_host(text: str) -> str:
+    """A Host name the admin API answers for (`host`'s forms), or * for any."""
+    return "*" if text.strip() == "*" else host(text.strip())
+
+
 def text(text: str) -> str:
     """Any non-empty text."""
     if not text.strip():

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from . import argtypes
+from . import argtypes, logs
 
 if TYPE_CHECKING:
     from .options import Settings
@@ -135,8 +134,12 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad config file value, or options that are fine alone but not together
         args.parser.error(str(exc))
     pid = " [%(process)d]" if settings.workers > 1 else ""  # which worker said it
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logs.configure(f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")  # escaped, floods summarised
+    from .control.exposure import warning  # aiohttp loads only for `serve`
+
+    exposed = warning(settings.host, settings.admin_token)
+    if exposed:
+        print(exposed, file=sys.stderr, flush=True)
     try:
         if settings.workers > 1:
             from . import workers
@@ -179,5 +182,6 @@ async def _run(settings: Settings, upstream: str | None = None, **create) -> Non
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    logs.flush_summaries()
     print("mockserver stopping", flush=True)
     await runner.cleanup()

@@ -97,6 +97,8 @@ class Settings:
     error_rate: float = 0.0  # share of requests that fail with a 500 or 503
     rate_limit: str | None = None  # "10/s" per app; over it → 429 + Retry-After
     journal_size: int = 500  # requests kept for GET /__mock/requests
+    allow_hosts: list[str] = field(default_factory=list)  # Host names the admin API answers beyond loopback
+    admin_token: str | None = None  # the admin API then needs Authorization: Bearer <it>
     fixtures: str | None = None  # folder of data sets stored at start-up (Vendor.load_fixtures)
     # scale-out and limits (mockserver.workers)
     workers: int = 1  # processes serving one port, sharing the store
@@ -174,6 +176,11 @@ SERVE: tuple[Option, ...] = (
            argtypes.number(above=0), _D.send_timeout, metavar="SECONDS"),
     Option("journal-size", "requests kept for GET /__mock/requests", argtypes.whole(1), _D.journal_size,
            metavar="N"),
+    Option("allow-host", "let the admin API (/__mock/) answer requests for this Host name too, beside "
+                         "localhost, 127.x, [::1] and --host (repeatable; * for any)", argtypes.allowed_host,
+           repeatable=True, metavar="NAME", dest="allow_hosts"),
+    Option("admin-token", "require Authorization: Bearer TOKEN on every admin API call", argtypes.text,
+           metavar="TOKEN"),
     Option("fixtures", "store the data sets of DIR's YAML/JSON files (vendors that take fixtures)",
            argtypes.existing_dir, metavar="DIR"),
     Option("strict", "refuse (400, in the vendor's error shape) what is otherwise answered with an "

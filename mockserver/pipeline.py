@@ -1,8 +1,8 @@
 """One operation's request, step by step, in the order a newcomer reads it:
 
     route (aiohttp: the vendor's sub-application, then the operation's path)
-    → control   faults (--latency, --error-rate, --rate-limit), Prefer, its delay
-    → authenticate   the vendor says which tenant the request acts for
+    → control   faults (--latency, --error-rate), Prefer, its delay
+    → authenticate   the vendor says which tenant the request acts for; --rate-limit counts it then
     → validate   parameters and body against the operation's contract
     → behave     the vendor's handler (state, lifecycle, data) — or the spec's canned answer
     → respond    the handler's response; any error becomes the vendor's error shape (errors_middleware)
@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import findings
+from . import findings, redact
 from .control import prefer
 from .control.answers import SpecAnswers
 from .control.journal import APP_ID
@@ -61,6 +61,8 @@ class Step:
             raise ApiError(400, "bad_request", "Bad Request", refused)
         wanted = await self.control(request)
         app_id = await self.authenticate(request)
+        if self.services.faults.rate_limit:  # only an authenticated request counts against its app
+            self.services.faults.count(request, app_id)
         inputs = await self.validate(request)
         if self.services.settings.stateless or wanted.from_spec:
             return self.answers.respond(wanted, request.headers.get("Accept", ""))
@@ -70,8 +72,8 @@ class Step:
 
     async def control(self, request: web.Request) -> prefer.Prefer:
         """Injected faults, then what the Prefer header asks for (a canned answer, a delay)."""
-        if self.services.faults.active:  # nothing to inject: no coroutine to run
-            await self.services.faults.before(request, self.vendor.tenant_hint(request))
+        if self.services.faults.latency or self.services.faults.error_rate:  # nothing to inject: no coroutine
+            await self.services.faults.before(request)
         wanted = prefer.NOTHING  # what parse() makes of no Prefer header
         if "Prefer" in request.headers:
             wanted = prefer.parse(request.headers.getall("Prefer"), creates_export=self.creates_export,
@@ -85,7 +87,7 @@ class Step:
     async def authenticate(self, request: web.Request) -> str | None:
         app_id = await self.vendor.authenticate(request, self.op, self.owners)
         if app_id is not None:
-            request[APP_ID] = app_id
+            request[APP_ID] = redact.label(app_id) if self.vendor.tenant_is_secret else app_id
         return app_id
 
     async def validate(self, request: web.Request) -> Inputs:

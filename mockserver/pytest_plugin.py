@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 
 DEFAULT_APP = ("pytest-app", "pytest-token")
+ADMIN = "/__mock/"
 
 
 # ---------------------------------------------------------------- the fixture
@@ -53,23 +54,28 @@ class Reply:
 class MockClient:
     """A tiny standard-library HTTP client that speaks to the mock as one app."""
 
-    def __init__(self, base_url: str, app_id: str | None, app_token: str | None, mounts: Any = None) -> None:
+    def __init__(self, base_url: str, app_id: str | None, app_token: str | None, mounts: Any = None,
+                 admin_token: str | None = None) -> None:
         self.base_url = base_url
         self.app_id = app_id
         self.app_token = app_token
         self.mounts = mounts  # mockserver.app.Mounts: whose credential headers a path takes
+        self.admin_token = admin_token  # the server's --admin-token, sent on /__mock/ calls
 
     def as_app(self, app_id: str | None, app_token: str | None) -> MockClient:
         """The same mock as another tenant (or, with None, without credentials)."""
-        return MockClient(self.base_url, app_id, app_token, self.mounts)
+        return MockClient(self.base_url, app_id, app_token, self.mounts, self.admin_token)
 
     def _credentials(self, url: str) -> dict[str, str]:
-        """The headers the vendor of the URL's path takes (Vendor.credential_headers)."""
+        """The headers the vendor of the URL's path takes (Vendor.credential_headers); on the admin
+        API, the admin token (if the server has one)."""
+        path = urllib.parse.urlsplit(url).path
+        if path.startswith(ADMIN):
+            return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
         if not self.app_id or self.app_token is None:
             return {}
         if self.mounts is None:  # not one of our ServerThreads: the default contract's dialect
             return _credentials(self.app_id, self.app_token)
-        path = urllib.parse.urlsplit(url).path
         return self.mounts.vendor_for(path).credential_headers(self.app_id, self.app_token)
 
     def request(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None,
@@ -80,6 +86,8 @@ class MockClient:
         url = path if path.startswith("http") else self.base_url + path
         sent = self._credentials(url)
         data = None
+        if body is None and method == "POST" and urllib.parse.urlsplit(url).path.startswith(ADMIN):
+            body = {}  # the admin API takes JSON only
         if body is not None:
             data = json.dumps(body).encode()
             sent["Content-Type"] = "application/json"
@@ -133,7 +141,8 @@ def mockserver(request: pytest.FixtureRequest):
     options.update(host="127.0.0.1", port=0)
     with ServerThread(Settings(**options)) as server:
         yield MockServer(url=server.url, app_id=DEFAULT_APP[0], app_token=DEFAULT_APP[1],
-                         client=MockClient(server.url, *DEFAULT_APP, server.app[MOUNTS]), server=server)
+                         client=MockClient(server.url, *DEFAULT_APP, server.app[MOUNTS], options.get("admin_token")),
+                         server=server)
 
 
 # ---------------------------------------------------------------- the contract suite

@@ -20,6 +20,7 @@ from mockserver import registry
 from mockserver.app import Settings, create_app, services_of
 from mockserver.contract.checks import least_body
 from mockserver.data import load_model
+from mockserver.redact import label
 from mockserver.spec import load_spec
 from mockserver.store import VendorStore
 from mockserver.validation import Invalid, RequestValidator
@@ -293,13 +294,14 @@ async def test_each_api_key_is_a_site_with_its_own_data(cb):
     assert [r["id"] for r in mine] != [r["id"] for r in theirs]
 
 
-async def test_the_journal_files_requests_under_their_api_key(cb):
+async def test_the_journal_files_requests_under_a_label_of_their_api_key(cb):
     await cb.trigger("orders")
     await cb.as_key("test_other_site").trigger("customers")
     journal = cb.client.get
     mine = await (await journal("/__mock/requests", params={"app_id": KEY})).json()
     assert [(e["method"], e["path"]) for e in mine["requests"]] == [("POST", "/api/v2/exports/orders")]
-    assert mine["requests"][0]["app_id"] == KEY
+    assert mine["requests"][0]["app_id"] == label(KEY) != KEY  # filed under a label, found by the key (21.1)
+    assert (await (await journal("/__mock/requests", params={"app_id": label(KEY)})).json()) == mine
     theirs = await (await journal("/__mock/requests", params={"app_id": "test_other_site"})).json()
     assert [e["path"] for e in theirs["requests"]] == ["/api/v2/exports/customers"]
 

@@ -46,6 +46,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--journal-size"): [["--journal-size", "0"]],
     ("serve", "--idle-timeout"): [["--idle-timeout", "0"], ["--idle-timeout", "soon"]],
     ("serve", "--send-timeout"): [["--send-timeout", "-1"], ["--send-timeout", "inf"]],
+    ("serve", "--allow-host"): [["--allow-host", "not a host"], ["--allow-host", "a/b"]],
+    ("serve", "--admin-token"): [["--admin-token", " "]],
     ("serve", "--fixtures"): [["--fixtures", "/nonexistent/fixtures"]],
     ("serve", "--strict"): [["--strict=no"]],
     ("serve", "--access-log"): [["--access-log=yes"]],
@@ -85,6 +87,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("proxy", "--record"): [["--record", "/etc/hostname/fixtures"]],
     ("proxy", "--journal-size"): [["--journal-size", "0"]],
     ("proxy", "--cors-origin"): [["--cors-origin", "ftp://example.com"]],
+    ("proxy", "--allow-host"): [["--allow-host", "not a host"]],
+    ("proxy", "--admin-token"): [["--admin-token", ""]],
 }
 
 

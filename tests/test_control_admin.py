@@ -39,7 +39,7 @@ async def test_reset_everything_or_one_app(control_api):
     assert (await admin(api, "POST", "reset", json={"app_id": "app-2"})).json == {"reset": "app-2"}
     assert (await api.get("/v1/exports")).json["total"] == 1
     assert (await other.get("/v1/exports")).json["total"] == 0
-    assert (await admin(api, "POST", "reset")).json == {"reset": "everything"}
+    assert (await admin(api, "POST", "reset", json={})).json == {"reset": "everything"}
     assert (await api.get("/v1/exports")).json["total"] == 0
 
 
@@ -47,7 +47,7 @@ async def test_reset_also_forgets_bound_credentials(control_api):
     api, _ = await control_api()
     assert (await api.get("/v1/exports")).status == 200
     assert (await api.as_app(api.app[0], "another-token").get("/v1/exports")).status == 401
-    await admin(api, "POST", "reset")
+    await admin(api, "POST", "reset", json={})
     assert (await api.as_app(api.app[0], "another-token").get("/v1/exports")).status == 200
 
 
@@ -67,7 +67,8 @@ async def test_clock_advance_drives_the_time_lifecycle(control_api):
                                   [1], "nan"])
 async def test_clock_advance_refuses_bad_bodies_and_keeps_the_time(control_api, body):
     api, _ = await control_api()
-    kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+    kwargs = {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) \
+        else {"json": body}
     reply = await admin(api, "POST", "clock/advance", **kwargs)
     assert reply.status == 400 and reply.json["error"]
     assert (await admin(api, "GET", "health")).json["now"] == iso(START)

@@ -73,12 +73,6 @@ async def test_errors_and_downloads_carry_the_allow_headers(control_api):
     assert "Content-Disposition" in download.headers["Access-Control-Expose-Headers"]
 
 
-async def test_admin_api_answers_preflights_too(control_api):
-    api, _ = await control_api()
-    resp = await api.client.options("/__mock/reset", headers=PREFLIGHT)
-    assert resp.status == 204
-
-
 @pytest.mark.parametrize("origin", ["http://app.localhost:5173", "https://a.b.localhost", "http://LOCALHOST:1"])
 async def test_subdomains_of_localhost_are_loopback_too(control_api, origin):
     api, _ = await control_api()

@@ -8,7 +8,10 @@
     DELETE /__mock/requests              empty the journal
     GET  /__mock/openapi                 the spec being served (?vendor=… when there are several)
 
-No credentials, like Prism's: the mock is for local use. Vendor paths never
+No credentials by default, like Prism's: the mock is for local use. Who may
+call it is control/exposure.py's business: loopback Host names only (and
+`--allow-host`), `Content-Type: application/json` for every POST, no CORS
+grants, and `--admin-token` for a shared environment. Vendor paths never
 start with `/__mock/`. Errors are plain `{"error": …}` JSON with a 4xx status,
 and every request is checked in full before anything changes, so a refused
 request changes nothing.
@@ -27,6 +30,7 @@ from ..errors import ApiError, scrub
 from ..lifecycle import PHASES
 from ..respond import json_response
 from ..validation import parse_json, read_body
+from .exposure import Exposure
 
 PREFIX = "/__mock/"
 
@@ -37,7 +41,9 @@ def is_admin(request: web.Request) -> bool:
 
 def admin_app(services: Any) -> web.Application:
     """The admin API as a sub-application mounted at /__mock; `services` is the app's mockserver.app.Services."""
-    app = web.Application()
+    settings = services.settings
+    guard = Exposure(settings.host, settings.allow_hosts, settings.admin_token)
+    app = web.Application(middlewares=[guard.middleware()])  # Host, token, JSON only (control/exposure.py)
     admin = Admin(services)
     routes = [
         ("GET", "health", admin.health),

@@ -15,6 +15,10 @@ Why not aiohttp-cors: it configures CORS per route and origin by exact name,
 while the default here is a pattern (any localhost port) and a preflight must
 be answered before routing (a path the mock does not serve still gets the
 headers, so the browser shows the 404 instead of a CORS failure).
+
+A preflight that asks for Private Network Access (Chrome, a page served from a
+LAN address calling the mock on loopback) is granted it for an allowed origin.
+The admin API (`/__mock/`) grants no origin anything (control/exposure.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ ALLOW_HEADERS = ("Authorization", "Content-Type", "Prefer")  # and each served v
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 EXPOSE_HEADERS = ("Retry-After", "Content-Disposition", "X-Mock-Violation")
 MAX_AGE = "600"
+# Private Network Access (Chrome): a page from a less private address (a LAN IP, a public site) asks
+# before calling a more private one (loopback); an allowed origin is granted it.
+PNA_REQUEST = "Access-Control-Request-Private-Network"
+PNA_ALLOW = "Access-Control-Allow-Private-Network"
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
 MAX_ASKED = 50  # header names taken from one preflight
 
@@ -63,11 +71,13 @@ class Origins:
 Refused = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
-def preflight_middleware(origins: Origins, refused: Refused | None = None, headers: Sequence[str] = ()):
+def preflight_middleware(origins: Origins, refused: Refused | None = None, headers: Sequence[str] = (),
+                         closed: Callable[[web.Request], bool] = lambda request: False):
     """Answer a browser's preflight before routing: vendor routes know no OPTIONS.
 
     `refused(request, response)` is told of each refused preflight (the app journals it);
-    `headers`: the request headers the served vendors' clients send (Vendor.cors_headers).
+    `headers`: the request headers the served vendors' clients send (Vendor.cors_headers);
+    `closed(request)`: paths no origin may call cross-origin (the admin API): refused, journaled by nobody.
     """
     ours = tuple(dict.fromkeys([*headers, *ALLOW_HEADERS]))
 
@@ -76,6 +86,8 @@ def preflight_middleware(origins: Origins, refused: Refused | None = None, heade
         origin = request.headers.get("Origin")
         if request.method != "OPTIONS" or origin is None or "Access-Control-Request-Method" not in request.headers:
             return await handler(request)
+        if closed(request):
+            return json_response({"error": f"{request.path} grants no cross-origin access"}, status=403)
         if not origins.allows(origin):
             reason = f"Origin {origin} is not allowed; allowed: {origins.describe()}"
             log.warning("CORS: refused a preflight for %s %s: %s",
@@ -84,11 +96,14 @@ def preflight_middleware(origins: Origins, refused: Refused | None = None, heade
             if refused is not None:
                 await refused(request, response)
             return response
-        return web.Response(status=204, headers={
+        granted = {
             "Access-Control-Allow-Methods": ", ".join(ALLOW_METHODS),
             "Access-Control-Allow-Headers": ", ".join(_allowed_headers(request, ours)),
             "Access-Control-Max-Age": MAX_AGE,
-        })
+        }
+        if request.headers.get(PNA_REQUEST, "").strip().lower() == "true":  # a public page calling a private address
+            granted[PNA_ALLOW] = "true"
+        return web.Response(status=204, headers=granted)
 
     return preflight
 
@@ -105,11 +120,13 @@ def _allowed_headers(request: web.Request, ours: Sequence[str]) -> list[str]:
     return allowed
 
 
-def allow_headers(origins: Origins):
+def allow_headers(origins: Origins, closed: Callable[[web.Request], bool] = lambda request: False):
     """An on_response_prepare signal: the allow headers on every answer as it
-    is sent, so errors and streamed downloads get them too."""
+    is sent, so errors and streamed downloads get them too (never on a `closed` path)."""
 
     async def allow(request: web.Request, response: web.StreamResponse) -> None:
+        if closed(request):
+            return
         origin = request.headers.get("Origin")
         if origin is not None and origins.allows(origin):
             response.headers["Access-Control-Allow-Origin"] = origin

@@ -73,12 +73,16 @@ class Faults:
     def active(self) -> bool:
         return bool(self.latency or self.error_rate or self.rate_limit)
 
-    async def before(self, request: web.Request, tenant: str | None = None) -> None:
-        """Delay, refuse or fail the request as configured (rate limit first:
-        a client over its limit gets 429 however unlucky it is otherwise). `tenant`: who the
-        request claims to be (the vendor's tenant_hint), else its address counts."""
+    def count(self, request: web.Request, tenant: str | None) -> None:
+        """Count the request against its app's budget (429 + Retry-After over it). Called once the
+        request is authenticated, so `tenant` is who it proved to be: a caller with a wrong key never
+        uses up another app's budget. A request of an unsecured operation (None) counts against its
+        address."""
         if self.rate_limit:
-            self._count(tenant or request.remote or "-")
+            self._count(f"app:{tenant}" if tenant is not None else f"address:{request.remote or '-'}")
+
+    async def before(self, request: web.Request) -> None:
+        """Delay or fail the request as configured (--latency, --error-rate); the rate limit is `count`."""
         if self.latency:
             await asyncio.sleep(self._random.uniform(*self.latency) / 1000)
         if self.error_rate and self._random.random() < self.error_rate:

@@ -3,7 +3,12 @@
 Tests read it through `GET /__mock/requests` to assert what a client really
 sent (headers, query, body) and what it got back. Only vendor API requests are
 kept, never the admin API's own. Old entries fall off the end, so a
-long-running server's memory stays flat.
+long-running server's memory stays flat: each body is kept cut to
+`MAX_BODY_CHARS` bytes as it is recorded.
+
+No secret is kept (mockserver.redact): credentials are masked and tokens redacted
+as the entry is recorded, and a tenant whose name is its key is filed under a label;
+`?app_id=` and `clear()` take the key itself or that label.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDict
 
+from .. import redact
 from ..findings import WARNINGS
 
 MAX_BODY_CHARS = 64 * 1024  # a bigger body is kept cut to this size
@@ -53,9 +60,10 @@ class Journal:
     def find(self, *, path: str | None = None, app_id: str | None = None, method: str | None = None,
              limit: int | None = None) -> list[dict[str, Any]]:
         """Entries matching every filter given; `path` ending in `*` matches a prefix."""
+        names = _names(app_id)
         found = [e for e in self.entries
                  if _path_matches(path, _field(e, "path"))
-                 and (app_id is None or _field(e, "app_id") == app_id)
+                 and (names is None or _field(e, "app_id") in names)
                  and (method is None or _field(e, "method") == method.upper())]
         found = found[-limit:] if limit else found
         return [e.entry() if isinstance(e, Lazy) else e for e in found]
@@ -64,9 +72,15 @@ class Journal:
         if app_id is None:
             self.entries.clear()
             return
-        kept = [e for e in self.entries if _field(e, "app_id") != app_id]
+        names = _names(app_id)
+        kept = [e for e in self.entries if _field(e, "app_id") not in names]
         self.entries.clear()
         self.entries.extend(kept)
+
+
+def _names(app_id: str | None) -> set[str] | None:
+    """The names an app is filed under: its id, or the label of a key given whole."""
+    return None if app_id is None else {app_id, redact.label(app_id)}
 
 
 def _field(entry: dict[str, Any] | Lazy, name: str) -> Any:
@@ -114,11 +128,17 @@ def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any
     request claims to be when its credentials were refused (the vendor's tenant_hint)."""
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
-        headers = request.headers
+        headers, query = request.headers, request.query
         app_id = request.get(APP_ID) or (claimed(request) if claimed else None)  # refused: what was claimed
-        journal.add(_Recorded(request.method, request.path, app_id, show, now(), request.query,
-                              headers, await _request_body(request), response.status, dict(response.headers),
-                              _response_body(response), request.get(WARNINGS, ())))
+        secrets: list[str] = []
+        if any(redact.is_secret_name(name) for name in (*headers.keys(), *query.keys())):  # masked as kept
+            secrets = redact.presented(headers, query)
+            headers = {name: redact.header_value(name, value) for name, value in headers.items()}
+            query = MultiDict(redact.query(query.items()))
+        journal.add(_Recorded(request.method, request.path, app_id, show, now(), query, headers,
+                              _kept(await _request_body(request), secrets), response.status,
+                              {name: redact.header_value(name, value) for name, value in response.headers.items()},
+                              _kept(_response_body(response), secrets), request.get(WARNINGS, ())))
 
     return record
 
@@ -182,21 +202,31 @@ def _response_body(response: web.StreamResponse) -> tuple:
     return ("response", body, response.headers.get("Content-Type"))
 
 
+def _kept(kept: tuple, secrets: list[str]) -> tuple:
+    """A body as the journal keeps it: cut to MAX_BODY_CHARS bytes (whether it was longer is kept
+    too: a cut JSON body is shown as text), its secrets masked."""
+    if kept[0] == "value":
+        return kept
+    raw = kept[1]
+    whole = len(raw) <= MAX_BODY_CHARS
+    return (kept[0], redact.body(raw[:MAX_BODY_CHARS], secrets), kept[2], whole)
+
+
 def _decode_kept(kept: tuple) -> Any:
     if kept[0] == "value":
         return kept[1]
-    raw, content_type = kept[1], kept[2]
+    raw, content_type, whole = kept[1], kept[2], kept[3]
     if kept[0] == "response":
         content_type = (web.StreamResponse(headers={"Content-Type": content_type}).content_type
                         if content_type is not None else "application/octet-stream")
-    return _decode(raw, content_type)
+    return _decode(raw, content_type, whole)
 
 
-def _decode(raw: bytes, content_type: str) -> Any:
+def _decode(raw: bytes, content_type: str, whole: bool = True) -> Any:
     if not raw:
         return None
     text = raw[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
-    if content_type == "application/json" and len(raw) <= MAX_BODY_CHARS:
+    if content_type == "application/json" and whole and len(raw) <= MAX_BODY_CHARS:
         try:
             return json.loads(text)
         except (ValueError, RecursionError):  # kept as text: malformed, or nested too deep to decode

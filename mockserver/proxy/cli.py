@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
-from .. import argtypes, registry
+from .. import argtypes, logs, registry
 from ..app import Settings
 
 
@@ -32,6 +31,11 @@ def add_proxy_parser(subparsers) -> None:
                         help="exchanges kept for GET /__mock/requests (default %(default)s)")
     parser.add_argument("--cors-origin", type=argtypes.origin, action="append", default=[], metavar="ORIGIN",
                         help="allow this browser origin (repeatable; * for any; default: any localhost origin)")
+    parser.add_argument("--allow-host", type=argtypes.allowed_host, action="append", default=[], metavar="NAME",
+                        help="let the admin API (/__mock/) answer requests for this Host name too (repeatable; * for "
+                             "any; default: localhost, 127.x, [::1] and --host)")
+    parser.add_argument("--admin-token", type=argtypes.text, metavar="TOKEN",
+                        help="require Authorization: Bearer TOKEN on every admin API call")
     parser.set_defaults(run=_proxy, parser=parser)
 
 
@@ -42,7 +46,7 @@ def _proxy(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings(host=args.host, port=args.port, journal_size=args.journal_size,
-                            cors_origins=args.cors_origin)
+                            cors_origins=args.cors_origin, allow_hosts=args.allow_host, admin_token=args.admin_token)
         settings.vendors = tuple(dict.fromkeys(args.spec)) if args.spec else None
         vendors = registry.build(settings)
         forwarder = Forwarder(args.upstream)
@@ -57,8 +61,12 @@ def _proxy(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    from ..control.exposure import warning
+
+    logs.configure("%(asctime)s %(name)s %(levelname)s %(message)s")  # escaped, floods summarised
+    exposed = warning(settings.host, settings.admin_token)
+    if exposed:
+        print(exposed, file=sys.stderr, flush=True)
     try:
         asyncio.run(_run(settings, upstream=args.upstream, vendors=vendors, proxy=forwarder))
     except OSError as exc:

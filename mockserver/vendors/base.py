@@ -71,6 +71,9 @@ class Vendor(ABC):
     options: ClassVar[tuple[Option, ...]] = ()
     # request headers this vendor's clients send (added to the CORS preflight's allow-list)
     cors_headers: ClassVar[tuple[str, ...]] = ()
+    # whether the tenant authenticate() returns is the credential itself (an API key): the journal
+    # then files the request under a label of it (mockserver.redact.label), never the key
+    tenant_is_secret: ClassVar[bool] = False
     spec: Spec
 
     # -- extension points of the other engines --------------------------------------------------

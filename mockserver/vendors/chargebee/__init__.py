@@ -52,6 +52,7 @@ class Chargebee(Vendor):
                                        "(default: any key works)", argtypes.text, repeatable=True, metavar="KEY",
                       dest="keys"),)
     status_names = exports.STATUS
+    tenant_is_secret = True  # a site is its API key: journalled under a label of it
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
         self.spec = spec or bundled_spec("chargebee")

@@ -56,6 +56,7 @@ class Stripe(Vendor):
                                     "well-formed sk_test_/sk_live_/rk_ key works)", argtypes.text, repeatable=True,
                       metavar="KEY", dest="keys"),)
     status_names = STATUS
+    tenant_is_secret = True  # a site is its API key: journalled under a label of it
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:

@@ -1,0 +1,149 @@
+"""Secrets stay in the request that carried them: what the mock keeps (the journal) or
+writes (recordings, log lines) shows a credential masked and a token redacted.
+
+- A credential is masked as the vendors' dashboards and error messages show a key:
+  its kind prefix (`sk_test_`, `rk_live_`, `test_` …), four asterisks, its last four
+  characters: `Bearer sk_test_****4242`, `Basic ****abcd` (the Basic user name, the
+  key, decoded; a password is never shown). A secret shorter than `LONG` characters
+  shows none of them: `****`.
+- A header is secret by its name: Authorization, Cookie, and any name that says
+  token, secret, password, API key, signature or credential (`X-App-Token`).
+- A URL's secret parameters (`token=`, pre-signed `X-Amz-Signature=` …) and long
+  opaque path segments (capability links) are masked wherever a URL appears: in the
+  query, in response headers such as Location, in bodies (`result.url`, `download_url`).
+- A JSON body's values under secret names are masked; so is every whole credential
+  the request carried wherever it is echoed.
+- A tenant whose name is its key (an API-key vendor: Vendor.tenant_is_secret) is filed
+  under `label(key)`: `key_` and 12 hex digits of a keyed hash, stable while the server
+  runs, not derivable from the key without the server's own random salt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+MASK = "****"
+SHOWN = 4  # the last characters of a long secret that are shown
+LONG = 12  # a secret (after its kind prefix) shorter than this shows none of its characters
+MIN_ECHO = 8  # a credential at least this long is masked wherever it is echoed whole
+SECRET_NAME = re.compile(r"token|secret|passw(?:or)?d|api[-_]?key|access[-_]?key|^key$|authori[sz]ation|cookie|"
+                         r"signature|credential", re.IGNORECASE)
+_PREFIX = re.compile(r"^[a-z]{1,8}_(?:[a-z]{1,8}_)?")  # sk_test_, rk_live_, test_: the key's kind, not the key
+_URL_PARAM = re.compile(r"(?P<lead>(?:^|[?&;])(?P<name>[\w.%-]{1,64})=)(?P<value>[^&#;\s\"'<>\\]+)")
+_JSON_FIELD = re.compile(r"(?P<lead>\"(?P<name>[\w.-]{1,64})\"\s*:\s*\")(?P<value>(?:[^\"\\]|\\.)*)\"")
+# a path segment that is itself the secret (a file link, a pre-signed path): long, opaque, letters and digits
+_CAPABILITY = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]{48,})(?=[^/?#\s\"']*[0-9])(?=[^/?#\s\"']*[A-Za-z])"
+                         r"[A-Za-z0-9_-]{48,}(?=[/?#\s\"'<>\\]|$)")
+_SALT = os.urandom(16)
+
+
+def mask(secret: str) -> str:
+    """`sk_test_51Hx…4242` → `sk_test_****4242`; a short secret → `****`."""
+    kind = _PREFIX.match(secret)
+    prefix = kind.group(0) if kind else ""
+    rest = secret[len(prefix):]
+    if len(rest) < LONG:
+        return MASK
+    return f"{prefix}{MASK}{rest[-SHOWN:]}"
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+def label(tenant: str) -> str:
+    """The name a tenant whose name is its key is filed under."""
+    digest = hmac.new(_SALT, tenant.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+    return f"key_{digest[:12]}"
+
+
+def header_value(name: str, value: str) -> str:
+    """A header's value as kept: masked when the header is secret, URLs redacted otherwise."""
+    lower = name.lower()
+    if lower in ("authorization", "proxy-authorization"):
+        return credentials(value)
+    if "cookie" in lower:
+        return MASK
+    if is_secret_name(name):
+        return mask(value.strip())
+    if lower in ("location", "content-location", "link", "refresh"):
+        return text(value)
+    return value
+
+
+def credentials(value: str) -> str:
+    """An Authorization value masked: its scheme, then the masked credential (a Basic user name decoded)."""
+    scheme, space, given = value.strip().partition(" ")
+    if not space:
+        return mask(scheme)
+    if scheme.lower() == "basic":
+        user, password = _basic(given.strip())
+        if user is not None:
+            return f"{scheme} {mask(user)}" + (f":{MASK}" if password else "")
+    return f"{scheme} {mask(given.strip())}"
+
+
+def presented(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> list[str]:
+    """The whole secrets a request carried (credentials, secret query values): masked wherever echoed."""
+    found = []
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            scheme, _, given = value.strip().partition(" ")
+            user, _ = _basic(given.strip()) if scheme.lower() == "basic" else (None, None)
+            found += [given.strip(), user or ""]
+        elif is_secret_name(name) and "cookie" not in lower:
+            found.append(value.strip())
+    for name, value in (query or {}).items():
+        if is_secret_name(name):
+            found.append(value)
+    return sorted({s for s in found if len(s) >= MIN_ECHO}, key=len, reverse=True)
+
+
+def query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Query parameters as kept: secret ones masked."""
+    return [(name, mask(value) if is_secret_name(name) else value) for name, value in pairs]
+
+
+def text(value: str, secrets: Iterable[str] = ()) -> str:
+    """Free text (a body, a URL, a log line): secret URL parameters, capability path segments, JSON
+    values under secret names, and each of `secrets` (whole credentials) masked."""
+    for secret in secrets:
+        if secret in value:
+            value = value.replace(secret, mask(secret))
+    if "=" in value:
+        value = _URL_PARAM.sub(_masked_param, value)
+    if '"' in value and ":" in value:
+        value = _JSON_FIELD.sub(_masked_param, value)
+    if "/" in value:
+        value = _CAPABILITY.sub(lambda m: mask(m.group(0)), value)
+    return value
+
+
+def body(raw: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """A body's bytes with `text` applied (undecodable bytes kept as they were)."""
+    decoded = raw.decode("utf-8", "surrogateescape")
+    cleaned = text(decoded, secrets)
+    return raw if cleaned == decoded else cleaned.encode("utf-8", "surrogateescape")
+
+
+def _masked_param(match: re.Match) -> str:
+    if not is_secret_name(match.group("name")) or match.group("value").startswith(MASK):
+        return match.group(0)
+    closing = '"' if match.group(0).endswith('"') and match.re is _JSON_FIELD else ""
+    return f"{match.group('lead')}{mask(match.group('value'))}{closing}"
+
+
+def _basic(encoded: str) -> tuple[str | None, str | None]:
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, None
+    user, _, password = decoded.partition(":")
+    return user, password
