@@ -126,6 +126,11 @@ def text(value: str, secrets: Iterable[str] = ()) -> str:
     return value
 
 
+def path(value: str) -> str:
+    """A request path as kept: a capability segment (a file link's token) masked."""
+    return _CAPABILITY.sub(lambda m: mask(m.group(0)), value) if len(value) >= 48 else value
+
+
 def body(raw: bytes, secrets: Iterable[str] = ()) -> bytes:
     """A body's bytes with `text` applied (undecodable bytes kept as they were)."""
     decoded = raw.decode("utf-8", "surrogateescape")

@@ -103,6 +103,19 @@ async def test_download_tokens_are_redacted_in_urls_query_and_bodies(mock):
     assert {urlsplit(url).query[6:] for url in urls} == {redact.mask(token) for token in tokens}
 
 
+async def test_a_file_links_token_in_its_url_and_path_is_redacted(mock):
+    form = "report_type=balance.summary.1&parameters[interval_start]=1699912800&parameters[interval_end]=1699999200"
+    run = await (await mock.post("/v1/reporting/report_runs", data=form, headers={**ST, **FORM})).json()
+    run = await (await mock.get(f"/v1/reporting/report_runs/{run['id']}", headers=ST)).json()
+    link = await (await mock.post("/v1/file_links", data=f"file={run['result']['id']}", headers={**ST, **FORM})).json()
+    token = link["url"].rsplit("/links/", 1)[1]
+    assert (await mock.get(f"/links/{token}")).status == 200  # the link is its own credential
+    entries = (await journal(mock))["requests"]
+    assert token not in json.dumps(entries)
+    assert entries[-1]["path"] == f"/links/{redact.mask(token)}"
+    assert (await journal(mock, path="/links/*"))["requests"] == [entries[-1]]
+
+
 @pytest.mark.parametrize("secret, shown", [
     ("sk_test_51HxAbCdEfGhIjKlMnOp4242", "sk_test_****4242"),
     ("rk_live_0000000000000000abcd", "rk_live_****abcd"),

@@ -135,7 +135,7 @@ def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any
             secrets = redact.presented(headers, query)
             headers = {name: redact.header_value(name, value) for name, value in headers.items()}
             query = MultiDict(redact.query(query.items()))
-        journal.add(_Recorded(request.method, request.path, app_id, show, now(), query, headers,
+        journal.add(_Recorded(request.method, redact.path(request.path), app_id, show, now(), query, headers,
                               _kept(await _request_body(request), secrets), response.status,
                               {name: redact.header_value(name, value) for name, value in response.headers.items()},
                               _kept(_response_body(response), secrets), request.get(WARNINGS, ())))
