@@ -280,7 +280,8 @@ async def test_a_pending_runs_file_does_not_exist_yet(api):
     ([("parameters[interval_start]", "yesterday"), ("parameters[interval_end]", str(END))],
      "parameters[interval_start]", "parameter_invalid"),
     (interval(END - DAY, END) + [("parameters[payout]", "po_123")], "parameters[payout]", "parameter_unknown"),
-    (interval(END - DAY, END) + [("parameters[timezone]", "Etc/UTC")], "parameters[timezone]", "parameter_unknown"),
+    (interval(END - DAY, END) + [("parameters[connected_account]", "acct_1")], "parameters[connected_account]",
+     "parameter_unknown"),
     (interval(END - DAY, END) + columns("net", "no_such_column"), "parameters[columns]", "parameter_invalid"),
     (interval(END - DAY, END) + [("parameters[currency]", "dollars")], "parameters[currency]", "parameter_invalid"),
 ])
@@ -596,3 +597,66 @@ def _spools(api) -> list:
     from mockserver.app import SERVICES
 
     return [vendor.reporting.spool for vendor in api.client.app[SERVICES].vendors if isinstance(vendor, Stripe)]
+
+
+# -- the report-type catalogue and time zones (issue 23 items 1, 2) ---------------------------------
+def _catalogue(spec) -> dict:
+    return spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"]
+
+
+@pytest.mark.parametrize("report_type", sorted(_catalogue(load_spec("stripe"))))
+async def test_every_report_type_runs_with_its_default_columns(api, spec, report_type):
+    described = (await api.get(f"/v1/reporting/report_types/{report_type}")).body
+    branch = _catalogue(spec)[report_type]["properties"]["parameters"]["properties"]
+    assert described["default_columns"] == branch["columns"]["default"]
+    assert set(described["default_columns"]) <= set(branch["columns"]["items"]["enum"])
+    header, rows = await api.rows((await api.create(report_type, interval(END - 60 * DAY, END))).body)
+    assert header == described["default_columns"]
+    assert rows or report_type.startswith("connected_account_balance.summary"), report_type
+
+
+async def test_grouped_summaries_add_up_to_their_itemized_reports(api):
+    window = interval(END - 30 * DAY, END)
+    _, items = await api.rows((await api.create(ITEMIZED, window + columns(
+        "reporting_category", "currency", "gross", "fee", "net"))).body)
+    _, summary = await api.rows((await api.create("balance_change_from_activity.summary.1", window)).body)
+    expected: dict = {}
+    for row in items:
+        totals = expected.setdefault((row["reporting_category"], row["currency"]), [0, 0, 0, 0])
+        totals[0] += 1
+        for index, name in enumerate(("gross", "fee", "net"), 1):
+            totals[index] += round(float(row[name]) * 100)
+    got = {(row["reporting_category"], row["currency"]): [int(row["count"])] + [
+        round(float(row[name]) * 100) for name in ("gross", "fee", "net")] for row in summary}
+    assert got == expected and len(got) > 1
+
+
+async def test_connected_account_reports_list_only_connected_accounts_rows_and_filter_by_them(api):
+    window = interval(END - 60 * DAY, END)
+    report = "connected_account_balance_change_from_activity.itemized.3"
+    _, rows = await api.rows((await api.create(report, window + columns("connected_account_id", "net"))).body)
+    assert rows and all(row["connected_account_id"].startswith("acct_") for row in rows)
+    chosen = rows[0]["connected_account_id"]
+    _, one = await api.rows((await api.create(report, window + columns("connected_account_id") + [
+        ("parameters[connected_account]", chosen)])).body)
+    assert one and {row["connected_account_id"] for row in one} == {chosen}
+    _, many = await api.rows((await api.create(report, window + columns("connected_account_id") + [
+        ("parameters[connected_accounts][0]", chosen), ("parameters[connected_accounts][1]", "acct_nobody")])).body)
+    assert {row["connected_account_id"] for row in many} == {chosen}
+    _, paid = await api.rows((await api.create("payout_reconciliation.itemized.5", window)).body)
+    assert paid and all(row["automatic_payout_id"].startswith("po_") for row in paid)
+
+
+async def test_timezone_moves_only_the_local_columns_of_versions_that_document_it(api):
+    wanted = columns("created_utc", "created")
+    zone = [("parameters[timezone]", "Asia/Kolkata")]
+    _, local = await api.rows((await api.create("balance_change_from_activity.itemized.3",
+                                                interval(END - DAY, END) + wanted + zone)).body)
+    assert local and all(
+        datetime.strptime(row["created"], STAMP) - datetime.strptime(row["created_utc"], STAMP)
+        == timedelta(hours=5, minutes=30) for row in local)
+    _, plain = await api.rows((await api.create(ITEMIZED, interval(END - DAY, END) + zone + columns(
+        "created_utc", "automatic_payout_effective_at"))).body)
+    utc = (await api.rows((await api.create(ITEMIZED, interval(END - DAY, END) + columns(
+        "created_utc", "automatic_payout_effective_at"))).body))[1]
+    assert plain == utc  # itemized.1 takes timezone; its timestamps stay UTC

@@ -273,3 +273,55 @@ def test_what_a_file_links_to_is_served_in_stripes_shape(module_api, server):
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         stripe.FileLink.retrieve("link_doesnotexist")
     assert unknown.value.http_status == 404 and unknown.value.code == "resource_missing"
+
+
+def test_the_documented_report_types_run_through_the_sdk(module_api):
+    """Issue 23 item 1: the types clients use (balance_change_from_activity.itemized.3,
+    payout_reconciliation.itemized.5, payouts.summary.1 …) are listed, retrievable and run."""
+    listed = {t.id: t for t in stripe.reporting.ReportType.list().data}
+    for wanted in ("balance.summary.1", "balance_change_from_activity.itemized.3",
+                   "balance_change_from_activity.summary.1", "payouts.summary.1", "payouts.itemized.3",
+                   "payout_reconciliation.itemized.5", "payout_reconciliation.summary.1",
+                   "ending_balance_reconciliation.itemized.4", "ending_balance_reconciliation.summary.1",
+                   "activity.itemized.1", "activity.summary.1", "connected_account_balance.summary.1",
+                   "connected_account_payout_reconciliation.itemized.5"):
+        assert wanted in listed, wanted
+    for report_type in ("balance_change_from_activity.itemized.3", "payout_reconciliation.itemized.5",
+                        "payouts.summary.1"):
+        described = stripe.reporting.ReportType.retrieve(report_type)
+        assert described.version == int(report_type[-1]) and described.default_columns
+        run = stripe.reporting.ReportRun.create(report_type=report_type, parameters={
+            "interval_start": described.data_available_start, "interval_end": described.data_available_end})
+        done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
+        header, rows = _download(done.result.url)
+        assert header == described.default_columns and rows, report_type
+
+
+def test_itemized_reports_write_local_times_beside_utc_in_the_requested_zone(module_api):
+    """Issue 23 item 2: parameters[timezone] accepted; `created` beside `created_utc` in that zone."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    wanted = ["created_utc", "created", "available_on_utc", "available_on", "automatic_payout_effective_at_utc",
+              "automatic_payout_effective_at"]
+    parameters = {**_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "America/New_York",
+                  "columns": wanted}
+    run = stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.3",
+                                            parameters=parameters)
+    assert run.parameters.timezone == "America/New_York"
+    header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header == wanted and rows
+    zone = ZoneInfo("America/New_York")
+    for row in rows:
+        for utc, local in (("created_utc", "created"), ("available_on_utc", "available_on"),
+                           ("automatic_payout_effective_at_utc", "automatic_payout_effective_at")):
+            moment = datetime.strptime(row[utc], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+            assert row[local] == moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    # a version without local columns takes the parameter too (its timestamps stay UTC, as documented)
+    older = stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.1", parameters={
+        **_a_day_of("balance_change_from_activity.itemized.1"), "timezone": "Asia/Tokyo"})
+    assert older.status == "pending"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.3", parameters={
+            **_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "Mars/Olympus_Mons"})
+    assert unknown.value.param == "parameters[timezone]" and unknown.value.http_status == 400

@@ -36,9 +36,11 @@ def report_csv(report: ReportType, run: Run, model: data.DataModel, *, seed: int
     engine = _Engine(model, seed=seed, app_id=app_id, locale=locale, now=now, rows=rows)
     if report.summary == "balance":
         return _balance_summary(report, run, engine)
-    filters = _equal(run.equals)
+    filters = _kept(run)
     filters[report.interval] = {"conditions": {"$more_than_equal": _iso(run.interval_start),
                                                "$less_than": _iso(run.interval_end)}}
+    if report.summary == "grouped":
+        return _grouped_summary(report, run, engine, filters)
     rows_model = model.object(report.rows)
     writers = [_writer(rows_model.attribute(name), run) for name in run.columns]
     lines = engine.rows(report.rows, run.columns, filters, order=report.interval)  # oldest first, as Stripe's
@@ -123,8 +125,40 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
-def _equal(equals: dict[str, str]) -> dict:
-    return {attribute: {"conditions": {"$is": value}} for attribute, value in equals.items()}
+def _kept(run: Run) -> dict:
+    """The engine filters of the rows a run keeps: equal to its filters, among its lists, with the values
+    its report type requires."""
+    conditions: dict[str, dict] = {}
+    for attribute, value in run.equals.items():
+        conditions.setdefault(attribute, {})["$is"] = value
+    for attribute, values in run.among.items():
+        conditions.setdefault(attribute, {})["$in"] = list(values)
+    for attribute in run.requires:
+        conditions.setdefault(attribute, {})["$has_value"] = True
+    return {attribute: {"conditions": tests} for attribute, tests in conditions.items()}
+
+
+# -- grouped summaries (…summary.1 but balance.summary.1) ---------------------------------------------
+def _grouped_summary(report: ReportType, run: Run, engine: _Engine, filters: dict) -> Iterator[bytes]:
+    """One line per group (reporting category, currency) of the interval's rows: how many, and their sums."""
+    keys, summed = list(report.group_by.items()), list(report.sums.items())
+    lines = engine.rows(report.rows, [a for _, a in keys] + [a for _, a in summed], filters)
+    next(lines)  # the header
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for line in lines:
+        totals = groups.setdefault(tuple(line[:len(keys)]), [0] * (len(summed) + 1))
+        totals[0] += 1
+        for index, cell in enumerate(line[len(keys):], 1):
+            totals[index] += int(cell or 0)
+    written = []
+    for group in sorted(groups):
+        totals = groups[group]
+        cells = {column: value for (column, _), value in zip(keys, group)}
+        cells["count"] = str(totals[0])
+        cells.update({column: major_units(total, run.decimal_separator)
+                      for (column, _), total in zip(summed, totals[1:])})
+        written.append([cells[name] for name in run.columns])
+    return _written(list(run.columns), written)
 
 
 # -- balance.summary.1 ----------------------------------------------------------
@@ -133,7 +167,7 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
     sums: dict[str, dict[str, int]] = {}  # currency → before / activity / payouts, in cents
     for part, source in report.sources.items():
         at = source["at"]
-        filters = {**_equal(run.equals), at: {"conditions": {"$less_than": _iso(run.interval_end)}}}
+        filters = {**_kept(run), at: {"conditions": {"$less_than": _iso(run.interval_end)}}}
         lines = engine.rows(source["rows"], ("currency", "net", at), filters)
         next(lines)  # the header
         for currency, net, moment in lines:
@@ -144,7 +178,8 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
     last = datetime.fromtimestamp(run.interval_end - 1, zone).date().isoformat()
     order = _currency_order(engine.model, report)
     # an account has a balance in its default currency (the schema's first) before it has any activity
-    held = set(sums) | set(run.equals.values()) or set(list(order)[:1])
+    asked = {run.equals["currency"]} if "currency" in run.equals else set()
+    held = set(sums) | asked or set(list(order)[:1])
     currencies = sorted(held, key=lambda c: (order.get(c, len(order)), c))
     lines = []
     for currency in currencies:

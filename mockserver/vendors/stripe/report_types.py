@@ -10,7 +10,7 @@ parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,8 @@ from ...spec import Spec
 
 DAY = 86_400
 REQUEST = "ReportRunCreateRequest"
+GROUP_BY = {"reporting_category": "reporting_category", "currency": "currency"}  # a grouped summary's default
+SUMS = {"gross": "gross", "fee": "fee", "net": "net"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ class ReportType:
     interval: str | None  # the row attribute the interval bounds
     filters: dict[str, str]  # run parameter → row attribute it must equal
     available_days: int
+    within: dict[str, str] = field(default_factory=dict)  # list parameter → row attribute that must be one of it
+    requires: tuple[str, ...] = ()  # row attributes a row must have a value for
+    local_times: bool = False  # whether `timezone` moves its x-timezone: requested columns (else all UTC)
+    group_by: dict[str, str] = field(default_factory=dict)  # a grouped summary's columns → row attributes
+    sums: dict[str, str] = field(default_factory=dict)  # a grouped summary's summed columns → row attributes
 
     @property
     def version(self) -> int:
@@ -66,11 +73,22 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             parameters=frozenset(params), rows=meta.get("rows"), summary=meta.get("summary"),
             sources=dict(meta.get("sources") or {}),
             interval=meta.get("interval"), filters=dict(meta.get("filters") or {}),
-            available_days=int(meta["available_days"]))
-        reads = {report.rows: {*columns, report.interval, *report.filters.values()}} if report.rows else {}
+            available_days=int(meta["available_days"]), within=dict(meta.get("within") or {}),
+            requires=tuple(meta.get("requires") or ()), local_times=bool(meta.get("local_times")))
+        if report.summary == "grouped":
+            report = replace(report, group_by=dict(meta.get("group_by") or GROUP_BY),
+                             sums=dict(meta.get("sums") or SUMS))
+            unknown = sorted(set(columns) - {*report.group_by, *report.sums, "count"})
+            if unknown:
+                raise ValueError(f"report type {type_id}: columns {unknown} are neither grouped, summed nor count")
+        listed = report.rows and report.summary is None
+        reads = {report.rows: {*(columns if listed else ()), report.interval, *report.filters.values(),
+                               *report.within.values(), *report.requires, *report.group_by.values(),
+                               *report.sums.values()}} if report.rows else {}
         for source in report.sources.values():
             reads.setdefault(source["rows"], set()).update({"currency", "net", source["at"],
-                                                            *report.filters.values()})
+                                                            *report.filters.values(), *report.within.values(),
+                                                            *report.requires})
         if not reads:
             raise ValueError(f"report type {type_id} names neither rows nor sources")
         for rows, wanted in reads.items():
@@ -94,6 +112,8 @@ class Run:
     timezone: str | None
     equals: dict[str, str]  # row attribute → the value it must have
     decimal_separator: str
+    among: dict[str, tuple[str, ...]] = field(default_factory=dict)  # row attribute → the values it may have
+    requires: tuple[str, ...] = ()  # row attributes that must have a value
 
 
 def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> dict[str, Any]:
@@ -124,9 +144,11 @@ def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
     """The Run of checked parameters (read_parameters' answer, as a record keeps it)."""
     return Run(interval_start=parameters["interval_start"], interval_end=parameters["interval_end"],
                columns=tuple(parameters.get("columns") or report.default_columns),
-               timezone=parameters.get("timezone"),
+               timezone=parameters.get("timezone") if report.local_times else None,
                equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
-               decimal_separator=parameters.get("decimal_separator", "."))
+               decimal_separator=parameters.get("decimal_separator", "."),
+               among={report.within[name]: tuple(parameters[name]) for name in report.within if name in parameters},
+               requires=report.requires)
 
 
 def _bad(name: str, message: str) -> ApiError:
