@@ -110,11 +110,14 @@ async def _prepare_store(settings: Settings, temporary: bool) -> Settings:
 
 
 def _hold_port(host: str, port: int) -> socket.socket:
-    """Bind (not listen) with SO_REUSEPORT: the port is ours, the workers' sockets share it."""
+    """Bind (not listen) with SO_REUSEPORT: the port is ours, the workers' sockets share it. And with
+    SO_REUSEADDR, as asyncio's own listening sockets have: a port whose last server closed keep-alive
+    connections holds them in TIME_WAIT for up to a minute, which a socket without it may not bind."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                          flags=socket.AI_PASSIVE)[0]
     holder = socket.socket(family, kind, proto)
     try:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         holder.bind(address)
     except OSError:

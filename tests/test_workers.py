@@ -37,7 +37,7 @@ class Served:
         match = re.search(r"listening on (http://\S+)", line)
         if not match:
             self.stop()
-            raise AssertionError(f"server did not start: {line!r} {self.process.stderr.read()}")
+            raise AssertionError(f"server did not start: {line!r} {self.stderr}")  # stop() read stderr
         self.url = match.group(1)
 
     def pids(self, requests: int = 60) -> set[int]:
