@@ -32,6 +32,7 @@ from .vendors.base import Call, Handler, Vendor
 
 log = logging.getLogger("mockserver")
 MAX_BODY = 1024 * 1024
+CHECK_ON_THREAD = 32 * 1024  # bodies larger than this are decoded and checked on a thread
 VENDOR = web.RequestKey("vendor", Vendor)
 OPERATION = web.RequestKey("operation", Operation)
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -98,13 +99,20 @@ class Step:
         path, query = validator.check_params(path_values, request.query, request.query)
         raw = await read_body(request) if validator.bodies else b""
         media_type = request.content_type if request.headers.get("Content-Type") else None
-        body, media_type = validator.check_body(media_type, raw, self.vendor.decode_form)
-        found = validator.findings(media_type, body)
+        if len(raw) > CHECK_ON_THREAD:  # 500 KB of JSON (2,000 orders) take ~150 ms to check: not on the loop
+            body, media_type, found = await asyncio.to_thread(self._check_body, media_type, raw)
+        else:
+            body, media_type, found = self._check_body(media_type, raw)
         if found:
             if self.services.settings.strict:
                 raise found[0].invalid()
             findings.note(request, found)
         return Inputs(path, query, body, media_type)
+
+    def _check_body(self, media_type: str | None, raw: bytes) -> tuple[Any, str | None, list]:
+        """The decoded body, its media type and its findings (Invalid if it breaks the contract)."""
+        body, media_type = self.validator.check_body(media_type, raw, self.vendor.decode_form)
+        return body, media_type, self.validator.findings(media_type, body)
 
 
 def errors_middleware(vendor_of: Callable[[web.Request], Vendor]):

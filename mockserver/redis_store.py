@@ -44,6 +44,7 @@ import json
 import math
 import random
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -296,7 +297,12 @@ class RedisStore:
         self._delete_script = self._redis.register_script(_DELETE)
         self._reset_script = self._redis.register_script(_RESET)
         self._trim_script = self._redis.register_script(_TRIM)
-        self._commit_script = self._redis.register_script(_COMMIT)
+        # transactions run on a thread, with a blocking client of their own: their reads, and the packing of a
+        # commit of 2,000 orders, never take turns of the event loop
+        import redis as sync_redis
+
+        self._sync = sync_redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        self._commit_script = self._sync.register_script(_COMMIT)
 
     async def open(self) -> None:
         """Check the server answers: an unreachable Redis is a clear error at start-up."""
@@ -427,6 +433,7 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await asyncio.to_thread(self._sync.close)
 
     async def _write(self, tenant: Tenant, kind: str, key: str, record: dict, mode: str) -> bool:
         return bool(await self._write_script(*self._writing(tenant, kind, key, record, mode)))
@@ -452,43 +459,43 @@ class RedisStore:
         return record if record is not None and unique_value(record, field) == value else None
 
     async def transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
-        """Optimistic: the work runs on a thread, reading through this client; the commit script stores its
-        writes only if every hash field it read still holds what it read, else the work runs again."""
-        loop = asyncio.get_running_loop()
+        """Optimistic: the work runs on a thread, reading through a blocking client; the commit script stores
+        its writes only if every hash field it read still holds what it read, else the work runs again."""
+        return await asyncio.to_thread(self._transact, tenant, work)
+
+    def _transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
         for attempt in range(ATTEMPTS):
-            view = _RedisTransaction(self, tenant, loop)
-            result = await asyncio.to_thread(work, view)
+            view = _RedisTransaction(self, tenant)
+            result = work(view)
             args: list[Any] = [len(view.read)]
             for (hash_key, field), seen in view.read.items():
                 args += [hash_key, field, b"0" if seen is None else b"1" + seen]
             for kind, key in view.writes:
                 keys, write_args = self._writing(tenant, kind, key, view.writes[(kind, key)], "put")
                 args += [len(keys), *keys, len(write_args), *write_args]
-            outcome = int(await self._commit_script(keys=[], args=args))
+            outcome = int(self._commit_script(keys=[], args=args))
             if outcome == -2:
                 raise KeyError("a transaction's write clashes with another app's key or another record's value")
             if outcome >= 0:
                 return result
-            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))  # others are writing: make way
+            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))  # others are writing: make way
         raise RuntimeError(f"the Redis store kept changing under a transaction ({ATTEMPTS} attempts)")
 
 
 class _RedisTransaction:
     """A RedisStore transaction's view (see store.Transaction), used on a thread: reads go through the store's
-    client on the event loop and are remembered (hash, field → what was there) for the commit's check."""
+    blocking client and are remembered (hash, field → what was there) for the commit's check."""
 
-    def __init__(self, store: RedisStore, tenant: Tenant, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, store: RedisStore, tenant: Tenant) -> None:
         self._store = store
         self._tenant = tenant
-        self._loop = loop
         self.read: dict[tuple[bytes, bytes], bytes | None] = {}
         self.writes: dict[tuple[str, str], dict] = {}
         self._found: dict[tuple[str, str, str], str] = {}
 
     def _hget(self, hash_key: bytes, field: bytes) -> bytes | None:
         if (hash_key, field) not in self.read:
-            self.read[(hash_key, field)] = asyncio.run_coroutine_threadsafe(
-                self._store._redis.hget(hash_key, field), self._loop).result()
+            self.read[(hash_key, field)] = self._store._sync.hget(hash_key, field)
         return self.read[(hash_key, field)]
 
     def get(self, kind: str, key: str) -> dict | None:
@@ -508,8 +515,7 @@ class _RedisTransaction:
         return record if record is not None and unique_value(record, field) == value else None
 
     def count(self, kind: str) -> int:
-        stored = asyncio.run_coroutine_threadsafe(
-            self._store._redis.hlen(self._store._data_key(self._tenant, kind)), self._loop).result()
+        stored = self._store._sync.hlen(self._store._data_key(self._tenant, kind))
         data = self._store._data_key(self._tenant, kind)
         return stored + sum(1 for k, key in self.writes if k == kind and self.read.get((data, _b(key))) is None)
 

@@ -4,10 +4,12 @@ can share it.
 
 Same interface and semantics as MemoryStore (the contract tests run against
 every backend). Statements run on one thread of the store's own (sqlite3
-blocks), never on the event loop. Each write is one statement, its own
-committed transaction before the call returns, and the vendor answers only
-after the call returns, so a crash or a SIGKILL never loses anything a client
-was told about. Every check-and-write (`put` refusing another app's key,
+blocks), never on the event loop; transactions (`transact`) on a second
+thread with a connection of its own, so a long one does not hold up reads.
+Each write is one statement (or one `transact`), its own committed
+transaction before the call returns, and the vendor answers only after the
+call returns, so a crash or a SIGKILL never loses anything a client was
+told about. Every check-and-write (`put` refusing another app's key,
 `add`, `replace`) is a single statement, so it is atomic across processes
 too. WAL mode keeps reads cheap while another process writes; a writer waits
 up to `busy_seconds` for another's lock.
@@ -88,6 +90,10 @@ class SqliteStore:
         self.path = str(path)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mockserver-sqlite")  # the connection's only user
         self._db = self._thread.submit(self._connect, durable, busy_seconds).result()
+        # transactions (an import of 2,000 orders: a second or so) on a connection and thread of their own,
+        # so the store's other calls (WAL: reads never wait for a writer) do not queue behind one
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="mockserver-sqlite-transactions")
+        self._writer_db = self._writer.submit(self._connect, durable, busy_seconds).result()
 
     def _connect(self, durable: bool, busy_seconds: float) -> sqlite3.Connection:
         # autocommit (isolation_level=None): every statement commits on its own
@@ -171,15 +177,16 @@ class SqliteStore:
         return json.loads(row[0]) if row else None
 
     async def transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
-        return await self._run(self._transact, tenant, work)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._transact, tenant, work)
 
     def _transact(self, tenant: Tenant, work: Callable[[Transaction], T]) -> T:
-        self._db.execute("BEGIN IMMEDIATE")  # the write lock, taken before the first read: no process writes between
+        db = self._writer_db
+        db.execute("BEGIN IMMEDIATE")  # the write lock, taken before the first read: no process writes between
         try:
-            result = work(_SqliteTransaction(self._db, tenant))
-            self._db.execute("COMMIT")
+            result = work(_SqliteTransaction(db, tenant))
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         return result
 
@@ -239,6 +246,8 @@ class SqliteStore:
         return rows[0][0]
 
     async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._writer_db.close)
+        self._writer.shutdown(wait=False)
         await self._run(self._db.close)
         self._thread.shutdown(wait=False)
 
