@@ -165,7 +165,7 @@ def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy
 
 def _not_vendor_traffic(request: web.Request) -> bool:
     """The admin API and the index are not journalled: the journal is what clients sent the vendors."""
-    return admin.is_admin(request) or request.path == "/"
+    return admin.is_admin(request) or request.path in ("/", "/favicon.ico")  # a browser asks for its icon
 
 
 def _mount_of(vendor: Vendor, path: str) -> str:

@@ -17,6 +17,7 @@ class Clock:
     def __init__(self, start: float | None = None, *, frozen: bool = False) -> None:
         self._frozen_at = start if start is not None else time.time()
         self._offset = 0.0 if start is None else start - time.time()
+        self._advanced = 0.0  # what advance() added: a full reset takes it back
         self.frozen = frozen
 
     def now(self) -> float:
@@ -30,6 +31,15 @@ class Clock:
             raise ValueError("the clock only moves forward")
         self._frozen_at += seconds
         self._offset += seconds
+        self._advanced += seconds
+        return self.now()
+
+    async def rewind(self) -> float:
+        """Take back every advance (`POST /__mock/reset` of everything: a fresh mock has a fresh clock;
+        with every export gone, nothing is left that the clock already moved on)."""
+        self._frozen_at -= self._advanced
+        self._offset -= self._advanced
+        self._advanced = 0.0
         return self.now()
 
     async def step(self, seconds: float) -> float:
@@ -69,6 +79,10 @@ class SharedClock(Clock):
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._cached = await self._counters.incr(self.OFFSET, seconds)
+        return time.time() + self._cached
+
+    async def rewind(self) -> float:
+        self._cached = await self._counters.incr(self.OFFSET, -await self._counters.counter(self.OFFSET))
         return time.time() + self._cached
 
 

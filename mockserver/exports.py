@@ -108,6 +108,15 @@ class ExportService:
             raise not_found("export", export_id)  # deleted meanwhile (through another process)
         return record
 
+    async def everywhere(self) -> list[dict]:
+        """Every vendor's and app's exports, moved on by their lifecycle, newest first (the dashboard)."""
+        found = []
+        for vendor in self.models:
+            owners = VendorStore(self.store, vendor)
+            for app in await owners.apps(KIND):
+                found.extend(await self.list(owners.tenant(app)))
+        return sorted(found, key=lambda record: (-record["created_at"], record["id"]))
+
     async def list(self, tenant: TenantStore) -> list[dict]:
         return [await self._advance(tenant, r, polled=False) for r in await tenant.list(KIND)]
 

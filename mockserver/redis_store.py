@@ -406,6 +406,9 @@ class RedisStore:
         raw = await self._redis.hget(self._owner_key(vendor, kind), _b(key))
         return _s(raw) if raw is not None else None
 
+    async def apps(self, vendor: str, kind: str) -> list[str]:
+        return sorted({_s(raw) for raw in await self._redis.hvals(self._owner_key(vendor, kind))})
+
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
         tenants_key = self.prefix + b"tenants"
         if app is not None and vendor is not None:

@@ -229,6 +229,11 @@ class SqliteStore:
                               (vendor, kind, key))
         return row[0] if row else None
 
+    async def apps(self, vendor: str, kind: str) -> list[str]:
+        rows = await self._run(self._all, "SELECT DISTINCT app FROM tenant_records WHERE vendor = ? AND kind = ? "
+                                          "ORDER BY app", (vendor, kind))
+        return [row[0] for row in rows]
+
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
         where = " AND ".join(f"{name} = ?" for name, value in (("app", app), ("vendor", vendor)) if value is not None)
         params = tuple(value for value in (app, vendor) if value is not None)

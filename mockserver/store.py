@@ -126,6 +126,7 @@ class Store(Protocol):
     async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]: ...
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int: ...
     async def owner(self, vendor: str, kind: str, key: str) -> str | None: ...
+    async def apps(self, vendor: str, kind: str) -> list[str]: ...  # the vendor's apps with records of `kind`
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None: ...
     async def counter(self, name: str) -> float: ...
     async def incr(self, name: str, amount: float = 1) -> float: ...
@@ -148,6 +149,10 @@ class VendorStore:
     async def owner(self, kind: str, key: str) -> str | None:
         """The app of this vendor that has `key` (download tokens, bearer keys); None when none has."""
         return await self.store.owner(self.vendor, kind, key)
+
+    async def apps(self, kind: str) -> list[str]:
+        """This vendor's apps that have records of `kind`, sorted (the dashboard's exports across apps)."""
+        return await self.store.apps(self.vendor, kind)
 
 
 class TenantStore:
@@ -394,6 +399,9 @@ class MemoryStore:
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         return self._owners.get((vendor, kind), {}).get(key)
+
+    async def apps(self, vendor: str, kind: str) -> list[str]:
+        return sorted(set(self._owners.get((vendor, kind), {}).values()))
 
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
         chosen = [t for t in self._tenants if (app is None or t.app == app) and (vendor is None or t.vendor == vendor)]

@@ -132,6 +132,20 @@ async def test_reset_one_app_or_everything(store):
     assert await store.list(b, "exports") == [] and await store.owner("voucherify", "exports", "2") is None
 
 
+async def test_apps_are_the_vendors_tenants_with_records_of_a_kind(store):
+    """The dashboard lists exports across apps through this."""
+    await store.put(Tenant("voucherify", "b"), "exports", "1", RECORD)
+    await store.put(Tenant("voucherify", "a"), "exports", "2", RECORD)
+    await store.put(Tenant("voucherify", "a"), "exports", "3", RECORD)
+    await store.put(Tenant("voucherify", "c"), "orders", "1", RECORD)
+    await store.put(ELSEWHERE, "exports", "1", RECORD)
+    assert await store.apps("voucherify", "exports") == ["a", "b"]
+    assert await VendorStore(store, "chargebee").apps("exports") == ["app"]
+    await store.delete(Tenant("voucherify", "b"), "exports", "1")
+    await store.reset("a")
+    assert await store.apps("voucherify", "exports") == []
+
+
 async def test_sqlite_store_survives_reopening(tmp_path):
     first = SqliteStore(tmp_path / "state.db")
     await first.put(APP, "exports", "exp_1", RECORD)

@@ -30,6 +30,7 @@ from ..errors import ApiError, scrub
 from ..lifecycle import PHASES
 from ..respond import json_response
 from ..validation import parse_json, read_body
+from . import dashboard
 from .exposure import Exposure
 
 PREFIX = "/__mock/"
@@ -53,6 +54,7 @@ def admin_app(services: Any) -> web.Application:
         ("GET", "requests", admin.requests),
         ("DELETE", "requests", admin.clear_requests),
         ("GET", "openapi", admin.openapi),
+        *dashboard.routes(services),  # GET /__mock/ui and the exports of every app it shows
     ]
     for method, path, handler in routes:
         app.router.add_route(method, "/" + path, _clear_errors(handler))
@@ -112,6 +114,7 @@ class Admin:
         self.services.journal.clear(app_id)
         if app_id is None:
             self.services.faults.reset()
+            await self.services.clock.rewind()  # a fresh mock: the clock the tour advanced goes back too
         return json_response({"reset": "everything" if app_id is None else app_id})
 
     async def advance_clock(self, request: web.Request) -> web.Response:

@@ -164,6 +164,9 @@ class NullStore:
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         return None
 
+    async def apps(self, vendor: str, kind: str) -> list[str]:
+        return []
+
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
         pass
 
