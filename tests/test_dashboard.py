@@ -139,3 +139,19 @@ def test_the_page_shows_a_new_export_and_a_click_moves_it_on():
             assert http("GET", server.url + "/__mock/exports").json["count"] == 0
         finally:
             browser.quit()
+
+
+async def test_with_an_admin_token_the_page_opens_and_its_data_needs_the_token(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings(admin_token="board-admin-token")))
+    page = await client.get("/__mock/ui")
+    assert page.status == 200 and "sessionStorage" in await page.text()  # no data in it: the calls need the token
+    assert (await client.get("/__mock/exports")).status == 401
+    assert (await client.get("/__mock/exports", headers={"Authorization": "Bearer board-admin-token"})).status == 200
+    assert (await client.post("/__mock/ui")).status in (401, 405)
+
+
+async def test_the_page_sends_json_as_the_admin_api_requires(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings()))
+    text = await (await client.get("/__mock/ui")).text()
+    assert (await client.post("/__mock/reset", data="{}")).status == 415  # what the page must not send
+    assert text.count("fetch(") == 1 and '"Content-Type": "application/json"' in text

@@ -1,5 +1,8 @@
 """The dashboard, `GET /__mock/ui`: a page a frontend developer keeps open beside their app.
 
+With `serve --admin-token`, open it as `/__mock/ui#token=TOKEN`: the page itself holds no data and
+opens without the token; its calls send it (the fragment never reaches a server or a log).
+
 It shows every app's exports (status, lifecycle, outcome), the journal with each request's
 findings, and the mock's clock, refreshed every second; its buttons force an export on, advance
 the clock and reset the mock. It is plain HTML and a little JavaScript served by the mock itself
@@ -102,9 +105,18 @@ code, .mono { font-family: ui-monospace, monospace; font-size: 12px; }
 const ADMIN = "/__mock/";
 const say = (text, kind) => { const m = document.getElementById("message"); m.textContent = text;
   m.className = "mono " + (kind || ""); };
+// with `serve --admin-token`, open the page as /__mock/ui#token=TOKEN: the fragment never leaves the browser
+const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromHash) {
+  sessionStorage.setItem("mockserver-admin-token", fromHash);
+  history.replaceState(null, "", location.pathname);
+}
 async function admin(path, body) {
-  const init = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"},
-                                          body: JSON.stringify(body)};
+  const headers = {};
+  const token = sessionStorage.getItem("mockserver-admin-token");
+  if (token) headers["Authorization"] = "Bearer " + token;
+  const init = body === undefined ? {headers} : {method: "POST", body: JSON.stringify(body),
+                                                 headers: {...headers, "Content-Type": "application/json"}};
   const answer = await fetch(ADMIN + path, init);
   const data = answer.status === 204 ? {} : await answer.json();
   if (!answer.ok) throw new Error(data.error || answer.status);

@@ -94,7 +94,8 @@ class Exposure:
             if not self.host_allowed(host):
                 return _refuse(403, f"The admin API answers requests for {self.describe()}, not for Host "
                                     f"{host!r}; start the mock with --allow-host NAME to add a name")
-            if self.token is not None and not _bearer_matches(request.headers.get("Authorization", ""), self.token):
+            if self.token is not None and not _static_page(request) and \
+                    not _bearer_matches(request.headers.get("Authorization", ""), self.token):
                 answer = _refuse(401, "The admin API needs Authorization: Bearer <the --admin-token value>")
                 answer.headers["WWW-Authenticate"] = 'Bearer realm="mockserver admin"'
                 return answer
@@ -116,6 +117,11 @@ def warning(host: str, token: str | None) -> str | None:
     where = "every address of this machine" if host in ANY_ADDRESS else host
     return (f"mockserver: warning: listening on {where}: the admin API (/__mock/: journal, reset, clock) has no "
             "authentication; anyone who can reach it can use it (set --admin-token TOKEN)")
+
+
+def _static_page(request: web.Request) -> bool:
+    """The dashboard's page holds no data (a browser cannot send a token to open it); its calls send the token."""
+    return request.method == "GET" and request.path == "/__mock/ui"
 
 
 def _bearer_matches(header: str, token: str) -> bool:
