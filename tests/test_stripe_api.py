@@ -660,3 +660,33 @@ async def test_timezone_moves_only_the_local_columns_of_versions_that_document_i
     utc = (await api.rows((await api.create(ITEMIZED, interval(END - DAY, END) + columns(
         "created_utc", "automatic_payout_effective_at"))).body))[1]
     assert plain == utc  # itemized.1 takes timezone; its timestamps stay UTC
+
+
+async def test_a_file_links_token_never_reaches_the_journal(api):
+    """The token is the link's only credential: its path segment has the capability shape the journal masks."""
+    run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    link = (await api.request("POST", "/v1/file_links", data=urlencode({"file": run["result"]["id"]}),
+                              headers=FORM)).body
+    token = link["url"].rsplit("/links/", 1)[1]
+    assert (await api.get("/links/" + token, auth=False)).status == 200
+    kept = await (await api.client.get("/__mock/requests?limit=50")).text()
+    assert "/links/" in kept and token not in kept
+
+
+async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
+    import hashlib
+
+    from mockserver.app import SERVICES
+    from mockserver.store import Tenant
+    from mockserver.vendors.stripe import idempotency
+
+    slot = hashlib.sha256(f"{KEY}\0busy".encode()).hexdigest()
+    store = api.client.app[SERVICES].store
+    body = urlencode([("report_type", ITEMIZED), *interval(END - DAY, END)])
+    first = {"at": clock.now(), "endpoint": "POST /v1/reporting/report_runs", "request_id": "req_first"}
+    parsed = {"report_type": ITEMIZED, "parameters": {"interval_start": str(END - DAY), "interval_end": str(END)}}
+    await store.put(Tenant("stripe", KEY), idempotency.KIND, slot,
+                    {**first, "fingerprint": idempotency._fingerprint(parsed)})  # running: no answer kept yet
+    busy = await api.request("POST", "/v1/reporting/report_runs", data=body,
+                             headers={**FORM, "Idempotency-Key": "busy"})
+    assert busy.status == 409 and busy.body["error"]["code"] == "idempotency_key_in_use"
