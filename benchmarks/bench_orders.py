@@ -106,7 +106,9 @@ def main() -> None:
     options = parser.parse_args()
     process, url = serve(options.state)
     try:
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         asyncio.run(run(url, options.orders, options.imports))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         process.terminate()
         process.wait(timeout=20)
