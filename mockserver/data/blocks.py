@@ -38,7 +38,8 @@ from .model import Attribute, ObjectModel
 from .pools import Tenant, mix, salt_of, tenant
 from .timefmt import DAY_MS
 
-BLOCK = 4096  # rows per block: polars per-call cost is noise, and peak RSS stays low
+BLOCK = 4096  # rows per block: the unit of random draws (changing it changes every data set)
+SPAN = 4  # blocks made and rendered together: polars' per-call cost paid once per 16,384 rows (more costs RSS)
 TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
 
 
@@ -55,25 +56,30 @@ Columns = dict[str, Column]
 
 
 class Block:
-    """Random draws for rows [start, stop) of one data set."""
+    """Random draws for rows [start, stop) of one data set: `span` consecutive blocks from block `number`,
+    each drawing from its own generator, so the rows are the same however many blocks are made at once."""
 
     def __init__(self, world: Tenant, model: ObjectModel, number: int, rows: int,
-                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> None:
+                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END, span: int = 1) -> None:
         self.world, self.model, self.rows, self.end = world, model, rows, end
         self.scope = dict(scope or {})
         self.start = number * BLOCK
-        self.stop = min(rows, self.start + BLOCK)
+        self.stop = max(self.start, min(rows, self.start + span * BLOCK))
         self.n = self.stop - self.start
         self.indices = range(self.start, self.stop)
         self.salt = salt_of(world.salt, model.name, tuple(sorted(self.scope.items())))
-        self.rng = random.Random(salt_of(self.salt, number))
+        blocks = max(1, -(-self.n // BLOCK))
+        self.rngs = [random.Random(salt_of(self.salt, number + k)) for k in range(blocks)]
 
     # ---------------------------------------------------------------- draws
     # Each draw exists once, as a numpy array (vectorised recipes use those);
     # the list forms are views of the same draws for recipes written per row.
     def draw(self) -> np.ndarray:
-        """One uniform 32-bit number per row (always drawn for a full block), as int64."""
-        return np.frombuffer(self.rng.randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
+        """One uniform 32-bit number per row (each block draws for all its BLOCK rows), as int64."""
+        if len(self.rngs) == 1:
+            return np.frombuffer(self.rngs[0].randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
+        drawn = b"".join(rng.randbytes(4 * BLOCK) for rng in self.rngs)
+        return np.frombuffer(drawn, dtype="<u4")[:self.n].astype(np.int64)
 
     def u32(self) -> list[int]:
         return self.draw().tolist()
@@ -208,9 +214,9 @@ def recipe_of(model: ObjectModel) -> Recipe:
 
 
 def generate_block(world: Tenant, model: ObjectModel, number: int, rows: int,
-                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END) -> Columns:
-    """Every attribute of rows [number·BLOCK, …) as columns; scope attributes pinned."""
-    block = Block(world, model, number, rows, scope, end)
+                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END, span: int = 1) -> Columns:
+    """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned."""
+    block = Block(world, model, number, rows, scope, end, span)
     columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
         columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))

@@ -32,17 +32,19 @@ def write(frame: pl.DataFrame) -> bytes:
     if not frame.height:
         return b""
     empty_line = frame.width == 1
-    frame = frame.select(_cell(frame.get_column(name), empty_line) for name in frame.columns)
+    frame = frame.select(_cell(name, dtype, empty_line) for name, dtype in frame.schema.items())
     out = io.BytesIO()
     frame.write_csv(out, include_header=False, line_terminator=EOL, quote_style="necessary")
     return out.getvalue()
 
 
-def _cell(column: pl.Series, empty_line: bool) -> pl.Series:
+def _cell(name: str, dtype: pl.DataType, empty_line: bool) -> pl.Expr:
+    """How a column is written, as one expression: the frame's columns go through polars in one call."""
+    column = pl.col(name)
     if empty_line:
         return column.cast(pl.String).fill_null("")
-    if column.dtype == pl.String:
-        return pl.select(pl.when(column != "").then(column)).to_series().alias(column.name)
+    if dtype == pl.String:
+        return pl.when(column != "").then(column).alias(name)
     return column
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from . import csvout
-from .blocks import BLOCK, TIMELINE_END, Columns, generate_block, recipe_of
+from .blocks import BLOCK, SPAN, TIMELINE_END, Columns, generate_block, recipe_of
 from .columns import Column, series, values
 from .filters import Filter
 from .model import ANY, ObjectModel
@@ -35,11 +35,13 @@ class SyntheticSource:
 
     @property
     def blocks(self) -> int:
-        return -(-self.rows // BLOCK)
+        """How many pieces `columns` hands out: SPAN blocks each."""
+        return -(-self.rows // (SPAN * BLOCK))
 
     def columns(self, number: int) -> Columns:
-        columns = generate_block(self.world, self.model, number, self.rows, self.scope, self.end)
-        columns[INDEX] = pl.Series(np.arange(number * BLOCK, min(self.rows, (number + 1) * BLOCK), dtype=np.int64))
+        first = number * SPAN
+        columns = generate_block(self.world, self.model, first, self.rows, self.scope, self.end, SPAN)
+        columns[INDEX] = pl.Series(np.arange(first * BLOCK, min(self.rows, (first + SPAN) * BLOCK), dtype=np.int64))
         return columns
 
 
