@@ -76,10 +76,9 @@ def origin(request: web.Request) -> str:
     key = (request.scheme, request.host)
     found = _ORIGINS.get(key)
     if found is None:
-        if bad_host(request) is None and request.headers.get("Host"):
-            found = str(request.url.origin())
-        else:
-            found = _bound_origin(request)
+        if not request.headers.get("Host") or bad_host(request) is not None:
+            return _bound_origin(request)  # not remembered: a server may be reached on several addresses
+        found = str(request.url.origin())
         if len(_ORIGINS) < 256:  # Host is the client's to choose: keep a few
             _ORIGINS[key] = found
     return found
