@@ -426,3 +426,15 @@ async def test_concurrent_transactions_never_interleave(store):
     stored = await store.list(APP, "orders")
     assert len(stored) == 1 and stored[0]["seen"] == 32, stored
 
+
+
+async def test_a_long_list_is_whole_and_in_order_of_first_storing(store):
+    """Over store.THAW_ON_THREAD records are decoded on a thread: the same list, the same order."""
+    from mockserver.store import THAW_ON_THREAD
+
+    count = THAW_ON_THREAD + 200
+    for n in range(count):
+        await store.put(APP, "orders", f"ord_{n}", {"id": f"ord_{n}", "source_id": f"s-{n}"})
+    await store.put(APP, "orders", "ord_0", {"id": "ord_0", "source_id": "s-0", "updated": True})
+    listed = await store.list(APP, "orders")
+    assert [r["id"] for r in listed] == [f"ord_{n}" for n in range(count)] and listed[0]["updated"]
