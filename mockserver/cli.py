@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import argtypes, logs
@@ -133,6 +134,16 @@ def _serve(args: argparse.Namespace) -> int:
         settings = _settings(args)
     except ValueError as exc:  # a bad config file value, or options that are fine alone but not together
         args.parser.error(str(exc))
+    if settings.tls:  # before any worker starts: they all load this CA
+        from . import tls
+
+        try:
+            settings.tls_dir = str(tls.prepare(settings.tls_dir).parent)
+        except ValueError as exc:
+            print(f"mockserver serve: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"mockserver: HTTPS certificate authority {Path(settings.tls_dir, tls.CA_FILE)} "
+              "(trust this file in clients: docs/sdk-clients.md)", flush=True)
     pid = " [%(process)d]" if settings.workers > 1 else ""  # which worker said it
     logs.configure(f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")  # escaped, floods summarised
     from .control.exposure import warning  # aiohttp loads only for `serve`
@@ -169,10 +180,13 @@ async def _run(settings: Settings, upstream: str | None = None, **create) -> Non
     from .serving import listen
 
     app = create_app(settings, **create)
-    runner = await listen(app, settings.host, settings.port, settle=True)
+    from .tls import context_for
+
+    runner = await listen(app, settings.host, settings.port, settle=True, ssl_context=context_for(settings))
     port = runner.addresses[0][1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    about = index.describe(app[MOUNTS].vendors, settings, f"http://{host}:{port}")
+    scheme = "https" if settings.tls else "http"
+    about = index.describe(app[MOUNTS].vendors, settings, f"{scheme}://{host}:{port}")
     lines = index.banner(about)
     if upstream:  # the proxy: where every request goes
         lines.insert(1, f"  forwarding every request to {upstream}")

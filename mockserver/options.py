@@ -109,6 +109,9 @@ class Settings:
     # slow clients (docs/hardening.md): a connection without a complete request, a download nobody reads
     idle_timeout: float = 60.0  # seconds; serving.listen closes the connection
     send_timeout: float = 60.0  # seconds a download waits for its client to take a chunk (respond.stream)
+    # HTTPS from a local certificate authority (mockserver.tls); a tls_dir alone turns it on
+    tls: bool = False
+    tls_dir: str | None = None  # keeps ca.pem (what clients trust) and its key across restarts
 
     def __post_init__(self) -> None:
         if self.lifecycle not in MODES:
@@ -128,6 +131,8 @@ class Settings:
             raise ValueError("max exports must be 1 or more")
         if not (self.idle_timeout > 0 and self.send_timeout > 0):
             raise ValueError("timeouts must be greater than 0")
+        if self.tls_dir:
+            self.tls = True
 
 
 def _vendor_names(text: str) -> tuple[str, ...]:
@@ -186,6 +191,10 @@ SERVE: tuple[Option, ...] = (
     Option("strict", "refuse (400, in the vendor's error shape) what is otherwise answered with an "
                      "X-Mock-Warning header: unknown properties and filter fields, coerced values"),
     Option("access-log", "log one line per request (method, path, status, time; no credentials or tokens)"),
+    Option("tls", "serve HTTPS with a certificate from a local certificate authority (its ca.pem is printed; "
+                  "clients trust that file, with certificate checks on)"),
+    Option("tls-dir", "keep the certificate authority as DIR/ca.pem (and its key) and reuse it on the next "
+                      "start; implies --tls", argtypes.creatable_dir, metavar="DIR"),
 )
 del _D
 

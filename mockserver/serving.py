@@ -17,6 +17,7 @@ yet, part of its headers (a slowloris), or nothing after its last answer.
 from __future__ import annotations
 
 import logging
+import ssl
 
 from aiohttp import web
 from aiohttp.http import HttpProcessingError
@@ -48,17 +49,18 @@ HTTP_LOG.addFilter(_ClientFaults())
 
 
 async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None,
-                 settle: bool = False) -> web.AppRunner:
+                 settle: bool = False, ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
     """Serve `app` on host:port until `await runner.cleanup()`; the runner's addresses say the port.
 
     `settle` freezes the heap (tuning.settle_heap): only for a process that does nothing but serve
     (`mockserver serve` and its workers). In a test or an embedding program it would keep every cycle
-    alive at that moment forever: a suite starting many servers grew to tens of GB."""
+    alive at that moment forever: a suite starting many servers grew to tens of GB. `ssl_context`: HTTPS
+    (mockserver.tls.server_context)."""
     idle = app[SERVICES].settings.idle_timeout if SERVICES in app else IDLE_SECONDS
     runner = web.AppRunner(app, access_log=None, logger=HTTP_LOG, keepalive_timeout=idle)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port, ssl_context=ssl_context).start()
     except BaseException:
         await runner.cleanup()
         raise

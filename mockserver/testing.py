@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 from aiohttp import web
 
 from .app import Settings, create_app
 from .clock import Clock
 from .serving import listen
+from .tls import CA_FILE, context_for
 
 
 class ServerThread:
@@ -21,6 +23,10 @@ class ServerThread:
 
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None, **create_kwargs) -> None:
         self.settings = settings or Settings(port=0)
+        if self.settings.tls:  # HTTPS: `server.ca_file` is what clients trust
+            from .tls import prepare
+
+            self.settings.tls_dir = str(prepare(self.settings.tls_dir).parent)
         self.clock = clock or Clock()
         self.app = create_app(self.settings, clock=self.clock, **create_kwargs)
         self.url = ""
@@ -29,6 +35,11 @@ class ServerThread:
         self._thread = threading.Thread(target=self._serve, name="mockserver", daemon=True)
         self._runner: web.AppRunner | None = None
         self._error: BaseException | None = None
+
+    @property
+    def ca_file(self) -> str | None:
+        """With TLS on: the certificate authority's file, for clients to trust."""
+        return str(Path(self.settings.tls_dir, CA_FILE)) if self.settings.tls else None
 
     def start(self) -> ServerThread:
         self._thread.start()
@@ -62,6 +73,7 @@ class ServerThread:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = await listen(self.app, self.settings.host, self.settings.port)
+        self._runner = await listen(self.app, self.settings.host, self.settings.port,
+                                    ssl_context=context_for(self.settings))
         host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if self.settings.tls else 'http'}://{host}:{port}"

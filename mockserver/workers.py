@@ -41,7 +41,7 @@ import time
 from dataclasses import replace
 from multiprocessing.connection import wait
 
-from . import registry
+from . import registry, tls
 from .app import Settings, create_app, default_store, load_fixtures
 from .clock import Clock, SharedClock
 from .ids import Ids, claim_stream
@@ -145,7 +145,8 @@ class _Supervisor:
             if not self._wait_ready():
                 return 0 if self.stopping else 1
             host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
-            self.announce(f"mockserver listening on http://{host}:{self.settings.port} (lifecycle "
+            scheme = "https" if self.settings.tls else "http"
+            self.announce(f"mockserver listening on {scheme}://{host}:{self.settings.port} (lifecycle "
                           f"{self.settings.lifecycle}, seed {self.settings.seed}, {self.settings.workers} workers)",
                           flush=True)
             return self._supervise()
@@ -244,7 +245,7 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     runner = None
     try:
         runner = await listen(create_app(settings, store=store), settings.host, settings.port, reuse_port=True,
-                              settle=True)
+                              settle=True, ssl_context=tls.context_for(settings))
         ready.send(("ready", os.getpid()))
         ready.close()
         stop = asyncio.Event()

@@ -121,7 +121,8 @@ mockserver() {
         fi
         sleep 0.1; waited=$((waited + 1))
     done
-    until command curl -s -o /dev/null "http://127.0.0.1:$DOC_PORT/__mock/health"; do  # --workers: not yet bound
+    until command curl -s -o /dev/null "http://127.0.0.1:$DOC_PORT/__mock/health" \
+            || command curl -sk -o /dev/null "https://127.0.0.1:$DOC_PORT/__mock/health"; do  # --workers, --tls
         [ "$waited" -lt 600 ] || _doc_fail "mockserver serve $* does not answer"
         sleep 0.1; waited=$((waited + 1))
     done
@@ -165,7 +166,8 @@ def shell_script(block: Block, url: str) -> str:
             indent = len(command[0]) - len(command[0].lstrip())
             command[0] = f"{command[0][:indent]}DOC_EXPECT={expect.group(1)} {command[0][indent:]}"
         out.extend(command)
-    return PREAMBLE + "\n".join(out).replace(DEFAULT_URL, url) + "\n"
+    script = "\n".join(out).replace(DEFAULT_URL, url)
+    return PREAMBLE + script.replace(DEFAULT_URL.replace("http:", "https:"), url.replace("http:", "https:")) + "\n"
 
 
 def environment(tmp: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ SDK's typed errors for a wrong key, a bad filter and an unknown export."""
 from __future__ import annotations
 
 import inspect
+import ssl
 import time
 import typing
 from datetime import datetime, timezone
@@ -327,3 +328,26 @@ def test_a_sixth_export_raises_with_the_wait_until_one_completes_and_the_sdks_re
         assert slept == [250] * 4  # refused until the first five completed, 1 s on
         assert sixth.status == "in_process" and sixth.id not in {export.id for export in first}
         assert all(cb.Export.retrieve(export.id).export.status == "completed" for export in first)
+
+
+# ------------------------------------------------------------------ over TLS
+def test_the_sdk_journey_over_https_with_certificate_checks_on(tmp_path, monkeypatch):
+    """`serve --tls`: the SDK keeps `verify_ca_certs` on and trusts the mock's CA file (`ca_cert_path`);
+    the same client without that CA refuses the mock's certificate, so the checks really ran."""
+    settings = Settings(port=0, tls_dir=str(tmp_path / "tls"), lifecycle="time", scheduled_seconds=0.01,
+                        running_seconds=0.02, vendor_options={"chargebee": {"keys": [KEY]}})
+    with ServerThread(settings) as server:
+        assert server.url.startswith("https://127.0.0.1:") and chargebee.Chargebee.verify_ca_certs
+        port = urlsplit(server.url).port
+        cb = chargebee.Chargebee(api_key=KEY, site="127", chargebee_domain=f"0.0.1:{port}")  # https by default
+        cb.update_export_retry_delay_ms(20)
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):  # the SDK's own CA bundle
+            cb.Export.plans()
+        monkeypatch.setattr(chargebee.Chargebee, "ca_cert_path", server.ca_file)
+        done = cb.Export.wait_for_export_completion(cb.Export.orders({"total": {"gte": 1000}}).export)
+        assert done.export.status == "completed"
+        url = done.export.download.download_url
+        assert url.startswith(f"https://127.0.0.1:{port}/")
+        reply = httpx.get(url, verify=ssl.create_default_context(cafile=server.ca_file))
+        names, rows, _ = read_zip(reply.content)
+        assert names == ["orders.csv"] and rows and all(int(row["total"]) >= 1000 for row in rows)
