@@ -51,6 +51,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--fixtures"): [["--fixtures", "/nonexistent/fixtures"]],
     ("serve", "--strict"): [["--strict=no"]],
     ("serve", "--access-log"): [["--access-log=yes"]],
+    ("serve", "--tls"): [["--tls=yes"]],
+    ("serve", "--tls-dir"): [["--tls-dir", "/etc/hostname/tls"]],
     ("generate", "exported_object"): [["nope"]],
     ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"]],
     ("generate", "--rows"): [["order", "--rows", "-1"]],
