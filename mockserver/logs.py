@@ -154,10 +154,14 @@ def flush_summaries() -> None:
                 summary.flush()
 
 
+LOGGERS = ("mockserver", "mockserver.http", "mockserver.access")  # a logger's filters do not reach its children
+
+
 def install() -> None:
-    """The mock's logger escapes every record (its template kept for Summary)."""
-    logger = logging.getLogger("mockserver")
-    if not any(isinstance(f, Escape) for f in logger.filters):
-        logger.addFilter(_Template())
-        logger.addFilter(Escape())
+    """The mock's loggers escape every record (its template kept for Summary)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, Escape) for f in logger.filters):
+            logger.addFilter(_Template())
+            logger.addFilter(Escape())
 

@@ -12,6 +12,10 @@ import gc
 import io
 import json
 import logging
+import re
+import signal
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -122,6 +126,15 @@ async def test_a_file_links_token_in_its_url_and_path_is_redacted(mock):
     assert token not in json.dumps(entries)
     assert entries[-1]["path"] == f"/links/{redact.mask(token)}"
     assert (await journal(mock, path="/links/*"))["requests"] == [entries[-1]]
+
+
+async def test_the_access_log_masks_a_capability_path(aiohttp_client, clock, caplog):
+    caplog.set_level(logging.INFO, logger="mockserver.access")
+    client = await aiohttp_client(create_app(Settings(access_log=True), clock=clock, vendors=[Stripe()]))
+    token = "Ab3" * 21 + "Z"  # a file link's shape: 64 letters and digits
+    await client.get(f"/links/{token}?token=secret-download-token")
+    lines = [record.getMessage() for record in caplog.records if record.name == "mockserver.access"]
+    assert lines and all(token not in line and "secret-download-token" not in line for line in lines)
 
 
 @pytest.mark.parametrize("secret, shown", [
@@ -260,3 +273,22 @@ async def test_repeated_warnings_are_summarised_not_flooded(mock):
     assert len(lines) == 7, lines
     assert "35 more like this" in lines[5] and "unknown_39" in lines[5] and "late" in lines[6]
     assert "\x1b" not in stream.getvalue()
+
+
+def test_the_serve_command_escapes_and_summarises_its_warnings():
+    """The operator's terminal, as `mockserver serve` writes to it: 30 requests with an escape sequence in an
+    unknown property name give the first 10 warning lines, escaped, and one summary line when it stops."""
+    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--vendors", "voucherify"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline()).group(0)
+        for number in range(30):
+            body = {"exported_object": "order", f"unknown_{number}{ESCAPE}": 1}
+            assert http("POST", url + "/v1/exports", body, headers=VF).status == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
+    warnings = [line for line in stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 11, stderr
+    assert "20 more like this" in warnings[-1] and "unknown_29" in warnings[-1]
+    assert "\\x1b[31mRED" in warnings[0] and "\x1b" not in stderr and "\x07" not in stderr
