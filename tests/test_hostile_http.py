@@ -223,6 +223,27 @@ def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts
     assert status == 200
 
 
+def test_a_download_that_outlasts_the_idle_timeout_and_pauses_briefly_is_not_cut(strict_timeouts):
+    """The idle timeout is for connections with no request under way, the send timeout for a client that
+    takes nothing: a client reading a long download with pauses shorter than it gets all of it."""
+    port = strict_timeouts.port
+    status, _, answer = raw_request(port, request("POST", "/v1/exports", headers=[
+        *V_AUTH, JSON, b"Prefer: rows=20000, lifecycle=instant"], body=b'{"exported_object": "voucher"}'))
+    export_id = json.loads(answer)["id"]
+    url = json.loads(raw_request(port, request("GET", f"/v1/exports/{export_id}", headers=V_AUTH))[2])["result"]["url"]
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(request("GET", url[url.index("/v1/"):]))
+        conn.settimeout(10)
+        received, started = b"", time.monotonic()
+        while part := conn.recv(16384):
+            received += part
+            if time.monotonic() - started < IDLE * 3:
+                time.sleep(SEND / 5)  # paused, never as long as the send timeout
+    assert time.monotonic() - started > IDLE * 2
+    assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"\r\n0\r\n\r\n"), received[-100:]
+    assert received.count(b"\n") > 20_000
+
+
 def test_the_timeouts_are_serve_options(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     settings = cli._settings(cli.build_parser().parse_args(["serve", "--idle-timeout", "5", "--send-timeout",
