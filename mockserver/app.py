@@ -158,6 +158,8 @@ def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy
     for op in sorted(mine, key=lambda o: ("{" in o.path, o.path)):
         handle = pipeline(vendor, op, handlers[op.operation_id], services)
         sub.router.add_route(op.method, _aiohttp_path(op.path[len(prefix):]), handle)
+    for method, path, handle in vendor.routes(prefix, services):
+        sub.router.add_route(method, path, handle)
     if proxy:
         proxy.install_fallback(sub)
     return sub

@@ -52,10 +52,12 @@ class ExportService:
 
     async def create(self, tenant: TenantStore, exported_object: str, *, parameters: dict, query: dict,
                      id_prefix: str = "exp_", rows: int | None = None, mode: str | None = None,
-                     outcome: str = "done") -> dict:
+                     outcome: str = "done", id_length: int = 24, id_alphabet: str | None = None) -> dict:
+        """`id_length`/`id_alphabet`: the vendor's id style after the prefix (default 24 letters and digits)."""
         now = self.clock.now()
+        new_id = partial(self.ids.new, id_prefix, id_length, id_alphabet)
         record = {
-            "id": self.ids.new(id_prefix),
+            "id": new_id(),
             "app_id": tenant.app,
             "vendor": tenant.tenant.vendor,
             "exported_object": exported_object,
@@ -73,7 +75,7 @@ class ExportService:
         # `add` stores only an id nobody has: a persistent store outlives the id sequence, and other
         # processes may share the store
         while not await tenant.add(KIND, record["id"], record):
-            record["id"] = self.ids.new(id_prefix)
+            record["id"] = new_id()
         if self.max_exports is not None and await tenant.count(KIND) > self.max_exports:
             await tenant.trim(KIND, self.max_exports)  # memory stays bounded: the oldest export goes first
         return record

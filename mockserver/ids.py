@@ -20,8 +20,8 @@ class Ids:
         self.stream = stream
         self._random = random.Random(f"mockserver-ids-{seed}" + (f"-{stream}" if stream else ""))
 
-    def new(self, prefix: str, length: int = 24) -> str:
-        return prefix + "".join(self._random.choices(ALPHANUMERIC, k=length))
+    def new(self, prefix: str, length: int = 24, alphabet: str | None = None) -> str:
+        return prefix + "".join(self._random.choices(alphabet or ALPHANUMERIC, k=length))
 
 
 async def claim_stream(store) -> int:

@@ -2,7 +2,8 @@
 
 The bundled vendors register there the same way a third party's package
 does (pyproject.toml, `[project.entry-points."mockserver.vendors"]`), so
-nothing in the shared code lists them. A vendor whose entry point cannot be
+nothing in the shared code lists them; a bundled schema folder that holds an
+overlay is a vendor of data (mockserver.vendors.openapi) and needs no entry. A vendor whose entry point cannot be
 loaded is reported by name (logged once, and refused when asked for), never
 as a traceback.
 """
@@ -14,7 +15,10 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+from .documents import is_data_folder
+from .spec import schemas_dir
 from .vendors.base import Vendor
+from .vendors.openapi import folder_vendor
 
 if TYPE_CHECKING:
     from .options import Settings
@@ -43,6 +47,9 @@ def _scan() -> tuple[dict[str, type[Vendor]], dict[str, str]]:
             log.warning("vendor %s (entry point %s) cannot be loaded: %s", point.name, point.value, broken[point.name])
             continue
         found[point.name] = vendor
+    for folder in sorted(schemas_dir().iterdir()):  # bundled vendors of data: a document and its overlay
+        if folder.name not in found and folder.name not in broken and is_data_folder(folder):
+            found[folder.name] = folder_vendor(folder, folder.name)
     return dict(sorted(found.items())), broken
 
 

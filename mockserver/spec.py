@@ -14,13 +14,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft7Validator, FormatChecker
 
-# LibYAML's parser when PyYAML has it (the same documents, several times faster: most of start-up)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .documents import HTTP_METHODS, load_document, read_folder
+
+__all__ = ["HTTP_METHODS", "Operation", "Parameter", "Spec", "bundled_spec", "bundled_specs", "load_document",
+           "load_spec", "resolve", "schemas_dir", "spec_from_document"]
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 def schemas_dir() -> Path:
@@ -32,49 +32,6 @@ def schemas_dir() -> Path:
 def bundled_specs() -> tuple[str, ...]:
     """Names of the bundled schema folders (each has an openapi.yaml), sorted."""
     return tuple(sorted(folder.name for folder in schemas_dir().iterdir() if (folder / "openapi.yaml").is_file()))
-
-
-def load_document(vendor_dir: Path) -> dict[str, Any]:
-    """Merge `openapi.yaml` with every other YAML file of the folder.
-
-    `openapi.yaml` carries info, servers and security; the other files add
-    paths, components and top-level `x-` data. Names must not clash.
-    """
-    base_path = vendor_dir / "openapi.yaml"
-    doc = _load_yaml(base_path.read_text(encoding="utf-8"))
-    for extra in sorted(vendor_dir.glob("*.yaml")):
-        if extra.name == "openapi.yaml":
-            continue
-        part = _load_yaml(extra.read_text(encoding="utf-8")) or {}
-        _merge_part(doc, part, extra.name)
-    return doc
-
-
-def _load_yaml(text: str) -> Any:
-    """yaml.safe_load(text), with LibYAML's parser when there is one."""
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-
-
-def _merge_part(doc: dict, part: dict, source: str) -> None:
-    for path, item in (part.get("paths") or {}).items():
-        _merge_unique(doc.setdefault("paths", {}), {path: item}, source)
-    for section, entries in (part.get("components") or {}).items():
-        _merge_unique(doc.setdefault("components", {}).setdefault(section, {}), entries, source)
-    for key, value in part.items():
-        if key.startswith("x-"):
-            if isinstance(value, dict):
-                _merge_unique(doc.setdefault(key, {}), value, source)
-            else:
-                doc[key] = value
-    for tag in part.get("tags") or []:
-        doc.setdefault("tags", []).append(tag)
-
-
-def _merge_unique(target: dict, entries: dict, source: str) -> None:
-    for name, value in entries.items():
-        if name in target:
-            raise ValueError(f"{source}: {name!r} is already defined")
-        target[name] = value
 
 
 def resolve(doc: dict[str, Any]) -> dict[str, Any]:
@@ -229,9 +186,10 @@ class Spec:
 
 
 def load_spec(name: str, directory: Path | None = None) -> Spec:
-    """Load `schemas/<name>/` (or another folder) into a Spec."""
-    folder = directory or schemas_dir() / name
-    return spec_from_document(name, load_document(folder))
+    """Load `schemas/<name>/` (or another folder) into a Spec: its parts merged, its overlays applied
+    (mockserver.documents; a bad one raises DocumentError naming the file)."""
+    folder = read_folder(directory or schemas_dir() / name)
+    return spec_from_document(name, folder.document, folder.openapi3)
 
 
 @cache

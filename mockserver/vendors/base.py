@@ -117,6 +117,11 @@ class Vendor(ABC):
     def handlers(self) -> dict[str, Handler]:
         """operationId → behaviour. Every operation of the spec needs one."""
 
+    def routes(self, prefix: str, services: Any) -> list[tuple[str, str, Callable[..., Awaitable[web.StreamResponse]]]]:
+        """Routes beside the spec's operations under `prefix`: (method, path, aiohttp handler), e.g. the
+        files a finished export's URL names when they are not one of the API's operations. Default: none."""
+        return []
+
     @abstractmethod
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
         """The tenant (app id, API key …) the request acts for; None for an unsecured operation; raise

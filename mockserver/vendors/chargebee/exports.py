@@ -30,12 +30,12 @@ from collections.abc import Iterator
 from aiohttp import web
 
 from ...control.prefer import NOTHING, PREFER, creates_export
+from ...data.archive import zipped
 from ...errors import ApiError
 from ...exports import ExportService
 from ...respond import json_response, origin, stream
 from ...spec import Operation, Spec
 from ..base import Call, Handler
-from .archive import zipped
 from .filters import filter_params, report_period, translate
 
 VENDOR = "chargebee"

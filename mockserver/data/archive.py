@@ -1,4 +1,4 @@
-"""A zip file written while it is sent: Chargebee's exports are zips of CSV files.
+"""A zip file written while it is sent (exports that are zips of CSV files, e.g. Chargebee's).
 
 `zipfile` writes to any object with `write()`; on one that cannot seek it
 puts each member's sizes after its data, so the archive can leave in pieces

@@ -1,0 +1,206 @@
+"""A vendor made of data: an OpenAPI document plus an overlay of `x-mock` annotations.
+
+`folder_vendor(DIR)` is the Vendor class of a folder (docs/openapi-vendors.md): its
+credentials come from the document's `securitySchemes` (security.py), its mounts from
+`x-mock-mount` or else the `servers` path and the operations' shared path, its
+validation from the schemas (the pipeline's), its answers from the response schemas
+(render.py), and what a document cannot say (which operation creates, polls, lists,
+cancels or downloads an export; status words; the error body; the file format; the row
+schemas, as `x-export-rows`) from the annotations (annotations.py). The bundled folders
+under schemas/ that hold an overlay are registered this way (mockserver.registry), and a
+package may register one through the `mockserver.vendors` entry points:
+
+    myapi = "mypackage:VENDOR"    # VENDOR = folder_vendor(Path(__file__).parent / "myapi")
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ... import argtypes, data
+from ...documents import Folder, read_folder
+from ...errors import ApiError
+from ...options import Option
+from ...spec import Operation, Spec, spec_from_document
+from ...store import VendorStore
+from ...validation import Invalid
+from ..base import MOUNT_KEY, Handler, Vendor
+from .annotations import KEY, AnnotationError, Api, read_api, read_role
+from .behaviour import FILES, Exports
+from .render import fill
+from .security import Credentials, tenant_of
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+_PLACEHOLDER = re.compile(r"^\{([a-z_]+)\}$")
+
+
+class OpenApiVendor(Vendor):
+    """The generic vendor; `folder_vendor` makes one subclass per folder (its name, options, dialect)."""
+
+    folder: ClassVar[Path]
+
+    def __init__(self, keys: tuple[str, ...] | list[str] = (), spec: Spec | None = None) -> None:
+        self.spec = spec or folder_spec(self.name, self.folder)
+        self.api: Api = read_api(self.spec.document)
+        roles = {}
+        for op in self.spec.operations:
+            try:
+                role = read_role(op.raw, f"{op.method} {op.path}")
+            except AnnotationError as exc:
+                raise AnnotationError(f"{self.folder}: {exc}") from None
+            if role is not None:
+                roles[op.operation_id] = role
+        self.roles = roles
+        self.credentials = Credentials(self.spec.security_schemes, keys)
+        self.status_names = {phase: word for phase, word in self.api.statuses.items() if phase != "canceled"}
+        self.exports = Exports(self.name, self.spec, self.api, roles, data.load_model(self.spec), self.prefixes[-1])
+
+    @classmethod
+    def schema_dir(cls) -> Path:
+        return cls.folder
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        if self.spec.document.get(MOUNT_KEY) is not None:
+            return super().prefixes
+        return (_shared_prefix(self.name, [op.path for op in self.spec.operations]),)
+
+    def handlers(self) -> dict[str, Handler]:
+        return self.exports.handlers()
+
+    def routes(self, prefix: str, services: Any) -> list[tuple[str, str, Any]]:
+        """The file route, under the mount finished exports' URLs name."""
+        if prefix != self.exports.mount or self.api.download != "file":
+            return []
+
+        async def file(request: web.Request) -> web.StreamResponse:
+            return await self.exports.file(services, request)
+
+        return [("GET", FILES + "/{export}/{name}", file)]
+
+    # -- credentials -----------------------------------------------------------------------------
+    def trusts_new_credentials(self) -> bool:
+        return not self.credentials.pinned
+
+    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
+        if not operation.secured:
+            return None
+        secret = self.credentials.presented(operation.security, request)
+        if secret == "":
+            return None
+        if secret is None or not self.credentials.accepted(secret):
+            presented = secret is not None or self.credentials.any_presented(operation.security, request)
+            raise ApiError(401, "unauthorized", "Unauthorized",
+                           "The credentials are not valid" if presented else "No credentials were sent")
+        return tenant_of(secret)
+
+    def tenant_hint(self, request: web.Request) -> str | None:
+        for op in self.spec.operations[:1]:
+            secret = self.credentials.presented(op.security, request)
+            return tenant_of(secret) if secret else None
+        return None
+
+    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
+        security = next((op.security for op in self.spec.operations if op.secured), ())
+        return self.credentials.headers(security, secret)
+
+    # -- errors ----------------------------------------------------------------------------------
+    def error_body(self, error: ApiError, request_id: str) -> dict:
+        status = str(error.status)
+        categories = self.api.categories
+        values = {
+            "status": error.status, "key": error.key, "title": error.message, "details": error.details,
+            "param": error.param, "request_id": request_id,
+            "category": categories.get(status) or categories.get("default") or error.key.upper(),
+        }
+        template = self.api.messages.get(status)
+        values["message"] = fill(template, values) if template else error.details
+        return fill(self.api.error, values)
+
+    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        where = f"{problem.location}{problem.path}" if problem.path else problem.location
+        return ApiError(problem.status, problem.kind, "Invalid request", f"Invalid {where}: {problem.message}",
+                        param=problem.path.lstrip(".") or None)
+
+    def request_id(self) -> str:
+        style = self.api.request_id
+        if style == "uuid":
+            return str(uuid.uuid4())
+        return (style if style != "hex" else "") + os.urandom(9).hex()
+
+
+@cache
+def folder_spec(name: str, folder: Path) -> Spec:
+    """A folder's Spec as the generic vendor serves it: operations at their full paths (the `servers`
+    path before each), read once per process."""
+    found = read_folder(folder)
+    return spec_from_document(name, found.document, _served(found))
+
+
+def _served(found: Folder) -> dict[str, Any]:
+    document = found.openapi3 or found.document
+    base = _server_path(document)
+    if not base:
+        return document
+    return {**document, "paths": {base + path: item for path, item in (document.get("paths") or {}).items()}}
+
+
+def _server_path(document: dict[str, Any]) -> str:
+    servers = document.get("servers") or []
+    url = servers[0].get("url", "") if servers and isinstance(servers[0], dict) else ""
+    path = urlsplit(url).path if "://" in url else url
+    return "/" + path.strip("/") if path.strip("/") and "{" not in path else ""
+
+
+def _shared_prefix(name: str, paths: list[str]) -> str:
+    """The path segments every operation's path starts with (up to a parameter, and never a whole path)."""
+    parents = [path.strip("/").split("/")[:-1] for path in paths]
+    shared: list[str] = []
+    for parts in zip(*parents):
+        if len(set(parts)) != 1 or "{" in parts[0]:
+            break
+        shared.append(parts[0])
+    if not shared:
+        raise AnnotationError(f"{name}: its operations share no path prefix to mount at; declare {MOUNT_KEY}")
+    return "/" + "/".join(shared)
+
+
+def folder_name(folder: Path) -> str:
+    """The vendor name of a folder: its document's `x-mock.name`, else the folder's name."""
+    named = (read_folder(folder).document.get(KEY) or {}).get("name")
+    name = str(named or folder.resolve().name).lower()
+    if not NAME.match(name):
+        raise AnnotationError(f"{folder}: {name!r} cannot name a vendor (lower-case letters, digits and -); "
+                              "set x-mock.name")
+    return name
+
+
+def folder_vendor(folder: Path | str, name: str | None = None) -> type[OpenApiVendor]:
+    """The Vendor class of a folder holding an OpenAPI document and its overlay."""
+    folder = Path(folder)
+    name = name or folder_name(folder)
+    option = Option(f"{name}-key", f"pin a credential of {name} (repeatable); others then get 401 (default: any "
+                                   "credentials are a tenant of their own)", argtypes.text, repeatable=True,
+                    metavar="KEY", dest="keys")
+    title = "".join(part.capitalize() for part in name.split("-"))
+    return type(f"{title}Vendor", (OpenApiVendor,), {"name": name, "folder": folder, "options": (option,),
+                                                     "__module__": __name__, "contract": _LazyDialect()})
+
+
+class _LazyDialect:
+    """The class's contract dialect, derived from its document on first use (contract.py)."""
+
+    def __get__(self, instance: Any, owner: type[OpenApiVendor]) -> Any:
+        from .contract import dialect_of_folder  # noqa: PLC0415 - the contract kit's modules, when asked
+
+        value = dialect_of_folder(owner)
+        owner.contract = value
+        return value

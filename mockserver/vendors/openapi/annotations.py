@@ -1,0 +1,189 @@
+"""The `x-mock` vocabulary, read once into typed settings (docs/openapi-vendors.md).
+
+At the document's top, `x-mock` says what holds for the whole API (status words, error
+body, file format, ids, idempotency header, the objects an export may name); on an
+operation, `x-mock` gives its role (create, status, list, cancel, delete, download) and
+how its request maps onto the data engine. Every key has a default that suits the common
+shape, so a small overlay suffices; an unknown key or role is refused by name (a typo
+must not silently do nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...lifecycle import PHASES
+
+KEY = "x-mock"
+ROLES = ("create", "status", "list", "cancel", "delete", "download")
+STATUSES = {"scheduled": "PENDING", "running": "PROCESSING", "done": "COMPLETE", "failed": "FAILED",
+            "canceled": "CANCELED"}
+ERROR = {"status": "{status}", "error": "{key}", "message": "{message}", "requestId": "{request_id}"}
+FORMATS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv")}
+COMPRESSIONS = {"none": None, "gzip": ("application/gzip", "gz"), "zip": ("application/zip", "zip")}
+API_KEYS = ("name", "statuses", "error", "categories", "messages", "request-id", "ids", "file", "formats",
+            "objects", "idempotency-header", "download")
+OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items",
+                  "auth")
+FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
+
+
+class AnnotationError(ValueError):
+    """An `x-mock` annotation that cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """How an export's file is written: rows as CSV or TSV, then maybe gzip or a zip holding the file."""
+
+    format: str = "csv"
+    compression: str = "none"
+
+    @property
+    def media_type(self) -> str:
+        packed = COMPRESSIONS[self.compression]
+        return packed[0] if packed else FORMATS[self.format][0]
+
+    @property
+    def extension(self) -> str:
+        packed = COMPRESSIONS[self.compression]
+        ext = FORMATS[self.format][1]
+        return f"{ext}.gz" if self.compression == "gzip" else packed[1] if packed else ext
+
+    @property
+    def member(self) -> str:
+        """The extension of the rows' file (inside a zip)."""
+        return FORMATS[self.format][1]
+
+
+@dataclass(frozen=True)
+class FilterMap:
+    """A request's list of conditions (`[{field, operator, value}]`) read as the engine's filters."""
+
+    at: str
+    field: str = "field"
+    operator: str = "operator"
+    value: str = "value"
+    values: str = "values"
+    high: str = "high"
+    operators: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # request word → engine operator(s)
+
+
+@dataclass(frozen=True)
+class Role:
+    """What one operation does to exports, and where its request says what."""
+
+    role: str
+    object: str | None = None  # body path naming the exported object (None: the object-like field)
+    fields: str | None = None  # body path listing the columns
+    name: str | None = None  # body path of the export's name
+    format: str | None = None  # body path choosing the file format (a word of `formats`)
+    filters: FilterMap | str | None = None  # a condition list, or a body path holding engine filters
+    order: str | None = None  # body path of the sort (a field, `-field` for descending; first of a list)
+    id: str | None = None  # the path parameter holding the export id (None: the only one)
+    status: int | None = None  # the answer's status (None: the first 2xx the operation documents)
+    items: str | None = None  # list: the answer's property holding the exports (None: the first array)
+    auth: str = "key"  # download: key (the API's credentials) | token (the URL's token alone)
+
+
+@dataclass(frozen=True)
+class Api:
+    """What holds for the whole API."""
+
+    name: str | None = None
+    statuses: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(STATUSES))
+    error: Any = dataclasses.field(default_factory=lambda: dict(ERROR))
+    categories: Mapping[str, str] = dataclasses.field(default_factory=dict)  # HTTP status (or "default") → word
+    messages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # HTTP status → the message it words
+    request_id: str = "uuid"  # uuid | hex | <prefix>- (a prefix before random hex)
+    id_prefix: str = ""
+    id_length: int = 24
+    file: FileFormat = FileFormat()
+    # request word → file (None: a format the mock refuses to write)
+    formats: Mapping[str, FileFormat | None] = dataclasses.field(default_factory=dict)
+    objects: Mapping[str, str] = dataclasses.field(default_factory=dict)  # request word → exported object
+    idempotency_header: str | None = None
+    download: str = "file"  # where finished exports are fetched: file (the mock's file route) | operation
+
+
+def read_api(document: Mapping[str, Any]) -> Api:
+    raw = _mapping(document.get(KEY) or {}, "the document's x-mock")
+    _known(raw, API_KEYS, "the document's x-mock")
+    statuses = {**STATUSES, **{str(k): str(v) for k, v in _mapping(raw.get("statuses") or {}, "x-mock.statuses")
+                                .items()}}
+    unknown = set(statuses) - {*PHASES, "canceled"}
+    if unknown:
+        raise AnnotationError(f"x-mock.statuses: {', '.join(sorted(unknown))} is no phase; phases: "
+                              f"{', '.join((*PHASES, 'canceled'))}")
+    ids = _mapping(raw.get("ids") or {}, "x-mock.ids")
+    formats = {str(word): (None if spec is None else _file(spec, f"x-mock.formats.{word}"))
+               for word, spec in _mapping(raw.get("formats") or {}, "x-mock.formats").items()}
+    download = str(raw.get("download", "file"))
+    if download not in ("file", "operation"):
+        raise AnnotationError(f"x-mock.download must be file or operation, not {download!r}")
+    return Api(
+        name=raw.get("name"),
+        statuses=statuses,
+        error=raw.get("error", dict(ERROR)),
+        categories={str(k): str(v) for k, v in _mapping(raw.get("categories") or {}, "x-mock.categories").items()},
+        messages={str(k): str(v) for k, v in _mapping(raw.get("messages") or {}, "x-mock.messages").items()},
+        request_id=str(raw.get("request-id", "uuid")),
+        id_prefix=str(ids.get("prefix", "")),
+        id_length=int(ids.get("length", 24)),
+        file=_file(raw.get("file") or {}, "x-mock.file"),
+        formats=formats,
+        objects={str(k): str(v) for k, v in _mapping(raw.get("objects") or {}, "x-mock.objects").items()},
+        idempotency_header=raw.get("idempotency-header"),
+        download=download,
+    )
+
+
+def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
+    """The operation's role, or None when it has none (it is answered from its responses)."""
+    raw = operation.get(KEY)
+    if raw is None:
+        return None
+    raw = _mapping(raw, f"{where}: x-mock")
+    _known(raw, OPERATION_KEYS, f"{where}: x-mock")
+    role = raw.get("role")
+    if role not in ROLES:
+        raise AnnotationError(f"{where}: x-mock.role must be one of {', '.join(ROLES)}, not {role!r}")
+    filters = raw.get("filters")
+    if isinstance(filters, Mapping):
+        _known(filters, FILTER_KEYS, f"{where}: x-mock.filters")
+        if "at" not in filters:
+            raise AnnotationError(f"{where}: x-mock.filters needs `at`, the body path of the condition list")
+        filters = FilterMap(**{k: v for k, v in filters.items() if k != "operators"},
+                            operators=dict(filters.get("operators") or {}))
+    auth = str(raw.get("auth", "key"))
+    if auth not in ("key", "token"):
+        raise AnnotationError(f"{where}: x-mock.auth must be key or token, not {auth!r}")
+    return Role(role=role, object=raw.get("object"), fields=raw.get("fields"), name=raw.get("name"),
+                format=raw.get("format"), filters=filters, order=raw.get("order"), id=raw.get("id"),
+                status=int(raw["status"]) if "status" in raw else None, items=raw.get("items"), auth=auth)
+
+
+def _file(spec: Any, where: str) -> FileFormat:
+    spec = _mapping(spec, where)
+    _known(spec, ("format", "compression"), where)
+    fmt, compression = str(spec.get("format", "csv")), str(spec.get("compression", "none"))
+    if fmt not in FORMATS:
+        raise AnnotationError(f"{where}.format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if compression not in COMPRESSIONS:
+        raise AnnotationError(f"{where}.compression must be one of {', '.join(COMPRESSIONS)}, not {compression!r}")
+    return FileFormat(fmt, compression)
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise AnnotationError(f"{where} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _known(raw: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+    unknown = [key for key in raw if key not in keys]
+    if unknown:
+        raise AnnotationError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(keys)}")

@@ -1,0 +1,378 @@
+"""The generic export protocol: create, status, list, cancel, delete and download, from annotations.
+
+Each operation with an `x-mock` role gets one handler here; its request is read where the
+role says (or where a field of the usual name is), the export goes through the neutral
+ExportService (store, lifecycle, Prefer knobs), and the answer is the operation's response
+schema filled from the export's view (render.py). Finished exports download from the
+mock's file route (`<mount>/__files/<id>/<name>?token=…`, as signed storage URLs work)
+or from an operation with the `download` role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ... import data
+from ...control.answers import SpecAnswers
+from ...control.prefer import NOTHING, PREFER, creates_export
+from ...errors import ApiError
+from ...exports import KIND, ExportService
+from ...respond import json_response, no_content, origin, stream
+from ...spec import Operation, Spec
+from ...store import VendorStore
+from ..base import Call, Handler
+from . import files
+from .annotations import Api, FileFormat, FilterMap, Role
+from .render import NAMES, render, view_name
+
+FILES = "/__files"  # under the vendor's first mount: where finished exports download from
+IDEMPOTENCY = "idempotency"  # store kind: idempotency key → export id
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def dig(body: Any, path: str) -> Any:
+    """The value at a dotted body path (None when any step is missing)."""
+    for key in path.split("."):
+        body = body.get(key) if isinstance(body, Mapping) else None
+    return body
+
+
+@dataclass
+class Exports:
+    """The handlers of one generic vendor's operations."""
+
+    name: str
+    spec: Spec
+    api: Api
+    roles: Mapping[str, Role]
+    model: data.DataModel
+    mount: str
+
+    def handlers(self) -> dict[str, Handler]:
+        made: dict[str, Handler] = {}
+        for op in self.spec.operations:
+            role = self.roles.get(op.operation_id)
+            if role is None:
+                made[op.operation_id] = _from_spec(op)
+                continue
+            act = getattr(self, role.role)
+            handler = partial(act, op, role)
+            made[op.operation_id] = creates_export(_named(handler)) if role.role == "create" else _named(handler)
+        return made
+
+    # -- create ----------------------------------------------------------------------------------
+    async def create(self, op: Operation, role: Role, call: Call) -> web.Response:
+        body = call.inputs.body if isinstance(call.inputs.body, Mapping) else {}
+        service: ExportService = call.services.exports
+        key = call.request.headers.get(self.api.idempotency_header) if self.api.idempotency_header else None
+        if key:
+            seen = await call.store.get(IDEMPOTENCY, key)
+            if seen is not None:
+                try:
+                    record = await service.get(call.store, seen["export"], polled=False)
+                    return self._answer(op, role, call, record, body)
+                except ApiError:
+                    pass  # deleted since: a new export
+        word, exported = self._object(role, body)
+        obj = self.model.object(exported)
+        fields = self._fields(role, body, obj)
+        query: dict[str, Any] = {"fields": list(fields), "object": word, "name": self._text(role.name, "name", body),
+                                 "filters": self._filters(role, body), "order": self._order(role, body, obj)}
+        fmt_word, file = self._file(role, body)
+        query.update(format=fmt_word, file=[file.format, file.compression])
+        prefer = call.request.get(PREFER, NOTHING)
+        numeric = self._numeric_ids()
+        record = await service.create(call.store, exported, parameters=dict(body), query=query,
+                                      id_prefix=self.api.id_prefix or ("1" if numeric else ""),
+                                      id_length=self.api.id_length if not numeric else min(self.api.id_length, 12),
+                                      id_alphabet="0123456789" if numeric else None,
+                                      rows=prefer.rows, mode=prefer.lifecycle, outcome=prefer.outcome or "done")
+        if key:
+            await call.store.put(IDEMPOTENCY, key, {"export": record["id"]})
+        return self._answer(op, role, call, record, body)
+
+    def _object(self, role: Role, body: Mapping) -> tuple[str, str]:
+        objects = self.model.objects
+        path = role.object or _field_named(body, "object")
+        word = dig(body, path) if path else None
+        if word is None:
+            if len(objects) == 1:
+                return "", next(iter(objects))
+            raise _invalid(f"Name the object to export in `{path or 'object'}`; known: "
+                           f"{', '.join(self._known_words())}", path)
+        text = str(word)
+        exported = self.api.objects.get(text) or (text if text in objects else None)
+        exported = exported or next((name for name in objects if name.lower() == text.lower()), None)
+        if exported is None or exported not in objects:
+            raise _invalid(f"Unknown {path} {text!r}; known: {', '.join(self._known_words())}", path)
+        return text, exported
+
+    def _known_words(self) -> list[str]:
+        return list(self.api.objects) or list(self.model.objects)
+
+    def _fields(self, role: Role, body: Mapping, obj) -> tuple[str, ...]:
+        path = role.fields or _field_named(body, "fields")
+        asked = dig(body, path) if path else None
+        if not asked:
+            return tuple(obj.default_fields)
+        names = tuple(str(name) for name in (asked if isinstance(asked, list) else [asked]))
+        unknown = [name for name in names if not obj.is_field(name)]
+        if unknown:
+            raise _invalid(f"{obj.name} has no property {unknown[0]!r}; known: {', '.join(obj.fields)}", path)
+        return names
+
+    def _text(self, path: str | None, meaning: str, body: Mapping) -> str | None:
+        path = path or _field_named(body, meaning)
+        value = dig(body, path) if path else None
+        return None if value is None else str(value)
+
+    def _file(self, role: Role, body: Mapping) -> tuple[str | None, FileFormat]:
+        word = self._text(role.format, "format", body)
+        if word is None or not self.api.formats:
+            return word, self.api.file
+        if word not in self.api.formats:
+            return word, self.api.file
+        chosen = self.api.formats[word]
+        if chosen is None:
+            served = [w for w, f in self.api.formats.items() if f is not None]
+            raise _invalid(f"This mock does not write {word} files; it writes {', '.join(served)}",
+                           role.format or "format")
+        return word, chosen
+
+    def _filters(self, role: Role, body: Mapping) -> dict | None:
+        if isinstance(role.filters, str):
+            found = dig(body, role.filters)
+            return found if isinstance(found, dict) else None
+        if not isinstance(role.filters, FilterMap):
+            return None
+        spec, conditions = role.filters, dig(body, role.filters.at)
+        engine: dict[str, dict] = {}
+        for item in conditions if isinstance(conditions, list) else ():
+            if not isinstance(item, Mapping):
+                continue
+            name, word = item.get(spec.field), item.get(spec.operator)
+            ops = spec.operators.get(str(word), word)
+            ops = ops if isinstance(ops, list) else [ops]
+            values = item.get(spec.values)
+            operands = [values if values is not None else item.get(spec.value), item.get(spec.high)]
+            if operands[0] is None:
+                operands[0] = True  # an operator without a value: has / has not a value
+            target = engine.setdefault(str(name), {"conditions": {}})["conditions"]
+            for op, operand in zip(ops, operands):
+                target[str(op)] = operand
+        return engine or None
+
+    def _order(self, role: Role, body: Mapping, obj) -> str | None:
+        value = dig(body, role.order) if role.order else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, Mapping):  # {propertyName, direction}
+            name = next((v for k, v in value.items() if k.lower() in ("propertyname", "field", "property")), None)
+            direction = str(next((v for k, v in value.items() if k.lower() in ("direction", "order")), ""))
+            value = None if name is None else ("-" if direction.lower().startswith("desc") else "") + str(name)
+        if value is None:
+            return None
+        value = str(value)
+        if value not in obj.orders:
+            raise _invalid(f"{obj.name} cannot be sorted by {value!r}", role.order)
+        return value
+
+    # -- reading ---------------------------------------------------------------------------------
+    async def status(self, op: Operation, role: Role, call: Call) -> web.Response:
+        record = await call.services.exports.get(call.store, self._id(op, role, call))
+        return self._answer(op, role, call, record)
+
+    async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
+        query = call.inputs.query
+        limit = int(query.get("limit") or 100)
+        start = int(str(query.get("offset") or query.get("after") or query.get("cursor") or 0) or 0)
+        page, total = await call.services.exports.listing(call.store, order="created", reverse=True, start=start,
+                                                         stop=start + limit)
+        following = start + len(page) if start + len(page) < total else None
+        listing = {"items": [self.view(record, call) for record in page], "total": total,
+                   "has_more": following is not None, "next": None if following is None else str(following)}
+        return self._respond(op, role, call, listing)
+
+    async def cancel(self, op: Operation, role: Role, call: Call) -> web.Response:
+        service: ExportService = call.services.exports
+        export_id = self._id(op, role, call)
+        record = await service.force(call.store, export_id, "failed")
+        record["canceled"] = True
+        await call.store.replace(KIND, export_id, record)
+        return self._answer(op, role, call, record)
+
+    async def delete(self, op: Operation, role: Role, call: Call) -> web.Response:
+        await call.services.exports.delete(call.store, self._id(op, role, call))
+        status = role.status or _success(op)
+        return no_content() if status == 204 or not _json_schema(op, status) else json_response({}, status)
+
+    async def download(self, op: Operation, role: Role, call: Call) -> web.StreamResponse:
+        export_id = self._id(op, role, call)
+        if role.auth == "token":
+            record = await call.services.exports.for_download(call.owners, export_id,
+                                                              str(call.request.query.get("token", "")))
+        else:
+            record = await call.services.exports.get(call.store, export_id, polled=False)
+            if record["phase"] != "done":
+                raise ApiError(404, "not_found", "Not found", f"Export {export_id} has no file yet")
+        return await self._stream(call.request, record, call.services, call.owners)
+
+    async def file(self, services, request: web.Request) -> web.StreamResponse:
+        """The mock's file route: a finished export's file, opened by its URL's token alone."""
+        owners = VendorStore(services.store, self.name)
+        record = await services.exports.for_download(owners, request.match_info["export"],
+                                                     request.query.get("token", ""))
+        return await self._stream(request, record, services, owners)
+
+    async def _stream(self, request: web.Request, record: dict, services, owners: VendorStore) -> web.StreamResponse:
+        service: ExportService = services.exports
+        produce = await service.csv(owners, record)
+        file = FileFormat(*record["query"].get("file") or ("csv", "none"))
+        member = f"{self._stem(record)}.{file.member}"
+        body = _packer(produce, file, member, record["phase_at"])
+        binary = file.compression != "none"
+        return await stream(request, body, content_type=file.media_type, charset=None if binary else "utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'})
+
+    # -- answers ---------------------------------------------------------------------------------
+    def view(self, record: dict, call: Call | None = None, request: web.Request | None = None) -> dict[str, Any]:
+        """What an answer may say of an export (render.py fills response schemas from it)."""
+        request = request or (call.request if call else None)
+        phase, query = record["phase"], record["query"]
+        base = origin(request) if request is not None else ""
+        canceled = bool(record.get("canceled"))
+        word = self.api.statuses.get("canceled" if canceled else phase, phase)
+        done = phase == "done"
+        view = {key: None for key in NAMES}
+        view.update(
+            id=record["id"], phase=phase, canceled=canceled, status=word, origin=base,
+            created_at=record["created_at"], updated_at=record["phase_at"],
+            started_at=record["created_at"] if phase != "scheduled" else None,
+            completed_at=record["phase_at"] if phase in ("done", "failed") else None,
+            url=self.url(record, base) if done else None, name=query.get("name"),
+            object=query.get("object") or record["exported_object"], exported_object=record["exported_object"],
+            fields=list(query.get("fields") or ()), format=query.get("format"), rows=record["rows"],
+            errors=0, file_name=self.file_name(record),
+        )
+        for op in self.spec.operations:  # {status_url}, {list_url} …: where the export is read
+            role = self.roles.get(op.operation_id)
+            if role is not None and role.role in ("status", "cancel", "delete", "download"):
+                view.setdefault(f"{role.role}_url", base + self._path(op, role, record["id"]))
+        return view
+
+    def url(self, record: dict, base: str) -> str:
+        if self.api.download == "operation":
+            op, role = next((op, self.roles[op.operation_id]) for op in self.spec.operations
+                             if getattr(self.roles.get(op.operation_id), "role", None) == "download")
+            path = base + self._path(op, role, record["id"])
+            return f"{path}?token={quote(record['token'])}" if role.auth == "token" else path
+        return (f"{base}{self.mount}{FILES}/{quote(record['id'])}/{quote(self.file_name(record))}"
+                f"?token={quote(record['token'])}")
+
+    def file_name(self, record: dict) -> str:
+        file = FileFormat(*record["query"].get("file") or ("csv", "none"))
+        return f"{self._stem(record)}.{file.extension}"
+
+    def _stem(self, record: dict) -> str:
+        name = record["query"].get("name") or f"export-{record['id']}"
+        return _UNSAFE.sub("-", name).strip("-") or f"export-{record['id']}"
+
+    def _answer(self, op: Operation, role: Role, call: Call, record: dict, body: Mapping | None = None
+                ) -> web.Response:
+        return self._respond(op, role, call, self.view(record, call), record["parameters"] if body is None else body)
+
+    def _respond(self, op: Operation, role: Role, call: Call, view: Mapping, body: Mapping | None = None
+                 ) -> web.Response:
+        status = role.status or _success(op)
+        schema = _json_schema(op, status)
+        if schema is None:
+            return no_content() if status == 204 else web.Response(status=status)
+        if role.role == "list":
+            schema, items = _with_items(schema, role.items)
+            view = {**view, "items": [render(items, item) for item in view["items"]]}
+        return json_response(render(schema, view, body or {}), status=status)
+
+    def _id(self, op: Operation, role: Role, call: Call) -> str:
+        name = role.id or _id_param(op)
+        return str(call.inputs.path[name])
+
+    def _path(self, op: Operation, role: Role, export_id: str) -> str:
+        name = role.id or _id_param(op)
+        return op.path.replace("{" + name + "}", quote(export_id, safe=""))
+
+    def _numeric_ids(self) -> bool:
+        """Whether the export id is a number in the paths that take one (HubSpot's `taskId: integer`)."""
+        for op in self.spec.operations:
+            role = self.roles.get(op.operation_id)
+            if role is not None and role.role != "create" and role.role != "list":
+                name = role.id or _id_param(op)
+                param = next((p for p in op.parameters if p.name == name), None)
+                if param is not None:
+                    return param.schema.get("type") == "integer"
+        return False
+
+
+def _packer(produce, file: FileFormat, member: str, modified: float):
+    return lambda: files.packed(produce(), file, member, modified=modified)
+
+
+def _named(handler: partial) -> Handler:
+    async def handle(call: Call) -> web.StreamResponse:
+        return await handler(call)
+
+    return handle
+
+
+def _from_spec(op: Operation) -> Handler:
+    """An operation without a role: its documented answer (example, or one made from its schema)."""
+    answers = SpecAnswers(op)
+
+    async def handle(call: Call) -> web.StreamResponse:
+        return answers.respond(NOTHING, call.request.headers.get("Accept", ""))
+
+    return handle
+
+
+def _field_named(body: Mapping, meaning: str) -> str | None:
+    """The top-level body field whose name stands for `meaning` (render.NAMES)."""
+    return next((name for name in body if view_name(name) == meaning), None)
+
+
+def _id_param(op: Operation) -> str:
+    names = [p.name for p in op.parameters if p.location == "path"]
+    if len(names) != 1:
+        raise ValueError(f"{op.operation_id}: name the export id's path parameter (x-mock.id); it has "
+                         f"{', '.join(names) or 'none'}")
+    return names[0]
+
+
+def _success(op: Operation) -> int:
+    statuses = sorted(int(s) for s in op.responses if s.isdigit() and 200 <= int(s) < 300)
+    return statuses[0] if statuses else 200
+
+
+def _json_schema(op: Operation, status: int) -> dict | None:
+    media = op.responses.get(str(status)) or {}
+    return next((schema for kind, schema in media.items() if kind.split(";")[0].strip().endswith("json")), None)
+
+
+def _with_items(schema: dict, items: str | None) -> tuple[dict, dict]:
+    """A list answer's schema with its array property reading the view's `items`, and the items' schema."""
+    properties = schema.get("properties") or {}
+    name = items or next((key for key, sub in properties.items() if isinstance(sub, dict)
+                          and sub.get("type") == "array"), None)
+    if name is None or name not in properties:
+        raise ValueError(f"a list answer needs an array property (x-mock.items), not {sorted(properties)}")
+    array = properties[name]
+    return {**schema, "properties": {**properties, name: {**array, "x-mock-value": "items"}}}, array.get("items", {})
+
+
+def _invalid(message: str, param: str | None) -> ApiError:
+    return ApiError(400, "invalid", "Invalid request", message, param=param)

@@ -1,0 +1,64 @@
+"""An export's file from the engine's CSV: as it is, as TSV, gzipped or in a zip.
+
+The engine (mockserver.data) writes RFC 4180 CSV in chunks; this module only repacks
+them, chunk by chunk, so memory stays flat however many rows (it runs off the event
+loop, in respond.stream's thread).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zlib
+from collections.abc import Iterable, Iterator
+
+from ...data.archive import zipped
+from .annotations import FileFormat
+
+CHUNK = 64 * 1024
+
+
+def packed(chunks: Iterable[bytes], file: FileFormat, member: str, *, modified: float) -> Iterator[bytes]:
+    """The file's bytes: `chunks` (CSV) written in `file`'s format and compression."""
+    rows = chunks if file.format == "csv" else _tsv(chunks)
+    if file.compression == "gzip":
+        return _gzip(rows)
+    if file.compression == "zip":
+        return zipped([(member, rows)], modified=modified)
+    return iter(rows)
+
+
+def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: the gzip wrapper
+    for chunk in chunks:
+        if data := packer.compress(chunk):
+            yield data
+    yield packer.flush()
+
+
+def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """CSV chunks rewritten tab-separated (a cell holding a tab or line break keeps its quotes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\r\n")
+    for row in csv.reader(_lines(chunks)):
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending

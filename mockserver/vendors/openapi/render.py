@@ -1,0 +1,147 @@
+"""Answers shaped by the response schemas: an export record seen through a schema.
+
+An export is offered as a *view* (mockserver.vendors.openapi.behaviour.view): id, status,
+created_at, url … Each property of the response schema takes, in this order:
+
+1. its `x-mock-value`: a view name (`completed_at`), alternatives (`completed_at|updated_at`:
+   the first that has a value), a text template (`"{origin}/files/{id}"`), or an object of
+   those (`{status: "{status_url}"}`);
+2. its `x-mock-status`: the phase → word table of a status other than the API's own
+   (e.g. an export's `exportState` beside the task's `status`);
+3. the view value its name stands for (`createdAt`, `created_at` and `created` are all
+   `created_at`; `result`, `url`, `downloadUrl` are `url` …, see NAMES);
+4. the request's field of the same name (an answer echoes what was asked);
+5. for a required property, the simplest value its schema allows; an optional one is left out.
+
+Values take the property's type: a date-time string, or epoch seconds for an integer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ...clock import iso
+from ...control.generate import generate
+
+# view name → the property names (lower case, without `_`/`-`) that stand for it
+NAMES = {
+    "id": ("id",),
+    "status": ("status", "state"),
+    "created_at": ("createdat", "created", "requestedat", "createdtime", "creationtime"),
+    "updated_at": ("updatedat", "updated", "lastupdated", "modifiedat"),
+    "started_at": ("startedat", "started"),
+    "completed_at": ("completedat", "completed", "finishedat", "succeededat", "doneat"),
+    "url": ("url", "result", "resulturl", "downloadurl", "fileurl", "href", "location"),
+    "name": ("name", "exportname", "filename"),
+    "object": ("objecttype", "object", "exportedobject", "entity"),
+    "fields": ("fields", "columns", "objectproperties", "properties"),
+    "rows": ("recordcount", "rowcount", "rows", "records"),
+    "format": ("format", "fileformat"),
+    "total": ("total", "totalcount", "count"),
+    "has_more": ("hasmore", "more"),
+    "next": ("next", "after", "nextcursor", "cursor", "nextpagetoken", "nextpage"),
+}
+_BY_NAME = {alias: key for key, aliases in NAMES.items() for alias in aliases}
+_TEMPLATE = re.compile(r"\{([a-z_]+)\}")
+TIMES = ("created_at", "updated_at", "started_at", "completed_at")
+
+
+def view_name(prop: str) -> str | None:
+    return _BY_NAME.get(prop.replace("_", "").replace("-", "").lower())
+
+
+def render(schema: Any, view: Mapping[str, Any], request: Mapping[str, Any] | None = None) -> Any:
+    """The answer `schema` describes, filled from `view` (and the request body, echoed by name)."""
+    schema = _merged(schema)
+    if "x-mock-value" in schema:
+        return typed(fill(schema["x-mock-value"], view), schema)
+    if schema.get("type") == "array" and "items" in schema:
+        return [render(schema["items"], item, request) for item in view.get("items", ())] if "items" in view else []
+    properties = schema.get("properties")
+    if not properties:
+        return generate(schema)
+    required = set(schema.get("required") or ())
+    out: dict[str, Any] = {}
+    for name, sub in properties.items():
+        value = _value(name, _merged(sub), view, request or {})
+        if value is None and name not in required:
+            continue
+        out[name] = value if value is not None or _nullable(sub) else generate(_merged(sub))
+    return out
+
+
+def _value(name: str, sub: dict, view: Mapping[str, Any], request: Mapping[str, Any]) -> Any:
+    if "x-mock-value" in sub:
+        return typed(fill(sub["x-mock-value"], view), sub)
+    if "x-mock-status" in sub:
+        table = sub["x-mock-status"]
+        return table.get("canceled" if view.get("canceled") else view.get("phase"))
+    key = view_name(name)
+    if key is not None and view.get(key) is not None:
+        return typed(view[key], sub)
+    if name in request:
+        return request[name]
+    if sub.get("type") == "object" and sub.get("properties") and key is None:
+        return render(sub, view, request.get(name) if isinstance(request.get(name), dict) else {})
+    return None
+
+
+def fill(template: Any, view: Mapping[str, Any]) -> Any:
+    """A template's value: a view name, `a|b` alternatives, text with {placeholders}, or an object of those."""
+    if isinstance(template, dict):
+        return {key: fill(value, view) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, view) for value in template]
+    if not isinstance(template, str):
+        return template
+    if "{" in template:
+        whole = _TEMPLATE.fullmatch(template)
+        if whole:
+            return view.get(whole.group(1))
+        return _TEMPLATE.sub(lambda m: "" if view.get(m.group(1)) is None else str(view[m.group(1)]), template)
+    names = [name.strip() for name in template.split("|")]
+    if any(name in view for name in names):
+        return next((view[name] for name in names if view.get(name) is not None), None)
+    return template  # no view name: literal text
+
+
+def typed(value: Any, schema: Mapping[str, Any]) -> Any:
+    """`value` in the property's type: epoch seconds as a date-time text or a whole number."""
+    if value is None:
+        return None
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if isinstance(value, float) and kind == "string":
+        return iso(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and kind == "integer":
+        return int(value)
+    if kind == "string" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _merged(schema: Any) -> dict:
+    """allOf parts as one schema; the first non-null branch of anyOf/oneOf."""
+    if not isinstance(schema, dict):
+        return {}
+    if "allOf" in schema:
+        out = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = _merged(part)
+            props = {**(out.get("properties") or {}), **(part.get("properties") or {})}
+            out.update({k: v for k, v in part.items() if k != "properties"})
+            if props:
+                out["properties"] = props
+        return out
+    for key in ("anyOf", "oneOf"):
+        branches = [b for b in schema.get(key) or () if isinstance(b, dict) and b.get("type") != "null"]
+        if branches:
+            return {**{k: v for k, v in schema.items() if k != key}, **_merged(branches[0])}
+    return schema
+
+
+def _nullable(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)

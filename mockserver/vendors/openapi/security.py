@@ -1,0 +1,109 @@
+"""Credentials as the document's `securitySchemes` declare them: one small reader per scheme type.
+
+    apiKey          the named header, query parameter or cookie
+    http basic      `Authorization: Basic` (user, or user:password when there is a password)
+    http bearer     `Authorization: Bearer <token>`
+    oauth2, openIdConnect   an access token, sent as a bearer token
+
+An operation's `security` lists alternatives; each names schemes that must all be present.
+The credentials of the first alternative a request satisfies make its tenant: a digest, so a
+secret never leaves the request (journal, logs, store keys). Unpinned, any credentials are a
+tenant of their own (a mock's trust-new default); pinned (`--<vendor>-key`), only those.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from ..common import basic_header, bearer_token, same
+
+Reader = Callable[[Mapping[str, Any], web.Request], str]
+
+
+def _api_key(scheme: Mapping[str, Any], request: web.Request) -> str:
+    name, where = str(scheme.get("name", "")), scheme.get("in")
+    source = {"header": request.headers, "query": request.query, "cookie": request.cookies}.get(where, {})
+    return str(source.get(name, "")).strip()
+
+
+def _http(scheme: Mapping[str, Any], request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    if str(scheme.get("scheme", "")).lower() == "basic":
+        return _basic(header)
+    return bearer_token(header)
+
+
+def _bearer(scheme: Mapping[str, Any], request: web.Request) -> str:
+    return bearer_token(request.headers.get("Authorization", ""))
+
+
+def _basic(header: str) -> str:
+    """`user` or `user:password` of a Basic header ("" for any other)."""
+    kind, _, encoded = header.partition(" ")
+    if kind.lower() != "basic":
+        return ""
+    try:
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return f"{user}:{password}" if password else user
+
+
+READERS: dict[str, Reader] = {"apiKey": _api_key, "http": _http, "oauth2": _bearer, "openIdConnect": _bearer}
+
+
+class Credentials:
+    """Reads and judges a request's credentials by the document's security schemes."""
+
+    def __init__(self, schemes: Mapping[str, Mapping[str, Any]], pinned: Iterable[str] = ()) -> None:
+        unknown = sorted({str(s.get("type")) for s in schemes.values()} - set(READERS))
+        if unknown:
+            raise ValueError(f"securitySchemes of type {', '.join(unknown)} are not supported; "
+                             f"supported: {', '.join(READERS)}")
+        self.schemes = schemes
+        self.pinned = tuple(pinned)
+
+    def presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str | None:
+        """The credentials of the first satisfied alternative (joined by `:`); "" when an alternative asks
+        for none; None when the request satisfies none."""
+        for requirement in security:
+            if not requirement:
+                return ""
+            values = [READERS[self.schemes[name]["type"]](self.schemes[name], request)
+                      for name in requirement if name in self.schemes]
+            if values and all(values):
+                return ":".join(values)
+        return None
+
+    def accepted(self, secret: str) -> bool:
+        return not self.pinned or any(same(key, secret) for key in self.pinned)
+
+    def any_presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> bool:
+        return any(READERS[self.schemes[name]["type"]](self.schemes[name], request)
+                   for requirement in security for name in requirement if name in self.schemes)
+
+    def headers(self, security: Iterable[Mapping[str, Any]], secret: str) -> dict[str, str]:
+        """The headers that carry `secret` in the first alternative (tests, the pytest plugin)."""
+        for requirement in security:
+            for name in requirement:
+                scheme = self.schemes.get(name, {})
+                kind = scheme.get("type")
+                if kind == "apiKey" and scheme.get("in") == "header":
+                    return {str(scheme["name"]): secret}
+                if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+                    user, _, password = secret.partition(":")
+                    return {"Authorization": basic_header(user, password)}
+                if kind in ("http", "oauth2", "openIdConnect"):
+                    return {"Authorization": f"Bearer {secret}"}
+        return {}
+
+
+def tenant_of(secret: str) -> str:
+    """The tenant credentials stand for: a digest, never the secret itself."""
+    return "t_" + hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()[:24]
