@@ -238,7 +238,8 @@ def validate_document(document: dict[str, Any], source: Path) -> None:
         validate(document)
     except OpenAPIValidationError as exc:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path) or "the top"
-        raise DocumentError(f"{source}: not a valid OpenAPI document at {path}: {exc.message}") from None
+        raise DocumentError(f"{source}: not a valid OpenAPI document at {path}: "
+                            f"{exc.message.splitlines()[0]}") from None
     except Exception as exc:  # noqa: BLE001 - e.g. a $ref to nowhere, worded by the validator
         raise DocumentError(f"{source}: not a valid OpenAPI document: {str(exc).splitlines()[0]}") from None
 

@@ -88,6 +88,7 @@ class Settings:
     rows: int = 100
     locale: str = "en_US"
     vendors: tuple[str, ...] | None = None  # which vendors are served (None: every installed one)
+    specs: list[str] = field(default_factory=list)  # folders of an OpenAPI document + overlay served (--spec)
     vendor_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # vendor → its options' values
     # the control plane (mockserver.control)
     stateless: bool = False  # answer from the spec's examples; store nothing
@@ -135,6 +136,18 @@ class Settings:
             self.tls = True
 
 
+def _spec_folder(text: str) -> str:
+    from .registry import folder
+
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    try:
+        folder(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _vendor_names(text: str) -> tuple[str, ...]:
     from .registry import vendor_names
 
@@ -159,6 +172,9 @@ SERVE: tuple[Option, ...] = (
     Option("locale", "Faker locale of the data", argtypes.locale, _D.locale),
     Option("vendors", "serve only these vendors, e.g. a,b (default: every installed one)", _vendor_names,
            metavar="NAMES"),
+    Option("spec", "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
+                   "repeatable); only these are served unless --vendors names more", _spec_folder,
+           repeatable=True, metavar="DIR", dest="specs"),
     Option("stateless", "answer every request from the spec's examples (Prism-style); store nothing"),
     Option("state", "keep what clients create in this SQLite file across restarts, or in Redis: "
                     "redis://host:port/db (replicas on several hosts share it)", argtypes.state, metavar="FILE|URL"),

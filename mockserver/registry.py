@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import is_data_folder
+from .documents import DocumentError, is_data_folder
 from .spec import schemas_dir
 from .vendors.base import Vendor
-from .vendors.openapi import folder_vendor
+from .vendors.openapi import AnnotationError, folder_vendor
 
 if TYPE_CHECKING:
     from .options import Settings
@@ -77,7 +78,20 @@ def vendor_names(text: str) -> tuple[str, ...]:
     return names
 
 
+def folder(path: str) -> type[Vendor]:
+    """The vendor of a folder holding an OpenAPI document and its overlay (`--spec DIR`), checked now:
+    UnknownVendor naming the file and the problem of a bad folder, document, overlay or annotation."""
+    try:
+        vendor = folder_vendor(Path(path))
+        vendor()  # reads every annotation: a bad one is said at start-up, not at the first request
+    except (DocumentError, AnnotationError) as exc:
+        raise UnknownVendor(str(exc)) from None
+    return vendor
+
+
 def build(settings: Settings) -> list[Vendor]:
-    """The vendors a run serves (`settings.vendors`, default all), each built from its options."""
-    names = settings.vendors or tuple(available())
-    return [vendor_class(name).from_settings(settings) for name in names]
+    """The vendors a run serves: the folders of `settings.specs` and the vendors `settings.vendors`
+    names (default: every installed one, unless folders are given), each built from its options."""
+    names = settings.vendors or (() if settings.specs else tuple(available()))
+    return [*(vendor_class(name).from_settings(settings) for name in names),
+            *(folder(path).from_settings(settings) for path in settings.specs)]

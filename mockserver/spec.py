@@ -149,6 +149,7 @@ class Spec:
     document: dict[str, Any]
     resolved: dict[str, Any]
     operations: list[Operation]
+    dialect: Any = field(default=None, repr=False)  # the contract kit's dialect, when its loader knows it
 
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:

@@ -11,12 +11,14 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mockserver import cli
 from mockserver import options as serve_options
 
+SPECS = Path(__file__).resolve().parent / "specs"
 # what each command needs besides the option under test
 BASE = {"serve": [], "generate": ["order"], "contract": ["--base-url", "http://127.0.0.1:9"],
         "proxy": ["--upstream", "http://127.0.0.1:9"]}
@@ -31,6 +33,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--rows"): [["--rows", "-1"], ["--rows", "many"]],
     ("serve", "--locale"): [["--locale", "xx_XX"]],
     ("serve", "--vendors"): [["--vendors", "nope"], ["--vendors", ","], ["--vendors", "voucherify,nope"]],
+    ("serve", "--spec"): [["--spec", "/nonexistent/api"], ["--spec", str(SPECS / "exports-swagger2.yaml")],
+                          ["--spec", str(SPECS)]],  # a file, not a folder; a folder of several documents
     ("serve", "--app"): [["--app", "no-token"], ["--app", ":token"]],
     ("serve", "--chargebee-key"): [["--chargebee-key", ""]],
     ("serve", "--config"): [["--config", "/nonexistent/mockserver.yaml"]],
@@ -54,7 +58,8 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--tls"): [["--tls=yes"]],
     ("serve", "--tls-dir"): [["--tls-dir", "/etc/hostname/tls"]],
     ("generate", "exported_object"): [["nope"]],
-    ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"]],
+    ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"],
+                             ["orders", "--spec", "/nonexistent/api"], ["invoices", "--spec", str(SPECS / "acme")]],
     ("generate", "--rows"): [["order", "--rows", "-1"]],
     ("generate", "--fields"): [["order", "--fields", "nope"], ["order", "--fields", ""]],
     ("generate", "--order"): [["order", "--order", "nope"]],

@@ -323,5 +323,5 @@ def dialect_for(document: dict[str, Any], name: str | None = None) -> Dialect | 
 
 def dialect_of(spec: Any) -> Dialect | None:
     """The dialect a contract (a loaded Spec) speaks: its vendor's when it is a bundled one, else the one
-    recognised by its auth."""
-    return dialect_for(spec.document, spec.name)
+    recognised by its auth (a vendor of data's comes with its spec)."""
+    return getattr(spec, "dialect", None) or dialect_for(spec.document, spec.name)

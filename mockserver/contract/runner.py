@@ -17,6 +17,8 @@ from urllib.parse import urljoin
 import requests
 import yaml
 
+from .. import registry
+from ..documents import is_data_folder
 from ..progress import Progress
 from ..spec import Spec, load_spec, schemas_dir, spec_from_document
 from . import builtin, logs
@@ -29,18 +31,26 @@ from .results import Results
 
 
 def load_contract(reference: str | None) -> Spec:
-    """A bundled vendor (`voucherify`), a schema folder like schemas/<vendor>/, or one OpenAPI file
+    """An installed vendor (`voucherify`, or one from another package: its schema folder), a schema folder
+    like schemas/<vendor>/ or a folder of an OpenAPI document and its overlay, or one OpenAPI file
     (None: the default dialect's bundled contract)."""
     if reference is None:
         reference = default_contract()
         if reference is None:
             raise ContractUsageError("no vendor with a contract dialect is installed; pass --spec")
-    bundled = schemas_dir() / reference
     path = Path(reference)
+    installed = registry.available()
     try:
-        if "/" not in reference and bundled.is_dir():
+        if "/" not in reference and reference in installed:
+            return load_spec(reference, installed[reference].schema_dir())
+        if "/" not in reference and (schemas_dir() / reference).is_dir():
             return load_spec(reference)
         if path.is_dir():
+            if is_data_folder(path):  # a vendor of data: the dialect its annotations state
+                vendor = registry.folder(reference)
+                spec = load_spec(vendor.name, directory=path)
+                spec.dialect = vendor.contract
+                return spec
             return load_spec(path.name, directory=path)
         if path.is_file():
             document = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from .. import argtypes
 from ..findings import filter_findings
 from ..progress import Progress
 from ..registry import available as installed_vendors
-from ..spec import Spec, bundled_specs, load_document, load_spec, schemas_dir, spec_from_document
+from ..spec import Spec, load_document, load_spec
 from ..validation import Finding, Invalid, RequestValidator
 from . import ExportQuery, iter_csv, load_model
 
@@ -19,12 +20,12 @@ from . import ExportQuery, iter_csv, load_model
 def add_generate_parser(subparsers) -> None:
     parser = subparsers.add_parser("generate", help="write an export's CSV offline",
                                    description=__doc__)
-    specs = bundled_specs()
     parser.add_argument("exported_object",
                         help="an exported object of the --spec (its export-rows.yaml lists them; an unknown one "
                              "is answered with the known ones)")
-    parser.add_argument("--spec", choices=specs,
-                        help="whose rows to write: a bundled schema folder (default: the one that exports the object)")
+    parser.add_argument("--spec", type=argtypes.text, metavar="VENDOR|DIR",
+                        help="whose rows to write: an installed vendor, or a folder of an OpenAPI document and its "
+                             "overlay (default: the installed vendor that exports the object)")
     parser.add_argument("--rows", type=argtypes.whole(0), default=100,
                         help="rows in the data set before filtering (default %(default)s)")
     parser.add_argument("--fields", type=argtypes.text,
@@ -47,8 +48,7 @@ def add_generate_parser(subparsers) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
-        spec = _spec(args.spec, query.exported_object)
-        installed_vendors()  # loading the vendors' classes registers their recipes
+        spec = _spec(args.spec, query.exported_object)  # loading the vendors' classes registers their recipes
         model = load_model(spec)
         for finding in _findings(spec, model, query):  # the server's rules: X-Mock-Warning there, a warning here
             if args.strict:
@@ -96,16 +96,23 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
 
 
 def _spec(name: str | None, exported_object: str) -> Spec:
-    """The --spec, or else the one bundled spec whose export rows have the object."""
+    """The --spec (an installed vendor or a folder), or else the one installed vendor exporting the object."""
+    installed = installed_vendors()
     if name is not None:
-        return load_spec(name)
-    documents = {name: load_document(schemas_dir() / name) for name in bundled_specs()}
-    having = [name for name, document in documents.items() if exported_object in (document.get("x-export-rows") or {})]
+        if name in installed:
+            return load_spec(name, installed[name].schema_dir())
+        if Path(name).is_dir():
+            return load_spec(Path(name).resolve().name, Path(name))
+        raise ValueError(f"--spec {name!r} is neither an installed vendor ({', '.join(installed)}) nor a folder")
+    documents = {vendor: load_document(cls.schema_dir()) for vendor, cls in installed.items()
+                 if cls.schema_dir().is_dir()}
+    having = [vendor for vendor, document in documents.items()
+              if exported_object in (document.get("x-export-rows") or {})]
     if len(having) != 1:
         known = sorted({obj for document in documents.values() for obj in document.get("x-export-rows") or {}})
         raise ValueError(f"unknown exported object {exported_object!r} (known: {', '.join(known)})" if not having
                          else f"{exported_object!r} is exported by {' and '.join(having)}: choose one with --spec")
-    return spec_from_document(having[0], documents[having[0]])
+    return load_spec(having[0], installed[having[0]].schema_dir())
 
 
 def _query(args: argparse.Namespace) -> ExportQuery:

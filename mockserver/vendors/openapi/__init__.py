@@ -126,7 +126,7 @@ class OpenApiVendor(Vendor):
         return fill(self.api.error, values)
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
-        where = f"{problem.location}{problem.path}" if problem.path else problem.location
+        where = f"body{problem.path}" if problem.location == "body" else f"{problem.location} parameter"
         return ApiError(problem.status, problem.kind, "Invalid request", f"Invalid {where}: {problem.message}",
                         param=problem.path.lstrip(".") or None)
 

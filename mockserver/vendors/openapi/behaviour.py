@@ -77,7 +77,7 @@ class Exports:
             if seen is not None:
                 try:
                     record = await service.get(call.store, seen["export"], polled=False)
-                    return self._answer(op, role, call, record, body)
+                    return self._answer(op, role, call, record)
                 except ApiError:
                     pass  # deleted since: a new export
         word, exported = self._object(role, body)
@@ -96,7 +96,7 @@ class Exports:
                                       rows=prefer.rows, mode=prefer.lifecycle, outcome=prefer.outcome or "done")
         if key:
             await call.store.put(IDEMPOTENCY, key, {"export": record["id"]})
-        return self._answer(op, role, call, record, body)
+        return self._answer(op, role, call, record)
 
     def _object(self, role: Role, body: Mapping) -> tuple[str, str]:
         objects = self.model.objects
@@ -284,9 +284,9 @@ class Exports:
         name = record["query"].get("name") or f"export-{record['id']}"
         return _UNSAFE.sub("-", name).strip("-") or f"export-{record['id']}"
 
-    def _answer(self, op: Operation, role: Role, call: Call, record: dict, body: Mapping | None = None
-                ) -> web.Response:
-        return self._respond(op, role, call, self.view(record, call), record["parameters"] if body is None else body)
+    def _answer(self, op: Operation, role: Role, call: Call, record: dict) -> web.Response:
+        """The export as the operation's answer, echoing what its create asked."""
+        return self._respond(op, role, call, self.view(record, call), record["parameters"])
 
     def _respond(self, op: Operation, role: Role, call: Call, view: Mapping, body: Mapping | None = None
                  ) -> web.Response:

@@ -1,0 +1,254 @@
+"""Vendors of data (docs/openapi-vendors.md): a fictional export API, Acme Reports
+(tests/specs/acme/: its OpenAPI 3.1 document as published plus an overlay), served by the
+generic engine with no Python of its own. Every answer is checked against the document's
+response schemas; errors come in Acme's own shape. Then the folder rules: Swagger 2.0,
+overlays that remove, and bad folders, documents, overlays and annotations refused in one
+line naming the file."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import registry
+from mockserver.app import Settings, create_app
+from mockserver.documents import DocumentError, read_folder
+
+ACME = Path(__file__).parent / "specs" / "acme"
+KEY = "acme-key-1"
+
+
+class Acme:
+    """A client of the mock that checks every answer against the document."""
+
+    def __init__(self, client, vendor, key: str | None = KEY) -> None:
+        self.client, self.spec, self.key = client, vendor.spec, key
+
+    async def call(self, method: str, path: str, *, status: int, headers=None, **kwargs) -> Any:
+        sent = {"X-Acme-Key": self.key} if self.key else {}
+        sent.update(headers or {})
+        resp = await self.client.request(method, "/reports/v2" + path, headers=sent, **kwargs)
+        raw = await resp.read()
+        assert resp.status == status, raw
+        operation = self.spec.match(method, "/reports/v2" + path.split("?")[0])
+        media = resp.content_type if raw else None
+        body: Any = json.loads(raw) if media == "application/json" else raw
+        if operation is not None:
+            self.spec.check_response(operation, resp.status, media if media == "application/json" else
+                                     (media if raw else None), body if media == "application/json" else None)
+        if status >= 400:
+            assert set(body) == {"error", "request_id"} and body["request_id"].startswith("req_"), body
+            assert body["error"]["code"] and body["error"]["message"], body
+        return body
+
+
+@pytest.fixture
+def vendor():
+    return registry.folder(str(ACME))()
+
+
+@pytest.fixture
+async def acme(aiohttp_client, vendor):
+    app = create_app(Settings(lifecycle="poll", rows=30), vendors=[vendor])
+    return Acme(await aiohttp_client(app), vendor)
+
+
+async def _finished(acme: Acme, **body) -> dict:
+    export = await acme.call("POST", "/exports", json={"dataset": "orders", **body}, status=201)
+    while export["state"] != "ready":
+        export = await acme.call("GET", f"/exports/{export['id']}", status=200)
+    return export
+
+
+async def test_the_journey_create_poll_download(acme):
+    export = await acme.call("POST", "/exports", status=201,
+                             json={"dataset": "orders", "columns": ["id", "status", "amount"], "name": "Q1 orders"})
+    assert export["id"].startswith("exp_") and len(export["id"]) == 20
+    assert export["state"] == "queued" and export["dataset"] == "orders" and "download_url" not in export
+    assert isinstance(export["created_at"], int)
+    states = [export["state"]]
+    while export["state"] != "ready":
+        export = await acme.call("GET", f"/exports/{export['id']}", status=200)
+        states.append(export["state"])
+    assert states == ["queued", "running", "ready"] and export["finished_at"] >= export["created_at"]
+    assert export["download_url"].endswith(f"/reports/v2/exports/{export['id']}/file")
+    file = await acme.call("GET", f"/exports/{export['id']}/file", status=200)
+    rows = list(csv.reader(io.StringIO(file.decode())))
+    assert rows[0] == ["id", "status", "amount"] and len(rows) == 31
+    assert all(row[0].startswith("ord_") and row[1] in ("paid", "refunded", "pending") for row in rows[1:])
+    stranger = Acme(acme.client, type("V", (), {"spec": acme.spec}), key="someone-else")
+    await stranger.call("GET", f"/exports/{export['id']}/file", status=404)  # another tenant's export
+
+
+async def test_a_sort_and_the_default_columns(acme):
+    export = await _finished(acme, dataset="customers", sort="-created_at")
+    rows = list(csv.DictReader(io.StringIO((await acme.call("GET", f"/exports/{export['id']}/file",
+                                                             status=200)).decode())))
+    assert list(rows[0]) == ["id", "email", "country", "created_at"]
+    assert [row["created_at"] for row in rows] == sorted((row["created_at"] for row in rows), reverse=True)
+
+
+@pytest.mark.parametrize(("fmt", "media"), [("tsv_gz", "application/gzip"), ("zip", "application/zip")])
+async def test_packed_formats(acme, fmt, media):
+    export = await _finished(acme, format=fmt, name="packed", columns=["id", "amount"])
+    resp = await acme.client.get(f"/reports/v2/exports/{export['id']}/file", headers={"X-Acme-Key": KEY})
+    assert resp.status == 200 and resp.content_type == media
+    raw = await resp.read()
+    if fmt == "zip":
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            assert archive.namelist() == ["packed.csv"]
+            text = archive.read("packed.csv").decode()
+        assert text.splitlines()[0] == "id,amount"
+        assert 'filename="packed.zip"' in resp.headers["Content-Disposition"]
+    else:
+        text = gzip.decompress(raw).decode()
+        assert text.splitlines()[0] == "id\tamount" and len(text.splitlines()) == 31
+        assert 'filename="packed.tsv.gz"' in resp.headers["Content-Disposition"]
+
+
+async def test_list_pages_newest_first(acme):
+    made = [(await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201))["id"] for _ in range(3)]
+    page = await acme.call("GET", "/exports?limit=2", status=200)
+    assert [e["id"] for e in page["data"]] == made[::-1][:2] and page["total"] == 3 and page["has_more"] is True
+    rest = await acme.call("GET", "/exports?limit=2&offset=2", status=200)
+    assert [e["id"] for e in rest["data"]] == made[:1] and rest["has_more"] is False
+
+
+async def test_cancel_then_delete(acme):
+    export = await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201)
+    cancelled = await acme.call("POST", f"/exports/{export['id']}/cancel", status=200)
+    assert cancelled["state"] == "cancelled" and "download_url" not in cancelled
+    again = await acme.call("POST", f"/exports/{export['id']}/cancel", status=409)
+    assert again["error"]["code"] == "illegal_transition"
+    assert await acme.call("DELETE", f"/exports/{export['id']}", status=204) == b""
+    gone = await acme.call("GET", f"/exports/{export['id']}", status=404)
+    assert export["id"] in gone["error"]["message"]
+
+
+async def test_the_idempotency_header_answers_the_same_export(acme):
+    headers = {"Idempotency-Key": "abc"}
+    first = await acme.call("POST", "/exports", json={"dataset": "orders"}, headers=headers, status=201)
+    second = await acme.call("POST", "/exports", json={"dataset": "customers"}, headers=headers, status=201)
+    other = await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201)
+    assert first["id"] == second["id"] != other["id"] and second["dataset"] == "orders"
+
+
+async def test_bad_requests_in_acmes_shape(acme):
+    unknown = await acme.call("POST", "/exports", json={"dataset": "invoices"}, status=400)
+    assert "dataset" in unknown["error"]["message"]
+    column = await acme.call("POST", "/exports", json={"dataset": "orders", "columns": ["nope"]}, status=400)
+    assert "'nope'" in column["error"]["message"] and "amount" in column["error"]["message"]
+    sort = await acme.call("POST", "/exports", json={"dataset": "orders", "sort": "nope"}, status=400)
+    assert "nope" in sort["error"]["message"]
+    await acme.call("GET", "/exports?limit=0", status=400)
+
+
+async def test_credentials_from_the_security_scheme(aiohttp_client, acme):
+    missing = Acme(acme.client, type("V", (), {"spec": acme.spec}), key=None)
+    body = await missing.call("GET", "/exports", status=401)
+    assert body["error"]["code"] == "unauthorized"
+    pinned = registry.folder(str(ACME))(keys=["only-this"])
+    client = await aiohttp_client(create_app(Settings(), vendors=[pinned]))
+    assert not pinned.trusts_new_credentials()
+    await Acme(client, pinned, key="only-this").call("GET", "/exports", status=200)
+    await Acme(client, pinned, key=KEY).call("GET", "/exports", status=401)
+
+
+# -- folders ------------------------------------------------------------------------------------
+SWAGGER = {
+    "swagger": "2.0", "info": {"title": "Old API", "version": "1"}, "basePath": "/old/v1",
+    "securityDefinitions": {"basic": {"type": "basic"}}, "security": [{"basic": []}],
+    "paths": {
+        "/jobs": {"post": {"operationId": "startJob", "parameters": [
+            {"in": "body", "name": "body", "required": True, "schema": {"$ref": "#/definitions/JobRequest"}}],
+            "responses": {"202": {"description": "started", "schema": {"$ref": "#/definitions/Job"}}}}},
+        "/jobs/{id}": {"get": {"operationId": "getJob", "parameters": [
+            {"in": "path", "name": "id", "required": True, "type": "string"}],
+            "responses": {"200": {"description": "the job", "schema": {"$ref": "#/definitions/Job"}}}}},
+    },
+    "definitions": {
+        "JobRequest": {"type": "object", "properties": {"object": {"type": "string"}}},
+        "Job": {"type": "object", "required": ["id", "status"], "properties": {
+            "id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}},
+        "Row": {"type": "object", "x-recipe": "schema", "properties": {
+            "id": {"type": "string", "x-id-prefix": "r_", "x-id-length": 8},
+            "n": {"type": "integer", "minimum": 1, "maximum": 9}}},
+    },
+}
+OVERLAY = """overlay: 1.0.0
+info: {title: old, version: '1'}
+actions:
+  - target: $
+    update:
+      x-mock: {file: {format: tsv, compression: gzip}}
+      x-export-rows: {rows: Row}
+  - target: $.paths['/jobs'].post
+    update: {x-mock: {role: create}}
+  - target: $.paths['/jobs/{id}'].get
+    update: {x-mock: {role: status}}
+  - target: $.definitions.Job.properties.url
+    remove: true
+"""
+
+
+def _folder(tmp_path: Path, document: Any = SWAGGER, overlay: str = OVERLAY, name: str = "old") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "api.json").write_text(json.dumps(document) if not isinstance(document, str) else document)
+    (folder / "overlay.yaml").write_text(overlay)
+    return folder
+
+
+async def test_a_swagger_2_document_with_basic_auth_and_a_removed_property(aiohttp_client, tmp_path):
+    vendor = registry.folder(str(_folder(tmp_path)))()
+    assert vendor.name == "old" and vendor.prefixes == ("/old/v1",)
+    assert "url" not in read_folder(tmp_path / "old").document["definitions"]["Job"]["properties"]
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant"), vendors=[vendor]))
+    auth = {"Authorization": "Basic dXNlcjpwYXNz"}  # user:pass
+    job = await (await client.post("/old/v1/jobs", json={}, headers=auth)).json()
+    assert job["status"] == "PENDING" and set(job) == {"id", "status"}
+    done = await (await client.get(f"/old/v1/jobs/{job['id']}", headers=auth)).json()
+    assert done["status"] == "COMPLETE"
+    refused = await client.get(f"/old/v1/jobs/{job['id']}")
+    assert refused.status == 401 and (await refused.json())["status"] == 401
+
+
+@pytest.mark.parametrize(("document", "overlay", "says"), [
+    (SWAGGER, OVERLAY.replace("$.paths['/jobs'].post", "$.paths['/nope'].post"),
+     "overlay.yaml: action 2: $.paths['/nope'].post selects nothing"),
+    (SWAGGER, OVERLAY.replace("$.paths['/jobs'].post", "$.paths[/jobs"), "overlay.yaml: action 2: "),
+    (SWAGGER, "overlay: 1.0.0\nactions: []\n", "overlay.yaml: `actions` must be a non-empty list"),
+    (SWAGGER, OVERLAY.replace("remove: true", "remove: true\n    update: {}"), "exactly one of `update` or"),
+    ({**SWAGGER, "paths": {"/jobs": {"post": {"responses": "nope"}}}}, OVERLAY.replace(
+        "  - target: $.paths['/jobs/{id}'].get\n    update: {x-mock: {role: status}}\n", ""),
+     "api.json: not a valid OpenAPI document"),
+    ("{not json", OVERLAY, "api.json: not valid JSON"),
+    (SWAGGER, OVERLAY.replace("role: create", "role: make"), "x-mock.role must be one of create"),
+    (SWAGGER, OVERLAY.replace("role: create}", "role: create, colums: x}"), "unknown key 'colums'"),
+    (SWAGGER, OVERLAY.replace("compression: gzip", "compression: rar"), "x-mock.file.compression must be one of"),
+])
+def test_a_bad_folder_is_one_line_naming_the_file(tmp_path, document, overlay, says):
+    with pytest.raises(registry.UnknownVendor) as refused:
+        registry.folder(str(_folder(tmp_path, document, overlay)))
+    message = str(refused.value)
+    assert says in message and "\n" not in message and "Traceback" not in message
+
+
+def test_a_folder_without_a_document_or_with_two(tmp_path):
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "overlay.yaml").write_text(OVERLAY)
+    with pytest.raises(DocumentError, match="no OpenAPI document"):
+        read_folder(lone)
+    shutil.copy(ACME / "reports.yaml", lone / "a.yaml")
+    shutil.copy(ACME / "reports.yaml", lone / "b.yaml")
+    with pytest.raises(DocumentError, match="more than one OpenAPI document"):
+        read_folder(lone)
