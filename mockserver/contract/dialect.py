@@ -19,17 +19,18 @@ from typing import Any, Literal
 
 from .options import App
 
-HEADERS, BASIC, BEARER = "headers", "basic", "bearer"
+HEADERS, HEADER, BASIC, BEARER = "headers", "header", "basic", "bearer"
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """How an app proves who it is: two headers (an app id and its token), HTTP Basic with the token as
-    the user name, or a Bearer token. With Basic or Bearer the token alone names the tenant (the app id
-    is only a label in reports). `scheme` names the security scheme of the bundled schema that carries
-    them (Basic/Bearer); `dialect_for` rewrites it to the name another document uses."""
+    """How an app proves who it is: two headers (an app id and its token), one header (a token alone),
+    HTTP Basic with the token as the user name, or a Bearer token. With one header, Basic or Bearer the
+    token alone names the tenant (the app id is only a label in reports). `scheme` names the security
+    scheme of the bundled schema that carries them (Basic/Bearer); `dialect_for` rewrites it to the name
+    another document uses."""
 
-    kind: Literal["headers", "basic", "bearer"]
+    kind: Literal["headers", "header", "basic", "bearer"]
     id_header: str = ""
     token_header: str = ""
     scheme: str = ""  # Basic/Bearer: the security scheme's name
@@ -45,11 +46,13 @@ class Credentials:
             return {"Authorization": "Basic " + base64.b64encode(f"{app.token}:".encode()).decode()}
         if self.kind == BEARER:
             return {"Authorization": f"Bearer {app.token}"}
+        if self.kind == HEADER:
+            return {self.token_header: app.token}
         return {self.id_header: app.app_id, self.token_header: app.token}
 
     def secret_headers(self) -> set[str]:
         """Request headers (lower case) whose values are secrets, for reports of recorded traffic."""
-        return {"authorization"} | ({self.token_header.lower()} if self.kind == HEADERS else set())
+        return {"authorization"} | ({self.token_header.lower()} if self.kind in (HEADERS, HEADER) else set())
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,8 @@ class Dialect:
         if kind == BEARER:
             return {scheme: {"bearer": app.token}}
         creds = self.credentials
+        if kind == HEADER:
+            return {creds.token_scheme or creds.token_header: {"api_key": app.token}}
         return {creds.id_scheme or creds.id_header: {"api_key": app.app_id},
                 creds.token_scheme or creds.token_header: {"api_key": app.token}}
 
@@ -313,6 +318,11 @@ def dialect_for(document: dict[str, Any], name: str | None = None) -> Dialect | 
             id_key, token_key = named(creds.id_header), named(creds.token_header)
             if id_key and token_key:
                 return replace(dialect, credentials=replace(creds, id_scheme=id_key, token_scheme=token_key))
+            continue
+        if creds.kind == HEADER:
+            token_key = named(creds.token_header)
+            if token_key and name in dialects:
+                return replace(dialect, credentials=replace(creds, token_scheme=token_key))
             continue
         found = http(creds.kind)
         if found is not None and (name in dialects or creds.scheme in schemes):

@@ -221,7 +221,7 @@ class Exports:
         else:
             record = await call.services.exports.get(call.store, export_id, polled=False)
             if record["phase"] != "done":
-                raise ApiError(404, "not_found", "Not found", f"Export {export_id} has no file yet")
+                raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
         return await self._stream(call.request, record, call.services, call.owners)
 
     async def file(self, services, request: web.Request) -> web.StreamResponse:

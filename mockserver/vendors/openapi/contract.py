@@ -32,7 +32,25 @@ def dialect_of_folder(vendor: Any) -> d.Dialect | None:
         request_id_field=next((k for k, v in marks.items() if v == "{request_id}"), None),
         text=tuple(k for k, v in marks.items() if "{message}" in v),
     )
-    return d.Dialect(name=vendor.name, credentials=credentials, errors=errors, exports=_protocol(spec))
+    protocol = _protocol(spec)
+    free = [name for name in (protocol.kind_field, protocol.fields_field) if name and _free_text(spec, name)]
+    unstated = {"positive_data_acceptance": (
+        f"the export's {' and '.join(free)} are checked against the exported objects' row schemas "
+        "(x-export-rows), which the request schema does not list; name it in --checks to run it anyway")} \
+        if free else {}
+    return d.Dialect(name=vendor.name, credentials=credentials, errors=errors, exports=protocol,
+                     unstated_rules=unstated)
+
+
+def _free_text(spec, field: str) -> bool:
+    """Whether the create body's `field` (dots between keys) takes any text: no enum lists its words."""
+    create = next((op for op in spec.operations if (op.raw.get("x-mock") or {}).get("role") == "create"), None)
+    schema: Any = (create.body_schemas.get("application/json") or {}) if create else {}
+    for key in field.split("."):
+        schema = _properties(schema).get(key) or {}
+    if schema.get("type") == "array":
+        schema = schema.get("items") or {}
+    return not schema.get("enum")
 
 
 def _protocol(spec) -> d.ExportProtocol:
@@ -95,6 +113,8 @@ def _credentials(spec) -> d.Credentials | None:
             return d.Credentials("basic", scheme=names[0])
         if scheme.get("type") in ("http", "oauth2", "openIdConnect"):
             return d.Credentials("bearer", scheme=names[0])
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            return d.Credentials("header", token_header=scheme["name"], token_scheme=names[0])
         return None
     headers = [s for s in kinds if s.get("type") == "apiKey" and s.get("in") == "header"]
     if len(names) == 2 and len(headers) == 2:
