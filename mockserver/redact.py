@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -32,14 +33,16 @@ MASK = "****"
 SHOWN = 4  # the last characters of a long secret that are shown
 LONG = 12  # a secret (after its kind prefix) shorter than this shows none of its characters
 MIN_ECHO = 8  # a credential at least this long is masked wherever it is echoed whole
-SECRET_NAME = re.compile(r"token|secret|passw(?:or)?d|api[-_]?key|access[-_]?key|^key$|authori[sz]ation|cookie|"
-                         r"signature|credential", re.IGNORECASE)
+_WORDS = r"token|secret|passw(?:or)?d|api[-_]?key|access[-_]?key|authori[sz]ation|cookie|signature|credential"
+SECRET_NAME = re.compile(_WORDS, re.IGNORECASE)  # not a bare "key": Voucherify errors have one
 _PREFIX = re.compile(r"^[a-z]{1,8}_(?:[a-z]{1,8}_)?")  # sk_test_, rk_live_, test_: the key's kind, not the key
-_URL_PARAM = re.compile(r"(?P<lead>(?:^|[?&;])(?P<name>[\w.%-]{1,64})=)(?P<value>[^&#;\s\"'<>\\]+)")
-_JSON_FIELD = re.compile(r"(?P<lead>\"(?P<name>[\w.-]{1,64})\"\s*:\s*\")(?P<value>(?:[^\"\\]|\\.)*)\"")
+# what a secret's name contains, as plain text: a body holding none of them needs no pattern run
+_HINTS = ("token", "secret", "passw", "key", "authori", "cookie", "signature", "credential")
+_URL_PARAM = re.compile(r"(?P<lead>[?&;](?P<name>[\w.%-]{1,64})=)(?P<value>[^&#;\s\"'<>\\]+)")
+_JSON_NAME = re.compile(r"[\w.-]{1,64}")
+_JSON_VALUE = re.compile(r"\s*:\s*\"((?:[^\"\\]|\\.)*)\"")  # after a key's closing quote: its string value
 # a path segment that is itself the secret (a file link, a pre-signed path): long, opaque, letters and digits
-_CAPABILITY = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]{48,})(?=[^/?#\s\"']*[0-9])(?=[^/?#\s\"']*[A-Za-z])"
-                         r"[A-Za-z0-9_-]{48,}(?=[/?#\s\"'<>\\]|$)")
+_CAPABILITY = re.compile(r"/([A-Za-z0-9_-]{48,})(?=[/?#\s\"'<>\\]|$)")  # a literal "/" first: a fast scan
 _SALT = os.urandom(16)
 
 
@@ -53,7 +56,9 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK}{rest[-SHOWN:]}"
 
 
+@functools.lru_cache(maxsize=1024)
 def is_secret_name(name: str) -> bool:
+    """Whether a header, parameter or property of this name holds a secret (names repeat: cached)."""
     return bool(SECRET_NAME.search(name))
 
 
@@ -65,16 +70,28 @@ def label(tenant: str) -> str:
 
 def header_value(name: str, value: str) -> str:
     """A header's value as kept: masked when the header is secret, URLs redacted otherwise."""
+    kind = _header_kind(name)
+    if kind is None:
+        return value
+    if kind == "credentials":
+        return credentials(value)
+    if kind == "cookie":
+        return MASK
+    if kind == "secret":
+        return mask(value.strip())
+    return text(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_kind(name: str) -> str | None:
     lower = name.lower()
     if lower in ("authorization", "proxy-authorization"):
-        return credentials(value)
+        return "credentials"
     if "cookie" in lower:
-        return MASK
+        return "cookie"
     if is_secret_name(name):
-        return mask(value.strip())
-    if lower in ("location", "content-location", "link", "refresh"):
-        return text(value)
-    return value
+        return "secret"
+    return "url" if lower in ("location", "content-location", "link", "refresh") else None
 
 
 def credentials(value: str) -> str:
@@ -117,18 +134,20 @@ def text(value: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret in value:
             value = value.replace(secret, mask(secret))
-    if "=" in value:
-        value = _URL_PARAM.sub(_masked_param, value)
-    if '"' in value and ":" in value:
-        value = _JSON_FIELD.sub(_masked_param, value)
+    lower = value.lower()
+    if any(hint in lower for hint in _HINTS):
+        if "=" in value:  # a leading "&": a form body's first parameter is one too
+            value = _URL_PARAM.sub(_masked_param, "&" + value)[1:]
+        if '"' in value:
+            value = _json_values(value, value.lower())
     if "/" in value:
-        value = _CAPABILITY.sub(lambda m: mask(m.group(0)), value)
+        value = _CAPABILITY.sub(_masked_segment, value)
     return value
 
 
 def path(value: str) -> str:
     """A request path as kept: a capability segment (a file link's token) masked."""
-    return _CAPABILITY.sub(lambda m: mask(m.group(0)), value) if len(value) >= 48 else value
+    return _CAPABILITY.sub(_masked_segment, value) if len(value) >= 48 else value
 
 
 def body(raw: bytes, secrets: Iterable[str] = ()) -> bytes:
@@ -138,11 +157,42 @@ def body(raw: bytes, secrets: Iterable[str] = ()) -> bytes:
     return raw if cleaned == decoded else cleaned.encode("utf-8", "surrogateescape")
 
 
+def _json_values(value: str, lower: str) -> str:
+    """JSON string values under secret names masked. Each hint is found with str.find (a pattern over
+    every position of the body costs tens of times more); a hit inside a key is checked whole."""
+    spans: dict[int, int] = {}
+    for hint in _HINTS:
+        start = lower.find(hint)
+        while start != -1:
+            close = value.find('"', start)
+            opening = value.rfind('"', 0, start)
+            if close != -1 and opening != -1 and _JSON_NAME.fullmatch(value, opening + 1, close) \
+                    and is_secret_name(value[opening + 1:close]):
+                found = _JSON_VALUE.match(value, close + 1)
+                if found and found.group(1) and not found.group(1).startswith(MASK):
+                    spans[found.start(1)] = found.end(1)
+            start = lower.find(hint, start + 1)
+    if not spans:
+        return value
+    pieces, at = [], 0
+    for begin in sorted(spans):
+        if begin < at:
+            continue
+        pieces += [value[at:begin], mask(value[begin:spans[begin]])]
+        at = spans[begin]
+    return "".join([*pieces, value[at:]])
+
+
+def _masked_segment(match: re.Match) -> str:
+    segment = match.group(1)
+    opaque = any(c.isdigit() for c in segment) and any(c.isalpha() for c in segment)
+    return "/" + mask(segment) if opaque else match.group(0)
+
+
 def _masked_param(match: re.Match) -> str:
     if not is_secret_name(match.group("name")) or match.group("value").startswith(MASK):
         return match.group(0)
-    closing = '"' if match.group(0).endswith('"') and match.re is _JSON_FIELD else ""
-    return f"{match.group('lead')}{mask(match.group('value'))}{closing}"
+    return f"{match.group('lead')}{mask(match.group('value'))}"
 
 
 def _basic(encoded: str) -> tuple[str | None, str | None]:
