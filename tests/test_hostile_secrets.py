@@ -167,6 +167,13 @@ async def test_a_refused_key_is_neither_kept_nor_shown(mock):
     assert wrong not in json.dumps(entry)
 
 
+async def test_what_only_looks_like_a_secret_is_kept_as_it_was(mock):
+    reply = await mock.get("/v1/exports", headers={"X-App-Id": VF_APP, "X-App-Token": "wrong-token-0000"})
+    [entry] = (await journal(mock))["requests"]
+    assert entry["response"]["body"] == await reply.json()  # Voucherify's error "key" is no key
+    assert entry["response"]["body"]["key"] == "unauthorized"
+
+
 async def test_secrets_echoed_in_bodies_and_other_secret_headers_are_masked(mock):
     body = {"exported_object": "order", "note": f"my key is {VF_TOKEN}", "api_key": "zzzzzzzzzzzzzzzz1234"}
     await mock.post("/v1/exports", json=body, headers={**VF, "Cookie": "session=abc", "X-Api-Key": "k" * 20})
