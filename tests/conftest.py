@@ -141,15 +141,17 @@ JS_DIR = Path(__file__).resolve().parent / "js"
 
 @pytest.fixture(scope="session")
 def npm_sdk() -> Path:
-    """tests/js with the pinned @voucherify/sdk installed (`npm ci` on first use). `npm ci` empties
-    node_modules first, so pytest-xdist workers take a file lock: one installs, the others wait."""
+    """tests/js with the pinned SDKs of its package.json installed (@voucherify/sdk, chargebee, stripe;
+    `npm ci` on first use, or when one is missing). `npm ci` empties node_modules first, so pytest-xdist
+    workers take a file lock: one installs, the others wait."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
+    wanted = json.loads((JS_DIR / "package.json").read_text())["dependencies"]
     with open(JS_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (JS_DIR / "node_modules" / "@voucherify" / "sdk").is_dir():
+        if not all((JS_DIR / "node_modules" / name / "package.json").is_file() for name in wanted):
             npm = shutil.which("npm")
-            assert npm, "npm is needed to install @voucherify/sdk (tests/js/package-lock.json)"
+            assert npm, "npm is needed to install the Node SDKs (tests/js/package-lock.json)"
             installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True,
                                        text=True, timeout=600)
             assert installed.returncode == 0, installed.stderr
