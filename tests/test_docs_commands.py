@@ -227,7 +227,7 @@ def live_mock(tmp_path_factory):
 def run_documented(block: Block, url: str, workdir: Path) -> subprocess.CompletedProcess:
     """A page's block against the shared mock `url`, reset first: what earlier blocks left (exports, bound
     app keys, journal entries such as the README's `Prefer: code=429`) is not this block's starting point."""
-    reply = requests.post(url + "/__mock/reset", timeout=30)
+    reply = requests.post(url + "/__mock/reset", json={}, timeout=30)  # the admin API takes JSON
     assert reply.status_code == 200, reply.text
     workdir.mkdir(parents=True, exist_ok=True)
     return run_block(block, url, workdir_for(workdir))
