@@ -54,6 +54,8 @@ ADMIN_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                                             "limit": "10"}},
     ("DELETE", "/__mock/requests"): {},
     ("GET", "/__mock/openapi"): {"query": {"vendor": "voucherify"}},
+    ("GET", "/__mock/exports"): {},
+    ("GET", "/__mock/ui"): {},
 }
 
 
