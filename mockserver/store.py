@@ -223,8 +223,9 @@ class MemoryStore:
     change a stored record behind the store's back. A record is kept pickled
     (a deep copy that is quicker to make and smaller to keep than a dict),
     beside its places in the kind's indexes (sortedcontainers' SortedList:
-    O(log n) to add, remove or find a position). Runs in-process: no await
-    here ever waits."""
+    O(log n) to add, remove or find a position). Runs in-process: an await
+    here waits only for a thread (a transaction's work, copying a long list) or
+    for the running transaction of the same tenant."""
 
     shared = False  # one process's memory
 
