@@ -124,6 +124,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     config = options.config_values(path, data, groups)
     settings = options.settings_from(groups, config, args)
     settings.config_file = str(path) if path is not None else None
+    if settings.admin_token is None:  # kept out of `ps` when given through the environment
+        from .control.exposure import TOKEN_VARIABLE
+
+        settings.admin_token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
     return settings
 
 

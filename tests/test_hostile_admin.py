@@ -10,13 +10,17 @@ or a ServerThread), as a page, a script or an SDK would call.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from mockserver.app import Settings, create_app
+from mockserver.contract.options import ContractUsageError
+from mockserver.contract.recorded import from_journal
 from mockserver.control.exposure import Exposure, host_name, warning
+from mockserver.testing import ServerThread
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.stripe import Stripe
 from mockserver.vendors.voucherify import Voucherify
@@ -169,6 +173,19 @@ def test_binding_beyond_loopback_without_a_token_prints_one_warning_line():
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "cannot listen" in run.stderr
     assert [line for line in run.stderr.splitlines() if "warning" in line] == [warning("192.0.2.1", None)]
+
+
+def test_the_admin_token_can_come_from_the_environment(monkeypatch):
+    """Kept out of `ps`: serve takes MOCKSERVER_ADMIN_TOKEN, and the contract kit sends it."""
+    env = {**os.environ, "MOCKSERVER_ADMIN_TOKEN": "from-env-token"}
+    run = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--host", "192.0.2.1", "--port", "0"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 2 and "warning" not in run.stderr  # a token is set: the admin API is guarded
+    with ServerThread(Settings(port=0, admin_token="from-env-token")) as server:
+        with pytest.raises(ContractUsageError, match="401"):
+            from_journal(server.url)
+        monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", "from-env-token")
+        assert from_journal(server.url) == []
 
 
 def test_exposure_describes_what_it_answers():

@@ -108,7 +108,9 @@ def from_journal(url: str) -> list[Recorded]:
     if not urlsplit(url).path.rstrip("/").endswith("/__mock/requests"):
         url = urljoin(url, "/__mock/requests")
     try:
-        reply = requests.get(url, timeout=30)
+        from ..control.exposure import admin_headers  # MOCKSERVER_ADMIN_TOKEN, for a mock started with one
+
+        reply = requests.get(url, headers=admin_headers(), timeout=30)
         reply.raise_for_status()
         entries = reply.json()["requests"]
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:

@@ -158,7 +158,10 @@ TRUSTING_REASON = ("the target is a mock that accepts new credentials on first u
 def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
     """Ask a mock's /__mock/health whether it accepts unknown credentials; a real API has no such page."""
     try:
-        reply = requests.get(urljoin(base_url, "/__mock/health"), timeout=5)  # at the root, whatever the base path
+        from ..control.exposure import admin_headers  # MOCKSERVER_ADMIN_TOKEN, for a mock started with one
+
+        reply = requests.get(urljoin(base_url, "/__mock/health"), headers=admin_headers(),  # at the root
+                             timeout=5)
         trust = reply.json().get("trusts_new_credentials") if reply.status_code == 200 else None
     except (requests.RequestException, ValueError, AttributeError):
         return False

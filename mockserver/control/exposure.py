@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import re
 from collections.abc import Iterable
 
@@ -30,6 +31,9 @@ from aiohttp import web
 from ..respond import json_response
 
 LOOPBACK_NAMES = "localhost, *.localhost, 127.0.0.0/8, [::1]"
+# the admin token from the environment: `serve` takes it when --admin-token is not given (a flag shows in
+# `ps`), and the contract kit sends it on the admin calls it makes (--from-journal, /__mock/health)
+TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
 _PORT = re.compile(r"^\d{1,5}$")
 ANY_ADDRESS = ("0.0.0.0", "::")
 
@@ -122,6 +126,12 @@ def warning(host: str, token: str | None) -> str | None:
 def _static_page(request: web.Request) -> bool:
     """The dashboard's page holds no data (a browser cannot send a token to open it); its calls send the token."""
     return request.method == "GET" and request.path == "/__mock/ui"
+
+
+def admin_headers() -> dict[str, str]:
+    """What a client of the admin API sends: the token of MOCKSERVER_ADMIN_TOKEN, if set."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _bearer_matches(header: str, token: str) -> bool:
