@@ -145,7 +145,7 @@ def npm_sdk() -> Path:
     `npm ci` on first use, or when one is missing). `npm ci` empties node_modules first, so pytest-xdist
     workers take a file lock: one installs, the others wait."""
     if shutil.which("node") is None:
-        pytest.skip("node is not installed")
+        pytest.skip("node is not installed (apt-get install nodejs npm): the official JavaScript SDKs are not tested")
     wanted = json.loads((JS_DIR / "package.json").read_text())["dependencies"]
     with open(JS_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

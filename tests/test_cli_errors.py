@@ -239,3 +239,13 @@ def test_an_unreachable_base_url_gets_one_short_line(capsys):
     assert len(lines) == 1 and len(lines[0]) < 200, captured.err
     assert f"cannot reach http://127.0.0.1:{port}" in lines[0] and "connection refused" in lines[0], lines
     assert not captured.out.strip()
+
+
+def test_generate_says_that_filters_pick_from_the_rows_generated(tmp_path, capsys):
+    out = tmp_path / "orders.csv"
+    status = cli.main(["generate", "order", "--rows", "5", "--fields", "id,status", "-o", str(out),
+                       "--filters", '{"status": {"conditions": {"$in": ["CANCELED"]}}}'])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "--filters keep the matching rows of the 5 generated (--rows)" in err, err
+    assert len(out.read_text().splitlines()) <= 6

@@ -56,6 +56,9 @@ def run_generate(args: argparse.Namespace) -> int:
             print(f"mockserver generate: warning: {finding.text()}", file=sys.stderr)
         chunks = iter_csv(model, query, seed=args.seed, app_id=args.app_id, locale=args.locale,
                           now=args.now if args.now is not None else time.time())
+        if query.filters:  # as on the server: the filters pick from the rows made, they do not make more
+            print(f"mockserver generate: note: --filters keep the matching rows of the {query.rows} generated "
+                  "(--rows), so the file may have fewer", file=sys.stderr)
     except ValueError as exc:  # an unknown object, field or order value for this --spec
         args.parser.error(str(exc))
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
