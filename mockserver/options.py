@@ -89,6 +89,7 @@ class Settings:
     locale: str = "en_US"
     vendors: tuple[str, ...] | None = None  # which vendors are served (None: every installed one)
     specs: list[str] = field(default_factory=list)  # folders of an OpenAPI document + overlay served (--spec)
+    spec_keys: list[str] = field(default_factory=list)  # credentials pinned for those (--spec-key)
     vendor_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # vendor → its options' values
     # the control plane (mockserver.control)
     stateless: bool = False  # answer from the spec's examples; store nothing
@@ -158,6 +159,9 @@ def _vendor_names(text: str) -> tuple[str, ...]:
 
 
 _D = Settings()
+SPEC_KEY = Option("spec-key", "pin a credential of the --spec APIs (repeatable; id:token for two schemes); others "
+                              "then get 401 (default: any credentials are a tenant of their own)",
+                  argtypes.text, repeatable=True, metavar="KEY", dest="spec_keys")
 SERVE: tuple[Option, ...] = (
     Option("host", "address to listen on", argtypes.host, _D.host),
     Option("port", "port, 0 for any free one", argtypes.PORT, _D.port),
@@ -175,6 +179,7 @@ SERVE: tuple[Option, ...] = (
     Option("spec", "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
                    "repeatable); only these are served unless --vendors names more", _spec_folder,
            repeatable=True, metavar="DIR", dest="specs"),
+    SPEC_KEY,
     Option("stateless", "answer every request from the spec's examples (Prism-style); store nothing"),
     Option("state", "keep what clients create in this SQLite file across restarts, or in Redis: "
                     "redis://host:port/db (replicas on several hosts share it)", argtypes.state, metavar="FILE|URL"),

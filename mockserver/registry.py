@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .documents import DocumentError, is_data_folder
+from .options import SPEC_KEY
 from .spec import schemas_dir
 from .vendors.base import Vendor
 from .vendors.openapi import AnnotationError, folder_vendor
@@ -86,6 +87,7 @@ def folder(path: str) -> type[Vendor]:
         vendor()  # reads every annotation: a bad one is said at start-up, not at the first request
     except (DocumentError, AnnotationError) as exc:
         raise UnknownVendor(str(exc)) from None
+    vendor.options = (SPEC_KEY,)  # its keys are pinned with --spec-key, beside --spec
     return vendor
 
 
@@ -94,4 +96,4 @@ def build(settings: Settings) -> list[Vendor]:
     names (default: every installed one, unless folders are given), each built from its options."""
     names = settings.vendors or (() if settings.specs else tuple(available()))
     return [*(vendor_class(name).from_settings(settings) for name in names),
-            *(folder(path).from_settings(settings) for path in settings.specs)]
+            *(folder(path)(keys=settings.spec_keys) for path in settings.specs)]

@@ -35,6 +35,7 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--vendors"): [["--vendors", "nope"], ["--vendors", ","], ["--vendors", "voucherify,nope"]],
     ("serve", "--spec"): [["--spec", "/nonexistent/api"], ["--spec", str(SPECS / "exports-swagger2.yaml")],
                           ["--spec", str(SPECS)]],  # a file, not a folder; a folder of several documents
+    ("serve", "--spec-key"): [["--spec-key", ""]],
     ("serve", "--app"): [["--app", "no-token"], ["--app", ":token"]],
     ("serve", "--chargebee-key"): [["--chargebee-key", ""]],
     ("serve", "--config"): [["--config", "/nonexistent/mockserver.yaml"]],

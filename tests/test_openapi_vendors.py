@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mockserver import registry
-from mockserver.app import Settings, create_app
+from mockserver.app import SERVICES, Settings, create_app
 from mockserver.documents import DocumentError, read_folder
 
 ACME = Path(__file__).parent / "specs" / "acme"
@@ -160,6 +160,16 @@ async def test_credentials_from_the_security_scheme(aiohttp_client, acme):
     assert not pinned.trusts_new_credentials()
     await Acme(client, pinned, key="only-this").call("GET", "/exports", status=200)
     await Acme(client, pinned, key=KEY).call("GET", "/exports", status=401)
+
+
+async def test_spec_folders_are_served_alone_with_their_keys_pinned(aiohttp_client):
+    """`serve --spec DIR --spec-key KEY`: that API alone, those keys only."""
+    app = create_app(Settings(specs=[str(ACME)], spec_keys=["only-this"]))
+    (served,) = app[SERVICES].vendors
+    assert served.name == "acme" and [o.flag for o in served.options] == ["--spec-key"]
+    client = await aiohttp_client(app)
+    await Acme(client, served, key="only-this").call("GET", "/exports", status=200)
+    await Acme(client, served, key=KEY).call("GET", "/exports", status=401)
 
 
 # -- folders ------------------------------------------------------------------------------------
