@@ -265,6 +265,7 @@ async def test_log_lines_escape_what_clients_send(mock, caplog):
 async def test_repeated_warnings_are_summarised_not_flooded(mock):
     now = [0.0]
     stream = io.StringIO()
+    level = logging.getLogger().level
     handler = logs.configure("%(levelname)s %(message)s", stream=stream, clock=lambda: now[0], first=5, window=60)
     try:
         for number in range(40):
@@ -276,6 +277,7 @@ async def test_repeated_warnings_are_summarised_not_flooded(mock):
         logs.flush_summaries()
     finally:
         logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 7, lines
     assert "35 more like this" in lines[5] and "unknown_39" in lines[5] and "late" in lines[6]
