@@ -1,46 +1,44 @@
 """`serve --access-log`: one line per request on the `mockserver.access` logger.
 
-    127.0.0.1 GET /v1/exports/exp_1?token=*** 200 1.4 ms
+    127.0.0.1 GET /v1/exports/exp_1/download?token=**** 200 1.4 ms
 
 Off by default: the journal (`GET /__mock/requests`) is the detailed record. The line holds no
 header (so no Authorization or X-App-Token value), masks the value of every query parameter
-named like a credential (`token=`, `api_key=` …), and escapes whatever else the client sent
-(control characters, ANSI escapes, non-ASCII) so a request cannot write to the terminal.
+named like a credential (`token=`, `api_key=` …) and a capability path segment as the journal does
+(mockserver.redact), and escapes control characters (ANSI escapes …) so a request cannot write to the
+terminal (mockserver.logs).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
 
+from .. import redact
+from ..logs import escape
+
 log = logging.getLogger("mockserver.access")
-SECRET_NAME = re.compile(r"token|key|secret|password|signature|auth", re.IGNORECASE)
-MASK = "***"
 MAX_TEXT = 500  # characters of the request target kept on the line
 
 
 def shown(text: str) -> str:
-    """Client-sent text made safe for a terminal: every control or non-ASCII character escaped."""
-    text = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    """Client-sent text safe for a terminal: control characters escaped (mockserver.logs), cut to MAX_TEXT."""
+    text = escape(text)
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 3] + "..."
 
 
 def masked_query(query_string: str) -> str:
-    """The query with credential-like parameters' values replaced by ***."""
-    if not query_string:
-        return ""
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    return "&".join(f"{quote(name, safe='[]$.*-_')}="
-                    f"{MASK if SECRET_NAME.search(name) else quote(value, safe='$.*-_:,')}" for name, value in pairs)
+    """The query as the journal keeps it: credential-like parameters masked (mockserver.redact)."""
+    pairs = redact.query(parse_qsl(query_string, keep_blank_values=True))
+    return "&".join(f"{quote(name, safe='[]$.*-_')}={quote(value, safe='$.*-_:,')}" for name, value in pairs)
 
 
 def line(request: web.Request, status: int, elapsed: float) -> str:
-    query = masked_query(request.query_string)
-    target = request.path + (f"?{query}" if query else "")
+    query = masked_query(request.query_string) if request.query_string else ""
+    target = redact.path(request.path) + (f"?{query}" if query else "")
     return f"{request.remote} {shown(request.method)} {shown(target)} {status} {elapsed * 1000:.1f} ms"
 
 
