@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -27,6 +28,7 @@ from mockserver.vendors.openapi import folder_vendor  # noqa: E402
 
 TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
 PROPERTIES = ["hs_object_id", "firstname", "email", "lifecyclestage"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +122,18 @@ def test_a_missing_token_is_a_401_in_hubspots_shape(exports):
     assert refused.value.status == 401
     assert body["status"] == "error" and body["category"] == "INVALID_AUTHENTICATION"
     assert body["message"].startswith("Authentication credentials not found") and body["correlationId"]
+
+
+def test_an_xlsx_export_is_a_workbook_of_text_cells_and_xls_is_refused(exports):
+    task = exports.start(public_export_request=_view_request(format="XLSX", export_name="Book"))
+    exports.get_status(task_id=task.id)
+    status = exports.get_status(task_id=task.id)
+    with urllib.request.urlopen(status.result, timeout=30) as reply:
+        assert reply.headers.get_content_type() == XLSX and 'filename="Book.xlsx"' in reply.headers["Content-Disposition"]
+        book = zipfile.ZipFile(io.BytesIO(reply.read()))
+    sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.count("<row ") == 51 and "Record ID" in sheet and "<f>" not in sheet
+    with pytest.raises(ApiException) as refused:
+        exports.start(public_export_request=_view_request(format="XLS"))
+    body = json.loads(refused.value.body)
+    assert refused.value.status == 400 and body["category"] == "VALIDATION_ERROR" and "XLS" in body["message"]

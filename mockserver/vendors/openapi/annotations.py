@@ -22,7 +22,8 @@ ROLES = ("create", "status", "list", "cancel", "delete", "download")
 STATUSES = {"scheduled": "PENDING", "running": "PROCESSING", "done": "COMPLETE", "failed": "FAILED",
             "canceled": "CANCELED"}
 ERROR = {"status": "{status}", "error": "{key}", "message": "{message}", "requestId": "{request_id}"}
-FORMATS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv")}
+FORMATS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv"),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
 COMPRESSIONS = {"none": None, "gzip": ("application/gzip", "gz"), "zip": ("application/zip", "zip")}
 API_KEYS = ("name", "statuses", "error", "categories", "messages", "request-id", "ids", "file", "formats",
             "objects", "idempotency-header", "download")

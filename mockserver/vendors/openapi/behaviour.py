@@ -237,7 +237,7 @@ class Exports:
         file = FileFormat(*record["query"].get("file") or ("csv", "none"))
         member = f"{self._stem(record)}.{file.member}"
         body = _packer(produce, file, member, record["phase_at"])
-        binary = file.compression != "none"
+        binary = file.compression != "none" or file.format == "xlsx"
         return await stream(request, body, content_type=file.media_type, charset=None if binary else "utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'})
 

@@ -1,8 +1,9 @@
-"""An export's file from the engine's CSV: as it is, as TSV, gzipped or in a zip.
+"""An export's file from the engine's CSV: as it is, as TSV or XLSX, gzipped or in a zip.
 
 The engine (mockserver.data) writes RFC 4180 CSV in chunks; this module only repacks
 them, chunk by chunk, so memory stays flat however many rows (it runs off the event
-loop, in respond.stream's thread).
+loop, in respond.stream's thread). XLSX is written by xlsxwriter in its constant-memory
+mode into a temporary file, then sent from there; every cell is text, never a formula.
 """
 
 from __future__ import annotations
@@ -10,18 +11,23 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import xlsxwriter
 
 from ...data.archive import zipped
 from .annotations import FileFormat
 
 CHUNK = 64 * 1024
+XLSX_ROWS = 1_048_576  # a worksheet's rows, the header's included: an export with more is cut there
 
 
 def packed(chunks: Iterable[bytes], file: FileFormat, member: str, *, modified: float) -> Iterator[bytes]:
     """The file's bytes: `chunks` (CSV) written in `file`'s format and compression."""
-    rows = chunks if file.format == "csv" else _tsv(chunks)
+    rows = chunks if file.format == "csv" else _tsv(chunks) if file.format == "tsv" else _xlsx(chunks)
     if file.compression == "gzip":
         return _gzip(rows)
     if file.compression == "zip":
@@ -35,6 +41,23 @@ def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         if data := packer.compress(chunk):
             yield data
     yield packer.flush()
+
+
+def _xlsx(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The CSV's rows as one worksheet of text cells."""
+    with tempfile.TemporaryDirectory(prefix="mockserver-xlsx-") as folder:
+        path = Path(folder) / "export.xlsx"
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_formulas": False, "strings_to_urls": False})
+        sheet = book.add_worksheet()
+        for number, row in enumerate(csv.reader(_lines(chunks))):
+            if number >= XLSX_ROWS:
+                break
+            sheet.write_row(number, 0, row)
+        book.close()
+        with path.open("rb") as made:
+            while chunk := made.read(CHUNK):
+                yield chunk
 
 
 def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
