@@ -91,7 +91,9 @@ def _header_kind(name: str) -> str | None:
         return "cookie"
     if is_secret_name(name):
         return "secret"
-    return "url" if lower in ("location", "content-location", "link", "refresh") else None
+    if lower in ("location", "content-location", "link", "refresh") or lower.startswith("x-mock-"):
+        return "url"  # text that may quote a URL (a finding quoting a value)
+    return None
 
 
 def credentials(value: str) -> str:

@@ -301,3 +301,17 @@ def test_the_serve_command_escapes_and_summarises_its_warnings():
     assert len(warnings) == 11, stderr
     assert "20 more like this" in warnings[-1] and "unknown_29" in warnings[-1]
     assert "\\x1b[31mRED" in warnings[0] and "\x1b" not in stderr and "\x07" not in stderr
+
+
+# -------------------------------------------------------------------- docs/hardening.md: formula-like CSV cells
+async def test_csv_cells_that_look_like_formulas_are_written_raw(mock):
+    """As the vendors' files are (hardening.md says so): a stored value comes back byte for byte."""
+    values = ["=1+2", "+SUM(A1)", "-3", "@cmd"]
+    for value in values:
+        order = {"source_id": value, "status": "PAID", "amount": 100}
+        assert (await mock.post("/v1/orders", json=order, headers=VF)).status == 200
+    body = {"exported_object": "order", "parameters": {"fields": ["source_id"]}}
+    created = await (await mock.post("/v1/exports", json=body, headers=VF)).json()
+    url = (await (await mock.get(f"/v1/exports/{created['id']}", headers=VF)).json())["result"]["url"]
+    lines = (await (await mock.get(url[url.index("/v1/"):])).text()).splitlines()
+    assert sorted(lines[1:]) == sorted(values)
