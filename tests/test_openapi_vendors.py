@@ -118,6 +118,7 @@ async def test_list_pages_newest_first(acme):
     made = [(await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201))["id"] for _ in range(3)]
     page = await acme.call("GET", "/exports?limit=2", status=200)
     assert [e["id"] for e in page["data"]] == made[::-1][:2] and page["total"] == 3 and page["has_more"] is True
+    assert {e["dataset"] for e in page["data"]} == {"orders"}  # each export echoes its own request
     rest = await acme.call("GET", "/exports?limit=2&offset=2", status=200)
     assert [e["id"] for e in rest["data"]] == made[:1] and rest["has_more"] is False
 

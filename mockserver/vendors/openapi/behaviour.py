@@ -259,7 +259,7 @@ class Exports:
             url=self.url(record, base) if done else None, name=query.get("name"),
             object=query.get("object") or record["exported_object"], exported_object=record["exported_object"],
             fields=list(query.get("fields") or ()), format=query.get("format"), rows=record["rows"],
-            errors=0, file_name=self.file_name(record),
+            errors=0, file_name=self.file_name(record), request=record["parameters"],
         )
         for op in self.spec.operations:  # {status_url}, {list_url} …: where the export is read
             role = self.roles.get(op.operation_id)
@@ -296,7 +296,7 @@ class Exports:
             return no_content() if status == 204 else web.Response(status=status)
         if role.role == "list":
             schema, items = _with_items(schema, role.items)
-            view = {**view, "items": [render(items, item) for item in view["items"]]}
+            view = {**view, "items": [render(items, item, item["request"]) for item in view["items"]]}
         return json_response(render(schema, view, body or {}), status=status)
 
     def _id(self, op: Operation, role: Role, call: Call) -> str:
