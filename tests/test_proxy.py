@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mockserver import redact
 from mockserver.app import Settings
 from mockserver.proxy import Forwarder
 from mockserver.testing import ServerThread
@@ -114,6 +115,9 @@ def test_chargebee_traffic_is_checked_against_the_chargebee_contract():
         assert got.status == 200 and violations(got) == []
         missing = http("GET", proxy.url + "/api/v2/exports/nope", headers={"Authorization": basic("other")})
         assert missing.status == 404 and violations(missing) == []
+        # journalled under a label of the key, as docs/proxy.md says: never the key, never "none"
+        filed = {entry["app_id"] for entry in http("GET", proxy.url + "/__mock/requests").json["requests"]}
+        assert filed == {redact.label(KEY), redact.label("other")}
 
 
 def test_recorded_orders_replay_from_a_mock_serving_them_as_fixtures(own_mock, spec, tmp_path):
