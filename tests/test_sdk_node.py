@@ -76,3 +76,13 @@ def test_stripe_node_reaches_the_mock_with_host_port_and_protocol(poll_server, n
     assert "run" not in failed
     assert failed["thrown"]["name"] == "StripeOAuthError" and failed["thrown"]["statusCode"] == 200
     assert failed["listed"]["status"] == "failed" and failed["thrown"]["runError"] == failed["listed"]["error"]
+
+
+@pytest.mark.slow
+def test_node_sdks_trust_the_mocks_ca_through_node_extra_ca_certs(tmp_path, npm_sdk):
+    """`serve --tls`: NODE_EXTRA_CA_CERTS=DIR/ca.pem, and stripe-node (its requests and fetch) over HTTPS."""
+    settings = Settings(port=0, tls_dir=str(tmp_path), lifecycle="poll", vendor_options={"stripe": {"keys": [STRIPE_KEY]}})
+    with ServerThread(settings) as server:
+        result = run(npm_sdk, "stripe_report.js", server.url, STRIPE_KEY=STRIPE_KEY, NODE_EXTRA_CA_CERTS=server.ca_file)
+        assert server.url.startswith("https://") and result["statuses"][-1] == "succeeded"
+        assert result["file"]["url"].startswith(server.url) and result["csv"].startswith("category,")

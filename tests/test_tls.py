@@ -109,3 +109,21 @@ def test_a_directory_that_cannot_hold_a_ca_is_one_line_and_exit_2(tmp_path, make
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3 and "Traceback" not in done.stderr
+
+
+def test_the_python_sdks_trust_the_ca_the_way_the_docs_say(tmp_path, monkeypatch):
+    """docs/sdk-clients.md's table, checks on: voucherify's `ssl_ca_cert`, stripe's `ca_bundle_path`."""
+    voucherify = pytest.importorskip("voucherify")
+    stripe = pytest.importorskip("stripe")
+    key = "sk_test_51Htls0mockserver"
+    with ServerThread(Settings(port=0, tls_dir=str(tmp_path), lifecycle="instant",
+                               vendor_options={"stripe": {"keys": [key]}})) as server:
+        config = voucherify.Configuration(host=server.url, ssl_ca_cert=server.ca_file,
+                                          api_key={"X-App-Id": "tls-app", "X-App-Token": "tls-key"})
+        exports = voucherify.ExportsApi(voucherify.ApiClient(config))
+        created = exports.create_export(voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "order"}))
+        assert exports.get_export(created.id).result.url.startswith(server.url)
+        monkeypatch.setattr(stripe, "ca_bundle_path", server.ca_file)
+        client = stripe.StripeClient(key, base_addresses={"api": server.url, "files": server.url},
+                                     max_network_retries=0)
+        assert client.v1.reporting.report_types.retrieve("balance.summary.1").id == "balance.summary.1"
