@@ -126,6 +126,14 @@ def csv_header_differs(har):
     download["response"]["content"]["text"] = "status,id,created_at" + text[text.index("\r\n"):]
 
 
+def csv_header_reordered(har):
+    """The recorded header's own labels, the first two swapped: only the order is wrong."""
+    download = next(e for e in _entries(har) if "token=" in e["request"]["url"])
+    text = download["response"]["content"]["text"]
+    first, second, *rest = text[:text.index("\r\n")].split(",")
+    download["response"]["content"]["text"] = ",".join([second, first, *rest]) + text[text.index("\r\n"):]
+
+
 def error_without_request_id(har):
     entry = _entries(har)[-1]
     _set_body(entry, {k: v for k, v in _body(entry).items() if k != "request_id"})
@@ -143,6 +151,7 @@ def status_outside_enum(har):
     (status_goes_back, "export_lifecycle", "Export status moved backwards: DONE → IN_PROGRESS"),
     (url_before_done, "export_lifecycle", "result is not null while IN_PROGRESS"),
     (csv_header_differs, "csv_download", "The header row is not the requested fields in order"),
+    (csv_header_reordered, "csv_download", "The header row is not the requested fields in order"),
     (error_without_request_id, "error_shape", "Error body is not the vendor's error object"),
     (undocumented_status, "status_code_conformance", "Undocumented status code 418"),
     (status_outside_enum, "response_schema_conformance", "Response violates schema"),
