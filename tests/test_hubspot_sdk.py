@@ -137,3 +137,18 @@ def test_an_xlsx_export_is_a_workbook_of_text_cells_and_xls_is_refused(exports):
         exports.start(public_export_request=_view_request(format="XLS"))
     body = json.loads(refused.value.body)
     assert refused.value.status == 400 and body["category"] == "VALIDATION_ERROR" and "XLS" in body["message"]
+
+
+def test_an_export_asked_to_fail_ends_canceled_without_a_result(exports):
+    task = exports.start(public_export_request=_view_request(), _headers={"Prefer": "outcome=error"})
+    exports.get_status(task_id=task.id)
+    status = exports.get_status(task_id=task.id)
+    assert status.status == "CANCELED" and status.result is None
+
+
+def test_generate_writes_hubspots_rows_offline(capsys):
+    from mockserver.cli import main
+
+    assert main(["generate", "contacts", "--spec", "hubspot", "--rows", "2", "--fields", "hs_object_id,email"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Record ID,Email" and len(lines) == 3 and lines[1].split(",")[0].isdigit()

@@ -201,7 +201,7 @@ actions:
     update:
       x-mock: {file: {format: tsv, compression: gzip}}
       x-export-rows: {rows: Row}
-  - target: $.paths['/jobs'].post
+  - target: $.paths.*[?@.operationId == 'startJob']
     update: {x-mock: {role: create}}
   - target: $.paths['/jobs/{id}'].get
     update: {x-mock: {role: status}}
@@ -233,17 +233,18 @@ async def test_a_swagger_2_document_with_basic_auth_and_a_removed_property(aioht
 
 
 @pytest.mark.parametrize(("document", "overlay", "says"), [
-    (SWAGGER, OVERLAY.replace("$.paths['/jobs'].post", "$.paths['/nope'].post"),
-     "overlay.yaml: action 2: $.paths['/nope'].post selects nothing"),
-    (SWAGGER, OVERLAY.replace("$.paths['/jobs'].post", "$.paths[/jobs"), "overlay.yaml: action 2: "),
+    (SWAGGER, OVERLAY.replace("'startJob'", "'stopJob'"),
+     "overlay.yaml: action 2: $.paths.*[?@.operationId == 'stopJob'] selects nothing"),
+    (SWAGGER, OVERLAY.replace("$.paths.*[?@", "$.paths[?"), "overlay.yaml: action 2: "),
     (SWAGGER, "overlay: 1.0.0\nactions: []\n", "overlay.yaml: `actions` must be a non-empty list"),
     (SWAGGER, OVERLAY.replace("remove: true", "remove: true\n    update: {}"), "exactly one of `update` or"),
-    ({**SWAGGER, "paths": {"/jobs": {"post": {"responses": "nope"}}}}, OVERLAY.replace(
+    ({**SWAGGER, "paths": {"/jobs": {"post": {"operationId": "startJob", "responses": "nope"}}}}, OVERLAY.replace(
         "  - target: $.paths['/jobs/{id}'].get\n    update: {x-mock: {role: status}}\n", ""),
      "api.json: not a valid OpenAPI document"),
     ("{not json", OVERLAY, "api.json: not valid JSON"),
     (SWAGGER, OVERLAY.replace("role: create", "role: make"), "x-mock.role must be one of create"),
     (SWAGGER, OVERLAY.replace("role: create}", "role: create, colums: x}"), "unknown key 'colums'"),
+    (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {nmae: x, file:"), "unknown key 'nmae'"),
     (SWAGGER, OVERLAY.replace("compression: gzip", "compression: rar"), "x-mock.file.compression must be one of"),
 ])
 def test_a_bad_folder_is_one_line_naming_the_file(tmp_path, document, overlay, says):
