@@ -149,8 +149,9 @@ def test_generate_warns_as_the_server_does(capsys):
     assert cli.main(["generate", "order", "--rows", "5", "--filters", filters]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 1  # the header row alone: no record has the field, as on the server
-    (line,) = err.splitlines()
+    line, note = err.splitlines()
     assert line.startswith("mockserver generate: warning: body.parameters.filters.stauts: 'stauts' is not")
+    assert note.startswith("mockserver generate: note: --filters keep the matching rows of the 5 generated")
     assert cli.main(["generate", "order", "--filters", filters, "--strict"]) == 2
 
 
