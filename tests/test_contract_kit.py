@@ -482,3 +482,17 @@ def test_repeated_warnings_logged_during_a_run_are_summarised(caplog):
     assert int(summary[0].split()[0]) >= 5  # what it stood for
     logging.getLogger("mockserver").warning("after the run: shown")
     assert caplog.records[-1].getMessage() == "after the run: shown"  # the filter is gone
+
+
+def test_a_selected_check_that_judged_nothing_is_still_reported(mock_url):
+    """Every selected check appears even when nothing came its way: refused credentials stop the run before
+    any check (each says so), and a built-in check no request of the run applied to says that."""
+    from mockserver.contract.checks import WHOLE_RUN
+
+    stopped = run_contract(ContractOptions(base_url=mock_url, app_id="contract-app", app_token="not-its-token",
+                                           checks=["export_lifecycle", "not_a_server_error"]))
+    assert stopped.errors and not stopped.ok
+    assert {check: stopped.skipped[(WHOLE_RUN, check)] for check in ("export_lifecycle", "not_a_server_error")} == \
+        dict.fromkeys(("export_lifecycle", "not_a_server_error"), "not run: the run stopped (see the ERROR below)")
+    report = render_text(stopped, base_url=mock_url, seconds=0)
+    assert "SKIPPED export_lifecycle: not run" in report and "SKIPPED not_a_server_error: not run" in report
