@@ -112,7 +112,8 @@ def test_a_directory_that_cannot_hold_a_ca_is_one_line_and_exit_2(tmp_path, make
 
 
 def test_the_python_sdks_trust_the_ca_the_way_the_docs_say(tmp_path, monkeypatch):
-    """docs/sdk-clients.md's table, checks on: voucherify's `ssl_ca_cert`, stripe's `ca_bundle_path`."""
+    """docs/sdk-clients.md's table, checks on: voucherify's `ssl_ca_cert`, stripe's `ca_bundle_path`,
+    hubspot-api-client's `ssl_ca_cert`."""
     voucherify = pytest.importorskip("voucherify")
     stripe = pytest.importorskip("stripe")
     key = "sk_test_51Htls0mockserver"
@@ -127,3 +128,12 @@ def test_the_python_sdks_trust_the_ca_the_way_the_docs_say(tmp_path, monkeypatch
         client = stripe.StripeClient(key, base_addresses={"api": server.url, "files": server.url},
                                      max_network_retries=0)
         assert client.v1.reporting.report_types.retrieve("balance.summary.1").id == "balance.summary.1"
+        hubspot = pytest.importorskip("hubspot")  # its client passes ssl_ca_cert on to each API's Configuration
+        from hubspot.crm.exports import PublicExportViewRequest
+
+        exports = hubspot.Client.create(access_token="tls-token", host=server.url,
+                                        ssl_ca_cert=server.ca_file).crm.exports.public_exports_api
+        task = exports.start(public_export_request=PublicExportViewRequest(
+            export_type="VIEW", format="CSV", export_name="TLS", object_properties=["email"], object_type="CONTACT",
+            language="EN"))
+        assert exports.get_status(task_id=task.id).status == "COMPLETE"
