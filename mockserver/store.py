@@ -407,6 +407,9 @@ class MemoryStore:
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
         chosen = [t for t in self._tenants if (app is None or t.app == app) and (vendor is None or t.vendor == vendor)]
         for tenant in chosen:
+            lock = self._locks.get(tenant)
+            if lock is not None and not lock.locked():
+                del self._locks[tenant]  # a forgotten app keeps nothing, not even its lock
             for kind, records in self._tenants.pop(tenant).items():
                 self._indexes.pop((tenant, kind), None)
                 for field in UNIQUE.get(kind, ()):

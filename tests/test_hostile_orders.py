@@ -10,6 +10,8 @@ The speed of imports and the event loop's wait meanwhile are benchmarks/bench_or
 
 from __future__ import annotations
 
+import csv
+import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -34,9 +36,6 @@ def customers(url: str) -> list[dict]:
     done = http("GET", f"{url}/v1/exports/{export.json['id']}", headers=APP).json
     assert done["status"] == "DONE", done
     link = done["result"]["url"]
-    import csv
-    import io
-
     return list(csv.DictReader(io.StringIO(http("GET", url + link[link.index("/v1/"):]).text)))
 
 
