@@ -150,6 +150,7 @@ async def test_bad_requests_in_acmes_shape(acme):
     sort = await acme.call("POST", "/exports", json={"dataset": "orders", "sort": "nope"}, status=400)
     assert "nope" in sort["error"]["message"]
     await acme.call("GET", "/exports?limit=0", status=400)
+    await acme.call("GET", "/exports?cursor=-1", status=400)  # a paging parameter the document does not declare
 
 
 async def test_credentials_from_the_security_scheme(aiohttp_client, acme):

@@ -190,9 +190,10 @@ class Exports:
         return self._answer(op, role, call, record)
 
     async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
-        query = call.inputs.query
-        limit = int(query.get("limit") or 100)
-        start = int(str(query.get("offset") or query.get("after") or query.get("cursor") or 0) or 0)
+        given = {**call.request.query, **call.inputs.query}  # the declared ones as the document reads them
+        limit = _whole(given.get("limit"), "limit", 100)
+        cursor = next((name for name in ("offset", "after", "cursor") if given.get(name) not in (None, "")), "offset")
+        start = _whole(given.get(cursor), cursor, 0)
         page, total = await call.services.exports.listing(call.store, order="created", reverse=True, start=start,
                                                          stop=start + limit)
         following = start + len(page) if start + len(page) < total else None
@@ -317,6 +318,16 @@ class Exports:
                 if param is not None:
                     return param.schema.get("type") == "integer"
         return False
+
+
+def _whole(value: Any, name: str, default: int) -> int:
+    """A paging number as the query gave it (the document may not declare it): 400 unless a whole number."""
+    if value is None or value == "":
+        return default
+    text = str(value)
+    if not text.isdigit() or len(text) > 9:
+        raise _invalid(f"{name} must be a whole number, not {text[:40]!r}", name)
+    return int(text)
 
 
 def _packer(produce, file: FileFormat, member: str, modified: float):
