@@ -57,6 +57,7 @@ def mask(secret: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a header, parameter or property of this name holds a secret (names repeat: cached)."""
     return bool(SECRET_NAME.search(name))
@@ -133,9 +134,19 @@ def query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def text(value: str, secrets: Iterable[str] = ()) -> str:
     """Free text (a body, a URL, a log line): secret URL parameters, capability path segments, JSON
     values under secret names, and each of `secrets` (whole credentials) masked."""
+    return _patterns(echoes(value, secrets))
+
+
+def echoes(value: str, secrets: Iterable[str]) -> str:
+    """`value` with each of `secrets` (whole credentials a request carried) masked: the part of `text`
+    that needs the secrets themselves, so the rest (`text(value)`) can wait until it is read."""
     for secret in secrets:
         if secret in value:
             value = value.replace(secret, mask(secret))
+    return value
+
+
+def _patterns(value: str) -> str:
     lower = value.lower()
     if any(hint in lower for hint in _HINTS):
         if "=" in value:  # a leading "&": a form body's first parameter is one too
@@ -154,8 +165,19 @@ def path(value: str) -> str:
 
 def body(raw: bytes, secrets: Iterable[str] = ()) -> bytes:
     """A body's bytes with `text` applied (undecodable bytes kept as they were)."""
+    return _bytes(raw, lambda decoded: text(decoded, secrets))
+
+
+def body_echoes(raw: bytes, secrets: Iterable[str]) -> bytes:
+    """A body's bytes with `echoes` applied: `body(body_echoes(raw, s)) == body(raw, s)`."""
+    if not secrets:
+        return raw
+    return _bytes(raw, lambda decoded: echoes(decoded, secrets))
+
+
+def _bytes(raw: bytes, clean) -> bytes:
     decoded = raw.decode("utf-8", "surrogateescape")
-    cleaned = text(decoded, secrets)
+    cleaned = clean(decoded)
     return raw if cleaned == decoded else cleaned.encode("utf-8", "surrogateescape")
 
 

@@ -209,6 +209,8 @@ def _kept(kept: tuple, secrets: list[str]) -> tuple:
         return kept
     raw = kept[1]
     whole = len(raw) <= MAX_BODY_CHARS
+    if kept[0] == "response":  # the credentials it echoes masked now; the rest of the masking when read
+        return (kept[0], redact.body_echoes(raw[:MAX_BODY_CHARS], secrets), kept[2], whole)
     return (kept[0], redact.body(raw[:MAX_BODY_CHARS], secrets), kept[2], whole)
 
 
@@ -217,6 +219,9 @@ def _decode_kept(kept: tuple) -> Any:
         return kept[1]
     raw, content_type, whole = kept[1], kept[2], kept[3]
     if kept[0] == "response":
+        # The URL parameters, JSON values and capability segments the answer holds are the mock's
+        # own (a download link's token, kept in its store anyway): masked as read, not per request.
+        raw = redact.body(raw)
         content_type = (web.StreamResponse(headers={"Content-Type": content_type}).content_type
                         if content_type is not None else "application/octet-stream")
     return _decode(raw, content_type, whole)
