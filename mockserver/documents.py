@@ -14,8 +14,12 @@ The lowest layer of the spec loader: mockserver.spec reads through it.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import os
+import pickle
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,9 +97,72 @@ def load_document(vendor_dir: Path) -> dict[str, Any]:
 
 
 def read_folder(folder: Path) -> Folder:
-    """Read `folder`: its OpenAPI document (merged with its parts), then its overlays in name order."""
+    """Read `folder`: its OpenAPI document (merged with its parts), then its overlays in name order.
+
+    The result is kept on disk (`cache_dir()`) under a key made of every file's name and bytes and
+    of this module's: parsing the YAML and validating an overlaid document are
+    most of a vendor's start-up, and a server (each of its workers) starts with the same files."""
     if not folder.is_dir():
         raise DocumentError(f"{folder}: no such folder")
+    key = _folder_key(folder)
+    cached = _cache_read(key)
+    if isinstance(cached, Folder):
+        return cached
+    found = _read_folder(folder)
+    _cache_write(key, found)
+    return found
+
+
+def cache_dir() -> Path | None:
+    """Where parsed folders are kept: $MOCKSERVER_CACHE, else $XDG_CACHE_HOME/mockserver or
+    ~/.cache/mockserver; `MOCKSERVER_CACHE=off` keeps none."""
+    chosen = os.environ.get("MOCKSERVER_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "mockserver")
+
+
+def _folder_key(folder: Path) -> str:
+    """What a folder's reading depends on: its files' names and bytes, and the code that reads them
+    (hashing a vendor's files takes a millisecond or two; a time stamp could miss a quick rewrite)."""
+    digest = hashlib.sha256(f"{folder.resolve()}\0".encode())
+    for path in (Path(__file__), *_files(folder)):
+        try:
+            digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
+        except OSError:
+            digest.update(f"\0{path.name}\0unreadable".encode())  # read_file says what is wrong
+    return digest.hexdigest()[:32]
+
+
+def _cache_read(key: str) -> Any:
+    where = cache_dir()
+    if where is None:
+        return None
+    try:
+        with open(where / f"folder-{key}.pickle", "rb") as file:
+            return pickle.load(file)  # noqa: S301 - our own file, written below
+    except Exception:  # noqa: BLE001 - missing, unreadable or from another version: read the folder
+        return None
+
+
+def _cache_write(key: str, found: Folder) -> None:
+    """Written to a temporary file and renamed: a process (or worker) reading it meanwhile sees all or none."""
+    where = cache_dir()
+    if where is None:
+        return
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=where, prefix=".folder-", delete=False) as file:
+            pickle.dump(found, file, pickle.HIGHEST_PROTOCOL)
+        os.replace(file.name, where / f"folder-{key}.pickle")
+    except (OSError, pickle.PicklingError):  # a read-only home: no cache, the same result
+        return
+
+
+def _read_folder(folder: Path) -> Folder:
     documents, parts, overlays = [], [], []
     for path in _files(folder):
         data = read_file(path)

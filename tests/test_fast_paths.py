@@ -188,3 +188,54 @@ def test_origin_is_the_request_urls_origin(target, host):
             assert respond.origin(request) == f"http://{address}:{port}"
         else:
             assert respond.origin(request) == str(request.url.origin())
+
+
+# -- a folder's parsed documents, kept on disk between starts (documents.read_folder) ------------------------
+def _copy_folder(tmp_path, name="acme"):
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / name
+    shutil.copytree(Path(__file__).parent / "specs" / name, folder)
+    return folder
+
+
+def test_a_folder_read_from_the_cache_equals_one_parsed_again(tmp_path, monkeypatch):
+    from mockserver import documents
+
+    folder = _copy_folder(tmp_path)
+    monkeypatch.setenv("MOCKSERVER_CACHE", str(tmp_path / "cache"))
+    first = documents.read_folder(folder)
+    assert list((tmp_path / "cache").glob("folder-*.pickle")), "the parsed folder is kept"
+    monkeypatch.setattr(documents, "_read_folder", lambda _folder: pytest.fail("parsed again"))
+    assert documents.read_folder(folder) == first
+    monkeypatch.undo()
+    monkeypatch.setenv("MOCKSERVER_CACHE", "off")
+    assert documents.read_folder(folder) == first
+
+
+def test_a_changed_file_is_read_again_even_at_the_same_size_and_time(tmp_path, monkeypatch):
+    import os
+
+    from mockserver import documents
+
+    folder = _copy_folder(tmp_path)
+    monkeypatch.setenv("MOCKSERVER_CACHE", str(tmp_path / "cache"))
+    before = documents.read_folder(folder)
+    document = next(path for path in sorted(folder.iterdir()) if documents._kind(path) == "document")
+    text, status = document.read_text(), document.stat()
+    title = before.document["info"]["title"]
+    changed = title[:-1] + ("X" if title[-1] != "X" else "Y")
+    document.write_text(text.replace(title, changed, 1))
+    os.utime(document, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert documents.read_folder(folder).document["info"]["title"] == changed
+
+
+def test_an_unwritable_cache_changes_nothing(tmp_path, monkeypatch):
+    from mockserver import documents
+
+    folder = _copy_folder(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MOCKSERVER_CACHE", str(blocker / "cache"))
+    assert documents.read_folder(folder) == documents._read_folder(folder)
