@@ -20,9 +20,6 @@ from mockserver.vendors.base import Vendor
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
 NAMED = re.compile(r"voucherify|chargebee|stripe|x-app-id", re.IGNORECASE)
-# shared code that still names a vendor, each with the refactor that clears it; remove the line when done
-NOT_YET = {
-}
 
 
 def shared_modules() -> list[Path]:
@@ -30,8 +27,6 @@ def shared_modules() -> list[Path]:
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE)
         if relative.parts[0] == "vendors" and len(relative.parts) > 2:  # a vendor's own package
-            continue
-        if relative.parts[0] in NOT_YET or relative.name in NOT_YET and len(relative.parts) == 1:
             continue
         found.append(path)
     return found

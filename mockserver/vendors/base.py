@@ -79,10 +79,10 @@ class Vendor(ABC):
     # -- extension points of the other engines --------------------------------------------------
     # CONTRACT ENGINE (mockserver/contract/): the dialect of this vendor's export protocol, as data
     # (credentials, error shape, create/poll/download operations, status words). None: the contract
-    # kit has no dialect for it. Owned by the contract-engine refactor.
+    # kit has no dialect for it.
     contract: ClassVar[Any] = None
     # DATA ENGINE (mockserver/data/): the vendor's row recipes / world for synthetic exports.
-    # None: rows come from the schema alone. Owned by the data-engine refactor.
+    # None: rows come from the schema alone.
     data_recipes: ClassVar[Any] = None
 
     # -- construction ----------------------------------------------------------------------------
