@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, Callable]] = {
     "contract": ("check an implementation (or the mock) against the contract", _add_contract),
     "proxy": ("forward to a real implementation, validating each exchange against the contract", _add_proxy),
     "generate": ("write an export's CSV offline", _add_generate),
+    "bundle": ("write a vendor's OpenAPI document as one file (only local $refs)", lambda c: _add_bundle(c)),
 }
 
 
@@ -113,6 +114,52 @@ def _add_serve_parser(commands) -> None:
     for vendor, own in options.vendor_options().items():
         options.add_arguments(serve, own, group=vendor)
     serve.set_defaults(run=_serve, parser=serve)
+
+
+def _add_bundle(commands) -> None:
+    bundle = commands.add_parser("bundle", help=COMMANDS["bundle"][0], description=(
+        "Write a vendor's OpenAPI document as one file: the files of its folder bundled (only local $refs), "
+        "its overlays applied; what GET /__mock/openapi serves."))
+    bundle.add_argument("vendor", type=argtypes.text, metavar="VENDOR|DIR",
+                        help="an installed vendor (mockserver serve --help lists them) or a folder of documents")
+    bundle.add_argument("-o", "--output", type=argtypes.writable_file, metavar="FILE",
+                        help="write here (default: standard output)")
+    bundle.add_argument("--format", choices=("yaml", "json"),
+                        help="default: json when FILE ends in .json, else yaml")
+    bundle.set_defaults(run=_bundle, parser=bundle)
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    import json
+
+    import yaml
+
+    from .documents import DocumentError, load_document
+    from .registry import available
+
+    installed = available()
+    if args.vendor in installed:
+        folder = installed[args.vendor].schema_dir()
+    elif Path(args.vendor).is_dir():
+        folder = Path(args.vendor)
+    else:
+        args.parser.error(f"{args.vendor!r} is neither an installed vendor ({', '.join(installed)}) nor a folder")
+    try:
+        document = load_document(folder)
+    except DocumentError as exc:
+        print(f"mockserver bundle: error: {exc}", file=sys.stderr)
+        return 2
+    form = args.format or ("json" if (args.output or "").endswith(".json") else "yaml")
+    if form == "json":
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    else:
+        dumper = type("Dumper", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
+        text = yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:

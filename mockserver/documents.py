@@ -1,8 +1,9 @@
 """Read an API's documents from a folder: the OpenAPI document, its parts and its overlays.
 
-A folder is either ours (schemas/<vendor>/: `openapi.yaml` plus more YAML files whose
-paths and components merge into it) or a vendor's document as published (YAML or JSON;
-OpenAPI 3.0/3.1 or Swagger 2.0, any file name) beside one or more OpenAPI Overlay 1.0
+A folder is either ours (schemas/<vendor>/: `openapi.yaml` whose relative `$ref`s name
+paths and components in the YAML files beside it, bundled by mockserver.bundling) or a
+vendor's document as published (YAML or JSON; OpenAPI 3.0/3.1 or Swagger 2.0, any file
+name) beside one or more OpenAPI Overlay 1.0
 files (`overlay: 1.0.0`, `actions: [{target, update | remove}]`) that add our `x-mock`
 annotations without editing it. Overlays apply in file-name order, targets are RFC 9535
 JSONPath queries (jsonpath-rfc9535) and every problem names its file: a bad folder is
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .bundling import BundleError, bundle
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -92,15 +95,16 @@ def is_data_folder(folder: Path) -> bool:
 
 
 def load_document(vendor_dir: Path) -> dict[str, Any]:
-    """The folder's document with its parts merged and its overlays applied."""
+    """The folder's document bundled (only local `$ref`s) with its overlays applied."""
     return read_folder(vendor_dir).document
 
 
 def read_folder(folder: Path) -> Folder:
-    """Read `folder`: its OpenAPI document (merged with its parts), then its overlays in name order.
+    """Read `folder`: its OpenAPI document (its `$ref`s to the files beside it bundled), then its overlays in
+    name order.
 
     The result is kept on disk (`cache_dir()`) under a key made of every file's name and bytes and
-    of this module's: parsing the YAML and validating an overlaid document are
+    of this module's and the bundler's: parsing the YAML and validating an overlaid document are
     most of a vendor's start-up, and a server (each of its workers) starts with the same files."""
     if not folder.is_dir():
         raise DocumentError(f"{folder}: no such folder")
@@ -129,7 +133,7 @@ def _folder_key(folder: Path) -> str:
     """What a folder's reading depends on: its files' names and bytes, and the code that reads them
     (hashing a vendor's files takes a millisecond or two; a time stamp could miss a quick rewrite)."""
     digest = hashlib.sha256(f"{folder.resolve()}\0".encode())
-    for path in (Path(__file__), *_files(folder)):
+    for path in (Path(__file__), Path(__file__).with_name("bundling.py"), *_files(folder)):
         try:
             digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
         except OSError:
@@ -180,10 +184,16 @@ def _read_folder(folder: Path) -> Folder:
     if len(main) > 1:
         raise DocumentError(f"{folder}: more than one OpenAPI document ({', '.join(p.name for p, _ in main)}); "
                             "keep one per folder")
-    path, document = main[0]
-    document = copy.deepcopy(document)
+    path, _ = main[0]
+    parsed = {file.resolve(): data for file, data in [*documents, *parts]}
+    try:
+        document, referenced = bundle(path, lambda file: parsed[file] if file in parsed else read_file(file))
+    except BundleError as exc:
+        raise DocumentError(str(exc)) from None
     for part_path, part in parts:
-        _merge_part(document, part, part_path.name)
+        if part_path.resolve() not in referenced and ("paths" in part or "components" in part):
+            raise DocumentError(f"{part_path}: not referenced by {path.name} (list its paths and components there "
+                                f"with $ref: './{part_path.name}#/...')")
     for overlay_path, overlay in overlays:
         document = apply_overlay(document, overlay, overlay_path)
     if overlays:
@@ -209,28 +219,6 @@ def _kind(path: Path, data: Any = None) -> str:
     if isinstance(data, dict) and ("openapi" in data or "swagger" in data):
         return "document"
     return "part"
-
-
-def _merge_part(doc: dict, part: dict, source: str) -> None:
-    for path, item in (part.get("paths") or {}).items():
-        _merge_unique(doc.setdefault("paths", {}), {path: item}, source)
-    for section, entries in (part.get("components") or {}).items():
-        _merge_unique(doc.setdefault("components", {}).setdefault(section, {}), entries, source)
-    for key, value in part.items():
-        if key.startswith("x-"):
-            if isinstance(value, dict):
-                _merge_unique(doc.setdefault(key, {}), value, source)
-            else:
-                doc[key] = value
-    for tag in part.get("tags") or []:
-        doc.setdefault("tags", []).append(tag)
-
-
-def _merge_unique(target: dict, entries: dict, source: str) -> None:
-    for name, value in entries.items():
-        if name in target:
-            raise DocumentError(f"{source}: {name!r} is already defined")
-        target[name] = value
 
 
 # -- OpenAPI Overlay 1.0 ----------------------------------------------------------------------

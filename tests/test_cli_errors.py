@@ -97,6 +97,9 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("proxy", "--cors-origin"): [["--cors-origin", "ftp://example.com"]],
     ("proxy", "--allow-host"): [["--allow-host", "not a host"]],
     ("proxy", "--admin-token"): [["--admin-token", ""]],
+    ("bundle", "vendor"): [["nope"], [str(SPECS)], [str(SPECS / "exports-swagger2.yaml")]],
+    ("bundle", "--output"): [["voucherify", "-o", "/nonexistent/out.yaml"], ["voucherify", "-o", "/"]],
+    ("bundle", "--format"): [["voucherify", "--format", "xml"]],
 }
 
 
@@ -129,7 +132,7 @@ ROWS = {**BAD, **{key: [[key[1], ""]] for key in vendor_options() - set(BAD)}}
 
 def argv_for(command: str, bad: list[str]) -> list[str]:
     given = set(bad) & {"--base-url", "--upstream"}
-    base = [] if given or command == "generate" else BASE[command]
+    base = [] if given or command in ("generate", "bundle") else BASE[command]
     return [command, *base, *bad]
 
 
@@ -184,7 +187,7 @@ def test_help_lists_every_command_and_loads_none_of_them():
     out, loaded = done.stdout.split("LOADED ")
     for name, (line, _add) in cli.COMMANDS.items():
         assert re.search(rf"^\s+{name}\s+{re.escape(line.split()[0])}", out, re.M), out
-    assert list(cli.COMMANDS) == ["serve", "contract", "proxy", "generate"]
+    assert list(cli.COMMANDS) == ["serve", "contract", "proxy", "generate", "bundle"]
     assert loaded.strip() == "[]", loaded
 
 
