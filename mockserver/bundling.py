@@ -30,22 +30,30 @@ class BundleError(ValueError):
     """A reference that cannot be followed; the message names the file and the reference."""
 
 
-Target = tuple[Path, str]  # (file, JSON pointer)
+Target = tuple[str, str]  # (the file's resolved path, a JSON pointer)
 
 
 def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tuple[Path, ...]]:
     """The document at `root` with every external `$ref` resolved, and the other files it read.
 
     `read(path)` parses one file (the caller's reader, so its errors name the file and it may cache)."""
-    root = root.resolve()
-    files: dict[Path, Any] = {}
+    root_path = root.resolve()
+    root = str(root_path)
+    files: dict[str, Any] = {}
+    targets: dict[tuple[str, str], Target] = {}  # resolving a file's path is most of the cost: once per $ref
 
-    def load(path: Path) -> Any:
+    def load(path: str) -> Any:
         if path not in files:
-            if not path.is_file():
+            if not Path(path).is_file():
                 raise BundleError(f"{path}: no such file")
-            files[path] = read(path)
+            files[path] = read(Path(path))
         return files[path]
+
+    def target_of(base: str, ref: str) -> Target:
+        key = (base, ref)
+        if key not in targets:
+            targets[key] = _target(base, ref)
+        return targets[key]
 
     document = load(root)
     if not isinstance(document, dict):
@@ -59,7 +67,7 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
             listed.append((section, name, value))
     for section, name, value in listed:
         if _external(value):
-            local.setdefault(_target(root, value["$ref"]), f"#/components/{_escape(section)}/{_escape(name)}")
+            local.setdefault(target_of(root, value["$ref"]), f"#/components/{_escape(section)}/{_escape(name)}")
 
     hoisted: dict[str, dict[str, Any]] = {}
     inlining: list[Target] = []
@@ -84,9 +92,9 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
         finally:
             inlining.pop()
 
-    def reference(base: Path, ref: str) -> str | None:
+    def reference(base: str, ref: str) -> str | None:
         """The local reference a `$ref` string becomes, or None when its target is to be inlined."""
-        target = _target(base, ref)
+        target = target_of(base, ref)
         if target in local:
             return local[target]
         if target[0] == root:
@@ -103,13 +111,13 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
             return here
         return None
 
-    def walk(node: Any, base: Path) -> Any:
+    def walk(node: Any, base: str) -> Any:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str):
                 named = reference(base, ref)
                 if named is None:
-                    resolved = inline(_target(base, ref))
+                    resolved = inline(target_of(base, ref))
                     extra = {key: walk(value, base) for key, value in node.items() if key != "$ref"}
                     return {**resolved, **extra} if extra and isinstance(resolved, dict) else resolved
                 return {key: (named if key == "$ref" else walk(value, base)) for key, value in node.items()}
@@ -131,15 +139,15 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
             continue
         components: dict[str, Any] = {}
         for section, entries in (value or {}).items():
-            components[section] = {name: inline(_target(root, item["$ref"])) if _external(item) else walk(item, root)
+            components[section] = {name: inline(target_of(root, item["$ref"])) if _external(item) else walk(item, root)
                                    for name, item in (entries or {}).items()}
         out[key] = components
     for section, entries in hoisted.items():
         out.setdefault("components", {}).setdefault(section, {}).update(entries)
-    return out, tuple(path for path in files if path != root)
+    return out, tuple(Path(path) for path in files if path != root)
 
 
-def _mapped(reference: Callable[[Path, str], str | None], base: Path, target: Any) -> Any:
+def _mapped(reference: Callable[[str, str], str | None], base: str, target: Any) -> Any:
     """A discriminator mapping's value: a schema name stays, a reference is made local like a `$ref`."""
     if not isinstance(target, str) or "#" not in target and "/" not in target:
         return target
@@ -150,11 +158,11 @@ def _external(node: Any) -> bool:
     return isinstance(node, dict) and isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
 
 
-def _target(base: Path, ref: str) -> Target:
+def _target(base: str, ref: str) -> Target:
     location, _, fragment = ref.partition("#")
     if "://" in location or location.startswith("//"):
         raise BundleError(f"{base}: $ref {ref!r}: only references to files beside it are followed, not URLs")
-    path = (base.parent / unquote(location)).resolve() if location else base
+    path = str((Path(base).parent / unquote(location)).resolve()) if location else base
     return path, unquote(fragment)
 
 

@@ -222,7 +222,7 @@ def test_prism_mocks_our_voucherify_document_as_it_is():
                                 str(schemas_dir() / "voucherify" / "openapi.yaml")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # Prism took 100 s to listen on a loaded 2-core machine
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
