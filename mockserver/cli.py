@@ -197,11 +197,9 @@ def _serve(args: argparse.Namespace) -> int:
               "(trust this file in clients: docs/sdk-clients.md)", flush=True)
     pid = " [%(process)d]" if settings.workers > 1 else ""  # which worker said it
     logs.configure(f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")  # escaped, floods summarised
-    from .control.exposure import warning  # aiohttp loads only for `serve`
+    from .control.exposure import warn  # aiohttp loads only for `serve`
 
-    exposed = warning(settings.host, settings.admin_token)
-    if exposed:
-        print(exposed, file=sys.stderr, flush=True)
+    warn(settings.host, settings.admin_token)
     try:
         if settings.workers > 1:
             from . import workers

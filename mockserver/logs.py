@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from . import redact
 
 FIRST = 10  # records of one kind shown per window
 WINDOW = 60.0  # seconds
+SAYS = "… %(held)d more like this in %(seconds)d s, not shown (the journal keeps them all): %(last)s"
 # C0 controls (ESC, BEL, CR, LF, NUL …), DEL, C1 controls (CSI 0x9b …), line/paragraph separators and
 # bidirectional overrides (which reorder what the terminal shows)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -74,14 +76,22 @@ class Summary(logging.Filter):
     saying how many were held back. `emit(record)` writes the summary line (the handler's own)."""
 
     def __init__(self, emit: Callable[[logging.LogRecord], Any], first: int = FIRST, window: float = WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, says: str = SAYS) -> None:
         super().__init__()
-        self.emit, self.first, self.window, self.clock = emit, first, window, clock
+        self.emit, self.first, self.window, self.clock, self.says = emit, first, window, clock, says
         self.kinds: dict[tuple[str, int, str], _Kind] = {}
+        self.lock = threading.Lock()  # a server thread and the caller's may log at once
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or getattr(record, "summary", False):
             return True
+        decided = record.__dict__.setdefault("_summaries", {})  # one decision a record, however many handlers
+        if id(self) not in decided:
+            with self.lock:
+                decided[id(self)] = self._counted(record)
+        return decided[id(self)]
+
+    def _counted(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, str(getattr(record, "template", record.msg)))
         now = self.clock()
         kind = self.kinds.get(key)
@@ -99,17 +109,18 @@ class Summary(logging.Filter):
 
     def flush(self) -> None:
         """Say what is held back (the server is stopping)."""
-        for kind in self.kinds.values():
+        with self.lock:
+            kinds = list(self.kinds.values())
+            self.kinds.clear()
+        for kind in kinds:
             self._say(kind)
-        self.kinds.clear()
 
     def _say(self, kind: _Kind) -> None:
         if not kind.held:
             return
         seconds = max(1, round(self.clock() - kind.start))
-        record = logging.LogRecord(kind.name, kind.level, __file__, 0,
-                                   "… %d more like this in %d s, not shown (the journal keeps them all): %s",
-                                   (kind.held, seconds, escape(kind.last)), None)
+        record = logging.LogRecord(kind.name, kind.level, __file__, 0, self.says,
+                                   ({"held": kind.held, "seconds": seconds, "last": escape(kind.last)},), None)
         record.summary = True
         kind.held = 0
         self.emit(record)

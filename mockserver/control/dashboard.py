@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import redact
 from ..clock import iso
 from ..lifecycle import PHASES, can_move
 from ..respond import json_response
@@ -68,11 +69,7 @@ def _tenant(vendor: Any, app: str) -> str:
     """An app id as the page may show it: a vendor whose tenant is the API key itself has it masked."""
     if vendor is None or not getattr(vendor, "tenant_is_secret", False):
         return app
-    try:
-        from ..redact import label  # the journal's label of a key, so the page and the journal agree
-    except ImportError:  # pragma: no cover - before mockserver.redact exists
-        return "****" + app[-4:] if len(app) >= 12 else "****"
-    return label(app)
+    return redact.label(app)  # the journal's label of a key, so the page and the journal agree
 
 
 PAGE = """<!doctype html>

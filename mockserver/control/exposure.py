@@ -24,6 +24,7 @@ import hmac
 import ipaddress
 import os
 import re
+import sys
 from collections.abc import Iterable
 
 from aiohttp import web
@@ -121,6 +122,13 @@ def warning(host: str, token: str | None) -> str | None:
     where = "every address of this machine" if host in ANY_ADDRESS else host
     return (f"mockserver: warning: listening on {where}: the admin API (/__mock/: journal, reset, clock) has no "
             "authentication; anyone who can reach it can use it (set --admin-token TOKEN)")
+
+
+def warn(host: str, token: str | None) -> None:
+    """Print `warning`'s line on stderr, if any (the `serve` and `proxy` commands, before listening)."""
+    exposed = warning(host, token)
+    if exposed:
+        print(exposed, file=sys.stderr, flush=True)
 
 
 def _static_page(request: web.Request) -> bool:

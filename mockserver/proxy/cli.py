@@ -61,12 +61,10 @@ def _proxy(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
-    from ..control.exposure import warning
+    from ..control.exposure import warn
 
     logs.configure("%(asctime)s %(name)s %(levelname)s %(message)s")  # escaped, floods summarised
-    exposed = warning(settings.host, settings.admin_token)
-    if exposed:
-        print(exposed, file=sys.stderr, flush=True)
+    warn(settings.host, settings.admin_token)
     try:
         asyncio.run(_run(settings, upstream=args.upstream, vendors=vendors, proxy=forwarder))
     except OSError as exc:
