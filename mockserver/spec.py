@@ -187,7 +187,7 @@ class Spec:
 
 
 def load_spec(name: str, directory: Path | None = None) -> Spec:
-    """Load `schemas/<name>/` (or another folder) into a Spec: its parts merged, its overlays applied
+    """Load `schemas/<name>/` (or another folder) into a Spec: its files bundled, its overlays applied
     (mockserver.documents; a bad one raises DocumentError naming the file)."""
     folder = read_folder(directory or schemas_dir() / name)
     return spec_from_document(name, folder.document, folder.openapi3)
