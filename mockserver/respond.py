@@ -50,6 +50,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 _ORIGINS: dict[tuple[str, str], str] = {}  # (scheme, Host) → origin, for the few a server is reached by
 # RFC 3986's authority as a Host header carries it: an IP literal or a registered name, then an optional port
+_GOOD_HOSTS: set[str] = set()  # Host values bad_host found well-formed
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::([0-9]{1,5}))?")
 
 
@@ -57,11 +58,13 @@ def bad_host(request: web.Request) -> str | None:
     """Why the request's `Host` cannot name this server in a URL (RFC 9112 §3.2: a 400), or None.
     An empty Host is allowed: URLs then name the address the request came in on."""
     host = request.headers.get("Host")
-    if not host:
+    if not host or host in _GOOD_HOSTS:  # clients send the same Host on every request: checked once
         return None
     found = _HOST.fullmatch(host)
     if found is None or (found.group(2) is not None and int(found.group(2)) > 65535):
         return f"The Host header is not host[:port]: {header_text(host, 100)}"
+    if len(_GOOD_HOSTS) < 256:  # Host is the client's to choose: keep a few
+        _GOOD_HOSTS.add(host)
     return None
 
 

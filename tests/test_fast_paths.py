@@ -239,3 +239,13 @@ def test_an_unwritable_cache_changes_nothing(tmp_path, monkeypatch):
     blocker.write_text("not a folder")
     monkeypatch.setenv("MOCKSERVER_CACHE", str(blocker / "cache"))
     assert documents.read_folder(folder) == documents._read_folder(folder)
+
+
+def test_a_remembered_good_host_does_not_let_a_bad_one_through():
+    from aiohttp.test_utils import make_mocked_request
+
+    good = make_mocked_request("GET", "/v1/exports", headers={"Host": "127.0.0.1:8080"})
+    assert respond.bad_host(good) is None
+    assert respond.bad_host(good) is None  # remembered: the same answer
+    for bad in ("127.0.0.1:99999", "a b", "127.0.0.1:8080/x"):
+        assert respond.bad_host(make_mocked_request("GET", "/v1/exports", headers={"Host": bad})) is not None
