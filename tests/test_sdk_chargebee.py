@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-chargebee = pytest.importorskip("chargebee")
+from tests.lazy_sdk import sdk
+
+chargebee = sdk("chargebee")  # imported at first use: collection stays fast
 
 import httpx  # noqa: E402  (the SDK's own HTTP client)
 from chargebee_support import read_zip  # noqa: E402

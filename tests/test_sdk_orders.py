@@ -13,7 +13,9 @@ import subprocess
 
 import pytest
 
-voucherify = pytest.importorskip("voucherify")
+from tests.lazy_sdk import sdk
+
+voucherify = sdk("voucherify")  # imported at first use: collection stays fast
 
 from mockserver.app import Settings  # noqa: E402
 from mockserver.data import load_model  # noqa: E402
@@ -106,27 +108,37 @@ TX_FIELDS = ["id", "type", "amount", "voucher_id", "created_at"]
 
 
 def transaction_exports(client):
-    """(name, call) for every transaction export method of the SDK."""
-    loyalties, campaigns = voucherify.LoyaltiesApi(client), voucherify.CampaignsApi(client)
-    member_body = voucherify.LoyaltiesMembersTransactionsExportCreateRequestBody.from_dict(
-        {"parameters": {"order": "-created_at", "fields": TX_FIELDS}})
-    campaign_body = voucherify.LoyaltiesTransactionsExportCreateRequestBody.from_dict(
-        {"parameters": {"fields": TX_FIELDS}})
+    """(name, call) for every transaction export method of the SDK. Nothing of the SDK is touched until a
+    call runs: the names parametrize the test at collection, which must not import the SDK (lazy_sdk)."""
+
+    def loyalties():
+        return voucherify.LoyaltiesApi(client)
+
+    def campaigns():
+        return voucherify.CampaignsApi(client)
+
+    def member_body():
+        return voucherify.LoyaltiesMembersTransactionsExportCreateRequestBody.from_dict(
+            {"parameters": {"order": "-created_at", "fields": TX_FIELDS}})
+
+    def campaign_body():
+        return voucherify.LoyaltiesTransactionsExportCreateRequestBody.from_dict({"parameters": {"fields": TX_FIELDS}})
+
     return {
         "voucher": lambda: voucherify.VouchersApi(client).export_voucher_transactions(
             "GIFT-1", voucherify.VouchersTransactionsExportCreateRequestBody.from_dict(
                 {"parameters": {"fields": TX_FIELDS}})),
-        "loyalty card": lambda: loyalties.export_loyalty_card_transactions("CARD-1", member_body),
-        "loyalty card in campaign": lambda: loyalties.export_loyalty_card_transactions1(
-            "camp_Loyal1", "CARD-1", member_body),
-        "loyalty campaign": lambda: loyalties.export_loyalty_campaign_transactions("camp_Loyal1", campaign_body),
-        "campaign": lambda: campaigns.export_campaign_transactions(
+        "loyalty card": lambda: loyalties().export_loyalty_card_transactions("CARD-1", member_body()),
+        "loyalty card in campaign": lambda: loyalties().export_loyalty_card_transactions1(
+            "camp_Loyal1", "CARD-1", member_body()),
+        "loyalty campaign": lambda: loyalties().export_loyalty_campaign_transactions("camp_Loyal1", campaign_body()),
+        "campaign": lambda: campaigns().export_campaign_transactions(
             "Gift Cards", voucherify.CampaignsTransactionsExportCreateRequestBody.from_dict(
                 {"parameters": {"fields": TX_FIELDS}})),
-        "points expiration": lambda: loyalties.create_points_expiration_export(
+        "points expiration": lambda: loyalties().create_points_expiration_export(
             "camp_Loyal1", voucherify.LoyaltiesPointsExpirationExportCreateRequestBody.from_dict(
                 {"parameters": {"fields": ["id", "campaign_id", "points", "expires_at"]}})),
-        "loyalty card, no body": lambda: loyalties.export_loyalty_card_transactions("CARD-2"),
+        "loyalty card, no body": lambda: loyalties().export_loyalty_card_transactions("CARD-2"),
     }
 
 

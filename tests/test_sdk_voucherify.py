@@ -9,7 +9,9 @@ import io
 
 import pytest
 
-voucherify = pytest.importorskip("voucherify")
+from tests.lazy_sdk import sdk
+
+voucherify = sdk("voucherify")  # imported at first use: collection stays fast
 
 from mockserver.app import Settings  # noqa: E402
 from mockserver.testing import ServerThread  # noqa: E402

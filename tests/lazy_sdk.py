@@ -1,0 +1,39 @@
+"""Official SDKs imported when a test first uses one, not when pytest collects the module.
+
+Importing the voucherify SDK alone took about a third of the suite's collection (issue 24,
+item 13), paid by every worker before any test ran. `sdk("voucherify")` stands where the module
+did: the first attribute read imports it (`pytest.importorskip`, so a missing SDK skips the test
+that needed it, as the module-level importorskip did, and no longer the module's other tests),
+and reads and writes (`monkeypatch.setattr(stripe, ...)`) reach the real module.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+
+class _Lazy:
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "_name", name)
+
+    def _module(self) -> ModuleType:
+        return pytest.importorskip(object.__getattribute__(self, "_name"))
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):  # pytest's collection probes every module global (`__test__`, fixture
+            raise AttributeError(attribute)  # markers): that must not import the SDK; the SDKs' API is public
+        return getattr(self._module(), attribute)
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        setattr(self._module(), attribute, value)
+
+    def __delattr__(self, attribute: str) -> None:
+        delattr(self._module(), attribute)
+
+
+def sdk(name: str) -> Any:
+    """The module `name`, imported at its first use."""
+    return _Lazy(name)
