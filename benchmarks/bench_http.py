@@ -704,8 +704,8 @@ def readme_section(targets: list[Target], extra: list[tuple[str, str]], generato
     return "\n".join(lines)
 
 
-def write_readme(section: str) -> None:
-    readme = ROOT / "README.md"
+def write_readme(section: str, readme: Path = ROOT / "README.md") -> None:
+    """Replace what stands between the README's markers with `section`."""
     text = readme.read_text(encoding="utf-8")
     head, found, rest = text.partition(README_BEGIN)
     _, found_end, tail = rest.partition(README_END)

@@ -81,3 +81,27 @@ def test_one_figure_for_the_full_suite():
     assert f"| full suite, 2 workers, now | {figure.group(1)} s" in performance
     assert re.search(rf"quick loop, now .*\| {figure.group(2)} s", performance)
     assert not re.search(r"\d+ min \d+ s", (ROOT / "pyproject.toml").read_text())
+
+
+def _bench_http():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_http
+
+    return bench_http
+
+
+def test_the_readme_performance_tables_are_bench_https_output():
+    """The figures between the markers are written by `bench_http.py --readme`, not by hand."""
+    bench = _bench_http()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(bench.README_BEGIN, 1)[1].split(bench.README_END, 1)[0]
+    assert section.strip().startswith("One run of `benchmarks/bench_http.py` on")
+    assert "| server | GET an export: req/s / p99 | POST a create: req/s / p99 | peak RSS | start-up |" in section
+
+
+def test_bench_http_writes_its_figures_between_the_markers_only(tmp_path):
+    bench = _bench_http()
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{bench.README_BEGIN}\nold figures\n{bench.README_END}\nafter\n", encoding="utf-8")
+    bench.write_readme("new figures", readme)
+    assert readme.read_text(encoding="utf-8") == f"before\n{bench.README_BEGIN}\nnew figures\n{bench.README_END}\nafter\n"
