@@ -69,7 +69,7 @@ def writerows_yardstick(rows: int) -> float:
 
 
 def writer_loop(rows: int) -> float:
-    """Rows per second of a constant-row csv.writer loop (the yardstick)."""
+    """Rows per second of a constant-row csv.writer loop (the older, weaker yardstick)."""
     row = ["x" * 20] * len(FIELDS)
     out = io.StringIO()
     write = csv.writer(out).writerow
@@ -88,28 +88,27 @@ def offline(rows: int, yardstick: float, obj: str = "order", order: str | None =
     command = [sys.executable, "-m", "mockserver", "generate", obj, "--rows", str(rows), "-o", os.devnull]
     command += ["--fields", ",".join(FIELDS)] if obj == "order" else []
     command += [f"--order={order}"] if order else []
+    elapsed, peak_mib = run_generate(command)
+    report("offline" if order is None else f"by {order}", rows, elapsed, peak_mib, yardstick, what=obj)
+
+
+def run_generate(command: list[str]) -> tuple[float, float]:
+    """Seconds a `mockserver generate` child took, start to exit, and its peak RSS in MiB."""
     start = time.perf_counter()
     child = subprocess.Popen(command, env=ENV, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"generate failed with status {status}")
-    report("offline" if order is None else f"by {order}", rows, elapsed, usage.ru_maxrss / 1024, yardstick,
-           what=obj)
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def whole_process(rows: int, yardstick: float) -> None:
     """`mockserver generate order --rows N` to /dev/null, start-up included."""
     command = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", str(rows), "-o", os.devnull]
-    start = time.perf_counter()
-    child = subprocess.Popen(command, env=ENV, cwd=ROOT)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"generate failed with status {status}")
+    elapsed, peak_mib = run_generate(command)
     print(f"{'process':10s} {rows:>9,} order rows, defaults: {elapsed:6.2f} s, {rows / elapsed:>9,.0f} rows/s "
-          f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {usage.ru_maxrss / 1024:.0f} MiB, "
-          "start-up included")
+          f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {peak_mib:.0f} MiB, start-up included")
 
 
 def http_download(rows: int, yardstick: float) -> None:
