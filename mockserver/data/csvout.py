@@ -8,6 +8,7 @@ small fraction of that (docs/performance.md, "CSV engine").
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -63,3 +64,17 @@ def chunked(header: str, batches: Iterable[bytes]) -> Iterator[bytes]:
             del buffer[:full]
     if buffer:
         yield bytes(buffer)
+
+
+def lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Text lines (with their ends) of a stream of UTF-8 chunks: for reading a CSV back with csv.reader."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending

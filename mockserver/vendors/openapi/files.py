@@ -8,7 +8,6 @@ mode into a temporary file, then sent from there; every cell is text, never a fo
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import xlsxwriter
 
 from ...data.archive import zipped
+from ...data.csvout import lines
 from .annotations import FileFormat
 
 CHUNK = 64 * 1024
@@ -50,7 +50,7 @@ def _xlsx(chunks: Iterable[bytes]) -> Iterator[bytes]:
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                                "strings_to_formulas": False, "strings_to_urls": False})
         sheet = book.add_worksheet()
-        for number, row in enumerate(csv.reader(_lines(chunks))):
+        for number, row in enumerate(csv.reader(lines(chunks))):
             if number >= XLSX_ROWS:
                 break
             sheet.write_row(number, 0, row)
@@ -64,7 +64,7 @@ def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """CSV chunks rewritten tab-separated (a cell holding a tab or line break keeps its quotes)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\r\n")
-    for row in csv.reader(_lines(chunks)):
+    for row in csv.reader(lines(chunks)):
         writer.writerow(row)
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode()
@@ -74,14 +74,3 @@ def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
-    for chunk in chunks:
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending

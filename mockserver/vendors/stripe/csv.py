@@ -16,7 +16,6 @@ written oldest first.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +23,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from ... import data
+from ...data.csvout import lines
 from .report_types import ReportType, Run
 
 CHUNK = 64 * 1024
@@ -61,21 +61,9 @@ class _Engine:
                                  order=order)
         chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"],
                                now=o["now"])
-        return csv.reader(_lines(chunks))
+        return csv.reader(lines(chunks))
 
 
-def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Text lines (with their ends) of a stream of UTF-8 chunks."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
-    for chunk in chunks:
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
 
 
 def _written(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
