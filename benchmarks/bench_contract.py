@@ -19,11 +19,20 @@ APPS = {"bench-app": "bench-token", "bench-other": "other-token"}  # pinned, so 
 def main() -> None:
     with ServerThread(Settings(port=0, vendor_options={"voucherify": {"apps": APPS}})) as server:
         started = time.monotonic()
-        results = run_contract(ContractOptions(base_url=server.url, seed=0, app_id="bench-app", app_token="bench-token",
-                                               other_app=("bench-other", "other-token")))
+        results = run_contract(
+            ContractOptions(
+                base_url=server.url,
+                seed=0,
+                app_id="bench-app",
+                app_token="bench-token",
+                other_app=("bench-other", "other-token"),
+            )
+        )
         seconds = time.monotonic() - started
-    print(f"contract run: {seconds:.1f} s, {len(results.pairs())} operation×check pairs, "
-          f"{len(results.failures)} failure(s)")
+    print(
+        f"contract run: {seconds:.1f} s, {len(results.pairs())} operation×check pairs, "
+        f"{len(results.failures)} failure(s)"
+    )
 
 
 if __name__ == "__main__":

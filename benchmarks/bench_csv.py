@@ -53,8 +53,9 @@ def writerows_yardstick(rows: int) -> float:
 
     available()["voucherify"]  # the vendor's package registers its row recipes when imported
     model = load_model(load_spec("voucherify"))
-    text = b"".join(iter_csv(model, ExportQuery("order", tuple(FIELDS), rows=1000), seed=0, app_id="bench",
-                             now=time.time())).decode()
+    text = b"".join(
+        iter_csv(model, ExportQuery("order", tuple(FIELDS), rows=1000), seed=0, app_id="bench", now=time.time())
+    ).decode()
     prebuilt = list(csv.reader(io.StringIO(text)))[1:]
     repeats = max(1, rows // len(prebuilt))
     with open(os.devnull, "w", newline="") as sink:
@@ -63,8 +64,10 @@ def writerows_yardstick(rows: int) -> float:
         for _ in range(repeats):
             writerows(prebuilt)
         rate = repeats * len(prebuilt) / (time.perf_counter() - start)
-    print(f"{'writerows':10s} {repeats * len(prebuilt):>9,} prebuilt rows, {len(FIELDS)} fields:      "
-          f"{rate:>9,.0f} rows/s")
+    print(
+        f"{'writerows':10s} {repeats * len(prebuilt):>9,} prebuilt rows, {len(FIELDS)} fields:      "
+        f"{rate:>9,.0f} rows/s"
+    )
     return rate
 
 
@@ -107,15 +110,34 @@ def whole_process(rows: int, yardstick: float) -> None:
     """`mockserver generate order --rows N` to /dev/null, start-up included."""
     command = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", str(rows), "-o", os.devnull]
     elapsed, peak_mib = run_generate(command)
-    print(f"{'process':10s} {rows:>9,} order rows, defaults: {elapsed:6.2f} s, {rows / elapsed:>9,.0f} rows/s "
-          f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {peak_mib:.0f} MiB, start-up included")
+    print(
+        f"{'process':10s} {rows:>9,} order rows, defaults: {elapsed:6.2f} s, {rows / elapsed:>9,.0f} rows/s "
+        f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {peak_mib:.0f} MiB, start-up included"
+    )
 
 
 def http_download(rows: int, yardstick: float) -> None:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
-                               "--port", str(port), "--rows", str(rows), "--lifecycle", "instant"],
-                              env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--rows",
+            str(rows),
+            "--lifecycle",
+            "instant",
+        ],
+        env=ENV,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(port)
         headers = {"X-App-Id": "bench", "X-App-Token": "bench-token", "Content-Type": "application/json"}
@@ -150,18 +172,15 @@ def request(port: int, method: str, path: str, body: str | None, headers: dict) 
     return json.loads(payload)
 
 
-
-
-
-
-
-
-def report(mode: str, rows: int, seconds: float, rss_mib: float, yardstick: float, size: int | None = None,
-           what: str = "order") -> None:
+def report(
+    mode: str, rows: int, seconds: float, rss_mib: float, yardstick: float, size: int | None = None, what: str = "order"
+) -> None:
     extra = f", {size / 2**20:.0f} MiB" if size else ""
     fields = f"{len(FIELDS)} fields" if what == "order" else "defaults"
-    print(f"{mode:10s} {rows:>9,} {what} rows, {fields}: {seconds:6.2f} s, {rows / seconds:>9,.0f} rows/s "
-          f"({rows / seconds / yardstick:.2f}× writerows), peak RSS {rss_mib:.0f} MiB{extra}")
+    print(
+        f"{mode:10s} {rows:>9,} {what} rows, {fields}: {seconds:6.2f} s, {rows / seconds:>9,.0f} rows/s "
+        f"({rows / seconds / yardstick:.2f}× writerows), peak RSS {rss_mib:.0f} MiB{extra}"
+    )
 
 
 def main() -> None:

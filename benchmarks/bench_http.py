@@ -69,9 +69,14 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTH
 APP_ID, APP_TOKEN = "bench", "bench-token"
 AUTH = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
 JSON_HEADERS = {**AUTH, "Content-Type": "application/json"}
-VALID = {"exported_object": "order",
-         "parameters": {"fields": ["id", "source_id", "status", "amount"], "order": "-created_at",
-                        "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}
+VALID = {
+    "exported_object": "order",
+    "parameters": {
+        "fields": ["id", "source_id", "status", "amount"],
+        "order": "-created_at",
+        "filters": {"status": {"conditions": {"$in": ["PAID"]}}},
+    },
+}
 INVALID = {"exported_object": "order", "parameters": {"fields": ["id", "nope"]}}
 SEEDED = 10  # exports created before the load, so a list has a full page
 
@@ -98,10 +103,19 @@ KEPT = 1000
 WRK_THREADS = 2  # wrk -t2 -c32: the load issue 25 names for every server
 PEER_SCENARIOS = ("GET export", "POST create")  # what WireMock and Mockoon stub
 # the constant body WireMock and Mockoon answer both scenarios with (a finished export)
-STUB_BODY = json.dumps({"id": "exp_bench", "object": "export", "created_at": "2024-01-01T00:00:00.000Z",
-                        "status": "DONE", "channel": "API", "exported_object": "order",
-                        "parameters": VALID["parameters"], "result": {"url": "http://127.0.0.1/v1/exports/exp_bench"},
-                        "user_id": None})
+STUB_BODY = json.dumps(
+    {
+        "id": "exp_bench",
+        "object": "export",
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "status": "DONE",
+        "channel": "API",
+        "exported_object": "order",
+        "parameters": VALID["parameters"],
+        "result": {"url": "http://127.0.0.1/v1/exports/exp_bench"},
+        "user_id": None,
+    }
+)
 
 
 @dataclass
@@ -151,7 +165,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-
 def wait_for(port: int, timeout: float = 60) -> None:
     """Until something accepts connections on the loopback port (a server the script started)."""
     deadline = time.monotonic() + timeout
@@ -163,10 +176,12 @@ def wait_for(port: int, timeout: float = 60) -> None:
             time.sleep(0.1)
     raise SystemExit(f"no server answered on port {port} within {timeout:.0f} s")
 
+
 def http(port: int, method: str, path: str, body: dict | None = None, timeout: float = 5) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                     headers=JSON_HEADERS if data else AUTH)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, method=method, headers=JSON_HEADERS if data else AUTH
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -177,8 +192,14 @@ def http(port: int, method: str, path: str, body: dict | None = None, timeout: f
 def start(target: Target, timeout: float = 60) -> float:
     """Spawn the server; seconds until it answers its first request."""
     began = time.perf_counter()
-    target.process = subprocess.Popen(target.command, cwd=target.cwd, env=target.env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, start_new_session=True)
+    target.process = subprocess.Popen(
+        target.command,
+        cwd=target.cwd,
+        env=target.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = began + timeout
     while time.perf_counter() < deadline:
         if target.process.poll() is not None:
@@ -318,47 +339,86 @@ def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def run_wrk(wrk: str, port: int, scenario: Scenario, path: str, seconds: float, connections: int,
-            folder: Path) -> Load:
+def run_wrk(wrk: str, port: int, scenario: Scenario, path: str, seconds: float, connections: int, folder: Path) -> Load:
     script = folder / "scenario.lua"
-    script.write_text(LUA % {
-        "method": lua_string(scenario.method),
-        "body": lua_string(json.dumps(scenario.body)) if scenario.body is not None else "nil",
-        "app": lua_string(APP_ID), "token": lua_string(APP_TOKEN),
-        "content_type": 'wrk.headers["Content-Type"] = "application/json"' if scenario.body is not None else "",
-        "expected": lua_string(",".join(map(str, scenario.expected))),
-    })
-    command = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-               "-s", str(script), f"http://127.0.0.1:{port}{path}"]
+    script.write_text(
+        LUA
+        % {
+            "method": lua_string(scenario.method),
+            "body": lua_string(json.dumps(scenario.body)) if scenario.body is not None else "nil",
+            "app": lua_string(APP_ID),
+            "token": lua_string(APP_TOKEN),
+            "content_type": 'wrk.headers["Content-Type"] = "application/json"' if scenario.body is not None else "",
+            "expected": lua_string(",".join(map(str, scenario.expected))),
+        }
+    )
+    command = [
+        wrk,
+        f"-t{WRK_THREADS}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}{path}",
+    ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = child.communicate()
     match = re.search(r"^WRK (\{.*\})$", out, re.MULTILINE)
     if not match:
         raise RuntimeError(f"wrk failed: {err.strip() or out.strip()}")
     data = json.loads(match.group(1))
-    load = Load(requests=data["requests"], seconds=data["us"] / 1e6, p50_ms=data["p50"] / 1000,
-                p99_ms=data["p99"] / 1000, errors=data["unexpected"] + data["socket"])
+    load = Load(
+        requests=data["requests"],
+        seconds=data["us"] / 1e6,
+        p50_ms=data["p50"] / 1000,
+        p99_ms=data["p99"] / 1000,
+        errors=data["unexpected"] + data["socket"],
+    )
     if data["last"]:
         load.note = f"unexpected status {data['last']}"
     return load
 
 
 def run_python_generator(port: int, scenario: Scenario, path: str, seconds: float, connections: int) -> Load:
-    command = [sys.executable, __file__, "--generate", json.dumps({
-        "port": port, "method": scenario.method, "path": path, "seconds": seconds, "connections": connections,
-        "body": json.dumps(scenario.body) if scenario.body is not None else None,
-        "expected": list(scenario.expected)})]
+    command = [
+        sys.executable,
+        __file__,
+        "--generate",
+        json.dumps(
+            {
+                "port": port,
+                "method": scenario.method,
+                "path": path,
+                "seconds": seconds,
+                "connections": connections,
+                "body": json.dumps(scenario.body) if scenario.body is not None else None,
+                "expected": list(scenario.expected),
+            }
+        ),
+    ]
     out = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
-    return Load(requests=data["requests"], seconds=data["seconds"], p50_ms=data["p50"], p99_ms=data["p99"],
-                errors=data["errors"], note=f"unexpected status {data['last']}" if data["last"] else "")
+    return Load(
+        requests=data["requests"],
+        seconds=data["seconds"],
+        p50_ms=data["p50"],
+        p99_ms=data["p99"],
+        errors=data["errors"],
+        note=f"unexpected status {data['last']}" if data["last"] else "",
+    )
 
 
 def generate(spec: dict) -> None:
     """The Python load generator (a child process): keep-alive HTTP/1.1 over
     asyncio protocols, one request in flight per connection; prints JSON."""
-    head = [f"{spec['method']} {spec['path']} HTTP/1.1", f"Host: 127.0.0.1:{spec['port']}",
-            f"X-App-Id: {APP_ID}", f"X-App-Token: {APP_TOKEN}"]
+    head = [
+        f"{spec['method']} {spec['path']} HTTP/1.1",
+        f"Host: 127.0.0.1:{spec['port']}",
+        f"X-App-Id: {APP_ID}",
+        f"X-App-Token: {APP_TOKEN}",
+    ]
     body = (spec["body"] or "").encode()
     if spec["body"] is not None:
         head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
@@ -428,8 +488,18 @@ def generate(spec: dict) -> None:
     elapsed = asyncio.run(main())
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")  # noqa: E731
-    print(json.dumps({"requests": len(latencies), "seconds": elapsed, "p50": pick(0.50), "p99": pick(0.99),
-                      "errors": state["errors"], "last": state["last"]}))
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "seconds": elapsed,
+                "p50": pick(0.50),
+                "p99": pick(0.99),
+                "errors": state["errors"],
+                "last": state["last"],
+            }
+        )
+    )
 
 
 # -- the bare aiohttp + jsonschema yardstick -----------------------------------------------
@@ -442,8 +512,10 @@ def serve_bare(port: int, schema_file: str) -> None:
     schema = json.loads(Path(schema_file).read_text())
     formats = FormatChecker()
     # one compiled validator per exported_object (the request body's discriminator)
-    validators = {tag: Draft7Validator(branch, format_checker=formats)
-                  for tag, branch in schema["discriminator"]["mapping"].items()}
+    validators = {
+        tag: Draft7Validator(branch, format_checker=formats)
+        for tag, branch in schema["discriminator"]["mapping"].items()
+    }
     store: dict[str, dict] = {}
 
     def error(status: int, key: str, details: str) -> web.Response:
@@ -469,9 +541,16 @@ def serve_bare(port: int, schema_file: str) -> None:
             validator.validate(body)
         except ValidationError as exc:
             return error(400, "invalid_payload", exc.message)
-        record = {"id": "exp_" + secrets.token_hex(12), "object": "export", "created_at": "2024-01-01T00:00:00.000Z",
-                  "status": "DONE", "channel": "API", "exported_object": body["exported_object"],
-                  "parameters": body.get("parameters") or {}, "user_id": None}
+        record = {
+            "id": "exp_" + secrets.token_hex(12),
+            "object": "export",
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "status": "DONE",
+            "channel": "API",
+            "exported_object": body["exported_object"],
+            "parameters": body.get("parameters") or {},
+            "user_id": None,
+        }
         store[record["id"]] = record
         if len(store) > KEPT:  # as mockserver's --max-exports: the oldest goes
             del store[next(iter(store))]
@@ -490,12 +569,25 @@ def serve_bare(port: int, schema_file: str) -> None:
             return error(401, "unauthorized", "Send X-App-Id and X-App-Token")
         limit = int(request.query.get("limit", "10"))
         records = list(store.values())[-limit:][::-1]
-        return web.json_response({"object": "list", "data_ref": "exports",
-                                  "exports": [render(r, request) for r in records], "total": len(store)})
+        return web.json_response(
+            {
+                "object": "list",
+                "data_ref": "exports",
+                "exports": [render(r, request) for r in records],
+                "total": len(store),
+            }
+        )
 
-    store["exp_bench"] = {"id": "exp_bench", "object": "export", "created_at": "2024-01-01T00:00:00.000Z",
-                          "status": "DONE", "channel": "API", "exported_object": "order",
-                          "parameters": VALID["parameters"], "user_id": None}
+    store["exp_bench"] = {
+        "id": "exp_bench",
+        "object": "export",
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "status": "DONE",
+        "channel": "API",
+        "exported_object": "order",
+        "parameters": VALID["parameters"],
+        "user_id": None,
+    }
     app = web.Application()
     app.router.add_post("/v1/exports", create)
     app.router.add_get("/v1/exports", listing)
@@ -518,8 +610,11 @@ def seed(target: Target) -> None:
 
 def drive(target: Target, scenario: Scenario, args: argparse.Namespace, wrk: str | None, folder: Path) -> None:
     path = scenario.path.replace("{id}", target.export_id)
-    run = (lambda seconds: run_wrk(wrk, target.port, scenario, path, seconds, args.connections, folder)) if wrk \
+    run = (
+        (lambda seconds: run_wrk(wrk, target.port, scenario, path, seconds, args.connections, folder))
+        if wrk
         else (lambda seconds: run_python_generator(target.port, scenario, path, seconds, args.connections))
+    )
     if args.warmup:
         run(args.warmup)
         settle(target.process.pid)
@@ -528,18 +623,22 @@ def drive(target: Target, scenario: Scenario, args: argparse.Namespace, wrk: str
     load = run(args.duration)
     generator_after = os.times()
     server = cpu_seconds(target.process.pid) - server_before
-    generator = ((generator_after.children_user - generator_before.children_user)
-                 + (generator_after.children_system - generator_before.children_system))
+    generator = (generator_after.children_user - generator_before.children_user) + (
+        generator_after.children_system - generator_before.children_system
+    )
     load.server_cpu = server / load.seconds
     load.generator_cpu = generator / load.seconds
     load.other_cpu = max(0.0, machine_busy_seconds() - machine_before - server - generator) / load.seconds
     settle(target.process.pid)
     target.results[scenario.name] = load
-    print(f"  {target.name:12s} {scenario.name:13s} {load.rps:9,.0f} req/s  p50 {load.p50_ms:7.2f} ms  "
-          f"p99 {load.p99_ms:8.2f} ms  errors {load.errors}  server CPU {load.server_cpu:4.0%} "
-          f"({load.cpu_us:,.0f} µs/req)  generator CPU {load.generator_cpu:4.0%}  "
-          f"other processes {load.other_cpu:4.0%} {load.note}",
-          file=sys.stderr, flush=True)
+    print(
+        f"  {target.name:12s} {scenario.name:13s} {load.rps:9,.0f} req/s  p50 {load.p50_ms:7.2f} ms  "
+        f"p99 {load.p99_ms:8.2f} ms  errors {load.errors}  server CPU {load.server_cpu:4.0%} "
+        f"({load.cpu_us:,.0f} µs/req)  generator CPU {load.generator_cpu:4.0%}  "
+        f"other processes {load.other_cpu:4.0%} {load.note}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def launch(target: Target, args: argparse.Namespace) -> None:
@@ -568,45 +667,97 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
     if not args.skip_csv:
         out = _run_script("bench_csv.py", "--rows", str(args.csv_rows))
         yardstick = re.search(r"^writerows\s+[\d,]+ prebuilt rows, \d+ fields:\s+([\d,]+) rows/s", out, re.MULTILINE)
-        rows.append(("CSV yardstick: csv.writer.writerows of 1,000 prebuilt order rows (13 fields), to /dev/null",
-                     f"{yardstick.group(1)} rows/s" if yardstick else _no_figure(out)))
-        for mode, what in (("offline", f"{args.csv_rows:,} order rows, mockserver generate"),
-                           ("http", f"{args.csv_rows:,} order rows, HTTP download"),
-                           ("by code", f"{args.csv_rows:,} voucher rows ordered by code, mockserver generate"),
-                           ("process", "mockserver generate order --rows 200000, start-up included")):
-            match = re.search(rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
-                              rf"\(([\d.]+×) writerows\), peak RSS (\d+) MiB", out, re.MULTILINE)
-            rows.append((f"CSV: {what}",
-                         f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} the yardstick), "
-                         f"peak RSS {match.group(4)} MiB" if match else _no_figure(out)))
+        rows.append(
+            (
+                "CSV yardstick: csv.writer.writerows of 1,000 prebuilt order rows (13 fields), to /dev/null",
+                f"{yardstick.group(1)} rows/s" if yardstick else _no_figure(out),
+            )
+        )
+        for mode, what in (
+            ("offline", f"{args.csv_rows:,} order rows, mockserver generate"),
+            ("http", f"{args.csv_rows:,} order rows, HTTP download"),
+            ("by code", f"{args.csv_rows:,} voucher rows ordered by code, mockserver generate"),
+            ("process", "mockserver generate order --rows 200000, start-up included"),
+        ):
+            match = re.search(
+                rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
+                rf"\(([\d.]+×) writerows\), peak RSS (\d+) MiB",
+                out,
+                re.MULTILINE,
+            )
+            rows.append(
+                (
+                    f"CSV: {what}",
+                    f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} the yardstick), "
+                    f"peak RSS {match.group(4)} MiB"
+                    if match
+                    else _no_figure(out),
+                )
+            )
     if not args.skip_post8:  # latency without queueing: at 32 connections on one core, p50 ≈ 32 ÷ req/s
-        out = _run_script("bench_http.py", "--only", "POST create", "--connections", "8", "--no-prism",
-                          "--duration", f"{args.duration:g}", "--skip-csv", "--skip-contract", "--skip-post8",
-                          "--skip-tenants", "--skip-lists")
+        out = _run_script(
+            "bench_http.py",
+            "--only",
+            "POST create",
+            "--connections",
+            "8",
+            "--no-prism",
+            "--duration",
+            f"{args.duration:g}",
+            "--skip-csv",
+            "--skip-contract",
+            "--skip-post8",
+            "--skip-tenants",
+            "--skip-lists",
+        )
         for target in ("mockserver", "bare aiohttp"):
-            match = re.search(rf"^\| POST create \| {target} \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \|"
-                              r".*?\| ([\d.]+×)? \|$", out, re.MULTILINE)
-            rows.append((f"POST create at 8 connections, {target}",
-                         f"{match.group(1)} req/s, p50 {match.group(2)} ms, p99 {match.group(3)} ms"
-                         + (f", {match.group(4)} bare" if match.group(4) else "") if match else _no_figure(out)))
+            match = re.search(
+                rf"^\| POST create \| {target} \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \|"
+                r".*?\| ([\d.]+×)? \|$",
+                out,
+                re.MULTILINE,
+            )
+            rows.append(
+                (
+                    f"POST create at 8 connections, {target}",
+                    f"{match.group(1)} req/s, p50 {match.group(2)} ms, p99 {match.group(3)} ms"
+                    + (f", {match.group(4)} bare" if match.group(4) else "")
+                    if match
+                    else _no_figure(out),
+                )
+            )
     if not args.skip_lists:
         out = _run_script("bench_list.py", "--duration", "5")
         for stored in ("10", "1,000", "10,000"):
-            match = re.search(rf"^\s+{stored}\s+mockserver\s+-created_at\s+([\d,]+)\s.*\(([\d.]+)× bare\)", out,
-                              re.MULTILINE)
-            rows.append((f"list a page of exports, {stored} stored (8 connections)",
-                         f"{match.group(1)} req/s, {match.group(2)}× bare" if match else _no_figure(out)))
+            match = re.search(
+                rf"^\s+{stored}\s+mockserver\s+-created_at\s+([\d,]+)\s.*\(([\d.]+)× bare\)", out, re.MULTILINE
+            )
+            rows.append(
+                (
+                    f"list a page of exports, {stored} stored (8 connections)",
+                    f"{match.group(1)} req/s, {match.group(2)}× bare" if match else _no_figure(out),
+                )
+            )
     if not args.skip_tenants:
         out = _run_script("bench_tenants.py", "--seconds", "10")
         match = re.search(r"^ratio ([\d.]+); server peak RSS (\d+) MiB", out, re.MULTILINE)
-        rows.append(("journeys/s over 1,000 apps ÷ over 1 app (20 clients)",
-                     f"{match.group(1)}, server peak RSS {match.group(2)} MiB" if match else _no_figure(out)))
+        rows.append(
+            (
+                "journeys/s over 1,000 apps ÷ over 1 app (20 clients)",
+                f"{match.group(1)}, server peak RSS {match.group(2)} MiB" if match else _no_figure(out),
+            )
+        )
     if not args.skip_contract:
         out = _run_script("bench_contract.py")
         match = re.search(r"contract run: ([\d.]+) s, (\d+) operation×check pairs, (\d+) failure", out)
-        rows.append(("default contract run against the mock (time lifecycle)",
-                     f"{match.group(1)} s, {match.group(2)} pairs, {match.group(3)} failure(s)" if match
-                     else "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")"))
+        rows.append(
+            (
+                "default contract run against the mock (time lifecycle)",
+                f"{match.group(1)} s, {match.group(2)} pairs, {match.group(3)} failure(s)"
+                if match
+                else "n/a (" + (out.strip().splitlines() or ["no output"])[-1] + ")",
+            )
+        )
     return rows
 
 
@@ -616,8 +767,14 @@ def _no_figure(out: str) -> str:
 
 def _run_script(name: str, *extra: str) -> str:
     print(f"running benchmarks/{name} {' '.join(extra)} …", file=sys.stderr, flush=True)
-    done = subprocess.run([sys.executable, str(HERE / name), *extra], cwd=ROOT, env=ENV,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(
+        [sys.executable, str(HERE / name), *extra],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return done.stdout
 
 
@@ -629,10 +786,13 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
         base = other.results.get(scenario) if other else None
         return f"{load.rps / base.rps:.2f}×" if base and base.rps else "n/a"
 
-    lines = [f"HTTP, {args.connections} connections, {args.duration:g} s per scenario, load from {generator} "
-             f"({os.cpu_count()} CPU cores)", "",
-             "| scenario | server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ÷ Prism | ÷ bare |",
-             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    lines = [
+        f"HTTP, {args.connections} connections, {args.duration:g} s per scenario, load from {generator} "
+        f"({os.cpu_count()} CPU cores)",
+        "",
+        "| scenario | server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | ÷ Prism | ÷ bare |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
     for scenario in SCENARIOS:
         if args.only and scenario.name not in args.only:
             continue
@@ -642,10 +802,12 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
                 lines.append(f"| {scenario.name} | {target.name} | n/a | n/a | n/a | n/a | n/a | | |")
                 continue
             mock = target.name.startswith("mockserver")
-            lines.append(f"| {scenario.name} | {target.name} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} "
-                         f"| {load.errors:,} | {load.cpu_us:,.0f} "
-                         f"| {ratio(load, prism, scenario.name) if mock else ''} "
-                         f"| {ratio(load, bare, scenario.name) if mock else ''} |")
+            lines.append(
+                f"| {scenario.name} | {target.name} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} "
+                f"| {load.errors:,} | {load.cpu_us:,.0f} "
+                f"| {ratio(load, prism, scenario.name) if mock else ''} "
+                f"| {ratio(load, bare, scenario.name) if mock else ''} |"
+            )
 
     def rss(target: Target) -> str:
         return f"{target.rss_mib:.0f} MiB" if target.results else "n/a"
@@ -653,21 +815,33 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
     def startup(target: Target) -> str:
         if not target.startup:
             return "n/a"
-        return (f"{statistics.median(target.startup):.2f} s (fastest {min(target.startup):.2f} s; other processes "
-                f"{target.startup_other_cpu:.0%} of a core meanwhile)")
+        return (
+            f"{statistics.median(target.startup):.2f} s (fastest {min(target.startup):.2f} s; other processes "
+            f"{target.startup_other_cpu:.0%} of a core meanwhile)"
+        )
 
-    lines += ["", "| server | peak RSS (VmHWM, after all scenarios) "
-                  f"| start-up to first answer (median of {args.starts}) |",
-              "|---|--:|--:|", *[f"| {t.name} | {rss(t)} | {startup(t)} |" for t in targets]]
+    lines += [
+        "",
+        f"| server | peak RSS (VmHWM, after all scenarios) | start-up to first answer (median of {args.starts}) |",
+        "|---|--:|--:|",
+        *[f"| {t.name} | {rss(t)} | {startup(t)} |" for t in targets],
+    ]
     loads = [load for t in targets for load in t.results.values()]
     if loads:
-        lines += ["", f"load generator CPU: up to {max(x.generator_cpu for x in loads):.0%} of one core; "
-                      f"server CPU: up to {max(x.server_cpu for x in loads):.0%} of one core; "
-                      f"other processes on the machine: up to {max(x.other_cpu for x in loads):.0%} of one core "
-                      f"(mean {statistics.mean(x.other_cpu for x in loads):.0%})"]
+        lines += [
+            "",
+            f"load generator CPU: up to {max(x.generator_cpu for x in loads):.0%} of one core; "
+            f"server CPU: up to {max(x.server_cpu for x in loads):.0%} of one core; "
+            f"other processes on the machine: up to {max(x.other_cpu for x in loads):.0%} of one core "
+            f"(mean {statistics.mean(x.other_cpu for x in loads):.0%})",
+        ]
     problems = [f"{t.name}: {t.problem}" for t in targets if t.problem]
-    problems += [f"{t.name}, {name}: {load.errors:,} of {load.requests:,} answers were errors ({load.note or 'socket'})"
-                 for t in targets for name, load in t.results.items() if load.errors]
+    problems += [
+        f"{t.name}, {name}: {load.errors:,} of {load.requests:,} answers were errors ({load.note or 'socket'})"
+        for t in targets
+        for name, load in t.results.items()
+        if load.errors
+    ]
     if problems:
         lines += ["", *[f"note: {p}" for p in problems]]
     if extra:
@@ -676,29 +850,39 @@ def table(targets: list[Target], extra: list[tuple[str, str]], generator: str, a
 
 
 # what each server does for a request: the peers differ in how much work an answer is
-DOES = {"mockserver": "checks the credentials and the body against the schema, stores the export, runs its lifecycle",
-        "Prism": "checks the body against the schema, answers from the document's examples, keeps no state",
-        "WireMock": "matches method and path, answers one constant body: no validation, no state",
-        "Mockoon": "matches method and path, answers one constant body: no validation, no state",
-        "bare aiohttp": "checks credentials and the body's schema (jsonschema), keeps a dict"}
+DOES = {
+    "mockserver": "checks the credentials and the body against the schema, stores the export, runs its lifecycle",
+    "Prism": "checks the body against the schema, answers from the document's examples, keeps no state",
+    "WireMock": "matches method and path, answers one constant body: no validation, no state",
+    "Mockoon": "matches method and path, answers one constant body: no validation, no state",
+    "bare aiohttp": "checks credentials and the body's schema (jsonschema), keeps a dict",
+}
 README_BEGIN, README_END = "<!-- bench_http: begin -->", "<!-- bench_http: end -->"
 
 
-def readme_section(targets: list[Target], extra: list[tuple[str, str]], generator: str,
-                   args: argparse.Namespace) -> str:
+def readme_section(
+    targets: list[Target], extra: list[tuple[str, str]], generator: str, args: argparse.Namespace
+) -> str:
     """The README's Performance tables, made from this run's figures (`--readme` writes them in)."""
+
     def cell(target: Target, scenario: str) -> str:
         load = target.results.get(scenario)
         return f"{load.rps:,.0f} / {load.p99_ms:.1f} ms" if load else "n/a"
 
     shown = [t for t in targets if t.results]
-    lines = [f"One run of `benchmarks/bench_http.py` on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, "
-             f"{args.connections} connections, load from {generator}):", "",
-             "| server | GET an export: req/s / p99 | POST a create: req/s / p99 | peak RSS | start-up | what it does "
-             "per request |", "|---|--:|--:|--:|--:|---|"]
+    lines = [
+        f"One run of `benchmarks/bench_http.py` on {time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores, "
+        f"{args.connections} connections, load from {generator}):",
+        "",
+        "| server | GET an export: req/s / p99 | POST a create: req/s / p99 | peak RSS | start-up | what it does "
+        "per request |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
     for t in shown:
-        lines.append(f"| {t.name} | {cell(t, 'GET export')} | {cell(t, 'POST create')} | {t.rss_mib:.0f} MiB "
-                     f"| {statistics.median(t.startup):.2f} s | {DOES.get(t.name.split(' --')[0], '')} |")
+        lines.append(
+            f"| {t.name} | {cell(t, 'GET export')} | {cell(t, 'POST create')} | {t.rss_mib:.0f} MiB "
+            f"| {statistics.median(t.startup):.2f} s | {DOES.get(t.name.split(' --')[0], '')} |"
+        )
     if extra:
         lines += ["", "| other | figure |", "|---|---|", *[f"| {label} | {value} |" for label, value in extra]]
     return "\n".join(lines)
@@ -724,24 +908,43 @@ def main() -> None:
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out (its columns print n/a)")
     parser.add_argument("--no-install", action="store_true", help="never npm-install Prism, WireMock or Mockoon")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--only", action="append", metavar="SCENARIO", choices=[s.name for s in SCENARIOS],
-                        help="run only this scenario (repeatable)")
-    parser.add_argument("--targets", default="mockserver,Prism,bare,WireMock,Mockoon",
-                        help="comma-separated subset (WireMock and Mockoon serve GET export and POST create only)")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="also measure `mockserver serve --workers N` (2, one per core; 1 leaves it out)")
-    parser.add_argument("--mock-root", metavar="DIR",
-                        help="serve mockserver from this checkout (e.g. to compare with an older one)")
-    parser.add_argument("--compare", action="append", default=[], metavar="DIR",
-                        help="also measure mockserver served from this checkout, turn by turn (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="SCENARIO",
+        choices=[s.name for s in SCENARIOS],
+        help="run only this scenario (repeatable)",
+    )
+    parser.add_argument(
+        "--targets",
+        default="mockserver,Prism,bare,WireMock,Mockoon",
+        help="comma-separated subset (WireMock and Mockoon serve GET export and POST create only)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also measure `mockserver serve --workers N` (2, one per core; 1 leaves it out)",
+    )
+    parser.add_argument(
+        "--mock-root", metavar="DIR", help="serve mockserver from this checkout (e.g. to compare with an older one)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also measure mockserver served from this checkout, turn by turn (repeatable)",
+    )
     parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-contract", action="store_true")
     parser.add_argument("--skip-post8", action="store_true", help="leave out POST at 8 connections")
     parser.add_argument("--skip-lists", action="store_true", help="leave out bench_list.py (10/1,000/10,000 stored)")
     parser.add_argument("--skip-tenants", action="store_true", help="leave out bench_tenants.py (1 vs 1,000 apps)")
-    parser.add_argument("--readme", action="store_true",
-                        help="write this run's figures into README.md's Performance section")
+    parser.add_argument(
+        "--readme", action="store_true", help="write this run's figures into README.md's Performance section"
+    )
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "SCHEMA"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -769,34 +972,92 @@ def main() -> None:
         for name, root in mocks:
             root = Path(root).resolve() if root else ROOT
             port = free_port()
-            targets.append(Target(name, [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
-                                         "--port", str(port), "--lifecycle", "instant",
-                                         "--app", f"{APP_ID}:{APP_TOKEN}"], port, cwd=root,
-                                  env={**os.environ, "PYTHONPATH": str(root)}))
+            targets.append(
+                Target(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "mockserver",
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--lifecycle",
+                        "instant",
+                        "--app",
+                        f"{APP_ID}:{APP_TOKEN}",
+                    ],
+                    port,
+                    cwd=root,
+                    env={**os.environ, "PYTHONPATH": str(root)},
+                )
+            )
         if "prism" in wanted and not args.no_prism:
             prism, why = find_prism(args.prism, not args.no_install)
             port = free_port()
-            target = Target("Prism", [prism or "prism", "mock", "-h", "127.0.0.1", "-p", str(port),
-                                      str(ROOT / "schemas" / "voucherify" / "openapi.yaml")], port, cwd=folder)
+            target = Target(
+                "Prism",
+                [
+                    prism or "prism",
+                    "mock",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    str(ROOT / "schemas" / "voucherify" / "openapi.yaml"),
+                ],
+                port,
+                cwd=folder,
+            )
             target.problem = "" if prism else f"Prism not measured: {why}"
             target.stateful = False
             targets.append(target)
         if args.workers > 1 and "mockserver" in wanted:
             port = free_port()
-            targets.append(Target(f"mockserver --workers {args.workers}",
-                                  [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
-                                   "--port", str(port), "--lifecycle", "instant", "--workers", str(args.workers),
-                                   "--app", f"{APP_ID}:{APP_TOKEN}"], port))
+            targets.append(
+                Target(
+                    f"mockserver --workers {args.workers}",
+                    [
+                        sys.executable,
+                        "-m",
+                        "mockserver",
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--lifecycle",
+                        "instant",
+                        "--workers",
+                        str(args.workers),
+                        "--app",
+                        f"{APP_ID}:{APP_TOKEN}",
+                    ],
+                    port,
+                )
+            )
         for name, make in (("WireMock", wiremock_command), ("Mockoon", mockoon_command)):
             if name.lower() not in wanted:
                 continue
             port = free_port()
             command, why = make(not args.no_install, port, folder, STUB_BODY)
-            targets.append(Target(name, command, port, cwd=folder, scenarios=PEER_SCENARIOS, stateful=False,
-                                  problem=f"{name} not measured: {why}" if why else ""))
+            targets.append(
+                Target(
+                    name,
+                    command,
+                    port,
+                    cwd=folder,
+                    scenarios=PEER_SCENARIOS,
+                    stateful=False,
+                    problem=f"{name} not measured: {why}" if why else "",
+                )
+            )
         port = free_port()
-        targets.append(Target("bare aiohttp", [sys.executable, __file__, "--serve-bare", str(port), str(schema_file)],
-                              port))
+        targets.append(
+            Target("bare aiohttp", [sys.executable, __file__, "--serve-bare", str(port), str(schema_file)], port)
+        )
         running = []
         try:
             for target in targets:

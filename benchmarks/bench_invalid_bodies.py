@@ -30,8 +30,13 @@ from bench_http import free_port, wait_for  # noqa: E402  (one copy of the serve
 AUTH = {"X-App-Id": "bench", "X-App-Token": "bench-token", "Content-Type": "application/json"}
 BODIES = {
     "150,000 fields": ("/v1/exports", {"exported_object": "order", "parameters": {"fields": ["id"] * 150_000}}),
-    "120,000 values of $in": ("/v1/exports", {"exported_object": "order", "parameters": {
-        "filters": {"status": {"conditions": {"$in": ["PAID"] * 120_000}}}}}),
+    "120,000 values of $in": (
+        "/v1/exports",
+        {
+            "exported_object": "order",
+            "parameters": {"filters": {"status": {"conditions": {"$in": ["PAID"] * 120_000}}}},
+        },
+    ),
     "import of 40,000 orders": ("/v1/orders/import", [{"source_id": f"s-{n}"} for n in range(40_000)]),
 }
 
@@ -66,8 +71,10 @@ async def run(base: str, rate: float) -> None:
             await asyncio.sleep(0.2)
             stop.set()
             worst = max(await during)
-            print(f"{name:<26} {len(data) / 2**10:5.0f} KiB → {reply.status} in {took * 1000:7.1f} ms;  "
-                  f"health max {worst * 1000:7.1f} ms   ({answer[:90].decode(errors='replace')}…)")
+            print(
+                f"{name:<26} {len(data) / 2**10:5.0f} KiB → {reply.status} in {took * 1000:7.1f} ms;  "
+                f"health max {worst * 1000:7.1f} ms   ({answer[:90].decode(errors='replace')}…)"
+            )
 
 
 def main() -> None:
@@ -75,8 +82,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="health requests per second")
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
     try:
         wait_for(port, 60)
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

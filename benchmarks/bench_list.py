@@ -65,9 +65,17 @@ def serve_bare(port: int) -> None:
         if not authorised(request):
             return web.json_response({"code": 401}, status=401)
         body = await request.json()
-        record = {"id": f"exp_{next(ids)}", "object": "export", "created_at": time.time(), "status": "SCHEDULED",
-                  "channel": "API", "exported_object": body["exported_object"], "parameters": body["parameters"],
-                  "result": None, "user_id": None}
+        record = {
+            "id": f"exp_{next(ids)}",
+            "object": "export",
+            "created_at": time.time(),
+            "status": "SCHEDULED",
+            "channel": "API",
+            "exported_object": body["exported_object"],
+            "parameters": body["parameters"],
+            "result": None,
+            "user_id": None,
+        }
         store[record["id"]] = record
         return web.json_response(record)
 
@@ -75,10 +83,13 @@ def serve_bare(port: int) -> None:
         if not authorised(request):
             return web.json_response({"code": 401}, status=401)
         limit, page = int(request.query.get("limit", "10")), int(request.query.get("page", "1"))
-        keys = list(reversed(store))[(page - 1) * limit:page * limit]  # newest first
-        return web.Response(text=json.dumps({"object": "list", "data_ref": "exports",
-                                             "exports": [store[k] for k in keys], "total": len(store)}),
-                            content_type="application/json")
+        keys = list(reversed(store))[(page - 1) * limit : page * limit]  # newest first
+        return web.Response(
+            text=json.dumps(
+                {"object": "list", "data_ref": "exports", "exports": [store[k] for k in keys], "total": len(store)}
+            ),
+            content_type="application/json",
+        )
 
     app = web.Application()
     app.router.add_post("/v1/exports", create)
@@ -101,15 +112,31 @@ def main() -> None:
     catch_up: dict[int, float] = {}
     for size in SIZES:
         port = free_port()
-        command = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--lifecycle", "time", "--app", f"{APP_ID}:{APP_TOKEN}", "--max-exports", str(max(SIZES))]
+        command = [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifecycle",
+            "time",
+            "--app",
+            f"{APP_ID}:{APP_TOKEN}",
+            "--max-exports",
+            str(max(SIZES)),
+        ]
         if args.state == "sqlite":
             command += ["--state", str(folder / f"state-{size}.db")]
         elif args.state != "memory":
             command += ["--state", args.state + ("&" if "?" in args.state else "?") + f"prefix=bench{size}:"]
         bare_port = free_port()
-        targets = [Target("mockserver", command, port),
-                   Target("bare aiohttp", [sys.executable, __file__, "--serve-bare", str(bare_port)], bare_port)]
+        targets = [
+            Target("mockserver", command, port),
+            Target("bare aiohttp", [sys.executable, __file__, "--serve-bare", str(bare_port)], bare_port),
+        ]
         for target in targets:
             start(target)
             try:
@@ -124,22 +151,30 @@ def main() -> None:
                         continue  # the bare handler has one order
                     path = f"/v1/exports?limit=10&order={order}"
                     scenario = Scenario(f"list {order}", "GET", path, None, (200,))
-                    load = (run_wrk(wrk, target.port, scenario, path, args.duration, args.connections, folder)
-                            if wrk else run_python_generator(target.port, scenario, path, args.duration,
-                                                             args.connections))
+                    load = (
+                        run_wrk(wrk, target.port, scenario, path, args.duration, args.connections, folder)
+                        if wrk
+                        else run_python_generator(target.port, scenario, path, args.duration, args.connections)
+                    )
                     rows.append((size, target.name, order, load))
             finally:
                 stop(target)
-    print(f"GET /v1/exports (page of 10), {args.connections} connections, {args.duration:.0f} s each, "
-          f"store {args.state}, load from {'wrk' if wrk else 'the Python generator'}")
+    print(
+        f"GET /v1/exports (page of 10), {args.connections} connections, {args.duration:.0f} s each, "
+        f"store {args.state}, load from {'wrk' if wrk else 'the Python generator'}"
+    )
     print(f"{'stored':>7}  {'server':<13} {'order':<12} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
     bare = {size: load.rps for size, name, _, load in rows if name == "bare aiohttp"}
     for size, name, order, load in rows:
         ratio = f"  ({load.rps / bare[size]:.2f}× bare)" if name == "mockserver" and bare.get(size) else ""
-        print(f"{size:>7,}  {name:<13} {order:<12} {load.rps:>8,.0f} {load.p50_ms:>7.2f} {load.p99_ms:>7.2f} "
-              f"{load.errors:>6}{ratio}")
-    print("first list after the clock finished every export (each is moved on and saved once): "
-          + ", ".join(f"{size:,} stored {seconds * 1000:.0f} ms" for size, seconds in catch_up.items()))
+        print(
+            f"{size:>7,}  {name:<13} {order:<12} {load.rps:>8,.0f} {load.p50_ms:>7.2f} {load.p99_ms:>7.2f} "
+            f"{load.errors:>6}{ratio}"
+        )
+    print(
+        "first list after the clock finished every export (each is moved on and saved once): "
+        + ", ".join(f"{size:,} stored {seconds * 1000:.0f} ms" for size, seconds in catch_up.items())
+    )
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -33,11 +33,19 @@ PROBE = {"X-App-Id": "bench-probe", "X-App-Token": "bench-probe-key"}
 
 
 def batch(number: int, size: int) -> list[dict]:
-    return [{"source_id": f"b{number}-o{n}", "status": "PAID",
-             "customer": {"source_id": f"b{number}-c{n}", "name": f"Customer {n}"},
-             "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
-                       {"source_id": "sku-2", "amount": 700}],
-             "metadata": {"batch": number}} for n in range(size)]
+    return [
+        {
+            "source_id": f"b{number}-o{n}",
+            "status": "PAID",
+            "customer": {"source_id": f"b{number}-c{n}", "name": f"Customer {n}"},
+            "items": [
+                {"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
+                {"source_id": "sku-2", "amount": 700},
+            ],
+            "metadata": {"batch": number},
+        }
+        for n in range(size)
+    ]
 
 
 def serve(state: str | None) -> tuple[subprocess.Popen, str]:
@@ -79,23 +87,32 @@ async def run(url: str, orders: int, imports: int) -> None:
         seconds = []
         for number, body in enumerate(bodies, 1):
             began = time.perf_counter()
-            async with importer.post(url + "/v1/orders/import", data=body,
-                                     headers={**IMPORTER, "Content-Type": "application/json"}) as reply:
+            async with importer.post(
+                url + "/v1/orders/import", data=body, headers={**IMPORTER, "Content-Type": "application/json"}
+            ) as reply:
                 answer = await reply.text()
                 if reply.status != 200:
                     raise SystemExit(f"import {number} answered {reply.status}: {answer[:300]}")
             seconds.append(time.perf_counter() - began)
             worst = max(waits[seen:], default=0)
             seen = len(waits)
-            print(f"import {number}: {orders:,} orders into {orders * (number - 1):,} stored: "
-                  f"{seconds[-1] * 1000:,.0f} ms; the probe's worst wait meanwhile {worst * 1000:,.1f} ms", flush=True)
+            print(
+                f"import {number}: {orders:,} orders into {orders * (number - 1):,} stored: "
+                f"{seconds[-1] * 1000:,.0f} ms; the probe's worst wait meanwhile {worst * 1000:,.1f} ms",
+                flush=True,
+            )
         stop.set()
         await probing
         during = waits[idle:]
-    print(f"5th/1st import: {seconds[-1] / seconds[0]:.2f}x (target <= 1.5x)" if imports == 5 else
-          f"last/first import: {seconds[-1] / seconds[0]:.2f}x (target <= 1.5x)")
-    print(f"probe GETs of another app during the imports: {len(during)}, median "
-          f"{statistics.median(during) * 1000:.1f} ms, worst {max(during) * 1000:.1f} ms (target <= 50 ms)")
+    print(
+        f"5th/1st import: {seconds[-1] / seconds[0]:.2f}x (target <= 1.5x)"
+        if imports == 5
+        else f"last/first import: {seconds[-1] / seconds[0]:.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"probe GETs of another app during the imports: {len(during)}, median "
+        f"{statistics.median(during) * 1000:.1f} ms, worst {max(during) * 1000:.1f} ms (target <= 50 ms)"
+    )
 
 
 def main() -> None:

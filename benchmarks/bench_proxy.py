@@ -29,8 +29,9 @@ AUTH = {"X-App-Id": "bench", "X-App-Token": "bench-token", "Content-Type": "appl
 
 
 def call(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> dict:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers=headers or {})
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body else None, headers=headers or {}
+    )
     with urllib.request.urlopen(request, timeout=600) as reply:
         return json.loads(reply.read())
 
@@ -41,18 +42,31 @@ def main() -> None:
     args = parser.parse_args()
     upstream_port, proxy_port = free_port(), free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": {**os.environ}}
-    upstream = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(upstream_port),
-                                 "--lifecycle", "instant"], **quiet)
-    proxy = subprocess.Popen([sys.executable, "-m", "mockserver", "proxy", "--upstream",
-                              f"http://127.0.0.1:{upstream_port}", "--port", str(proxy_port)], **quiet)
+    upstream = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(upstream_port), "--lifecycle", "instant"], **quiet
+    )
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "proxy",
+            "--upstream",
+            f"http://127.0.0.1:{upstream_port}",
+            "--port",
+            str(proxy_port),
+        ],
+        **quiet,
+    )
     try:
         wait_for(upstream_port, 60)
         wait_for(proxy_port, 60)
         base = f"http://127.0.0.1:{proxy_port}"
-        created = call("POST", base + "/v1/exports", {"exported_object": "order"},
-                       {**AUTH, "Prefer": f"rows={args.rows}"})
+        created = call(
+            "POST", base + "/v1/exports", {"exported_object": "order"}, {**AUTH, "Prefer": f"rows={args.rows}"}
+        )
         url = call("GET", f"{base}/v1/exports/{created['id']}", headers=AUTH)["result"]["url"]
-        url = base + url[url.index("/v1/"):]  # through the proxy, not straight to the upstream
+        url = base + url[url.index("/v1/") :]  # through the proxy, not straight to the upstream
         before = vm_kib(proxy.pid, "VmRSS")
         started = time.perf_counter()
         size = 0
@@ -63,8 +77,10 @@ def main() -> None:
         peak = vm_kib(proxy.pid, "VmHWM")
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"download through the proxy: {size / 1e6:.1f} MB ({args.rows:,} rows) in {took:.1f} s")
-        print(f"proxy RSS: {before / 1024:.0f} MiB before, peak (VmHWM) {peak / 1024:.0f} MiB "
-              f"(+{(peak - before) / 1024:.0f} MiB)")
+        print(
+            f"proxy RSS: {before / 1024:.0f} MiB before, peak (VmHWM) {peak / 1024:.0f} MiB "
+            f"(+{(peak - before) / 1024:.0f} MiB)"
+        )
     finally:
         for process in (proxy, upstream):  # by pid: the servers this script started
             process.terminate()

@@ -68,8 +68,20 @@ def rss_mib(pid: int) -> float:
 
 def start_server(state: Path, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", str(state),
-               "--lifecycle", "instant", "--rows", "20"]
+    command = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        "--port",
+        str(port),
+        "--state",
+        str(state),
+        "--lifecycle",
+        "instant",
+        "--rows",
+        "20",
+    ]
     if workers > 1:
         command += ["--workers", str(workers)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -136,8 +148,9 @@ async def listed(base: str) -> collections.Counter:
         for app in range(APPS):
             page = 1
             while True:
-                async with session.get(f"{base}/v1/exports", params={"limit": 100, "page": page},
-                                       headers=auth(app)) as reply:
+                async with session.get(
+                    f"{base}/v1/exports", params={"limit": 100, "page": page}, headers=auth(app)
+                ) as reply:
                     body = await reply.json()
                 seen.update(e["id"] for e in body["exports"])
                 if len(body["exports"]) < 100:
@@ -180,8 +193,9 @@ async def soak(args) -> None:
                 await asyncio.sleep(0.05)
 
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
-            await asyncio.gather(sampler(), killer(),
-                                 *(client(i, base, until, tally, session) for i in range(args.clients)))
+            await asyncio.gather(
+                sampler(), killer(), *(client(i, base, until, tally, session) for i in range(args.clients))
+            )
         took = time.monotonic() - started
         seen = await listed(base)
         integrity = sqlite3.connect(state).execute("PRAGMA integrity_check").fetchone()[0]
@@ -194,14 +208,21 @@ async def soak(args) -> None:
     fives = sum(n for status, n in tally.statuses.items() if status >= 500)
     requests = sum(tally.statuses.values())
     print(f"soak: {args.clients} clients, {took:.0f} s, --workers 2 --state FILE --lifecycle instant")
-    print(f"  journeys {tally.journeys:,} ({tally.journeys / took:,.0f}/s), requests {requests:,} "
-          f"({requests / took:,.0f}/s)")
-    print(f"  statuses {dict(sorted(tally.statuses.items()))}; 5xx {fives}; "
-          f"connection errors {dict(tally.errors) or 0}")
-    print(f"  kept {len(tally.kept):,} exports: lost {len(lost)}, duplicated {len(duplicated)}, "
-          f"resurrected after delete {len(resurrected)}; PRAGMA integrity_check: {integrity}")
-    print(f"  worker pid {killed.get('victim')} SIGKILLed at {args.seconds / 2:.0f} s: "
-          f"replaced after {killed.get('replaced', float('nan')):.1f} s by {killed.get('new')}")
+    print(
+        f"  journeys {tally.journeys:,} ({tally.journeys / took:,.0f}/s), requests {requests:,} "
+        f"({requests / took:,.0f}/s)"
+    )
+    print(
+        f"  statuses {dict(sorted(tally.statuses.items()))}; 5xx {fives}; connection errors {dict(tally.errors) or 0}"
+    )
+    print(
+        f"  kept {len(tally.kept):,} exports: lost {len(lost)}, duplicated {len(duplicated)}, "
+        f"resurrected after delete {len(resurrected)}; PRAGMA integrity_check: {integrity}"
+    )
+    print(
+        f"  worker pid {killed.get('victim')} SIGKILLed at {args.seconds / 2:.0f} s: "
+        f"replaced after {killed.get('replaced', float('nan')):.1f} s by {killed.get('new')}"
+    )
     print("  RSS MiB over time (supervisor, workers):")
     for at, sizes in samples:
         print(f"    {at:5.0f} s  " + "  ".join(f"{pid}:{mib:.0f}" for pid, mib in sizes.items()))
@@ -216,8 +237,9 @@ async def kill_once(state: Path, rng: random.Random) -> tuple[str, int, int]:
         async with aiohttp.ClientSession() as session:
             while True:
                 try:
-                    async with session.post(base + "/v1/exports", json={"exported_object": "order"},
-                                            headers=auth(app)) as reply:
+                    async with session.post(
+                        base + "/v1/exports", json={"exported_object": "order"}, headers=auth(app)
+                    ) as reply:
                         if reply.status == 200:
                             acknowledged.append((app, (await reply.json())["id"]))
                 except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError):
@@ -247,8 +269,10 @@ async def kills(args) -> None:
     bad = [r for r in results if r[0] != "ok"]
     print(f"kills: {len(results)} SIGKILLs of `serve --state FILE` at random moments (0.2–2 s into a create load)")
     print(f"  PRAGMA integrity_check not ok: {len(bad)} of {len(results)}")
-    print(f"  creates answered before the kills: {sum(r[1] for r in results):,}; "
-          f"missing from the file afterwards: {sum(r[2] for r in results)}")
+    print(
+        f"  creates answered before the kills: {sum(r[1] for r in results):,}; "
+        f"missing from the file afterwards: {sum(r[2] for r in results)}"
+    )
 
 
 def main() -> None:

@@ -29,8 +29,6 @@ from bench_http import free_port, wait_for  # noqa: E402  (one copy of the serve
 AUTH = {"X-App-Id": "bench", "X-App-Token": "bench-token"}
 
 
-
-
 def vm_kib(pid: int, key: str) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -87,10 +85,14 @@ async def run(base: str, rows: int, rate: float, pid: int) -> None:
         return f"{value * 1000:.1f} ms"
 
     print(f"download: {lines - 1:,} rows, {size / 2**20:.0f} MiB in {took:.1f} s ({(lines - 1) / took:,.0f} rows/s)")
-    print(f"health with no download:   n={len(idle_latencies)}  p50 {ms(statistics.median(idle_latencies))}  "
-          f"p99 {ms(percentile(idle_latencies, 0.99))}  max {ms(max(idle_latencies))}")
-    print(f"health during the download: n={len(latencies)}  p50 {ms(statistics.median(latencies))}  "
-          f"p99 {ms(percentile(latencies, 0.99))}  max {ms(max(latencies))}")
+    print(
+        f"health with no download:   n={len(idle_latencies)}  p50 {ms(statistics.median(idle_latencies))}  "
+        f"p99 {ms(percentile(idle_latencies, 0.99))}  max {ms(max(idle_latencies))}"
+    )
+    print(
+        f"health during the download: n={len(latencies)}  p50 {ms(statistics.median(latencies))}  "
+        f"p99 {ms(percentile(latencies, 0.99))}  max {ms(max(latencies))}"
+    )
     peak = vm_kib(pid, "VmHWM") / 1024
     print(f"server RSS: {rss_before / 1024:.0f} MiB before the download, peak (VmHWM) {peak:.0f} MiB")
 
@@ -101,9 +103,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="health requests per second")
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--lifecycle",
-                               "instant", "--rows", str(args.rows), "--app", "bench:bench-token"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            str(port),
+            "--lifecycle",
+            "instant",
+            "--rows",
+            str(args.rows),
+            "--app",
+            "bench:bench-token",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(port, 60)

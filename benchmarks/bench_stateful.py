@@ -65,15 +65,23 @@ def measure(name: str, vendor) -> None:
         progress = Phases("contract", enabled=False)
 
         started = time.monotonic()
-        options = ContractOptions(base_url=server.url, spec=name, seed=0, app_id="bench-app", app_token="bench-token",
-                                  other_app=("bench-other", "other-token"))
+        options = ContractOptions(
+            base_url=server.url,
+            spec=name,
+            seed=0,
+            app_id="bench-app",
+            app_token="bench-token",
+            other_app=("bench-other", "other-token"),
+        )
         results = run_contract(options, progress=progress)
         seconds = time.monotonic() - started
         journal = http("GET", server.url + "/__mock/requests").json["requests"]
-    stateful = journal[before_stateful[0]:]
+    stateful = journal[before_stateful[0] :]
     walked = linked(stateful)
-    print(f"{name}: {seconds:.0f} s, {len(journal)} requests, {len(results.failures)} failure(s); stateful phase: "
-          f"{phases['stateful']} scenarios, {len(stateful)} requests, {sum(walked.values())} on created ids")
+    print(
+        f"{name}: {seconds:.0f} s, {len(journal)} requests, {len(results.failures)} failure(s); stateful phase: "
+        f"{phases['stateful']} scenarios, {len(stateful)} requests, {sum(walked.values())} on created ids"
+    )
     for step, count in sorted(walked.items()):
         print(f"    {step}: {count}")
 

@@ -27,13 +27,19 @@ REPORT = "balance_change_from_activity.itemized.1"
 
 
 async def measure(rows: int) -> None:
-    app = create_app(Settings(lifecycle="instant", rows=rows), clock=Clock(start=1_700_000_000.0, frozen=True),
-                     vendors=[Stripe()])
+    app = create_app(
+        Settings(lifecycle="instant", rows=rows), clock=Clock(start=1_700_000_000.0, frozen=True), vendors=[Stripe()]
+    )
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-www-form-urlencoded"}
     async with TestClient(TestServer(app)) as client:
         described = await (await client.get(f"/v1/reporting/report_types/{REPORT}", headers=headers)).json()
-        body = urlencode({"report_type": REPORT, "parameters[interval_start]": described["data_available_start"],
-                          "parameters[interval_end]": described["data_available_end"]})
+        body = urlencode(
+            {
+                "report_type": REPORT,
+                "parameters[interval_start]": described["data_available_start"],
+                "parameters[interval_end]": described["data_available_end"],
+            }
+        )
         run = await (await client.post("/v1/reporting/report_runs", data=body, headers=headers)).json()
 
         async def timed(path: str) -> tuple[float, float, bytes]:

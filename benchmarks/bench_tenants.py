@@ -65,12 +65,6 @@ async def soak(port: int, apps: int, clients: int, seconds: float) -> tuple[floa
     return done / (time.monotonic() - start), failed
 
 
-
-
-
-
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=int, default=1000)
@@ -78,9 +72,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
-                               "--port", str(port), "--lifecycle", "instant"],
-                              env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifecycle",
+            "instant",
+        ],
+        env=ENV,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(port)
         asyncio.run(soak(port, 1, args.clients, 2))  # warm-up: imports, pools, first world

@@ -24,10 +24,18 @@ from jsonschema import Draft7Validator  # noqa: E402
 from mockserver.spec import load_spec  # noqa: E402
 from mockserver.validation import FORMATS, acceptor, with_ecma_patterns  # noqa: E402
 
-BODY = {"exported_object": "order", "parameters": {
-    "fields": ["id", "source_id", "status", "amount", "created_at", "metadata.channel"], "order": "-created_at",
-    "filters": {"junction": "and", "status": {"conditions": {"$in": ["PAID", "CREATED"]}},
-                "created_at": {"conditions": {"$after": ["2024-01-01T00:00:00Z"]}}}}}
+BODY = {
+    "exported_object": "order",
+    "parameters": {
+        "fields": ["id", "source_id", "status", "amount", "created_at", "metadata.channel"],
+        "order": "-created_at",
+        "filters": {
+            "junction": "and",
+            "status": {"conditions": {"$in": ["PAID", "CREATED"]}},
+            "created_at": {"conditions": {"$after": ["2024-01-01T00:00:00Z"]}},
+        },
+    },
+}
 
 
 def per_check(check, rounds: int) -> float:
@@ -45,9 +53,12 @@ def main() -> None:
     args = parser.parse_args()
     body = load_spec("voucherify").operation("create-export").body_schemas["application/json"]
     branch = body["discriminator"]["mapping"]["order"]
-    checks = {"jsonschema-rs (validation.acceptor)": acceptor(branch),
-              "jsonschema Draft7Validator.is_valid": Draft7Validator(with_ecma_patterns(branch),
-                                                                     format_checker=FORMATS).is_valid}
+    checks = {
+        "jsonschema-rs (validation.acceptor)": acceptor(branch),
+        "jsonschema Draft7Validator.is_valid": Draft7Validator(
+            with_ecma_patterns(branch), format_checker=FORMATS
+        ).is_valid,
+    }
     if args.quickcheck:
         spec = importlib.util.spec_from_file_location("quickcheck", args.quickcheck)
         module = importlib.util.module_from_spec(spec)

@@ -49,8 +49,12 @@ class NpmTool:
             return None, "npm is not installed"
         self.folder().mkdir(parents=True, exist_ok=True)
         print(f"installing {self.package} into {self.folder()} (once) …", file=sys.stderr, flush=True)
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(self.folder()),
-                               self.package], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(self.folder()), self.package],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if done.returncode != 0 or not found.exists():
             return None, f"npm install failed: {done.stderr.strip().splitlines()[-1:]}"
         return str(found), ""
@@ -75,11 +79,23 @@ def wiremock_command(install: bool, port: int, folder: Path, body: str) -> tuple
     root = folder / "wiremock"
     (root / "mappings").mkdir(parents=True, exist_ok=True)
     answer = {"status": 200, "body": body, "headers": {"Content-Type": "application/json"}}
-    mappings = [{"request": {"method": "GET", "urlPathPattern": "/v1/exports/[^/]+"}, "response": answer},
-                {"request": {"method": "POST", "urlPath": "/v1/exports"}, "response": answer}]
+    mappings = [
+        {"request": {"method": "GET", "urlPathPattern": "/v1/exports/[^/]+"}, "response": answer},
+        {"request": {"method": "POST", "urlPath": "/v1/exports"}, "response": answer},
+    ]
     (root / "mappings" / "exports.json").write_text(json.dumps({"mappings": mappings}), encoding="utf-8")
-    return [java, "-jar", str(jars[-1]), "--port", str(port), "--bind-address", "127.0.0.1",
-            "--root-dir", str(root), "--disable-banner"], ""
+    return [
+        java,
+        "-jar",
+        str(jars[-1]),
+        "--port",
+        str(port),
+        "--bind-address",
+        "127.0.0.1",
+        "--root-dir",
+        str(root),
+        "--disable-banner",
+    ], ""
 
 
 def mockoon_command(install: bool, port: int, folder: Path, body: str) -> tuple[list[str], str]:
@@ -89,24 +105,68 @@ def mockoon_command(install: bool, port: int, folder: Path, body: str) -> tuple[
         return [], why
 
     def route(method: str, endpoint: str) -> dict:
-        answer = {"uuid": str(uuid.uuid4()), "body": body, "latency": 0, "statusCode": 200, "label": "",
-                  "headers": [{"key": "Content-Type", "value": "application/json"}], "bodyType": "INLINE",
-                  "filePath": "", "databucketID": "", "sendFileAsBody": False, "rules": [], "rulesOperator": "OR",
-                  "disableTemplating": True, "fallbackTo404": False, "default": True, "crudKey": "id",
-                  "callbacks": []}
-        return {"uuid": str(uuid.uuid4()), "type": "http", "documentation": "", "method": method,
-                "endpoint": endpoint, "responses": [answer], "responseMode": None, "streamingMode": None,
-                "streamingInterval": 0}
+        answer = {
+            "uuid": str(uuid.uuid4()),
+            "body": body,
+            "latency": 0,
+            "statusCode": 200,
+            "label": "",
+            "headers": [{"key": "Content-Type", "value": "application/json"}],
+            "bodyType": "INLINE",
+            "filePath": "",
+            "databucketID": "",
+            "sendFileAsBody": False,
+            "rules": [],
+            "rulesOperator": "OR",
+            "disableTemplating": True,
+            "fallbackTo404": False,
+            "default": True,
+            "crudKey": "id",
+            "callbacks": [],
+        }
+        return {
+            "uuid": str(uuid.uuid4()),
+            "type": "http",
+            "documentation": "",
+            "method": method,
+            "endpoint": endpoint,
+            "responses": [answer],
+            "responseMode": None,
+            "streamingMode": None,
+            "streamingInterval": 0,
+        }
 
     routes = [route("get", "v1/exports/:id"), route("post", "v1/exports")]
     environment = {
-        "uuid": str(uuid.uuid4()), "lastMigration": 32, "name": "bench", "endpointPrefix": "", "latency": 0,
-        "port": port, "hostname": "127.0.0.1", "folders": [], "routes": routes,
-        "rootChildren": [{"type": "route", "uuid": r["uuid"]} for r in routes], "proxyMode": False,
-        "proxyHost": "", "proxyRemovePrefix": False,
-        "tlsOptions": {"enabled": False, "type": "CERT", "pfxPath": "", "certPath": "", "keyPath": "",
-                       "caPath": "", "passphrase": ""},
-        "cors": False, "headers": [], "proxyReqHeaders": [], "proxyResHeaders": [], "data": [], "callbacks": []}
+        "uuid": str(uuid.uuid4()),
+        "lastMigration": 32,
+        "name": "bench",
+        "endpointPrefix": "",
+        "latency": 0,
+        "port": port,
+        "hostname": "127.0.0.1",
+        "folders": [],
+        "routes": routes,
+        "rootChildren": [{"type": "route", "uuid": r["uuid"]} for r in routes],
+        "proxyMode": False,
+        "proxyHost": "",
+        "proxyRemovePrefix": False,
+        "tlsOptions": {
+            "enabled": False,
+            "type": "CERT",
+            "pfxPath": "",
+            "certPath": "",
+            "keyPath": "",
+            "caPath": "",
+            "passphrase": "",
+        },
+        "cors": False,
+        "headers": [],
+        "proxyReqHeaders": [],
+        "proxyResHeaders": [],
+        "data": [],
+        "callbacks": [],
+    }
     path = folder / "mockoon.json"
     path.write_text(json.dumps(environment), encoding="utf-8")
     return [found, "start", "--data", str(path), "--port", str(port)], ""

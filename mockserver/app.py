@@ -39,8 +39,18 @@ from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 from .vendors.base import Vendor
 
-__all__ = ["MAX_BODY", "OPERATION", "REQUEST_ID", "SERVICES", "VENDOR", "Mounts", "Services", "Settings",
-           "create_app", "services_of"]
+__all__ = [
+    "MAX_BODY",
+    "OPERATION",
+    "REQUEST_ID",
+    "SERVICES",
+    "VENDOR",
+    "Mounts",
+    "Services",
+    "Settings",
+    "create_app",
+    "services_of",
+]
 log = logging.getLogger("mockserver")
 
 
@@ -53,8 +63,9 @@ class Mounts:
         seen: dict[str, str] = {}
         for prefix, vendor in pairs:
             if prefix in seen:
-                raise ValueError(f"{vendor.name} and {seen[prefix]} are both mounted at {prefix}; "
-                                 "serve one of them (--vendors)")
+                raise ValueError(
+                    f"{vendor.name} and {seen[prefix]} are both mounted at {prefix}; serve one of them (--vendors)"
+                )
             seen[prefix] = vendor.name
         self.by_prefix = sorted(pairs, key=lambda pair: -len(pair[0]))  # stable: ties keep the listed order
 
@@ -88,8 +99,14 @@ SERVICES = web.AppKey("services", Services)
 MOUNTS = web.AppKey("mounts", Mounts)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None,
-               vendors: list[Vendor] | None = None, proxy: Forwarder | None = None) -> web.Application:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    vendors: list[Vendor] | None = None,
+    proxy: Forwarder | None = None,
+) -> web.Application:
     """The mock; with `proxy`, the same pipeline forwarding to an upstream instead of behaving (mockserver.proxy).
     `vendors` (instances) overrides the registry's choice (settings.vendors)."""
     settings = settings or Settings()
@@ -112,22 +129,40 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         sources={v.name: v.export_records for v in vendors},
         max_exports=settings.max_exports,
     )
-    injected = faults.Faults(faults.parse_latency(settings.latency), settings.error_rate,
-                             faults.parse_rate_limit(settings.rate_limit), seed=settings.seed)
-    services = Services(settings=settings, store=store, clock=clock, exports=exports, vendors=vendors,
-                        journal=Journal(settings.journal_size), faults=injected)
+    injected = faults.Faults(
+        faults.parse_latency(settings.latency),
+        settings.error_rate,
+        faults.parse_rate_limit(settings.rate_limit),
+        seed=settings.seed,
+    )
+    services = Services(
+        settings=settings,
+        store=store,
+        clock=clock,
+        exports=exports,
+        vendors=vendors,
+        journal=Journal(settings.journal_size),
+        faults=injected,
+    )
     origins = cors.Origins(settings.cors_origins)
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[
-        *([accesslog.middleware()] if settings.access_log else []),
-        *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
-        cors.preflight_middleware(origins, refused=recorder(services.journal, clock.now, iso,
-                                                            claimed=_claimed(mounts)),
-                                  headers=[h for v in vendors for h in v.cors_headers], closed=admin.is_admin),
-        journal_middleware(services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso,
-                           claimed=_claimed(mounts)),
-        errors_middleware(lambda request: mounts.vendor_for(request.path)),
-        index.unmounted_middleware(mounts.owner),
-    ])
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[
+            *([accesslog.middleware()] if settings.access_log else []),
+            *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
+            cors.preflight_middleware(
+                origins,
+                refused=recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
+                headers=[h for v in vendors for h in v.cors_headers],
+                closed=admin.is_admin,
+            ),
+            journal_middleware(
+                services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso, claimed=_claimed(mounts)
+            ),
+            errors_middleware(lambda request: mounts.vendor_for(request.path)),
+            index.unmounted_middleware(mounts.owner),
+        ],
+    )
     app.on_response_prepare.append(cors.allow_headers(origins, closed=admin.is_admin))
     app.on_response_prepare.append(_warning_headers)
     app.on_response_prepare.append(_vendor_headers(mounts))
@@ -157,7 +192,7 @@ def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
     for op in sorted(mine, key=lambda o: ("{" in o.path, o.path)):
         handle = pipeline(vendor, op, handlers[op.operation_id], services)
-        sub.router.add_route(op.method, _aiohttp_path(op.path[len(prefix):]), handle)
+        sub.router.add_route(op.method, _aiohttp_path(op.path[len(prefix) :]), handle)
     for method, path, handle in vendor.routes(prefix, services):
         sub.router.add_route(method, path, handle)
     if proxy:
@@ -174,8 +209,10 @@ def _mount_of(vendor: Vendor, path: str) -> str:
     for prefix in vendor.prefixes:  # most specific first; a path may be the prefix itself (Stripe's /v1/files)
         if path == prefix or path.startswith(prefix + "/"):
             return prefix
-    raise ValueError(f"{vendor.name}: {path} lies under none of its prefixes {', '.join(vendor.prefixes)}"
-                     " (x-mock-mount of its openapi.yaml)")
+    raise ValueError(
+        f"{vendor.name}: {path} lies under none of its prefixes {', '.join(vendor.prefixes)}"
+        " (x-mock-mount of its openapi.yaml)"
+    )
 
 
 def _aiohttp_path(path: str) -> str:
@@ -185,6 +222,7 @@ def _aiohttp_path(path: str) -> str:
 
 def _claimed(mounts: Mounts):
     """Who a request claims to be, as the vendor of its path reads it (the journal, refused credentials)."""
+
     def claimed(request: web.Request) -> str | None:
         vendor = mounts.vendor_for(request.path)
         hint = vendor.tenant_hint(request)
@@ -210,8 +248,9 @@ async def _start(services: Services) -> None:
     if store.shared:
         services.exports.ids = Ids(settings.seed, await claim_stream(store))
     if settings.fixtures:
-        await load_fixtures(settings.fixtures, services.vendors, store=store, ids=services.exports.ids,
-                            clock=services.clock)
+        await load_fixtures(
+            settings.fixtures, services.vendors, store=store, ids=services.exports.ids, clock=services.clock
+        )
 
 
 async def load_fixtures(directory: str, vendors: list[Vendor], *, store: Store, ids: Ids, clock: Clock) -> None:

@@ -29,9 +29,17 @@ class Parser(argparse.ArgumentParser):
 
 
 # options users reach for that are named otherwise here: what they likely meant
-SYNONYMS = {"--schema": "--spec", "--openapi": "--spec", "--contract": "--spec", "--url": "--base-url",
-            "--target": "--base-url", "--server": "--base-url", "--base": "--base-url", "--key": "--app-token",
-            "--token": "--app-token"}
+SYNONYMS = {
+    "--schema": "--spec",
+    "--openapi": "--spec",
+    "--contract": "--spec",
+    "--url": "--base-url",
+    "--target": "--base-url",
+    "--server": "--base-url",
+    "--base": "--base-url",
+    "--key": "--app-token",
+    "--token": "--app-token",
+}
 
 
 def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
@@ -69,8 +77,9 @@ def whole(low: int | None = None, high: int | None = None) -> Callable[[str], in
     return parse
 
 
-def number(low: float | None = None, high: float | None = None, *,
-           above: float | None = None) -> Callable[[str], float]:
+def number(
+    low: float | None = None, high: float | None = None, *, above: float | None = None
+) -> Callable[[str], float]:
     """A finite number in [low, high] (or greater than `above`)."""
 
     def parse(text: str) -> float:

@@ -107,7 +107,8 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
                 raise BundleError(f"{target[0]}: component {name!r} clashes with another of the same name")
             local[target] = here
             hoisted.setdefault(unquote(section).replace("~1", "/").replace("~0", "~"), {})[
-                unquote(name).replace("~1", "/").replace("~0", "~")] = inline(target)
+                unquote(name).replace("~1", "/").replace("~0", "~")
+            ] = inline(target)
             return here
         return None
 
@@ -124,8 +125,10 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
             out = {}
             for key, value in node.items():
                 if key == "discriminator" and isinstance(value, dict) and isinstance(value.get("mapping"), dict):
-                    value = {**value, "mapping": {tag: _mapped(reference, base, target)
-                                                  for tag, target in value["mapping"].items()}}
+                    value = {
+                        **value,
+                        "mapping": {tag: _mapped(reference, base, target) for tag, target in value["mapping"].items()},
+                    }
                 out[key] = walk(value, base)
             return out
         if isinstance(node, list):
@@ -139,8 +142,10 @@ def bundle(root: Path, read: Callable[[Path], Any]) -> tuple[dict[str, Any], tup
             continue
         components: dict[str, Any] = {}
         for section, entries in (value or {}).items():
-            components[section] = {name: inline(target_of(root, item["$ref"])) if _external(item) else walk(item, root)
-                                   for name, item in (entries or {}).items()}
+            components[section] = {
+                name: inline(target_of(root, item["$ref"])) if _external(item) else walk(item, root)
+                for name, item in (entries or {}).items()
+            }
         out[key] = components
     for section, entries in hoisted.items():
         out.setdefault("components", {}).setdefault(section, {}).update(entries)

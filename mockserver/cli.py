@@ -109,23 +109,36 @@ def _add_serve_parser(commands) -> None:
 
     serve = commands.add_parser("serve", help="run the mock server")
     options.add_arguments(serve, options.SERVE)
-    serve.add_argument("--config", type=argtypes.existing_file, metavar="FILE",
-                       help="read these options from a YAML file (default: ./mockserver.yaml when it exists)")
+    serve.add_argument(
+        "--config",
+        type=argtypes.existing_file,
+        metavar="FILE",
+        help="read these options from a YAML file (default: ./mockserver.yaml when it exists)",
+    )
     for vendor, own in options.vendor_options().items():
         options.add_arguments(serve, own, group=vendor)
     serve.set_defaults(run=_serve, parser=serve)
 
 
 def _add_bundle(commands) -> None:
-    bundle = commands.add_parser("bundle", help=COMMANDS["bundle"][0], description=(
-        "Write a vendor's OpenAPI document as one file: the files of its folder bundled (only local $refs), "
-        "its overlays applied; what GET /__mock/openapi serves."))
-    bundle.add_argument("vendor", type=argtypes.text, metavar="VENDOR|DIR",
-                        help="an installed vendor (mockserver serve --help lists them) or a folder of documents")
-    bundle.add_argument("-o", "--output", type=argtypes.writable_file, metavar="FILE",
-                        help="write here (default: standard output)")
-    bundle.add_argument("--format", choices=("yaml", "json"),
-                        help="default: json when FILE ends in .json, else yaml")
+    bundle = commands.add_parser(
+        "bundle",
+        help=COMMANDS["bundle"][0],
+        description=(
+            "Write a vendor's OpenAPI document as one file: the files of its folder bundled (only local $refs), "
+            "its overlays applied; what GET /__mock/openapi serves."
+        ),
+    )
+    bundle.add_argument(
+        "vendor",
+        type=argtypes.text,
+        metavar="VENDOR|DIR",
+        help="an installed vendor (mockserver serve --help lists them) or a folder of documents",
+    )
+    bundle.add_argument(
+        "-o", "--output", type=argtypes.writable_file, metavar="FILE", help="write here (default: standard output)"
+    )
+    bundle.add_argument("--format", choices=("yaml", "json"), help="default: json when FILE ends in .json, else yaml")
     bundle.set_defaults(run=_bundle, parser=bundle)
 
 
@@ -193,8 +206,11 @@ def _serve(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"mockserver serve: error: {exc}", file=sys.stderr)
             return 2
-        print(f"mockserver: HTTPS certificate authority {Path(settings.tls_dir, tls.CA_FILE)} "
-              "(trust this file in clients: docs/sdk-clients.md)", flush=True)
+        print(
+            f"mockserver: HTTPS certificate authority {Path(settings.tls_dir, tls.CA_FILE)} "
+            "(trust this file in clients: docs/sdk-clients.md)",
+            flush=True,
+        )
     pid = " [%(process)d]" if settings.workers > 1 else ""  # which worker said it
     logs.configure(f"%(asctime)s %(name)s{pid} %(levelname)s %(message)s")  # escaped, floods summarised
     from .control.exposure import warn  # aiohttp loads only for `serve`
@@ -218,8 +234,10 @@ def cannot_listen(command: str, settings: Settings, exc: OSError) -> int:
     """One line and exit 2; most often another server holds the port, so say which option moves it."""
     reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
     hint = "; choose another with --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
-    print(f"mockserver {command}: error: cannot listen on {settings.host}:{settings.port}: {reason}{hint}",
-          file=sys.stderr)
+    print(
+        f"mockserver {command}: error: cannot listen on {settings.host}:{settings.port}: {reason}{hint}",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -33,8 +33,19 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 # LibYAML's parser when PyYAML has it (the same documents, several times faster: most of start-up)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SCHEMA_KEYS = ("type", "format", "enum", "items", "minimum", "maximum", "pattern", "default", "minLength",
-               "maxLength", "collectionFormat")
+SCHEMA_KEYS = (
+    "type",
+    "format",
+    "enum",
+    "items",
+    "minimum",
+    "maximum",
+    "pattern",
+    "default",
+    "minLength",
+    "maxLength",
+    "collectionFormat",
+)
 
 
 class DocumentError(ValueError):
@@ -73,8 +84,9 @@ def read_file(path: Path) -> Any:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DocumentError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}{line}: {problem}"
-                            ) from None
+        raise DocumentError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}{line}: {problem}"
+        ) from None
 
 
 _OVERLAY = re.compile(r'^overlay\s*:|"overlay"\s*:', re.MULTILINE)
@@ -179,11 +191,13 @@ def _read_folder(folder: Path) -> Folder:
             parts.append((path, data))
     main = [item for item in documents if item[0].name == "openapi.yaml"] or documents
     if not main:
-        raise DocumentError(f"{folder}: no OpenAPI document (a YAML or JSON file with `openapi:` or `swagger:` "
-                            "at its top)")
+        raise DocumentError(
+            f"{folder}: no OpenAPI document (a YAML or JSON file with `openapi:` or `swagger:` at its top)"
+        )
     if len(main) > 1:
-        raise DocumentError(f"{folder}: more than one OpenAPI document ({', '.join(p.name for p, _ in main)}); "
-                            "keep one per folder")
+        raise DocumentError(
+            f"{folder}: more than one OpenAPI document ({', '.join(p.name for p, _ in main)}); keep one per folder"
+        )
     path, _ = main[0]
     parsed = {file.resolve(): data for file, data in [*documents, *parts]}
     try:
@@ -192,8 +206,10 @@ def _read_folder(folder: Path) -> Folder:
         raise DocumentError(str(exc)) from None
     for part_path, part in parts:
         if part_path.resolve() not in referenced and ("paths" in part or "components" in part):
-            raise DocumentError(f"{part_path}: not referenced by {path.name} (list its paths and components there "
-                                f"with $ref: './{part_path.name}#/...')")
+            raise DocumentError(
+                f"{part_path}: not referenced by {path.name} (list its paths and components there "
+                f"with $ref: './{part_path.name}#/...')"
+            )
     for overlay_path, overlay in overlays:
         document = apply_overlay(document, overlay, overlay_path)
     if overlays:
@@ -263,8 +279,10 @@ def apply_overlay(document: dict[str, Any], overlay: Any, source: Path | str) ->
             elif isinstance(value, list):
                 value.extend(copy.deepcopy(update) if isinstance(update, list) else [copy.deepcopy(update)])
             else:
-                raise DocumentError(f"{where}: {target} selects a {type(value).__name__}; `update` merges into "
-                                    "objects and appends to arrays")
+                raise DocumentError(
+                    f"{where}: {target} selects a {type(value).__name__}; `update` merges into "
+                    "objects and appends to arrays"
+                )
     return document
 
 
@@ -293,8 +311,9 @@ def validate_document(document: dict[str, Any], source: Path) -> None:
         validate(document)
     except OpenAPIValidationError as exc:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path) or "the top"
-        raise DocumentError(f"{source}: not a valid OpenAPI document at {path}: "
-                            f"{exc.message.splitlines()[0]}") from None
+        raise DocumentError(
+            f"{source}: not a valid OpenAPI document at {path}: {exc.message.splitlines()[0]}"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - e.g. a $ref to nowhere, worded by the validator
         raise DocumentError(f"{source}: not a valid OpenAPI document: {str(exc).splitlines()[0]}") from None
 
@@ -334,8 +353,10 @@ def _from_swagger2(document: dict[str, Any]) -> dict[str, Any]:
             operation["parameters"] = [_parameter(p) for p in parameters if p.get("in") not in ("body", "formData")]
             if body is not None:
                 media = operation.get("consumes") or consumes
-                operation["requestBody"] = {"required": bool(body.get("required")),
-                                            "content": {m: {"schema": body.get("schema", {})} for m in media}}
+                operation["requestBody"] = {
+                    "required": bool(body.get("required")),
+                    "content": {m: {"schema": body.get("schema", {})} for m in media},
+                }
             responses = {}
             for status, response in (operation.get("responses") or {}).items():
                 response = dict(response)
@@ -346,14 +367,23 @@ def _from_swagger2(document: dict[str, Any]) -> dict[str, Any]:
             operation["responses"] = responses
             converted[method] = operation
         paths[path] = converted
-    components = {"schemas": document.get("definitions") or {},
-                  "securitySchemes": {name: _scheme(scheme)
-                                      for name, scheme in (document.get("securityDefinitions") or {}).items()}}
+    components = {
+        "schemas": document.get("definitions") or {},
+        "securitySchemes": {
+            name: _scheme(scheme) for name, scheme in (document.get("securityDefinitions") or {}).items()
+        },
+    }
     servers = [{"url": document.get("basePath") or "/"}] if document.get("basePath") else []
     extras = {key: value for key, value in document.items() if key.startswith("x-")}
-    return {"openapi": "3.0.3", "info": document.get("info") or {}, "paths": paths, "components": components,
-            **({"servers": servers} if servers else {}),
-            **({"security": document["security"]} if "security" in document else {}), **extras}
+    return {
+        "openapi": "3.0.3",
+        "info": document.get("info") or {},
+        "paths": paths,
+        "components": components,
+        **({"servers": servers} if servers else {}),
+        **({"security": document["security"]} if "security" in document else {}),
+        **extras,
+    }
 
 
 def _scheme(scheme: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,17 @@ from __future__ import annotations
 class ApiError(Exception):
     """An HTTP error answer: status, a short machine key and human text."""
 
-    def __init__(self, status: int, key: str, message: str, details: str = "", *, param: str | None = None,
-                 headers: dict[str, str] | None = None, resource: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        key: str,
+        message: str,
+        details: str = "",
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+        resource: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{status} {key}: {message}")
         self.status = status
         self.key = key
@@ -23,8 +32,9 @@ class ApiError(Exception):
 
 def not_found(kind: str, ident: str) -> ApiError:
     shown = ident if len(ident) <= 100 else ident[:100] + "…"  # the whole id is in `resource`, once
-    return ApiError(404, "not_found", "Resource not found", f"Cannot find {kind} with id {shown}",
-                    resource=(kind, ident))
+    return ApiError(
+        404, "not_found", "Resource not found", f"Cannot find {kind} with id {shown}", resource=(kind, ident)
+    )
 
 
 def scrub(value):

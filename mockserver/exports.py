@@ -50,9 +50,20 @@ class ExportService:
     sources: dict[str, RecordSource] = field(default_factory=dict)  # vendor name → its stored records
     max_exports: int | None = None  # per app: creating one more deletes the app's oldest export (None: no cap)
 
-    async def create(self, tenant: TenantStore, exported_object: str, *, parameters: dict, query: dict,
-                     id_prefix: str = "exp_", rows: int | None = None, mode: str | None = None,
-                     outcome: str = "done", id_length: int = 24, id_alphabet: str | None = None) -> dict:
+    async def create(
+        self,
+        tenant: TenantStore,
+        exported_object: str,
+        *,
+        parameters: dict,
+        query: dict,
+        id_prefix: str = "exp_",
+        rows: int | None = None,
+        mode: str | None = None,
+        outcome: str = "done",
+        id_length: int = 24,
+        id_alphabet: str | None = None,
+    ) -> dict:
         """`id_length`/`id_alphabet`: the vendor's id style after the prefix (default 24 letters and digits)."""
         now = self.clock.now()
         new_id = partial(self.ids.new, id_prefix, id_length, id_alphabet)
@@ -102,8 +113,12 @@ class ExportService:
         """Move an export to `phase` now (the admin API); 409 unless it is a step forward."""
         record = await self.get(tenant, export_id, polled=False)
         if not can_move(record["phase"], phase):
-            raise ApiError(409, "illegal_transition", "Illegal transition",
-                           f"Export {export_id} is {record['phase']}; it cannot move to {phase} (never backwards)")
+            raise ApiError(
+                409,
+                "illegal_transition",
+                "Illegal transition",
+                f"Export {export_id} is {record['phase']}; it cannot move to {phase} (never backwards)",
+            )
         record["phase"] = phase
         record["phase_at"] = self.clock.now()
         if not await tenant.replace(KIND, export_id, self._indexed(record)):
@@ -122,8 +137,9 @@ class ExportService:
     async def list(self, tenant: TenantStore) -> list[dict]:
         return [await self._advance(tenant, r, polled=False) for r in await tenant.list(KIND)]
 
-    async def listing(self, tenant: TenantStore, *, order: str, reverse: bool, start: int,
-                      stop: int) -> tuple[list[dict], int]:
+    async def listing(
+        self, tenant: TenantStore, *, order: str, reverse: bool, start: int, stop: int
+    ) -> tuple[list[dict], int]:
         """A page of the tenant's exports in the order of store index `order`
         ("created": created_at; "status": lifecycle phase, then created_at),
         reversed when asked, [start:stop]; and how many there are in all.
@@ -158,8 +174,7 @@ class ExportService:
         if not await tenant.delete(KIND, export_id):
             raise not_found("export", export_id)
 
-    async def for_download(self, vendor: VendorStore, export_id: str, presented: str,
-                           app: str | None = None) -> dict:
+    async def for_download(self, vendor: VendorStore, export_id: str, presented: str, app: str | None = None) -> dict:
         """The vendor's finished export a token opens; 401 for anything else.
 
         A wrong token, a token of another export, app or vendor, or an export
@@ -170,8 +185,11 @@ class ExportService:
         record = await tenant.get(KIND, export_id) if tenant is not None else None
         if record is not None:
             record = await self._advance(tenant, record, polled=False)
-        if (record is None or not hmac.compare_digest(record["token"].encode(), presented.encode())
-                or (app is not None and app != owner)):
+        if (
+            record is None
+            or not hmac.compare_digest(record["token"].encode(), presented.encode())
+            or (app is not None and app != owner)
+        ):
             raise ApiError(401, "unauthorized", "Unauthorized", "The download token is missing, wrong or expired")
         if record["phase"] != "done":
             raise ApiError(401, "unauthorized", "Unauthorized", "The export is not finished yet")

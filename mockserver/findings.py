@@ -38,17 +38,23 @@ def filter_findings(obj: Any, filters: Any, path: str = "") -> list[Finding]:
             continue
         ignored = obj.filter_ignored(key)
         if ignored:
-            found.append(Finding("body", f"{path}.{key}", f"'{key}' is not applied (the file is not filtered by "
-                                 f"it): {ignored}"))
+            found.append(
+                Finding("body", f"{path}.{key}", f"'{key}' is not applied (the file is not filtered by it): {ignored}")
+            )
             continue
         attribute = obj.attribute(obj.filter_target(key))
         if attribute is None and key in obj.filter_aliases:  # declared by the schema, whatever it reads
             continue
         if attribute is None:
             expected = ", ".join(sorted({*obj.filter_aliases, *obj.exported}))
-            found.append(Finding("body", f"{path}.{key}",
-                                 f"'{key}' is not a filterable field of {obj.name} (it matches no record); "
-                                 f"expected one of: {expected}"))
+            found.append(
+                Finding(
+                    "body",
+                    f"{path}.{key}",
+                    f"'{key}' is not a filterable field of {obj.name} (it matches no record); "
+                    f"expected one of: {expected}",
+                )
+            )
             continue
         kind = _OPERAND_KINDS.get(attribute.type) if not attribute.is_date else None
         conditions = condition.get("conditions") if isinstance(condition, Mapping) else None
@@ -57,12 +63,18 @@ def filter_findings(obj: Any, filters: Any, path: str = "") -> list[Finding]:
         for op, operand in conditions.items():
             if op in _TYPELESS:
                 continue
-            text = next((item for item in (operand if isinstance(operand, list) else [operand])
-                         if isinstance(item, str)), None)
+            text = next(
+                (item for item in (operand if isinstance(operand, list) else [operand]) if isinstance(item, str)), None
+            )
             if text is not None:
-                found.append(Finding("body", f"{path}.{key}.conditions.{op}",
-                                     f"{text[:40]!r} is text, but {key} is a {kind}: the mock reads it as a {kind} "
-                                     f"(and matches nothing if it does not read as one); send a JSON {kind}"))
+                found.append(
+                    Finding(
+                        "body",
+                        f"{path}.{key}.conditions.{op}",
+                        f"{text[:40]!r} is text, but {key} is a {kind}: the mock reads it as a {kind} "
+                        f"(and matches nothing if it does not read as one); send a JSON {kind}",
+                    )
+                )
     return found[:MAX_FINDINGS]
 
 
@@ -83,6 +95,6 @@ def note(request: web.Request, findings: list[Finding]) -> None:
     kept = request.get(WARNINGS)
     if kept is None:
         kept = request[WARNINGS] = []
-    for finding in findings[:MAX_FINDINGS - len(kept)]:
+    for finding in findings[: MAX_FINDINGS - len(kept)]:
         kept.append(finding)
         log.warning("%s %s: %s", request.method, request.path, finding.text())

@@ -75,8 +75,14 @@ class Summary(logging.Filter):
     """A handler's filter: the first `first` records of a kind per `window` seconds; then one line
     saying how many were held back. `emit(record)` writes the summary line (the handler's own)."""
 
-    def __init__(self, emit: Callable[[logging.LogRecord], Any], first: int = FIRST, window: float = WINDOW,
-                 clock: Callable[[], float] = time.monotonic, says: str = SAYS) -> None:
+    def __init__(
+        self,
+        emit: Callable[[logging.LogRecord], Any],
+        first: int = FIRST,
+        window: float = WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+        says: str = SAYS,
+    ) -> None:
         super().__init__()
         self.emit, self.first, self.window, self.clock, self.says = emit, first, window, clock, says
         self.kinds: dict[tuple[str, int, str], _Kind] = {}
@@ -119,8 +125,15 @@ class Summary(logging.Filter):
         if not kind.held:
             return
         seconds = max(1, round(self.clock() - kind.start))
-        record = logging.LogRecord(kind.name, kind.level, __file__, 0, self.says,
-                                   ({"held": kind.held, "seconds": seconds, "last": escape(kind.last)},), None)
+        record = logging.LogRecord(
+            kind.name,
+            kind.level,
+            __file__,
+            0,
+            self.says,
+            ({"held": kind.held, "seconds": seconds, "last": escape(kind.last)},),
+            None,
+        )
         record.summary = True
         kind.held = 0
         self.emit(record)
@@ -141,8 +154,13 @@ class _Formatter(logging.Formatter):
         return "\n".join(escape(line) for line in super().formatException(ei).split("\n"))
 
 
-def configure(fmt: str, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
-              first: int = FIRST, window: float = WINDOW) -> logging.Handler:
+def configure(
+    fmt: str,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    first: int = FIRST,
+    window: float = WINDOW,
+) -> logging.Handler:
     """The `serve`/`proxy` commands' logging: INFO and up on stderr, every line escaped, floods summarised.
     Returns the handler (`flush_summaries()` when stopping says what is held back)."""
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -175,4 +193,3 @@ def install() -> None:
         if not any(isinstance(f, Escape) for f in logger.filters):
             logger.addFilter(_Template())
             logger.addFilter(Escape())
-

@@ -159,63 +159,141 @@ def _vendor_names(text: str) -> tuple[str, ...]:
 
 
 _D = Settings()
-SPEC_KEY = Option("spec-key", "pin a credential of the --spec APIs (repeatable; id:token for two schemes); others "
-                              "then get 401 (default: any credentials are a tenant of their own)",
-                  argtypes.text, repeatable=True, metavar="KEY", dest="spec_keys")
+SPEC_KEY = Option(
+    "spec-key",
+    "pin a credential of the --spec APIs (repeatable; id:token for two schemes); others "
+    "then get 401 (default: any credentials are a tenant of their own)",
+    argtypes.text,
+    repeatable=True,
+    metavar="KEY",
+    dest="spec_keys",
+)
 SERVE: tuple[Option, ...] = (
     Option("host", "address to listen on", argtypes.host, _D.host),
     Option("port", "port, 0 for any free one", argtypes.PORT, _D.port),
     Option("seed", "seed for ids and data", argtypes.whole(), _D.seed),
-    Option("lifecycle", "what moves exports on: time, poll (one step per GET) or instant", str, _D.lifecycle,
-           choices=MODES),
-    Option("scheduled-seconds", "time mode: seconds an export stays scheduled", argtypes.number(0),
-           _D.scheduled_seconds),
-    Option("running-seconds", "time mode: seconds an export stays in progress", argtypes.number(0),
-           _D.running_seconds),
+    Option(
+        "lifecycle", "what moves exports on: time, poll (one step per GET) or instant", str, _D.lifecycle, choices=MODES
+    ),
+    Option(
+        "scheduled-seconds", "time mode: seconds an export stays scheduled", argtypes.number(0), _D.scheduled_seconds
+    ),
+    Option("running-seconds", "time mode: seconds an export stays in progress", argtypes.number(0), _D.running_seconds),
     Option("rows", "rows in each synthetic data set", argtypes.whole(0), _D.rows),
     Option("locale", "Faker locale of the data", argtypes.locale, _D.locale),
-    Option("vendors", "serve only these vendors, e.g. a,b (default: every installed one)", _vendor_names,
-           metavar="NAMES"),
-    Option("spec", "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
-                   "repeatable); only these are served unless --vendors names more", _spec_folder,
-           repeatable=True, metavar="DIR", dest="specs"),
+    Option(
+        "vendors", "serve only these vendors, e.g. a,b (default: every installed one)", _vendor_names, metavar="NAMES"
+    ),
+    Option(
+        "spec",
+        "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
+        "repeatable); only these are served unless --vendors names more",
+        _spec_folder,
+        repeatable=True,
+        metavar="DIR",
+        dest="specs",
+    ),
     SPEC_KEY,
     Option("stateless", "answer every request from the spec's examples (Prism-style); store nothing"),
-    Option("state", "keep what clients create in this SQLite file across restarts, or in Redis: "
-                    "redis://host:port/db (replicas on several hosts share it)", argtypes.state, metavar="FILE|URL"),
-    Option("workers", "serve with N processes on one port, sharing the store (--state, or a temporary SQLite "
-                      "file)", argtypes.whole(1), _D.workers, metavar="N"),
-    Option("max-exports", "exports kept per app; creating one more deletes the app's oldest",
-           argtypes.whole(1), _D.max_exports, metavar="N"),
-    Option("cors-origin", "allow this browser origin (repeatable; * for any; default: any localhost origin)",
-           argtypes.origin, repeatable=True, metavar="ORIGIN", dest="cors_origins"),
-    Option("latency", "delay every answer: 50-200 (random in range) or 100",
-           argtypes.from_parser(faults.parse_latency), metavar="MS"),
-    Option("error-rate", "share of requests (0-1) that fail with a 500 or 503", argtypes.number(0, 1),
-           _D.error_rate, metavar="SHARE"),
-    Option("rate-limit", "requests per second per app before 429 + Retry-After",
-           argtypes.from_parser(faults.parse_rate_limit), metavar="N/s"),
-    Option("idle-timeout", "close a connection that sends no complete request for this many seconds (an idle "
-                           "keep-alive, headers that never end)", argtypes.number(above=0), _D.idle_timeout,
-           metavar="SECONDS"),
-    Option("send-timeout", "drop a download whose client takes none of it for this many seconds",
-           argtypes.number(above=0), _D.send_timeout, metavar="SECONDS"),
-    Option("journal-size", "requests kept for GET /__mock/requests", argtypes.whole(1), _D.journal_size,
-           metavar="N"),
-    Option("allow-host", "let the admin API (/__mock/) answer requests for this Host name too, beside "
-                         "localhost, 127.x, [::1] and --host (repeatable; * for any)", argtypes.allowed_host,
-           repeatable=True, metavar="NAME", dest="allow_hosts"),
-    Option("admin-token", "require Authorization: Bearer TOKEN on every admin API call", argtypes.text,
-           metavar="TOKEN"),
-    Option("fixtures", "store the data sets of DIR's YAML/JSON files (vendors that take fixtures)",
-           argtypes.existing_dir, metavar="DIR"),
-    Option("strict", "refuse (400, in the vendor's error shape) what is otherwise answered with an "
-                     "X-Mock-Warning header: unknown properties and filter fields, coerced values"),
+    Option(
+        "state",
+        "keep what clients create in this SQLite file across restarts, or in Redis: "
+        "redis://host:port/db (replicas on several hosts share it)",
+        argtypes.state,
+        metavar="FILE|URL",
+    ),
+    Option(
+        "workers",
+        "serve with N processes on one port, sharing the store (--state, or a temporary SQLite file)",
+        argtypes.whole(1),
+        _D.workers,
+        metavar="N",
+    ),
+    Option(
+        "max-exports",
+        "exports kept per app; creating one more deletes the app's oldest",
+        argtypes.whole(1),
+        _D.max_exports,
+        metavar="N",
+    ),
+    Option(
+        "cors-origin",
+        "allow this browser origin (repeatable; * for any; default: any localhost origin)",
+        argtypes.origin,
+        repeatable=True,
+        metavar="ORIGIN",
+        dest="cors_origins",
+    ),
+    Option(
+        "latency",
+        "delay every answer: 50-200 (random in range) or 100",
+        argtypes.from_parser(faults.parse_latency),
+        metavar="MS",
+    ),
+    Option(
+        "error-rate",
+        "share of requests (0-1) that fail with a 500 or 503",
+        argtypes.number(0, 1),
+        _D.error_rate,
+        metavar="SHARE",
+    ),
+    Option(
+        "rate-limit",
+        "requests per second per app before 429 + Retry-After",
+        argtypes.from_parser(faults.parse_rate_limit),
+        metavar="N/s",
+    ),
+    Option(
+        "idle-timeout",
+        "close a connection that sends no complete request for this many seconds (an idle "
+        "keep-alive, headers that never end)",
+        argtypes.number(above=0),
+        _D.idle_timeout,
+        metavar="SECONDS",
+    ),
+    Option(
+        "send-timeout",
+        "drop a download whose client takes none of it for this many seconds",
+        argtypes.number(above=0),
+        _D.send_timeout,
+        metavar="SECONDS",
+    ),
+    Option("journal-size", "requests kept for GET /__mock/requests", argtypes.whole(1), _D.journal_size, metavar="N"),
+    Option(
+        "allow-host",
+        "let the admin API (/__mock/) answer requests for this Host name too, beside "
+        "localhost, 127.x, [::1] and --host (repeatable; * for any)",
+        argtypes.allowed_host,
+        repeatable=True,
+        metavar="NAME",
+        dest="allow_hosts",
+    ),
+    Option(
+        "admin-token", "require Authorization: Bearer TOKEN on every admin API call", argtypes.text, metavar="TOKEN"
+    ),
+    Option(
+        "fixtures",
+        "store the data sets of DIR's YAML/JSON files (vendors that take fixtures)",
+        argtypes.existing_dir,
+        metavar="DIR",
+    ),
+    Option(
+        "strict",
+        "refuse (400, in the vendor's error shape) what is otherwise answered with an "
+        "X-Mock-Warning header: unknown properties and filter fields, coerced values",
+    ),
     Option("access-log", "log one line per request (method, path, status, time; no credentials or tokens)"),
-    Option("tls", "serve HTTPS with a certificate from a local certificate authority (its ca.pem is printed; "
-                  "clients trust that file, with certificate checks on)"),
-    Option("tls-dir", "keep the certificate authority as DIR/ca.pem (and its key) and reuse it on the next "
-                      "start; implies --tls", argtypes.creatable_dir, metavar="DIR"),
+    Option(
+        "tls",
+        "serve HTTPS with a certificate from a local certificate authority (its ca.pem is printed; "
+        "clients trust that file, with certificate checks on)",
+    ),
+    Option(
+        "tls-dir",
+        "keep the certificate authority as DIR/ca.pem (and its key) and reuse it on the next start; implies --tls",
+        argtypes.creatable_dir,
+        metavar="DIR",
+    ),
 )
 del _D
 
@@ -234,8 +312,11 @@ def add_arguments(parser: argparse.ArgumentParser, options: Iterable[Option], gr
     target = parser if group is None else parser.add_argument_group(f"{group} options")
     for option in options:
         shown = f" (default {option.default})" if option.default not in (None, [], ()) else ""
-        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": option.help + shown,
-                                  "dest": _dest(group, option)}
+        kwargs: dict[str, Any] = {
+            "default": argparse.SUPPRESS,
+            "help": option.help + shown,
+            "dest": _dest(group, option),
+        }
         if option.parse is None:
             target.add_argument(option.flag, action="store_true", **kwargs)
             continue
@@ -270,8 +351,9 @@ def read_config(path: str | Path | None) -> tuple[Path | None, dict[str, Any]]:
     return path, data
 
 
-def config_values(path: Path | None, data: Mapping[str, Any],
-                  groups: Mapping[str | None, Iterable[Option]]) -> dict[str | None, dict[str, Any]]:
+def config_values(
+    path: Path | None, data: Mapping[str, Any], groups: Mapping[str | None, Iterable[Option]]
+) -> dict[str | None, dict[str, Any]]:
     """The file's values by group (None: the serve options, else a vendor's name) and option key."""
     by_name = {option.name: (group, option) for group, options in groups.items() for option in options}
     values: dict[str | None, dict[str, Any]] = {}
@@ -289,8 +371,11 @@ def config_values(path: Path | None, data: Mapping[str, Any],
     return values
 
 
-def settings_from(groups: Mapping[str | None, Iterable[Option]], config: Mapping[str | None, Mapping[str, Any]],
-                  given: argparse.Namespace) -> Settings:
+def settings_from(
+    groups: Mapping[str | None, Iterable[Option]],
+    config: Mapping[str | None, Mapping[str, Any]],
+    given: argparse.Namespace,
+) -> Settings:
     """Settings from the config file's values and the command line's (which wins; lists add up)."""
     chosen: dict[str | None, dict[str, Any]] = {}
     for group, options in groups.items():

@@ -67,8 +67,16 @@ class Step:
         inputs = await self.validate(request)
         if self.services.settings.stateless or wanted.from_spec:
             return self.answers.respond(wanted, request.headers.get("Accept", ""))
-        call = Call(request, self.op, app_id, inputs, request[REQUEST_ID], self.services, self.owners,
-                    self.owners.tenant(app_id) if app_id is not None else None)
+        call = Call(
+            request,
+            self.op,
+            app_id,
+            inputs,
+            request[REQUEST_ID],
+            self.services,
+            self.owners,
+            self.owners.tenant(app_id) if app_id is not None else None,
+        )
         return await self.behave(call)
 
     async def control(self, request: web.Request) -> prefer.Prefer:
@@ -77,8 +85,12 @@ class Step:
             await self.services.faults.before(request)
         wanted = prefer.NOTHING  # what parse() makes of no Prefer header
         if "Prefer" in request.headers:
-            wanted = prefer.parse(request.headers.getall("Prefer"), creates_export=self.creates_export,
-                                  stateless=self.services.settings.stateless, words=self.words)
+            wanted = prefer.parse(
+                request.headers.getall("Prefer"),
+                creates_export=self.creates_export,
+                stateless=self.services.settings.stateless,
+                words=self.words,
+            )
         request[prefer.PREFER] = wanted
         self.answers.check(wanted)
         if wanted.delay_ms:
@@ -157,11 +169,17 @@ def http_error(exc: web.HTTPException) -> ApiError:
     """aiohttp's own refusals (no route, wrong method, body too big) as ApiErrors."""
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
-        return ApiError(405, "method_not_allowed", "Method Not Allowed",
-                        f"{exc.method} is not allowed here; use {allowed}", headers={"Allow": allowed})
+        return ApiError(
+            405,
+            "method_not_allowed",
+            "Method Not Allowed",
+            f"{exc.method} is not allowed here; use {allowed}",
+            headers={"Allow": allowed},
+        )
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
-        return ApiError(413, "payload_too_large", "Payload Too Large",
-                        f"The request body must be at most {MAX_BODY} bytes")
+        return ApiError(
+            413, "payload_too_large", "Payload Too Large", f"The request body must be at most {MAX_BODY} bytes"
+        )
     if isinstance(exc, web.HTTPNotFound):
         return ApiError(404, "not_found", "Resource not found", "No such endpoint")
     return ApiError(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, exc.text or exc.reason)

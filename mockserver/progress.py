@@ -19,8 +19,15 @@ from typing import Any, TextIO
 class Progress:
     """`advance(n, detail)` moves the bar; `grow(n)` adds work discovered on the way."""
 
-    def __init__(self, description: str, total: float | None = None, *, unit: str = "steps",
-                 stream: TextIO | None = None, enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        total: float | None = None,
+        *,
+        unit: str = "steps",
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = _is_tty(self.stream) if enabled is None else enabled
         self.description = description
@@ -36,9 +43,18 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn(self.unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                            TextColumn("{task.fields[detail]}"), console=Console(file=self.stream), transient=True)
+            self._bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[detail]}"),
+                console=Console(file=self.stream),
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total, detail="")
         return self

@@ -54,8 +54,14 @@ class Reply:
 class MockClient:
     """A tiny standard-library HTTP client that speaks to the mock as one app."""
 
-    def __init__(self, base_url: str, app_id: str | None, app_token: str | None, mounts: Any = None,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str | None,
+        app_token: str | None,
+        mounts: Any = None,
+        admin_token: str | None = None,
+    ) -> None:
         self.base_url = base_url
         self.app_id = app_id
         self.app_token = app_token
@@ -78,8 +84,9 @@ class MockClient:
             return _credentials(self.app_id, self.app_token)
         return self.mounts.vendor_for(path).credential_headers(self.app_id, self.app_token)
 
-    def request(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> Reply:
+    def request(
+        self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Reply:
         body = kwargs.pop("json", json_body)
         if kwargs:
             raise TypeError(f"unexpected arguments {sorted(kwargs)}")
@@ -140,25 +147,38 @@ def mockserver(request: pytest.FixtureRequest):
     options.update(getattr(request, "param", None) or {})
     options.update(host="127.0.0.1", port=0)
     with ServerThread(Settings(**options)) as server:
-        yield MockServer(url=server.url, app_id=DEFAULT_APP[0], app_token=DEFAULT_APP[1],
-                         client=MockClient(server.url, *DEFAULT_APP, server.app[MOUNTS], options.get("admin_token")),
-                         server=server)
+        yield MockServer(
+            url=server.url,
+            app_id=DEFAULT_APP[0],
+            app_token=DEFAULT_APP[1],
+            client=MockClient(server.url, *DEFAULT_APP, server.app[MOUNTS], options.get("admin_token")),
+            server=server,
+        )
 
 
 # ---------------------------------------------------------------- the contract suite
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockserver", "mockserver contract suite")
     group.addoption("--contract-base-url", help="run the contract suite against this implementation")
-    group.addoption("--contract-spec", default=None,
-                    help="bundled contract name or schema path (default: the default vendor's contract)")
+    group.addoption(
+        "--contract-spec",
+        default=None,
+        help="bundled contract name or schema path (default: the default vendor's contract)",
+    )
     group.addoption("--contract-app-id", help="app id to test as (default: a fresh random app)")
     group.addoption("--contract-app-token", help="that app's token")
     group.addoption("--contract-max-examples", type=int, default=None, help="generated requests per operation")
     group.addoption("--contract-seed", type=int, default=None, help="seed, to repeat a run")
     group.addoption("--contract-other-app", type=_pair, metavar="ID:TOKEN", help="a second app for tenant_isolation")
-    group.addoption("--contract-checks", nargs="+", action="extend", default=None, metavar="CHECK",
-                    help="only these checks (default: all); like `mockserver contract --checks`: "
-                         "`a,b`, `a b` and repeating the option are the same")
+    group.addoption(
+        "--contract-checks",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="CHECK",
+        help="only these checks (default: all); like `mockserver contract --checks`: "
+        "`a,b`, `a b` and repeating the option are the same",
+    )
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -168,8 +188,11 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "mockserver(**settings): options of the `mockserver` fixture "
-                                       "(mockserver.app.Settings fields, e.g. seed, lifecycle, fixtures)")
+    config.addinivalue_line(
+        "markers",
+        "mockserver(**settings): options of the `mockserver` fixture "
+        "(mockserver.app.Settings fields, e.g. seed, lifecycle, fixtures)",
+    )
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -188,16 +211,22 @@ class ContractSuite(pytest.Collector):
         try:
             other = get("contract_other_app")
             options = ContractOptions(
-                base_url=get("contract_base_url"), spec=get("contract_spec"), app_id=get("contract_app_id"),
-                app_token=get("contract_app_token"), max_examples=get("contract_max_examples") or DEFAULT_MAX_EXAMPLES,
-                seed=get("contract_seed"), checks=split_names(get("contract_checks")),
-                other_app=other)
+                base_url=get("contract_base_url"),
+                spec=get("contract_spec"),
+                app_id=get("contract_app_id"),
+                app_token=get("contract_app_token"),
+                max_examples=get("contract_max_examples") or DEFAULT_MAX_EXAMPLES,
+                seed=get("contract_seed"),
+                checks=split_names(get("contract_checks")),
+                other_app=other,
+            )
             results = run_contract(options)
         except ContractUsageError as exc:
             raise pytest.UsageError(f"contract suite: {exc}") from None
         for operation, check in results.pairs():
-            yield ContractItem.from_parent(self, name=f"{operation} [{check}]", results=results,
-                                           pair=(operation, check))
+            yield ContractItem.from_parent(
+                self, name=f"{operation} [{check}]", results=results, pair=(operation, check)
+            )
         for number, error in enumerate(results.errors, start=1):
             yield ContractItem.from_parent(self, name=f"run error {number}", results=results, pair=None, error=error)
 
@@ -220,10 +249,21 @@ class ContractItem(pytest.Item):
         if outcome == "skipped":
             pytest.skip(self.results.skipped[self.pair])
         if outcome == "failed":
-            raise ContractFailure("\n\n".join(
-                "\n".join(part for part in (f.title, f.message, f.curl and f"reproduce: {f.curl}",
-                                            f.status is not None and f"response {f.status}: {f.response}") if part)
-                for f in self.results.findings[self.pair]))
+            raise ContractFailure(
+                "\n\n".join(
+                    "\n".join(
+                        part
+                        for part in (
+                            f.title,
+                            f.message,
+                            f.curl and f"reproduce: {f.curl}",
+                            f.status is not None and f"response {f.status}: {f.response}",
+                        )
+                        if part
+                    )
+                    for f in self.results.findings[self.pair]
+                )
+            )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ContractFailure):

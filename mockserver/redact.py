@@ -50,7 +50,7 @@ def mask(secret: str) -> str:
     """`sk_test_51Hx…4242` → `sk_test_****4242`; a short secret → `****`."""
     kind = _PREFIX.match(secret)
     prefix = kind.group(0) if kind else ""
-    rest = secret[len(prefix):]
+    rest = secret[len(prefix) :]
     if len(rest) < LONG:
         return MASK
     return f"{prefix}{MASK}{rest[-SHOWN:]}"
@@ -190,8 +190,12 @@ def _json_values(value: str, lower: str) -> str:
         while start != -1:
             close = value.find('"', start)
             opening = value.rfind('"', 0, start)
-            if close != -1 and opening != -1 and _JSON_NAME.fullmatch(value, opening + 1, close) \
-                    and is_secret_name(value[opening + 1:close]):
+            if (
+                close != -1
+                and opening != -1
+                and _JSON_NAME.fullmatch(value, opening + 1, close)
+                and is_secret_name(value[opening + 1 : close])
+            ):
                 found = _JSON_VALUE.match(value, close + 1)
                 if found and found.group(1) and not found.group(1).startswith(MASK):
                     spans[found.start(1)] = found.end(1)
@@ -202,7 +206,7 @@ def _json_values(value: str, lower: str) -> str:
     for begin in sorted(spans):
         if begin < at:
             continue
-        pieces += [value[at:begin], mask(value[begin:spans[begin]])]
+        pieces += [value[at:begin], mask(value[begin : spans[begin]])]
         at = spans[begin]
     return "".join([*pieces, value[at:]])
 

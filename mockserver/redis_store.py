@@ -122,16 +122,21 @@ local function write(K, A)
   redis.call('HSET', K[4], A[6], A[7])
 end
 """
-_WRITE = _WRITER + """
+_WRITE = (
+    _WRITER
+    + """
 if not writable(KEYS, ARGV) then return 0 end
 write(KEYS, ARGV)
 return 1
 """
+)
 
 # A transaction's writes. ARGV: number of checks, then per check (hash, field, '1' + value | '0' for absent);
 # then per write: number of keys, the keys, number of args, the args (as for write()).
 # → -1 (nothing written) when a checked value changed, -2 when a write clashes, else the number of writes.
-_COMMIT = _WRITER + """
+_COMMIT = (
+    _WRITER
+    + """
 local at = 2
 for _ = 1, tonumber(ARGV[1]) do
   local now = redis.call('HGET', ARGV[at], ARGV[at + 1])
@@ -161,6 +166,7 @@ end
 for _, w in ipairs(writes) do write(w[1], w[2]) end
 return #writes
 """
+)
 
 # KEYS: owner hash, data hash, order zset, then (ix zset, im hash) per index, then a uq hash per unique field.
 # ARGV[2]: number of indexes; then the unique fields' names.
@@ -190,7 +196,9 @@ end
 """
 
 # ARGV[1]: key.
-_DELETE = _UNINDEX + """
+_DELETE = (
+    _UNINDEX
+    + """
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 if raw then
   redis.call('HDEL', KEYS[2], ARGV[1])
@@ -202,9 +210,12 @@ if raw then
 end
 return 0
 """
+)
 
 # ARGV[1]: how many to keep.
-_TRIM = _UNINDEX + """
+_TRIM = (
+    _UNINDEX
+    + """
 local excess = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[1])
 if excess <= 0 then return 0 end
 local keys = redis.call('ZRANGE', KEYS[3], 0, excess - 1)
@@ -218,6 +229,7 @@ end
 for _, key in ipairs(keys) do unindex(key) end
 return #keys
 """
+)
 
 # KEYS: tenants hash. ARGV: prefix, JSON {kind: [[ix:|im:|uq:, encoded index or field name], …]}, then the
 # tenants (T) to wipe.
@@ -291,8 +303,9 @@ class RedisStore:
         url = urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, vs in query.items() for v in vs)))
         self.url = redacted(url)
         self.prefix = _b(prefix)
-        self._redis = client or aioredis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
-                                                        health_check_interval=30)
+        self._redis = client or aioredis.Redis.from_url(
+            url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+        )
         self._write_script = self._redis.register_script(_WRITE)
         self._delete_script = self._redis.register_script(_DELETE)
         self._reset_script = self._redis.register_script(_RESET)
@@ -327,8 +340,11 @@ class RedisStore:
     def _keys(self, tenant: Tenant, kind: str) -> list[bytes]:
         """owner hash, data hash, order zset, then (ix zset, im hash) per index of the kind, then a uq hash
         per unique field"""
-        keys = [self._owner_key(tenant.vendor, kind), self._data_key(tenant, kind),
-                self._data_key(tenant, kind, b"order:")]
+        keys = [
+            self._owner_key(tenant.vendor, kind),
+            self._data_key(tenant, kind),
+            self._data_key(tenant, kind, b"order:"),
+        ]
         for name in INDEXES.get(kind, {}):
             keys += [self._index_key(tenant, kind, name), self._index_key(tenant, kind, name, b"im:")]
         return keys + [self._unique_key(tenant, kind, field) for field in UNIQUE.get(kind, ())]
@@ -363,8 +379,7 @@ class RedisStore:
         return sum([await self.replace(tenant, kind, key, record) for key, record in records.items()])
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
-        return bool(await self._delete_script(keys=self._keys(tenant, kind),
-                                              args=[_b(key), *self._unindex_args(kind)]))
+        return bool(await self._delete_script(keys=self._keys(tenant, kind), args=[_b(key), *self._unindex_args(kind)]))
 
     async def list(self, tenant: Tenant, kind: str) -> list[dict]:
         values = await self._redis.hvals(self._data_key(tenant, kind))  # one command: a consistent snapshot
@@ -372,12 +387,14 @@ class RedisStore:
             return await asyncio.to_thread(_listed, values)
         return _listed(values)
 
-    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
-                   limit: int) -> list[dict]:
+    async def page(
+        self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int
+    ) -> list[dict]:
         if limit <= 0:
             return []
-        members = await self._redis.zrange(self._index_key(tenant, kind, index), offset, offset + limit - 1,
-                                           desc=reverse)
+        members = await self._redis.zrange(
+            self._index_key(tenant, kind, index), offset, offset + limit - 1, desc=reverse
+        )
         return await self._records(tenant, kind, index, members)
 
     async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]:
@@ -396,8 +413,9 @@ class RedisStore:
         return await self._redis.hlen(self._data_key(tenant, kind))
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
-        return int(await self._trim_script(keys=self._keys(tenant, kind),
-                                           args=[max(0, keep), *self._unindex_args(kind)]))
+        return int(
+            await self._trim_script(keys=self._keys(tenant, kind), args=[max(0, keep), *self._unindex_args(kind)])
+        )
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         raw = await self._redis.hget(self._owner_key(vendor, kind), _b(key))
@@ -411,14 +429,17 @@ class RedisStore:
         if app is not None and vendor is not None:
             chosen = [_name(vendor) + _name(app)]
         else:
-            chosen = [tenant for tenant, owner in (await self._redis.hgetall(tenants_key)).items()
-                      if (vendor is None or owner == _name(vendor))
-                      and (app is None or tenant == owner + _name(app))]
+            chosen = [
+                tenant
+                for tenant, owner in (await self._redis.hgetall(tenants_key)).items()
+                if (vendor is None or owner == _name(vendor)) and (app is None or tenant == owner + _name(app))
+            ]
         if chosen:
             parts: dict[str, list] = {}
             for kind, names in INDEXES.items():
-                parts.setdefault(kind, []).extend([what, _name(name).decode()]
-                                                  for name in names for what in ("ix:", "im:"))
+                parts.setdefault(kind, []).extend(
+                    [what, _name(name).decode()] for name in names for what in ("ix:", "im:")
+                )
             for kind, fields in UNIQUE.items():
                 parts.setdefault(kind, []).extend(["uq:", _name(field).decode()] for field in fields)
             indexes = json.dumps(parts)
@@ -442,12 +463,29 @@ class RedisStore:
         """The keys and args of write() in the scripts, for one record."""
         owner, data, order, *rest = self._keys(tenant, kind)
         name = self._tenant(tenant)
-        keys = [owner, data, self.prefix + b"kinds:" + name, self.prefix + b"tenants", self.prefix + b"seq", order,
-                *rest]
+        keys = [
+            owner,
+            data,
+            self.prefix + b"kinds:" + name,
+            self.prefix + b"tenants",
+            self.prefix + b"seq",
+            order,
+            *rest,
+        ]
         fields = UNIQUE.get(kind, ())
-        args = [_b(tenant.app), _b(key), json.dumps(record), _b(kind), mode, name, _name(tenant.vendor),
-                len(INDEXES.get(kind, {})), *(_lex(record, fields) for fields in INDEXES.get(kind, {}).values()),
-                *(_b(unique_value(record, field) or "") for field in fields), *(_b(field) for field in fields)]
+        args = [
+            _b(tenant.app),
+            _b(key),
+            json.dumps(record),
+            _b(kind),
+            mode,
+            name,
+            _name(tenant.vendor),
+            len(INDEXES.get(kind, {})),
+            *(_lex(record, fields) for fields in INDEXES.get(kind, {}).values()),
+            *(_b(unique_value(record, field) or "") for field in fields),
+            *(_b(field) for field in fields),
+        ]
         return keys, args
 
     async def find(self, tenant: Tenant, kind: str, field: str, value: str) -> dict | None:
@@ -556,7 +594,7 @@ def _key_of(member: bytes, fields: int) -> bytes:
     """The record key at the end of an ix member: after `fields` encoded fields and 16 hex digits."""
     at = 0
     for _ in range(fields):
-        tag = member[at:at + 1]
+        tag = member[at : at + 1]
         if tag == _NULL:
             at += 1
         elif tag == _NUMBER:
@@ -565,12 +603,12 @@ def _key_of(member: bytes, fields: int) -> bytes:
             at += 1
             while True:
                 at = member.index(b"\x00", at)
-                if member[at + 1:at + 2] == b"\xff":
+                if member[at + 1 : at + 2] == b"\xff":
                     at += 2
                     continue
                 at += 2
                 break
-    return member[at + 16:]
+    return member[at + 16 :]
 
 
 def _listed(values: list[bytes]) -> list[dict]:

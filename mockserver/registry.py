@@ -95,5 +95,7 @@ def build(settings: Settings) -> list[Vendor]:
     """The vendors a run serves: the folders of `settings.specs` and the vendors `settings.vendors`
     names (default: every installed one, unless folders are given), each built from its options."""
     names = settings.vendors or (() if settings.specs else tuple(available()))
-    return [*(vendor_class(name).from_settings(settings) for name in names),
-            *(folder(path)(keys=settings.spec_keys) for path in settings.specs)]
+    return [
+        *(vendor_class(name).from_settings(settings) for name in names),
+        *(folder(path)(keys=settings.spec_keys) for path in settings.specs),
+    ]

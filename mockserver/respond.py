@@ -27,7 +27,7 @@ def header_text(text: str, limit: int = MAX_HEADER_TEXT) -> str:
     control or non-ASCII character escaped (`\\x00`, `\\u00e9`), so no value a client sent can break
     the header block; cut to `limit` characters."""
     text = " ".join(text.split()).encode("unicode_escape").decode("ascii")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _dumps(body: Any) -> str:
@@ -100,8 +100,14 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-async def stream(request: web.Request, produce: Callable[[], Iterable[bytes]], *, content_type: str,
-                 headers: dict[str, str] | None = None, charset: str | None = "utf-8") -> web.StreamResponse:
+async def stream(
+    request: web.Request,
+    produce: Callable[[], Iterable[bytes]],
+    *,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+    charset: str | None = "utf-8",
+) -> web.StreamResponse:
     """Send a generated body chunk by chunk, so memory stays flat however big it is
     (`charset=None` for binary bodies such as a zip).
 

@@ -48,8 +48,15 @@ HTTP_LOG = logging.getLogger("mockserver.http")  # the connections' logger (aioh
 HTTP_LOG.addFilter(_ClientFaults())
 
 
-async def listen(app: web.Application, host: str, port: int, *, reuse_port: bool | None = None,
-                 settle: bool = False, ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
+async def listen(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool | None = None,
+    settle: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+) -> web.AppRunner:
     """Serve `app` on host:port until `await runner.cleanup()`; the runner's addresses say the port.
 
     `settle` freezes the heap (tuning.settle_heap): only for a process that does nothing but serve

@@ -18,8 +18,19 @@ from jsonschema import Draft7Validator, FormatChecker
 
 from .documents import HTTP_METHODS, load_document, read_folder
 
-__all__ = ["HTTP_METHODS", "Operation", "Parameter", "Spec", "bundled_spec", "bundled_specs", "load_document",
-           "load_spec", "resolve", "schemas_dir", "spec_from_document"]
+__all__ = [
+    "HTTP_METHODS",
+    "Operation",
+    "Parameter",
+    "Spec",
+    "bundled_spec",
+    "bundled_specs",
+    "load_document",
+    "load_spec",
+    "resolve",
+    "schemas_dir",
+    "spec_from_document",
+]
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
@@ -233,8 +244,9 @@ def _operations(resolved: dict[str, Any]) -> list[Operation]:
                         for p in params.values()
                     ),
                     body_required=bool(body.get("required")),
-                    body_schemas={ctype: media.get("schema", {})
-                                  for ctype, media in (body.get("content") or {}).items()},
+                    body_schemas={
+                        ctype: media.get("schema", {}) for ctype, media in (body.get("content") or {}).items()
+                    },
                     responses=responses,
                     security=tuple(security),
                     raw=op,

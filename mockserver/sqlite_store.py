@@ -49,6 +49,7 @@ def _order(kind: str, index: str, reverse: bool) -> str:
     way = " DESC" if reverse else ""
     return ", ".join(f"{_field(name)}{way}" for name in fields) + f", rowid{way}"
 
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenant_records (
     vendor TEXT NOT NULL,
@@ -67,17 +68,25 @@ CREATE TABLE IF NOT EXISTS counters (
     # store.INDEXES as expression indexes: `page` walks one, LIMIT/OFFSET, without reading other records
     f"CREATE INDEX IF NOT EXISTS tenant_records_{kind}_{name} ON tenant_records "
     f"(vendor, app, kind, {', '.join(_field(f) for f in fields)});"
-    for kind, indexes in INDEXES.items() for name, fields in indexes.items())
+    for kind, indexes in INDEXES.items()
+    for name, fields in indexes.items()
+)
 # store.UNIQUE as unique partial expression indexes: `find` reads one row, and no two records of a tenant share
 # a value even when several processes write at once (text values only, as store.unique_value: NULLs never clash)
 UNIQUE_INDEXES = [
-    (f"tenant_records_{kind}_by_{field}",
-     f"ON tenant_records (vendor, app, {_field(field)}) WHERE kind = '{kind}' AND {_text(field)}")
-    for kind, fields in UNIQUE.items() for field in fields]
+    (
+        f"tenant_records_{kind}_by_{field}",
+        f"ON tenant_records (vendor, app, {_field(field)}) WHERE kind = '{kind}' AND {_text(field)}",
+    )
+    for kind, fields in UNIQUE.items()
+    for field in fields
+]
 # an update keeps the row (and so its place in list order), as a dict would; another app's key is left alone
-UPSERT = ("INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) "
-          "ON CONFLICT (vendor, kind, key) DO UPDATE SET record = excluded.record "
-          "WHERE tenant_records.app = excluded.app")
+UPSERT = (
+    "INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (vendor, kind, key) DO UPDATE SET record = excluded.record "
+    "WHERE tenant_records.app = excluded.app"
+)
 T = TypeVar("T")
 
 
@@ -109,8 +118,9 @@ class SqliteStore:
                 try:
                     db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} {definition}")
                 except sqlite3.IntegrityError:  # a file written before values were unique: find them all the same
-                    log.warning("state file %s has records sharing a value %s is unique by; not enforced there",
-                                self.path, name)
+                    log.warning(
+                        "state file %s has records sharing a value %s is unique by; not enforced there", self.path, name
+                    )
                     db.execute(f"CREATE INDEX IF NOT EXISTS {name} {definition}")
             db.execute("COMMIT")
         except BaseException:
@@ -138,8 +148,11 @@ class SqliteStore:
         pass  # connected in __init__: a file that cannot be opened is reported at once
 
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
-        row = await self._run(self._one, "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? "
-                                         "AND key = ? AND app = ?", (tenant.vendor, kind, key, tenant.app))
+        row = await self._run(
+            self._one,
+            "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
+            (tenant.vendor, kind, key, tenant.app),
+        )
         return json.loads(row[0]) if row else None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
@@ -147,19 +160,37 @@ class SqliteStore:
             raise KeyError(f"{kind} {key} belongs to another app")
 
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
-        return await self._run(self._write, "INSERT INTO tenant_records (vendor, kind, key, app, record) "
-                                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                               (tenant.vendor, kind, key, tenant.app, json.dumps(record))) > 0
+        return (
+            await self._run(
+                self._write,
+                "INSERT INTO tenant_records (vendor, kind, key, app, record) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (tenant.vendor, kind, key, tenant.app, json.dumps(record)),
+            )
+            > 0
+        )
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
-        return await self._run(self._write, "UPDATE tenant_records SET record = ? WHERE vendor = ? AND kind = ? "
-                                            "AND key = ? AND app = ?",
-                               (json.dumps(record), tenant.vendor, kind, key, tenant.app)) > 0
+        return (
+            await self._run(
+                self._write,
+                "UPDATE tenant_records SET record = ? WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
+                (json.dumps(record), tenant.vendor, kind, key, tenant.app),
+            )
+            > 0
+        )
 
     async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int:
         rows = [(json.dumps(record), tenant.vendor, kind, key, tenant.app) for key, record in records.items()]
-        return await self._run(self._transaction, "UPDATE tenant_records SET record = ? WHERE vendor = ? "
-                                                  "AND kind = ? AND key = ? AND app = ?", rows) if rows else 0
+        return (
+            await self._run(
+                self._transaction,
+                "UPDATE tenant_records SET record = ? WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
+                rows,
+            )
+            if rows
+            else 0
+        )
 
     def _transaction(self, sql: str, rows: list[tuple]) -> int:
         self._db.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for them all
@@ -191,50 +222,76 @@ class SqliteStore:
         return result
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
-        return await self._run(self._write, "DELETE FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? "
-                                            "AND app = ?", (tenant.vendor, kind, key, tenant.app)) > 0
+        return (
+            await self._run(
+                self._write,
+                "DELETE FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
+                (tenant.vendor, kind, key, tenant.app),
+            )
+            > 0
+        )
 
     async def list(self, tenant: Tenant, kind: str) -> list[dict]:
-        return await self._run(self._records, "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
-                                              "AND kind = ? ORDER BY rowid", (tenant.vendor, tenant.app, kind))
+        return await self._run(
+            self._records,
+            "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ? ORDER BY rowid",
+            (tenant.vendor, tenant.app, kind),
+        )
 
     def _records(self, sql: str, params: tuple) -> list[dict]:
         """Records decoded on the store's thread: 50,000 orders take a while, not on the event loop."""
         return [json.loads(row[0]) for row in self._db.execute(sql, params).fetchall()]
 
-    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
-                   limit: int) -> list[dict]:
-        rows = await self._run(self._all, "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
-                                          f"AND kind = ? ORDER BY {_order(kind, index, reverse)} LIMIT ? OFFSET ?",
-                               (tenant.vendor, tenant.app, kind, limit, offset))
+    async def page(
+        self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int
+    ) -> list[dict]:
+        rows = await self._run(
+            self._all,
+            "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
+            f"AND kind = ? ORDER BY {_order(kind, index, reverse)} LIMIT ? OFFSET ?",
+            (tenant.vendor, tenant.app, kind, limit, offset),
+        )
         return [json.loads(row[0]) for row in rows]
 
     async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]:
         first = _field(INDEXES.get(kind, {}).get(index, ("",))[0])
-        rows = await self._run(self._all, "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
-                                          f"AND kind = ? AND {first} <= ? ORDER BY {_order(kind, index, False)}",
-                               (tenant.vendor, tenant.app, kind, bound))
+        rows = await self._run(
+            self._all,
+            "SELECT record FROM tenant_records WHERE vendor = ? AND app = ? "
+            f"AND kind = ? AND {first} <= ? ORDER BY {_order(kind, index, False)}",
+            (tenant.vendor, tenant.app, kind, bound),
+        )
         return [json.loads(row[0]) for row in rows]
 
     async def count(self, tenant: Tenant, kind: str) -> int:
-        row = await self._run(self._one, "SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? "
-                                         "AND kind = ?", (tenant.vendor, tenant.app, kind))
+        row = await self._run(
+            self._one,
+            "SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ?",
+            (tenant.vendor, tenant.app, kind),
+        )
         return row[0]
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
-        return await self._run(self._write, "DELETE FROM tenant_records WHERE rowid IN (SELECT rowid FROM "
-                                            "tenant_records WHERE vendor = ? AND app = ? AND kind = ? "
-                                            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-                               (tenant.vendor, tenant.app, kind, max(0, keep)))
+        return await self._run(
+            self._write,
+            "DELETE FROM tenant_records WHERE rowid IN (SELECT rowid FROM "
+            "tenant_records WHERE vendor = ? AND app = ? AND kind = ? "
+            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+            (tenant.vendor, tenant.app, kind, max(0, keep)),
+        )
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
-        row = await self._run(self._one, "SELECT app FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ?",
-                              (vendor, kind, key))
+        row = await self._run(
+            self._one, "SELECT app FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ?", (vendor, kind, key)
+        )
         return row[0] if row else None
 
     async def apps(self, vendor: str, kind: str) -> list[str]:
-        rows = await self._run(self._all, "SELECT DISTINCT app FROM tenant_records WHERE vendor = ? AND kind = ? "
-                                          "ORDER BY app", (vendor, kind))
+        rows = await self._run(
+            self._all,
+            "SELECT DISTINCT app FROM tenant_records WHERE vendor = ? AND kind = ? ORDER BY app",
+            (vendor, kind),
+        )
         return [row[0] for row in rows]
 
     async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
@@ -248,9 +305,12 @@ class SqliteStore:
 
     async def incr(self, name: str, amount: float = 1) -> float:
         # fetchall: the statement (and so its transaction) ends before the next one starts
-        rows = await self._run(self._all, "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
-                                          "DO UPDATE SET value = value + excluded.value RETURNING value",
-                               (name, amount))
+        rows = await self._run(
+            self._all,
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
+            "DO UPDATE SET value = value + excluded.value RETURNING value",
+            (name, amount),
+        )
         return rows[0][0]
 
     async def close(self) -> None:
@@ -262,8 +322,11 @@ class SqliteStore:
 
 def _finding(tenant: Tenant, kind: str, field: str, value: str) -> tuple[str, tuple]:
     """The statement that reads a record by a unique field (the kind written out, so the partial index is used)."""
-    return (f"SELECT record FROM tenant_records WHERE vendor = ? AND app = ? AND kind = '{kind}' "
-            f"AND {_text(field)} AND {_field(field)} = ?", (tenant.vendor, tenant.app, value))
+    return (
+        f"SELECT record FROM tenant_records WHERE vendor = ? AND app = ? AND kind = '{kind}' "
+        f"AND {_text(field)} AND {_field(field)} = ?",
+        (tenant.vendor, tenant.app, value),
+    )
 
 
 class _SqliteTransaction:
@@ -275,8 +338,10 @@ class _SqliteTransaction:
         self._tenant = tenant
 
     def get(self, kind: str, key: str) -> dict | None:
-        row = self._db.execute("SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? "
-                               "AND app = ?", (self._tenant.vendor, kind, key, self._tenant.app)).fetchone()
+        row = self._db.execute(
+            "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
+            (self._tenant.vendor, kind, key, self._tenant.app),
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def find(self, kind: str, field: str, value: str) -> dict | None:
@@ -287,13 +352,16 @@ class _SqliteTransaction:
         return json.loads(row[0]) if row else None
 
     def count(self, kind: str) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ?",
-                                (self._tenant.vendor, self._tenant.app, kind)).fetchone()[0]
+        return self._db.execute(
+            "SELECT COUNT(*) FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ?",
+            (self._tenant.vendor, self._tenant.app, kind),
+        ).fetchone()[0]
 
     def put(self, kind: str, key: str, record: dict) -> None:
         try:
-            changed = self._db.execute(UPSERT, (self._tenant.vendor, kind, key, self._tenant.app,
-                                                json.dumps(record))).rowcount
+            changed = self._db.execute(
+                UPSERT, (self._tenant.vendor, kind, key, self._tenant.app, json.dumps(record))
+            ).rowcount
         except sqlite3.IntegrityError:
             raise KeyError(f"another of the app's {kind} has that {'/'.join(UNIQUE.get(kind, ()))}") from None
         if changed == 0:

@@ -121,8 +121,9 @@ class Store(Protocol):
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool: ...
     async def list(self, tenant: Tenant, kind: str) -> list[dict]: ...
     async def count(self, tenant: Tenant, kind: str) -> int: ...
-    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
-                   limit: int) -> list[dict]: ...
+    async def page(
+        self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int
+    ) -> list[dict]: ...
     async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]: ...
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int: ...
     async def owner(self, vendor: str, kind: str, key: str) -> str | None: ...
@@ -272,8 +273,9 @@ class MemoryStore:
                 return f"another of the app's {kind} has {field} {value}"
         return None
 
-    def _put(self, tenant: Tenant, kind: str, key: str, record: dict, *, checked: bool = False,
-             frozen: Any = None) -> None:
+    def _put(
+        self, tenant: Tenant, kind: str, key: str, record: dict, *, checked: bool = False, frozen: Any = None
+    ) -> None:
         problem = None if checked else self._clash(tenant, kind, key, record)
         if problem:
             raise KeyError(problem)
@@ -369,10 +371,14 @@ class MemoryStore:
                     continue
                 values[field] = value
                 holder = self._unique.get((tenant, kind, field), {}).get(value)
-                moved = holder is not None and (kind, holder) in writes and \
-                    unique_value(writes[(kind, holder)], field) != value
-                if (holder is not None and holder != key and not moved) or \
-                        taken.setdefault((kind, field, value), key) != key:
+                moved = (
+                    holder is not None
+                    and (kind, holder) in writes
+                    and unique_value(writes[(kind, holder)], field) != value
+                )
+                if (holder is not None and holder != key and not moved) or taken.setdefault(
+                    (kind, field, value), key
+                ) != key:
                     raise KeyError(f"another of the app's {kind} has {field} {value}")
             prepared.append((kind, key, record, _freeze(record), values))
         return prepared
@@ -440,8 +446,9 @@ class MemoryStore:
     async def count(self, tenant: Tenant, kind: str) -> int:
         return len(self._tenants.get(tenant, {}).get(kind, {}))
 
-    async def page(self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int,
-                   limit: int) -> list[dict]:
+    async def page(
+        self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int
+    ) -> list[dict]:
         entries = self._indexes.get((tenant, kind), {}).get(index)
         if entries is None:
             _check_index(kind, index)

@@ -73,7 +73,8 @@ class ServerThread:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = await listen(self.app, self.settings.host, self.settings.port,
-                                    ssl_context=context_for(self.settings))
+        self._runner = await listen(
+            self.app, self.settings.host, self.settings.port, ssl_context=context_for(self.settings)
+        )
         host, port = self._runner.addresses[0][:2]
         self.url = f"{'https' if self.settings.tls else 'http'}://{host}:{port}"

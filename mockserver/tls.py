@@ -73,8 +73,9 @@ def _load(directory: Path):
     try:
         return trustme.CA.from_pem((directory / CA_FILE).read_bytes(), (directory / CA_KEY_FILE).read_bytes())
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{directory / CA_FILE} and {CA_KEY_FILE} are not a certificate authority and its key: "
-                         f"{exc}") from None
+        raise ValueError(
+            f"{directory / CA_FILE} and {CA_KEY_FILE} are not a certificate authority and its key: {exc}"
+        ) from None
 
 
 def _unspecified(host: str) -> bool:

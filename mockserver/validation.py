@@ -58,16 +58,21 @@ async def read_body(request) -> bytes:
             return await request.read()
         return await asyncio.wait_for(request.read(), BODY_SECONDS)
     except asyncio.TimeoutError:
-        raise ApiError(408, "request_timeout", "Request Timeout",
-                       f"The request body did not arrive within {BODY_SECONDS:g} seconds") from None
+        raise ApiError(
+            408,
+            "request_timeout",
+            "Request Timeout",
+            f"The request body did not arrive within {BODY_SECONDS:g} seconds",
+        ) from None
     except web.RequestPayloadError as exc:
         if request.transport is None or request.transport.is_closing():
             raise ConnectionResetError("the client went away mid-body") from None  # nobody to answer
         reason = str(exc.__cause__ or exc).strip().splitlines()
         reason = reason[-1].strip() if reason else "it is cut short or badly framed"
         encoding = header_text(request.headers.get("Content-Encoding", "identity"), 40)
-        raise Invalid("body", "", f"The body cannot be read (Content-Encoding: {encoding}): {reason[:200]}",
-                      kind="malformed") from None
+        raise Invalid(
+            "body", "", f"The body cannot be read (Content-Encoding: {encoding}): {reason[:200]}", kind="malformed"
+        ) from None
 
 
 def _not_json(name: str) -> Any:
@@ -85,8 +90,12 @@ def _shallow(value: Any, limit: int) -> bool:
     while level:
         if depth > limit:
             return False
-        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
-                 if isinstance(child, (dict, list))]
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
         depth += 1
     return True
 
@@ -208,9 +217,14 @@ class Declared:
                     child.unknown(item, location, (*path, key), out)
                 elif not free:
                     expected = ", ".join(sorted(known))
-                    out.append(Finding(location, json_path((*path, key)),
-                                       f"'{key}' was unexpected: not a property of this object "
-                                       f"(the vendor ignores it); expected one of: {expected}"))
+                    out.append(
+                        Finding(
+                            location,
+                            json_path((*path, key)),
+                            f"'{key}' was unexpected: not a property of this object "
+                            f"(the vendor ignores it); expected one of: {expected}",
+                        )
+                    )
         elif isinstance(value, list) and self._items is not None:
             for index, item in enumerate(value):
                 if len(out) >= MAX_FINDINGS:
@@ -233,8 +247,11 @@ def _merged(schemas: list[Any]) -> list[dict]:
 
 # JSON Schema patterns are ECMA-262 regexes, where \d, \w and \s are narrower than in Python's `re`
 # (Python's \s also takes \x1c-\x1f and \x85; its \d and \w any script's digits and letters)
-ECMA_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_",
-                "s": "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"}
+ECMA_CLASSES = {
+    "d": "0-9",
+    "w": "A-Za-z0-9_",
+    "s": "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff",
+}
 ORIGINAL_PATTERNS: dict[str, str] = {}  # translated → as the schema wrote it (for error messages)
 _NOT_SCHEMAS = frozenset({"enum", "const", "default", "example", "examples"})
 
@@ -246,7 +263,7 @@ def ecma_regex(pattern: str) -> str:
     while index < len(pattern):
         char = pattern[index]
         if char == "\\" and index + 1 < len(pattern):
-            escape = pattern[index:index + 2]
+            escape = pattern[index : index + 2]
             letter = escape[1]
             if letter.lower() in ECMA_CLASSES and (letter.islower() or not in_class):
                 body = ECMA_CLASSES[letter.lower()]
@@ -336,8 +353,9 @@ def acceptor(schema: dict[str, Any]) -> Callable[[Any], bool]:
     valid, several times faster than jsonschema. False means "not sure": the caller runs jsonschema, which
     words the error (or, where jsonschema-rs is stricter, e.g. on an e-mail, accepts). tests/test_accept_path.py
     checks that it never accepts what jsonschema refuses on our schemas."""
-    is_valid = jsonschema_rs.Draft7Validator(shared_as_refs(schema), validate_formats=True,
-                                             formats=FORMAT_FUNCTIONS).is_valid
+    is_valid = jsonschema_rs.Draft7Validator(
+        shared_as_refs(schema), validate_formats=True, formats=FORMAT_FUNCTIONS
+    ).is_valid
 
     def accepts(value: Any) -> bool:
         try:
@@ -361,8 +379,9 @@ class _Schema:
         disc = schema.get("discriminator")
         if disc and disc.get("mapping"):
             self.discriminator = disc["propertyName"]
-            self.branches = {tag: Draft7Validator(branch, format_checker=FORMATS)
-                             for tag, branch in disc["mapping"].items()}
+            self.branches = {
+                tag: Draft7Validator(branch, format_checker=FORMATS) for tag, branch in disc["mapping"].items()
+            }
             self.branch_accepts = {tag: acceptor(branch) for tag, branch in original["mapping"].items()}
         self.validator = Draft7Validator(schema, format_checker=FORMATS)
 
@@ -376,8 +395,11 @@ class _Schema:
                 raise Invalid(location, json_path((*prefix, self.discriminator)), f"{self.discriminator} is required")
             if not isinstance(tag, str) or tag not in self.branches:  # a dict or list tag is unhashable
                 allowed = ", ".join(self.branches)
-                raise Invalid(location, json_path((*prefix, self.discriminator)),
-                              f"{self.discriminator} must be one of: {allowed}")
+                raise Invalid(
+                    location,
+                    json_path((*prefix, self.discriminator)),
+                    f"{self.discriminator} must be one of: {allowed}",
+                )
             validator, accepts = self.branches[tag], self.branch_accepts[tag]
         if accepts(value):
             return
@@ -560,8 +582,13 @@ class RequestValidator:
             media_type, raw = forms[0], b""
         if media_type not in self.bodies:
             expected = " or ".join(self.bodies)
-            raise Invalid("body", "", f"Content-Type must be {expected}, not {media_type or 'missing'}",
-                          status=415, kind="media_type")
+            raise Invalid(
+                "body",
+                "",
+                f"Content-Type must be {expected}, not {media_type or 'missing'}",
+                status=415,
+                kind="media_type",
+            )
         if media_type == "application/json":
             try:
                 body = parse_json(raw.decode("utf-8"))

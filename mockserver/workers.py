@@ -67,8 +67,11 @@ def serve(settings: Settings, announce=print) -> int:
     if not settings.stateless and not settings.state:
         temporary = tempfile.mkdtemp(prefix="mockserver-")
         settings = replace(settings, state=os.path.join(temporary, "state.db"))
-        log.info("no --state: the %d workers share a temporary SQLite store, %s (deleted when the server stops)",
-                 settings.workers, settings.state)
+        log.info(
+            "no --state: the %d workers share a temporary SQLite store, %s (deleted when the server stops)",
+            settings.workers,
+            settings.state,
+        )
     holder = None
     try:
         settings = _prepare(settings, temporary is not None)
@@ -113,8 +116,9 @@ def _hold_port(host: str, port: int) -> socket.socket:
     """Bind (not listen) with SO_REUSEPORT: the port is ours, the workers' sockets share it. And with
     SO_REUSEADDR, as asyncio's own listening sockets have: a port whose last server closed keep-alive
     connections holds them in TIME_WAIT for up to a minute, which a socket without it may not bind."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                         flags=socket.AI_PASSIVE)[0]
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+        0
+    ]
     holder = socket.socket(family, kind, proto)
     try:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -146,9 +150,11 @@ class _Supervisor:
                 return 0 if self.stopping else 1
             host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
             scheme = "https" if self.settings.tls else "http"
-            self.announce(f"mockserver listening on {scheme}://{host}:{self.settings.port} (lifecycle "
-                          f"{self.settings.lifecycle}, seed {self.settings.seed}, {self.settings.workers} workers)",
-                          flush=True)
+            self.announce(
+                f"mockserver listening on {scheme}://{host}:{self.settings.port} (lifecycle "
+                f"{self.settings.lifecycle}, seed {self.settings.seed}, {self.settings.workers} workers)",
+                flush=True,
+            )
             return self._supervise()
         finally:
             self._shutdown()
@@ -160,8 +166,12 @@ class _Supervisor:
 
     def _start(self, index: int) -> None:
         receiver, sender = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_worker_main, name=f"mockserver-worker-{index}", daemon=False,
-                                       args=(index, self.settings, sender, os.getpid(), self.temporary))
+        process = self.context.Process(
+            target=_worker_main,
+            name=f"mockserver-worker-{index}",
+            daemon=False,
+            args=(index, self.settings, sender, os.getpid(), self.temporary),
+        )
         process.start()
         sender.close()
         self.workers[index] = process
@@ -203,8 +213,9 @@ class _Supervisor:
                 if len(self.restarts) > RESTARTS:
                     log.error("workers keep dying (%d in %g s); stopping", len(self.restarts), RESTART_WINDOW)
                     return 1
-                log.warning("worker %d (pid %d) exited with code %s; starting another", index, process.pid,
-                            process.exitcode)
+                log.warning(
+                    "worker %d (pid %d) exited with code %s; starting another", index, process.pid, process.exitcode
+                )
                 self._start(index)
         return 0
 
@@ -244,8 +255,14 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     store = SqliteStore(settings.state, durable=False) if temporary else None  # a throwaway file needs no fsync
     runner = None
     try:
-        runner = await listen(create_app(settings, store=store), settings.host, settings.port, reuse_port=True,
-                              settle=True, ssl_context=tls.context_for(settings))
+        runner = await listen(
+            create_app(settings, store=store),
+            settings.host,
+            settings.port,
+            reuse_port=True,
+            settle=True,
+            ssl_context=tls.context_for(settings),
+        )
         ready.send(("ready", os.getpid()))
         ready.close()
         stop = asyncio.Event()

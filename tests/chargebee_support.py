@@ -44,8 +44,9 @@ class CbApi:
     def as_key(self, key: str | None) -> CbApi:
         return CbApi(self.client, self.spec, key)
 
-    async def request(self, method: str, path: str, *, form: Any = None, body: Any = None, headers=None,
-                      check: bool = True) -> Reply:
+    async def request(
+        self, method: str, path: str, *, form: Any = None, body: Any = None, headers=None, check: bool = True
+    ) -> Reply:
         """`form`: a dict or a list of (name, value) pairs, form-encoded; `body`: raw bytes/str as given."""
         sent = dict(headers or {})
         if self.key is not None:
@@ -81,7 +82,7 @@ class CbApi:
     async def download(self, export: dict) -> Reply:
         """GET the export's download_url without the API key."""
         url = export["download"]["download_url"]
-        return await self.as_key(None).request("GET", url[url.index("/api/v2/"):])
+        return await self.as_key(None).request("GET", url[url.index("/api/v2/") :])
 
     async def rows(self, what: str = "orders", form: Any = None) -> list[dict]:
         """Trigger, wait, download and read an export's CSV rows."""

@@ -115,6 +115,7 @@ def keyed_rows(text: str, fields: list[str]) -> list[dict]:
 @pytest.fixture
 def make_api(aiohttp_client, spec, clock):
     """An in-process Voucherify mock on the session's spec (loading the spec is most of a test's time)."""
+
     async def make(**options) -> Api:
         own = {name: options.pop(name) for name in ("apps", "max_orders") if name in options}  # Voucherify's options
         settings = Settings(**options)
@@ -152,8 +153,9 @@ def npm_sdk() -> Path:
         if not all((JS_DIR / "node_modules" / name / "package.json").is_file() for name in wanted):
             npm = shutil.which("npm")
             assert npm, "npm is needed to install the Node SDKs (tests/js/package-lock.json)"
-            installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True,
-                                       text=True, timeout=600)
+            installed = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True, timeout=600
+            )
             assert installed.returncode == 0, installed.stderr
     return JS_DIR
 

@@ -33,18 +33,58 @@ def _request_schemas() -> list[tuple[str, dict]]:
 
 
 SCHEMAS = _request_schemas()
-COMPILED = [(name, schema, Draft7Validator(with_ecma_patterns(schema), format_checker=FORMATS), acceptor(schema))
-            for name, schema in SCHEMAS]
+COMPILED = [
+    (name, schema, Draft7Validator(with_ecma_patterns(schema), format_checker=FORMATS), acceptor(schema))
+    for name, schema in SCHEMAS
+]
 
-names = st.sampled_from(["id", "fields", "order", "filters", "parameters", "exported_object", "conditions", "$in",
-                         "status", "metadata.x", "junction", "limit", "items", "source_id", "amount", "x"])
-scalars = (st.none() | st.booleans() | st.integers(-3, 2000) | st.floats(allow_nan=False, allow_infinity=False)
-           | st.sampled_from(["", "id", "order", "PAID", "-created_at", "and", "metadata.a", "nope", "2024-01-01",
-                              "2024-01-01T00:00:00Z", "2024-13-01T00:00:00Z", "x" * 1001, "metadata."])
-           | st.text(max_size=8))
-json_values = st.recursive(scalars,
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
-                           max_leaves=12)
+names = st.sampled_from(
+    [
+        "id",
+        "fields",
+        "order",
+        "filters",
+        "parameters",
+        "exported_object",
+        "conditions",
+        "$in",
+        "status",
+        "metadata.x",
+        "junction",
+        "limit",
+        "items",
+        "source_id",
+        "amount",
+        "x",
+    ]
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 2000)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        [
+            "",
+            "id",
+            "order",
+            "PAID",
+            "-created_at",
+            "and",
+            "metadata.a",
+            "nope",
+            "2024-01-01",
+            "2024-01-01T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "x" * 1001,
+            "metadata.",
+        ]
+    )
+    | st.text(max_size=8)
+)
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4), max_leaves=12
+)
 
 
 def _paths(value, prefix=()):
@@ -113,35 +153,45 @@ def test_typical_bodies_take_the_fast_path():
     spec = load_spec("voucherify")
     body = spec.operation("create-export").body_schemas["application/json"]
     order = acceptor(body["discriminator"]["mapping"]["order"])
-    assert order({"exported_object": "order", "parameters": {
-        "fields": ["id", "source_id", "status", "amount", "metadata.channel"], "order": "-created_at",
-        "filters": {"junction": "and", "status": {"conditions": {"$in": ["PAID", "CREATED"]}}}}})
+    assert order(
+        {
+            "exported_object": "order",
+            "parameters": {
+                "fields": ["id", "source_id", "status", "amount", "metadata.channel"],
+                "order": "-created_at",
+                "filters": {"junction": "and", "status": {"conditions": {"$in": ["PAID", "CREATED"]}}},
+            },
+        }
+    )
     assert not order({"exported_object": "order", "parameters": {"fields": ["id", "nope"]}})
     # the vendor's schema allows a field twice (issue 23 item 11): so does the fast path
     assert order({"exported_object": "order", "parameters": {"fields": ["id", "id"]}})
 
 
-@pytest.mark.parametrize(("schema", "value", "valid"), [
-    ({"type": "integer"}, 1.0, True),  # jsonschema takes 1.0 as an integer
-    ({"type": "integer"}, True, False),
-    ({"enum": [1]}, True, False),
-    ({"enum": [1]}, 1.0, True),
-    ({"uniqueItems": True}, [1, True], True),
-    ({"uniqueItems": True}, [1, 1.0], False),
-    ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, "a", False),
-    ({"minLength": 2}, 5, True),
-    ({"type": "string", "format": "date-time"}, "2024-13-01T00:00:00Z", None),  # as the checker says
-    ({"additionalProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2}, False),
-    ({"additionalProperties": {"type": "string"}, "properties": {"a": {}}}, {"a": 1, "b": "x"}, True),
-    ({"items": [{"type": "string"}]}, ["a"], True),
-    ({"properties": {"a": False}}, {"a": 1}, False),
-    ({"properties": {"a": True}}, {"a": 1}, True),
-    ({"exclusiveMinimum": 0}, 0, False),
-    ({"maximum": 3}, float("nan"), True),
-    ({"type": "integer"}, 10**40, True),  # beyond 64 bits
-    ({"type": "string", "format": "date-time"}, "2024-01-01T00:00:00Z", True),
-    ({"type": "string", "format": "date"}, "2024-02-30", False),
-])
+@pytest.mark.parametrize(
+    ("schema", "value", "valid"),
+    [
+        ({"type": "integer"}, 1.0, True),  # jsonschema takes 1.0 as an integer
+        ({"type": "integer"}, True, False),
+        ({"enum": [1]}, True, False),
+        ({"enum": [1]}, 1.0, True),
+        ({"uniqueItems": True}, [1, True], True),
+        ({"uniqueItems": True}, [1, 1.0], False),
+        ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, "a", False),
+        ({"minLength": 2}, 5, True),
+        ({"type": "string", "format": "date-time"}, "2024-13-01T00:00:00Z", None),  # as the checker says
+        ({"additionalProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2}, False),
+        ({"additionalProperties": {"type": "string"}, "properties": {"a": {}}}, {"a": 1, "b": "x"}, True),
+        ({"items": [{"type": "string"}]}, ["a"], True),
+        ({"properties": {"a": False}}, {"a": 1}, False),
+        ({"properties": {"a": True}}, {"a": 1}, True),
+        ({"exclusiveMinimum": 0}, 0, False),
+        ({"maximum": 3}, float("nan"), True),
+        ({"type": "integer"}, 10**40, True),  # beyond 64 bits
+        ({"type": "string", "format": "date-time"}, "2024-01-01T00:00:00Z", True),
+        ({"type": "string", "format": "date"}, "2024-02-30", False),
+    ],
+)
 def test_edge_cases_agree_or_defer(schema, value, valid):
     validator = Draft7Validator(schema, format_checker=FORMATS)
     if valid is not None:
@@ -164,11 +214,45 @@ def _patterns(schema, found: set[str]) -> set[str]:
 
 
 # Our schemas' patterns, and the classes validation.ecma_regex translates (in case a schema takes them up)
-PATTERNS = sorted(set().union(*(_patterns(schema, set()) for _, schema in SCHEMAS))
-                  | {r"^\d+$", r"^\w+$", r"^\s$", r"^\S$", r"^\D$", r"^\W$", r"^[\d\s]+$", r"^[^\s]+$"})
-TRICKY = ["12", "0", "007", "\u0663", "\u0661\u0662\u0663", "\uff11", "\u00b2", "\u00a0", " ", "\t", "\u0085",
-          "\x1c", "\u2028", "\ufeff", "\u180e", "\u3000", "e\u0301", "\u00e9", "_", "a-b", "ABC", "AB\u0130",
-          "USD\n", "1\n", "", "metadata.a", "metadata.\u00e9", "x" * 70, "1000", "9999", "13", "-0", "+1"]
+PATTERNS = sorted(
+    set().union(*(_patterns(schema, set()) for _, schema in SCHEMAS))
+    | {r"^\d+$", r"^\w+$", r"^\s$", r"^\S$", r"^\D$", r"^\W$", r"^[\d\s]+$", r"^[^\s]+$"}
+)
+TRICKY = [
+    "12",
+    "0",
+    "007",
+    "\u0663",
+    "\u0661\u0662\u0663",
+    "\uff11",
+    "\u00b2",
+    "\u00a0",
+    " ",
+    "\t",
+    "\u0085",
+    "\x1c",
+    "\u2028",
+    "\ufeff",
+    "\u180e",
+    "\u3000",
+    "e\u0301",
+    "\u00e9",
+    "_",
+    "a-b",
+    "ABC",
+    "AB\u0130",
+    "USD\n",
+    "1\n",
+    "",
+    "metadata.a",
+    "metadata.\u00e9",
+    "x" * 70,
+    "1000",
+    "9999",
+    "13",
+    "-0",
+    "+1",
+]
 
 
 def test_our_schemas_have_patterns():
@@ -191,10 +275,23 @@ def test_ecma_classes_are_narrow_in_both_engines():
     assert not acceptor({"pattern": r"^\s$"})("\u0085")  # NEXT LINE is not (Python's \s takes it)
 
 
-DATE_TIMES = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123456789+02:00", "2024-01-01t00:00:00z",
-              "2024-01-01 00:00:00Z", "2024-01-01T00:00:00", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z",
-              "2024-12-31T23:59:60Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00+24:00", "2024-1-01T00:00:00Z",
-              "\u0662024-01-01T00:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Z\n", "2024-01-01"]
+DATE_TIMES = [
+    "2024-01-01T00:00:00Z",
+    "2024-01-01T00:00:00.123456789+02:00",
+    "2024-01-01t00:00:00z",
+    "2024-01-01 00:00:00Z",
+    "2024-01-01T00:00:00",
+    "2024-02-29T00:00:00Z",
+    "2023-02-29T00:00:00Z",
+    "2024-12-31T23:59:60Z",
+    "2024-01-01T24:00:00Z",
+    "2024-01-01T00:00:00+24:00",
+    "2024-1-01T00:00:00Z",
+    "\u0662024-01-01T00:00:00Z",
+    "2024-01-01T00:00:00.Z",
+    "2024-01-01T00:00:00Z\n",
+    "2024-01-01",
+]
 
 
 @pytest.mark.parametrize("fmt", ["date-time", "date"])

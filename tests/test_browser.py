@@ -32,11 +32,20 @@ DRIVER = shutil.which("chromedriver")
 WEB = Path(__file__).resolve().parent / "web"
 APP = ("browser-app", "browser-token")
 LATENCY_MS = 300
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="needs Chromium and its driver (Debian: apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs Chromium and its driver (Debian: apt-get install chromium chromium-driver)"
+)
 
 
 class StaticSite:
@@ -105,13 +114,20 @@ def run_page(browser, site: StaticSite, **servers: str) -> dict:
 
 
 def test_the_whole_export_flow_in_a_real_browser(browser, spec):
-    with StaticSite(WEB) as site, mock(spec, lifecycle="poll", rows=5) as api, \
-            mock(spec, latency=str(LATENCY_MS)) as slow, mock(spec, rate_limit="2/s") as limited, \
-            mock(spec, error_rate=1.0) as flaky, mock(spec, cors_origins=["https://other.example"]) as refusing:
-        got = run_page(browser, site, api=api.url, slow=slow.url, limited=limited.url, flaky=flaky.url,
-                       refusing=refusing.url)
-        refused = [e for e in http("GET", refusing.url + "/__mock/requests").json["requests"]
-                   if e["method"] == "OPTIONS"]
+    with (
+        StaticSite(WEB) as site,
+        mock(spec, lifecycle="poll", rows=5) as api,
+        mock(spec, latency=str(LATENCY_MS)) as slow,
+        mock(spec, rate_limit="2/s") as limited,
+        mock(spec, error_rate=1.0) as flaky,
+        mock(spec, cors_origins=["https://other.example"]) as refusing,
+    ):
+        got = run_page(
+            browser, site, api=api.url, slow=slow.url, limited=limited.url, flaky=flaky.url, refusing=refusing.url
+        )
+        refused = [
+            e for e in http("GET", refusing.url + "/__mock/requests").json["requests"] if e["method"] == "OPTIONS"
+        ]
     assert "error" not in got, got.get("error")
     assert got["origin"] == f"http://app.localhost:{site.port}"
     assert got["create"]["status"] == 200 and got["create"]["export_status"] == "SCHEDULED"

@@ -41,7 +41,9 @@ KNOWN = {"voucherify": ("'code' is not valid under any of the given schemas", "'
 
 def problems(vendor: str, document: dict, base_uri: str = "") -> list[str]:
     """What openapi-spec-validator finds in the document, less the vendor's KNOWN default values."""
-    validator = OpenAPIV31SpecValidator if str(document.get("openapi", "")).startswith("3.1") else OpenAPIV30SpecValidator
+    validator = (
+        OpenAPIV31SpecValidator if str(document.get("openapi", "")).startswith("3.1") else OpenAPIV30SpecValidator
+    )
     found = [error.message.splitlines()[0] for error in validator(document, base_uri=base_uri).iter_errors()]
     return [message for message in found if not message.startswith(KNOWN.get(vendor, ()))]
 
@@ -143,14 +145,18 @@ components:
     validate(document)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("Thing: {$ref: './nowhere.yaml#/components/schemas/Thing'}", "nowhere.yaml: no such file"),
-    ("Thing: {$ref: './parts.yaml#/components/schemas/Nope'}", "no '/components/schemas/Nope'"),
-    ("Thing: {$ref: 'https://example.com/api.yaml#/components/schemas/Thing'}", "not URLs"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("Thing: {$ref: './nowhere.yaml#/components/schemas/Thing'}", "nowhere.yaml: no such file"),
+        ("Thing: {$ref: './parts.yaml#/components/schemas/Nope'}", "no '/components/schemas/Nope'"),
+        ("Thing: {$ref: 'https://example.com/api.yaml#/components/schemas/Thing'}", "not URLs"),
+    ],
+)
 def test_a_bad_reference_is_one_line_naming_the_file(tmp_path, text, problem):
     (tmp_path / "openapi.yaml").write_text(
-        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    " + text + "\n")
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    " + text + "\n"
+    )
     (tmp_path / "parts.yaml").write_text("components: {schemas: {Thing: {type: object}}}\n")
     with pytest.raises(DocumentError, match=problem):
         load_document(tmp_path)
@@ -185,8 +191,9 @@ def test_bundle_command_writes_one_document(tmp_path, form, suffix, capsys):
     assert problems("voucherify", document) == []
     # the format option wins over the suffix; standard output without -o
     assert cli.main(["bundle", str(schemas_dir() / "stripe"), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["info"]["title"] == load_document(schemas_dir() / "stripe")["info"][
-        "title"]
+    assert (
+        json.loads(capsys.readouterr().out)["info"]["title"] == load_document(schemas_dir() / "stripe")["info"]["title"]
+    )
 
 
 def test_bundle_command_applies_a_folders_overlay(tmp_path):
@@ -213,14 +220,22 @@ def test_prism_mocks_our_voucherify_document_as_it_is():
         if shutil.which("npm") is None:
             pytest.skip("npm is not installed")
         prism.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prism),
-                               "@stoplight/prism-cli@5"], capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prism), "@stoplight/prism-cli@5"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0:
             pytest.skip(f"npm could not install Prism: {done.stderr.strip().splitlines()[-1:]}")
     port = _free_port()
-    process = subprocess.Popen([str(entry), "mock", "-h", "127.0.0.1", "-p", str(port),
-                                str(schemas_dir() / "voucherify" / "openapi.yaml")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [str(entry), "mock", "-h", "127.0.0.1", "-p", str(port), str(schemas_dir() / "voucherify" / "openapi.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180  # Prism took 100 s to listen on a loaded 2-core machine
         while time.monotonic() < deadline and process.poll() is None:
@@ -232,8 +247,9 @@ def test_prism_mocks_our_voucherify_document_as_it_is():
         assert process.poll() is None, process.stdout.read()
         import urllib.request
 
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/exports",
-                                         headers={"X-App-Id": "a", "X-App-Token": "t"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/exports", headers={"X-App-Id": "a", "X-App-Token": "t"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
             assert "exports" in json.loads(response.read())

@@ -20,8 +20,12 @@ from mockserver import options as serve_options
 
 SPECS = Path(__file__).resolve().parent / "specs"
 # what each command needs besides the option under test
-BASE = {"serve": [], "generate": ["order"], "contract": ["--base-url", "http://127.0.0.1:9"],
-        "proxy": ["--upstream", "http://127.0.0.1:9"]}
+BASE = {
+    "serve": [],
+    "generate": ["order"],
+    "contract": ["--base-url", "http://127.0.0.1:9"],
+    "proxy": ["--upstream", "http://127.0.0.1:9"],
+}
 # (command, option) → bad arguments (each replaces BASE when it names the option BASE gives)
 BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--host"): [["--host", "not a host!"], ["--host", ""]],
@@ -33,8 +37,11 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--rows"): [["--rows", "-1"], ["--rows", "many"]],
     ("serve", "--locale"): [["--locale", "xx_XX"]],
     ("serve", "--vendors"): [["--vendors", "nope"], ["--vendors", ","], ["--vendors", "voucherify,nope"]],
-    ("serve", "--spec"): [["--spec", "/nonexistent/api"], ["--spec", str(SPECS / "exports-swagger2.yaml")],
-                          ["--spec", str(SPECS)]],  # a file, not a folder; a folder of several documents
+    ("serve", "--spec"): [
+        ["--spec", "/nonexistent/api"],
+        ["--spec", str(SPECS / "exports-swagger2.yaml")],
+        ["--spec", str(SPECS)],
+    ],  # a file, not a folder; a folder of several documents
     ("serve", "--spec-key"): [["--spec-key", ""]],
     ("serve", "--app"): [["--app", "no-token"], ["--app", ":token"]],
     ("serve", "--chargebee-key"): [["--chargebee-key", ""]],
@@ -59,20 +66,29 @@ BAD: dict[tuple[str, str], list[list[str]]] = {
     ("serve", "--tls"): [["--tls=yes"]],
     ("serve", "--tls-dir"): [["--tls-dir", "/etc/hostname/tls"]],
     ("generate", "exported_object"): [["nope"]],
-    ("generate", "--spec"): [["order", "--spec", "stripe"], ["orders", "--spec", "chargebee", "--fields", "nope"],
-                             ["orders", "--spec", "/nonexistent/api"], ["invoices", "--spec", str(SPECS / "acme")]],
+    ("generate", "--spec"): [
+        ["order", "--spec", "stripe"],
+        ["orders", "--spec", "chargebee", "--fields", "nope"],
+        ["orders", "--spec", "/nonexistent/api"],
+        ["invoices", "--spec", str(SPECS / "acme")],
+    ],
     ("generate", "--rows"): [["order", "--rows", "-1"]],
     ("generate", "--fields"): [["order", "--fields", "nope"], ["order", "--fields", ""]],
     ("generate", "--order"): [["order", "--order", "nope"]],
-    ("generate", "--filters"): [["order", "--filters", "{"], ["order", "--filters", "[1]"],
-                                ["order", "--filters", '{"status": {"conditions": {"$inn": ["PAID"]}}}']],
+    ("generate", "--filters"): [
+        ["order", "--filters", "{"],
+        ["order", "--filters", "[1]"],
+        ["order", "--filters", '{"status": {"conditions": {"$inn": ["PAID"]}}}'],
+    ],
     ("generate", "--seed"): [["order", "--seed", "x"]],
     ("generate", "--app-id"): [["order", "--app-id", ""]],
     ("generate", "--locale"): [["order", "--locale", "xx_XX"]],
     ("generate", "--now"): [["order", "--now", "nan"], ["order", "--now", "today"]],
     ("generate", "--output"): [["order", "--output", "/nonexistent/out.csv"], ["order", "-o", "/"]],
-    ("generate", "--strict"): [["order", "--strict", "--filters", '{"stauts": {"conditions": {"$in": ["PAID"]}}}'],
-                               ["order", "--strict=yes"]],
+    ("generate", "--strict"): [
+        ["order", "--strict", "--filters", '{"stauts": {"conditions": {"$in": ["PAID"]}}}'],
+        ["order", "--strict=yes"],
+    ],
     ("contract", "--base-url"): [["--base-url", "ftp://example.com"], ["--base-url", "http://127.0.0.1:99999"]],
     ("contract", "--spec"): [["--spec", "/nonexistent/spec"]],
     ("contract", "--from-har"): [["--from-har", "/nonexistent/traffic.har"], ["--from-har", "/"]],
@@ -136,13 +152,17 @@ def argv_for(command: str, bad: list[str]) -> list[str]:
     return [command, *base, *bad]
 
 
-CASES = [pytest.param(argv_for(command, bad), id=" ".join(argv_for(command, bad))[:80])
-         for (command, _option), rows in ROWS.items() for bad in rows]
+CASES = [
+    pytest.param(argv_for(command, bad), id=" ".join(argv_for(command, bad))[:80])
+    for (command, _option), rows in ROWS.items()
+    for bad in rows
+]
 
 
 @pytest.fixture(autouse=True)
 def nothing_runs(monkeypatch, tmp_path):
     """A value that wrongly passes must fail the test, not start a server or a contract run."""
+
     def started(*args, **kwargs):
         raise AssertionError("the command started instead of refusing its options")
 
@@ -162,11 +182,14 @@ def test_bad_value_is_one_line_and_exit_2(argv, capsys):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("port", "99999", "config file mockserver.yaml: port: takes a whole number from 0 to 65535, not 99999"),
-    ("error_rate", "2", "config file mockserver.yaml: error-rate: takes a number from 0 to 1, not 2"),
-    ("portt", "1", "config file mockserver.yaml: unknown key 'portt'"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("port", "99999", "config file mockserver.yaml: port: takes a whole number from 0 to 65535, not 99999"),
+        ("error_rate", "2", "config file mockserver.yaml: error-rate: takes a number from 0 to 1, not 2"),
+        ("portt", "1", "config file mockserver.yaml: unknown key 'portt'"),
+    ],
+)
 def test_bad_config_value_names_its_key(key, value, message, tmp_path, capsys):
     (tmp_path / "mockserver.yaml").write_text(f"{key}: {value}\n")
     status = cli.main(["serve"])
@@ -180,9 +203,11 @@ def test_bad_config_value_names_its_key(key, value, message, tmp_path, capsys):
 def test_help_lists_every_command_and_loads_none_of_them():
     """`mockserver --help` builds no command's parser, so no vendor or engine is imported (start-up cost
     is measured, not timed here: see the report of issue 24 for the figures)."""
-    code = ("import sys\nfrom mockserver import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('LOADED', sorted(m for m in sys.modules if m.startswith(('mockserver.vendors', 'mockserver.data',"
-            " 'mockserver.contract', 'aiohttp', 'polars', 'schemathesis'))))")
+    code = (
+        "import sys\nfrom mockserver import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith(('mockserver.vendors', 'mockserver.data',"
+        " 'mockserver.contract', 'aiohttp', 'polars', 'schemathesis'))))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     out, loaded = done.stdout.split("LOADED ")
     for name, (line, _add) in cli.COMMANDS.items():
@@ -212,8 +237,12 @@ def test_a_busy_port_suggests_another(capsys):
     holder.listen()
     try:
         port = holder.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         holder.close()
     assert done.returncode == 2, done.stderr
@@ -221,11 +250,14 @@ def test_a_busy_port_suggests_another(capsys):
     assert len(lines) == 1 and "address already in use" in lines[0] and "--port" in lines[0], done.stderr
 
 
-@pytest.mark.parametrize("argv, meant", [
-    (["contract", "--schema", "x.yaml"], "--spec"),
-    (["contract", "--base-url", "http://127.0.0.1:9", "--max-exmaples", "3"], "--max-examples"),
-    (["serve", "--latnecy", "50"], "--latency"),
-])
+@pytest.mark.parametrize(
+    "argv, meant",
+    [
+        (["contract", "--schema", "x.yaml"], "--spec"),
+        (["contract", "--base-url", "http://127.0.0.1:9", "--max-exmaples", "3"], "--max-examples"),
+        (["serve", "--latnecy", "50"], "--latency"),
+    ],
+)
 def test_an_unknown_option_names_the_one_meant(argv, meant, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -247,8 +279,20 @@ def test_an_unreachable_base_url_gets_one_short_line(capsys):
 
 def test_generate_says_that_filters_pick_from_the_rows_generated(tmp_path, capsys):
     out = tmp_path / "orders.csv"
-    status = cli.main(["generate", "order", "--rows", "5", "--fields", "id,status", "-o", str(out),
-                       "--filters", '{"status": {"conditions": {"$in": ["CANCELED"]}}}'])
+    status = cli.main(
+        [
+            "generate",
+            "order",
+            "--rows",
+            "5",
+            "--fields",
+            "id,status",
+            "-o",
+            str(out),
+            "--filters",
+            '{"status": {"conditions": {"$in": ["CANCELED"]}}}',
+        ]
+    )
     assert status == 0
     err = capsys.readouterr().err
     assert "--filters keep the matching rows of the 5 generated (--rows)" in err, err

@@ -22,13 +22,24 @@ KEYS = ("test_contract_key", "test_contract_other")
 
 
 def _options(url: str, **kw) -> ContractOptions:
-    return ContractOptions(base_url=url, spec="chargebee", app_id="site", app_token=KEYS[0],
-                           other_app=("other-site", KEYS[1]), max_examples=3, seed=1, poll_timeout=10, **kw)
+    return ContractOptions(
+        base_url=url,
+        spec="chargebee",
+        app_id="site",
+        app_token=KEYS[0],
+        other_app=("other-site", KEYS[1]),
+        max_examples=3,
+        seed=1,
+        poll_timeout=10,
+        **kw,
+    )
 
 
 def _server(vendor: Chargebee | None = None, middleware=None) -> ServerThread:
     vendors = [Voucherify(), vendor or Chargebee(keys=KEYS)]
-    server = ServerThread(Settings(port=0, lifecycle="poll", vendor_options={"chargebee": {"keys": list(KEYS)}}), vendors=vendors)
+    server = ServerThread(
+        Settings(port=0, lifecycle="poll", vendor_options={"chargebee": {"keys": list(KEYS)}}), vendors=vendors
+    )
     if middleware is not None:
         server.app.middlewares.insert(0, middleware)
     return server
@@ -54,9 +65,24 @@ def test_every_check_is_offered_for_chargebee():
 @pytest.mark.slow
 def test_the_cli_resolves_the_bundled_chargebee_contract(capsys):
     with _server() as server:
-        code = main(["contract", "--spec", "chargebee", "--base-url", server.url, "--app-id", "site",
-                     "--app-token", KEYS[0], "--other-app", f"other-site:{KEYS[1]}",
-                     "--checks", "export_lifecycle", "csv_download"])
+        code = main(
+            [
+                "contract",
+                "--spec",
+                "chargebee",
+                "--base-url",
+                server.url,
+                "--app-id",
+                "site",
+                "--app-token",
+                KEYS[0],
+                "--other-app",
+                f"other-site:{KEYS[1]}",
+                "--checks",
+                "export_lifecycle",
+                "csv_download",
+            ]
+        )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ok   POST /api/v2/exports/orders" in out and KEYS[0] not in out
@@ -71,6 +97,7 @@ def _ignores_filters() -> ServerThread:
 def _completed_without_download() -> ServerThread:
     def change(request, body, status):
         body.get("export", {}).pop("download", None)
+
     return _server(middleware=_rewrite_json(lambda r: r.method == "GET", change))
 
 
@@ -78,6 +105,7 @@ def _errors_without_status_code() -> ServerThread:
     def change(request, body, status):
         if status >= 400:
             body.pop("http_status_code", None)
+
     return _server(middleware=_rewrite_json(lambda r: True, change))
 
 
@@ -86,12 +114,25 @@ def _token_checked_only_without_key() -> ServerThread:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("build, check, title", [
-    (_token_checked_only_without_key, "csv_download", "download with the key and a wrong token: expected 403, got 200"),
-    (_ignores_filters, "csv_download", "The order[status][in] filter is ignored"),
-    (_completed_without_download, "export_lifecycle", "A completed export has no download.download_url"),
-    (_errors_without_status_code, "error_shape", "Error body is not the vendor's error object"),
-], ids=["token checked only without key", "ignores filters", "completed without download", "errors without http_status_code"])
+@pytest.mark.parametrize(
+    "build, check, title",
+    [
+        (
+            _token_checked_only_without_key,
+            "csv_download",
+            "download with the key and a wrong token: expected 403, got 200",
+        ),
+        (_ignores_filters, "csv_download", "The order[status][in] filter is ignored"),
+        (_completed_without_download, "export_lifecycle", "A completed export has no download.download_url"),
+        (_errors_without_status_code, "error_shape", "Error body is not the vendor's error object"),
+    ],
+    ids=[
+        "token checked only without key",
+        "ignores filters",
+        "completed without download",
+        "errors without http_status_code",
+    ],
+)
 def test_the_kit_catches_a_broken_chargebee(build, check, title):
     with build() as server:
         results = run_contract(_options(server.url, checks=[check]))

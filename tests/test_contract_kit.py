@@ -41,9 +41,16 @@ def mock_url():
 @pytest.mark.slow
 def test_the_real_mock_passes_every_check(mock_url):
     # pinned apps, as a real account has: invented credentials must get 401 (ignored_auth)
-    results = run_contract(ContractOptions(base_url=mock_url, max_examples=3, seed=1, app_id="contract-app",
-                                           app_token="contract-token",
-                                           other_app=("contract-other", "other-token")))
+    results = run_contract(
+        ContractOptions(
+            base_url=mock_url,
+            max_examples=3,
+            seed=1,
+            app_id="contract-app",
+            app_token="contract-token",
+            other_app=("contract-other", "other-token"),
+        )
+    )
     report = render_text(results, base_url=mock_url, seconds=0)
     assert results.ok, report
     ran = {check for _, check in results.pairs()}
@@ -61,8 +68,19 @@ def test_every_check_is_offered_for_voucherify():
 @pytest.mark.slow
 def test_a_failure_is_reported_with_curl_response_and_masked_token(capsys):
     with download_as_text_csv() as server:
-        code = main(["contract", "--base-url", server.url, "--checks", "csv_download",
-                     "--app-id", "reporter", "--app-token", "s3cret-token"])
+        code = main(
+            [
+                "contract",
+                "--base-url",
+                server.url,
+                "--checks",
+                "csv_download",
+                "--app-id",
+                "reporter",
+                "--app-token",
+                "s3cret-token",
+            ]
+        )
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL GET /v1/exports/{exportId}" in out and "FAIL csv_download" in out
@@ -77,8 +95,18 @@ def test_a_failure_is_reported_with_curl_response_and_masked_token(capsys):
 def test_junit_has_one_case_per_operation_and_check(tmp_path, capsys):
     junit = tmp_path / "contract.xml"
     with download_as_text_csv() as server:
-        code = main(["contract", "--base-url", server.url, "--checks", "csv_download", "export_lifecycle",
-                     "--junit", str(junit)])
+        code = main(
+            [
+                "contract",
+                "--base-url",
+                server.url,
+                "--checks",
+                "csv_download",
+                "export_lifecycle",
+                "--junit",
+                str(junit),
+            ]
+        )
     assert code == 1
     suite = ET.parse(junit).getroot()
     cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
@@ -87,14 +115,20 @@ def test_junit_has_one_case_per_operation_and_check(tmp_path, capsys):
     assert int(suite.get("failures")) == 1 and int(suite.get("tests")) == len(cases)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--base-url", "ftp://127.0.0.1"], "--base-url: takes an http:// or https:// URL"),
-    (["--base-url", "http://127.0.0.1:9", "--checks", "no_such_check"], "unknown check(s) no_such_check"),
-    (["--base-url", "http://127.0.0.1:9", "--app-id", "a"], "--app-id and --app-token go together"),
-    (["--base-url", "http://127.0.0.1:9", "--spec", "nowhere"], "neither a bundled contract"),
-    (["--base-url", "http://127.0.0.1:9", "--max-examples", "0"], "--max-examples: takes a whole number of 1 or more"),
-    (["--base-url", "http://127.0.0.1:9", "--operation", "nope"], "unknown operation(s) nope"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--base-url", "ftp://127.0.0.1"], "--base-url: takes an http:// or https:// URL"),
+        (["--base-url", "http://127.0.0.1:9", "--checks", "no_such_check"], "unknown check(s) no_such_check"),
+        (["--base-url", "http://127.0.0.1:9", "--app-id", "a"], "--app-id and --app-token go together"),
+        (["--base-url", "http://127.0.0.1:9", "--spec", "nowhere"], "neither a bundled contract"),
+        (
+            ["--base-url", "http://127.0.0.1:9", "--max-examples", "0"],
+            "--max-examples: takes a whole number of 1 or more",
+        ),
+        (["--base-url", "http://127.0.0.1:9", "--operation", "nope"], "unknown operation(s) nope"),
+    ],
+)
 def test_bad_options_exit_2_with_a_message(argv, message, capsys):
     assert main(["contract", *argv]) == 2
     err = capsys.readouterr().err
@@ -136,8 +170,14 @@ def test_the_mockserver_fixture_takes_a_marker_and_indirect_parameters(pytester,
 @pytest.mark.slow
 def test_the_contract_suite_runs_as_test_items(pytester, request):
     with download_as_text_csv() as server:
-        result = pytester.runpytest_inprocess(*_plugin_args(request), "--contract-base-url", server.url,
-                                              "--contract-checks", "csv_download,export_lifecycle", "-rf")
+        result = pytester.runpytest_inprocess(
+            *_plugin_args(request),
+            "--contract-base-url",
+            server.url,
+            "--contract-checks",
+            "csv_download,export_lifecycle",
+            "-rf",
+        )
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == 1 and outcomes["passed"] >= 9
     result.stdout.fnmatch_lines(["*GET /v1/exports/{exportId} ?csv_download?*"])
@@ -162,7 +202,9 @@ def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():
     with ServerThread(Settings(port=0)) as trusting:
         assert target_trusts_new_credentials(trusting.url, "voucherify")
         assert target_trusts_new_credentials(trusting.url, "chargebee")
-    with ServerThread(Settings(port=0, vendor_options={"voucherify": {"apps": {"a": "k"}}, "chargebee": {"keys": ["key"]}})) as pinned:
+    with ServerThread(
+        Settings(port=0, vendor_options={"voucherify": {"apps": {"a": "k"}}, "chargebee": {"keys": ["key"]}})
+    ) as pinned:
         assert not target_trusts_new_credentials(pinned.url, "voucherify")
         assert not target_trusts_new_credentials(pinned.url, "chargebee")
     assert not target_trusts_new_credentials("http://127.0.0.1:9", "voucherify")  # nothing there: a real API
@@ -171,8 +213,21 @@ def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():
 @pytest.mark.slow
 def test_tenant_isolation_without_a_second_app_is_skipped_with_a_reason(mock_url, tmp_path, capsys):
     junit = tmp_path / "run.xml"
-    code = main(["contract", "--base-url", mock_url, "--app-id", "contract-app", "--app-token", "contract-token",
-                 "--checks", "tenant_isolation,export_lifecycle", "--junit", str(junit)])
+    code = main(
+        [
+            "contract",
+            "--base-url",
+            mock_url,
+            "--app-id",
+            "contract-app",
+            "--app-token",
+            "contract-token",
+            "--checks",
+            "tenant_isolation,export_lifecycle",
+            "--junit",
+            str(junit),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "SKIPPED tenant_isolation: needs a second app: pass --other-app ID:TOKEN" in out
@@ -185,13 +240,31 @@ def test_tenant_isolation_without_a_second_app_is_skipped_with_a_reason(mock_url
 
 # ---------------------------------------------------------------- reports you can run
 @pytest.mark.slow
-@pytest.mark.parametrize("broken, checks", [(download_as_text_csv, "csv_download"),
-                                            (status_outside_enum, "response_schema_conformance")])
+@pytest.mark.parametrize(
+    "broken, checks", [(download_as_text_csv, "csv_download"), (status_outside_enum, "response_schema_conformance")]
+)
 def test_the_curl_lines_of_a_failing_report_run_in_a_shell_and_get_the_reported_status(broken, checks, capsys):
     # the token `t` is a letter of `http`, `text` and `token`: it must be replaced only where it is a value
     with broken() as server:
-        code = main(["contract", "--base-url", server.url, "--checks", checks, "--operation", "create-export",
-                     "--app-id", "reporter", "--app-token", "t", "--max-examples", "3", "--seed", "1"])
+        code = main(
+            [
+                "contract",
+                "--base-url",
+                server.url,
+                "--checks",
+                checks,
+                "--operation",
+                "create-export",
+                "--app-id",
+                "reporter",
+                "--app-token",
+                "t",
+                "--max-examples",
+                "3",
+                "--seed",
+                "1",
+            ]
+        )
         out = capsys.readouterr().out
         assert code == 1, out
         reproduced = re.findall(r"   reproduce:\n     (curl .*)\n   response (\d+):", out)
@@ -199,8 +272,13 @@ def test_the_curl_lines_of_a_failing_report_run_in_a_shell_and_get_the_reported_
         assert "h'" not in out and server.url in out
         for line, status in reproduced:
             assert "$APP_TOKEN" in line or "token=" in line, line
-            ran = subprocess.run(["sh", "-c", line + " -s -o /dev/null -w '%{http_code}'"], capture_output=True,
-                                 text=True, timeout=30, env={"APP_TOKEN": "t", "PATH": "/usr/bin:/bin"})
+            ran = subprocess.run(
+                ["sh", "-c", line + " -s -o /dev/null -w '%{http_code}'"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env={"APP_TOKEN": "t", "PATH": "/usr/bin:/bin"},
+            )
             assert ran.stdout == status, (line, ran.stdout, ran.stderr)
 
 
@@ -210,18 +288,25 @@ def test_secrets_are_replaced_only_where_they_are_values():
     redact = Redactor()
     redact.add("t", "APP_TOKEN")
     line = redact.curl("GET", "http://h.test/v1/t?token=t&t=x", {"X-App-Token": "t", "X-App-Id": "it's"}, None)
-    assert line == ("curl -X GET -H 'X-App-Token: '\"$APP_TOKEN\" -H 'X-App-Id: it'\"'\"'s' "
-                    "'http://h.test/v1/t?token='\"$APP_TOKEN\"'&t=x'")
+    assert line == (
+        "curl -X GET -H 'X-App-Token: '\"$APP_TOKEN\" -H 'X-App-Id: it'\"'\"'s' "
+        "'http://h.test/v1/t?token='\"$APP_TOKEN\"'&t=x'"
+    )
     assert redact("the token t was refused") == "the token $APP_TOKEN was refused"
     basic = redact.curl("POST", "http://h.test/a", {"Authorization": "Basic dDo="}, "a=1")  # base64("t:")
-    assert basic == "curl -X POST -u \"$APP_TOKEN:\" -d a=1 http://h.test/a"
+    assert basic == 'curl -X POST -u "$APP_TOKEN:" -d a=1 http://h.test/a'
 
 
 # ---------------------------------------------------------------- conventions
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [["--checks", "csv_download,export_lifecycle"],
-                                  ["--checks", "csv_download", "export_lifecycle"],
-                                  ["--checks", "csv_download", "--checks", "export_lifecycle"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--checks", "csv_download,export_lifecycle"],
+        ["--checks", "csv_download", "export_lifecycle"],
+        ["--checks", "csv_download", "--checks", "export_lifecycle"],
+    ],
+)
 def test_the_checks_list_takes_commas_spaces_and_repetition(argv, capsys):
     with download_as_text_csv() as server:
         assert main(["contract", "--base-url", server.url, *argv]) == 1
@@ -229,8 +314,17 @@ def test_the_checks_list_takes_commas_spaces_and_repetition(argv, capsys):
     assert set(re.findall(r"^    (?:ok  |FAIL|SKIPPED) (\w+)", out, re.M)) == {"csv_download", "export_lifecycle"}
 
 
-@pytest.mark.parametrize("version, safe", [((3, 10, 14), False), ((3, 11, 7), False), ((3, 11, 8), True),
-                                           ((3, 12, 1), False), ((3, 12, 2), True), ((3, 13, 0), True)])
+@pytest.mark.parametrize(
+    "version, safe",
+    [
+        ((3, 10, 14), False),
+        ((3, 11, 7), False),
+        ((3, 11, 8), True),
+        ((3, 12, 1), False),
+        ((3, 12, 2), True),
+        ((3, 13, 0), True),
+    ],
+)
 def test_which_pythons_build_asts_safely_in_two_threads(version, safe):
     assert threads_can_parse(version) is safe
 
@@ -239,8 +333,16 @@ def test_which_pythons_build_asts_safely_in_two_threads(version, safe):
 def test_schemathesis_gets_one_worker_where_two_threads_cannot_parse(safe, monkeypatch):
     # CI's Python 3.11.7 failed a README run with "AST constructor recursion depth mismatch" (CPython gh-106905)
     monkeypatch.setattr(builtin, "threads_can_parse", lambda: safe)
-    config = builtin._config(base_url="http://127.0.0.1:9", app=App("a", "t"), dialect=None,
-                             checks=["not_a_server_error"], max_examples=1, seed=1, workers=3, coverage=False)
+    config = builtin._config(
+        base_url="http://127.0.0.1:9",
+        app=App("a", "t"),
+        dialect=None,
+        checks=["not_a_server_error"],
+        max_examples=1,
+        seed=1,
+        workers=3,
+        coverage=False,
+    )
     assert config["workers"] == (3 if safe else 1)
 
 
@@ -251,8 +353,12 @@ def test_asking_for_workers_this_python_cannot_run_says_so_in_one_line(safe, mon
     with download_as_text_csv() as server:
         main(["contract", "--base-url", server.url, "--workers", "2", "--checks", "export_lifecycle"])
     err = capsys.readouterr().err
-    assert err == ("" if safe else "mockserver contract: note: this Python can fail schemathesis' worker threads "
-                                   "at random (CPython gh-106905, fixed in 3.11.8 and 3.12.2), so the run uses one worker\n")
+    assert err == (
+        ""
+        if safe
+        else "mockserver contract: note: this Python can fail schemathesis' worker threads "
+        "at random (CPython gh-106905, fixed in 3.11.8 and 3.12.2), so the run uses one worker\n"
+    )
 
 
 # ---------------------------------------------------------------- how a run goes
@@ -274,9 +380,28 @@ def test_schemathesis_starts_after_our_checks_are_done(monkeypatch):
 def test_a_run_keeps_no_example_database(tmp_path):
     # hypothesis' default database is .hypothesis/examples in the working directory: the user's checkout
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
-        run = subprocess.run([sys.executable, "-m", "mockserver", "contract", "--base-url", server.url, "--seed", "1",
-                              "--checks", "not_a_server_error", "--operation", "list-exports", "--max-examples", "5"],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mockserver",
+                "contract",
+                "--base-url",
+                server.url,
+                "--seed",
+                "1",
+                "--checks",
+                "not_a_server_error",
+                "--operation",
+                "list-exports",
+                "--max-examples",
+                "5",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert run.returncode == 0, run.stdout + run.stderr
     assert not (tmp_path / ".hypothesis" / "examples").exists()
     # one operation has no links to walk: the stateful phase says so, and the run still passes
@@ -322,9 +447,22 @@ def test_the_plugin_takes_the_cli_list_syntax_and_runs_warning_free(pytester, re
     """)
     with download_as_text_csv() as server:
         result = pytester.runpytest_subprocess(
-            "-W", "error", "-p", "no:asyncio", "-p", "no:aiohttp", "-p", "no:cacheprovider",
-            "--contract-base-url", server.url, "--contract-checks", "csv_download",
-            "--contract-checks", "export_lifecycle", "-rf")
+            "-W",
+            "error",
+            "-p",
+            "no:asyncio",
+            "-p",
+            "no:aiohttp",
+            "-p",
+            "no:cacheprovider",
+            "--contract-base-url",
+            server.url,
+            "--contract-checks",
+            "csv_download",
+            "--contract-checks",
+            "export_lifecycle",
+            "-rf",
+        )
     assert "Warning" not in result.stdout.str() + result.stderr.str()
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == 1 and outcomes["passed"] >= 10, result.stdout.str()
@@ -342,8 +480,10 @@ def test_a_plain_install_brings_everything_serve_contract_generate_and_the_plugi
     from packaging.utils import canonicalize_name
 
     root = Path(__file__).resolve().parent.parent
-    main_deps = {canonicalize_name(Requirement(r).name) for r in tomllib.loads((root / "pyproject.toml").read_text())
-                 ["project"]["dependencies"]}
+    main_deps = {
+        canonicalize_name(Requirement(r).name)
+        for r in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
     optional = {"redis"}  # --state redis://…, an extra
     imported = set()
     for path in (root / "mockserver").rglob("*.py"):
@@ -385,27 +525,63 @@ def default_mock_url():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec, base_path, expected", [
-    # other component and scheme names, a oneOf create body without a discriminator
-    ("exports-oneof.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
-                                r"^ok   GET /v1/exports/\{jobId\}\n(?:    .*\n)*?    ok   csv_download",
-                                r"^    ok   tenant_isolation",
-                                # the filtered download asks for `filters`, which this contract does not take
-                                r"^    ok   csv_download \(\d+ passed\); SKIPPED in part: POST /v1/exports does not "
-                                r"accept the request"]),
-    # inline schemas only, no list, no delete, no documented default fields
-    ("exports-inline.yaml", "", [r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
-                                 r"SKIPPED csv_download: POST /v1/exports does not accept the request"]),
-    # Swagger 2.0: schemathesis reads it as it is, our checks read its OpenAPI 3 shape
-    ("exports-swagger2.yaml", "/v1", [r"^ok   POST /exports\n(?:    .*\n)*?    ok   export_lifecycle",
-                                      r"^    ok   response_schema_conformance"]),
-    ("no-exports.yaml", "", [r"SKIPPED export_lifecycle: the contract has no operation that creates an export",
-                             r"SKIPPED csv_download: the contract has no operation that creates an export"]),
-])
-def test_any_valid_contract_runs_every_check_or_says_why_it_skipped(spec, base_path, expected, default_mock_url,
-                                                                     capsys):
-    code = main(["contract", "--spec", str(SPECS / spec), "--base-url", default_mock_url + base_path,
-                 "--max-examples", "2", "--seed", "1"])
+@pytest.mark.parametrize(
+    "spec, base_path, expected",
+    [
+        # other component and scheme names, a oneOf create body without a discriminator
+        (
+            "exports-oneof.yaml",
+            "",
+            [
+                r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
+                r"^ok   GET /v1/exports/\{jobId\}\n(?:    .*\n)*?    ok   csv_download",
+                r"^    ok   tenant_isolation",
+                # the filtered download asks for `filters`, which this contract does not take
+                r"^    ok   csv_download \(\d+ passed\); SKIPPED in part: POST /v1/exports does not "
+                r"accept the request",
+            ],
+        ),
+        # inline schemas only, no list, no delete, no documented default fields
+        (
+            "exports-inline.yaml",
+            "",
+            [
+                r"^ok   POST /v1/exports\n(?:    .*\n)*?    ok   export_lifecycle",
+                r"SKIPPED csv_download: POST /v1/exports does not accept the request",
+            ],
+        ),
+        # Swagger 2.0: schemathesis reads it as it is, our checks read its OpenAPI 3 shape
+        (
+            "exports-swagger2.yaml",
+            "/v1",
+            [r"^ok   POST /exports\n(?:    .*\n)*?    ok   export_lifecycle", r"^    ok   response_schema_conformance"],
+        ),
+        (
+            "no-exports.yaml",
+            "",
+            [
+                r"SKIPPED export_lifecycle: the contract has no operation that creates an export",
+                r"SKIPPED csv_download: the contract has no operation that creates an export",
+            ],
+        ),
+    ],
+)
+def test_any_valid_contract_runs_every_check_or_says_why_it_skipped(
+    spec, base_path, expected, default_mock_url, capsys
+):
+    code = main(
+        [
+            "contract",
+            "--spec",
+            str(SPECS / spec),
+            "--base-url",
+            default_mock_url + base_path,
+            "--max-examples",
+            "2",
+            "--seed",
+            "1",
+        ]
+    )
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     assert code == 0, captured.out
@@ -416,25 +592,49 @@ def test_any_valid_contract_runs_every_check_or_says_why_it_skipped(spec, base_p
 def test_the_vendor_is_recognised_by_header_names_not_scheme_names():
     from mockserver.contract.dialect import dialect_for
 
-    document = {"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "header", "name": "x-app-id"},
-                                                   "b": {"type": "apiKey", "in": "header", "name": "X-App-Token"}}}}
+    document = {
+        "components": {
+            "securitySchemes": {
+                "a": {"type": "apiKey", "in": "header", "name": "x-app-id"},
+                "b": {"type": "apiKey", "in": "header", "name": "X-App-Token"},
+            }
+        }
+    }
     dialect = dialect_for(document)
     assert dialect.name == "voucherify"
     assert (dialect.credentials.id_scheme, dialect.credentials.token_scheme) == ("a", "b")
     assert dialect.schemathesis_auth(App("id", "t")) == {"a": {"api_key": "id"}, "b": {"api_key": "t"}}
-    assert dialect_for({"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "query",
-                                                                 "name": "X-App-Id"}}}}) is None
+    assert (
+        dialect_for({"components": {"securitySchemes": {"a": {"type": "apiKey", "in": "query", "name": "X-App-Id"}}}})
+        is None
+    )
 
 
-OUR_SKIPS = re.compile(r"^    SKIPPED (export_lifecycle|csv_download|error_shape|auth_required|tenant_isolation): "
-                       r"the contract's authentication matches no dialect the kit knows", re.M)
+OUR_SKIPS = re.compile(
+    r"^    SKIPPED (export_lifecycle|csv_download|error_shape|auth_required|tenant_isolation): "
+    r"the contract's authentication matches no dialect the kit knows",
+    re.M,
+)
 
 
 def test_every_check_appears_on_a_contract_in_no_known_dialect(default_mock_url, capsys):
     """Issue 24 item 10: a Swagger 2.0 reports API (create → get → document) in its own auth said "14 checks,
     0 skipped": our five neither ran nor appeared. Each is SKIPPED with the reason, schemathesis' run."""
-    code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--base-url", default_mock_url + "/v1",
-                 "--operation", "get-report", "--max-examples", "1", "--seed", "1"])
+    code = main(
+        [
+            "contract",
+            "--spec",
+            str(SPECS / "reports-swagger2.yaml"),
+            "--base-url",
+            default_mock_url + "/v1",
+            "--operation",
+            "get-report",
+            "--max-examples",
+            "1",
+            "--seed",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert sorted(OUR_SKIPS.findall(out)) == sorted(OURS), out
     assert code == 0 and re.search(r"^    ok   status_code_conformance", out, re.M), out  # 404: documented
@@ -444,23 +644,45 @@ def test_every_check_appears_on_a_contract_in_no_known_dialect(default_mock_url,
 
 def test_only_our_checks_on_such_a_contract_send_nothing_and_say_why(capsys):
     """Asked for our checks alone, the run sends no request (nothing listens at the URL) and skips each."""
-    code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--base-url", "http://127.0.0.1:9/v1",
-                 "--checks", ",".join(OURS)])
+    code = main(
+        [
+            "contract",
+            "--spec",
+            str(SPECS / "reports-swagger2.yaml"),
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--checks",
+            ",".join(OURS),
+        ]
+    )
     out = capsys.readouterr().out
     assert sorted(OUR_SKIPS.findall(out)) == sorted(OURS) and "ERROR" not in out, out
     assert code == 1  # nothing was checked: not a pass
 
 
 def test_recorded_traffic_of_such_a_contract_shows_every_recorded_check(tmp_path, capsys):
-    har = {"log": {"entries": [{"startedDateTime": "2026-01-01T00:00:00Z",
-                                "request": {"method": "GET", "url": "http://h.test/reports/r1", "headers": []},
-                                "response": {"status": 404, "headers": [], "content": {"text": "{}"}}}]}}
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "startedDateTime": "2026-01-01T00:00:00Z",
+                    "request": {"method": "GET", "url": "http://h.test/reports/r1", "headers": []},
+                    "response": {"status": 404, "headers": [], "content": {"text": "{}"}},
+                }
+            ]
+        }
+    }
     (tmp_path / "t.har").write_text(__import__("json").dumps(har))
     code = main(["contract", "--spec", str(SPECS / "reports-swagger2.yaml"), "--from-har", str(tmp_path / "t.har")])
     out = capsys.readouterr().out
     assert code == 0, out
-    for check in ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
-                  "csv_download"):
+    for check in (
+        "status_code_conformance",
+        "response_schema_conformance",
+        "error_shape",
+        "export_lifecycle",
+        "csv_download",
+    ):
         assert re.search(rf"^    (?:ok  |SKIPPED) {check}\b", out, re.M), (check, out)
     assert "SKIPPED error_shape: the contract's authentication matches no dialect the kit knows" in out
 
@@ -473,8 +695,11 @@ def test_repeated_warnings_logged_during_a_run_are_summarised(caplog):
 
     caplog.set_level(logging.WARNING)
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
-        results = run_contract(ContractOptions(base_url=server.url, checks=["not_a_server_error"],
-                                               operations=["create-export"], max_examples=5, seed=1))
+        results = run_contract(
+            ContractOptions(
+                base_url=server.url, checks=["not_a_server_error"], operations=["create-export"], max_examples=5, seed=1
+            )
+        )
     assert results.ok
     logged = [record.getMessage() for record in caplog.records if record.name == "mockserver"]
     summary = [message for message in logged if "more like this during the contract run, not shown" in message]
@@ -489,10 +714,17 @@ def test_a_selected_check_that_judged_nothing_is_still_reported(mock_url):
     any check (each says so), and a built-in check no request of the run applied to says that."""
     from mockserver.contract.checks import WHOLE_RUN
 
-    stopped = run_contract(ContractOptions(base_url=mock_url, app_id="contract-app", app_token="not-its-token",
-                                           checks=["export_lifecycle", "not_a_server_error"]))
+    stopped = run_contract(
+        ContractOptions(
+            base_url=mock_url,
+            app_id="contract-app",
+            app_token="not-its-token",
+            checks=["export_lifecycle", "not_a_server_error"],
+        )
+    )
     assert stopped.errors and not stopped.ok
-    assert {check: stopped.skipped[(WHOLE_RUN, check)] for check in ("export_lifecycle", "not_a_server_error")} == \
-        dict.fromkeys(("export_lifecycle", "not_a_server_error"), "not run: the run stopped (see the ERROR below)")
+    assert {
+        check: stopped.skipped[(WHOLE_RUN, check)] for check in ("export_lifecycle", "not_a_server_error")
+    } == dict.fromkeys(("export_lifecycle", "not_a_server_error"), "not run: the run stopped (see the ERROR below)")
     report = render_text(stopped, base_url=mock_url, seconds=0)
     assert "SKIPPED export_lifecycle: not run" in report and "SKIPPED not_a_server_error: not run" in report

@@ -44,8 +44,17 @@ def limited():
     server.server_close()
 
 
-OP = Operation(operation_id="get", method="GET", path="/x", parameters=(), body_required=False, body_schemas={},
-               responses={}, security=(), raw={})
+OP = Operation(
+    operation_id="get",
+    method="GET",
+    path="/x",
+    parameters=(),
+    body_required=False,
+    body_schemas={},
+    responses={},
+    security=(),
+    raw={},
+)
 
 
 def client(server) -> kit_http.Client:

@@ -30,12 +30,17 @@ def har_entry(response: requests.Response) -> dict:
     body = request.body.decode() if isinstance(request.body, bytes) else request.body
     return {
         "startedDateTime": "2026-01-01T00:00:00.000Z",
-        "request": {"method": request.method, "url": request.url,
-                    "headers": [{"name": k, "value": v} for k, v in request.headers.items()],
-                    **({"postData": {"mimeType": "application/json", "text": body}} if body else {})},
-        "response": {"status": response.status_code,
-                     "headers": [{"name": k, "value": v} for k, v in response.headers.items()],
-                     "content": {"mimeType": response.headers.get("Content-Type", ""), "text": response.text}},
+        "request": {
+            "method": request.method,
+            "url": request.url,
+            "headers": [{"name": k, "value": v} for k, v in request.headers.items()],
+            **({"postData": {"mimeType": "application/json", "text": body}} if body else {}),
+        },
+        "response": {
+            "status": response.status_code,
+            "headers": [{"name": k, "value": v} for k, v in response.headers.items()],
+            "content": {"mimeType": response.headers.get("Content-Type", ""), "text": response.text},
+        },
     }
 
 
@@ -43,15 +48,25 @@ def har_entry(response: requests.Response) -> dict:
 def recording():
     """A real client flow through the mock: create, poll to DONE, download, a 404; as HAR and as journal."""
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
-        replies = [requests.post(server.url + "/v1/exports", headers=HEADERS,
-                                 json={"exported_object": "order", "parameters": {"fields": FIELDS}})]
+        replies = [
+            requests.post(
+                server.url + "/v1/exports",
+                headers=HEADERS,
+                json={"exported_object": "order", "parameters": {"fields": FIELDS}},
+            )
+        ]
         export_id = replies[0].json()["id"]
         while replies[-1].json().get("status") != "DONE":
             replies.append(requests.get(f"{server.url}/v1/exports/{export_id}", headers=HEADERS))
         replies.append(requests.get(replies[-1].json()["result"]["url"]))
         replies.append(requests.get(f"{server.url}/v1/exports/exp_{'0' * 24}", headers=HEADERS))
-        har = {"log": {"version": "1.2", "creator": {"name": "tests", "version": "1"},
-                       "entries": [har_entry(reply) for reply in replies]}}
+        har = {
+            "log": {
+                "version": "1.2",
+                "creator": {"name": "tests", "version": "1"},
+                "entries": [har_entry(reply) for reply in replies],
+            }
+        }
         yield server, har
 
 
@@ -65,8 +80,13 @@ def run(tmp_path: Path, har: dict, capsys, *extra: str) -> tuple[int, str]:
 def test_a_recorded_client_flow_passes_every_check(recording, tmp_path, capsys):
     code, out = run(tmp_path, recording[1], capsys)
     assert code == 0, out
-    for check in ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
-                  "csv_download"):
+    for check in (
+        "status_code_conformance",
+        "response_schema_conformance",
+        "error_shape",
+        "export_lifecycle",
+        "csv_download",
+    ):
         assert re.search(rf"^    ok   {check} \(\d+ passed\)", out, re.M), (check, out)
     assert out.startswith("Recorded traffic from ")
 
@@ -84,12 +104,35 @@ def test_the_journal_of_a_running_mock_is_checked_the_same_way(recording, capsys
 def test_schemathesis_har_report_is_checked(tmp_path, capsys):
     har = tmp_path / "schemathesis.har"
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
-        ran = subprocess.run([str(Path(sys.executable).parent / "schemathesis"), "run",
-                              str(Path(__file__).resolve().parent.parent / "schemas/voucherify/openapi.yaml"),
-                              "--url", server.url, "-H", "X-App-Id: st", "-H", "X-App-Token: st-token",
-                              "--max-examples", "2", "--phases", "examples,fuzzing", "--seed", "1",
-                              "--report", "har", "--report-har-path", str(har), "--report-dir", str(tmp_path)],
-                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        ran = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                str(Path(__file__).resolve().parent.parent / "schemas/voucherify/openapi.yaml"),
+                "--url",
+                server.url,
+                "-H",
+                "X-App-Id: st",
+                "-H",
+                "X-App-Token: st-token",
+                "--max-examples",
+                "2",
+                "--phases",
+                "examples,fuzzing",
+                "--seed",
+                "1",
+                "--report",
+                "har",
+                "--report-har-path",
+                str(har),
+                "--report-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
     assert har.is_file(), ran.stdout[-2000:] + ran.stderr[-2000:]
     assert main(["contract", "--from-har", str(har)]) == 0
     out = capsys.readouterr().out
@@ -123,15 +166,15 @@ def url_before_done(har):
 def csv_header_differs(har):
     download = next(e for e in _entries(har) if "token=" in e["request"]["url"])
     text = download["response"]["content"]["text"]
-    download["response"]["content"]["text"] = "status,id,created_at" + text[text.index("\r\n"):]
+    download["response"]["content"]["text"] = "status,id,created_at" + text[text.index("\r\n") :]
 
 
 def csv_header_reordered(har):
     """The recorded header's own labels, the first two swapped: only the order is wrong."""
     download = next(e for e in _entries(har) if "token=" in e["request"]["url"])
     text = download["response"]["content"]["text"]
-    first, second, *rest = text[:text.index("\r\n")].split(",")
-    download["response"]["content"]["text"] = ",".join([second, first, *rest]) + text[text.index("\r\n"):]
+    first, second, *rest = text[: text.index("\r\n")].split(",")
+    download["response"]["content"]["text"] = ",".join([second, first, *rest]) + text[text.index("\r\n") :]
 
 
 def error_without_request_id(har):
@@ -147,15 +190,19 @@ def status_outside_enum(har):
     _set_body(_entries(har)[0], {**_body(_entries(har)[0]), "status": "QUEUED"})
 
 
-@pytest.mark.parametrize("change, check, title", [
-    (status_goes_back, "export_lifecycle", "Export status moved backwards: DONE → IN_PROGRESS"),
-    (url_before_done, "export_lifecycle", "result is not null while IN_PROGRESS"),
-    (csv_header_differs, "csv_download", "The header row is not the requested fields in order"),
-    (csv_header_reordered, "csv_download", "The header row is not the requested fields in order"),
-    (error_without_request_id, "error_shape", "Error body is not the vendor's error object"),
-    (undocumented_status, "status_code_conformance", "Undocumented status code 418"),
-    (status_outside_enum, "response_schema_conformance", "Response violates schema"),
-], ids=lambda value: value.__name__ if callable(value) else None)
+@pytest.mark.parametrize(
+    "change, check, title",
+    [
+        (status_goes_back, "export_lifecycle", "Export status moved backwards: DONE → IN_PROGRESS"),
+        (url_before_done, "export_lifecycle", "result is not null while IN_PROGRESS"),
+        (csv_header_differs, "csv_download", "The header row is not the requested fields in order"),
+        (csv_header_reordered, "csv_download", "The header row is not the requested fields in order"),
+        (error_without_request_id, "error_shape", "Error body is not the vendor's error object"),
+        (undocumented_status, "status_code_conformance", "Undocumented status code 418"),
+        (status_outside_enum, "response_schema_conformance", "Response violates schema"),
+    ],
+    ids=lambda value: value.__name__ if callable(value) else None,
+)
 def test_a_violating_recording_fails_with_the_named_check(change, check, title, recording, tmp_path, capsys):
     har = copy.deepcopy(recording[1])
     change(har)
@@ -197,14 +244,18 @@ def test_answers_the_client_steered_are_not_blamed_on_the_target(capsys):
             forced = requests.post(url + "/v1/exports", headers=tour, json={"exported_object": "voucher"}).json()
             assert requests.post(f"{url}/__mock/exports/{forced['id']}/status", json={"status": status}).ok
             assert requests.get(f"{url}/v1/exports/{forced['id']}", headers=tour).json()["status"] == status
-        failing = requests.post(url + "/v1/exports", headers={**tour, "Prefer": "outcome=error, lifecycle=instant"},
-                                json={"exported_object": "order"}).json()
+        failing = requests.post(
+            url + "/v1/exports",
+            headers={**tour, "Prefer": "outcome=error, lifecycle=instant"},
+            json={"exported_object": "order"},
+        ).json()
         assert requests.get(f"{url}/v1/exports/{failing['id']}", headers=tour).json()["status"] == "ERROR"
         code = main(["contract", "--from-journal", url])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert re.search(r"^ok   GET /v1/exports\n    SKIPPED \w+: the client asked for this answer \(Prefer: code=429\)",
-                     out, re.M), out
+    assert re.search(
+        r"^ok   GET /v1/exports\n    SKIPPED \w+: the client asked for this answer \(Prefer: code=429\)", out, re.M
+    ), out
     assert "the client asked for this answer (Prefer: dynamic=true)" in out
     assert re.search(r"^    ok   export_lifecycle \(\d+ passed\)", out, re.M), out
     assert "FAIL" not in out
@@ -236,12 +287,14 @@ def test_a_recorded_reproduce_line_shows_the_app_id_and_hides_only_the_token(rec
     assert "OTHER_APP_TOKEN" not in out and "rec0rded-secret" not in out
 
 
-@pytest.mark.parametrize("header, value, shown", [
-    ("X-App-Token", "rec0…", "-H 'X-App-Token: '\"$APP_TOKEN\""),  # masked by the recorder: still a variable
-    ("Authorization", "Basic ****", "-u \"$APP_TOKEN:\""),  # a masked Basic user, not base64
-])
-def test_masked_recorded_credentials_still_become_shell_variables(header, value, shown, recording, tmp_path,
-                                                                   capsys):
+@pytest.mark.parametrize(
+    "header, value, shown",
+    [
+        ("X-App-Token", "rec0…", "-H 'X-App-Token: '\"$APP_TOKEN\""),  # masked by the recorder: still a variable
+        ("Authorization", "Basic ****", '-u "$APP_TOKEN:"'),  # a masked Basic user, not base64
+    ],
+)
+def test_masked_recorded_credentials_still_become_shell_variables(header, value, shown, recording, tmp_path, capsys):
     har = copy.deepcopy(recording[1])
     undocumented_status(har)
     for entry in _entries(har):  # a journal that masks credentials masks every entry's

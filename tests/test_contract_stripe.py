@@ -17,13 +17,28 @@ from tests.broken.stripe import DEFECTS, KEYS, _server
 OURS = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
 # positive_data_acceptance is left out: it cannot know the rules no schema states (an interval within
 # the report type's data_available_start/end, starting_after and ending_before exclusive; docs/stripe.md)
-SCHEMATHESIS = ["not_a_server_error", "response_schema_conformance", "status_code_conformance",
-                "negative_data_rejection", "content_type_conformance", "use_after_free"]
+SCHEMATHESIS = [
+    "not_a_server_error",
+    "response_schema_conformance",
+    "status_code_conformance",
+    "negative_data_rejection",
+    "content_type_conformance",
+    "use_after_free",
+]
 
 
 def _options(url: str, **kw) -> ContractOptions:
-    return ContractOptions(base_url=url, spec="stripe", app_id="main", app_token=KEYS[0],
-                           other_app=("other", KEYS[1]), max_examples=5, seed=1, poll_timeout=10, **kw)
+    return ContractOptions(
+        base_url=url,
+        spec="stripe",
+        app_id="main",
+        app_token=KEYS[0],
+        other_app=("other", KEYS[1]),
+        max_examples=5,
+        seed=1,
+        poll_timeout=10,
+        **kw,
+    )
 
 
 @pytest.mark.slow
@@ -45,9 +60,24 @@ def test_our_checks_are_offered_for_stripe():
 @pytest.mark.slow
 def test_the_cli_resolves_the_bundled_stripe_contract(capsys):
     with _server() as server:
-        code = main(["contract", "--spec", "stripe", "--base-url", server.url, "--app-id", "main",
-                     "--app-token", KEYS[0], "--other-app", f"other:{KEYS[1]}",
-                     "--checks", "export_lifecycle", "csv_download"])
+        code = main(
+            [
+                "contract",
+                "--spec",
+                "stripe",
+                "--base-url",
+                server.url,
+                "--app-id",
+                "main",
+                "--app-token",
+                KEYS[0],
+                "--other-app",
+                f"other:{KEYS[1]}",
+                "--checks",
+                "export_lifecycle",
+                "csv_download",
+            ]
+        )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ok   POST /v1/reporting/report_runs" in out and KEYS[0] not in out
@@ -67,7 +97,9 @@ def test_a_default_run_skips_what_stripe_itself_fails_and_says_why():
     """positive_data_acceptance meets Stripe's rules no schema states; named in --checks it runs anyway."""
     with _server() as server:
         default = run_contract(_options(server.url, operations=["list-report-types"]))
-        named = run_contract(_options(server.url, checks=["positive_data_acceptance"], operations=["list-report-types"]))
+        named = run_contract(
+            _options(server.url, checks=["positive_data_acceptance"], operations=["list-report-types"])
+        )
     reasons = {reason for (_, check), reason in default.skipped.items() if check == "positive_data_acceptance"}
     assert len(reasons) == 1 and "no OpenAPI schema states" in reasons.pop()
     assert ("GET /v1/reporting/report_types", "positive_data_acceptance") in dict(named.passes)

@@ -25,10 +25,17 @@ async def test_health(control_api):
     api, _ = await control_api(lifecycle="poll")
     reply = await admin(api, "GET", "health")
     assert reply.status == 200
-    assert reply.json == {"status": "ok", "vendors": ["voucherify"], "lifecycle": "poll", "stateless": False,
-                          "store": "MemoryStore", "now": iso(START), "pid": os.getpid(), "workers": 1,
-                          "trusts_new_credentials": {"voucherify": True}}
-
+    assert reply.json == {
+        "status": "ok",
+        "vendors": ["voucherify"],
+        "lifecycle": "poll",
+        "stateless": False,
+        "store": "MemoryStore",
+        "now": iso(START),
+        "pid": os.getpid(),
+        "workers": 1,
+        "trusts_new_credentials": {"voucherify": True},
+    }
 
 
 async def test_reset_everything_or_one_app(control_api):
@@ -63,12 +70,12 @@ async def test_clock_advance_drives_the_time_lifecycle(control_api):
     assert reply.json["now"] == iso(START + 30)
 
 
-@pytest.mark.parametrize("body", [{"seconds": -1}, {"seconds": "10"}, {"seconds": True}, {}, {"secs": 1},
-                                  [1], "nan"])
+@pytest.mark.parametrize("body", [{"seconds": -1}, {"seconds": "10"}, {"seconds": True}, {}, {"secs": 1}, [1], "nan"])
 async def test_clock_advance_refuses_bad_bodies_and_keeps_the_time(control_api, body):
     api, _ = await control_api()
-    kwargs = {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) \
-        else {"json": body}
+    kwargs = (
+        {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) else {"json": body}
+    )
     reply = await admin(api, "POST", "clock/advance", **kwargs)
     assert reply.status == 400 and reply.json["error"]
     assert (await admin(api, "GET", "health")).json["now"] == iso(START)
@@ -94,8 +101,9 @@ async def test_force_status_can_fail_an_export(control_api):
     assert (await api.get(f"/v1/exports/{export_id}")).json["status"] == "ERROR"
 
 
-@pytest.mark.parametrize("body, status", [({"status": "FINISHED"}, 400), ({}, 400), ({"status": 3}, 400),
-                                          ({"status": "DONE", "x": 1}, 400)])
+@pytest.mark.parametrize(
+    "body, status", [({"status": "FINISHED"}, 400), ({}, 400), ({"status": 3}, 400), ({"status": "DONE", "x": 1}, 400)]
+)
 async def test_force_status_refusals_change_nothing(control_api, body, status):
     api, _ = await control_api(lifecycle="time")
     export_id = (await api.post("/v1/exports", json=ORDER)).json["id"]

@@ -85,8 +85,9 @@ def test_rate_limit_window_slides():
     faults.count(Request(), "a")
 
 
-@pytest.mark.parametrize("text, expected", [("50-200", (50, 200)), ("100", (100, 100)), ("5 - 10ms", (5, 10)),
-                                            (None, None)])
+@pytest.mark.parametrize(
+    "text, expected", [("50-200", (50, 200)), ("100", (100, 100)), ("5 - 10ms", (5, 10)), (None, None)]
+)
 def test_parse_latency(text, expected):
     assert parse_latency(text) == expected
 

@@ -12,8 +12,11 @@ def test_journal_records_what_the_sdk_sent(spec):
     with server(spec, lifecycle="poll") as running:
         config = voucherify.Configuration(host=running.url, api_key={"X-App-Id": "sdk-app", "X-App-Token": "sdk-tok"})
         exports = voucherify.ExportsApi(voucherify.ApiClient(config))
-        created = exports.create_export(voucherify.ExportsCreateRequestBody.from_dict(
-            {"exported_object": "order", "parameters": {"fields": ["id", "status"]}}))
+        created = exports.create_export(
+            voucherify.ExportsCreateRequestBody.from_dict(
+                {"exported_object": "order", "parameters": {"fields": ["id", "status"]}}
+            )
+        )
         exports.get_export(created.id)
         journal = http("GET", running.url + "/__mock/requests?app_id=sdk-app&method=POST").json
     [entry] = journal["requests"]

@@ -112,7 +112,7 @@ async def test_rows_sets_the_number_of_csv_rows(control_api):
     created = await api.post("/v1/orders/export", json={}, headers={"Prefer": "rows=3"})
     done = await api.get(f"/v1/exports/{created.json['id']}")
     url = done.json["result"]["url"]
-    csv_text = (await api.get(url[url.index("/v1/"):], auth=False)).body
+    csv_text = (await api.get(url[url.index("/v1/") :], auth=False)).body
     assert len(list(csv.reader(io.StringIO(csv_text)))) == 1 + 3
 
 
@@ -126,8 +126,9 @@ async def test_lifecycle_overrides_the_run_mode_for_one_export(control_api):
 
 async def test_voucher_transactions_export_takes_the_knobs_too(control_api):
     api, _ = await control_api(lifecycle="time")
-    created = await api.post("/v1/vouchers/GIFT-1/transactions/export", json={},
-                             headers={"Prefer": "lifecycle=poll; outcome=error"})
+    created = await api.post(
+        "/v1/vouchers/GIFT-1/transactions/export", json={}, headers={"Prefer": "lifecycle=poll; outcome=error"}
+    )
     export_id = created.json["id"]
     assert [(await api.get(f"/v1/exports/{export_id}")).json["status"] for _ in range(2)] == ["IN_PROGRESS", "ERROR"]
 
@@ -139,18 +140,21 @@ async def test_delay_waits_before_answering(control_api):
     assert time.monotonic() - started >= 0.3
 
 
-@pytest.mark.parametrize("prefer, says", [
-    ("colour=blue", "allowed: " + ", ".join(KNOBS)),
-    ("code=abc", "whole number from 100 to 599"),
-    ("rows=-1", "whole number from 0"),
-    ("delay=99999999", "whole number from 0 to 60000"),
-    ("dynamic=maybe", "true or false"),
-    ("outcome=late", "one of: done, error"),
-    ("lifecycle=slow", "one of: time, poll, instant"),
-    ("rows", "needs a value"),
-    ("rows=1, rows=2", "more than once"),
-    ("rows=5, code=200", "cannot be combined"),
-])
+@pytest.mark.parametrize(
+    "prefer, says",
+    [
+        ("colour=blue", "allowed: " + ", ".join(KNOBS)),
+        ("code=abc", "whole number from 100 to 599"),
+        ("rows=-1", "whole number from 0"),
+        ("delay=99999999", "whole number from 0 to 60000"),
+        ("dynamic=maybe", "true or false"),
+        ("outcome=late", "one of: done, error"),
+        ("lifecycle=slow", "one of: time, poll, instant"),
+        ("rows", "needs a value"),
+        ("rows=1, rows=2", "more than once"),
+        ("rows=5, code=200", "cannot be combined"),
+    ],
+)
 async def test_bad_preferences_are_refused_saying_what_is_allowed(control_api, prefer, says):
     api, _ = await control_api()
     reply = await api.post("/v1/exports", json=ORDER, headers={"Prefer": prefer})
@@ -182,11 +186,22 @@ ALWAYS_CASES = [(429, "1"), (500, None), (502, None), (503, "1"), (504, None)]
 
 
 @pytest.mark.parametrize(("code", "retry_after"), ALWAYS_CASES)
-@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/exports"), ("GET", "/v1/exports/exp_x"),
-                                              ("DELETE", "/v1/exports/exp_x"), ("POST", "/v1/orders/export")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/exports"),
+        ("GET", "/v1/exports/exp_x"),
+        ("DELETE", "/v1/exports/exp_x"),
+        ("POST", "/v1/orders/export"),
+    ],
+)
 async def test_outage_and_rate_limit_codes_answer_on_every_operation(control_api, code, retry_after, method, path):
     api, _ = await control_api()
-    body = {"/v1/exports": ORDER, "/v1/orders/export": {"parameters": {"fields": ["id"]}}}.get(path) if method == "POST" else None
+    body = (
+        {"/v1/exports": ORDER, "/v1/orders/export": {"parameters": {"fields": ["id"]}}}.get(path)
+        if method == "POST"
+        else None
+    )
     reply = await api.request(method, path, json=body, headers={"Prefer": f"code={code}"}, check=False)
     assert reply.status == code  # check=False: the schema does not document it; the shape is checked below
     assert reply.json["code"] == code and reply.json["request_id"] and reply.json["key"]

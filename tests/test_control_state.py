@@ -23,8 +23,9 @@ def test_exports_survive_a_restart(spec, tmp_path):
     state = str(tmp_path / "state.db")
     with server(spec, state=state, lifecycle="poll") as first:
         created = http("POST", first.url + "/v1/exports", ORDER, CREDENTIALS).json
-        assert http("GET", f"{first.url}/v1/exports/{created['id']}", headers=CREDENTIALS).json["status"] == \
-            "IN_PROGRESS"
+        assert (
+            http("GET", f"{first.url}/v1/exports/{created['id']}", headers=CREDENTIALS).json["status"] == "IN_PROGRESS"
+        )
     with server(spec, state=state, lifecycle="poll") as second:
         again = http("GET", f"{second.url}/v1/exports/{created['id']}", headers=CREDENTIALS).json
         assert again["status"] == "DONE" and again["parameters"] == created["parameters"]
@@ -38,8 +39,14 @@ def test_exports_survive_a_restart(spec, tmp_path):
 
 
 def start(args: list[str], cwd) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *args], cwd=cwd,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     line = process.stdout.readline()
     match = re.search(r"listening on (http://\S+)", line)
     if not match:

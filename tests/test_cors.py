@@ -7,8 +7,11 @@ import pytest
 
 from tests.control_support import CREDENTIALS, control_api, http, server  # noqa: F401  (fixture)
 
-PREFLIGHT = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
-             "Access-Control-Request-Headers": "content-type,x-app-id,x-app-token"}
+PREFLIGHT = {
+    "Origin": "http://localhost:5173",
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "content-type,x-app-id,x-app-token",
+}
 
 
 def allowed_headers(response) -> set[str]:
@@ -22,8 +25,12 @@ def test_preflight_from_a_localhost_frontend_over_http(spec):
         assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
         assert "POST" in answer.headers["Access-Control-Allow-Methods"]
         assert allowed_headers(answer) >= {"content-type", "x-app-id", "x-app-token", "authorization", "prefer"}
-        real = http("POST", running.url + "/v1/exports", {"exported_object": "order"},
-                    headers={**CREDENTIALS, "Origin": "http://localhost:5173"})
+        real = http(
+            "POST",
+            running.url + "/v1/exports",
+            {"exported_object": "order"},
+            headers={**CREDENTIALS, "Origin": "http://localhost:5173"},
+        )
         assert real.status == 200
         assert real.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
         assert "Origin" in real.headers["Vary"]
@@ -67,7 +74,7 @@ async def test_errors_and_downloads_carry_the_allow_headers(control_api):
     assert unauthorized.status == 401 and unauthorized.headers["Access-Control-Allow-Origin"] == origin["Origin"]
     created = await api.post("/v1/exports", json={"exported_object": "order"})
     url = (await api.get(f"/v1/exports/{created.json['id']}")).json["result"]["url"]
-    download = await api.client.get(url[url.index("/v1/"):], headers=origin)
+    download = await api.client.get(url[url.index("/v1/") :], headers=origin)
     assert download.status == 200
     assert download.headers["Access-Control-Allow-Origin"] == origin["Origin"]
     assert "Content-Disposition" in download.headers["Access-Control-Expose-Headers"]
@@ -90,8 +97,9 @@ async def test_the_headers_a_preflight_asks_for_are_allowed(control_api):
 
 async def test_malformed_header_names_in_a_preflight_are_not_echoed(control_api):
     api, _ = await control_api()
-    resp = await api.client.options("/v1/exports", headers={**PREFLIGHT,
-                                                             "Access-Control-Request-Headers": "x-ok, bad header, a:b"})
+    resp = await api.client.options(
+        "/v1/exports", headers={**PREFLIGHT, "Access-Control-Request-Headers": "x-ok, bad header, a:b"}
+    )
     assert resp.status == 204 and "x-ok" in allowed_headers(resp)
     assert not {"bad header", "a:b"} & allowed_headers(resp)
 

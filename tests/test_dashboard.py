@@ -42,9 +42,11 @@ async def test_exports_of_every_app_and_vendor_in_one_answer(aiohttp_client):
     clock.advance(1)
     other = await (await client.post("/v1/exports", json=ORDER, headers={**V_AUTH, "X-App-Id": "second-app"})).json()
     clock.advance(1)
-    charged = await client.post("/api/v2/exports/orders", data="order[status][is]=queued",
-                                headers={"Authorization": basic("test_board_key_123456"),
-                                         "Content-Type": "application/x-www-form-urlencoded"})
+    charged = await client.post(
+        "/api/v2/exports/orders",
+        data="order[status][is]=queued",
+        headers={"Authorization": basic("test_board_key_123456"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert charged.status == 200
     listed = await (await client.get("/__mock/exports")).json()
     assert listed["count"] == 3
@@ -87,8 +89,9 @@ def test_a_shared_clock_rewinds_for_every_worker(tmp_path):
         assert http("GET", server.url + "/__mock/health").json["now"][:13] == before[:13]
 
 
-@pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                    reason="needs Chromium and its driver (Debian: apt-get install chromium chromium-driver)")
+@pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs Chromium and its driver (Debian: apt-get install chromium chromium-driver)"
+)
 def test_the_page_shows_a_new_export_and_a_click_moves_it_on():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -116,8 +119,9 @@ def test_the_page_shows_a_new_export_and_a_click_moves_it_on():
             row = f'#exports tr[data-id="{export_id}"]'
 
             def status(b):  # read in one step: a refresh may replace the row between two
-                return b.execute_script("const r = document.querySelector(arguments[0]); return r && r.dataset.status",
-                                        row)
+                return b.execute_script(
+                    "const r = document.querySelector(arguments[0]); return r && r.dataset.status", row
+                )
 
             wait.until(lambda b: status(b) == "SCHEDULED")  # shown within a refresh
             wait.until(lambda b: "POST /v1/exports" in b.find_element(By.ID, "journal").text)

@@ -17,10 +17,20 @@ OBJECTS = tuple(MODEL.objects)
 NOW = TIMELINE_END / 1000 + 1800  # within the hour the data ends at: relative filters have rows to match
 
 
-def export(obj: str, fields=(), *, rows: int = 100, seed: int = 1, app: str = "app", now: float = NOW,
-           locale: str = "en_US", **query) -> bytes:
-    chunks = iter_csv(MODEL, ExportQuery(obj, tuple(fields), rows=rows, **query),
-                      seed=seed, app_id=app, locale=locale, now=now)
+def export(
+    obj: str,
+    fields=(),
+    *,
+    rows: int = 100,
+    seed: int = 1,
+    app: str = "app",
+    now: float = NOW,
+    locale: str = "en_US",
+    **query,
+) -> bytes:
+    chunks = iter_csv(
+        MODEL, ExportQuery(obj, tuple(fields), rows=rows, **query), seed=seed, app_id=app, locale=locale, now=now
+    )
     return b"".join(chunks)
 
 

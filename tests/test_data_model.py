@@ -20,7 +20,8 @@ def test_every_exported_object_has_a_row_schema_and_a_recipe():
 @pytest.mark.parametrize("obj", OBJECTS)
 def test_field_enum_equals_the_rows_exported_attributes(obj):
     name = {"voucher_transactions": "VoucherTransactions", "points_expiration": "PointsExpiration"}.get(
-        obj, obj.capitalize())
+        obj, obj.capitalize()
+    )
     field_enum = SPEC.schema(f"{name}ExportField")["enum"]
     model = MODEL.objects[obj]
     assert list(model.exported) == list(field_enum)

@@ -24,8 +24,12 @@ def code_tokens(source: str):
     """Names and string constants, without comments and docstrings (a string statement on its own)."""
     previous = tokenize.NEWLINE
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.STRING and previous in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT,
-                                                          tokenize.DEDENT):
+        if token.type == tokenize.STRING and previous in (
+            tokenize.NEWLINE,
+            tokenize.NL,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+        ):
             previous = token.type
             continue  # a docstring
         if token.type in CODE_TEXT:
@@ -35,15 +39,21 @@ def code_tokens(source: str):
 
 
 def test_no_vendor_is_named_in_the_data_engine():
-    named = [f"{path.name}:{token.start[0]}: {token.string}" for path in sorted(DATA.glob("*.py"))
-             for token in code_tokens(path.read_text(encoding="utf-8")) if VENDOR_WORDS.search(token.string)]
+    named = [
+        f"{path.name}:{token.start[0]}: {token.string}"
+        for path in sorted(DATA.glob("*.py"))
+        for token in code_tokens(path.read_text(encoding="utf-8"))
+        if VENDOR_WORDS.search(token.string)
+    ]
     assert named == []
 
 
 def test_the_check_sees_a_vendor_name_in_code_but_not_in_a_docstring():
     source = '"""About voucherify."""\n# chargebee\nASSETS = "https://dl.voucherify.io"\nimport stripe\n'
     assert [t.string for t in code_tokens(source) if VENDOR_WORDS.search(t.string)] == [
-        '"https://dl.voucherify.io"', "stripe"]
+        '"https://dl.voucherify.io"',
+        "stripe",
+    ]
 
 
 @pytest.mark.slow

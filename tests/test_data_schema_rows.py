@@ -153,7 +153,12 @@ def test_an_attribute_reading_a_missing_one_is_refused():
 
 
 def test_dependencies_come_first_whatever_the_schema_order():
-    model = _model({"total": {"type": "integer", "x-sum": ["net", "tax"]}, "tax": {"type": "integer"},
-                    "net": {"type": "integer", "x-at-most": "tax"}})
+    model = _model(
+        {
+            "total": {"type": "integer", "x-sum": ["net", "tax"]},
+            "tax": {"type": "integer"},
+            "net": {"type": "integer", "x-at-most": "tax"},
+        }
+    )
     order = _dependency_order(model.attributes)
     assert order.index("tax") < order.index("net") < order.index("total")

@@ -56,30 +56,64 @@ def test_rows_made_many_blocks_at_a_time_are_the_rows_made_one_block_at_a_time(o
 
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "random"}
-    return subprocess.run([sys.executable, "-m", "mockserver", "generate", *args], capture_output=True,
-                          env=env, cwd=ROOT, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "generate", *args],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        **kw,
+    )
 
 
 @pytest.mark.slow
 def test_cli_output_is_identical_across_processes_and_matches_the_library(tmp_path):
-    args = ["customer", "--rows", "250", "--seed", "3", "--app-id", "app", "--fields", "id,name,email,metadata",
-            "--order=-email", "--now", str(NOW)]
+    args = [
+        "customer",
+        "--rows",
+        "250",
+        "--seed",
+        "3",
+        "--app-id",
+        "app",
+        "--fields",
+        "id,name,email,metadata",
+        "--order=-email",
+        "--now",
+        str(NOW),
+    ]
     first, second = run_cli(*args), run_cli(*args, "-o", str(tmp_path / "out.csv"))
     assert first.returncode == second.returncode == 0, first.stderr
     assert first.stdout == (tmp_path / "out.csv").read_bytes()
-    assert first.stdout == export("customer", ("id", "name", "email", "metadata"), rows=250, seed=3,
-                                  order="-email")
+    assert first.stdout == export("customer", ("id", "name", "email", "metadata"), rows=250, seed=3, order="-email")
 
 
 @pytest.mark.slow
 def test_cli_writes_chargebee_rows_with_spec_chargebee(tmp_path):
     out = tmp_path / "orders.csv"
-    done = run_cli("orders", "--spec", "chargebee", "--rows", "40", "--app-id", "site", "--now", str(NOW),
-                   "--filters", '{"status": {"conditions": {"$in": ["delivered"]}}}', "-o", str(out))
+    done = run_cli(
+        "orders",
+        "--spec",
+        "chargebee",
+        "--rows",
+        "40",
+        "--app-id",
+        "site",
+        "--now",
+        str(NOW),
+        "--filters",
+        '{"status": {"conditions": {"$in": ["delivered"]}}}',
+        "-o",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     model = load_model(load_spec("chargebee"))
-    query = ExportQuery("orders", model.object("orders").default_fields, rows=40,
-                        filters={"status": {"conditions": {"$in": ["delivered"]}}})
+    query = ExportQuery(
+        "orders",
+        model.object("orders").default_fields,
+        rows=40,
+        filters={"status": {"conditions": {"$in": ["delivered"]}}},
+    )
     assert out.read_bytes() == b"".join(iter_csv(model, query, seed=0, app_id="site", now=NOW))
     rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
     assert rows and {row["status"] for row in rows} == {"delivered"}
@@ -90,15 +124,19 @@ def generate_in_process(*args: str) -> int:
     return main(["generate", *args])
 
 
-@pytest.mark.parametrize("args,message", [
-    (["orderz"], "unknown exported object"), (["orderz", "--spec", "chargebee"], "unknown exported object"),
-    (["order", "--fields", "id,bogus"], "no field"),
-    (["order", "--order", "amount"], "cannot be ordered"),
-    (["order", "--filters", "{nope"], "not JSON"),
-    (["order", "--filters", "[1]"], "JSON object"),
-    (["order", "--rows", "-1"], "--rows"),
-    (["order", "--locale", "xx_YY"], "locale"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["orderz"], "unknown exported object"),
+        (["orderz", "--spec", "chargebee"], "unknown exported object"),
+        (["order", "--fields", "id,bogus"], "no field"),
+        (["order", "--order", "amount"], "cannot be ordered"),
+        (["order", "--filters", "{nope"], "not JSON"),
+        (["order", "--filters", "[1]"], "JSON object"),
+        (["order", "--rows", "-1"], "--rows"),
+        (["order", "--locale", "xx_YY"], "locale"),
+    ],
+)
 def test_cli_rejects_bad_options_with_exit_code_2(args, message, capsys):
     assert generate_in_process(*args) == 2
     out, err = capsys.readouterr()
@@ -113,9 +151,11 @@ def test_cli_error_exit_code_in_a_real_process():
 
 
 def test_rfc4180_round_trip_with_awkward_values():
-    awkward = ['plain', 'comma, inside', 'quote " inside', 'new\nline', 'cr\r\nlf', '', 'ünïcødé ✓', '"quoted"']
-    records = [{"id": f"ord_{n}", "source_id": value, "status": "PAID", "amount": n,
-                "metadata": {"note": value, "n": n}} for n, value in enumerate(awkward)]
+    awkward = ["plain", "comma, inside", 'quote " inside', "new\nline", "cr\r\nlf", "", "ünïcødé ✓", '"quoted"']
+    records = [
+        {"id": f"ord_{n}", "source_id": value, "status": "PAID", "amount": n, "metadata": {"note": value, "n": n}}
+        for n, value in enumerate(awkward)
+    ]
     fields = ("id", "source_id", "amount", "metadata", "metadata.note")
     raw = b"".join(iter_csv(MODEL, ExportQuery("order", fields, records=records), seed=0, app_id="a", now=NOW))
     assert raw.endswith(b"\r\n")
@@ -135,10 +175,18 @@ def test_generated_values_round_trip_through_the_csv_module():
 
 
 def test_stored_records_are_filtered_sorted_and_scoped():
-    records = [{"id": f"ord_{n:03d}", "status": ("PAID", "CREATED")[n % 2], "amount": n * 100,
-                "customer_id": f"cust_{n % 3}"} for n in range(50)]
-    query = ExportQuery("order", ("id", "amount"), order="-status", records=records,
-                        filters={"amount": {"conditions": {"$less_than": 2000}}}, scope={"customer_id": "cust_1"})
+    records = [
+        {"id": f"ord_{n:03d}", "status": ("PAID", "CREATED")[n % 2], "amount": n * 100, "customer_id": f"cust_{n % 3}"}
+        for n in range(50)
+    ]
+    query = ExportQuery(
+        "order",
+        ("id", "amount"),
+        order="-status",
+        records=records,
+        filters={"amount": {"conditions": {"$less_than": 2000}}},
+        scope={"customer_id": "cust_1"},
+    )
     rows = list(csv.reader(io.StringIO(b"".join(iter_csv(MODEL, query, seed=0, app_id="a", now=NOW)).decode())))
     expected = [r for r in records if r["amount"] < 2000 and r["customer_id"] == "cust_1"]
     expected.sort(key=lambda r: r["status"], reverse=True)

@@ -74,8 +74,13 @@ def test_default_fields_and_header_order(obj):
 
 def test_check_cell_rejects_wrong_values():
     attrs = MODEL.objects["order"].attributes
-    for name, bad in (("id", "ord_short"), ("created_at", "2024-01-01 10:00"), ("amount", "12.5"),
-                      ("status", "SHIPPED"), ("amount", "")):
+    for name, bad in (
+        ("id", "ord_short"),
+        ("created_at", "2024-01-01 10:00"),
+        ("amount", "12.5"),
+        ("status", "SHIPPED"),
+        ("amount", ""),
+    ):
         with pytest.raises(AssertionError):
             check_cell(attrs[name], bad)
 
@@ -89,8 +94,15 @@ def test_order_amounts_add_up_and_timestamps_are_ordered():
 
 
 def test_ids_are_unique():
-    for obj, key in (("order", "id"), ("voucher", "id"), ("voucher", "code"), ("customer", "id"),
-                     ("redemption", "id"), ("voucher_transactions", "id"), ("points_expiration", "id")):
+    for obj, key in (
+        ("order", "id"),
+        ("voucher", "id"),
+        ("voucher", "code"),
+        ("customer", "id"),
+        ("redemption", "id"),
+        ("voucher_transactions", "id"),
+        ("points_expiration", "id"),
+    ):
         ids = [row[key] for row in table(obj, [key], rows=3000)]
         assert len(set(ids)) == len(ids), (obj, key)
 
@@ -107,8 +119,9 @@ def test_orders_name_customers_the_customer_export_has():
 def test_redemptions_and_publications_match_vouchers_and_customers():
     vouchers = {row["code"]: row for row in table("voucher", ["code", "campaign", "customer_id"], rows=500)}
     customers = {row["id"]: row for row in table("customer", ["id", "name", "source_id"], rows=500)}
-    for row in table("redemption", ["voucher_code", "campaign", "customer_id", "customer_name",
-                                    "customer_source_id"], rows=500):
+    for row in table(
+        "redemption", ["voucher_code", "campaign", "customer_id", "customer_name", "customer_source_id"], rows=500
+    ):
         if row["voucher_code"]:
             assert vouchers[row["voucher_code"]]["campaign"] == row["campaign"]
         person = customers[row["customer_id"]]
@@ -156,8 +169,9 @@ def test_customer_summaries_are_consistent():
     for row in table("customer", rows=300):
         n = lambda key: int(row[key])  # noqa: E731, B023
         assert n("redemptions_total_redeemed") == n("redemptions_total_failed") + n("redemptions_total_succeeded")
-        assert n("redemptions_total_rolled_back") == (n("redemptions_total_rollback_failed")
-                                                       + n("redemptions_total_rollback_succeeded"))
+        assert n("redemptions_total_rolled_back") == (
+            n("redemptions_total_rollback_failed") + n("redemptions_total_rollback_succeeded")
+        )
         assert n("orders_total_amount") == n("orders_average_amount") * n("orders_total_count")
         assert (row["orders_last_order_date"] != "") == (n("orders_total_count") > 0)
         assert row["birthday"] == row["birthdate"]
@@ -178,8 +192,11 @@ def test_metadata_columns():
 def test_scope_pins_rows():
     rows = table("voucher_transactions", rows=50, scope={"voucher_id": "v_notOneOfOurs"})
     assert {row["voucher_id"] for row in rows} == {"v_notOneOfOurs"}
-    card = next(row for row in table("voucher", ["id", "code", "voucher_type", "campaign_id"], rows=100)
-                if row["voucher_type"] == "GIFT_VOUCHER")
+    card = next(
+        row
+        for row in table("voucher", ["id", "code", "voucher_type", "campaign_id"], rows=100)
+        if row["voucher_type"] == "GIFT_VOUCHER"
+    )
     for pinned in (card["id"], card["code"]):
         rows = table("voucher_transactions", rows=30, scope={"voucher_id": pinned})
         assert {row["campaign_id"] for row in rows} == {card["campaign_id"]}

@@ -76,8 +76,15 @@ def blocks() -> list[Block]:
                 continue
             before = source[: match.start()].rstrip()
             directive = DIRECTIVE.search(before)
-            found.append(Block(page, source.count("\n", 0, match.start()) + 1, lang, match.group(2),
-                               directive.group(1) if directive else ""))
+            found.append(
+                Block(
+                    page,
+                    source.count("\n", 0, match.start()) + 1,
+                    lang,
+                    match.group(2),
+                    directive.group(1) if directive else "",
+                )
+            )
     return found
 
 
@@ -195,8 +202,9 @@ def run_block(block: Block, url: str, workdir: Path) -> subprocess.CompletedProc
             argv = [sys.executable, "-c", source]
     else:
         argv = ["bash", "-c", shell_script(block, target)]
-    return subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=BLOCK_TIMEOUT,
-                          start_new_session=False)
+    return subprocess.run(
+        argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=BLOCK_TIMEOUT, start_new_session=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +212,14 @@ def live_mock(tmp_path_factory):
     """`mockserver serve` with the README's defaults, on a free port."""
     workdir = tmp_path_factory.mktemp("docs-server")
     log = (workdir / "serve.log").open("w")  # a file, not a pipe: a full pipe would block the server's logging
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"], cwd=workdir,
-                               stdout=log, stderr=subprocess.STDOUT, text=True, env=environment(workdir))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment(workdir),
+    )
     try:
         deadline = time.monotonic() + 120
         url = None
@@ -265,8 +279,15 @@ def test_the_readme_commands_work_in_a_fresh_venv(tmp_path):
             shutil.copy2(ROOT / name, tmp_path / name)
     serve_command, test_command = readme_commands()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "DOC_TEST", "PYTEST"))}
-    server = subprocess.Popen(["bash", "-c", serve_command], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = subprocess.Popen(
+        ["bash", "-c", serve_command],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output = []
         deadline = time.monotonic() + 900
@@ -279,8 +300,9 @@ def test_the_readme_commands_work_in_a_fresh_venv(tmp_path):
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
-    result = subprocess.run(["bash", "-c", test_command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=3600)
+    result = subprocess.run(
+        ["bash", "-c", test_command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
@@ -290,8 +312,9 @@ def test_blocks_are_found_and_every_skip_says_why(capsys):
     skipped = [block for block in BLOCKS if block.directive.startswith("skip")]
     for block in skipped:
         assert block.skip_reason and len(block.skip_reason) > 10, f"{block.id}: a skip must say why"
-    unknown = [block.id for block in BLOCKS if block.directive and not block.skip_reason
-               and block.directive != "pytest"]
+    unknown = [
+        block.id for block in BLOCKS if block.directive and not block.skip_reason and block.directive != "pytest"
+    ]
     assert not unknown, f"unknown doc-test directives at {unknown}"
     with capsys.disabled():
         print(f"\ndoc blocks: {len(BLOCKS)} found, {len(BLOCKS) - len(skipped)} run, {len(skipped)} skipped:")
@@ -305,8 +328,10 @@ def test_documented_block_runs(block, live_mock, tmp_path):
     if block.skip_reason:
         pytest.skip(block.skip_reason)
     result = run_documented(block, live_mock, tmp_path)
-    assert result.returncode == 0, (f"{block.id} ({block.lang}) exited {result.returncode}\n"
-                                    f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
+    assert result.returncode == 0, (
+        f"{block.id} ({block.lang}) exited {result.returncode}\n"
+        f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
+    )
 
 
 def _block(page: str, text: str) -> Block:
@@ -337,16 +362,26 @@ def test_a_broken_command_fails_its_block(live_mock, tmp_path):
     for text in broken:
         block = Block(ROOT / "README.md", 0, "sh", text + "\n", "")
         assert run_block(block, live_mock, tmp_path).returncode != 0, text
-    fine = Block(ROOT / "README.md", 0, "sh",
-                 "curl -s http://127.0.0.1:8080/v1/exports -H 'X-App-Id: a' -H 'X-App-Token: b'   # → 200\n", "")
+    fine = Block(
+        ROOT / "README.md",
+        0,
+        "sh",
+        "curl -s http://127.0.0.1:8080/v1/exports -H 'X-App-Id: a' -H 'X-App-Token: b'   # → 200\n",
+        "",
+    )
     assert run_block(fine, live_mock, tmp_path).returncode == 0
 
 
 @pytest.mark.slow
 def test_serve_help_says_what_pinning_an_app_does():
     """`--app` pins apps: others get 401 (docs/serving.md runs that), and the help says so, not 'bound'."""
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--help"], capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "200"}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=True,
+    )
     help_text = " ".join(result.stdout.split())
     assert "other app ids then get 401" in help_text
     assert "bound to their first token" not in help_text

@@ -104,4 +104,6 @@ def test_bench_http_writes_its_figures_between_the_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"before\n{bench.README_BEGIN}\nold figures\n{bench.README_END}\nafter\n", encoding="utf-8")
     bench.write_readme("new figures", readme)
-    assert readme.read_text(encoding="utf-8") == f"before\n{bench.README_BEGIN}\nnew figures\n{bench.README_END}\nafter\n"
+    assert (
+        readme.read_text(encoding="utf-8") == f"before\n{bench.README_BEGIN}\nnew figures\n{bench.README_END}\nafter\n"
+    )

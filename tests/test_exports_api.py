@@ -40,8 +40,11 @@ async def test_create_returns_a_scheduled_export_with_defaults(api, spec):
     assert export["result"] is None and export["user_id"] is None
     assert export["exported_object"] == "order"
     # the server's defaults echoed, as the vendor's examples show them
-    assert export["parameters"] == {"order": "-created_at", "fields": ["id", "source_id", "status"],
-                                    "filters": {"junction": "and"}}
+    assert export["parameters"] == {
+        "order": "-created_at",
+        "fields": ["id", "source_id", "status"],
+        "filters": {"junction": "and"},
+    }
 
 
 # The vendor's documented defaults (Create Export, "Defaults") and the labels its CSV heads them with
@@ -52,8 +55,17 @@ DEFAULTS = {
     "redemption": ["id", "object", "voucher_code", "customer_id", "date", "result"],
     "customer": ["name", "source_id"],
     "points_expiration": ["id", "campaign_id", "voucher_id", "status", "expires_at", "points"],
-    "voucher_transactions": ["id", "type", "source_id", "status", "reason", "source", "balance", "amount",
-                             "created_at"],
+    "voucher_transactions": [
+        "id",
+        "type",
+        "source_id",
+        "status",
+        "reason",
+        "source",
+        "balance",
+        "amount",
+        "created_at",
+    ],
     "product": ["id", "name", "price", "image_url", "source_id", "attributes", "created_at"],
     "sku": ["id", "sku", "product_id", "currency", "price", "image_url", "source_id", "attributes", "created_at"],
 }
@@ -77,7 +89,7 @@ async def test_every_exported_object_gets_the_vendors_default_fields(make_api, e
     assert export["parameters"]["fields"] == DEFAULTS[exported_object]  # in this order, and nothing else
     assert export["exported_object"] == exported_object
     url = (await api.get(f"/v1/exports/{export['id']}")).json["result"]["url"]
-    text = (await api.get(url[url.index("/v1/"):], auth=False)).body
+    text = (await api.get(url[url.index("/v1/") :], auth=False)).body
     header, *rows = list(csv.reader(io.StringIO(text, newline="")))
     assert ",".join(header) == DEFAULT_HEADERS[exported_object]
     assert rows and all(len(row) == len(header) for row in rows)
@@ -86,34 +98,60 @@ async def test_every_exported_object_gets_the_vendors_default_fields(make_api, e
 async def test_the_header_row_is_the_vendors_labels(make_api):
     # the API reference's download example: `ID,Code,Voucher Type,Value`, then `v_…,iuCvt3BT,GIFT_VOUCHER,2000.00`
     api = await make_api(lifecycle="instant", rows=20)
-    fields = ["id", "code", "voucher_type", "value", "created_at", "updated_at", "validation_rules_id",
-              "loyalty_balance", "is_referral_code", "redemption_quantity", "bar_code", "formula", "discount_effect"]
+    fields = [
+        "id",
+        "code",
+        "voucher_type",
+        "value",
+        "created_at",
+        "updated_at",
+        "validation_rules_id",
+        "loyalty_balance",
+        "is_referral_code",
+        "redemption_quantity",
+        "bar_code",
+        "formula",
+        "discount_effect",
+    ]
     export = await create(api, {"exported_object": "voucher", "parameters": {"fields": fields}})
     rows = await download_rows(api, export)
     url = (await api.get(f"/v1/exports/{export['id']}")).json["result"]["url"]
-    header = (await api.get(url[url.index("/v1/"):], auth=False)).body.split("\r\n")[0]
-    assert header == ("ID,Code,Voucher Type,Value,Creation Date,Last Update Date,Validation Rules ID,"
-                      "Loyalty Card Balance,Is referral code?,Redemption Limit,Barcode,Formula,Discount Effect")
+    header = (await api.get(url[url.index("/v1/") :], auth=False)).body.split("\r\n")[0]
+    assert header == (
+        "ID,Code,Voucher Type,Value,Creation Date,Last Update Date,Validation Rules ID,"
+        "Loyalty Card Balance,Is referral code?,Redemption Limit,Barcode,Formula,Discount Effect"
+    )
     assert all(row["id"].startswith("v_") for row in rows)
 
 
 async def test_voucher_and_redemption_exports_have_the_fields_the_vendor_accepts(make_api):
     api = await make_api(lifecycle="instant", rows=300)
     fields = ["code", "voucher_type", "discount_type", "formula", "discount_effect", "validation_rules_id"]
-    vouchers = await download_rows(api, await create(api, {"exported_object": "voucher",
-                                                            "parameters": {"fields": fields}}))
-    effects = {"AMOUNT": {"APPLY_TO_ORDER", "APPLY_TO_ITEMS", "APPLY_TO_ITEMS_PROPORTIONALLY",
-                          "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY", "APPLY_TO_ITEMS_BY_QUANTITY"},
-               "PERCENT": {"APPLY_TO_ORDER", "APPLY_TO_ITEMS"}, "FIXED": {"APPLY_TO_ORDER", "APPLY_TO_ITEMS"},
-               "UNIT": {"ADD_MISSING_ITEMS", "ADD_NEW_ITEMS", "ADD_MANY_ITEMS"}, "": {""}}
+    vouchers = await download_rows(
+        api, await create(api, {"exported_object": "voucher", "parameters": {"fields": fields}})
+    )
+    effects = {
+        "AMOUNT": {
+            "APPLY_TO_ORDER",
+            "APPLY_TO_ITEMS",
+            "APPLY_TO_ITEMS_PROPORTIONALLY",
+            "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY",
+            "APPLY_TO_ITEMS_BY_QUANTITY",
+        },
+        "PERCENT": {"APPLY_TO_ORDER", "APPLY_TO_ITEMS"},
+        "FIXED": {"APPLY_TO_ORDER", "APPLY_TO_ITEMS"},
+        "UNIT": {"ADD_MISSING_ITEMS", "ADD_NEW_ITEMS", "ADD_MANY_ITEMS"},
+        "": {""},
+    }
     for row in vouchers:
         assert row["discount_effect"] in effects[row["discount_type"]], row
         assert not row["formula"] or row["discount_type"] in ("AMOUNT", "PERCENT")
     assert any(row["formula"] for row in vouchers) and any(not row["formula"] for row in vouchers)
     rules = {row["validation_rules_id"] for row in vouchers} - {""}
     assert rules and all(re.fullmatch(r"val_[A-Za-z0-9]{24}", rule) for rule in rules)
-    redemptions = await download_rows(api, await create(api, {"exported_object": "redemption",
-                                                               "parameters": {"fields": ["id", "order_id"]}}))
+    redemptions = await download_rows(
+        api, await create(api, {"exported_object": "redemption", "parameters": {"fields": ["id", "order_id"]}})
+    )
     orders = {row["order_id"] for row in redemptions} - {""}
     assert orders and all(re.fullmatch(r"ord_[A-Za-z0-9]{24}", order) for order in orders)
     ids = {row["id"] for row in await download_rows(api, await create(api, {"exported_object": "order"}))}
@@ -126,16 +164,20 @@ async def test_points_expiration_buckets_are_active_or_expired(make_api):
     assert {row["status"] for row in rows} == {"ACTIVE", "EXPIRED"}
 
 
-@pytest.mark.parametrize("body", [
-    {"exported_object": "order", "extra": 1},
-    {"exported_object": "order", "parameters": {"fields": ["id"], "response_format": "CSV"}},
-    {"exported_object": "voucher", "parameters": None},
-    {"exported_object": "customer", "parameters": {"fields": None, "order": None, "filters": None}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"exported_object": "order", "extra": 1},
+        {"exported_object": "order", "parameters": {"fields": ["id"], "response_format": "CSV"}},
+        {"exported_object": "voucher", "parameters": None},
+        {"exported_object": "customer", "parameters": {"fields": None, "order": None, "filters": None}},
+    ],
+)
 async def test_unknown_properties_and_nulls_are_accepted_as_the_vendor_does(api, body):
     export = await create(api, body)
-    assert export["parameters"]["fields"] == ((body.get("parameters") or {}).get("fields")
-                                              or DEFAULTS[body["exported_object"]])
+    assert export["parameters"]["fields"] == (
+        (body.get("parameters") or {}).get("fields") or DEFAULTS[body["exported_object"]]
+    )
     assert "extra" not in export and "response_format" not in export["parameters"]
 
 
@@ -143,11 +185,15 @@ async def test_unknown_properties_and_nulls_are_accepted_as_the_vendor_does(api,
 CARD_DEFAULTS = ["id", "type", "source_id", "reason", "source", "balance", "amount", "created_at"]
 
 
-@pytest.mark.parametrize("path, body, fields", [
-    ("/v1/orders/export", None, DEFAULTS["order"]), ("/v1/orders/export", {"parameters": None}, DEFAULTS["order"]),
-    ("/v1/vouchers/GIFT-1/transactions/export", None, CARD_DEFAULTS),
-    ("/v1/vouchers/GIFT-1/transactions/export", {"parameters": None}, CARD_DEFAULTS),
-])
+@pytest.mark.parametrize(
+    "path, body, fields",
+    [
+        ("/v1/orders/export", None, DEFAULTS["order"]),
+        ("/v1/orders/export", {"parameters": None}, DEFAULTS["order"]),
+        ("/v1/vouchers/GIFT-1/transactions/export", None, CARD_DEFAULTS),
+        ("/v1/vouchers/GIFT-1/transactions/export", {"parameters": None}, CARD_DEFAULTS),
+    ],
+)
 async def test_no_body_or_null_parameters_export_the_defaults(api, path, body, fields):
     reply = await api.post(path, **({"json": body} if body is not None else {}))
     assert reply.status == 200, reply.body
@@ -164,15 +210,22 @@ async def test_an_id_of_any_shape_is_not_found(api, export_id):
 
 
 async def test_create_echoes_fields_order_and_filters(api):
-    parameters = {"fields": ["id", "status", "metadata.payment_mean"], "order": "-updated_at",
-                  "filters": {"junction": "and", "discount_amount": {"conditions": {"$more_than": 100000}}}}
+    parameters = {
+        "fields": ["id", "status", "metadata.payment_mean"],
+        "order": "-updated_at",
+        "filters": {"junction": "and", "discount_amount": {"conditions": {"$more_than": 100000}}},
+    }
     export = await create(api, {"exported_object": "order", "parameters": parameters})
     assert export["parameters"] == parameters
 
 
 # The vendor's own Get Export example: a customer export as the real API echoes it
-VENDOR_ECHO = {"order": "", "fields": ["name", "id", "email", "source_id", "created_at"],
-               "filters": {"junction": "and"}, "response_format": "CSV"}
+VENDOR_ECHO = {
+    "order": "",
+    "fields": ["name", "id", "email", "source_id", "created_at"],
+    "filters": {"junction": "and"},
+    "response_format": "CSV",
+}
 
 
 async def test_a_real_exports_parameters_can_be_sent_back(make_api):
@@ -188,14 +241,22 @@ async def test_a_real_exports_parameters_can_be_sent_back(make_api):
 
 @pytest.mark.parametrize("exported_object", ["order", "voucher", "customer", "voucher_transactions"])
 async def test_the_default_order_and_junction_are_echoed(api, exported_object):
-    export = await create(api, {"exported_object": exported_object,
-                                "parameters": {"filters": {"created_at": {"conditions": {"$after": ["2020-01-01"]}}}}})
+    export = await create(
+        api,
+        {
+            "exported_object": exported_object,
+            "parameters": {"filters": {"created_at": {"conditions": {"$after": ["2020-01-01"]}}}},
+        },
+    )
     assert export["parameters"]["order"] == "-created_at"
-    assert export["parameters"]["filters"] == {"junction": "and",
-                                               "created_at": {"conditions": {"$after": ["2020-01-01"]}}}
+    assert export["parameters"]["filters"] == {
+        "junction": "and",
+        "created_at": {"conditions": {"$after": ["2020-01-01"]}},
+    }
     # what was sent wins
-    sent = await create(api, {"exported_object": exported_object,
-                              "parameters": {"order": "created_at", "filters": {"junction": "or"}}})
+    sent = await create(
+        api, {"exported_object": exported_object, "parameters": {"order": "created_at", "filters": {"junction": "or"}}}
+    )
     assert sent["parameters"]["order"] == "created_at" and sent["parameters"]["filters"] == {"junction": "or"}
 
 
@@ -229,8 +290,11 @@ async def test_voucher_transactions_export_is_scoped_to_the_voucher(make_api):
     body = {"parameters": {"order": "-created_at", "fields": ["id", "type", "amount", "voucher_id"]}}
     export = await create(api, body, path="/v1/vouchers/GIFT-123/transactions/export")
     assert export["exported_object"] == "voucher_transactions"
-    assert export["parameters"] == {"fields": ["id", "type", "amount", "voucher_id"], "order": "-created_at",
-                                    "filters": {"junction": "and"}}
+    assert export["parameters"] == {
+        "fields": ["id", "type", "amount", "voucher_id"],
+        "order": "-created_at",
+        "filters": {"junction": "and"},
+    }
     rows = await download_rows(api, export)
     assert rows and {row["voucher_id"] for row in rows} == {voucher_id("GIFT-123")}
 
@@ -378,14 +442,17 @@ async def test_exports_belong_to_their_app(api):
     assert (await api.get(f"/v1/exports/{export['id']}")).status == 200
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"X-App-Id": "app-1"},
-    {"X-App-Token": "token-1"},
-    {"X-App-Id": "", "X-App-Token": ""},
-    {"Authorization": "Basic abc"},
-    {"Authorization": "Bearer "},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-App-Id": "app-1"},
+        {"X-App-Token": "token-1"},
+        {"X-App-Id": "", "X-App-Token": ""},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+    ],
+)
 async def test_missing_credentials_get_401(api, headers):
     reply = await api.post("/v1/exports", json={"exported_object": "order"}, auth=False, headers=headers)
     assert reply.status == 401
@@ -421,8 +488,9 @@ async def test_two_apps_may_share_a_key(api):
 
 async def test_bearer_secret_key_is_accepted_for_a_known_app(make_api):
     api = await make_api(apps={"shop": "s3cret"})
-    reply = await api.post("/v1/exports", json={"exported_object": "customer"}, auth=False,
-                           headers={"Authorization": "Bearer s3cret"})
+    reply = await api.post(
+        "/v1/exports", json={"exported_object": "customer"}, auth=False, headers={"Authorization": "Bearer s3cret"}
+    )
     assert reply.status == 200
     mine = await api.as_app("shop", "s3cret").get(f"/v1/exports/{reply.json['id']}")
     assert mine.status == 200
@@ -432,33 +500,53 @@ async def test_bearer_works_with_an_app_bound_by_first_use(api):
     await create(api)  # binds app-1 to token-1
     by_key = await api.get("/v1/exports", auth=False, headers={"Authorization": "Bearer token-1"})
     assert by_key.status == 200 and by_key.json["total"] == 1
-    with_id = await api.get("/v1/exports", auth=False,
-                            headers={"Authorization": "Bearer token-1", "X-App-Id": "app-1"})
+    with_id = await api.get("/v1/exports", auth=False, headers={"Authorization": "Bearer token-1", "X-App-Id": "app-1"})
     assert with_id.status == 200
 
 
-@pytest.mark.parametrize("headers", [
-    {"Authorization": "Bearer never-seen"},
-    {"Authorization": "Bearer wrong", "X-App-Id": "app-1"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer never-seen"},
+        {"Authorization": "Bearer wrong", "X-App-Id": "app-1"},
+    ],
+)
 async def test_unknown_bearer_tokens_get_401(api, headers):
     await create(api)
     assert (await api.get("/v1/exports", auth=False, headers=headers)).status == 401
 
 
 # ----------------------------------------------------------------- bad input
-@pytest.mark.parametrize("body, key, fragment", [
-    ({"exported_object": "order", "parameters": {"fields": ["id", "nope"]}}, "invalid_export_fields", ".parameters.fields[1]"),
-    ({"exported_object": "customer", "parameters": {"fields": ["amount"]}}, "invalid_export_fields", ".parameters.fields[0]"),
-    ({"exported_object": "order", "parameters": {"fields": "id"}}, "invalid_export_fields", ".parameters.fields"),
-    ({"exported_object": "order", "parameters": {"order": "code"}}, "invalid_payload", ".parameters.order"),
-    ({"exported_object": "order", "parameters": {"filters": {"status": {"conditions": {"$bogus": 1}}}}},
-     "invalid_payload", ".parameters.filters.status.conditions"),
-    ({"exported_object": "order", "parameters": {"filters": {"junction": "xor"}}}, "invalid_payload", ".parameters.filters.junction"),
-    ({"exported_object": "planet"}, "invalid_payload", ".exported_object"),
-    ({"parameters": {}}, "invalid_payload", ".exported_object"),
-    ([1, 2], "invalid_payload", "array"),
-])
+@pytest.mark.parametrize(
+    "body, key, fragment",
+    [
+        (
+            {"exported_object": "order", "parameters": {"fields": ["id", "nope"]}},
+            "invalid_export_fields",
+            ".parameters.fields[1]",
+        ),
+        (
+            {"exported_object": "customer", "parameters": {"fields": ["amount"]}},
+            "invalid_export_fields",
+            ".parameters.fields[0]",
+        ),
+        ({"exported_object": "order", "parameters": {"fields": "id"}}, "invalid_export_fields", ".parameters.fields"),
+        ({"exported_object": "order", "parameters": {"order": "code"}}, "invalid_payload", ".parameters.order"),
+        (
+            {"exported_object": "order", "parameters": {"filters": {"status": {"conditions": {"$bogus": 1}}}}},
+            "invalid_payload",
+            ".parameters.filters.status.conditions",
+        ),
+        (
+            {"exported_object": "order", "parameters": {"filters": {"junction": "xor"}}},
+            "invalid_payload",
+            ".parameters.filters.junction",
+        ),
+        ({"exported_object": "planet"}, "invalid_payload", ".exported_object"),
+        ({"parameters": {}}, "invalid_payload", ".exported_object"),
+        ([1, 2], "invalid_payload", "array"),
+    ],
+)
 async def test_schema_violations_get_400_naming_the_path(api, body, key, fragment):
     reply = await api.post("/v1/exports", json=body)
     assert reply.status == 400, reply.body
@@ -474,7 +562,9 @@ async def test_malformed_json_gets_400(api):
 
 
 async def test_invalid_utf8_gets_400(api):
-    reply = await api.post("/v1/exports", data=b'{"exported_object": "\xff"}', headers={"Content-Type": "application/json"})
+    reply = await api.post(
+        "/v1/exports", data=b'{"exported_object": "\xff"}', headers={"Content-Type": "application/json"}
+    )
     assert reply.status == 400
 
 
@@ -484,8 +574,9 @@ async def test_missing_body_gets_400(api):
 
 
 async def test_wrong_content_type_gets_415_saying_what_is_expected(api):
-    reply = await api.post("/v1/exports", data=b"exported_object=order",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = await api.post(
+        "/v1/exports", data=b"exported_object=order", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert reply.status == 415
     assert "application/json" in reply.json["details"]
 
@@ -497,8 +588,9 @@ async def test_body_over_one_mebibyte_gets_413(api):
     assert reply.json["key"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "page=0", "page=101", "order=name",
-                                   "limit=1&limit=2"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "limit=abc", "page=0", "page=101", "order=name", "limit=1&limit=2"]
+)
 async def test_bad_list_parameters_get_400(api, query):
     reply = await api.get(f"/v1/exports?{query}")
     assert reply.status == 400
@@ -611,58 +703,102 @@ def _cond(op, value):
 # (object, filters, a field the rows show, what every kept row must satisfy)
 DOCUMENTED_FILTERS = [
     ("voucher", {"created_date": _cond("$after", ["{mid}"])}, "created_at", lambda r, mid: r["created_at"] > mid),
-    ("voucher", {"validity_day_of_week": _cond("$has_value", True)}, "validity_day_of_week",
-     lambda r, mid: r["validity_day_of_week"] != ""),
-    ("voucher", {"redemption.quantity": _cond("$has_value", True)}, "redemption_quantity",
-     lambda r, mid: r["redemption_quantity"] != ""),
-    ("voucher", {"redemption.redeemed_quantity": _cond("$more_than", 0)}, "redemption_count",
-     lambda r, mid: int(r["redemption_count"]) > 0),
+    (
+        "voucher",
+        {"validity_day_of_week": _cond("$has_value", True)},
+        "validity_day_of_week",
+        lambda r, mid: r["validity_day_of_week"] != "",
+    ),
+    (
+        "voucher",
+        {"redemption.quantity": _cond("$has_value", True)},
+        "redemption_quantity",
+        lambda r, mid: r["redemption_quantity"] != "",
+    ),
+    (
+        "voucher",
+        {"redemption.redeemed_quantity": _cond("$more_than", 0)},
+        "redemption_count",
+        lambda r, mid: int(r["redemption_count"]) > 0,
+    ),
     ("redemption", {"status": _cond("$in", ["FAILED"])}, "result", lambda r, mid: r["result"] == "FAILURE"),
     ("redemption", {"customer": _cond("$is", "{first}")}, "customer_id", lambda r, first: r["customer_id"] == first),
     ("redemption", {"voucher": _cond("$is", "{first}")}, "voucher_code", lambda r, first: r["voucher_code"] == first),
     ("redemption", {"campaign": _cond("$is", "{first}")}, "campaign", lambda r, first: r["campaign"] == first),
-    ("redemption", {"related_object": _cond("$starts_with", ["promo_"])}, "promotion_tier_id",
-     lambda r, mid: r["promotion_tier_id"] != ""),
+    (
+        "redemption",
+        {"related_object": _cond("$starts_with", ["promo_"])},
+        "promotion_tier_id",
+        lambda r, mid: r["promotion_tier_id"] != "",
+    ),
     ("publication", {"customer": _cond("$is", "{first}")}, "customer_id", lambda r, first: r["customer_id"] == first),
     ("publication", {"voucher": _cond("$is", "{first}")}, "voucher_code", lambda r, first: r["voucher_code"] == first),
     ("publication", {"campaign": _cond("$is", "{first}")}, "campaign", lambda r, first: r["campaign"] == first),
     ("customer", {"city": _cond("$is", "{first}")}, "address_city", lambda r, first: r["address_city"] == first),
-    ("customer", {"summary.orders.total_count": _cond("$more_than", 0)}, "orders_total_count",
-     lambda r, mid: int(r["orders_total_count"]) > 0),
-    ("customer", {"loyalty.points": _cond("$more_than", "{mid}")}, "loyalty_points",
-     lambda r, mid: int(r["loyalty_points"]) > int(mid)),
-    ("customer", {"address.country": _cond("$is", "{first}")}, "address_country",
-     lambda r, first: r["address_country"] == first),
+    (
+        "customer",
+        {"summary.orders.total_count": _cond("$more_than", 0)},
+        "orders_total_count",
+        lambda r, mid: int(r["orders_total_count"]) > 0,
+    ),
+    (
+        "customer",
+        {"loyalty.points": _cond("$more_than", "{mid}")},
+        "loyalty_points",
+        lambda r, mid: int(r["loyalty_points"]) > int(mid),
+    ),
+    (
+        "customer",
+        {"address.country": _cond("$is", "{first}")},
+        "address_country",
+        lambda r, first: r["address_country"] == first,
+    ),
 ]
 
 
-@pytest.mark.parametrize("exported_object, filters, field, holds", DOCUMENTED_FILTERS,
-                         ids=[f"{case[0]}-{next(iter(case[1]))}" for case in DOCUMENTED_FILTERS])
-async def test_each_documented_filter_selects_its_rows_and_warns_nothing(make_api, exported_object, filters, field,
-                                                                         holds):
+@pytest.mark.parametrize(
+    "exported_object, filters, field, holds",
+    DOCUMENTED_FILTERS,
+    ids=[f"{case[0]}-{next(iter(case[1]))}" for case in DOCUMENTED_FILTERS],
+)
+async def test_each_documented_filter_selects_its_rows_and_warns_nothing(
+    make_api, exported_object, filters, field, holds
+):
     api = await make_api(lifecycle="poll", rows=80)
-    every = await download_rows(api, await create(api, {"exported_object": exported_object,
-                                                        "parameters": {"fields": [field]}}))
+    every = await download_rows(
+        api, await create(api, {"exported_object": exported_object, "parameters": {"fields": [field]}})
+    )
     values = sorted(row[field] for row in every if row[field])
     first = next(row[field] for row in every if row[field])
     pick = first if "{first}" in json.dumps(filters) else values[len(values) // 2]
     sent = json.loads(json.dumps(filters).replace("{first}", pick).replace("{mid}", pick))
-    reply = await api.post("/v1/exports", json={"exported_object": exported_object,
-                                               "parameters": {"fields": [field], "filters": sent}})
+    reply = await api.post(
+        "/v1/exports", json={"exported_object": exported_object, "parameters": {"fields": [field], "filters": sent}}
+    )
     assert reply.status == 200 and not reply.headers.getall("X-Mock-Warning", []), reply.headers
     rows = await download_rows(api, reply.json)
     expected = [row for row in every if holds(row, pick)]
     assert 0 < len(rows) < len(every) and rows == expected
 
 
-@pytest.mark.parametrize("exported_object, key", [
-    ("voucher", "redemption_status"), ("customer", "publications.created_at"),
-    ("customer", "publications.related_object_id"), ("customer", "loyalty_tier.tier_id"),
-])
+@pytest.mark.parametrize(
+    "exported_object, key",
+    [
+        ("voucher", "redemption_status"),
+        ("customer", "publications.created_at"),
+        ("customer", "publications.related_object_id"),
+        ("customer", "loyalty_tier.tier_id"),
+    ],
+)
 async def test_a_documented_filter_the_mock_cannot_apply_is_told_and_not_applied(make_api, exported_object, key):
     api = await make_api(lifecycle="poll", rows=20)
-    reply = await api.post("/v1/exports", json={"exported_object": exported_object, "parameters": {
-        "fields": ["id"], "filters": {key: _cond("$is", "x")}}})
+    reply = await api.post(
+        "/v1/exports",
+        json={
+            "exported_object": exported_object,
+            "parameters": {"fields": ["id"], "filters": {key: _cond("$is", "x")}},
+        },
+    )
     assert reply.status == 200
     warnings = reply.headers.getall("X-Mock-Warning", [])
     assert len(warnings) == 1 and key in warnings[0] and "not applied" in warnings[0]
@@ -680,9 +816,21 @@ async def test_gift_card_values_are_written_with_two_decimals_as_the_vendor_does
         assert re.fullmatch(pattern, row["value"]), row
     # still a number to filters: the cents, as the API counts them
     gift = [int(row["value"][:-3]) for row in rows if row["voucher_type"] == "GIFT_VOUCHER"]
-    cheap = await download_rows(api, await create(api, {"exported_object": "voucher", "parameters": {
-        "filters": {"voucher_type": {"conditions": {"$in": ["GIFT_VOUCHER"]}},
-                    "value": {"conditions": {"$less_than": sorted(gift)[len(gift) // 2]}}}}}))
+    cheap = await download_rows(
+        api,
+        await create(
+            api,
+            {
+                "exported_object": "voucher",
+                "parameters": {
+                    "filters": {
+                        "voucher_type": {"conditions": {"$in": ["GIFT_VOUCHER"]}},
+                        "value": {"conditions": {"$less_than": sorted(gift)[len(gift) // 2]}},
+                    }
+                },
+            },
+        ),
+    )
     assert cheap and all(int(row["value"][:-3]) < sorted(gift)[len(gift) // 2] for row in cheap)
 
 
@@ -691,9 +839,20 @@ async def test_product_and_sku_exports_hang_together(make_api):
     SKU's `attributes.<name>` filter reads its attributes object, ordered by the SDK's order values."""
     api = await make_api(lifecycle="poll", rows=40)
     products = await download_rows(api, await create(api, {"exported_object": "product"}))
-    skus = await download_rows(api, await create(api, {"exported_object": "sku", "parameters": {
-        "order": "sku", "fields": ["id", "sku", "product_id", "attributes", "metadata"],
-        "filters": {"attributes.color": {"conditions": {"$in": ["red", "blue"]}}}}}))
+    skus = await download_rows(
+        api,
+        await create(
+            api,
+            {
+                "exported_object": "sku",
+                "parameters": {
+                    "order": "sku",
+                    "fields": ["id", "sku", "product_id", "attributes", "metadata"],
+                    "filters": {"attributes.color": {"conditions": {"$in": ["red", "blue"]}}},
+                },
+            },
+        ),
+    )
     assert len(products) == 40 and all(re.fullmatch(r"prod_[A-Za-z0-9]{18}", row["id"]) for row in products)
     assert skus and {row["product_id"] for row in skus} <= {row["id"] for row in products}
     assert all(json.loads(row["attributes"])["color"] in ("red", "blue") for row in skus)

@@ -13,12 +13,30 @@ from mockserver.store import MemoryStore, VendorStore
 from mockserver.validation import parse_json
 
 BODIES = [
-    {"id": "exp_1", "n": [0, -1, 10**30, 1.5, -0.0, 1e-07, 1e16, 1e300, float("inf"), float("-inf")],
-     "b": [True, False, None], "s": "é ü \u2028 \x01 \" \\ / 😀", "nested": {"1": {"2": [[], {}]}}, "t": (1, 2)},
+    {
+        "id": "exp_1",
+        "n": [0, -1, 10**30, 1.5, -0.0, 1e-07, 1e16, 1e300, float("inf"), float("-inf")],
+        "b": [True, False, None],
+        "s": 'é ü \u2028 \x01 " \\ / 😀',
+        "nested": {"1": {"2": [[], {}]}},
+        "t": (1, 2),
+    },
     {1: "int key", 2.5: "float key", False: "bool key", None: "null key"},
-    [], "text", 7, None,
-    {"exports": [{"id": "exp_1", "status": "DONE", "parameters": {"fields": ["id", "code"], "filters": {}},
-                  "result": {"url": "http://127.0.0.1/v1/exports/exp_1/download?token=é"}, "total": 2**63 - 1}]},
+    [],
+    "text",
+    7,
+    None,
+    {
+        "exports": [
+            {
+                "id": "exp_1",
+                "status": "DONE",
+                "parameters": {"fields": ["id", "code"], "filters": {}},
+                "result": {"url": "http://127.0.0.1/v1/exports/exp_1/download?token=é"},
+                "total": 2**63 - 1,
+            }
+        ]
+    },
 ]
 
 
@@ -51,8 +69,21 @@ def test_json_response_fails_as_json_dumps_did():
         respond.json_response({"lone surrogate": "\ud800"})
 
 
-@pytest.mark.parametrize("text", ['{"a": [1, 2.5, "x"]}', "\ufeff{}", '{"a": NaN}', "[1,", "", " 1 ", '{"a":1} x',
-                                  '{"a": Infinity}', '"\\ud800"', '{"a": 1, "a": 2}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, "x"]}',
+        "\ufeff{}",
+        '{"a": NaN}',
+        "[1,",
+        "",
+        " 1 ",
+        '{"a":1} x',
+        '{"a": Infinity}',
+        '"\\ud800"',
+        '{"a": 1, "a": 2}',
+    ],
+)
 def test_parse_json_says_what_json_loads_said(text):
     def refuse(name):
         raise ValueError(f"{name} is not a JSON value")
@@ -95,6 +126,7 @@ def test_journal_entries_are_made_when_read():
         def make():
             made.append(n)
             return {"n": n, "method": "GET", "path": f"/v1/exports/{n}", "app_id": "a"}
+
         return Lazy("GET", f"/v1/exports/{n}", "a", make)
 
     for n in range(3):
@@ -124,8 +156,16 @@ def _service(mode):
     from mockserver.lifecycle import Lifecycle
 
     store, clock = MemoryStore(), Clock(1_700_000_000.0, frozen=True)
-    service = ExportService(store=store, clock=clock, lifecycle=Lifecycle(mode, 1.0, 2.0), ids=Ids(0), models={},
-                            seed=0, rows=10, locale="en_US")
+    service = ExportService(
+        store=store,
+        clock=clock,
+        lifecycle=Lifecycle(mode, 1.0, 2.0),
+        ids=Ids(0),
+        models={},
+        seed=0,
+        rows=10,
+        locale="en_US",
+    )
     return service, clock, VendorStore(store, "voucherify").tenant("app")
 
 
@@ -140,9 +180,14 @@ async def test_listing_from_the_indexes_matches_sorting_every_export(mode):
     for _ in range(80):
         action = rng.random()
         if action < 0.5:
-            await service.create(tenant, "order", parameters={"fields": ["id"]}, query={"fields": ["id"]},
-                                 mode=rng.choice([None, "poll", "instant", "time"]),
-                                 outcome=rng.choice(["done", "failed"]))
+            await service.create(
+                tenant,
+                "order",
+                parameters={"fields": ["id"]},
+                query={"fields": ["id"]},
+                mode=rng.choice([None, "poll", "instant", "time"]),
+                outcome=rng.choice(["done", "failed"]),
+            )
             clock.advance(rng.choice([0, 0, 0.001]))  # equal created_at too: ties keep the order of creation
         elif action < 0.7:
             clock.advance(rng.choice([0, 0.5, 1.0, 2.5]))
@@ -157,7 +202,7 @@ async def test_listing_from_the_indexes_matches_sorting_every_export(mode):
         expected = sorted(everything, key=_by_created if order == "created" else _by_status)
         if reverse:
             expected.reverse()
-        assert _untokened(page) == _untokened(expected[start:start + 5]) and total == len(everything)
+        assert _untokened(page) == _untokened(expected[start : start + 5]) and total == len(everything)
 
 
 def _by_created(record):
@@ -172,10 +217,17 @@ def _untokened(records):
     return [{name: value for name, value in record.items() if name != "token"} for record in records]  # random
 
 
-@pytest.mark.parametrize(("target", "host"), [
-    ("/v1/exports", "127.0.0.1:8080"), ("/v1/exports?x=1", "LOCALHOST:80"), ("/", "example.com"),
-    ("/v1/exports", "[::1]:8080"), ("http://other.test:81/v1/exports", "ignored.test"), ("/v1/exports", None),
-])
+@pytest.mark.parametrize(
+    ("target", "host"),
+    [
+        ("/v1/exports", "127.0.0.1:8080"),
+        ("/v1/exports?x=1", "LOCALHOST:80"),
+        ("/", "example.com"),
+        ("/v1/exports", "[::1]:8080"),
+        ("http://other.test:81/v1/exports", "ignored.test"),
+        ("/v1/exports", None),
+    ],
+)
 def test_origin_is_the_request_urls_origin(target, host):
     from aiohttp.test_utils import make_mocked_request
     from multidict import CIMultiDict

@@ -85,16 +85,19 @@ async def test_fixture_orders_may_choose_their_ids(load, tmp_path):
     assert (await (await load(tmp_path)).get("a", "orders", "ord_Fixed0001"))["amount"] == 1
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("orders:\n  - {status: LOST}\n", ".orders[0].status"),
-    ("orders:\n  - {items: [{quantity: many}]}\n", ".orders[0].items[0].quantity"),
-    ("customers:\n  - {name: No Source}\n", "source_id"),
-    ("vouchers:\n  - {code: A, campaign: Nowhere}\n", ".vouchers[0].campaign"),
-    ("vouchers:\n  - {code: A, customer: nobody}\n", ".vouchers[0].customer"),
-    ("shops: []\n", "shops"),
-    ("orders: [\n", "cannot be read"),
-    ("- just\n- a list\n", "is not of type 'object'"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("orders:\n  - {status: LOST}\n", ".orders[0].status"),
+        ("orders:\n  - {items: [{quantity: many}]}\n", ".orders[0].items[0].quantity"),
+        ("customers:\n  - {name: No Source}\n", "source_id"),
+        ("vouchers:\n  - {code: A, campaign: Nowhere}\n", ".vouchers[0].campaign"),
+        ("vouchers:\n  - {code: A, customer: nobody}\n", ".vouchers[0].customer"),
+        ("shops: []\n", "shops"),
+        ("orders: [\n", "cannot be read"),
+        ("- just\n- a list\n", "is not of type 'object'"),
+    ],
+)
 async def test_a_bad_file_is_named_with_the_property(load, tmp_path, content, expected):
     path = write(tmp_path, "broken.yaml", content)
     with pytest.raises(FixtureError) as raised:

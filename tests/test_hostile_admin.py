@@ -47,19 +47,23 @@ async def exports(client) -> int:
 
 
 # -------------------------------------------------------------------- JSON only
-@pytest.mark.parametrize("content_type, body", [
-    ("text/plain", '{"app_id": "x"}'),  # a cross-site fetch's "simple" request: no preflight
-    ("application/x-www-form-urlencoded", "app_id=x"),  # a cross-site form
-    ("multipart/form-data; boundary=b", "--b--"),
-    (None, None),  # fetch(url, {method: "POST", mode: "no-cors"})
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("text/plain", '{"app_id": "x"}'),  # a cross-site fetch's "simple" request: no preflight
+        ("application/x-www-form-urlencoded", "app_id=x"),  # a cross-site form
+        ("multipart/form-data; boundary=b", "--b--"),
+        (None, None),  # fetch(url, {method: "POST", mode: "no-cors"})
+    ],
+)
 async def test_state_changing_admin_calls_take_json_only(make, content_type, body):
     client = await make()
     assert (await client.post("/v1/exports", json={"exported_object": "order"}, headers=VF)).status == 200
     headers = {"Content-Type": content_type} if content_type else {}
     for path in ("reset", "clock/advance"):
-        reply = await client.post(f"/__mock/{path}", data=body, headers=headers,
-                                  skip_auto_headers=() if content_type else ("Content-Type",))
+        reply = await client.post(
+            f"/__mock/{path}", data=body, headers=headers, skip_auto_headers=() if content_type else ("Content-Type",)
+        )
         assert reply.status == 415 and "application/json" in (await reply.json())["error"]
     assert await exports(client) == 1  # nothing changed
     assert (await client.post("/__mock/reset", data=b"", headers=JSON)).status == 200  # an empty JSON call is fine
@@ -69,8 +73,11 @@ async def test_state_changing_admin_calls_take_json_only(make, content_type, bod
 # -------------------------------------------------------------------- no CORS on /__mock/
 async def test_the_admin_api_grants_no_cross_origin_access(make):
     client = await make()
-    preflight = {"Origin": PAGE, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"}
+    preflight = {
+        "Origin": PAGE,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     for path in ("/__mock/reset", "/__mock/requests", "/__mock/nowhere"):
         reply = await client.options(path, headers=preflight)
         assert reply.status == 403
@@ -82,8 +89,20 @@ async def test_the_admin_api_grants_no_cross_origin_access(make):
 
 
 # -------------------------------------------------------------------- Host check (DNS rebinding)
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "x:99999x", "",
-                                  "a, b:1", "localhost@evil.example", "[::1", "192.168.1.20:8080"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8080",
+        "127.0.0.1.evil.example",
+        "x:99999x",
+        "",
+        "a, b:1",
+        "localhost@evil.example",
+        "[::1",
+        "192.168.1.20:8080",
+    ],
+)
 async def test_the_admin_api_refuses_a_host_that_is_not_loopback(make, host):
     client = await make()
     for method, path in (("GET", "/__mock/requests"), ("POST", "/__mock/reset"), ("GET", "/__mock/nowhere")):
@@ -91,8 +110,9 @@ async def test_the_admin_api_refuses_a_host_that_is_not_loopback(make, host):
         assert reply.status == 403 and "--allow-host" in (await reply.json())["error"]
 
 
-@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8080", "app.localhost:3000", "127.0.0.1:1", "127.9.8.7",
-                                  "[::1]:8080", "[::1]"])
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST:8080", "app.localhost:3000", "127.0.0.1:1", "127.9.8.7", "[::1]:8080", "[::1]"]
+)
 async def test_loopback_hosts_reach_the_admin_api(make, host):
     client = await make()
     assert (await client.get("/__mock/health", headers={"Host": host})).status == 200
@@ -116,8 +136,18 @@ async def test_allow_host_and_the_bound_address_open_the_admin_api(make):
     assert (await anything.get("/__mock/health", headers={"Host": "whatever.example"})).status == 200
 
 
-@pytest.mark.parametrize("header, name", [("localhost:8080", "localhost"), ("[::1]:80", "::1"), ("Example.COM", "example.com"),
-                                          ("a:b", None), ("", None), ("[::1]x", None), ("a b", None)])
+@pytest.mark.parametrize(
+    "header, name",
+    [
+        ("localhost:8080", "localhost"),
+        ("[::1]:80", "::1"),
+        ("Example.COM", "example.com"),
+        ("a:b", None),
+        ("", None),
+        ("[::1]x", None),
+        ("a b", None),
+    ],
+)
 def test_host_names_are_read_strictly(header, name):
     assert host_name(header) == name
 
@@ -134,8 +164,12 @@ def test_allow_host_is_a_serve_option_and_a_config_key(tmp_path):
     path, data = options.read_config(config)
     values = options.config_values(path, data, {None: options.SERVE})
     assert values[None] == {"allow_hosts": ["mock.internal"], "admin_token": "from-file"}
-    bad = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--allow-host", "not a host"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--allow-host", "not a host"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "--allow-host" in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
 
 
@@ -169,8 +203,12 @@ def test_binding_beyond_loopback_without_a_token_prints_one_warning_line():
     line = warning("0.0.0.0", None)
     assert line and "\n" not in line and "--admin-token" in line and "admin API" in line
     # the serve command prints it (192.0.2.1 is a documentation address: binding it fails, nothing listens)
-    run = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--host", "192.0.2.1", "--port", "0"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--host", "192.0.2.1", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2 and "cannot listen" in run.stderr
     assert [line for line in run.stderr.splitlines() if "warning" in line] == [warning("192.0.2.1", None)]
 
@@ -178,8 +216,13 @@ def test_binding_beyond_loopback_without_a_token_prints_one_warning_line():
 def test_the_admin_token_can_come_from_the_environment(monkeypatch):
     """Kept out of `ps`: serve takes MOCKSERVER_ADMIN_TOKEN, and the contract kit sends it."""
     env = {**os.environ, "MOCKSERVER_ADMIN_TOKEN": "from-env-token"}
-    run = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--host", "192.0.2.1", "--port", "0"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--host", "192.0.2.1", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert run.returncode == 2 and "warning" not in run.stderr  # a token is set: the admin API is guarded
     with ServerThread(Settings(port=0, admin_token="from-env-token")) as server:
         with pytest.raises(ContractUsageError, match="401"):
@@ -210,8 +253,7 @@ async def test_a_refused_stripe_key_does_not_count_against_the_key_it_resembles(
     for _ in range(5):
         assert (await client.get("/v1/reporting/report_runs", headers={"Authorization": "Bearer x"})).status == 401
     for _ in range(2):
-        assert (await client.get("/v1/reporting/report_runs",
-                                 headers={"Authorization": f"Bearer {key}"})).status == 200
+        assert (await client.get("/v1/reporting/report_runs", headers={"Authorization": f"Bearer {key}"})).status == 200
 
 
 # -------------------------------------------------------------------- 24.12 Private Network Access
@@ -224,8 +266,9 @@ async def test_private_network_access_preflights_are_granted_to_allowed_origins(
     assert granted.status == 204 and granted.headers["Access-Control-Allow-Private-Network"] == "true"
     refused = await client.options("/v1/exports", headers={**PNA, "Origin": "http://evil.example"})
     assert refused.status == 403 and "Access-Control-Allow-Private-Network" not in refused.headers
-    plain = await client.options("/v1/exports", headers={"Access-Control-Request-Method": "GET",
-                                                         "Origin": "http://192.168.1.20:5173"})
+    plain = await client.options(
+        "/v1/exports", headers={"Access-Control-Request-Method": "GET", "Origin": "http://192.168.1.20:5173"}
+    )
     assert "Access-Control-Allow-Private-Network" not in plain.headers
     admin = await client.options("/__mock/reset", headers={**PNA, "Origin": "http://192.168.1.20:5173"})
     assert admin.status == 403 and "Access-Control-Allow-Private-Network" not in admin.headers

@@ -68,6 +68,7 @@ def test_stripe_refuses_deep_names_as_an_invalid_request_error(live, levels, cap
 def test_a_name_as_deep_as_the_limit_is_read_not_refused_for_its_depth(live):
     """MAX_DEPTH - 1 brackets after the name: the form decodes, and the contract (not the depth rule)
     is what refuses the unknown parameter."""
-    status, error = post(live, "/v1/reporting/report_runs",
-                         b"report_type=balance.summary.1&" + deep("parameters", MAX_DEPTH - 1), STRIPE)
+    status, error = post(
+        live, "/v1/reporting/report_runs", b"report_type=balance.summary.1&" + deep("parameters", MAX_DEPTH - 1), STRIPE
+    )
     assert status == 400 and "nested more than" not in error["error"]["message"], error

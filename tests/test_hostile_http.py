@@ -31,7 +31,9 @@ CHARGEBEE = [b"Authorization: Basic " + base64.b64encode(b"test_cb_key:")]
 STRIPE = [b"Authorization: Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc"]
 _DAY_ENDED = int(time.time()) // 86_400 * 86_400  # within the data Stripe has (the server's clock is real time)
 REPORT_RUN = b"report_type=balance.summary.1&parameters[interval_start]=%d&parameters[interval_end]=%d" % (
-    _DAY_ENDED - 2 * 86_400, _DAY_ENDED - 86_400)
+    _DAY_ENDED - 2 * 86_400,
+    _DAY_ENDED - 86_400,
+)
 JSON = b"Content-Type: application/json"
 FORM = b"Content-Type: application/x-www-form-urlencoded"
 CREATES = {  # one create per vendor: (path, headers, body)
@@ -41,10 +43,21 @@ CREATES = {  # one create per vendor: (path, headers, body)
 }
 
 
-def request(method: str, path: str, *, host: bytes | None = b"127.0.0.1", headers=(), body: bytes | None = None,
-            close: bool = True) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1".encode(), *([b"Host: " + host] if host is not None else []),
-             *([b"Connection: close"] if close else []), *headers]
+def request(
+    method: str,
+    path: str,
+    *,
+    host: bytes | None = b"127.0.0.1",
+    headers=(),
+    body: bytes | None = None,
+    close: bool = True,
+) -> bytes:
+    lines = [
+        f"{method} {path} HTTP/1.1".encode(),
+        *([b"Host: " + host] if host is not None else []),
+        *([b"Connection: close"] if close else []),
+        *headers,
+    ]
     if body is not None:
         lines.append(b"Content-Length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
@@ -93,16 +106,17 @@ def test_the_same_create_with_a_good_host_stores_an_export(live, vendor):
 
 
 def test_an_empty_host_gets_urls_naming_the_address_served(live):
-    status, _, answer = raw_request(live.port, request("POST", "/v1/exports", host=b"", headers=[*V_AUTH, JSON],
-                                                       body=b'{"exported_object": "order"}'))
+    status, _, answer = raw_request(
+        live.port,
+        request("POST", "/v1/exports", host=b"", headers=[*V_AUTH, JSON], body=b'{"exported_object": "order"}'),
+    )
     assert status == 200, answer[:300]
     export_id = json.loads(answer)["id"]
-    status, _, answer = raw_request(live.port, request("GET", f"/v1/exports/{export_id}", host=b"",
-                                                       headers=V_AUTH))
+    status, _, answer = raw_request(live.port, request("GET", f"/v1/exports/{export_id}", host=b"", headers=V_AUTH))
     assert status == 200, answer[:300]
     url = json.loads(answer)["result"]["url"]
     assert url.startswith(f"http://127.0.0.1:{live.port}/v1/exports/"), url
-    status, _, csv = raw_request(live.port, request("GET", url[url.index("/v1/"):]))
+    status, _, csv = raw_request(live.port, request("GET", url[url.index("/v1/") :]))
     assert status == 200 and csv
 
 
@@ -112,8 +126,9 @@ def test_an_empty_host_gets_urls_naming_the_address_served(live):
 def test_a_body_that_is_not_what_its_content_encoding_says_is_a_vendor_400(live, vendor, encoding):
     path, headers, _ = CREATES[vendor]
     before = live.snapshot()
-    status, _, answer = raw_request(live.port, request("POST", path, headers=[*headers, b"Content-Encoding: "
-                                                                              + encoding], body=b"not compressed"))
+    status, _, answer = raw_request(
+        live.port, request("POST", path, headers=[*headers, b"Content-Encoding: " + encoding], body=b"not compressed")
+    )
     assert status == 400, answer[:300]
     error = vendor_shaped_400(vendor, answer)
     assert "Content-Encoding" in json.dumps(error)
@@ -122,9 +137,15 @@ def test_a_body_that_is_not_what_its_content_encoding_says_is_a_vendor_400(live,
 
 
 def test_a_gzipped_body_is_read(live):
-    status, _, answer = raw_request(live.port, request(
-        "POST", "/v1/exports", headers=[*V_AUTH, JSON, b"Content-Encoding: gzip"],
-        body=gzip.compress(b'{"exported_object": "voucher"}')))
+    status, _, answer = raw_request(
+        live.port,
+        request(
+            "POST",
+            "/v1/exports",
+            headers=[*V_AUTH, JSON, b"Content-Encoding: gzip"],
+            body=gzip.compress(b'{"exported_object": "voucher"}'),
+        ),
+    )
     assert status == 200 and json.loads(answer)["exported_object"] == "voucher", answer[:300]
 
 
@@ -133,9 +154,9 @@ def test_a_gzip_bomb_stops_at_the_body_limit(live):
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     bomb = b"".join(packer.compress(bytes(1 << 20)) for _ in range(100)) + packer.flush()
     before = live.snapshot()
-    status, _, answer = raw_request(live.port, request("POST", "/v1/exports", headers=[*V_AUTH, JSON,
-                                                                                      b"Content-Encoding: gzip"],
-                                                       body=bomb))
+    status, _, answer = raw_request(
+        live.port, request("POST", "/v1/exports", headers=[*V_AUTH, JSON, b"Content-Encoding: gzip"], body=bomb)
+    )
     assert status == 413 and json.loads(answer)["key"] == "payload_too_large", answer[:300]
     assert live.snapshot() == before
 
@@ -165,8 +186,9 @@ def closed_after(conn: socket.socket, limit: float) -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("sent", [b"", b"GET /v1/exports HTTP/1.1\r\nHost: x\r\nX-Slow: "],
-                         ids=["nothing", "headers that never end"])
+@pytest.mark.parametrize(
+    "sent", [b"", b"GET /v1/exports HTTP/1.1\r\nHost: x\r\nX-Slow: "], ids=["nothing", "headers that never end"]
+)
 def test_a_connection_without_a_complete_request_is_closed(strict_timeouts, sent):
     with socket.create_connection(("127.0.0.1", strict_timeouts.port)) as conn:
         conn.sendall(sent)
@@ -202,8 +224,15 @@ def stream_threads() -> int:
 
 def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts):
     port = strict_timeouts.port
-    status, _, answer = raw_request(port, request("POST", "/v1/exports", headers=[
-        *V_AUTH, JSON, b"Prefer: rows=1000000, lifecycle=instant"], body=b'{"exported_object": "voucher"}'))
+    status, _, answer = raw_request(
+        port,
+        request(
+            "POST",
+            "/v1/exports",
+            headers=[*V_AUTH, JSON, b"Prefer: rows=1000000, lifecycle=instant"],
+            body=b'{"exported_object": "voucher"}',
+        ),
+    )
     assert status == 200, answer
     export_id = json.loads(answer)["id"]
     url = json.loads(raw_request(port, request("GET", f"/v1/exports/{export_id}", headers=V_AUTH))[2])["result"]["url"]
@@ -211,7 +240,7 @@ def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts
     with socket.socket() as conn:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a window that fills at once
         conn.connect(("127.0.0.1", port))
-        conn.sendall(request("GET", url[url.index("/v1/"):]))
+        conn.sendall(request("GET", url[url.index("/v1/") :]))
         conn.settimeout(10)
         assert conn.recv(4096).startswith(b"HTTP/1.1 200")  # the download started; now it stalls
         deadline = time.monotonic() + SEND + 20
@@ -227,12 +256,19 @@ def test_a_download_that_outlasts_the_idle_timeout_and_pauses_briefly_is_not_cut
     """The idle timeout is for connections with no request under way, the send timeout for a client that
     takes nothing: a client reading a long download with pauses shorter than it gets all of it."""
     port = strict_timeouts.port
-    status, _, answer = raw_request(port, request("POST", "/v1/exports", headers=[
-        *V_AUTH, JSON, b"Prefer: rows=20000, lifecycle=instant"], body=b'{"exported_object": "voucher"}'))
+    status, _, answer = raw_request(
+        port,
+        request(
+            "POST",
+            "/v1/exports",
+            headers=[*V_AUTH, JSON, b"Prefer: rows=20000, lifecycle=instant"],
+            body=b'{"exported_object": "voucher"}',
+        ),
+    )
     export_id = json.loads(answer)["id"]
     url = json.loads(raw_request(port, request("GET", f"/v1/exports/{export_id}", headers=V_AUTH))[2])["result"]["url"]
     with socket.create_connection(("127.0.0.1", port)) as conn:
-        conn.sendall(request("GET", url[url.index("/v1/"):]))
+        conn.sendall(request("GET", url[url.index("/v1/") :]))
         conn.settimeout(10)
         received, started = b"", time.monotonic()
         while part := conn.recv(16384):
@@ -246,8 +282,7 @@ def test_a_download_that_outlasts_the_idle_timeout_and_pauses_briefly_is_not_cut
 
 def test_the_timeouts_are_serve_options(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    settings = cli._settings(cli.build_parser().parse_args(["serve", "--idle-timeout", "5", "--send-timeout",
-                                                            "7.5"]))
+    settings = cli._settings(cli.build_parser().parse_args(["serve", "--idle-timeout", "5", "--send-timeout", "7.5"]))
     assert (settings.idle_timeout, settings.send_timeout) == (5, 7.5)
     assert (Settings().idle_timeout, Settings().send_timeout) == (60, 60)
     monkeypatch.setattr(cli, "_run", lambda *a, **k: pytest.fail("the server started instead of refusing"))

@@ -30,13 +30,14 @@ RACERS = 32
 
 def customers(url: str) -> list[dict]:
     """The app's stored customers, as an export of them lists them."""
-    export = http("POST", url + "/v1/exports", {"exported_object": "customer",
-                                                "parameters": {"fields": ["id", "source_id"]}}, APP)
+    export = http(
+        "POST", url + "/v1/exports", {"exported_object": "customer", "parameters": {"fields": ["id", "source_id"]}}, APP
+    )
     assert export.status == 200, export.text
     done = http("GET", f"{url}/v1/exports/{export.json['id']}", headers=APP).json
     assert done["status"] == "DONE", done
     link = done["result"]["url"]
-    return list(csv.DictReader(io.StringIO(http("GET", url + link[link.index("/v1/"):]).text)))
+    return list(csv.DictReader(io.StringIO(http("GET", url + link[link.index("/v1/") :]).text)))
 
 
 @pytest.mark.slow
@@ -94,7 +95,9 @@ async def test_an_order_request_reads_only_the_records_it_needs(aiohttp_client, 
 async def test_each_app_keeps_at_most_max_orders_and_one_more_is_a_402_that_stores_nothing(make_api):
     api = await make_api(max_orders=3)
     for n in range(2):
-        assert (await api.post("/v1/orders", json={"source_id": f"o-{n}", "customer": {"source_id": "c"}})).status == 200
+        assert (
+            await api.post("/v1/orders", json={"source_id": f"o-{n}", "customer": {"source_id": "c"}})
+        ).status == 200
     over = await api.post("/v1/orders/import", json=[{"source_id": "o-2"}, {"source_id": "o-3"}])
     assert over.status == 402, over.body
     assert over.json["key"] == "limit_exceeded" and "--max-orders" in over.json["details"]

@@ -66,13 +66,21 @@ def proxy(upstream_url: str) -> ServerThread:
 
 
 def get(port: int, target: bytes) -> tuple[int, dict, bytes]:
-    return raw_request(port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-App-Id: a\r\nX-App-Token: "
-                       + SECRET.encode() + b"\r\nConnection: close\r\n\r\n", timeout=20)
+    return raw_request(
+        port,
+        b"GET "
+        + target
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-App-Id: a\r\nX-App-Token: "
+        + SECRET.encode()
+        + b"\r\nConnection: close\r\n\r\n",
+        timeout=20,
+    )
 
 
 # -- where requests go --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("target", [b"m://x/v1/exports", b"http://127.0.0.1:9/v1/exports",
-                                    b"host://x/v1/exports?limit=1"])
+@pytest.mark.parametrize(
+    "target", [b"m://x/v1/exports", b"http://127.0.0.1:9/v1/exports", b"host://x/v1/exports?limit=1"]
+)
 def test_an_absolute_form_target_is_refused_and_nothing_is_forwarded(target):
     with Upstream([("*", "/{tail:.*}", listing)]) as upstream, proxy(f"http://127.0.0.1:{upstream.port}") as mock:
         status, _, body = get(int(mock.url.rsplit(":", 1)[1]), target)
@@ -106,12 +114,15 @@ def test_a_request_line_cannot_send_the_clients_credentials_to_another_host(port
         assert status == 400, body[:300]
 
 
-@pytest.mark.parametrize("target, forwarded", [
-    ("/v1/exports?limit=1&order=-created_at", "/base/v1/exports?limit=1&order=-created_at"),
-    ("//x/v1/exports", "/base//x/v1/exports"),  # origin-form: a path, even one that looks like an authority
-    ("/v1/exports/%2F..%2Fadmin?a=%26b", "/base/v1/exports/%2F..%2Fadmin?a=%26b"),  # as sent, encoded
-    ("/@127.0.0.2:9/v1", "/base/@127.0.0.2:9/v1"),
-])
+@pytest.mark.parametrize(
+    "target, forwarded",
+    [
+        ("/v1/exports?limit=1&order=-created_at", "/base/v1/exports?limit=1&order=-created_at"),
+        ("//x/v1/exports", "/base//x/v1/exports"),  # origin-form: a path, even one that looks like an authority
+        ("/v1/exports/%2F..%2Fadmin?a=%26b", "/base/v1/exports/%2F..%2Fadmin?a=%26b"),  # as sent, encoded
+        ("/@127.0.0.2:9/v1", "/base/@127.0.0.2:9/v1"),
+    ],
+)
 def test_only_the_path_and_query_are_joined_onto_the_upstream(target, forwarded):
     url = Forwarder("http://127.0.0.1:4000/base/").url_for(target)
     assert (url.host, url.port, url.raw_path_qs) == ("127.0.0.1", 4000, forwarded)
@@ -148,8 +159,10 @@ def test_an_answer_reaches_the_client_while_the_upstream_is_still_sending():
         await response.write_eof()
         return response
 
-    with Upstream([("GET", "/v1/exports/{id}/download", download)]) as upstream, \
-            proxy(f"http://127.0.0.1:{upstream.port}") as mock:
+    with (
+        Upstream([("GET", "/v1/exports/{id}/download", download)]) as upstream,
+        proxy(f"http://127.0.0.1:{upstream.port}") as mock,
+    ):
         with socket.create_connection(("127.0.0.1", int(mock.url.rsplit(":", 1)[1]))) as conn:
             conn.sendall(b"GET /v1/exports/exp_1/download HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             conn.settimeout(10)
@@ -171,5 +184,5 @@ def dechunked(data: bytes) -> bytes:
         if size == 0:
             return b"".join(out)
         out.append(data[:size])
-        assert data[size:size + 2] == b"\r\n"
-        data = data[size + 2:]
+        assert data[size : size + 2] == b"\r\n"
+        data = data[size + 2 :]

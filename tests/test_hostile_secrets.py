@@ -70,12 +70,12 @@ async def exports_of_every_vendor(client) -> list[str]:
     tokens = []
     created = await (await client.post("/v1/exports", json={"exported_object": "order"}, headers=VF)).json()
     url = (await (await client.get(f"/v1/exports/{created['id']}", headers=VF)).json())["result"]["url"]
-    assert await downloaded(client, url[url.index("/v1/"):])
+    assert await downloaded(client, url[url.index("/v1/") :])
     tokens.append(url.split("token=")[1])
     created = await (await client.post("/api/v2/exports/customers", data="", headers={**CB, **FORM})).json()
     got = await (await client.get(f"/api/v2/exports/{created['export']['id']}", headers=CB)).json()
     url = got["export"]["download"]["download_url"]
-    assert await downloaded(client, url[url.index("/api/"):])
+    assert await downloaded(client, url[url.index("/api/") :])
     tokens.append(url.split("token=")[1])
     form = "report_type=balance.summary.1&parameters[interval_start]=1699912800&parameters[interval_end]=1699999200"
     run = await (await client.post("/v1/reporting/report_runs", data=form, headers={**ST, **FORM})).json()
@@ -105,11 +105,18 @@ async def test_download_tokens_are_redacted_in_urls_query_and_bodies(mock):
     downloads = [e for e in entries if "token" in e["query"]]
     assert len(downloads) == 2
     assert [e["query"]["token"] for e in downloads] == [redact.mask(t) for t in tokens]
-    urls = [e["response"]["body"]["result"]["url"] for e in entries
-            if e["method"] == "GET" and isinstance(e["response"]["body"], dict)
-            and (e["response"]["body"].get("result") or {}).get("url")]
-    urls += [e["response"]["body"]["export"]["download"]["download_url"] for e in entries
-             if isinstance(e["response"]["body"], dict) and "download" in e["response"]["body"].get("export", {})]
+    urls = [
+        e["response"]["body"]["result"]["url"]
+        for e in entries
+        if e["method"] == "GET"
+        and isinstance(e["response"]["body"], dict)
+        and (e["response"]["body"].get("result") or {}).get("url")
+    ]
+    urls += [
+        e["response"]["body"]["export"]["download"]["download_url"]
+        for e in entries
+        if isinstance(e["response"]["body"], dict) and "download" in e["response"]["body"].get("export", {})
+    ]
     urls = [url for url in urls if urlsplit(url).query]  # Stripe's file URL needs the key, not a token
     assert len(urls) == 2 and all("****" in urlsplit(url).query for url in urls)
     assert {urlsplit(url).query[6:] for url in urls} == {redact.mask(token) for token in tokens}
@@ -137,13 +144,16 @@ async def test_the_access_log_masks_a_capability_path(aiohttp_client, clock, cap
     assert lines and all(token not in line and "secret-download-token" not in line for line in lines)
 
 
-@pytest.mark.parametrize("secret, shown", [
-    ("sk_test_51HxAbCdEfGhIjKlMnOp4242", "sk_test_****4242"),
-    ("rk_live_0000000000000000abcd", "rk_live_****abcd"),
-    ("0123456789abcdefghij", "****ghij"),
-    ("short-key", "****"),  # a short secret shows none of its characters
-    ("sk_test_123", "****"),
-])
+@pytest.mark.parametrize(
+    "secret, shown",
+    [
+        ("sk_test_51HxAbCdEfGhIjKlMnOp4242", "sk_test_****4242"),
+        ("rk_live_0000000000000000abcd", "rk_live_****abcd"),
+        ("0123456789abcdefghij", "****ghij"),
+        ("short-key", "****"),  # a short secret shows none of its characters
+        ("sk_test_123", "****"),
+    ],
+)
 def test_the_mask_shows_a_kind_prefix_and_the_last_four_of_long_secrets_only(secret, shown):
     assert redact.mask(secret) == shown
 
@@ -156,7 +166,11 @@ async def test_api_key_tenants_are_filed_under_a_label_found_by_the_key_too(mock
         assert {e["app_id"] for e in by_key} == {redact.label(key)}
         assert (await journal(mock, app_id=redact.label(key)))["requests"] == by_key
     assert {e["app_id"] for e in (await journal(mock))["requests"]} == {  # None: downloads (a token, no key)
-        VF_APP, redact.label(CB_KEY), redact.label(STRIPE_KEY), None}
+        VF_APP,
+        redact.label(CB_KEY),
+        redact.label(STRIPE_KEY),
+        None,
+    }
 
 
 async def test_a_refused_key_is_neither_kept_nor_shown(mock):
@@ -210,7 +224,7 @@ def test_the_proxy_journal_and_its_recordings_keep_no_secret(spec, tmp_path: Pat
             created = http("POST", proxy.url + "/v1/exports", {"exported_object": "order"}, headers=VF).json
             url = http("GET", f"{proxy.url}/v1/exports/{created['id']}", headers=VF).json["result"]["url"]
             token = url.split("token=")[1]
-            assert http("GET", proxy.url + url[url.index("/v1/"):]).status == 200
+            assert http("GET", proxy.url + url[url.index("/v1/") :]).status == 200
             assert http("GET", proxy.url + "/api/v2/exports/nope", headers=CB).status == 404
             text = http("GET", proxy.url + "/__mock/requests").text
             labels = {e["app_id"] for e in json.loads(text)["requests"]}
@@ -287,8 +301,12 @@ async def test_repeated_warnings_are_summarised_not_flooded(mock):
 def test_the_serve_command_escapes_and_summarises_its_warnings():
     """The operator's terminal, as `mockserver serve` writes to it: 30 requests with an escape sequence in an
     unknown property name give the first 10 warning lines, escaped, and one summary line when it stops."""
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--vendors", "voucherify"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--vendors", "voucherify"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline()).group(0)
         for number in range(30):
@@ -313,5 +331,5 @@ async def test_csv_cells_that_look_like_formulas_are_written_raw(mock):
     body = {"exported_object": "order", "parameters": {"fields": ["source_id"]}}
     created = await (await mock.post("/v1/exports", json=body, headers=VF)).json()
     url = (await (await mock.get(f"/v1/exports/{created['id']}", headers=VF)).json())["result"]["url"]
-    lines = (await (await mock.get(url[url.index("/v1/"):])).text()).splitlines()
+    lines = (await (await mock.get(url[url.index("/v1/") :])).text()).splitlines()
     assert sorted(lines[1:]) == sorted(values)

@@ -16,15 +16,33 @@ from mockserver.validation import Invalid, RequestValidator
 
 SEARCH_STEPS = 2_000  # WORDED_ITEMS (100) items, each a few steps deep; the old search made one per item at least
 BODIES = {  # (operation, body, where the error is, what it says)
-    "150,000 fields": ("POST /v1/exports", {"exported_object": "order", "parameters": {"fields": ["id"] * 150_000}},
-                       ".parameters.fields", "must have at most"),
-    "120,000 values of $in": ("POST /v1/exports", {"exported_object": "order", "parameters": {
-        "filters": {"status": {"conditions": {"$in": ["PAID"] * 120_000}}}}},
-        ".parameters.filters.status.conditions.$in", "120000 items"),
-    "40,000 orders in one import": ("POST /v1/orders/import", [{"source_id": f"s-{n}"} for n in range(40_000)],
-                                    "", "must have at most"),
-    "90,000 metadata keys": ("POST /v1/orders", {"source_id": "x", "metadata": {f"k{n}": 1 for n in range(90_000)}},
-                             ".metadata", "must have at most"),
+    "150,000 fields": (
+        "POST /v1/exports",
+        {"exported_object": "order", "parameters": {"fields": ["id"] * 150_000}},
+        ".parameters.fields",
+        "must have at most",
+    ),
+    "120,000 values of $in": (
+        "POST /v1/exports",
+        {
+            "exported_object": "order",
+            "parameters": {"filters": {"status": {"conditions": {"$in": ["PAID"] * 120_000}}}},
+        },
+        ".parameters.filters.status.conditions.$in",
+        "120000 items",
+    ),
+    "40,000 orders in one import": (
+        "POST /v1/orders/import",
+        [{"source_id": f"s-{n}"} for n in range(40_000)],
+        "",
+        "must have at most",
+    ),
+    "90,000 metadata keys": (
+        "POST /v1/orders",
+        {"source_id": "x", "metadata": {f"k{n}": 1 for n in range(90_000)}},
+        ".metadata",
+        "must have at most",
+    ),
 }
 
 
@@ -66,7 +84,8 @@ def test_a_fault_past_the_cut_is_still_found_and_named(descents):
     fields = ["id"] * 400 + ["nope"] + ["id"] * 99
     with pytest.raises(Invalid) as refused:
         validator_of("POST /v1/exports").check_body(
-            "application/json", json.dumps({"exported_object": "order", "parameters": {"fields": fields}}).encode())
+            "application/json", json.dumps({"exported_object": "order", "parameters": {"fields": fields}}).encode()
+        )
     assert refused.value.path == ".parameters.fields[400]", refused.value.path
     assert "nope" in refused.value.message
 

@@ -61,8 +61,14 @@ def exports(server):
 
 
 def _view_request(**changes) -> PublicExportViewRequest:
-    fields = dict(export_type="VIEW", format="CSV", export_name="Contacts export", object_properties=PROPERTIES,
-                  object_type="CONTACT", language="EN")
+    fields = dict(
+        export_type="VIEW",
+        format="CSV",
+        export_name="Contacts export",
+        object_properties=PROPERTIES,
+        object_type="CONTACT",
+        language="EN",
+    )
     fields.update(changes)
     return PublicExportViewRequest(**fields)
 
@@ -88,8 +94,13 @@ def test_the_sdk_journey_start_poll_download_parse(exports):
 
 def test_the_export_reads_back_with_its_request(exports):
     task = exports.start(public_export_request=_view_request(object_type="COMPANY", object_properties=["name"]))
-    reply = exports.api_client.call_api(f"/crm/v3/exports/export/{task.id}", "GET", auth_settings=["oauth2"],
-                                        response_types_map={200: "object"}, _return_http_data_only=True)
+    reply = exports.api_client.call_api(
+        f"/crm/v3/exports/export/{task.id}",
+        "GET",
+        auth_settings=["oauth2"],
+        response_types_map={200: "object"},
+        _return_http_data_only=True,
+    )
     assert reply["id"] == task.id and reply["exportType"] == "VIEW"
     assert reply["exportState"] == "PROCESSING"  # a read moves an export of lifecycle=poll one phase on
     assert reply["objectType"] == "COMPANY" and reply["objectProperties"] == ["name"]
@@ -129,7 +140,9 @@ def test_an_xlsx_export_is_a_workbook_of_text_cells_and_xls_is_refused(exports):
     exports.get_status(task_id=task.id)
     status = exports.get_status(task_id=task.id)
     with urllib.request.urlopen(status.result, timeout=30) as reply:
-        assert reply.headers.get_content_type() == XLSX and 'filename="Book.xlsx"' in reply.headers["Content-Disposition"]
+        assert (
+            reply.headers.get_content_type() == XLSX and 'filename="Book.xlsx"' in reply.headers["Content-Disposition"]
+        )
         book = zipfile.ZipFile(io.BytesIO(reply.read()))
     sheet = book.read("xl/worksheets/sheet1.xml").decode()
     assert sheet.count("<row ") == 51 and "Record ID" in sheet and "<f>" not in sheet

@@ -42,8 +42,12 @@ class Acme:
         media = resp.content_type if raw else None
         body: Any = json.loads(raw) if media == "application/json" else raw
         if operation is not None:
-            self.spec.check_response(operation, resp.status, media if media == "application/json" else
-                                     (media if raw else None), body if media == "application/json" else None)
+            self.spec.check_response(
+                operation,
+                resp.status,
+                media if media == "application/json" else (media if raw else None),
+                body if media == "application/json" else None,
+            )
         if status >= 400:
             assert set(body) == {"error", "request_id"} and body["request_id"].startswith("req_"), body
             assert body["error"]["code"] and body["error"]["message"], body
@@ -69,8 +73,12 @@ async def _finished(acme: Acme, **body) -> dict:
 
 
 async def test_the_journey_create_poll_download(acme):
-    export = await acme.call("POST", "/exports", status=201,
-                             json={"dataset": "orders", "columns": ["id", "status", "amount"], "name": "Q1 orders"})
+    export = await acme.call(
+        "POST",
+        "/exports",
+        status=201,
+        json={"dataset": "orders", "columns": ["id", "status", "amount"], "name": "Q1 orders"},
+    )
     assert export["id"].startswith("exp_") and len(export["id"]) == 20
     assert export["state"] == "queued" and export["dataset"] == "orders" and "download_url" not in export
     assert isinstance(export["created_at"], int)
@@ -90,8 +98,9 @@ async def test_the_journey_create_poll_download(acme):
 
 async def test_a_sort_and_the_default_columns(acme):
     export = await _finished(acme, dataset="customers", sort="-created_at")
-    rows = list(csv.DictReader(io.StringIO((await acme.call("GET", f"/exports/{export['id']}/file",
-                                                             status=200)).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO((await acme.call("GET", f"/exports/{export['id']}/file", status=200)).decode()))
+    )
     assert list(rows[0]) == ["id", "email", "country", "created_at"]
     assert [row["created_at"] for row in rows] == sorted((row["created_at"] for row in rows), reverse=True)
 
@@ -176,23 +185,44 @@ async def test_spec_folders_are_served_alone_with_their_keys_pinned(aiohttp_clie
 
 # -- folders ------------------------------------------------------------------------------------
 SWAGGER = {
-    "swagger": "2.0", "info": {"title": "Old API", "version": "1"}, "basePath": "/old/v1",
-    "securityDefinitions": {"basic": {"type": "basic"}}, "security": [{"basic": []}],
+    "swagger": "2.0",
+    "info": {"title": "Old API", "version": "1"},
+    "basePath": "/old/v1",
+    "securityDefinitions": {"basic": {"type": "basic"}},
+    "security": [{"basic": []}],
     "paths": {
-        "/jobs": {"post": {"operationId": "startJob", "parameters": [
-            {"in": "body", "name": "body", "required": True, "schema": {"$ref": "#/definitions/JobRequest"}}],
-            "responses": {"202": {"description": "started", "schema": {"$ref": "#/definitions/Job"}}}}},
-        "/jobs/{id}": {"get": {"operationId": "getJob", "parameters": [
-            {"in": "path", "name": "id", "required": True, "type": "string"}],
-            "responses": {"200": {"description": "the job", "schema": {"$ref": "#/definitions/Job"}}}}},
+        "/jobs": {
+            "post": {
+                "operationId": "startJob",
+                "parameters": [
+                    {"in": "body", "name": "body", "required": True, "schema": {"$ref": "#/definitions/JobRequest"}}
+                ],
+                "responses": {"202": {"description": "started", "schema": {"$ref": "#/definitions/Job"}}},
+            }
+        },
+        "/jobs/{id}": {
+            "get": {
+                "operationId": "getJob",
+                "parameters": [{"in": "path", "name": "id", "required": True, "type": "string"}],
+                "responses": {"200": {"description": "the job", "schema": {"$ref": "#/definitions/Job"}}},
+            }
+        },
     },
     "definitions": {
         "JobRequest": {"type": "object", "properties": {"object": {"type": "string"}}},
-        "Job": {"type": "object", "required": ["id", "status"], "properties": {
-            "id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}},
-        "Row": {"type": "object", "x-recipe": "schema", "properties": {
-            "id": {"type": "string", "x-id-prefix": "r_", "x-id-length": 8},
-            "n": {"type": "integer", "minimum": 1, "maximum": 9}}},
+        "Job": {
+            "type": "object",
+            "required": ["id", "status"],
+            "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}},
+        },
+        "Row": {
+            "type": "object",
+            "x-recipe": "schema",
+            "properties": {
+                "id": {"type": "string", "x-id-prefix": "r_", "x-id-length": 8},
+                "n": {"type": "integer", "minimum": 1, "maximum": 9},
+            },
+        },
     },
 }
 OVERLAY = """overlay: 1.0.0
@@ -233,21 +263,29 @@ async def test_a_swagger_2_document_with_basic_auth_and_a_removed_property(aioht
     assert refused.status == 401 and (await refused.json())["status"] == 401
 
 
-@pytest.mark.parametrize(("document", "overlay", "says"), [
-    (SWAGGER, OVERLAY.replace("'startJob'", "'stopJob'"),
-     "overlay.yaml: action 2: $.paths.*[?@.operationId == 'stopJob'] selects nothing"),
-    (SWAGGER, OVERLAY.replace("$.paths.*[?@", "$.paths[?"), "overlay.yaml: action 2: "),
-    (SWAGGER, "overlay: 1.0.0\nactions: []\n", "overlay.yaml: `actions` must be a non-empty list"),
-    (SWAGGER, OVERLAY.replace("remove: true", "remove: true\n    update: {}"), "exactly one of `update` or"),
-    ({**SWAGGER, "paths": {"/jobs": {"post": {"operationId": "startJob", "responses": "nope"}}}}, OVERLAY.replace(
-        "  - target: $.paths['/jobs/{id}'].get\n    update: {x-mock: {role: status}}\n", ""),
-     "api.json: not a valid OpenAPI document"),
-    ("{not json", OVERLAY, "api.json: not valid JSON"),
-    (SWAGGER, OVERLAY.replace("role: create", "role: make"), "x-mock.role must be one of create"),
-    (SWAGGER, OVERLAY.replace("role: create}", "role: create, colums: x}"), "unknown key 'colums'"),
-    (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {nmae: x, file:"), "unknown key 'nmae'"),
-    (SWAGGER, OVERLAY.replace("compression: gzip", "compression: rar"), "x-mock.file.compression must be one of"),
-])
+@pytest.mark.parametrize(
+    ("document", "overlay", "says"),
+    [
+        (
+            SWAGGER,
+            OVERLAY.replace("'startJob'", "'stopJob'"),
+            "overlay.yaml: action 2: $.paths.*[?@.operationId == 'stopJob'] selects nothing",
+        ),
+        (SWAGGER, OVERLAY.replace("$.paths.*[?@", "$.paths[?"), "overlay.yaml: action 2: "),
+        (SWAGGER, "overlay: 1.0.0\nactions: []\n", "overlay.yaml: `actions` must be a non-empty list"),
+        (SWAGGER, OVERLAY.replace("remove: true", "remove: true\n    update: {}"), "exactly one of `update` or"),
+        (
+            {**SWAGGER, "paths": {"/jobs": {"post": {"operationId": "startJob", "responses": "nope"}}}},
+            OVERLAY.replace("  - target: $.paths['/jobs/{id}'].get\n    update: {x-mock: {role: status}}\n", ""),
+            "api.json: not a valid OpenAPI document",
+        ),
+        ("{not json", OVERLAY, "api.json: not valid JSON"),
+        (SWAGGER, OVERLAY.replace("role: create", "role: make"), "x-mock.role must be one of create"),
+        (SWAGGER, OVERLAY.replace("role: create}", "role: create, colums: x}"), "unknown key 'colums'"),
+        (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {nmae: x, file:"), "unknown key 'nmae'"),
+        (SWAGGER, OVERLAY.replace("compression: gzip", "compression: rar"), "x-mock.file.compression must be one of"),
+    ],
+)
 def test_a_bad_folder_is_one_line_naming_the_file(tmp_path, document, overlay, says):
     with pytest.raises(registry.UnknownVendor) as refused:
         registry.folder(str(_folder(tmp_path, document, overlay)))

@@ -10,8 +10,10 @@ import pytest
 from mockserver.clock import iso
 from tests.conftest import START, download_rows
 
-ITEMS = [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
-         {"source_id": "sku-2", "amount": 700, "discount_amount": 200}]
+ITEMS = [
+    {"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1500},
+    {"source_id": "sku-2", "amount": 700, "discount_amount": 200},
+]
 
 
 async def create(api, body, status=200):
@@ -31,8 +33,10 @@ async def poll_api(make_api):
 
 # ------------------------------------------------------------------- create
 async def test_create_computes_amounts_from_items(api):
-    order = await create(api, {"source_id": "o-1", "status": "PAID", "discount_amount": 300, "items": ITEMS,
-                               "metadata": {"channel": "web"}})
+    order = await create(
+        api,
+        {"source_id": "o-1", "status": "PAID", "discount_amount": 300, "items": ITEMS, "metadata": {"channel": "web"}},
+    )
     assert re.fullmatch(r"ord_[A-Za-z0-9]{24}", order["id"])
     assert order["object"] == "order" and order["status"] == "PAID"
     assert [item["amount"] for item in order["items"]] == [3000, 700]
@@ -60,10 +64,25 @@ async def test_no_body_creates_an_order_with_nothing_given(api):
 
 
 async def test_read_modify_write_puts_back_what_get_returned(api):
-    created = await create(api, {"source_id": "rmw", "status": "CREATED", "metadata": {"a": 1},
-                                 "customer": {"source_id": "carol"}, "referrer": {"source_id": "dave"},
-                                 "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": 2,
-                                            "price": 1500, "product": {"name": "Mug"}}]})
+    created = await create(
+        api,
+        {
+            "source_id": "rmw",
+            "status": "CREATED",
+            "metadata": {"a": 1},
+            "customer": {"source_id": "carol"},
+            "referrer": {"source_id": "dave"},
+            "items": [
+                {
+                    "source_id": "sku-1",
+                    "related_object": "sku",
+                    "quantity": 2,
+                    "price": 1500,
+                    "product": {"name": "Mug"},
+                }
+            ],
+        },
+    )
     got = (await api.get(f"/v1/orders/{created['id']}")).json
     reply = await api.request("PUT", f"/v1/orders/{created['id']}", json=got)  # every property, unknown ones too
     assert reply.status == 200, reply.body
@@ -78,18 +97,23 @@ async def test_read_modify_write_puts_back_what_get_returned(api):
 
 @pytest.mark.parametrize("order_id", ["ørdér-ñ", "两个", "with space", "a" * 300, "%C3%28"])
 async def test_an_order_id_of_any_shape_is_not_found(api, order_id):
-    for reply in (await api.get(f"/v1/orders/{order_id}"),
-                  await api.request("PUT", f"/v1/orders/{order_id}", json={"status": "PAID"})):
+    for reply in (
+        await api.get(f"/v1/orders/{order_id}"),
+        await api.request("PUT", f"/v1/orders/{order_id}", json={"status": "PAID"}),
+    ):
         assert reply.status == 404, reply.body
         assert reply.json["key"] == "not_found" and reply.json["resource_type"] == "order"
 
 
 async def test_customer_and_referrer_are_upserted_by_source_id(api):
-    first = await create(api, {"amount": 1, "customer": {"source_id": "alice", "name": "Alice"},
-                               "referrer": {"source_id": "bob"}})
+    first = await create(
+        api, {"amount": 1, "customer": {"source_id": "alice", "name": "Alice"}, "referrer": {"source_id": "bob"}}
+    )
     again = await create(api, {"amount": 2, "customer": {"source_id": "alice"}})
-    assert first["customer_id"].startswith("cust_") and first["customer"] == {"id": first["customer_id"],
-                                                                              "object": "customer"}
+    assert first["customer_id"].startswith("cust_") and first["customer"] == {
+        "id": first["customer_id"],
+        "object": "customer",
+    }
     assert first["referrer_id"].startswith("cust_") and first["referrer_id"] != first["customer_id"]
     assert again["customer_id"] == first["customer_id"]
     by_id = await create(api, {"amount": 3, "customer": {"id": "cust_existing"}})
@@ -118,8 +142,10 @@ async def test_get_by_id_or_source_id(api):
 
 
 async def test_unknown_order_is_not_found(api):
-    for reply in (await api.get("/v1/orders/ord_nope"),
-                  await api.request("PUT", "/v1/orders/ord_nope", json={"status": "PAID"})):
+    for reply in (
+        await api.get("/v1/orders/ord_nope"),
+        await api.request("PUT", "/v1/orders/ord_nope", json={"status": "PAID"}),
+    ):
         assert reply.status == 404
         assert reply.json["key"] == "not_found" and "ord_nope" in reply.json["details"]
         assert reply.json["resource_id"] == "ord_nope" and reply.json["resource_type"] == "order"
@@ -161,13 +187,16 @@ async def test_dates_before_the_year_1000_round_trip(api):
 
 
 # -------------------------------------------------------------- bad bodies
-@pytest.mark.parametrize("body, field", [
-    ({"status": "SHIPPED"}, ".status"),
-    ({"amount": -5}, ".amount"),
-    ({"items": [{"quantity": "two"}]}, ".items[0].quantity"),
-    ({"customer": {"source_id": 7}}, ".customer.source_id"),
-    ({"created_at": "yesterday"}, ".created_at"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"status": "SHIPPED"}, ".status"),
+        ({"amount": -5}, ".amount"),
+        ({"items": [{"quantity": "two"}]}, ".items[0].quantity"),
+        ({"customer": {"source_id": 7}}, ".customer.source_id"),
+        ({"created_at": "yesterday"}, ".created_at"),
+    ],
+)
 async def test_invalid_bodies_name_the_field_and_store_nothing(api, body, field):
     await create(api, {"source_id": "kept", "amount": 1})
     for method, path in (("POST", "/v1/orders"), ("PUT", "/v1/orders/kept")):
@@ -210,8 +239,18 @@ async def test_list_filters_by_created_at(api, clock):
     assert [o["id"] for o in after["orders"]] == [late["id"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"page": 0}, {"page": 101}, {"order": "amount"},
-                                    {"created_at[after]": ""}, {"created_at[before]": "tomorrow"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"page": 0},
+        {"page": 101},
+        {"order": "amount"},
+        {"created_at[after]": ""},
+        {"created_at[before]": "tomorrow"},
+    ],
+)
 async def test_list_refuses_bad_query(api, params):
     reply = await api.get("/v1/orders", params=params)
     assert reply.status == 400 and reply.json["key"] == "invalid_query_params"
@@ -257,8 +296,9 @@ async def test_import_of_more_than_2000_orders_is_refused_and_stores_nothing(api
 
 
 async def test_import_is_all_or_nothing(api):
-    reply = await api.post("/v1/orders/import", json=[{"source_id": "fine", "amount": 1},
-                                                      {"id": "ord_missing", "amount": 2}])
+    reply = await api.post(
+        "/v1/orders/import", json=[{"source_id": "fine", "amount": 1}, {"id": "ord_missing", "amount": 2}]
+    )
     assert reply.status == 404 and "[1]" in reply.json["details"]
     bad = await api.post("/v1/orders/import", json=[{"amount": 1}, {"status": "LOST"}])
     assert bad.status == 400 and "[1].status" in bad.json["details"]
@@ -274,16 +314,23 @@ async def test_unknown_async_action_is_not_found(api):
 
 
 async def test_an_orders_export_contains_exactly_the_stored_matching_orders(poll_api):
-    made = [await create(poll_api, {"source_id": f"o-{n}", "status": status, "amount": 100 * (n + 1)})
-            for n, status in enumerate(["PAID", "CREATED", "PAID", "CANCELED"])]
-    body = {"parameters": {"fields": ["id", "source_id", "status", "amount", "total_amount"],
-                           "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}
+    made = [
+        await create(poll_api, {"source_id": f"o-{n}", "status": status, "amount": 100 * (n + 1)})
+        for n, status in enumerate(["PAID", "CREATED", "PAID", "CANCELED"])
+    ]
+    body = {
+        "parameters": {
+            "fields": ["id", "source_id", "status", "amount", "total_amount"],
+            "filters": {"status": {"conditions": {"$in": ["PAID"]}}},
+        }
+    }
     export = (await poll_api.post("/v1/orders/export", json=body)).json
     rows = await download_rows(poll_api, export)
     assert sorted(r["id"] for r in rows) == sorted(o["id"] for o in made if o["status"] == "PAID")
     assert {r["source_id"]: r["amount"] for r in rows} == {"o-0": "100", "o-2": "300"}
-    everything = await poll_api.post("/v1/exports", json={"exported_object": "order",
-                                                          "parameters": {"fields": ["id", "customer_id"]}})
+    everything = await poll_api.post(
+        "/v1/exports", json={"exported_object": "order", "parameters": {"fields": ["id", "customer_id"]}}
+    )
     assert len(await download_rows(poll_api, everything.json)) == 4
 
 

@@ -25,20 +25,28 @@ def test_vendor_options_reach_each_vendor_from_flags_and_the_config_file(tmp_pat
     (tmp_path / "mockserver.yaml").write_text("app: {shop: s3cret}\nchargebee_key: [k1]\nerror-rate: 0.5\n")
     settings = settings_of(["--app", "other:t", "--chargebee-key", "k2", "--error-rate", "0.25"])
     assert settings.error_rate == 0.25  # the command line wins
-    assert settings.vendor_options == {"voucherify": {"apps": [("shop", "s3cret"), ("other", "t")]},
-                                       "chargebee": {"keys": ["k1", "k2"]}}  # repeatable ones add up
+    assert settings.vendor_options == {
+        "voucherify": {"apps": [("shop", "s3cret"), ("other", "t")]},
+        "chargebee": {"keys": ["k1", "k2"]},
+    }  # repeatable ones add up
     built = {vendor.name: vendor for vendor in registry.build(settings)}
     assert built["voucherify"].apps == {"shop": "s3cret", "other": "t"}
     assert built["chargebee"].keys == ("k1", "k2")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("stateless: sometimes\n", "config file mockserver.yaml: stateless: takes true or false, not 'sometimes'"),
-    ("vendors: [nope]\n", "config file mockserver.yaml: vendors: no vendor 'nope'"),
-    ("chargebee-key: ['']\n", "config file mockserver.yaml: chargebee-key: must not be empty"),
-    ("lifecycle: fast\n", "config file mockserver.yaml: lifecycle: invalid choice: 'fast' (choose from time, poll, instant)"),
-    ("- port\n", "must be a mapping of option: value"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("stateless: sometimes\n", "config file mockserver.yaml: stateless: takes true or false, not 'sometimes'"),
+        ("vendors: [nope]\n", "config file mockserver.yaml: vendors: no vendor 'nope'"),
+        ("chargebee-key: ['']\n", "config file mockserver.yaml: chargebee-key: must not be empty"),
+        (
+            "lifecycle: fast\n",
+            "config file mockserver.yaml: lifecycle: invalid choice: 'fast' (choose from time, poll, instant)",
+        ),
+        ("- port\n", "must be a mapping of option: value"),
+    ],
+)
 def test_config_values_are_checked_as_data_naming_the_key(text, message, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "_run", lambda *a, **k: pytest.fail("the server started instead of refusing"))
     monkeypatch.chdir(tmp_path)
@@ -77,8 +85,10 @@ def test_a_broken_entry_point_is_reported_by_name(monkeypatch, caplog):
                 raise ImportError("no module named nowhere")
             return self.target
 
-    points = [Point(name="broken", value="broken", target=None),
-              Point(name="chargebee", value="x", target=registry.vendor_class("chargebee"))]
+    points = [
+        Point(name="broken", value="broken", target=None),
+        Point(name="chargebee", value="x", target=registry.vendor_class("chargebee")),
+    ]
     monkeypatch.setattr(registry, "entry_points", lambda group: points)
     registry._scan.cache_clear()
     try:

@@ -23,9 +23,13 @@ from tests import broken
 from tests.chargebee_support import KEY, basic
 from tests.control_support import CREDENTIALS, http
 
-ORDER = {"source_id": "ord-src-1", "status": "PAID", "amount": 2500,
-         "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1000}],
-         "customer": {"source_id": "cust-1", "name": "Ada"}}
+ORDER = {
+    "source_id": "ord-src-1",
+    "status": "PAID",
+    "amount": 2500,
+    "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": 2, "price": 1000}],
+    "customer": {"source_id": "cust-1", "name": "Ada"},
+}
 
 
 def proxy_for(upstream: ServerThread, spec, record: Path | None = None) -> ServerThread:
@@ -73,11 +77,20 @@ def test_a_bad_request_is_forwarded_not_refused_and_marked(own_mock, spec):
     assert [e["path"] for e in entries] == ["/v1/exports", "/v1/exports"]
 
 
-@pytest.mark.parametrize(("defect", "method", "path", "body", "says"), [
-    (broken.missing_required_field, "GET", "/v1/exports", None, "'total' is a required property"),
-    (broken.status_outside_enum, "POST", "/v1/exports", {"exported_object": "order"}, "'QUEUED' is not one of"),
-    (broken.error_without_request_id, "GET", "/v1/exports/exp_missing", None, "'request_id' is a required property"),
-])
+@pytest.mark.parametrize(
+    ("defect", "method", "path", "body", "says"),
+    [
+        (broken.missing_required_field, "GET", "/v1/exports", None, "'total' is a required property"),
+        (broken.status_outside_enum, "POST", "/v1/exports", {"exported_object": "order"}, "'QUEUED' is not one of"),
+        (
+            broken.error_without_request_id,
+            "GET",
+            "/v1/exports/exp_missing",
+            None,
+            "'request_id' is a required property",
+        ),
+    ],
+)
 def test_a_broken_upstream_answer_is_passed_on_with_a_violation(spec, defect, method, path, body, says):
     with defect() as upstream, proxy_for(upstream, spec) as proxy:
         answer = http(method, proxy.url + path, body, headers=CREDENTIALS)
@@ -105,8 +118,10 @@ def test_an_unreachable_upstream_is_a_502_in_the_vendor_shape(spec):
 
 
 def test_chargebee_traffic_is_checked_against_the_chargebee_contract():
-    with ServerThread(Settings(port=0, lifecycle="instant", rows=2), vendors=[Chargebee()]) as upstream, \
-            ServerThread(Settings(port=0), vendors=[Chargebee()], proxy=Forwarder(upstream.url)) as proxy:
+    with (
+        ServerThread(Settings(port=0, lifecycle="instant", rows=2), vendors=[Chargebee()]) as upstream,
+        ServerThread(Settings(port=0), vendors=[Chargebee()], proxy=Forwarder(upstream.url)) as proxy,
+    ):
         auth = {"Authorization": basic(KEY)}
         created = http("POST", proxy.url + "/api/v2/exports/orders", headers=auth)
         assert created.status == 200 and violations(created) == []
@@ -127,8 +142,7 @@ def test_recorded_orders_replay_from_a_mock_serving_them_as_fixtures(own_mock, s
         order_id = created.json["id"]
         updated = http("PUT", f"{proxy.url}/v1/orders/{order_id}", {"status": "CANCELED"}, headers=CREDENTIALS)
         assert updated.status == 200
-        http("POST", proxy.url + "/v1/orders", {**ORDER, "source_id": "ord-src-2", "amount": 900},
-             headers=CREDENTIALS)
+        http("POST", proxy.url + "/v1/orders", {**ORDER, "source_id": "ord-src-2", "amount": 900}, headers=CREDENTIALS)
         listed = http("GET", proxy.url + "/v1/orders", headers=CREDENTIALS)
         assert listed.status == 200
     written = yaml.safe_load((tmp_path / "app-1.yaml").read_text())
@@ -146,11 +160,29 @@ def test_recorded_orders_replay_from_a_mock_serving_them_as_fixtures(own_mock, s
 
 @pytest.mark.slow
 def test_cli_proxy_runs_and_refuses_a_bad_upstream(own_mock):
-    bad = subprocess.run([sys.executable, "-m", "mockserver", "proxy", "--upstream", "ftp://x"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mockserver", "proxy", "--upstream", "ftp://x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "http://" in bad.stderr
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "proxy", "--upstream", own_mock.url,
-                                "--spec", "voucherify", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "proxy",
+            "--upstream",
+            own_mock.url,
+            "--spec",
+            "voucherify",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         banner = process.stdout.readline()
         url = banner.split("listening on ")[1].split()[0]

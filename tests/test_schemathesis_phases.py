@@ -61,24 +61,51 @@ def test_every_check_and_every_phase_find_nothing(spec):
     settings = Settings(port=0, lifecycle="poll", vendor_options={"voucherify": {"apps": APPS}})
     with ServerThread(settings, vendors=[Voucherify(spec=spec, apps=APPS)]) as server:
         started = time.monotonic()
-        builtin.run_builtin(spec, base_url=server.url, app=app, dialect=dialect_for(spec.document),
-                            checks=builtin.builtin_check_names(), max_examples=5, seed=1, workers=2, coverage=True,
-                            results=results, redact=redact, progress=PhaseCounter(ran),
-                            error_shape=True, max_time=BUDGET)
+        builtin.run_builtin(
+            spec,
+            base_url=server.url,
+            app=app,
+            dialect=dialect_for(spec.document),
+            checks=builtin.builtin_check_names(),
+            max_examples=5,
+            seed=1,
+            workers=2,
+            coverage=True,
+            results=results,
+            redact=redact,
+            progress=PhaseCounter(ran),
+            error_shape=True,
+            max_time=BUDGET,
+        )
         elapsed = time.monotonic() - started
     report = render_text(results, base_url=server.url, seconds=elapsed)
     assert results.ok, report
     assert set(PHASES) <= set(ran), f"every phase must run: {dict(ran)}"
     checked = {check for _, check in results.pairs()}
-    assert {"not_a_server_error", "response_schema_conformance", "negative_data_rejection",
-            "positive_data_acceptance", "status_code_conformance", "ignored_auth", builtin.ERROR_SHAPE} <= checked
+    assert {
+        "not_a_server_error",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "status_code_conformance",
+        "ignored_auth",
+        builtin.ERROR_SHAPE,
+    } <= checked
     assert elapsed < BUDGET + 60, f"the budget holds: {elapsed:.0f} s"
     print(f"schemathesis: {dict(ran)} scenarios in {elapsed:.0f} s")
 
 
 def test_negative_data_rejection_accepts_413_for_oversized_bodies():
     """Bodies over the mock's limit get 413, which our schemas document: that is a rejection."""
-    config = builtin._config(base_url="http://127.0.0.1:9", app=App("a", "t"), dialect=None,
-                             checks=["negative_data_rejection"], max_examples=1, seed=1, workers=1, coverage=False)
+    config = builtin._config(
+        base_url="http://127.0.0.1:9",
+        app=App("a", "t"),
+        dialect=None,
+        checks=["negative_data_rejection"],
+        max_examples=1,
+        seed=1,
+        workers=1,
+        coverage=False,
+    )
     assert "413" in config["checks"]["negative_data_rejection"]["expected-statuses"]
     assert "400" in config["checks"]["negative_data_rejection"]["expected-statuses"]

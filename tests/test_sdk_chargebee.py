@@ -30,8 +30,14 @@ KEY = "test_sdk_key"
 
 @pytest.fixture(scope="module")
 def server():
-    settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.01, running_seconds=0.02, rows=150,
-                        vendor_options={"chargebee": {"keys": [KEY, f"{KEY}_2"]}})
+    settings = Settings(
+        port=0,
+        lifecycle="time",
+        scheduled_seconds=0.01,
+        running_seconds=0.02,
+        rows=150,
+        vendor_options={"chargebee": {"keys": [KEY, f"{KEY}_2"]}},
+    )
     with ServerThread(settings) as running:
         yield running
 
@@ -47,6 +53,7 @@ def client_for(server, monkeypatch):
         cb = chargebee.Chargebee(api_key=key, site=site, chargebee_domain=f"{domain}:{parts.port}", protocol="http")
         cb.update_export_retry_delay_ms(20)  # the default waits 10 s between retrievals
         return cb
+
     return make
 
 
@@ -66,9 +73,13 @@ def _epoch(value: str) -> int:
 def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
     cb = client_for()
     since = int(time.time()) - 5 * 86_400
-    filters = {"order": {"status": {"in": ["queued", "delivered", "complete"]},
-                         "updated_at": {"between": [since, int(time.time()) + 86_400]}},
-               "total": {"gte": 1000}}
+    filters = {
+        "order": {
+            "status": {"in": ["queued", "delivered", "complete"]},
+            "updated_at": {"between": [since, int(time.time()) + 86_400]},
+        },
+        "total": {"gte": 1000},
+    }
     created = cb.Export.orders(filters)  # sent as order[status][in]=['queued', 'delivered', 'complete'] …
     assert created.export.status == "in_process" and created.export.operation_type == "orders"
     assert created.export.download is None
@@ -80,8 +91,11 @@ def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
     rows = _download(done.export)
 
     def wanted(row: dict) -> bool:
-        return (row["status"] in ("queued", "delivered", "complete") and int(row["total"]) >= 1000
-                and _epoch(row["updated_at"]) >= since)
+        return (
+            row["status"] in ("queued", "delivered", "complete")
+            and int(row["total"]) >= 1000
+            and _epoch(row["updated_at"]) >= since
+        )
 
     assert rows and all(wanted(row) for row in rows)
     everything = _download(cb.Export.wait_for_export_completion(cb.Export.orders().export).export)
@@ -89,12 +103,19 @@ def test_filtered_orders_export_waited_for_downloaded_and_unzipped(client_for):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("operation, params, column, allowed", [
-    ("customers", {"customer": {"taxability": {"is": "taxable"}}}, "taxability", {"taxable"}),
-    ("subscriptions", {"subscription": {"status": {"not_in": ["cancelled", "transferred"]}}}, "status",
-     {"future", "in_trial", "active", "non_renewing", "paused"}),
-    ("invoices", {"invoice": {"total": {"between": [5000, 20000]}}}, "total", None),
-])
+@pytest.mark.parametrize(
+    "operation, params, column, allowed",
+    [
+        ("customers", {"customer": {"taxability": {"is": "taxable"}}}, "taxability", {"taxable"}),
+        (
+            "subscriptions",
+            {"subscription": {"status": {"not_in": ["cancelled", "transferred"]}}},
+            "status",
+            {"future", "in_trial", "active", "non_renewing", "paused"},
+        ),
+        ("invoices", {"invoice": {"total": {"between": [5000, 20000]}}}, "total", None),
+    ],
+)
 def test_the_other_sdk_exports_complete_with_filtered_files(client_for, operation, params, column, allowed):
     cb = client_for()
     created = getattr(cb.Export, operation)(params)
@@ -133,18 +154,29 @@ def _sdk_export_methods() -> list[str]:
     """Every export-creating method of the installed SDK's Export resource (its public methods but
     retrieve and the polling helper), so the count follows the SDK, not this file."""
     from chargebee.models.export.operations import Export
-    return sorted(name for name, member in vars(Export).items()
-                  if inspect.isfunction(member) and not name.startswith("_")
-                  and name not in ("retrieve", "wait_for_export_completion"))
+
+    return sorted(
+        name
+        for name, member in vars(Export).items()
+        if inspect.isfunction(member)
+        and not name.startswith("_")
+        and name not in ("retrieve", "wait_for_export_completion")
+    )
 
 
 def _required_params(method: str) -> dict:
     """Only the parameters the SDK marks Required, with a value of the type it declares."""
     from chargebee.models.export.operations import Export
+
     params = typing.get_type_hints(getattr(Export, method)).get("params")
     (first_year, first_month), now = _last_month(), time.gmtime()
-    values = {"report_by": chargebee.models.enums.ReportBy.CUSTOMER, "report_from_month": first_month,
-              "report_from_year": first_year, "report_to_month": now.tm_mon, "report_to_year": now.tm_year}
+    values = {
+        "report_by": chargebee.models.enums.ReportBy.CUSTOMER,
+        "report_from_month": first_month,
+        "report_from_year": first_year,
+        "report_to_month": now.tm_mon,
+        "report_to_year": now.tm_year,
+    }
     required = getattr(params, "__required_keys__", frozenset())
     assert set(required) <= set(values), f"{method} requires {sorted(set(required) - set(values))}: teach the sweep"
     return {name: values[name] for name in required}
@@ -173,41 +205,112 @@ def test_every_sdk_export_method_with_only_its_required_arguments_completes_with
 
 # ------------------------------------------------- parameters the SDK documents
 @pytest.mark.slow
-@pytest.mark.parametrize("operation, params, check", [
-    ("customers", {"export_type": "import_friendly_data", "business_entity_id": {"is": "acme-us"},
-                   "customer": {"email": {"is_present": True}, "auto_close_invoices": {"is": True},
-                                "offline_payment_method": {"in": ["no_preference", "bank_transfer"]}}},
-     lambda r: r["business_entity_id"] == "acme-us" and r["email"] and r["auto_close_invoices"] == "true"
-     and r["offline_payment_method"] in ("no_preference", "bank_transfer")),
-    ("customers", {"relationship": {"parent_id": {"is_present": True}}}, lambda r: r["parent_id"].startswith("cus_")),
-    ("subscriptions", {"export_type": "data", "item_id": {"in": ["pro", "basic"]},
-                       "item_price_id": {"starts_with": "pro-"},
-                       "subscription": {"activated_at": {"is_present": True}, "channel": {"is": "web"},
-                                        "plan_id": {"is_not": "pro-USD-yearly"}, "auto_close_invoices": {"is": False}}},
-     lambda r: r["item_id"] == "pro" and r["item_price_id"] == "pro-USD-monthly" and r["activated_at"]
-     and r["channel"] == "web" and r["auto_close_invoices"] == "false"),
-    ("subscriptions", {"cancel_reason_code": {"is": "Not Paid"}},
-     lambda r: r["status"] == "cancelled" and r["cancel_reason_code"] == "Not Paid"),
-    ("invoices", {"payment_owner": {"starts_with": "cus_"},
-                  "invoice": {"dunning_status": {"is_present": True}, "channel": {"in": ["web", "app_store"]}}},
-     lambda r: r["dunning_status"] and r["channel"] in ("web", "app_store") and r["status"] in ("payment_due",
-                                                                                               "not_paid")),
-    ("invoices", {"invoice": {"amount_adjusted": {"gt": 0}, "credits_applied": {"is_present": False}}},
-     lambda r: int(r["amount_adjusted"] or 0) > 0 and r["credits_applied"] == ""),
-    ("plans", {"plan": {"period_unit": {"is": "year"}, "giftable": {"is": False}}, "currency_code": {"is": "EUR"}},
-     lambda r: r["period_unit"] == "year" and r["giftable"] == "false" and r["currency_code"] == "EUR"),
-    ("credit_notes", {"credit_note": {"status": {"is": "refunded"}, "total": {"gte": 1000}}},
-     lambda r: r["status"] == "refunded" and r["amount_refunded"] == r["total"] and int(r["total"]) >= 1000),
-    ("transactions", {"transaction": {"type": {"is": "authorization"}, "gateway": {"not_in": ["stripe"]}}},
-     lambda r: r["type"] == "authorization" and r["amount_capturable"] == r["amount"] and r["gateway"] != "stripe"),
-    ("items", {"item": {"metered": {"is": True}, "usage_calculation": {"is_present": True}},
-               "include_site_level_resources": {"is": True}},
-     lambda r: r["metered"] == "true" and r["usage_calculation"]),
-    ("attached_items", {"item_type": {"is": "charge"}, "attached_item": {"charge_on_event": {"is_present": True}}},
-     lambda r: r["item_type"] == "charge" and r["charge_on_event"]),
-    ("ramps", {"export_type": "data", "ramp": {"status": {"in": ["scheduled", "draft"]}}},
-     lambda r: r["status"] in ("scheduled", "draft")),
-])
+@pytest.mark.parametrize(
+    "operation, params, check",
+    [
+        (
+            "customers",
+            {
+                "export_type": "import_friendly_data",
+                "business_entity_id": {"is": "acme-us"},
+                "customer": {
+                    "email": {"is_present": True},
+                    "auto_close_invoices": {"is": True},
+                    "offline_payment_method": {"in": ["no_preference", "bank_transfer"]},
+                },
+            },
+            lambda r: (
+                r["business_entity_id"] == "acme-us"
+                and r["email"]
+                and r["auto_close_invoices"] == "true"
+                and r["offline_payment_method"] in ("no_preference", "bank_transfer")
+            ),
+        ),
+        (
+            "customers",
+            {"relationship": {"parent_id": {"is_present": True}}},
+            lambda r: r["parent_id"].startswith("cus_"),
+        ),
+        (
+            "subscriptions",
+            {
+                "export_type": "data",
+                "item_id": {"in": ["pro", "basic"]},
+                "item_price_id": {"starts_with": "pro-"},
+                "subscription": {
+                    "activated_at": {"is_present": True},
+                    "channel": {"is": "web"},
+                    "plan_id": {"is_not": "pro-USD-yearly"},
+                    "auto_close_invoices": {"is": False},
+                },
+            },
+            lambda r: (
+                r["item_id"] == "pro"
+                and r["item_price_id"] == "pro-USD-monthly"
+                and r["activated_at"]
+                and r["channel"] == "web"
+                and r["auto_close_invoices"] == "false"
+            ),
+        ),
+        (
+            "subscriptions",
+            {"cancel_reason_code": {"is": "Not Paid"}},
+            lambda r: r["status"] == "cancelled" and r["cancel_reason_code"] == "Not Paid",
+        ),
+        (
+            "invoices",
+            {
+                "payment_owner": {"starts_with": "cus_"},
+                "invoice": {"dunning_status": {"is_present": True}, "channel": {"in": ["web", "app_store"]}},
+            },
+            lambda r: (
+                r["dunning_status"]
+                and r["channel"] in ("web", "app_store")
+                and r["status"] in ("payment_due", "not_paid")
+            ),
+        ),
+        (
+            "invoices",
+            {"invoice": {"amount_adjusted": {"gt": 0}, "credits_applied": {"is_present": False}}},
+            lambda r: int(r["amount_adjusted"] or 0) > 0 and r["credits_applied"] == "",
+        ),
+        (
+            "plans",
+            {"plan": {"period_unit": {"is": "year"}, "giftable": {"is": False}}, "currency_code": {"is": "EUR"}},
+            lambda r: r["period_unit"] == "year" and r["giftable"] == "false" and r["currency_code"] == "EUR",
+        ),
+        (
+            "credit_notes",
+            {"credit_note": {"status": {"is": "refunded"}, "total": {"gte": 1000}}},
+            lambda r: r["status"] == "refunded" and r["amount_refunded"] == r["total"] and int(r["total"]) >= 1000,
+        ),
+        (
+            "transactions",
+            {"transaction": {"type": {"is": "authorization"}, "gateway": {"not_in": ["stripe"]}}},
+            lambda r: (
+                r["type"] == "authorization" and r["amount_capturable"] == r["amount"] and r["gateway"] != "stripe"
+            ),
+        ),
+        (
+            "items",
+            {
+                "item": {"metered": {"is": True}, "usage_calculation": {"is_present": True}},
+                "include_site_level_resources": {"is": True},
+            },
+            lambda r: r["metered"] == "true" and r["usage_calculation"],
+        ),
+        (
+            "attached_items",
+            {"item_type": {"is": "charge"}, "attached_item": {"charge_on_event": {"is_present": True}}},
+            lambda r: r["item_type"] == "charge" and r["charge_on_event"],
+        ),
+        (
+            "ramps",
+            {"export_type": "data", "ramp": {"status": {"in": ["scheduled", "draft"]}}},
+            lambda r: r["status"] in ("scheduled", "draft"),
+        ),
+    ],
+)
 def test_the_parameters_the_sdk_documents_are_accepted_and_honoured(client_for, operation, params, check):
     cb = client_for()
     everything = _download(cb.Export.wait_for_export_completion(getattr(cb.Export, operation)().export).export)
@@ -228,9 +331,16 @@ def _last_month() -> tuple[int, int]:
 def test_a_revenue_report_holds_the_months_asked_for(client_for):
     cb = client_for()
     (first_year, first_month), now = _last_month(), time.gmtime()
-    month = {"report_by": "subscription", "report_from_month": first_month, "report_from_year": first_year,
-             "report_to_month": now.tm_mon, "report_to_year": now.tm_year, "currency_code": "USD",
-             "include_discounts": True, "subscription": {"status": {"is": "active"}}}
+    month = {
+        "report_by": "subscription",
+        "report_from_month": first_month,
+        "report_from_year": first_year,
+        "report_to_month": now.tm_mon,
+        "report_to_year": now.tm_year,
+        "currency_code": "USD",
+        "include_discounts": True,
+        "subscription": {"status": {"is": "active"}},
+    }
     rows = _download(cb.Export.wait_for_export_completion(cb.Export.revenue_recognition(month).export).export)
     start = int(datetime(first_year, first_month, 1, tzinfo=timezone.utc).timestamp())
     assert rows and all(_epoch(row["date"]) >= start for row in rows)
@@ -239,12 +349,23 @@ def test_a_revenue_report_holds_the_months_asked_for(client_for):
     assert _download(cb.Export.wait_for_export_completion(cb.Export.deferred_revenue(ancient).export).export) == []
 
 
-@pytest.mark.parametrize("params, param", [
-    ({"report_from_month": 1, "report_from_year": 2026, "report_to_month": 2, "report_to_year": 2026}, "report_by"),
-    ({"report_by": "customer", "report_from_month": 13, "report_from_year": 2026, "report_to_month": 2,
-      "report_to_year": 2026}, "report_from_month"),
-    ({}, "report_by"),
-])
+@pytest.mark.parametrize(
+    "params, param",
+    [
+        ({"report_from_month": 1, "report_from_year": 2026, "report_to_month": 2, "report_to_year": 2026}, "report_by"),
+        (
+            {
+                "report_by": "customer",
+                "report_from_month": 13,
+                "report_from_year": 2026,
+                "report_to_month": 2,
+                "report_to_year": 2026,
+            },
+            "report_from_month",
+        ),
+        ({}, "report_by"),
+    ],
+)
 def test_a_revenue_report_without_its_period_raises_invalid_request(client_for, params, param):
     with pytest.raises(chargebee.InvalidRequestError) as raised:
         client_for().Export.revenue_recognition(params)
@@ -264,8 +385,10 @@ def test_a_repeated_idempotency_key_replays_the_same_export(client_for):
     assert again.export.id == first.export.id and other.export.id != first.export.id
     assert not other.is_idempotency_replayed
     # keys are per site; another key's site makes its own export
-    assert client_for("test_sdk_key_2").Export.plans(headers={"chargebee-idempotency-key": "k-1"}).export.id \
+    assert (
+        client_for("test_sdk_key_2").Export.plans(headers={"chargebee-idempotency-key": "k-1"}).export.id
         != first.export.id
+    )
     # a key is a request's: another operation, or other parameters, make a new export
     addons = cb.Export.addons(headers={"chargebee-idempotency-key": "k-1"})
     changed = cb.Export.plans({"plan": {"status": {"is": "archived"}}}, headers={"chargebee-idempotency-key": "k-1"})
@@ -273,16 +396,18 @@ def test_a_repeated_idempotency_key_replays_the_same_export(client_for):
     assert len({addons.export.id, changed.export.id, first.export.id}) == 3
 
 
-
 # ------------------------------------------------- errors: the SDK's classes
-@pytest.mark.parametrize("status, error_class, code", [
-    (400, "InvalidRequestError", "param_wrong_value"),
-    (413, "InvalidRequestError", "invalid_request"),
-    (415, "InvalidRequestError", "invalid_request"),
-    (429, "APIError", "api_request_limit_exceeded"),
-    (500, "APIError", "internal_error"),
-    (503, "APIError", "internal_temporary_error"),
-])
+@pytest.mark.parametrize(
+    "status, error_class, code",
+    [
+        (400, "InvalidRequestError", "param_wrong_value"),
+        (413, "InvalidRequestError", "invalid_request"),
+        (415, "InvalidRequestError", "invalid_request"),
+        (429, "APIError", "api_request_limit_exceeded"),
+        (500, "APIError", "internal_error"),
+        (503, "APIError", "internal_temporary_error"),
+    ],
+)
 def test_each_error_status_raises_the_sdk_class_chargebee_would(client_for, status, error_class, code):
     """The SDK raises a bare Exception without api_error_code and picks the class by `type`."""
     cb = client_for()
@@ -304,8 +429,9 @@ def test_a_sixth_export_raises_with_the_wait_until_one_completes_and_the_sdks_re
     from mockserver.clock import Clock
 
     clock = Clock(frozen=True)
-    settings = Settings(port=0, lifecycle="time", scheduled_seconds=1, running_seconds=2,
-                        vendor_options={"chargebee": {"keys": [KEY]}})
+    settings = Settings(
+        port=0, lifecycle="time", scheduled_seconds=1, running_seconds=2, vendor_options={"chargebee": {"keys": [KEY]}}
+    )
     slept: list[int] = []
 
     def sleep(milliseconds: int) -> None:  # the SDK's sleep, on the mock's clock
@@ -336,8 +462,14 @@ def test_a_sixth_export_raises_with_the_wait_until_one_completes_and_the_sdks_re
 def test_the_sdk_journey_over_https_with_certificate_checks_on(tmp_path, monkeypatch):
     """`serve --tls`: the SDK keeps `verify_ca_certs` on and trusts the mock's CA file (`ca_cert_path`);
     the same client without that CA refuses the mock's certificate, so the checks really ran."""
-    settings = Settings(port=0, tls_dir=str(tmp_path / "tls"), lifecycle="time", scheduled_seconds=0.01,
-                        running_seconds=0.02, vendor_options={"chargebee": {"keys": [KEY]}})
+    settings = Settings(
+        port=0,
+        tls_dir=str(tmp_path / "tls"),
+        lifecycle="time",
+        scheduled_seconds=0.01,
+        running_seconds=0.02,
+        vendor_options={"chargebee": {"keys": [KEY]}},
+    )
     with ServerThread(settings) as server:
         assert server.url.startswith("https://127.0.0.1:") and chargebee.Chargebee.verify_ca_certs
         port = urlsplit(server.url).port

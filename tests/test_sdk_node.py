@@ -24,8 +24,14 @@ STRIPE_KEY = "sk_test_51Hnode0mockserver"
 
 @pytest.fixture(scope="module")
 def server():
-    settings = Settings(port=0, lifecycle="time", scheduled_seconds=0.01, running_seconds=0.02, rows=80,
-                        vendor_options={"stripe": {"keys": [STRIPE_KEY]}})
+    settings = Settings(
+        port=0,
+        lifecycle="time",
+        scheduled_seconds=0.01,
+        running_seconds=0.02,
+        rows=80,
+        vendor_options={"stripe": {"keys": [STRIPE_KEY]}},
+    )
     with ServerThread(settings) as running:
         yield running
 
@@ -37,8 +43,14 @@ def poll_server():
 
 
 def run(npm_sdk, script: str, url: str, **env: str) -> dict:
-    done = subprocess.run([shutil.which("node"), script], cwd=npm_sdk, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "MOCK_URL": url, **env})
+    done = subprocess.run(
+        [shutil.which("node"), script],
+        cwd=npm_sdk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MOCK_URL": url, **env},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -48,17 +60,20 @@ def test_chargebee_node_reaches_the_mock_with_site_host_suffix_protocol_and_port
     result = run(npm_sdk, "chargebee_export.js", server.url)
     assert result["created"]["status"] == "in_process" and result["created"]["operation_type"] == "orders"
     assert result["statuses"][-1] == "completed" and result["exported"]["download"]["download_url"].startswith(
-        server.url + "/api/v2/exports/")
+        server.url + "/api/v2/exports/"
+    )
     names, rows, _ = read_zip(base64.b64decode(result["zip"]))
     assert names == ["orders.csv"] and rows
     # the filters the SDK encoded (order[status][in], total[gte]) were applied
     assert all(row["status"] in ("queued", "delivered") and int(row["total"]) >= 1000 for row in rows)
     # an unknown operator: the SDK's error carries Chargebee's fields
-    assert result["refused"] == {"status": 400, "api_error_code": "invalid_request",
-                                 "param": "order[status][sounds_like]"}
+    assert result["refused"] == {
+        "status": 400,
+        "api_error_code": "invalid_request",
+        "param": "order[status][sounds_like]",
+    }
     # chargebee-node 3.x: wait_for_export_completion resolves to a wrapper whose request() rejects
-    assert result["waited"] == {"returned": ["request"],
-                                "error": "this.export.retrieve(...).request is not a function"}
+    assert result["waited"] == {"returned": ["request"], "error": "this.export.retrieve(...).request is not a function"}
     zipfile.ZipFile(BytesIO(base64.b64decode(result["zip"]))).testzip()
 
 
@@ -81,7 +96,9 @@ def test_stripe_node_reaches_the_mock_with_host_port_and_protocol(poll_server, n
 @pytest.mark.slow
 def test_node_sdks_trust_the_mocks_ca_through_node_extra_ca_certs(tmp_path, npm_sdk):
     """`serve --tls`: NODE_EXTRA_CA_CERTS=DIR/ca.pem, and stripe-node (its requests and fetch) over HTTPS."""
-    settings = Settings(port=0, tls_dir=str(tmp_path), lifecycle="poll", vendor_options={"stripe": {"keys": [STRIPE_KEY]}})
+    settings = Settings(
+        port=0, tls_dir=str(tmp_path), lifecycle="poll", vendor_options={"stripe": {"keys": [STRIPE_KEY]}}
+    )
     with ServerThread(settings) as server:
         result = run(npm_sdk, "stripe_report.js", server.url, STRIPE_KEY=STRIPE_KEY, NODE_EXTRA_CA_CERTS=server.ca_file)
         assert server.url.startswith("https://") and result["statuses"][-1] == "succeeded"

@@ -53,10 +53,19 @@ def finish_and_download(client, export_id: str) -> list[list[str]]:
 
 def test_orders_journey(client):
     orders = voucherify.OrdersApi(client)
-    made = [orders.create_order(voucherify.OrdersCreateRequestBody.from_dict(
-        {"source_id": f"sdk-{n}", "status": "CREATED", "customer": {"source_id": "sdk-customer"},
-         "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": n + 1, "price": 1000}]}))
-        for n in range(3)]
+    made = [
+        orders.create_order(
+            voucherify.OrdersCreateRequestBody.from_dict(
+                {
+                    "source_id": f"sdk-{n}",
+                    "status": "CREATED",
+                    "customer": {"source_id": "sdk-customer"},
+                    "items": [{"source_id": "sku-1", "related_object": "sku", "quantity": n + 1, "price": 1000}],
+                }
+            )
+        )
+        for n in range(3)
+    ]
     assert [o.amount for o in made] == [1000, 2000, 3000]
     assert made[0].id.startswith("ord_") and made[0].customer.id == made[2].customer_id
 
@@ -67,8 +76,16 @@ def test_orders_journey(client):
     listed = orders.list_orders(limit=10, order=voucherify.ParameterOrderListOrders("-created_at"))
     assert listed.total == 3 and {o.id for o in listed.orders} == {o.id for o in made}
 
-    export = orders.create_order_export(voucherify.OrdersExportCreateRequestBody.from_dict({"parameters": {
-        "fields": ["id", "source_id", "status"], "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}))
+    export = orders.create_order_export(
+        voucherify.OrdersExportCreateRequestBody.from_dict(
+            {
+                "parameters": {
+                    "fields": ["id", "source_id", "status"],
+                    "filters": {"status": {"conditions": {"$in": ["PAID"]}}},
+                }
+            }
+        )
+    )
     assert export.status == "SCHEDULED"
     rows = finish_and_download(client, export.id)
     assert rows[0] == ["ID", "Source ID", "Status"]
@@ -79,9 +96,12 @@ def test_orders_journey(client):
 
 
 def test_import_followed_to_its_result(client):
-    items = [voucherify.OrdersImportCreateRequestBodyItem.from_dict(
-        {"source_id": f"imp-{n}", "status": "PAID", "amount": 100 + n, "metadata": {"batch": "b1"}})
-        for n in range(50)]
+    items = [
+        voucherify.OrdersImportCreateRequestBodyItem.from_dict(
+            {"source_id": f"imp-{n}", "status": "PAID", "amount": 100 + n, "metadata": {"batch": "b1"}}
+        )
+        for n in range(50)
+    ]
     started = voucherify.OrdersApi(client).import_orders(items)
     actions = voucherify.AsyncActionsApi(client)
     seen = []
@@ -119,25 +139,32 @@ def transaction_exports(client):
 
     def member_body():
         return voucherify.LoyaltiesMembersTransactionsExportCreateRequestBody.from_dict(
-            {"parameters": {"order": "-created_at", "fields": TX_FIELDS}})
+            {"parameters": {"order": "-created_at", "fields": TX_FIELDS}}
+        )
 
     def campaign_body():
         return voucherify.LoyaltiesTransactionsExportCreateRequestBody.from_dict({"parameters": {"fields": TX_FIELDS}})
 
     return {
         "voucher": lambda: voucherify.VouchersApi(client).export_voucher_transactions(
-            "GIFT-1", voucherify.VouchersTransactionsExportCreateRequestBody.from_dict(
-                {"parameters": {"fields": TX_FIELDS}})),
+            "GIFT-1",
+            voucherify.VouchersTransactionsExportCreateRequestBody.from_dict({"parameters": {"fields": TX_FIELDS}}),
+        ),
         "loyalty card": lambda: loyalties().export_loyalty_card_transactions("CARD-1", member_body()),
         "loyalty card in campaign": lambda: loyalties().export_loyalty_card_transactions1(
-            "camp_Loyal1", "CARD-1", member_body()),
+            "camp_Loyal1", "CARD-1", member_body()
+        ),
         "loyalty campaign": lambda: loyalties().export_loyalty_campaign_transactions("camp_Loyal1", campaign_body()),
         "campaign": lambda: campaigns().export_campaign_transactions(
-            "Gift Cards", voucherify.CampaignsTransactionsExportCreateRequestBody.from_dict(
-                {"parameters": {"fields": TX_FIELDS}})),
+            "Gift Cards",
+            voucherify.CampaignsTransactionsExportCreateRequestBody.from_dict({"parameters": {"fields": TX_FIELDS}}),
+        ),
         "points expiration": lambda: loyalties().create_points_expiration_export(
-            "camp_Loyal1", voucherify.LoyaltiesPointsExpirationExportCreateRequestBody.from_dict(
-                {"parameters": {"fields": ["id", "campaign_id", "points", "expires_at"]}})),
+            "camp_Loyal1",
+            voucherify.LoyaltiesPointsExpirationExportCreateRequestBody.from_dict(
+                {"parameters": {"fields": ["id", "campaign_id", "points", "expires_at"]}}
+            ),
+        ),
         "loyalty card, no body": lambda: loyalties().export_loyalty_card_transactions("CARD-2"),
     }
 
@@ -156,8 +183,14 @@ def test_every_transaction_export_is_polled_to_done_and_downloaded(client, name)
 @pytest.mark.slow
 def test_the_npm_client_creates_an_order_and_exports_it(server, npm_sdk):
     node = shutil.which("node")
-    done = subprocess.run([node, "orders_export.js"], cwd=npm_sdk, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "MOCK_URL": server.url})
+    done = subprocess.run(
+        [node, "orders_export.js"],
+        cwd=npm_sdk,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MOCK_URL": server.url},
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["order"]["id"].startswith("ord_") and result["order"]["amount"] == 3000

@@ -48,8 +48,11 @@ def served_sdk_methods() -> list[tuple[type, str, list[str]]]:
             verb = re.search(r"method='(\w+)'", source).group(1)
             path = re.search(r"resource_path='([^']+)'", source).group(1)
             if (verb, _template(path)) in served:
-                required = [p.name for p in list(inspect.signature(function).parameters.values())[1:]
-                            if p.default is inspect.Parameter.empty]
+                required = [
+                    p.name
+                    for p in list(inspect.signature(function).parameters.values())[1:]
+                    if p.default is inspect.Parameter.empty
+                ]
                 found.append((cls, method, required))
     return found
 
@@ -76,8 +79,9 @@ def _arguments(client, required: list[str]) -> list[str]:
     made = {}
     for name in required:
         if name == "export_id":
-            made[name] = exports.create_export(voucherify.ExportsCreateRequestBody.from_dict(
-                {"exported_object": "order"})).id
+            made[name] = exports.create_export(
+                voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "order"})
+            ).id
         elif name == "order_id":
             made[name] = orders.create_order().id
         elif name == "async_action_id":
@@ -109,8 +113,10 @@ def test_each_sdk_method_succeeds_with_only_its_required_arguments(client, cls, 
 
 def test_sdk_minimal_export_calls_export_the_documented_defaults(client):
     orders, vouchers = voucherify.OrdersApi(client), voucherify.VouchersApi(client)
-    for export in (orders.create_order_export(),  # no body at all
-                   orders.create_order_export(voucherify.OrdersExportCreateRequestBody.from_dict({}))):  # null
+    for export in (
+        orders.create_order_export(),  # no body at all
+        orders.create_order_export(voucherify.OrdersExportCreateRequestBody.from_dict({})),
+    ):  # null
         assert export.status == "SCHEDULED" and export.parameters.fields == ["id", "source_id", "status"]
     export = vouchers.export_voucher_transactions("GIFT-1")
     assert export.exported_object == "voucher_transactions" and export.parameters.fields[:2] == ["id", "type"]
@@ -118,9 +124,15 @@ def test_sdk_minimal_export_calls_export_the_documented_defaults(client):
 
 def test_sdk_read_modify_write_of_an_order(client):
     orders = voucherify.OrdersApi(client)
-    created = orders.create_order(voucherify.OrdersCreateRequestBody.from_dict(
-        {"source_id": "sweep-rmw", "customer": {"source_id": "sweep-customer"},
-         "items": [{"source_id": "sku-1", "quantity": 2, "price": 700}]}))
+    created = orders.create_order(
+        voucherify.OrdersCreateRequestBody.from_dict(
+            {
+                "source_id": "sweep-rmw",
+                "customer": {"source_id": "sweep-customer"},
+                "items": [{"source_id": "sku-1", "quantity": 2, "price": 700}],
+            }
+        )
+    )
     got = orders.get_order(created.id)
     body = voucherify.OrdersUpdateRequestBody.from_dict({**got.to_dict(), "status": "PAID"})
     updated = orders.update_order(created.id, body)
@@ -133,8 +145,14 @@ def test_every_npm_sdk_method_we_serve_succeeds_with_only_its_required_arguments
     """The npm client has 12 calls (13 with the campaign variant) for our operations: tests/js/sweep.js."""
     node = shutil.which("node")
     with ServerThread(Settings(port=0, lifecycle="instant", rows=5)) as server:
-        done = subprocess.run([node, "sweep.js"], cwd=npm_sdk, capture_output=True, text=True, timeout=60,
-                              env={"PATH": "/usr/bin:/bin", "MOCK_URL": server.url})
+        done = subprocess.run(
+            [node, "sweep.js"],
+            cwd=npm_sdk,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "MOCK_URL": server.url},
+        )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(results) == 13

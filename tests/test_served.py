@@ -18,8 +18,14 @@ V_AUTH = {"X-App-Id": "index-app", "X-App-Token": "index-secret"}
 
 def test_the_banner_names_each_vendors_paths_credentials_the_admin_api_and_the_config_file(tmp_path):
     (tmp_path / "mockserver.yaml").write_text("chargebee-key: [test_pinned]\n")
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         lines = [process.stdout.readline()]
         while not lines[-1].lstrip().startswith("config") and lines[-1]:
@@ -45,8 +51,9 @@ async def test_the_index_says_what_is_served_as_json_and_as_html_to_a_browser(ai
     index = await answer.json()
     vendors = {v["name"]: v for v in index["vendors"]}
     assert set(vendors) == set(registry.available())
-    assert "/v1/exports" in vendors["voucherify"]["paths"] and vendors["voucherify"]["credentials"] == \
-        "pinned keys only"
+    assert (
+        "/v1/exports" in vendors["voucherify"]["paths"] and vendors["voucherify"]["credentials"] == "pinned keys only"
+    )
     assert vendors["chargebee"]["credentials"].startswith("trusting new keys")
     assert index["dashboard"].endswith("/__mock/ui") and index["admin"].endswith("/__mock/")
     spec = await client.get(vendors["stripe"]["openapi"].split(str(client.make_url("")).rstrip("/"))[1])
@@ -89,9 +96,14 @@ async def test_the_access_log_has_one_line_per_request_with_no_secret_and_escape
     client = await aiohttp_client(create_app(Settings(access_log=True)))
     with caplog.at_level(logging.INFO, logger="mockserver.access"):
         await client.get("/v1/exports", headers=V_AUTH)
-        await client.post("/api/v2/exports/orders", data="order[status][is]=queued",
-                          headers={"Authorization": "Basic dGVzdF9zZWNyZXRrZXk6",
-                                   "Content-Type": "application/x-www-form-urlencoded"})
+        await client.post(
+            "/api/v2/exports/orders",
+            data="order[status][is]=queued",
+            headers={
+                "Authorization": "Basic dGVzdF9zZWNyZXRrZXk6",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         await client.get("/v1/exports/exp_x/download?token=download-secret&x=1")
         await client.get("/v1/%1b[31mred%0a", headers=V_AUTH)
     lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.access"]

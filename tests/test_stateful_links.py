@@ -52,12 +52,17 @@ def walk(vendor_class: str, operations: list[str], headers: dict[str, str]) -> t
     """Run only the stateful phase over `operations`; the server's journal and the scenarios run."""
     vendor = {"Voucherify": Voucherify, "Chargebee": Chargebee}[vendor_class]()
     with ServerThread(Settings(port=0, lifecycle="instant", rows=2, journal_size=100_000), vendors=[vendor]) as server:
-        config = schemathesis.Config.from_dict({
-            "base-url": server.url, "seed": 1, "workers": 1, "headers": headers,
-            "generation": {"max-examples": SCENARIOS},
-            "phases": {name: {"enabled": False} for name in ("examples", "coverage", "fuzzing")},
-            "checks": {"ignored_auth": {"enabled": False}},  # keep the journal to the walk itself
-        })
+        config = schemathesis.Config.from_dict(
+            {
+                "base-url": server.url,
+                "seed": 1,
+                "workers": 1,
+                "headers": headers,
+                "generation": {"max-examples": SCENARIOS},
+                "phases": {name: {"enabled": False} for name in ("examples", "coverage", "fuzzing")},
+                "checks": {"ignored_auth": {"enabled": False}},  # keep the journal to the walk itself
+            }
+        )
         schema = schemathesis.openapi.from_dict(load_document(schemas_dir() / vendor.name), config=config)
         scenarios = 0
         for event in from_schema(schema.include(operation_id=operations)).execute():
@@ -85,14 +90,23 @@ def followed(journal: list[dict], created_by: str, id_of) -> Counter:
 
 
 def test_our_schemas_declare_the_sequences():
-    assert {("create-export", "GetExport", "get-export"), ("create-export", "DeleteExport", "delete-export"),
-            ("get-export", "DownloadExport", "get-export"), ("get-export", "DeleteExport", "delete-export"),
-            ("create-order-export", "GetExport", "get-export"), ("create-order", "GetOrder", "get-order"),
-            ("create-order", "UpdateOrder", "update-order"), ("get-order", "UpdateOrder", "update-order"),
-            ("update-order", "GetOrder", "get-order")} <= links("voucherify")
+    assert {
+        ("create-export", "GetExport", "get-export"),
+        ("create-export", "DeleteExport", "delete-export"),
+        ("get-export", "DownloadExport", "get-export"),
+        ("get-export", "DeleteExport", "delete-export"),
+        ("create-order-export", "GetExport", "get-export"),
+        ("create-order", "GetOrder", "get-order"),
+        ("create-order", "UpdateOrder", "update-order"),
+        ("get-order", "UpdateOrder", "update-order"),
+        ("update-order", "GetOrder", "get-order"),
+    } <= links("voucherify")
     chargebee = links("chargebee")
     for create in ("export-orders", "export-customers", "export-subscriptions", "export-invoices", "retrieve-export"):
-        assert {(create, "RetrieveExport", "retrieve-export"), (create, "DownloadExport", "download-export")} <= chargebee
+        assert {
+            (create, "RetrieveExport", "retrieve-export"),
+            (create, "DownloadExport", "download-export"),
+        } <= chargebee
 
 
 VOUCHERIFY_APP = {"X-App-Id": "walker", "X-App-Token": "walker-token"}
@@ -121,8 +135,9 @@ def test_the_stateful_phase_walks_voucherify_orders():
 def test_the_stateful_phase_walks_chargebee_export_retrieve_download():
     key = "walker_key"
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    journal, scenarios = stateful_walk(Chargebee(), ["export-orders", "retrieve-export", "download-export"],
-                                       {"Authorization": auth})
+    journal, scenarios = stateful_walk(
+        Chargebee(), ["export-orders", "retrieve-export", "download-export"], {"Authorization": auth}
+    )
     walked = followed(journal, "/api/v2/exports/orders", lambda body: body["export"]["id"])
     assert walked[("GET", 200)] >= 1, walked  # retrieve-export with the id export-orders answered
     assert walked[("download", 200)] >= 1, walked  # download-export with the token from download_url

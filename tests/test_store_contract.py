@@ -241,8 +241,10 @@ def _race(args) -> list[bool]:
     async def run() -> list[bool]:
         backend = SqliteStore(where) if kind == "sqlite" else RedisStore(where)
         try:
-            return [await backend.add(Tenant("v", f"app-{worker}"), "exports", f"exp_{n}", {"by": worker})
-                    for n in range(200)]
+            return [
+                await backend.add(Tenant("v", f"app-{worker}"), "exports", f"exp_{n}", {"by": worker})
+                for n in range(200)
+            ]
         finally:
             await backend.close()
 
@@ -258,7 +260,8 @@ async def test_processes_racing_for_the_same_keys_never_both_win(kind, tmp_path,
         await SqliteStore(where).close()
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         won = await asyncio.get_running_loop().run_in_executor(
-            None, pool.map, _race, [(kind, where, worker) for worker in range(4)])
+            None, pool.map, _race, [(kind, where, worker) for worker in range(4)]
+        )
     backend = open_store(kind, tmp_path, request) if kind == "redis" else SqliteStore(where)
     try:
         for n in range(200):
@@ -344,7 +347,7 @@ async def test_pages_follow_each_index_whatever_was_written(store):
             expected = ordered[::-1] if reverse else ordered
             for offset, limit in ((0, 10), (7, 5), (len(expected) - 2, 10), (len(expected) + 3, 5), (0, 0)):
                 page = await store.page(APP, "exports", name, reverse=reverse, offset=offset, limit=limit)
-                assert page == expected[offset:offset + limit], (name, reverse, offset, limit)
+                assert page == expected[offset : offset + limit], (name, reverse, offset, limit)
         for bound in (-5, 0, 2, 2.5, 1e13):
             numeric = [r for r in ordered if type(r[fields[0]]) in (int, float, bool) and r[fields[0]] <= bound]
             assert await store.upto(APP, "exports", name, bound) == numeric, (name, bound)
@@ -425,7 +428,6 @@ async def test_concurrent_transactions_never_interleave(store):
     await asyncio.gather(*(store.transact(APP, upsert) for _ in range(32)))
     stored = await store.list(APP, "orders")
     assert len(stored) == 1 and stored[0]["seen"] == 32, stored
-
 
 
 async def test_a_long_list_is_whole_and_in_order_of_first_storing(store):

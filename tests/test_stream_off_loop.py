@@ -53,10 +53,10 @@ async def _watch(download) -> tuple[float, float, int]:
 
 
 async def test_a_big_sorted_csv_download_leaves_the_loop_free(aiohttp_client, spec):
-    client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=ROWS),
-                                             vendors=[Voucherify(spec=spec)]))
-    created = await client.post("/v1/exports", headers=AUTH,
-                                json={"exported_object": "voucher", "parameters": {"order": "code"}})
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=ROWS), vendors=[Voucherify(spec=spec)]))
+    created = await client.post(
+        "/v1/exports", headers=AUTH, json={"exported_object": "voucher", "parameters": {"order": "code"}}
+    )
     assert created.status == 200, await created.text()
     export = await (await client.get(f"/v1/exports/{(await created.json())['id']}", headers=AUTH)).json()
     url = "/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1]
@@ -112,8 +112,7 @@ async def test_a_big_chargebee_zip_leaves_the_loop_free(aiohttp_client):
 async def test_a_client_that_goes_away_stops_the_producer(aiohttp_client, spec):
     import threading
 
-    client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=ROWS),
-                                             vendors=[Voucherify(spec=spec)]))
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=ROWS), vendors=[Voucherify(spec=spec)]))
     created = await (await client.post("/v1/exports", headers=AUTH, json={"exported_object": "voucher"})).json()
     export = await (await client.get(f"/v1/exports/{created['id']}", headers=AUTH)).json()
     url = "/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1]

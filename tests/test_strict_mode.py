@@ -15,10 +15,14 @@ from mockserver.testing import ServerThread
 from mockserver.vendors.voucherify import Voucherify
 from tests.control_support import CREDENTIALS, http
 
-TYPO = {"exported_object": "order",
-        "parameters": {"fields": ["id", "status"], "filters": {"stauts": {"conditions": {"$in": ["PAID"]}}}}}
-CORRECT = {"exported_object": "order",
-           "parameters": {"fields": ["id", "status"], "filters": {"status": {"conditions": {"$in": ["PAID"]}}}}}
+TYPO = {
+    "exported_object": "order",
+    "parameters": {"fields": ["id", "status"], "filters": {"stauts": {"conditions": {"$in": ["PAID"]}}}},
+}
+CORRECT = {
+    "exported_object": "order",
+    "parameters": {"fields": ["id", "status"], "filters": {"status": {"conditions": {"$in": ["PAID"]}}}},
+}
 EXTRA = {"exported_object": "voucher", "colour": "blue", "parameters": {"fields": ["code"], "response_format": "CSV"}}
 
 
@@ -76,10 +80,14 @@ def test_unknown_filter_field_is_answered_and_told(spec, caplog):
 
 
 def test_a_coerced_filter_operand_is_answered_and_told(spec):
-    coerced = {"exported_object": "order", "parameters": {
-        "fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": "1000"}}}}}
-    as_number = {"exported_object": "order", "parameters": {
-        "fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": 1000}}}}}
+    coerced = {
+        "exported_object": "order",
+        "parameters": {"fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": "1000"}}}},
+    }
+    as_number = {
+        "exported_object": "order",
+        "parameters": {"fields": ["id", "amount"], "filters": {"amount": {"conditions": {"$more_than": 1000}}}},
+    }
     with serve(spec) as server:
         answer = http("POST", server.url + "/v1/exports", coerced, CREDENTIALS)
         assert answer.status == 200, answer.text
@@ -159,8 +167,10 @@ def test_generate_warns_as_the_server_does(capsys):
 def test_a_finding_naming_what_a_client_sent_is_a_readable_header(spec, name):
     """A filter field with control or non-ASCII characters is named in the warning, escaped, and the
     answer still arrives (an unescaped \\x00 in a header made aiohttp drop the connection)."""
-    body = {"exported_object": "order", "parameters": {"fields": ["id"], "filters": {name: {"conditions": {
-        "$in": ["PAID"]}}}}}
+    body = {
+        "exported_object": "order",
+        "parameters": {"fields": ["id"], "filters": {name: {"conditions": {"$in": ["PAID"]}}}},
+    }
     with serve(spec) as server:
         answer = http("POST", server.url + "/v1/exports", body, CREDENTIALS)
     assert answer.status == 200, answer.text

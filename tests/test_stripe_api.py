@@ -150,8 +150,9 @@ async def test_the_interval_picks_exactly_the_rows_between_its_ends(api):
     _, early = await api.rows((await api.create(ITEMIZED, interval(END - 30 * DAY, END - DAY))).body)
     _, late = await api.rows((await api.create(ITEMIZED, interval(END - DAY, END))).body)
     assert early and late
-    assert sorted(early + late, key=lambda r: r["balance_transaction_id"]) == \
-        sorted(everything, key=lambda r: r["balance_transaction_id"])
+    assert sorted(early + late, key=lambda r: r["balance_transaction_id"]) == sorted(
+        everything, key=lambda r: r["balance_transaction_id"]
+    )
 
 
 async def test_without_columns_a_run_gets_the_report_types_default_columns(api, spec):
@@ -169,7 +170,10 @@ async def test_columns_may_come_with_empty_brackets(api):
 
 
 async def test_currency_and_reporting_category_keep_only_matching_rows(api):
-    pairs = interval(END - 30 * DAY, END) + [("parameters[currency]", "EUR"), ("parameters[reporting_category]", "refund")]
+    pairs = interval(END - 30 * DAY, END) + [
+        ("parameters[currency]", "EUR"),
+        ("parameters[reporting_category]", "refund"),
+    ]
     run = (await api.create(ITEMIZED, pairs + columns("currency", "reporting_category", "gross"))).body
     assert run["parameters"]["currency"] == "eur"
     _, rows = await api.rows(run)
@@ -186,8 +190,9 @@ async def test_decimal_separator_comma_writes_amounts_with_a_comma(api):
 async def test_timezone_writes_activity_timestamps_in_that_zone(api):
     base = interval(END - DAY, END) + columns("balance_transaction_id", "activity_at", "amount")
     _, utc_rows = await api.rows((await api.create("activity.itemized.2", base)).body)
-    _, tokyo_rows = await api.rows((await api.create("activity.itemized.2",
-                                                     base + [("parameters[timezone]", "Asia/Tokyo")])).body)
+    _, tokyo_rows = await api.rows(
+        (await api.create("activity.itemized.2", base + [("parameters[timezone]", "Asia/Tokyo")])).body
+    )
     assert utc_rows and len(utc_rows) == len(tokyo_rows)
     for utc, tokyo in zip(utc_rows, tokyo_rows):
         assert utc["balance_transaction_id"] == tokyo["balance_transaction_id"]
@@ -199,12 +204,15 @@ async def test_balance_summary_adds_up_to_the_itemized_reports(api):
     start, end = END - 2 * DAY, END - DAY // 2
     _, summary = await api.rows((await api.create("balance.summary.1", interval(start, end))).body)
     _, activity = await api.rows((await api.create(ITEMIZED, interval(start, end) + columns("currency", "net"))).body)
-    _, payouts = await api.rows((await api.create("payouts.itemized.1",
-                                                  interval(start, end) + columns("currency", "net"))).body)
-    _, before = await api.rows((await api.create(ITEMIZED, interval(END - 700 * DAY, start) +
-                                                 columns("currency", "net"))).body)
-    _, paid_before = await api.rows((await api.create("payouts.itemized.1", interval(END - 700 * DAY, start) +
-                                                      columns("currency", "net"))).body)
+    _, payouts = await api.rows(
+        (await api.create("payouts.itemized.1", interval(start, end) + columns("currency", "net"))).body
+    )
+    _, before = await api.rows(
+        (await api.create(ITEMIZED, interval(END - 700 * DAY, start) + columns("currency", "net"))).body
+    )
+    _, paid_before = await api.rows(
+        (await api.create("payouts.itemized.1", interval(END - 700 * DAY, start) + columns("currency", "net"))).body
+    )
 
     def total(rows, currency):
         return sum(round(float(row["net"]) * 100) for row in rows if row["currency"] == currency)
@@ -213,8 +221,10 @@ async def test_balance_summary_adds_up_to_the_itemized_reports(api):
     currencies = {row["currency"] for row in summary}
     assert "usd" in currencies
     for currency in currencies:
-        cents = {category: round(float(lines[currency, category]["net_amount"]) * 100)
-                 for category in ("starting_balance", "activity", "payouts", "ending_balance")}
+        cents = {
+            category: round(float(lines[currency, category]["net_amount"]) * 100)
+            for category in ("starting_balance", "activity", "payouts", "ending_balance")
+        }
         assert cents["activity"] == total(activity, currency)
         assert cents["payouts"] == total(payouts, currency)
         assert cents["starting_balance"] == total(before, currency) + total(paid_before, currency)
@@ -225,26 +235,33 @@ async def test_balance_summary_adds_up_to_the_itemized_reports(api):
 
 
 async def test_balance_summary_dates_follow_the_timezone_and_columns_their_order(api):
-    pairs = interval(END - 2 * DAY, END) + [("parameters[timezone]", "America/Los_Angeles"),
-                                             ("parameters[currency]", "usd")] + columns("net_amount", "description")
+    pairs = (
+        interval(END - 2 * DAY, END)
+        + [("parameters[timezone]", "America/Los_Angeles"), ("parameters[currency]", "usd")]
+        + columns("net_amount", "description")
+    )
     header, rows = await api.rows((await api.create("balance.summary.1", pairs)).body)
     assert header == ["net_amount", "description"]
-    assert [row["description"] for row in rows] == ["Starting balance (2023-11-12)", "Activity", "Total payouts",
-                                                    "Ending balance (2023-11-14)"]
+    assert [row["description"] for row in rows] == [
+        "Starting balance (2023-11-12)",
+        "Activity",
+        "Total payouts",
+        "Ending balance (2023-11-14)",
+    ]
 
 
 async def test_the_same_seed_gives_the_same_file_and_another_key_another_data_set(api):
     pairs = interval(END - DAY, END)
     first = await api.rows((await api.create(ITEMIZED, pairs)).body)
     again = await api.rows((await api.create(ITEMIZED, pairs)).body)
-    other = await api.as_key("sk_test_someoneelse").rows((await api.as_key("sk_test_someoneelse")
-                                                           .create(ITEMIZED, pairs)).body)
+    other = await api.as_key("sk_test_someoneelse").rows(
+        (await api.as_key("sk_test_someoneelse").create(ITEMIZED, pairs)).body
+    )
     assert first == again and first[1] != other[1]
 
 
 async def test_time_lifecycle_moves_with_the_mock_clock(aiohttp_client, spec, clock):
-    api = await make_stripe_api(aiohttp_client, spec, clock, lifecycle="time", scheduled_seconds=5,
-                                running_seconds=10)
+    api = await make_stripe_api(aiohttp_client, spec, clock, lifecycle="time", scheduled_seconds=5, running_seconds=10)
     run = (await api.create(ITEMIZED, interval(END - DAY, END))).body
     assert (await api.get(f"/v1/reporting/report_runs/{run['id']}")).body["status"] == "pending"
     clock.advance(14)
@@ -271,20 +288,29 @@ async def test_a_pending_runs_file_does_not_exist_yet(api):
         assert reply.status == 404 and reply.body["error"]["param"] == "file"
 
 
-@pytest.mark.parametrize(("pairs", "param", "code"), [
-    (interval(END - DAY, END + 3600), "parameters[interval_end]", "parameter_invalid"),
-    (interval(END - 731 * DAY, END), "parameters[interval_start]", "parameter_invalid"),
-    (interval(END, END - DAY), "parameters[interval_start]", "parameter_invalid"),
-    (interval(END - DAY, END - DAY), "parameters[interval_start]", "parameter_invalid"),
-    ([("parameters[interval_start]", str(END - DAY))], "parameters[interval_end]", "parameter_missing"),
-    ([("parameters[interval_start]", "yesterday"), ("parameters[interval_end]", str(END))],
-     "parameters[interval_start]", "parameter_invalid"),
-    (interval(END - DAY, END) + [("parameters[payout]", "po_123")], "parameters[payout]", "parameter_unknown"),
-    (interval(END - DAY, END) + [("parameters[connected_account]", "acct_1")], "parameters[connected_account]",
-     "parameter_unknown"),
-    (interval(END - DAY, END) + columns("net", "no_such_column"), "parameters[columns]", "parameter_invalid"),
-    (interval(END - DAY, END) + [("parameters[currency]", "dollars")], "parameters[currency]", "parameter_invalid"),
-])
+@pytest.mark.parametrize(
+    ("pairs", "param", "code"),
+    [
+        (interval(END - DAY, END + 3600), "parameters[interval_end]", "parameter_invalid"),
+        (interval(END - 731 * DAY, END), "parameters[interval_start]", "parameter_invalid"),
+        (interval(END, END - DAY), "parameters[interval_start]", "parameter_invalid"),
+        (interval(END - DAY, END - DAY), "parameters[interval_start]", "parameter_invalid"),
+        ([("parameters[interval_start]", str(END - DAY))], "parameters[interval_end]", "parameter_missing"),
+        (
+            [("parameters[interval_start]", "yesterday"), ("parameters[interval_end]", str(END))],
+            "parameters[interval_start]",
+            "parameter_invalid",
+        ),
+        (interval(END - DAY, END) + [("parameters[payout]", "po_123")], "parameters[payout]", "parameter_unknown"),
+        (
+            interval(END - DAY, END) + [("parameters[connected_account]", "acct_1")],
+            "parameters[connected_account]",
+            "parameter_unknown",
+        ),
+        (interval(END - DAY, END) + columns("net", "no_such_column"), "parameters[columns]", "parameter_invalid"),
+        (interval(END - DAY, END) + [("parameters[currency]", "dollars")], "parameters[currency]", "parameter_invalid"),
+    ],
+)
 async def test_bad_parameters_are_400s_naming_the_parameter(api, pairs, param, code):
     reply = await api.create(ITEMIZED, pairs)
     assert reply.status == 400, reply.body
@@ -300,29 +326,36 @@ async def test_an_unknown_time_zone_is_a_400(api, zone):
 
 
 async def test_a_timestamp_that_is_not_one_is_worded_as_such(api):
-    reply = await api.create(ITEMIZED, [("parameters[interval_start]", "yesterday"),
-                                        ("parameters[interval_end]", str(END))])
+    reply = await api.create(
+        ITEMIZED, [("parameters[interval_start]", "yesterday"), ("parameters[interval_end]", str(END))]
+    )
     assert "a Unix timestamp in whole seconds" in reply.body["error"]["message"]
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ("", "report_type"),
-    ("parameters[interval_start]=1", "report_type"),
-    ("report_type=balance.monthly.9&parameters[interval_start]=1", "report_type"),
-    (urlencode([("report_type", "balance.summary.1")]), "parameters"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ("", "report_type"),
+        ("parameters[interval_start]=1", "report_type"),
+        ("report_type=balance.monthly.9&parameters[interval_start]=1", "report_type"),
+        (urlencode([("report_type", "balance.summary.1")]), "parameters"),
+    ],
+)
 async def test_report_type_must_be_given_and_known(api, body, param):
     reply = await api.request("POST", "/v1/reporting/report_runs", data=body, headers=FORM)
     assert reply.status == 400 and reply.body["error"]["param"] == param
 
 
-@pytest.mark.parametrize("body", [
-    "report_type=balance.summary.1&parameters[columns][0]=a&parameters[columns][2]=b",
-    "report_type=balance.summary.1&report_type=balance.summary.1",
-    "report_type=balance.summary.1&parameters=x&parameters[interval_start]=1",
-    "report_type=balance.summary.1&%ff=1",
-    "report_type=balance.summary.1&parameters[[x]]=1",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "report_type=balance.summary.1&parameters[columns][0]=a&parameters[columns][2]=b",
+        "report_type=balance.summary.1&report_type=balance.summary.1",
+        "report_type=balance.summary.1&parameters=x&parameters[interval_start]=1",
+        "report_type=balance.summary.1&%ff=1",
+        "report_type=balance.summary.1&parameters[[x]]=1",
+    ],
+)
 async def test_malformed_form_bodies_are_400s(api, body):
     reply = await api.request("POST", "/v1/reporting/report_runs", data=body, headers=FORM)
     assert reply.status == 400 and reply.body["error"]["type"] == "invalid_request_error"
@@ -363,8 +396,11 @@ async def test_a_key_sees_only_its_own_runs(api):
     other = api.as_key("sk_test_other")
     missing = await other.get(f"/v1/reporting/report_runs/{run['id']}")
     assert missing.status == 404 and missing.body["error"] == {
-        "type": "invalid_request_error", "code": "resource_missing", "param": "id",
-        "message": f"No such report run: '{run['id']}'"}
+        "type": "invalid_request_error",
+        "code": "resource_missing",
+        "param": "id",
+        "message": f"No such report run: '{run['id']}'",
+    }
     assert (await other.get("/v1/reporting/report_runs")).body["data"] == []
 
 
@@ -443,8 +479,10 @@ async def test_the_control_plane_moves_runs_by_neutral_phase(aiohttp_client, spe
     assert (await api.get(f"/v1/reporting/report_runs/{later['id']}")).body["status"] == "succeeded"
 
 
-@pytest.mark.parametrize(("report_type", "at"), [(ITEMIZED, "created_utc"), ("payouts.itemized.1", "effective_at_utc"),
-                                                 ("activity.itemized.2", "activity_at")])
+@pytest.mark.parametrize(
+    ("report_type", "at"),
+    [(ITEMIZED, "created_utc"), ("payouts.itemized.1", "effective_at_utc"), ("activity.itemized.2", "activity_at")],
+)
 async def test_itemized_rows_come_oldest_first(api, report_type, at):
     _, rows = await api.rows((await api.create(report_type, interval(END - 5 * DAY, END) + columns(at))).body)
     moments = [row[at] for row in rows]
@@ -463,10 +501,13 @@ async def test_a_balance_summary_before_any_activity_is_zero_in_the_default_curr
 # -- headers, idempotency, expand (issue 23 items 3–5) ---------------------------------------------
 async def test_request_id_and_version_on_every_answer_downloads_and_unknown_paths_too(api):
     run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
-    for reply in (await api.get(f"/v1/reporting/report_runs/{run['id']}"),
-                  await api.get(run["result"]["url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""])),
-                  await api.get("/v1/reporting/nowhere"), await api.get("/v1/files/file_nope"),
-                  await api.get("/v1/reporting/report_types", auth=False)):
+    for reply in (
+        await api.get(f"/v1/reporting/report_runs/{run['id']}"),
+        await api.get(run["result"]["url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""])),
+        await api.get("/v1/reporting/nowhere"),
+        await api.get("/v1/files/file_nope"),
+        await api.get("/v1/reporting/report_types", auth=False),
+    ):
         assert re.match(r"^req_[A-Za-z0-9]{14}$", reply.headers["Request-Id"]), reply
         assert reply.headers["Stripe-Version"] == "2026-10-28.endive"
     asked = await api.get("/v1/reporting/report_types", headers={"Stripe-Version": "2020-08-27"})
@@ -487,8 +528,7 @@ async def test_an_idempotency_key_refused_by_validation_stores_nothing(api):
     assert replayed.headers["Request-Id"] != fixed.headers["Request-Id"]
 
 
-async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_bounded_number(api, clock,
-                                                                                          monkeypatch):
+async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_bounded_number(api, clock, monkeypatch):
     key = {"Idempotency-Key": "daily"}
     first = (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body
     clock.advance(DAY - 1)
@@ -499,10 +539,14 @@ async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_boun
     from mockserver.vendors.stripe import idempotency
 
     monkeypatch.setattr(idempotency, "KEPT", 3)
-    made = [(await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
-            for n in range(5)]
-    again = [(await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
-             for n in (0, 4)]
+    made = [
+        (await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
+        for n in range(5)
+    ]
+    again = [
+        (await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
+        for n in (0, 4)
+    ]
     assert again[0] != made[0] and again[1] == made[4]  # the oldest key went, the newest is kept
 
 
@@ -516,7 +560,9 @@ async def test_expand_on_a_form_body_and_unknown_query_parameters(api):
     assert made.status == 200
     refused = await api.create(ITEMIZED, interval(END - DAY, END) + [("expand[0]", "report_type")])
     assert refused.status == 400 and refused.body["error"] == {
-        "type": "invalid_request_error", "message": "This property cannot be expanded (report_type)."}
+        "type": "invalid_request_error",
+        "message": "This property cannot be expanded (report_type).",
+    }
     deep = await api.get(f"/v1/reporting/report_runs/{made.body['id']}?expand[]=result.links.data.file.x")
     assert deep.status == 400 and "more than 4 levels" in deep.body["error"]["message"]
     unknown = await api.get("/v1/reporting/report_types?limit=3")
@@ -539,8 +585,9 @@ async def test_file_links_belong_to_their_account_and_their_token_is_a_capabilit
     assert refused.status == 400 and refused.body["error"]["param"] == "file"
     assert (await api.get("/links/" + token, auth=False)).status == 200
     assert (await api.get("/links/" + token[:-1] + "x", auth=False)).status == 404
-    past = await api.request("POST", "/v1/file_links", data=urlencode({"file": file_id, "expires_at": END}),
-                             headers=FORM)
+    past = await api.request(
+        "POST", "/v1/file_links", data=urlencode({"file": file_id, "expires_at": END}), headers=FORM
+    )
     assert past.status == 400 and past.body["error"]["param"] == "expires_at"
     for path in ("/v1/file_links/link_x/more", "/links/"):
         stray = await api.get(path)
@@ -617,8 +664,9 @@ async def test_every_report_type_runs_with_its_default_columns(api, spec, report
 
 async def test_grouped_summaries_add_up_to_their_itemized_reports(api):
     window = interval(END - 30 * DAY, END)
-    _, items = await api.rows((await api.create(ITEMIZED, window + columns(
-        "reporting_category", "currency", "gross", "fee", "net"))).body)
+    _, items = await api.rows(
+        (await api.create(ITEMIZED, window + columns("reporting_category", "currency", "gross", "fee", "net"))).body
+    )
     _, summary = await api.rows((await api.create("balance_change_from_activity.summary.1", window)).body)
     expected: dict = {}
     for row in items:
@@ -626,8 +674,11 @@ async def test_grouped_summaries_add_up_to_their_itemized_reports(api):
         totals[0] += 1
         for index, name in enumerate(("gross", "fee", "net"), 1):
             totals[index] += round(float(row[name]) * 100)
-    got = {(row["reporting_category"], row["currency"]): [int(row["count"])] + [
-        round(float(row[name]) * 100) for name in ("gross", "fee", "net")] for row in summary}
+    got = {
+        (row["reporting_category"], row["currency"]): [int(row["count"])]
+        + [round(float(row[name]) * 100) for name in ("gross", "fee", "net")]
+        for row in summary
+    }
     assert got == expected and len(got) > 1
 
 
@@ -637,11 +688,24 @@ async def test_connected_account_reports_list_only_connected_accounts_rows_and_f
     _, rows = await api.rows((await api.create(report, window + columns("connected_account_id", "net"))).body)
     assert rows and all(row["connected_account_id"].startswith("acct_") for row in rows)
     chosen = rows[0]["connected_account_id"]
-    _, one = await api.rows((await api.create(report, window + columns("connected_account_id") + [
-        ("parameters[connected_account]", chosen)])).body)
+    _, one = await api.rows(
+        (
+            await api.create(
+                report, window + columns("connected_account_id") + [("parameters[connected_account]", chosen)]
+            )
+        ).body
+    )
     assert one and {row["connected_account_id"] for row in one} == {chosen}
-    _, many = await api.rows((await api.create(report, window + columns("connected_account_id") + [
-        ("parameters[connected_accounts][0]", chosen), ("parameters[connected_accounts][1]", "acct_nobody")])).body)
+    _, many = await api.rows(
+        (
+            await api.create(
+                report,
+                window
+                + columns("connected_account_id")
+                + [("parameters[connected_accounts][0]", chosen), ("parameters[connected_accounts][1]", "acct_nobody")],
+            )
+        ).body
+    )
     assert {row["connected_account_id"] for row in many} == {chosen}
     _, paid = await api.rows((await api.create("payout_reconciliation.itemized.5", window)).body)
     assert paid and all(row["automatic_payout_id"].startswith("po_") for row in paid)
@@ -650,23 +714,39 @@ async def test_connected_account_reports_list_only_connected_accounts_rows_and_f
 async def test_timezone_moves_only_the_local_columns_of_versions_that_document_it(api):
     wanted = columns("created_utc", "created")
     zone = [("parameters[timezone]", "Asia/Kolkata")]
-    _, local = await api.rows((await api.create("balance_change_from_activity.itemized.3",
-                                                interval(END - DAY, END) + wanted + zone)).body)
+    _, local = await api.rows(
+        (await api.create("balance_change_from_activity.itemized.3", interval(END - DAY, END) + wanted + zone)).body
+    )
     assert local and all(
         datetime.strptime(row["created"], STAMP) - datetime.strptime(row["created_utc"], STAMP)
-        == timedelta(hours=5, minutes=30) for row in local)
-    _, plain = await api.rows((await api.create(ITEMIZED, interval(END - DAY, END) + zone + columns(
-        "created_utc", "automatic_payout_effective_at"))).body)
-    utc = (await api.rows((await api.create(ITEMIZED, interval(END - DAY, END) + columns(
-        "created_utc", "automatic_payout_effective_at"))).body))[1]
+        == timedelta(hours=5, minutes=30)
+        for row in local
+    )
+    _, plain = await api.rows(
+        (
+            await api.create(
+                ITEMIZED, interval(END - DAY, END) + zone + columns("created_utc", "automatic_payout_effective_at")
+            )
+        ).body
+    )
+    utc = (
+        await api.rows(
+            (
+                await api.create(
+                    ITEMIZED, interval(END - DAY, END) + columns("created_utc", "automatic_payout_effective_at")
+                )
+            ).body
+        )
+    )[1]
     assert plain == utc  # itemized.1 takes timezone; its timestamps stay UTC
 
 
 async def test_a_file_links_token_never_reaches_the_journal(api):
     """The token is the link's only credential: its path segment has the capability shape the journal masks."""
     run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
-    link = (await api.request("POST", "/v1/file_links", data=urlencode({"file": run["result"]["id"]}),
-                              headers=FORM)).body
+    link = (
+        await api.request("POST", "/v1/file_links", data=urlencode({"file": run["result"]["id"]}), headers=FORM)
+    ).body
     token = link["url"].rsplit("/links/", 1)[1]
     assert (await api.get("/links/" + token, auth=False)).status == 200
     kept = await (await api.client.get("/__mock/requests?limit=50")).text()
@@ -685,8 +765,10 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
     body = urlencode([("report_type", ITEMIZED), *interval(END - DAY, END)])
     first = {"at": clock.now(), "endpoint": "POST /v1/reporting/report_runs", "request_id": "req_first"}
     parsed = {"report_type": ITEMIZED, "parameters": {"interval_start": str(END - DAY), "interval_end": str(END)}}
-    await store.put(Tenant("stripe", KEY), idempotency.KIND, slot,
-                    {**first, "fingerprint": idempotency._fingerprint(parsed)})  # running: no answer kept yet
-    busy = await api.request("POST", "/v1/reporting/report_runs", data=body,
-                             headers={**FORM, "Idempotency-Key": "busy"})
+    await store.put(
+        Tenant("stripe", KEY), idempotency.KIND, slot, {**first, "fingerprint": idempotency._fingerprint(parsed)}
+    )  # running: no answer kept yet
+    busy = await api.request(
+        "POST", "/v1/reporting/report_runs", data=body, headers={**FORM, "Idempotency-Key": "busy"}
+    )
     assert busy.status == 409 and busy.body["error"]["code"] == "idempotency_key_in_use"

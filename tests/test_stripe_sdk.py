@@ -38,9 +38,11 @@ def server():
 
 
 def test_stripe_owns_its_prefixes_and_leaves_the_rest_of_v1(server):
-    for path, shaped in (("/v1/reporting/nowhere", lambda body: set(body) == {"error"}),
-                         ("/v1/files/nowhere/contents", lambda body: set(body) == {"error"}),
-                         ("/v1/nowhere", lambda body: "error" not in body)):
+    for path, shaped in (
+        ("/v1/reporting/nowhere", lambda body: set(body) == {"error"}),
+        ("/v1/files/nowhere/contents", lambda body: set(body) == {"error"}),
+        ("/v1/nowhere", lambda body: "error" not in body),
+    ):
         request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {KEY}"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
@@ -78,8 +80,9 @@ def test_report_run_journey_with_the_module_level_api(module_api):
     report_type = stripe.reporting.ReportType.retrieve("balance_change_from_activity.itemized.1")
     end = report_type.data_available_end
     start = end - 2 * 86_400
-    run = stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
-        "interval_start": start, "interval_end": end, "columns": COLUMNS})  # sent as parameters[columns][0]=…
+    run = stripe.reporting.ReportRun.create(
+        report_type=report_type.id, parameters={"interval_start": start, "interval_end": end, "columns": COLUMNS}
+    )  # sent as parameters[columns][0]=…
     assert isinstance(run, stripe.reporting.ReportRun) and run.status == "pending" and run.result is None
     assert run.parameters.columns == COLUMNS
 
@@ -98,12 +101,23 @@ def test_report_run_journey_with_the_module_level_api(module_api):
 def test_report_run_journey_with_a_client_object(server):
     client = stripe.StripeClient(KEY, base_addresses={"api": server.url, "files": server.url}, max_network_retries=0)
     types = client.v1.reporting.report_types.list()
-    assert {t.id for t in types.data} >= {"balance.summary.1", "balance_change_from_activity.itemized.1",
-                                          "payouts.itemized.1", "activity.itemized.2"}
+    assert {t.id for t in types.data} >= {
+        "balance.summary.1",
+        "balance_change_from_activity.itemized.1",
+        "payouts.itemized.1",
+        "activity.itemized.2",
+    }
     summary = next(t for t in types.data if t.id == "balance.summary.1")
-    run = client.v1.reporting.report_runs.create({"report_type": "balance.summary.1", "parameters": {
-        "interval_start": summary.data_available_end - 86_400, "interval_end": summary.data_available_end,
-        "timezone": "Europe/Berlin"}})
+    run = client.v1.reporting.report_runs.create(
+        {
+            "report_type": "balance.summary.1",
+            "parameters": {
+                "interval_start": summary.data_available_end - 86_400,
+                "interval_end": summary.data_available_end,
+                "timezone": "Europe/Berlin",
+            },
+        }
+    )
     done = _until_succeeded(client.v1.reporting.report_runs.retrieve, run)
     assert client.v1.files.retrieve(done.result.id).id == done.result.id
     header, rows = _download(done.result.url)
@@ -114,8 +128,12 @@ def test_report_run_journey_with_a_client_object(server):
 def test_auto_pagination_walks_every_run_once(module_api):
     report_type = stripe.reporting.ReportType.retrieve("payouts.itemized.1")
     end = report_type.data_available_end
-    made = {stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
-        "interval_start": end - 86_400, "interval_end": end}).id for _ in range(5)}
+    made = {
+        stripe.reporting.ReportRun.create(
+            report_type=report_type.id, parameters={"interval_start": end - 86_400, "interval_end": end}
+        ).id
+        for _ in range(5)
+    }
     page = stripe.reporting.ReportRun.list(limit=2)
     assert len(page.data) == 2 and page.has_more is True
     seen = [run.id for run in page.auto_paging_iter()]  # follows starting_after from page to page
@@ -132,8 +150,9 @@ def test_errors_become_the_sdks_exceptions(module_api):
     assert missing.value.code == "parameter_missing"
 
     with pytest.raises(stripe.InvalidRequestError) as late:
-        stripe.reporting.ReportRun.create(report_type="balance.summary.1",
-                                          parameters={"interval_start": end - 10, "interval_end": end + 3600})
+        stripe.reporting.ReportRun.create(
+            report_type="balance.summary.1", parameters={"interval_start": end - 10, "interval_end": end + 3600}
+        )
     assert late.value.param == "parameters[interval_end]" and "data_available_end" in late.value.user_message
 
     with pytest.raises(stripe.InvalidRequestError) as unknown:
@@ -148,8 +167,9 @@ def test_errors_become_the_sdks_exceptions(module_api):
 def test_a_download_needs_the_key(module_api):
     report_type = stripe.reporting.ReportType.retrieve("activity.itemized.2")
     end = report_type.data_available_end
-    run = stripe.reporting.ReportRun.create(report_type=report_type.id, parameters={
-        "interval_start": end - 86_400, "interval_end": end})
+    run = stripe.reporting.ReportRun.create(
+        report_type=report_type.id, parameters={"interval_start": end - 86_400, "interval_end": end}
+    )
     done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
     with pytest.raises(urllib.error.HTTPError) as refused:
         _download(done.result.url, key="sk_test_notpinned")
@@ -163,7 +183,9 @@ def _a_day_of(report_type_id: str) -> dict:
 
 def test_every_answer_carries_a_request_id_and_the_api_version(module_api):
     """Issue 23 item 3: the SDK's `request_id` on a success and on an error, and Stripe-Version echoed."""
-    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"))
+    run = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1")
+    )
     answer = run.last_response
     assert answer.request_id and answer.request_id.startswith("req_")
     assert answer.headers["Stripe-Version"] == stripe.api_version  # the version the SDK pins, echoed
@@ -182,10 +204,12 @@ def test_every_answer_carries_a_request_id_and_the_api_version(module_api):
 def test_a_retried_create_with_its_idempotency_key_replays_the_first_answer(module_api):
     """Issue 23 item 4: same key → the same run, `Idempotent-Replayed: true`; another body → IdempotencyError."""
     parameters = _a_day_of("payouts.itemized.1")
-    first = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
-                                              idempotency_key="retry-me-1")
-    again = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
-                                              idempotency_key="retry-me-1")
+    first = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=parameters, idempotency_key="retry-me-1"
+    )
+    again = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=parameters, idempotency_key="retry-me-1"
+    )
     assert again.id == first.id and again.created == first.created
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
     assert again.last_response.headers["Original-Request"] == first.last_response.request_id
@@ -195,21 +219,24 @@ def test_a_retried_create_with_its_idempotency_key_replays_the_first_answer(modu
     assert runs.count(first.id) == 1 and len(runs) == len(set(runs))
 
     with pytest.raises(stripe.IdempotencyError) as reused:
-        stripe.reporting.ReportRun.create(report_type="payouts.itemized.1",
-                                          parameters={**parameters, "currency": "usd"}, idempotency_key="retry-me-1")
+        stripe.reporting.ReportRun.create(
+            report_type="payouts.itemized.1", parameters={**parameters, "currency": "usd"}, idempotency_key="retry-me-1"
+        )
     assert reused.value.http_status == 400 and "retry-me-1" in reused.value.user_message
     assert reused.value.error.type == "idempotency_error"
     # another account may use the same key for a run of its own
-    other = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=parameters,
-                                              idempotency_key="retry-me-1", api_key=OTHER_KEY)
+    other = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=parameters, idempotency_key="retry-me-1", api_key=OTHER_KEY
+    )
     assert other.id != first.id
 
 
 def test_expand_is_taken_on_create_and_reads_and_checked(module_api):
     """Issue 23 item 5: expand[] accepted where Stripe takes it, refused where nothing expands; unknown
     query parameters refused."""
-    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1",
-                                            parameters=_a_day_of("payouts.itemized.1"), expand=["result"])
+    run = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"), expand=["result"]
+    )
     done = _until_succeeded(lambda run_id: stripe.reporting.ReportRun.retrieve(run_id, expand=["result.links"]), run)
     assert done.status == "succeeded" and done.result.links.object == "list"
     page = stripe.reporting.ReportRun.list(limit=1, expand=["data.result"])
@@ -236,7 +263,9 @@ def _get(url: str, key: str | None = None) -> tuple[int, dict, bytes]:
 
 def test_what_a_file_links_to_is_served_in_stripes_shape(module_api, server):
     """Issue 23 item 6: result.links.url, /v1/files (purpose filter) and file links with a keyless download."""
-    run = stripe.reporting.ReportRun.create(report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"))
+    run = stripe.reporting.ReportRun.create(
+        report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1")
+    )
     done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
     file_id = done.result.id
     status, _, body = _get(server.url + done.result.links.url, KEY)  # /v1/file_links?file=file_…
@@ -279,19 +308,33 @@ def test_the_documented_report_types_run_through_the_sdk(module_api):
     """Issue 23 item 1: the types clients use (balance_change_from_activity.itemized.3,
     payout_reconciliation.itemized.5, payouts.summary.1 …) are listed, retrievable and run."""
     listed = {t.id: t for t in stripe.reporting.ReportType.list().data}
-    for wanted in ("balance.summary.1", "balance_change_from_activity.itemized.3",
-                   "balance_change_from_activity.summary.1", "payouts.summary.1", "payouts.itemized.3",
-                   "payout_reconciliation.itemized.5", "payout_reconciliation.summary.1",
-                   "ending_balance_reconciliation.itemized.4", "ending_balance_reconciliation.summary.1",
-                   "activity.itemized.1", "activity.summary.1", "connected_account_balance.summary.1",
-                   "connected_account_payout_reconciliation.itemized.5"):
+    for wanted in (
+        "balance.summary.1",
+        "balance_change_from_activity.itemized.3",
+        "balance_change_from_activity.summary.1",
+        "payouts.summary.1",
+        "payouts.itemized.3",
+        "payout_reconciliation.itemized.5",
+        "payout_reconciliation.summary.1",
+        "ending_balance_reconciliation.itemized.4",
+        "ending_balance_reconciliation.summary.1",
+        "activity.itemized.1",
+        "activity.summary.1",
+        "connected_account_balance.summary.1",
+        "connected_account_payout_reconciliation.itemized.5",
+    ):
         assert wanted in listed, wanted
-    for report_type in ("balance_change_from_activity.itemized.3", "payout_reconciliation.itemized.5",
-                        "payouts.summary.1"):
+    for report_type in (
+        "balance_change_from_activity.itemized.3",
+        "payout_reconciliation.itemized.5",
+        "payouts.summary.1",
+    ):
         described = stripe.reporting.ReportType.retrieve(report_type)
         assert described.version == int(report_type[-1]) and described.default_columns
-        run = stripe.reporting.ReportRun.create(report_type=report_type, parameters={
-            "interval_start": described.data_available_start, "interval_end": described.data_available_end})
+        run = stripe.reporting.ReportRun.create(
+            report_type=report_type,
+            parameters={"interval_start": described.data_available_start, "interval_end": described.data_available_end},
+        )
         done = _until_succeeded(stripe.reporting.ReportRun.retrieve, run)
         header, rows = _download(done.result.url)
         assert header == described.default_columns and rows, report_type
@@ -302,26 +345,43 @@ def test_itemized_reports_write_local_times_beside_utc_in_the_requested_zone(mod
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    wanted = ["created_utc", "created", "available_on_utc", "available_on", "automatic_payout_effective_at_utc",
-              "automatic_payout_effective_at"]
-    parameters = {**_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "America/New_York",
-                  "columns": wanted}
-    run = stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.3",
-                                            parameters=parameters)
+    wanted = [
+        "created_utc",
+        "created",
+        "available_on_utc",
+        "available_on",
+        "automatic_payout_effective_at_utc",
+        "automatic_payout_effective_at",
+    ]
+    parameters = {
+        **_a_day_of("balance_change_from_activity.itemized.3"),
+        "timezone": "America/New_York",
+        "columns": wanted,
+    }
+    run = stripe.reporting.ReportRun.create(
+        report_type="balance_change_from_activity.itemized.3", parameters=parameters
+    )
     assert run.parameters.timezone == "America/New_York"
     header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
     assert header == wanted and rows
     zone = ZoneInfo("America/New_York")
     for row in rows:
-        for utc, local in (("created_utc", "created"), ("available_on_utc", "available_on"),
-                           ("automatic_payout_effective_at_utc", "automatic_payout_effective_at")):
+        for utc, local in (
+            ("created_utc", "created"),
+            ("available_on_utc", "available_on"),
+            ("automatic_payout_effective_at_utc", "automatic_payout_effective_at"),
+        ):
             moment = datetime.strptime(row[utc], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
             assert row[local] == moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     # a version without local columns takes the parameter too (its timestamps stay UTC, as documented)
-    older = stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.1", parameters={
-        **_a_day_of("balance_change_from_activity.itemized.1"), "timezone": "Asia/Tokyo"})
+    older = stripe.reporting.ReportRun.create(
+        report_type="balance_change_from_activity.itemized.1",
+        parameters={**_a_day_of("balance_change_from_activity.itemized.1"), "timezone": "Asia/Tokyo"},
+    )
     assert older.status == "pending"
     with pytest.raises(stripe.InvalidRequestError) as unknown:
-        stripe.reporting.ReportRun.create(report_type="balance_change_from_activity.itemized.3", parameters={
-            **_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "Mars/Olympus_Mons"})
+        stripe.reporting.ReportRun.create(
+            report_type="balance_change_from_activity.itemized.3",
+            parameters={**_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "Mars/Olympus_Mons"},
+        )
     assert unknown.value.param == "parameters[timezone]" and unknown.value.http_status == 400

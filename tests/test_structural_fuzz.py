@@ -39,7 +39,7 @@ def _deep(levels: int) -> Any:
     return value
 
 
-WEIRD: list[Any] = [{}, [], "", 0, -1, 1.5, True, None, "x" * 5000, _deep(DEEP), "\u0000", "\U0001F600"]
+WEIRD: list[Any] = [{}, [], "", 0, -1, 1.5, True, None, "x" * 5000, _deep(DEEP), "\u0000", "\U0001f600"]
 SECONDS = 10.0  # one request's bound: far over what any takes, short of a hang
 SECRET = "sk_test_fuzz"  # a well-formed key for every vendor (Stripe checks the shape)
 
@@ -50,8 +50,9 @@ ADMIN_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/__mock/reset"): {"body": {"app_id": "fuzz-app"}},
     ("POST", "/__mock/clock/advance"): {"body": {"seconds": 1}},
     ("POST", "/__mock/exports/{export_id}/status"): {"body": {"status": "DONE"}, "path": {"export_id": "exp_fuzz"}},
-    ("GET", "/__mock/requests"): {"query": {"path": "/v1/exports*", "app_id": "fuzz-app", "method": "POST",
-                                            "limit": "10"}},
+    ("GET", "/__mock/requests"): {
+        "query": {"path": "/v1/exports*", "app_id": "fuzz-app", "method": "POST", "limit": "10"}
+    },
     ("DELETE", "/__mock/requests"): {},
     ("GET", "/__mock/openapi"): {"query": {"vendor": "voucherify"}},
     ("GET", "/__mock/exports"): {},
@@ -108,8 +109,17 @@ def param_example(param) -> str:
 
 
 class Request:
-    def __init__(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
-                 media: str | None = None, raw: bytes | None = None, headers: dict | None = None) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict | None = None,
+        body: Any = None,
+        media: str | None = None,
+        raw: bytes | None = None,
+        headers: dict | None = None,
+    ) -> None:
         self.method, self.path, self.query, self.body, self.media = method, path, query or {}, body, media
         self.raw, self.headers = raw, headers or {}
 
@@ -145,8 +155,15 @@ def operation_requests(vendor) -> list[Request]:
         query = {p.name: param_example(p) for p in op.parameters if p.location == "query" and p.required}
 
         def make(path=path_values, query=query, body=None, media=None, raw=None, op=op):
-            return Request(op.method, _fill(op.path, path), query=query, body=body, media=media, raw=raw,
-                           headers={**auth, **({"Content-Type": media} if media else {})})
+            return Request(
+                op.method,
+                _fill(op.path, path),
+                query=query,
+                body=body,
+                media=media,
+                raw=raw,
+                headers={**auth, **({"Content-Type": media} if media else {})},
+            )
 
         for param in op.parameters:
             if param.location not in ("path", "query"):
@@ -172,8 +189,10 @@ def operation_requests(vendor) -> list[Request]:
                     required = set(op.body_schemas[media].get("required", ()))
                     context = {name: value for name, value in fields.items() if name.split("[")[0] in required}
                     for name in fields:
-                        out.extend(make(raw=urlencode({**context, name: as_text(weird)}).encode(), media=media)
-                                   for weird in WEIRD)
+                        out.extend(
+                            make(raw=urlencode({**context, name: as_text(weird)}).encode(), media=media)
+                            for weird in WEIRD
+                        )
     return out
 
 
@@ -184,8 +203,14 @@ def admin_requests(app) -> list[Request]:
         media = "application/json" if body is not None else None
 
         def make(path=path_values, query=query, body=body, media=media, method=method, template=template):
-            return Request(method, _fill(template, path), query=query, body=body, media=media,
-                           headers={"Content-Type": media} if media else {})
+            return Request(
+                method,
+                _fill(template, path),
+                query=query,
+                body=body,
+                media=media,
+                headers={"Content-Type": media} if media else {},
+            )
 
         out.append(make())
         for weird in WEIRD:
@@ -200,9 +225,14 @@ def admin_requests(app) -> list[Request]:
 
 
 def admin_routes(app) -> set[tuple[str, str]]:
-    return {(route.method, route.resource.canonical) for route in app.router.routes()
-            if route.resource is not None and route.resource.canonical.startswith(admin.PREFIX)
-            and route.method != "*" and route.method != "HEAD"}
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith(admin.PREFIX)
+        and route.method != "*"
+        and route.method != "HEAD"
+    }
 
 
 async def send(client, request: Request):
@@ -229,8 +259,9 @@ def test_every_admin_route_has_an_example(vendors):
 
 # one test per batch, so pytest-xdist spreads the requests over its workers; the vendors' are slow
 # (Chargebee's 19,000 forms take 16 s), the admin API's stays in the quick loop
-@pytest.mark.parametrize("batch", [*(pytest.param(name, marks=pytest.mark.slow) for name in registry.available()),
-                                   "admin"])
+@pytest.mark.parametrize(
+    "batch", [*(pytest.param(name, marks=pytest.mark.slow) for name in registry.available()), "admin"]
+)
 async def test_no_value_anywhere_gets_a_5xx(aiohttp_client, vendors, batch):
     app = create_app(Settings(lifecycle="poll", journal_size=10, max_exports=10), vendors=vendors)
     client = await aiohttp_client(app)

@@ -43,11 +43,16 @@ def test_the_certificate_covers_localhost_and_both_loopback_addresses(tmp_path):
                 names = {value.strip() for _, value in tls.getpeercert()["subjectAltName"]}
         assert {"localhost", "127.0.0.1"} <= names and names & {"::1", "0:0:0:0:0:0:0:1"}
         for hostname in ("localhost", "127.0.0.1"):  # checks on, hostname checked
-            with socket.create_connection(("127.0.0.1", port)) as raw, \
-                    client.wrap_socket(raw, server_hostname=hostname):
+            with (
+                socket.create_connection(("127.0.0.1", port)) as raw,
+                client.wrap_socket(raw, server_hostname=hostname),
+            ):
                 pass
-        reply = httpx.get(server.url + "/v1/exports", verify=ssl.create_default_context(cafile=str(ca)),
-                          headers={"X-App-Id": "tls-app", "X-App-Token": "tls-key"})
+        reply = httpx.get(
+            server.url + "/v1/exports",
+            verify=ssl.create_default_context(cafile=str(ca)),
+            headers={"X-App-Id": "tls-app", "X-App-Token": "tls-key"},
+        )
         assert reply.status_code == 200 and reply.json()["total"] == 0
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(server.url + "/v1/exports")  # the system's CAs do not know this one
@@ -60,8 +65,14 @@ def test_a_server_context_can_be_made_for_any_host(tmp_path):
 
 def _serve(*args: str) -> tuple[subprocess.Popen, list[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines = []
     for _ in range(3):
         line = process.stdout.readline()
@@ -97,16 +108,26 @@ def test_workers_serve_https_from_the_one_ca(tmp_path):
         assert "Traceback" not in _stop(process)
 
 
-@pytest.mark.parametrize("make, fragment", [
-    (lambda d: (d / "file").write_text("x") and str(d / "file"), "cannot be a folder"),
-    (lambda d: (d / CA_FILE).write_text("x") and str(d), f"only one of {CA_FILE}"),
-    (lambda d: ((d / CA_FILE).write_text("x"), (d / CA_KEY_FILE).write_text("y")) and str(d),
-     "not a certificate authority"),
-])
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda d: (d / "file").write_text("x") and str(d / "file"), "cannot be a folder"),
+        (lambda d: (d / CA_FILE).write_text("x") and str(d), f"only one of {CA_FILE}"),
+        (
+            lambda d: ((d / CA_FILE).write_text("x"), (d / CA_KEY_FILE).write_text("y")) and str(d),
+            "not a certificate authority",
+        ),
+    ],
+)
 def test_a_directory_that_cannot_hold_a_ca_is_one_line_and_exit_2(tmp_path, make, fragment):
     directory = make(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--tls-dir", directory],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--tls-dir", directory],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3 and "Traceback" not in done.stderr
 
@@ -117,23 +138,34 @@ def test_the_python_sdks_trust_the_ca_the_way_the_docs_say(tmp_path, monkeypatch
     voucherify = pytest.importorskip("voucherify")
     stripe = pytest.importorskip("stripe")
     key = "sk_test_51Htls0mockserver"
-    with ServerThread(Settings(port=0, tls_dir=str(tmp_path), lifecycle="instant",
-                               vendor_options={"stripe": {"keys": [key]}})) as server:
-        config = voucherify.Configuration(host=server.url, ssl_ca_cert=server.ca_file,
-                                          api_key={"X-App-Id": "tls-app", "X-App-Token": "tls-key"})
+    with ServerThread(
+        Settings(port=0, tls_dir=str(tmp_path), lifecycle="instant", vendor_options={"stripe": {"keys": [key]}})
+    ) as server:
+        config = voucherify.Configuration(
+            host=server.url, ssl_ca_cert=server.ca_file, api_key={"X-App-Id": "tls-app", "X-App-Token": "tls-key"}
+        )
         exports = voucherify.ExportsApi(voucherify.ApiClient(config))
         created = exports.create_export(voucherify.ExportsCreateRequestBody.from_dict({"exported_object": "order"}))
         assert exports.get_export(created.id).result.url.startswith(server.url)
         monkeypatch.setattr(stripe, "ca_bundle_path", server.ca_file)
-        client = stripe.StripeClient(key, base_addresses={"api": server.url, "files": server.url},
-                                     max_network_retries=0)
+        client = stripe.StripeClient(
+            key, base_addresses={"api": server.url, "files": server.url}, max_network_retries=0
+        )
         assert client.v1.reporting.report_types.retrieve("balance.summary.1").id == "balance.summary.1"
         hubspot = pytest.importorskip("hubspot")  # its client passes ssl_ca_cert on to each API's Configuration
         from hubspot.crm.exports import PublicExportViewRequest
 
-        exports = hubspot.Client.create(access_token="tls-token", host=server.url,
-                                        ssl_ca_cert=server.ca_file).crm.exports.public_exports_api
-        task = exports.start(public_export_request=PublicExportViewRequest(
-            export_type="VIEW", format="CSV", export_name="TLS", object_properties=["email"], object_type="CONTACT",
-            language="EN"))
+        exports = hubspot.Client.create(
+            access_token="tls-token", host=server.url, ssl_ca_cert=server.ca_file
+        ).crm.exports.public_exports_api
+        task = exports.start(
+            public_export_request=PublicExportViewRequest(
+                export_type="VIEW",
+                format="CSV",
+                export_name="TLS",
+                object_properties=["email"],
+                object_type="CONTACT",
+                language="EN",
+            )
+        )
         assert exports.get_status(task_id=task.id).status == "COMPLETE"

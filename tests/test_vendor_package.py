@@ -39,12 +39,12 @@ packages = ["acme_mock"]
 [tool.setuptools.package-data]
 acme_mock = ["api/*.yaml"]
 """
-MODULE = '''from pathlib import Path
+MODULE = """from pathlib import Path
 
 from mockserver.vendors.openapi import folder_vendor
 
 VENDOR = folder_vendor(Path(__file__).parent / "api", "acme")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +55,30 @@ def installed(tmp_path_factory) -> dict[str, str]:
     shutil.copytree(ACME, source / "acme_mock" / "api")
     (source / "acme_mock" / "__init__.py").write_text(MODULE)
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")])}
 
 
 def _mockserver(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mockserver", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
@@ -71,13 +87,18 @@ def test_an_installed_package_vendor_gets_serve_contract_and_generate(installed)
     assert generated.returncode == 0, generated.stderr
     lines = generated.stdout.splitlines()
     assert lines[0] == "id,amount" and len(lines) == 4 and lines[1].startswith("ord_")
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--vendors", "acme", "--port", "0",
-                               "--lifecycle", "instant"], env=installed, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--vendors", "acme", "--port", "0", "--lifecycle", "instant"],
+        env=installed,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = server.stdout.readline()
         url = re.search(r"listening on (http://\S+)", first).group(1)
-        checked = _mockserver(installed, "contract", "--spec", "acme", "--base-url", url + "/reports/v2",
-                              "--max-examples", "3")
+        checked = _mockserver(
+            installed, "contract", "--spec", "acme", "--base-url", url + "/reports/v2", "--max-examples", "3"
+        )
         assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr
         assert re.search(r"PASSED: 7 operations", checked.stdout), checked.stdout[-2000:]
         assert "error_shape" in checked.stdout and "auth_required" in checked.stdout

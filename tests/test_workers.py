@@ -30,9 +30,14 @@ class Served:
 
     def __init__(self, *args: str, cwd=None) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
-                                        cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
+            cwd=cwd or ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         line = self.process.stdout.readline()
         match = re.search(r"listening on (http://\S+)", line)
         if not match:
@@ -110,12 +115,13 @@ def one_view(urls: list[str], rounds: int = 3) -> None:
         for export in created[:4]:
             assert http("GET", f"{url}/v1/exports/{export['id']}", headers=APP).json["status"] == "IN_PROGRESS"
     http("POST", urls[0] + "/__mock/clock/advance", {"seconds": 2})
-    finished = [http("GET", f"{urls[n % len(urls)]}/v1/exports/{e['id']}", headers=APP).json
-                for n, e in enumerate(created)]
+    finished = [
+        http("GET", f"{urls[n % len(urls)]}/v1/exports/{e['id']}", headers=APP).json for n, e in enumerate(created)
+    ]
     assert {e["status"] for e in finished} == {"DONE"}
     # a download link made by one process opens through any other
     token_url = finished[0]["result"]["url"]
-    path = token_url[token_url.index("/v1/"):]
+    path = token_url[token_url.index("/v1/") :]
     first = download(urls[-1] + path)
     assert first and first == download(urls[0] + path) and list(first[0]) == ["ID", "Status"]
     # a delete through one process is seen by all, and is not undone by a lifecycle step elsewhere
@@ -204,8 +210,7 @@ def test_workers_store_fixtures_once_and_pin_their_tokens():
 def test_two_replicas_on_one_redis_serve_one_view(redis_url):
     common = ["--state", redis_url, "--scheduled-seconds", "1", "--running-seconds", "2"]
     with Served(*common) as first, Served(*common, "--workers", "2") as second:
-        assert {http("GET", url + "/__mock/health").json["store"] for url in (first.url, second.url)} == \
-            {"RedisStore"}
+        assert {http("GET", url + "/__mock/health").json["store"] for url in (first.url, second.url)} == {"RedisStore"}
         one_view([first.url, second.url])
         # a reset through one replica empties the store for all of them
         assert http("POST", second.url + "/__mock/reset", {}).status == 200
@@ -216,9 +221,14 @@ def test_two_replicas_on_one_redis_serve_one_view(redis_url):
 def test_an_unreachable_redis_stops_the_server_with_a_clear_message():
     from tests.redis_support import free_port
 
-    process = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state",
-                              f"redis://127.0.0.1:{free_port()}/0"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state", f"redis://127.0.0.1:{free_port()}/0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert process.returncode == 2
     assert "cannot reach the Redis store at redis://127.0.0.1:" in process.stderr
     assert "Traceback" not in process.stderr

@@ -27,6 +27,7 @@ from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
 
+
 def _negative_rejections() -> list[str]:
     """schemathesis' default "rejected" statuses of negative_data_rejection, read through its public config."""
     from schemathesis.config import SchemathesisConfig
@@ -45,13 +46,37 @@ def builtin_check_names() -> list[str]:
     return sorted(check.__name__ for check in CHECKS.get_all() if not isinstance(check, type))
 
 
-def run_builtin(spec: Spec, *, base_url: str, app: App, dialect: Dialect | None, checks: list[str],
-                max_examples: int, seed: int | None, workers: int, coverage: bool, results: Results,
-                redact: Redactor, progress: Progress, error_shape: bool,
-                operations: list[str] | None = None, max_time: int | None = None) -> None:
-    config = schemathesis.Config.from_dict(_config(base_url=base_url, app=app, dialect=dialect, checks=checks,
-                                                   max_examples=max_examples, seed=seed, workers=workers,
-                                                   coverage=coverage, max_time=max_time))
+def run_builtin(
+    spec: Spec,
+    *,
+    base_url: str,
+    app: App,
+    dialect: Dialect | None,
+    checks: list[str],
+    max_examples: int,
+    seed: int | None,
+    workers: int,
+    coverage: bool,
+    results: Results,
+    redact: Redactor,
+    progress: Progress,
+    error_shape: bool,
+    operations: list[str] | None = None,
+    max_time: int | None = None,
+) -> None:
+    config = schemathesis.Config.from_dict(
+        _config(
+            base_url=base_url,
+            app=app,
+            dialect=dialect,
+            checks=checks,
+            max_examples=max_examples,
+            seed=seed,
+            workers=workers,
+            coverage=coverage,
+            max_time=max_time,
+        )
+    )
     schema = schemathesis.openapi.from_dict(spec.document, config=config)
     if operations:
         schema = schema.include(operation_id=operations)
@@ -77,8 +102,14 @@ def run_builtin(spec: Spec, *, base_url: str, app: App, dialect: Dialect | None,
             results.error(f"schemathesis stopped: {event.exception}")
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures:
-                results.failed(Finding(check=_check_of(failure), operation=failure.operation or "(run)",
-                                       title=failure.title, message=failure.message))
+                results.failed(
+                    Finding(
+                        check=_check_of(failure),
+                        operation=failure.operation or "(run)",
+                        title=failure.title,
+                        message=failure.message,
+                    )
+                )
 
 
 FORM_MEDIA = "application/x-www-form-urlencoded"
@@ -101,8 +132,13 @@ def bracket_form(_ctx: Any, value: Any) -> bytes | None:
         if isinstance(item, dict):
             pairs += form_fields({key: item}, lists="indexed")
         elif isinstance(item, list):  # repeated, as requests and OpenAPI's exploded form write a list
-            pairs += [pair for element in item for pair in (form_fields({key: element}, lists="indexed")
-                                                            if isinstance(element, dict) else [(key, str(element))])]
+            pairs += [
+                pair
+                for element in item
+                for pair in (
+                    form_fields({key: element}, lists="indexed") if isinstance(element, dict) else [(key, str(element))]
+                )
+            ]
         elif item is not None:
             pairs.append((str(key), str(item)))
     return urlencode(pairs).encode()
@@ -122,8 +158,18 @@ def _warm_lazy_imports() -> None:
     strategies.randoms().validate()  # a strategy is made lazily: validate() makes it now
 
 
-def _config(*, base_url: str, app: App, dialect: Dialect | None, checks: list[str], max_examples: int,
-            seed: int | None, workers: int, coverage: bool, max_time: int | None = None) -> dict[str, Any]:
+def _config(
+    *,
+    base_url: str,
+    app: App,
+    dialect: Dialect | None,
+    checks: list[str],
+    max_examples: int,
+    seed: int | None,
+    workers: int,
+    coverage: bool,
+    max_time: int | None = None,
+) -> dict[str, Any]:
     enabled = set(checks)
     config: dict[str, Any] = {
         "base-url": base_url,
@@ -159,8 +205,11 @@ def _curl(recorder, case_id: str, redact: Redactor) -> str:
     if interaction is None:
         return ""
     request = interaction.request
-    headers = {k: v[0] for k, v in request.headers.items()
-               if k.lower() not in ("user-agent", "accept-encoding", "accept", "connection", "content-length")}
+    headers = {
+        k: v[0]
+        for k, v in request.headers.items()
+        if k.lower() not in ("user-agent", "accept-encoding", "accept", "connection", "content-length")
+    }
     return redact.curl(request.method, request.uri, headers, request.body or None)
 
 
@@ -178,11 +227,17 @@ def _fold(recorder, results: Results, redact: Redactor, forms: WireForms) -> Non
                     continue
                 failure = node.failure_info.failure
                 response = recorder.find_response(case_id=case_id)
-                results.failed(Finding(
-                    check=node.name, operation=failure.operation or operation, title=failure.title,
-                    message=redact(failure.message), curl=_curl(recorder, case_id, redact),
-                    status=response.status_code if response is not None else None,
-                    response=excerpt(response.content) if response is not None else ""))
+                results.failed(
+                    Finding(
+                        check=node.name,
+                        operation=failure.operation or operation,
+                        title=failure.title,
+                        message=redact(failure.message),
+                        curl=_curl(recorder, case_id, redact),
+                        status=response.status_code if response is not None else None,
+                        response=excerpt(response.content) if response is not None else "",
+                    )
+                )
 
 
 class WireForms:
@@ -266,10 +321,17 @@ def _error_shapes(recorder, dialect: Dialect, results: Results, redact: Redactor
         if problem is None:
             results.passed(operation, ERROR_SHAPE)
             continue
-        results.failed(Finding(check=ERROR_SHAPE, operation=operation,
-                               title="Error body is not the vendor's error object",
-                               message=problem, curl=_curl(recorder, case_id, redact), status=response.status_code,
-                               response=excerpt(response.content)))
+        results.failed(
+            Finding(
+                check=ERROR_SHAPE,
+                operation=operation,
+                title="Error body is not the vendor's error object",
+                message=problem,
+                curl=_curl(recorder, case_id, redact),
+                status=response.status_code,
+                response=excerpt(response.content),
+            )
+        )
 
 
 def _check_of(failure) -> str:

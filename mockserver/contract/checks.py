@@ -112,8 +112,12 @@ class Context:
     def client(self, app: App | None | object = ...) -> Client:
         """A client as `app` (default: the main app; None: no credentials), with its own
         connection pool, because checks run their scenarios in threads."""
-        return Client(self.base_url, self.app if app is ... else app,  # type: ignore[arg-type]
-                      credentials=self.dialect.headers, form_lists=self.dialect.form_lists)
+        return Client(
+            self.base_url,
+            self.app if app is ... else app,  # type: ignore[arg-type]
+            credentials=self.dialect.headers,
+            form_lists=self.dialect.form_lists,
+        )
 
     def op(self, operation_id: str) -> Operation:
         try:
@@ -148,15 +152,28 @@ class CheckRun:
             body()
         except Violation as violation:
             ex = violation.exchange
-            self.ctx.results.failed(Finding(
-                check=self.name, operation=ex.operation if ex else operation, title=violation.title,
-                message=self.ctx.redact(violation.message), curl=ex.curl(self.ctx.redact) if ex else "",
-                status=ex.status if ex else None, response=excerpt(ex.text) if ex else ""))
+            self.ctx.results.failed(
+                Finding(
+                    check=self.name,
+                    operation=ex.operation if ex else operation,
+                    title=violation.title,
+                    message=self.ctx.redact(violation.message),
+                    curl=ex.curl(self.ctx.redact) if ex else "",
+                    status=ex.status if ex else None,
+                    response=excerpt(ex.text) if ex else "",
+                )
+            )
         except Skip as skip:
             self.ctx.results.skip(operation, self.name, str(skip))
         except Exception as exc:  # the target misbehaved in a way we did not foresee (e.g. dropped connection)
-            self.ctx.results.failed(Finding(check=self.name, operation=operation,
-                                            title=f"Request failed: {type(exc).__name__}", message=str(exc)))
+            self.ctx.results.failed(
+                Finding(
+                    check=self.name,
+                    operation=operation,
+                    title=f"Request failed: {type(exc).__name__}",
+                    message=str(exc),
+                )
+            )
 
     def each(self, items: Iterable[tuple[str, Callable[[], None]]]) -> None:
         """Run independent scenarios side by side (exports take seconds to finish)."""
@@ -167,8 +184,11 @@ class CheckRun:
     # -- the steps every check and dialect shares ------------------------------
     def status(self, exchange: Exchange, expected: int | tuple[int, ...], what: str) -> Any:
         allowed = (expected,) if isinstance(expected, int) else expected
-        self.expect(exchange.status in allowed, exchange, f"{what}: expected {' or '.join(map(str, allowed))}, "
-                    f"got {exchange.status}")
+        self.expect(
+            exchange.status in allowed,
+            exchange,
+            f"{what}: expected {' or '.join(map(str, allowed))}, got {exchange.status}",
+        )
         body = exchange.json() if exchange.status != 204 else None
         if 400 <= exchange.status < 500:
             self.error_body(exchange)
@@ -181,13 +201,16 @@ class CheckRun:
         problem = self.ctx.dialect.error_problem(exchange.status, exchange.json())
         run = CheckRun(ERROR_SHAPE, self.ctx)
         if problem:
-            run.scenario(exchange.operation, lambda: run.expect(False, exchange, "Error body is not the vendor's "
-                                                                "error object", problem))
+            run.scenario(
+                exchange.operation,
+                lambda: run.expect(False, exchange, "Error body is not the vendor's error object", problem),
+            )
         else:
             run.ok(exchange)
 
-    def create(self, client: Client, operation: Operation, path: dict, body: Any, what: str,
-               prepare: bool = True) -> dict:
+    def create(
+        self, client: Client, operation: Operation, path: dict, body: Any, what: str, prepare: bool = True
+    ) -> dict:
         """Create an export; it must be new: pending, with no download yet."""
         protocol = self.ctx.protocol
         body = self.prepared(client, body) if prepare else body
@@ -196,8 +219,11 @@ class CheckRun:
         where = f"{protocol.wrapper}.id" if protocol.wrapper else "id"
         self.expect(isinstance(export.get("id"), str), exchange, f"The created export has no {where}")
         pending = protocol.statuses.pending
-        self.expect(export.get("status") in pending, exchange, f"{what} was created with status "
-                    f"{export.get('status')!r}, not {' or '.join(pending)}")
+        self.expect(
+            export.get("status") in pending,
+            exchange,
+            f"{what} was created with status {export.get('status')!r}, not {' or '.join(pending)}",
+        )
         self.expect(export.get(protocol.holder) is None, exchange, f"{what} was created with a {protocol.holder}")
         self.ok(exchange)
         return export
@@ -223,8 +249,9 @@ class CheckRun:
             holder.setdefault(last, value + seconds)
         return filled
 
-    def read(self, client: Client, export_id: str, what: str, expected: int | tuple[int, ...] = 200
-             ) -> tuple[dict, Exchange]:
+    def read(
+        self, client: Client, export_id: str, what: str, expected: int | tuple[int, ...] = 200
+    ) -> tuple[dict, Exchange]:
         api = self.ctx.exports()
         exchange = client.call(api.get, path=api.path(export_id))
         return self.ctx.protocol.unwrap(self.status(exchange, expected, what)), exchange
@@ -240,18 +267,27 @@ class CheckRun:
             export, exchange = self.read(client, export_id, "get export")
             status = export.get("status")
             self.expect(status in rank, exchange, f"Unknown export status {status!r}")
-            self.expect(rank[status] >= rank[previous] and not (previous in final and status != previous),
-                        exchange, f"Export status moved backwards: {previous} → {status}")
+            self.expect(
+                rank[status] >= rank[previous] and not (previous in final and status != previous),
+                exchange,
+                f"Export status moved backwards: {previous} → {status}",
+            )
             self.finished_fields(export, exchange)
             self.ok(exchange)
             if status in final:
                 again, checked = self.read(client, export_id, "get a finished export")
-                self.expect(again.get("status") == status, checked,
-                            f"Export status moved backwards: {status} → {again.get('status')}")
+                self.expect(
+                    again.get("status") == status,
+                    checked,
+                    f"Export status moved backwards: {status} → {again.get('status')}",
+                )
                 self.ok(checked)
                 return export, exchange
-            self.expect(time.monotonic() < deadline, exchange,
-                        f"Export not finished after {self.ctx.poll_timeout:g} s (still {status})")
+            self.expect(
+                time.monotonic() < deadline,
+                exchange,
+                f"Export not finished after {self.ctx.poll_timeout:g} s (still {status})",
+            )
             previous = status
             time.sleep(self.ctx.poll_interval)
 
@@ -266,8 +302,11 @@ class CheckRun:
                 self.expect(dig(export, name) is not None, exchange, f"A {status} export has no {name}")
             for later, earlier in protocol.later:
                 value, before = dig(export, later), dig(export, earlier)
-                self.expect(isinstance(value, (int, float)) and isinstance(before, (int, float)) and value > before,
-                            exchange, f"{later} {value!r} is not after {earlier}")
+                self.expect(
+                    isinstance(value, (int, float)) and isinstance(before, (int, float)) and value > before,
+                    exchange,
+                    f"{later} {value!r} is not after {earlier}",
+                )
         else:
             self.expect(export.get(protocol.holder) is None, exchange, f"{protocol.holder} is present while {status}")
         if status == protocol.statuses.failed:
@@ -307,6 +346,7 @@ class Registry:
         def add(function: Callable[[Context], None]) -> Callable[[Context], None]:
             self._checks[name] = function
             return function
+
         return add
 
     def __iter__(self) -> Iterator[str]:
@@ -368,6 +408,7 @@ def export_lifecycle(ctx: Context) -> None:
                     run.ok(again)
             finally:
                 run.delete_quietly(client, export["id"])
+
         return go
 
     run.each((label(op), journey(op, path, body, what)) for op, path, body, what in export_requests(ctx))
@@ -383,8 +424,13 @@ def csv_download(ctx: Context) -> None:
 
     def download(scenario: Download, create: Operation, default: Any = None) -> Callable[[], None]:
         def go() -> None:
-            body = copy.deepcopy(dict(scenario.body)) if scenario.body is not None else \
-                default if default is not None else least_body(create)
+            body = (
+                copy.deepcopy(dict(scenario.body))
+                if scenario.body is not None
+                else default
+                if default is not None
+                else least_body(create)
+            )
             if body is not None and "application/json" in create.body_schemas and not accepts(create, body):
                 raise Skip(f"{label(create)} does not accept the request {body}")
             kind = kind_of(ctx, create, body)
@@ -394,12 +440,22 @@ def csv_download(ctx: Context) -> None:
             export = run.create(client, create, {}, body, f"a {kind or create.operation_id} export", prepare=False)
             try:
                 done, polled = run.poll(client, export["id"])
-                run.expect(done["status"] == protocol.statuses.done, polled,
-                           f"The export ended {done['status']}, nothing to download")
+                run.expect(
+                    done["status"] == protocol.statuses.done,
+                    polled,
+                    f"The export ended {done['status']}, nothing to download",
+                )
                 url = protocol.url_of(done)
                 file = fetch_download(run, ctx, download_op, url)
-                check_csv(run, file, fields, header=column_labels(ctx.spec, kind or "", fields),
-                          expect=scenario.expect, order=scenario.order, body=body)
+                check_csv(
+                    run,
+                    file,
+                    fields,
+                    header=column_labels(ctx.spec, kind or "", fields),
+                    expect=scenario.expect,
+                    order=scenario.order,
+                    body=body,
+                )
                 run.ok(file)
                 if scenario.wrong_token:
                     refuse_wrong_token(run, ctx, download_op, url)
@@ -409,10 +465,13 @@ def csv_download(ctx: Context) -> None:
                 run.delete_quietly(client, export["id"])
                 raise
             run.delete_quietly(client, export["id"])
+
         return go
 
-    scenarios = [(scenario, ctx.op(scenario.operation) if scenario.operation else ctx.generic_create())
-                 for scenario in protocol.downloads]
+    scenarios = [
+        (scenario, ctx.op(scenario.operation) if scenario.operation else ctx.generic_create())
+        for scenario in protocol.downloads
+    ]
     jobs = [(label(download_op), download(scenario, create)) for scenario, create in scenarios]
     if protocol.download_every_kind:
         jobs += [(label(download_op), download(Download(), op, body)) for op, _, body, _ in export_requests(ctx)]
@@ -452,8 +511,14 @@ def error_shape(ctx: Context) -> None:
         body = dict(bad.body)
         if bad.with_kind and ctx.protocol.kind_field:
             body = {ctx.protocol.kind_field: ctx.kinds(operation)[0], **body}
-        probes.append((label(operation), lambda operation=operation, body=body, what=bad.what:
-                       probe(client.call(operation, body=body), 400, what)))
+        probes.append(
+            (
+                label(operation),
+                lambda operation=operation, body=body, what=bad.what: probe(
+                    client.call(operation, body=body), 400, what
+                ),
+            )
+        )
     for operation, body in probes:  # sequential: request ids are compared across probes
         run.scenario(operation, body)
 
@@ -474,6 +539,7 @@ def auth_required(ctx: Context) -> None:
                 exchange = ctx.client(app).call(operation, path=path, body=body)
                 run.status(exchange, 401, f"{operation.method} {operation.path} {what}")
                 run.ok(exchange)
+
         return go
 
     run.each((label(op), refuse(op, path, body)) for op, path, body in secured_requests(ctx.spec))
@@ -510,14 +576,18 @@ def tenant_isolation(ctx: Context) -> None:
                 if done.get("status") == protocol.statuses.done:
                     download_op = ctx.op(protocol.download_operation) if protocol.download_operation else api.get
                     fetched = stranger.call(download_op, url=protocol.url_of(done))
-                    run.expect(fetched.status in (403, 404), fetched,
-                               f"Another app can download the export (status {fetched.status})")
+                    run.expect(
+                        fetched.status in (403, 404),
+                        fetched,
+                        f"Another app can download the export (status {fetched.status})",
+                    )
                     run.error_body(fetched)
                     run.ok(fetched)
             if api.delete is not None:
                 remove = stranger.call(api.delete, path=api.path(export["id"]))
-                run.expect(remove.status in (403, 404), remove,
-                           f"Another app can delete the export (status {remove.status})")
+                run.expect(
+                    remove.status in (403, 404), remove, f"Another app can delete the export (status {remove.status})"
+                )
                 run.error_body(remove)
                 run.ok(remove)
             _, still = run.read(owner, export["id"], "the owner reads its export after another app tried")
@@ -578,8 +648,9 @@ def listed_ids(page: Any, wrapper: str | None = None) -> list[Any]:
     if not isinstance(page, dict):
         return []
     items = [item for value in page.values() if isinstance(value, list) for item in value if isinstance(item, dict)]
-    return [(item.get(wrapper) if wrapper and isinstance(item.get(wrapper), dict) else item).get("id")
-            for item in items]
+    return [
+        (item.get(wrapper) if wrapper and isinstance(item.get(wrapper), dict) else item).get("id") for item in items
+    ]
 
 
 def secured_requests(spec: Spec) -> list[tuple[Operation, dict, Any]]:
@@ -599,9 +670,10 @@ def least_body(op: Operation) -> Any:
     value); None when it takes no body or requires nothing."""
     if not op.body_schemas:
         return None
-    media, schema = next(((m, s) for m, s in op.body_schemas.items() if m == "application/json"),
-                         next(iter(op.body_schemas.items())))
-    examples = (op.raw.get("requestBody", {}).get("content", {}).get(media, {}).get("examples") or {})
+    media, schema = next(
+        ((m, s) for m, s in op.body_schemas.items() if m == "application/json"), next(iter(op.body_schemas.items()))
+    )
+    examples = op.raw.get("requestBody", {}).get("content", {}).get(media, {}).get("examples") or {}
     for example in examples.values():
         if isinstance(example, dict) and "value" in example:
             return example["value"]
@@ -615,8 +687,10 @@ def least_body(op: Operation) -> Any:
         if not required and Draft7Validator(schema).is_valid(candidate):
             return candidate
     props = schema.get("properties") or {}
-    return {name: (props.get(name) or {}).get("example", ((props.get(name) or {}).get("enum") or [""])[0])
-            for name in required}
+    return {
+        name: (props.get(name) or {}).get("example", ((props.get(name) or {}).get("enum") or [""])[0])
+        for name in required
+    }
 
 
 def _with_token(url: str, name: str, token: str) -> str:
@@ -660,12 +734,16 @@ def refuse_wrong_token(run: CheckRun, ctx: Context, operation: Operation, url: s
     protocol = ctx.protocol
     wrong = "wrong-" + uuid.uuid4().hex
     if protocol.download_with_key:
-        attempts = [(None, url, (401,), "download without credentials"),
-                    (App("wrong", wrong, ctx.app.label), url, protocol.wrong_token_status, "download with a wrong key")]
+        attempts = [
+            (None, url, (401,), "download without credentials"),
+            (App("wrong", wrong, ctx.app.label), url, protocol.wrong_token_status, "download with a wrong key"),
+        ]
     else:
         forged = _with_token(url, protocol.token_param, wrong)
-        attempts = [(None, forged, protocol.wrong_token_status, "download with a wrong token"),
-                    (ctx.app, forged, protocol.wrong_token_status, "download with the key and a wrong token")]
+        attempts = [
+            (None, forged, protocol.wrong_token_status, "download with a wrong token"),
+            (ctx.app, forged, protocol.wrong_token_status, "download with the key and a wrong token"),
+        ]
     for app, target, statuses, what in attempts:
         bad = ctx.client(app).call(operation, url=target)
         run.status(bad, statuses, what)
@@ -676,8 +754,15 @@ def _heading(text: str) -> str:
     return text.strip().lower().replace(" ", "_")
 
 
-def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str] | None = None,
-              expect: Iterable[Expect] = (), order: str | None = None, body: Any = None) -> None:
+def check_csv(
+    run: CheckRun,
+    file: Exchange,
+    fields: list[str],
+    header: list[str] | None = None,
+    expect: Iterable[Expect] = (),
+    order: str | None = None,
+    body: Any = None,
+) -> None:
     """Header (`header`, else the fields themselves), RFC 4180 rows, plausible values, `expect` and `order`."""
     try:
         rows = list(csv.reader(io.StringIO(file.text, newline=""), strict=True))
@@ -687,8 +772,12 @@ def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str
     expected = fields if header is None else header
     header, data = rows[0], rows[1:]
     # where the contract gives no label, a field may be headed by its name in words (`source_id`: `Source ID`)
-    run.expect([_heading(h) for h in header] == [_heading(e) for e in expected], file,
-               "The header row is not the requested fields in order", f"expected {expected}, got {header}")
+    run.expect(
+        [_heading(h) for h in header] == [_heading(e) for e in expected],
+        file,
+        "The header row is not the requested fields in order",
+        f"expected {expected}, got {header}",
+    )
     for number, row in enumerate(data, start=2):
         run.expect(len(row) == len(fields), file, f"Row {number} has {len(row)} values for {len(fields)} fields")
         for name, value in zip(fields, row):
@@ -701,23 +790,36 @@ def check_csv(run: CheckRun, file: Exchange, fields: list[str], header: list[str
         values = [r[promise.column] for r in records]
         if promise.allowed:
             stray = sorted({v for v in values if v not in promise.allowed})
-            run.expect(not stray, file, f"The {promise.name} filter is ignored",
-                       f"rows with {promise.column} {stray[:5]} although only {list(promise.allowed)} were asked for")
+            run.expect(
+                not stray,
+                file,
+                f"The {promise.name} filter is ignored",
+                f"rows with {promise.column} {stray[:5]} although only {list(promise.allowed)} were asked for",
+            )
         if promise.floor is not None:
             low = [v for v in values if _number(v) is None or _number(v) < promise.floor]  # type: ignore[operator]
-            run.expect(not low, file, f"The {promise.name} filter is ignored",
-                       f"{promise.column} values {low[:5]} are below {promise.floor:g}")
+            run.expect(
+                not low,
+                file,
+                f"The {promise.name} filter is ignored",
+                f"{promise.column} values {low[:5]} are below {promise.floor:g}",
+            )
         since, before = (dig(body, path) if path else None for path in (promise.since, promise.before))
         if since is not None or before is not None:
             outside = [v for v in values if v and not _within(v, since, before)]
-            run.expect(not outside, file, f"The {promise.name} is ignored: {promise.column} lies outside it",
-                       f"{outside[:5]} not in [{since}, {before})")
+            run.expect(
+                not outside,
+                file,
+                f"The {promise.name} is ignored: {promise.column} lies outside it",
+                f"{outside[:5]} not in [{since}, {before})",
+            )
     if order and order.lstrip("-") in fields:
         key = order.lstrip("-")
         values = [r[key] for r in records if r[key]]
         wanted = sorted(values, key=_sort_key, reverse=order.startswith("-"))
-        run.expect(values == wanted, file, f"Rows are not in the requested order {order}",
-                   f"first values: {values[:5]}")
+        run.expect(
+            values == wanted, file, f"Rows are not in the requested order {order}", f"first values: {values[:5]}"
+        )
 
 
 def _within(text: str, since: Any, before: Any) -> bool:

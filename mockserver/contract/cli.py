@@ -21,43 +21,90 @@ from .options import (
 
 def add_contract_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "contract", help="check an implementation (or the mock) against the contract",
+        "contract",
+        help="check an implementation (or the mock) against the contract",
         description="Run schemathesis' built-in checks and our export checks against --base-url. "
-                    "Exit status: 0 when everything passes, 1 on failures, 2 on bad options.")
-    parser.add_argument("--base-url", type=argtypes.http_url,
-                        help="where the implementation listens, e.g. http://127.0.0.1:8080")
+        "Exit status: 0 when everything passes, 1 on failures, 2 on bad options.",
+    )
+    parser.add_argument(
+        "--base-url", type=argtypes.http_url, help="where the implementation listens, e.g. http://127.0.0.1:8080"
+    )
     recorded = parser.add_mutually_exclusive_group()
-    recorded.add_argument("--from-har", type=argtypes.text, metavar="FILE",
-                          help="check the exchanges of this HAR file instead of sending requests "
-                               "(browser devtools, a proxy, schemathesis --report har)")
-    recorded.add_argument("--from-journal", type=argtypes.http_url, metavar="URL",
-                          help="check what a running mock journaled (its GET /__mock/requests) instead of sending "
-                               "requests")
-    parser.add_argument("--spec", type=argtypes.text, default=default_contract(),
-                        help=f"bundled contract name ({', '.join(bundled_contracts())}) or a path to a schema file "
-                             "or folder "
-                             "(default %(default)s)")
-    parser.add_argument("--app-id", type=argtypes.text,
-                        help="the app id to test as (default: a fresh random app, which the mock accepts)")
+    recorded.add_argument(
+        "--from-har",
+        type=argtypes.text,
+        metavar="FILE",
+        help="check the exchanges of this HAR file instead of sending requests "
+        "(browser devtools, a proxy, schemathesis --report har)",
+    )
+    recorded.add_argument(
+        "--from-journal",
+        type=argtypes.http_url,
+        metavar="URL",
+        help="check what a running mock journaled (its GET /__mock/requests) instead of sending requests",
+    )
+    parser.add_argument(
+        "--spec",
+        type=argtypes.text,
+        default=default_contract(),
+        help=f"bundled contract name ({', '.join(bundled_contracts())}) or a path to a schema file "
+        "or folder "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--app-id",
+        type=argtypes.text,
+        help="the app id to test as (default: a fresh random app, which the mock accepts)",
+    )
     parser.add_argument("--app-token", type=argtypes.text, help="that app's token")
-    parser.add_argument("--other-app", type=argtypes.pair, metavar="ID:TOKEN",
-                        help="a second app for tenant_isolation (default: a fresh random app)")
-    parser.add_argument("--max-examples", type=argtypes.whole(1), default=DEFAULT_MAX_EXAMPLES,
-                        help="generated requests per operation and phase (default %(default)s)")
-    parser.add_argument("--checks", type=argtypes.text, nargs="+", action="extend", metavar="CHECK",
-                        help="only these checks (ours and schemathesis' names; default: all); "
-                             "`--checks a,b`, `--checks a b` and `--checks a --checks b` are the same")
-    parser.add_argument("--operation", type=argtypes.text, action="append", metavar="OPERATION_ID", dest="operations",
-                        help="let schemathesis test only this operation (repeatable; default: all)")
+    parser.add_argument(
+        "--other-app",
+        type=argtypes.pair,
+        metavar="ID:TOKEN",
+        help="a second app for tenant_isolation (default: a fresh random app)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=argtypes.whole(1),
+        default=DEFAULT_MAX_EXAMPLES,
+        help="generated requests per operation and phase (default %(default)s)",
+    )
+    parser.add_argument(
+        "--checks",
+        type=argtypes.text,
+        nargs="+",
+        action="extend",
+        metavar="CHECK",
+        help="only these checks (ours and schemathesis' names; default: all); "
+        "`--checks a,b`, `--checks a b` and `--checks a --checks b` are the same",
+    )
+    parser.add_argument(
+        "--operation",
+        type=argtypes.text,
+        action="append",
+        metavar="OPERATION_ID",
+        dest="operations",
+        help="let schemathesis test only this operation (repeatable; default: all)",
+    )
     parser.add_argument("--junit", type=argtypes.writable_file, metavar="FILE", help="also write JUnit XML here")
     parser.add_argument("--seed", type=argtypes.whole(), help="seed for generated data, to repeat a run")
-    parser.add_argument("--workers", type=argtypes.whole(1),
-                        help=f"parallel schemathesis workers (default {DEFAULT_WORKERS}; always 1 on a Python whose "
-                             "threads cannot parse at once: 3.11 before 3.11.8, 3.12 before 3.12.2)")
-    parser.add_argument("--coverage", action="store_true",
-                        help="add schemathesis' coverage phase (exhaustive edge cases; takes minutes)")
-    parser.add_argument("--poll-timeout", type=argtypes.number(above=0), default=30.0,
-                        help="seconds an export may take to finish (default %(default)s)")
+    parser.add_argument(
+        "--workers",
+        type=argtypes.whole(1),
+        help=f"parallel schemathesis workers (default {DEFAULT_WORKERS}; always 1 on a Python whose "
+        "threads cannot parse at once: 3.11 before 3.11.8, 3.12 before 3.12.2)",
+    )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="add schemathesis' coverage phase (exhaustive edge cases; takes minutes)",
+    )
+    parser.add_argument(
+        "--poll-timeout",
+        type=argtypes.number(above=0),
+        default=30.0,
+        help="seconds an export may take to finish (default %(default)s)",
+    )
     parser.set_defaults(run=run_contract_command, parser=parser)
 
 
@@ -72,10 +119,19 @@ def run_contract_command(args: argparse.Namespace) -> int:
     try:
         other = args.other_app
         options = ContractOptions(
-            base_url=args.base_url, spec=args.spec, app_id=args.app_id, app_token=args.app_token, other_app=other,
-            max_examples=args.max_examples, checks=split_names(args.checks), seed=args.seed,
-            workers=args.workers or DEFAULT_WORKERS, coverage=args.coverage, poll_timeout=args.poll_timeout,
-            operations=args.operations)
+            base_url=args.base_url,
+            spec=args.spec,
+            app_id=args.app_id,
+            app_token=args.app_token,
+            other_app=other,
+            max_examples=args.max_examples,
+            checks=split_names(args.checks),
+            seed=args.seed,
+            workers=args.workers or DEFAULT_WORKERS,
+            coverage=args.coverage,
+            poll_timeout=args.poll_timeout,
+            operations=args.operations,
+        )
         if (args.workers or 1) > 1 and not threads_can_parse():  # asked for, but not to be had
             print(f"mockserver contract: note: {ONE_WORKER_NOTE}", file=sys.stderr)
         spec = runner.load_contract(options.spec)

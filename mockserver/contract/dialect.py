@@ -85,8 +85,7 @@ class ErrorShape:
         if missing:
             return f"the error object lacks {', '.join(where + key for key in missing)}"
         if self.status_field and body.get(self.status_field) != status:
-            return (f"`{where}{self.status_field}` is {body.get(self.status_field)!r}, "
-                    f"not the HTTP status {status}")
+            return f"`{where}{self.status_field}` is {body.get(self.status_field)!r}, not the HTTP status {status}"
         for name, words in self.choices.items():
             if body.get(name) not in words:
                 return f"`{where}{name}` is {body.get(name)!r}, not one of {', '.join(words)}"
@@ -248,8 +247,10 @@ class Dialect:
         creds = self.credentials
         if kind == HEADER:
             return {creds.token_scheme or creds.token_header: {"api_key": app.token}}
-        return {creds.id_scheme or creds.id_header: {"api_key": app.app_id},
-                creds.token_scheme or creds.token_header: {"api_key": app.token}}
+        return {
+            creds.id_scheme or creds.id_header: {"api_key": app.app_id},
+            creds.token_scheme or creds.token_header: {"api_key": app.token},
+        }
 
     def headers(self, app: App) -> dict[str, str]:
         """The headers that make a request `app`'s."""
@@ -276,8 +277,10 @@ def known_dialects() -> dict[str, Dialect]:
 def no_dialect_reason() -> str:
     """Why our checks cannot run on a contract that speaks no known dialect (they appear SKIPPED with it)."""
     known = ", ".join(sorted(known_dialects())) or "none installed"
-    return ("the contract's authentication matches no dialect the kit knows (recognised by header names, Basic "
-            f"or Bearer: {known}), so it cannot tell this API's exports, errors or tenants")
+    return (
+        "the contract's authentication matches no dialect the kit knows (recognised by header names, Basic "
+        f"or Bearer: {known}), so it cannot tell this API's exports, errors or tenants"
+    )
 
 
 def default_contract() -> str | None:
@@ -301,14 +304,28 @@ def dialect_for(document: dict[str, Any], name: str | None = None) -> Dialect | 
     schemes = (document.get("components") or {}).get("securitySchemes") or document.get("securityDefinitions") or {}
 
     def named(header: str) -> str | None:
-        return next((key for key, scheme in schemes.items() if isinstance(scheme, dict)
-                     and scheme.get("type") == "apiKey" and scheme.get("in") == "header"
-                     and str(scheme.get("name", "")).lower() == header.lower()), None)
+        return next(
+            (
+                key
+                for key, scheme in schemes.items()
+                if isinstance(scheme, dict)
+                and scheme.get("type") == "apiKey"
+                and scheme.get("in") == "header"
+                and str(scheme.get("name", "")).lower() == header.lower()
+            ),
+            None,
+        )
 
     def http(kind: str) -> str | None:
         allowed = (("http", kind),) + ((("basic", ""),) if kind == BASIC else ())  # OpenAPI 3, Swagger 2.0
-        return next((key for key, scheme in schemes.items() if isinstance(scheme, dict)
-                     and (scheme.get("type"), str(scheme.get("scheme", "")).lower()) in allowed), None)
+        return next(
+            (
+                key
+                for key, scheme in schemes.items()
+                if isinstance(scheme, dict) and (scheme.get("type"), str(scheme.get("scheme", "")).lower()) in allowed
+            ),
+            None,
+        )
 
     dialects = known_dialects()
     candidates = [dialects[name]] if name in dialects else list(dialects.values())
@@ -328,7 +345,6 @@ def dialect_for(document: dict[str, Any], name: str | None = None) -> Dialect | 
         if found is not None and (name in dialects or creds.scheme in schemes):
             return replace(dialect, credentials=replace(creds, scheme=found))
     return None
-
 
 
 def dialect_of(spec: Any) -> Dialect | None:

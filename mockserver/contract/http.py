@@ -48,8 +48,13 @@ class Exchange:
             return None
 
     def curl(self, redactor: Redactor) -> str:
-        body = None if self.request_body is None else \
-            urlencode(self.request_body) if self.form else json.dumps(self.request_body)
+        body = (
+            None
+            if self.request_body is None
+            else urlencode(self.request_body)
+            if self.form
+            else json.dumps(self.request_body)
+        )
         return redactor.curl(self.method, self.url, dict(self.request_headers), body)
 
 
@@ -98,7 +103,7 @@ class Redactor:
                     user, password = credentials, ""
                 variable = self._variable(user)
                 if variable and not password:
-                    return ["-u", f"{variable[:-1]}:\""]  # curl builds the Basic header from "$TOKEN":
+                    return ["-u", f'{variable[:-1]}:"']  # curl builds the Basic header from "$TOKEN":
             elif self._variable(credentials):
                 return ["-H", shlex.quote(f"{name}: {scheme} ") + self._variable(credentials)]
         variable = self._variable(value)
@@ -128,8 +133,15 @@ class Redactor:
 class Client:
     """Speaks to the implementation as one app (or as none)."""
 
-    def __init__(self, base_url: str, app: App | None, session: requests.Session | None = None, *,
-                 credentials: Callable[[App], dict[str, str]], form_lists: str = "json") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        app: App | None,
+        session: requests.Session | None = None,
+        *,
+        credentials: Callable[[App], dict[str, str]],
+        form_lists: str = "json",
+    ) -> None:
         """`credentials`: the headers that prove an app's identity; `form_lists`: how form bodies
         write lists (both the dialect's)."""
         self.base_url = base_url.rstrip("/")
@@ -141,8 +153,16 @@ class Client:
     def as_app(self, app: App | None) -> Client:
         return Client(self.base_url, app, self.session, credentials=self.credentials, form_lists=self.form_lists)
 
-    def call(self, operation: Operation, *, path: dict[str, str] | None = None, query: dict[str, Any] | None = None,
-             body: Any = None, headers: dict[str, str] | None = None, url: str | None = None) -> Exchange:
+    def call(
+        self,
+        operation: Operation,
+        *,
+        path: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        url: str | None = None,
+    ) -> Exchange:
         """Send one request to `operation` (or to a full `url`, e.g. a download link)."""
         sent = dict(self.credentials(self.app)) if self.app else {}
         sent.update(headers or {})
@@ -168,7 +188,6 @@ class Client:
             content=response.content,
             form=form,
         )
-
 
     def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """One request; a 429 with Retry-After is waited out and sent again, as a real client does

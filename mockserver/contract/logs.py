@@ -25,8 +25,9 @@ SAYS = "%(held)d more like this during the contract run, not shown: %(last)s"
 
 def _handlers() -> list[logging.Handler]:
     """Every handler a record can reach: the root's and each known logger's."""
-    loggers = [logging.getLogger()] + [logger for logger in logging.Logger.manager.loggerDict.values()
-                                       if isinstance(logger, logging.Logger)]
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
     return list({id(h): h for logger in loggers for h in logger.handlers}.values())
 
 

@@ -62,8 +62,10 @@ def _json(responses: dict[str, dict[str, Any]], statuses: tuple[str, ...]) -> An
 
 
 def _lists_exports(schema: Any, statuses: tuple[str, ...], wrapper: str | None) -> bool:
-    return any(isinstance(value, dict) and value.get("type") == "array"
-               and is_export(value.get("items"), statuses, wrapper) for value in properties(schema).values())
+    return any(
+        isinstance(value, dict) and value.get("type") == "array" and is_export(value.get("items"), statuses, wrapper)
+        for value in properties(schema).values()
+    )
 
 
 @dataclass(frozen=True)
@@ -80,21 +82,39 @@ class ExportApi:
 
 def export_api(spec: Spec, statuses: tuple[str, ...], wrapper: str | None = None) -> ExportApi:
     """The export operations of `spec`, whose exports say `statuses` (inside `wrapper`, e.g. `export`)."""
-    creates = tuple(op for op in spec.operations
-                    if op.method == "POST" and is_export(_json(op.responses, ("200", "201", "202")), statuses, wrapper))
+    creates = tuple(
+        op
+        for op in spec.operations
+        if op.method == "POST" and is_export(_json(op.responses, ("200", "201", "202")), statuses, wrapper)
+    )
     if not creates:
-        raise Skip("the contract has no operation that creates an export (a POST answering an object with "
-                   f"`id` and a `status` of {'/'.join(statuses)})")
-    readers = [op for op in spec.operations
-               if op.method == "GET" and is_export(_json(op.responses, ("200",)), statuses, wrapper)
-               and [p for p in op.parameters if p.location == "path"] and op.path.endswith("}")]
+        raise Skip(
+            "the contract has no operation that creates an export (a POST answering an object with "
+            f"`id` and a `status` of {'/'.join(statuses)})"
+        )
+    readers = [
+        op
+        for op in spec.operations
+        if op.method == "GET"
+        and is_export(_json(op.responses, ("200",)), statuses, wrapper)
+        and [p for p in op.parameters if p.location == "path"]
+        and op.path.endswith("}")
+    ]
     if not readers:
         raise Skip("the contract has no GET that reads one export by id")
     get = min(readers, key=lambda op: op.path.count("/"))
     id_param = get.path.rsplit("{", 1)[1].rstrip("}")
     parent = get.path.rsplit("/", 1)[0]
-    listing = next((op for op in spec.operations if op.method == "GET" and op.path == parent
-                    and _lists_exports(_json(op.responses, ("200",)), statuses, wrapper)), None)
+    listing = next(
+        (
+            op
+            for op in spec.operations
+            if op.method == "GET"
+            and op.path == parent
+            and _lists_exports(_json(op.responses, ("200",)), statuses, wrapper)
+        ),
+        None,
+    )
     delete = next((op for op in spec.operations if op.method == "DELETE" and op.path == get.path), None)
     return ExportApi(creates=creates, get=get, id_param=id_param, list=listing, delete=delete)
 
@@ -170,5 +190,8 @@ def generic_create(api: ExportApi, tag: str | None) -> Operation:
     for op in api.creates:
         if kinds(body_schema(op), tag):
             return op
-    raise Skip(f"no export-creating operation takes `{tag}` in its body" if tag
-               else "the dialect names no body field that chooses the kind of export")
+    raise Skip(
+        f"no export-creating operation takes `{tag}` in its body"
+        if tag
+        else "the dialect names no body field that chooses the kind of export"
+    )

@@ -38,8 +38,10 @@ def threads_can_parse(version: tuple[int, ...] | None = None) -> bool:
     return version >= (3, 12, 2) or (3, 11, 8) <= version < (3, 12)
 
 
-ONE_WORKER_NOTE = ("this Python can fail schemathesis' worker threads at random (CPython gh-106905, fixed in "
-                   "3.11.8 and 3.12.2), so the run uses one worker")
+ONE_WORKER_NOTE = (
+    "this Python can fail schemathesis' worker threads at random (CPython gh-106905, fixed in "
+    "3.11.8 and 3.12.2), so the run uses one worker"
+)
 
 
 def split_names(values: list[str] | None) -> list[str] | None:

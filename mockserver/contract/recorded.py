@@ -35,8 +35,7 @@ from .meaning import Skip, body_schema, branch_for, column_labels, default_field
 from .options import ContractUsageError
 from .results import Finding, Results, excerpt, printable
 
-CHECKS = ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle",
-          "csv_download")
+CHECKS = ("status_code_conformance", "response_schema_conformance", "error_shape", "export_lifecycle", "csv_download")
 UNMATCHED_SHOWN = 3  # paths outside the contract named in the report
 RECORDING = "(recording)"  # where a check that applies to the whole recording is reported
 DROPPED_HEADERS = {"cookie", "host", "content-length", "connection", "accept-encoding", "user-agent"}
@@ -96,11 +95,19 @@ def _har_entry(entry: dict[str, Any]) -> Recorded:
     if text is not None and content.get("encoding") == "base64":
         text = base64.b64decode(text).decode("utf-8", "replace")
     headers = {h["name"]: h["value"] for h in request.get("headers") or []}
-    content_type = next((h["value"] for h in response.get("headers") or [] if h["name"].lower() == "content-type"),
-                        content.get("mimeType") or "")
-    return Recorded(method=request["method"].upper(), url=request["url"], request_headers=headers,
-                    request_body=(request.get("postData") or {}).get("text"), status=int(response["status"]),
-                    content_type=content_type, body=text)
+    content_type = next(
+        (h["value"] for h in response.get("headers") or [] if h["name"].lower() == "content-type"),
+        content.get("mimeType") or "",
+    )
+    return Recorded(
+        method=request["method"].upper(),
+        url=request["url"],
+        request_headers=headers,
+        request_body=(request.get("postData") or {}).get("text"),
+        status=int(response["status"]),
+        content_type=content_type,
+        body=text,
+    )
 
 
 def from_journal(url: str) -> list[Recorded]:
@@ -121,10 +128,17 @@ def from_journal(url: str) -> list[Recorded]:
         query = urlencode(entry.get("query") or {})
         response = entry.get("response") or {}
         content_type = next((v for k, v in (response.get("headers") or {}).items() if k.lower() == "content-type"), "")
-        out.append(Recorded(
-            method=entry["method"].upper(), url=origin + entry["path"] + (f"?{query}" if query else ""),
-            request_headers=dict(entry.get("headers") or {}), request_body=_text(entry.get("body")),
-            status=int(response.get("status", 0)), content_type=content_type, body=_text(response.get("body"))))
+        out.append(
+            Recorded(
+                method=entry["method"].upper(),
+                url=origin + entry["path"] + (f"?{query}" if query else ""),
+                request_headers=dict(entry.get("headers") or {}),
+                request_body=_text(entry.get("body")),
+                status=int(response.get("status", 0)),
+                content_type=content_type,
+                body=_text(response.get("body")),
+            )
+        )
     return out
 
 
@@ -139,8 +153,9 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
     selected = list(checks or CHECKS)
     unknown = [name for name in selected if name not in CHECKS]
     if unknown:
-        raise ContractUsageError(f"unknown check(s) for recorded traffic {', '.join(unknown)}; "
-                                 f"choose from {', '.join(CHECKS)}")
+        raise ContractUsageError(
+            f"unknown check(s) for recorded traffic {', '.join(unknown)}; choose from {', '.join(CHECKS)}"
+        )
     results = Results()
     dialect = dialect_of(spec)
     redact = _redactor(spec, exchanges := list(exchanges), results)
@@ -162,15 +177,24 @@ def check_recorded(spec: Spec, exchanges: Iterable[Recorded], checks: list[str] 
     judge.sequences(judged)
     if elsewhere:  # one line, however many (a fuzzer's traffic has hundreds of made-up paths)
         shown = ", ".join(list(elsewhere)[:UNMATCHED_SHOWN]) + (", …" if len(elsewhere) > UNMATCHED_SHOWN else "")
-        results.skip(RECORDING, "recorded", f"{sum(elsewhere.values())} exchange(s) on {len(elsewhere)} path(s) "
-                     f"that are no operation of the contract: {shown}")
+        results.skip(
+            RECORDING,
+            "recorded",
+            f"{sum(elsewhere.values())} exchange(s) on {len(elsewhere)} path(s) "
+            f"that are no operation of the contract: {shown}",
+        )
     if not exchanges:
         results.error("the recording holds no exchanges")
     seen = {check for _, check in results.pairs()}
     for check in selected:  # every check appears in the report, run or SKIPPED with why
         if check not in seen:
-            results.skip(RECORDING, check, no_dialect_reason() if check == "error_shape" and dialect is None
-                         else "no recorded exchange it applies to")
+            results.skip(
+                RECORDING,
+                check,
+                no_dialect_reason()
+                if check == "error_shape" and dialect is None
+                else "no recorded exchange it applies to",
+            )
     return results
 
 
@@ -195,8 +219,10 @@ def secret_headers(spec: Spec) -> set[str]:
     dialects = known_dialects().values()
     ids = {d.credentials.id_header.lower() for d in dialects if d.credentials.id_header}
     keys = {name for dialect in dialects for name in dialect.credentials.secret_headers()} | {
-        str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header"}
+        str(scheme.get("name", "")).lower()
+        for scheme in spec.security_schemes.values()
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+    }
     return {name for name in keys - ids if not name.endswith("id")}
 
 
@@ -231,8 +257,9 @@ def _redactor(spec: Spec, exchanges: list[Recorded], results: Results) -> Redact
 
 
 class Judge:
-    def __init__(self, spec: Spec, dialect: Dialect | None, results: Results, redact: Redactor,
-                 selected: list[str]) -> None:
+    def __init__(
+        self, spec: Spec, dialect: Dialect | None, results: Results, redact: Redactor, selected: list[str]
+    ) -> None:
         self.spec, self.dialect, self.results, self.redact, self.selected = spec, dialect, results, redact, selected
 
     def verdict(self, check: str, exchange: Recorded, problem: str | None, title: str = "", message: str = "") -> None:
@@ -243,35 +270,58 @@ class Judge:
             self.results.passed(operation, check)
             return
         headers = {k: v for k, v in exchange.request_headers.items() if k.lower() not in DROPPED_HEADERS}
-        self.results.failed(Finding(
-            check=check, operation=operation, title=title or problem, message=self.redact(message or problem),
-            curl=self.redact.curl(exchange.method, exchange.url, headers, exchange.request_body),
-            status=exchange.status, response=self.redact(excerpt(exchange.body or ""))))
+        self.results.failed(
+            Finding(
+                check=check,
+                operation=operation,
+                title=title or problem,
+                message=self.redact(message or problem),
+                curl=self.redact.curl(exchange.method, exchange.url, headers, exchange.request_body),
+                status=exchange.status,
+                response=self.redact(excerpt(exchange.body or "")),
+            )
+        )
 
     def alone(self, exchange: Recorded) -> None:
         operation = exchange.operation
         assert operation is not None
         documented = operation.responses.get(str(exchange.status), operation.responses.get("default"))
         if documented is None:
-            self.verdict("status_code_conformance", exchange, f"Undocumented status code {exchange.status}",
-                         message=f"documented: {', '.join(operation.responses)}")
+            self.verdict(
+                "status_code_conformance",
+                exchange,
+                f"Undocumented status code {exchange.status}",
+                message=f"documented: {', '.join(operation.responses)}",
+            )
             return
         self.verdict("status_code_conformance", exchange, None)
         media = exchange.content_type.split(";")[0].strip()
         schema = documented.get(media)
         if schema is not None and media.endswith("json") and exchange.body is not None:
-            errors = sorted(Draft7Validator(schema, format_checker=FormatChecker()).iter_errors(exchange.json()),
-                            key=lambda e: list(e.path))
+            errors = sorted(
+                Draft7Validator(schema, format_checker=FormatChecker()).iter_errors(exchange.json()),
+                key=lambda e: list(e.path),
+            )
             problem = None
             if errors:
                 where = "/".join(map(str, errors[0].path)) or "(root)"
                 problem = f"at {where}: {errors[0].message}"[:500]
-            self.verdict("response_schema_conformance", exchange, problem,
-                         "Response violates schema" if problem else "", problem or "")
+            self.verdict(
+                "response_schema_conformance",
+                exchange,
+                problem,
+                "Response violates schema" if problem else "",
+                problem or "",
+            )
         if 400 <= exchange.status < 500 and self.dialect is not None and exchange.body is not None:
             problem = self.dialect.error_problem(exchange.status, exchange.json())
-            self.verdict("error_shape", exchange, problem, "Error body is not the vendor's error object" if problem
-                         else "", problem or "")
+            self.verdict(
+                "error_shape",
+                exchange,
+                problem,
+                "Error body is not the vendor's error object" if problem else "",
+                problem or "",
+            )
 
     def sequences(self, exchanges: list[Recorded]) -> None:
         protocol = self.dialect.exports if self.dialect is not None else None
@@ -292,8 +342,9 @@ class Judge:
             body = protocol.unwrap(exchange.json())
             is_create = exchange.operation in api.creates
             reads = exchange.operation == api.get and api.id_param
-            downloads = exchange.operation == download_op and (download_op != api.get
-                                                               or protocol.token_param in exchange.query)
+            downloads = exchange.operation == download_op and (
+                download_op != api.get or protocol.token_param in exchange.query
+            )
             if exchange.status == 200 and (is_create or reads) and not downloads and "status" in body:
                 export_id = str(body.get("id"))
                 if is_create:
@@ -334,18 +385,21 @@ class Judge:
         fields = dig(request or {}, protocol.fields_field) if protocol.fields_field else None
         if not fields and tag and protocol.fields_field:
             kind = kind or (request or {}).get(tag)
-            create = next((op for op in api.creates
-                           if kind and branch_for(body_schema(op), kind, tag)), None)
+            create = next((op for op in api.creates if kind and branch_for(body_schema(op), kind, tag)), None)
             try:
                 fields = default_fields(create, kind, tag, protocol.fields_field) if create and kind else None
             except Skip:
                 fields = None
         if not fields:
-            return self.results.skip(label(exchange.operation), "csv_download",
-                                     "the recording holds a download whose export's creation it does not hold")
+            return self.results.skip(
+                label(exchange.operation),
+                "csv_download",
+                "the recording holds a download whose export's creation it does not hold",
+            )
         if protocol.media == "application/zip":
-            return self.results.skip(label(exchange.operation), "csv_download",
-                                     "recorded zip downloads are not read (a HAR holds text)")
+            return self.results.skip(
+                label(exchange.operation), "csv_download", "recorded zip downloads are not read (a HAR holds text)"
+            )
         try:
             header = next(csv.reader(io.StringIO(exchange.body or "", newline="")), [])
         except csv.Error as exc:

@@ -18,8 +18,14 @@ from .results import Results, printable
 MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "SKIPPED", "not run": "-   "}
 
 
-def render_text(results: Results, *, base_url: str, seconds: float, invented: dict[str, str] | None = None,
-                title: str = "Contract run against") -> str:
+def render_text(
+    results: Results,
+    *,
+    base_url: str,
+    seconds: float,
+    invented: dict[str, str] | None = None,
+    title: str = "Contract run against",
+) -> str:
     """`invented`: shell variable → a token made up for this run (safe to print, needed to re-run a curl line)."""
     lines = [f"{title} {base_url}", ""]
     by_operation: dict[str, list[str]] = defaultdict(list)
@@ -54,8 +60,11 @@ def render_text(results: Results, *, base_url: str, seconds: float, invented: di
     checks = {check for _, check in results.pairs()}
     verdict = "PASSED" if results.ok else "FAILED"
     skipped = sum(1 for pair in results.pairs() if results.outcome(*pair) == "skipped")
-    lines += ["", f"{verdict}: {len(by_operation)} operations, {len(checks)} checks, {len(failures)} failure(s), "
-              f"{skipped} skipped, {len(results.errors)} error(s) in {seconds:.1f} s"]
+    lines += [
+        "",
+        f"{verdict}: {len(by_operation)} operations, {len(checks)} checks, {len(failures)} failure(s), "
+        f"{skipped} skipped, {len(results.errors)} error(s) in {seconds:.1f} s",
+    ]
     return "\n".join(printable(line) for text in lines for line in text.split("\n")) + "\n"
 
 
@@ -68,9 +77,15 @@ def _exports(failures: list, variables: dict[str, str]) -> list[str]:
     used = [name for name in variables if any(re.search(rf'"\${name}[":]', f.curl) for f in failures)]
     if not used:
         return []
-    return ["", "Tokens in curl lines are shell variables; set them before running the lines in a POSIX shell:",
-            "  export " + " ".join(f"{name}={value}" if value.startswith("<") else f"{name}={shlex.quote(value)}"
-                                   for name, value in ((name, variables[name]) for name in used))]
+    return [
+        "",
+        "Tokens in curl lines are shell variables; set them before running the lines in a POSIX shell:",
+        "  export "
+        + " ".join(
+            f"{name}={value}" if value.startswith("<") else f"{name}={shlex.quote(value)}"
+            for name, value in ((name, variables[name]) for name in used)
+        ),
+    ]
 
 
 def write_junit(results: Results, path: str | Path, *, seconds: float) -> None:
@@ -85,9 +100,15 @@ def write_junit(results: Results, path: str | Path, *, seconds: float) -> None:
             counts["failures"] += 1
             for finding in results.findings[(operation, check)]:
                 element = ET.SubElement(case, "failure", message=finding.title, type=check)
-                element.text = "\n".join(part for part in (
-                    finding.message, finding.curl and f"reproduce: {finding.curl}",
-                    finding.status is not None and f"response {finding.status}: {finding.response}") if part)
+                element.text = "\n".join(
+                    part
+                    for part in (
+                        finding.message,
+                        finding.curl and f"reproduce: {finding.curl}",
+                        finding.status is not None and f"response {finding.status}: {finding.response}",
+                    )
+                    if part
+                )
         elif outcome == "skipped":
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=results.skipped[(operation, check)])

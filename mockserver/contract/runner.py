@@ -61,8 +61,9 @@ def load_contract(reference: str | None) -> Spec:
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise ContractUsageError(f"cannot load the contract {reference!r}: {exc}") from None
     known = bundled_contracts()
-    raise ContractUsageError(f"--spec {reference!r} is neither a bundled contract ({', '.join(known)}) "
-                             "nor a schema file or folder")
+    raise ContractUsageError(
+        f"--spec {reference!r} is neither a bundled contract ({', '.join(known)}) nor a schema file or folder"
+    )
 
 
 def available_checks(spec: Spec) -> list[str]:
@@ -105,8 +106,15 @@ def _run(options: ContractOptions, progress: Progress | None, spec: Spec | None)
                 for operation in spec.operations:
                     results.skip(label(operation), name, reason)
     settings: dict[str, Any] = dict(
-        base_url=options.base_url, app=main, dialect=dialect, max_examples=options.max_examples,
-        seed=options.seed, workers=options.workers, coverage=options.coverage, checks=theirs)
+        base_url=options.base_url,
+        app=main,
+        dialect=dialect,
+        max_examples=options.max_examples,
+        seed=options.seed,
+        workers=options.workers,
+        coverage=options.coverage,
+        checks=theirs,
+    )
     try:
         builtin.validate_config(**settings)
     except builtin.ConfigError as exc:
@@ -117,26 +125,46 @@ def _run(options: ContractOptions, progress: Progress | None, spec: Spec | None)
             results.skip(WHOLE_RUN, name, no_dialect_reason())
     else:
         progress.grow(len(ours))
-        ctx = Context(spec=spec, dialect=dialect, base_url=options.base_url, app=main, other=other,
-                      results=results, redact=redact, poll_timeout=options.poll_timeout,
-                      parallel=max(4, options.workers * 4), judge_errors="error_shape" in selected,
-                      trusting=trusting, other_given=options.other_app is not None)
+        ctx = Context(
+            spec=spec,
+            dialect=dialect,
+            base_url=options.base_url,
+            app=main,
+            other=other,
+            results=results,
+            redact=redact,
+            poll_timeout=options.poll_timeout,
+            parallel=max(4, options.workers * 4),
+            judge_errors="error_shape" in selected,
+            trusting=trusting,
+            other_given=options.other_app is not None,
+        )
         if _credentials_work(ctx, results):
             for name in ours:
                 run_check(name, CHECKS[name], ctx)
                 progress.advance(detail=name)
     error_shape = dialect is not None and "error_shape" in selected  # judged on schemathesis' answers too
     if not results.errors and (settings["checks"] or error_shape):
-        builtin.run_builtin(spec, results=results, redact=redact, progress=progress, error_shape=error_shape,
-                            operations=options.operations, **settings)
+        builtin.run_builtin(
+            spec,
+            results=results,
+            redact=redact,
+            progress=progress,
+            error_shape=error_shape,
+            operations=options.operations,
+            **settings,
+        )
     return unreported(results, selected)
 
 
 def unreported(results: Results, selected: list[str]) -> Results:
     """Every selected check appears in the report: one that neither ran nor was skipped is SKIPPED with why."""
     seen = {check for _, check in results.pairs()}
-    reason = ("not run: the run stopped (see the ERROR below)" if results.errors else
-              "no operation of this contract gave it anything to check in this run")
+    reason = (
+        "not run: the run stopped (see the ERROR below)"
+        if results.errors
+        else "no operation of this contract gave it anything to check in this run"
+    )
     for name in selected:
         if name not in seen:
             results.skip(WHOLE_RUN, name, reason)
@@ -151,8 +179,10 @@ def connection_problem(exc: BaseException) -> str:
 
 
 TRUST_SENSITIVE = "ignored_auth"  # schemathesis' check that invented credentials are refused
-TRUSTING_REASON = ("the target is a mock that accepts new credentials on first use; pin them to check this "
-                   "(mockserver serve --app ID:KEY, then --app-id ID --app-token KEY)")
+TRUSTING_REASON = (
+    "the target is a mock that accepts new credentials on first use; pin them to check this "
+    "(mockserver serve --app ID:KEY, then --app-id ID --app-token KEY)"
+)
 
 
 def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
@@ -160,8 +190,11 @@ def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
     try:
         from ..control.exposure import admin_headers  # MOCKSERVER_ADMIN_TOKEN, for a mock started with one
 
-        reply = requests.get(urljoin(base_url, "/__mock/health"), headers=admin_headers(),  # at the root
-                             timeout=5)
+        reply = requests.get(
+            urljoin(base_url, "/__mock/health"),
+            headers=admin_headers(),  # at the root
+            timeout=5,
+        )
         trust = reply.json().get("trusts_new_credentials") if reply.status_code == 200 else None
     except (requests.RequestException, ValueError, AttributeError):
         return False
@@ -183,8 +216,14 @@ def _credentials_work(ctx: Context, results: Results) -> bool:
         api = ctx.exports()
         operation, path = (api.list, {}) if api.list is not None else (api.get, api.path(ctx.protocol.unknown_id))
     except Skip:  # no exports in this contract: any secured GET without path parameters
-        operation, path = next(((op, {}) for op in ctx.spec.operations if op.method == "GET" and op.secured
-                                and not any(p.location == "path" for p in op.parameters)), (None, {}))
+        operation, path = next(
+            (
+                (op, {})
+                for op in ctx.spec.operations
+                if op.method == "GET" and op.secured and not any(p.location == "path" for p in op.parameters)
+            ),
+            (None, {}),
+        )
     if operation is None:
         return True
     try:

@@ -27,7 +27,7 @@ MAX_TEXT = 500  # characters of the request target kept on the line
 def shown(text: str) -> str:
     """Client-sent text safe for a terminal: control characters escaped (mockserver.logs), cut to MAX_TEXT."""
     text = escape(text)
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 3] + "..."
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
 
 
 def masked_query(query_string: str) -> str:

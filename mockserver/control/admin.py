@@ -90,20 +90,23 @@ class Admin:
 
     async def health(self, request: web.Request) -> web.Response:
         settings = self.services.settings
-        return json_response({
-            "status": "ok",
-            "vendors": [vendor.name for vendor in self.services.vendors],
-            "lifecycle": settings.lifecycle,
-            "stateless": settings.stateless,
-            "store": type(self.services.store).__name__,
-            "now": iso(self.services.clock.now()),
-            # which process answered: with --workers N, requests are spread over N of them
-            "pid": os.getpid(),
-            "workers": settings.workers,
-            # vendor → whether unknown credentials are accepted (the contract kit skips auth-refusal checks then)
-            "trusts_new_credentials": {vendor.name: vendor.trusts_new_credentials()
-                                       for vendor in self.services.vendors},
-        })
+        return json_response(
+            {
+                "status": "ok",
+                "vendors": [vendor.name for vendor in self.services.vendors],
+                "lifecycle": settings.lifecycle,
+                "stateless": settings.stateless,
+                "store": type(self.services.store).__name__,
+                "now": iso(self.services.clock.now()),
+                # which process answered: with --workers N, requests are spread over N of them
+                "pid": os.getpid(),
+                "workers": settings.workers,
+                # vendor → whether unknown credentials are accepted (the contract kit skips auth-refusal checks then)
+                "trusts_new_credentials": {
+                    vendor.name: vendor.trusts_new_credentials() for vendor in self.services.vendors
+                },
+            }
+        )
 
     async def reset(self, request: web.Request) -> web.Response:
         body = await _body(request, allowed={"app_id"}, required=False)
@@ -120,8 +123,12 @@ class Admin:
     async def advance_clock(self, request: web.Request) -> web.Response:
         body = await _body(request, allowed={"seconds"})
         seconds = body.get("seconds")
-        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds)
-                or seconds < 0):
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             raise _invalid('Send {"seconds": N} with N a number of 0 or more')
         now = await self.services.clock.step(seconds)
         return json_response({"advanced": seconds, "now": iso(now)})
@@ -139,8 +146,9 @@ class Admin:
             raise _invalid(f"status must be one of: {', '.join(names or PHASES)}")
         record = await self.services.exports.force(tenant, export_id, phase)
         shown = {p: n for n, p in names.items()}
-        return json_response({"id": export_id, "status": shown.get(record["phase"], record["phase"]),
-                              "phase": record["phase"]})
+        return json_response(
+            {"id": export_id, "status": shown.get(record["phase"], record["phase"]), "phase": record["phase"]}
+        )
 
     async def requests(self, request: web.Request) -> web.Response:
         query = request.query
@@ -150,8 +158,12 @@ class Admin:
         limit = query.get("limit")
         if limit is not None and (not limit.isdigit() or int(limit) < 1):
             raise _invalid("limit must be a whole number of 1 or more")
-        found = self.services.journal.find(path=query.get("path"), app_id=query.get("app_id"),
-                                           method=query.get("method"), limit=int(limit) if limit else None)
+        found = self.services.journal.find(
+            path=query.get("path"),
+            app_id=query.get("app_id"),
+            method=query.get("method"),
+            limit=int(limit) if limit else None,
+        )
         try:
             return json_response({"requests": found, "count": len(found)})
         except UnicodeEncodeError:  # a journalled header with bytes that are not UTF-8

@@ -78,8 +78,10 @@ class SpecAnswers:
         if prefer.code is not None and prefer.code not in self.statuses and prefer.code not in ALWAYS:
             documented = ", ".join(map(str, sorted(self.statuses)))
             always = ", ".join(map(str, sorted(ALWAYS)))
-            raise invalid_prefer(f"{self.operation.operation_id} documents status {documented}, not {prefer.code} "
-                                 f"(and every operation takes {always})")
+            raise invalid_prefer(
+                f"{self.operation.operation_id} documents status {documented}, not {prefer.code} "
+                f"(and every operation takes {always})"
+            )
         if prefer.example is not None:
             status = prefer.code or self.success
             if status not in self.statuses:
@@ -87,8 +89,10 @@ class SpecAnswers:
             names = sorted({name for media in self.statuses[status].media.values() for name in media.examples})
             if prefer.example not in names:
                 allowed = f"one of: {', '.join(names)}" if names else "none are documented"
-                raise invalid_prefer(f"{self.operation.operation_id} has no example {prefer.example!r} "
-                                     f"for status {status}; named examples: {allowed}")
+                raise invalid_prefer(
+                    f"{self.operation.operation_id} has no example {prefer.example!r} "
+                    f"for status {status}; named examples: {allowed}"
+                )
 
     def respond(self, prefer: Prefer, accept: str = "") -> web.Response:
         status = prefer.code or self.success

@@ -71,8 +71,12 @@ class Origins:
 Refused = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
-def preflight_middleware(origins: Origins, refused: Refused | None = None, headers: Sequence[str] = (),
-                         closed: Callable[[web.Request], bool] = lambda request: False):
+def preflight_middleware(
+    origins: Origins,
+    refused: Refused | None = None,
+    headers: Sequence[str] = (),
+    closed: Callable[[web.Request], bool] = lambda request: False,
+):
     """Answer a browser's preflight before routing: vendor routes know no OPTIONS.
 
     `refused(request, response)` is told of each refused preflight (the app journals it);
@@ -90,8 +94,12 @@ def preflight_middleware(origins: Origins, refused: Refused | None = None, heade
             return json_response({"error": f"{request.path} grants no cross-origin access"}, status=403)
         if not origins.allows(origin):
             reason = f"Origin {origin} is not allowed; allowed: {origins.describe()}"
-            log.warning("CORS: refused a preflight for %s %s: %s",
-                        request.headers["Access-Control-Request-Method"], request.path, reason)
+            log.warning(
+                "CORS: refused a preflight for %s %s: %s",
+                request.headers["Access-Control-Request-Method"],
+                request.path,
+                reason,
+            )
             response = json_response({"error": reason}, status=403)
             if refused is not None:
                 await refused(request, response)
@@ -134,8 +142,13 @@ def allow_headers(origins: Origins, closed: Callable[[web.Request], bool] = lamb
             if request.method != "OPTIONS":
                 response.headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSE_HEADERS)
         elif origin is not None and request.method != "OPTIONS":
-            log.warning("CORS: %s %s from origin %s, which is not allowed (%s): the browser hides the answer",
-                        request.method, request.path, origin, origins.describe())
+            log.warning(
+                "CORS: %s %s from origin %s, which is not allowed (%s): the browser hides the answer",
+                request.method,
+                request.path,
+                origin,
+                origins.describe(),
+            )
         response.headers.add("Vary", "Origin")
 
     return allow

@@ -36,8 +36,7 @@ class Dashboard:
         self.vendors = {vendor.name: vendor for vendor in services.vendors}
 
     async def page(self, request: web.Request) -> web.Response:
-        return web.Response(text=PAGE, content_type="text/html", charset="utf-8",
-                            headers={"Cache-Control": "no-store"})
+        return web.Response(text=PAGE, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})
 
     async def exports(self, request: web.Request) -> web.Response:
         """Every vendor's and app's exports, newest first, each with the steps it may still be forced to."""

@@ -97,19 +97,28 @@ class Exposure:
         async def guard(request: web.Request, handler) -> web.StreamResponse:
             host = request.headers.get("Host")
             if not self.host_allowed(host):
-                return _refuse(403, f"The admin API answers requests for {self.describe()}, not for Host "
-                                    f"{host!r}; start the mock with --allow-host NAME to add a name")
-            if self.token is not None and not _static_page(request) and \
-                    not _bearer_matches(request.headers.get("Authorization", ""), self.token):
+                return _refuse(
+                    403,
+                    f"The admin API answers requests for {self.describe()}, not for Host "
+                    f"{host!r}; start the mock with --allow-host NAME to add a name",
+                )
+            if (
+                self.token is not None
+                and not _static_page(request)
+                and not _bearer_matches(request.headers.get("Authorization", ""), self.token)
+            ):
                 answer = _refuse(401, "The admin API needs Authorization: Bearer <the --admin-token value>")
                 answer.headers["WWW-Authenticate"] = 'Bearer realm="mockserver admin"'
                 return answer
             if request.method == "POST" and request.content_type != "application/json":
                 given = request.headers.get("Content-Type")
-                return _refuse(415, "Admin calls that change state take Content-Type: application/json, not "
-                                    f"{given!r}" if given else
-                                    "Admin calls that change state take Content-Type: application/json "
-                                    "(e.g. curl -H 'Content-Type: application/json' -d '{}')")
+                return _refuse(
+                    415,
+                    f"Admin calls that change state take Content-Type: application/json, not {given!r}"
+                    if given
+                    else "Admin calls that change state take Content-Type: application/json "
+                    "(e.g. curl -H 'Content-Type: application/json' -d '{}')",
+                )
             return await handler(request)
 
         return guard
@@ -120,8 +129,10 @@ def warning(host: str, token: str | None) -> str | None:
     if token or is_loopback(host):
         return None
     where = "every address of this machine" if host in ANY_ADDRESS else host
-    return (f"mockserver: warning: listening on {where}: the admin API (/__mock/: journal, reset, clock) has no "
-            "authentication; anyone who can reach it can use it (set --admin-token TOKEN)")
+    return (
+        f"mockserver: warning: listening on {where}: the admin API (/__mock/: journal, reset, clock) has no "
+        "authentication; anyone who can reach it can use it (set --admin-token TOKEN)"
+    )
 
 
 def warn(host: str, token: str | None) -> None:
@@ -144,8 +155,9 @@ def admin_headers() -> dict[str, str]:
 
 def _bearer_matches(header: str, token: str) -> bool:
     scheme, _, given = header.strip().partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"),
-                                                              token.encode("utf-8", "surrogateescape"))
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")
+    )
 
 
 def _refuse(status: int, message: str) -> web.Response:

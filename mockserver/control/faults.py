@@ -88,8 +88,13 @@ class Faults:
         if self.error_rate and self._random.random() < self.error_rate:
             if self._random.random() < 0.5:
                 raise ApiError(500, "internal_error", "Internal Server Error", "Injected fault (--error-rate)")
-            raise ApiError(503, "service_unavailable", "Service Unavailable", "Injected fault (--error-rate)",
-                           headers={"Retry-After": "1"})
+            raise ApiError(
+                503,
+                "service_unavailable",
+                "Service Unavailable",
+                "Injected fault (--error-rate)",
+                headers={"Retry-After": "1"},
+            )
 
     def reset(self) -> None:
         self._recent.clear()
@@ -101,7 +106,11 @@ class Faults:
             recent.popleft()
         if len(recent) >= self.rate_limit:
             wait = max(1, math.ceil(recent[0] + 1.0 - now))
-            raise ApiError(429, "too_many_requests", "Too Many Requests",
-                           f"More than {self.rate_limit} requests per second; retry after {wait} s",
-                           headers={"Retry-After": str(wait)})
+            raise ApiError(
+                429,
+                "too_many_requests",
+                "Too Many Requests",
+                f"More than {self.rate_limit} requests per second; retry after {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
         recent.append(now)

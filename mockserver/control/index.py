@@ -29,7 +29,7 @@ def served_paths(vendor: Any) -> list[str]:
     for prefix in vendor.prefixes:
         for op in vendor.spec.operations:
             if op.path.startswith(prefix + "/"):
-                first = op.path[len(prefix) + 1:].split("/", 1)[0]
+                first = op.path[len(prefix) + 1 :].split("/", 1)[0]
                 found.add(prefix if not first or first.startswith("{") else f"{prefix}/{first}")
     return sorted(found)
 
@@ -48,9 +48,16 @@ def describe(vendors: Iterable[Any], settings: Any, base_url: str) -> dict[str, 
     and where the settings came from."""
     return {
         "mockserver": base_url,
-        "vendors": [{"name": vendor.name, "paths": served_paths(vendor), "mounts": list(vendor.prefixes),
-                     "credentials": credential_mode(vendor),
-                     "openapi": f"{base_url}{ADMIN}openapi?vendor={vendor.name}"} for vendor in vendors],
+        "vendors": [
+            {
+                "name": vendor.name,
+                "paths": served_paths(vendor),
+                "mounts": list(vendor.prefixes),
+                "credentials": credential_mode(vendor),
+                "openapi": f"{base_url}{ADMIN}openapi?vendor={vendor.name}",
+            }
+            for vendor in vendors
+        ],
         "admin": base_url + ADMIN,
         "dashboard": base_url + DASHBOARD,
         "lifecycle": settings.lifecycle,
@@ -62,8 +69,9 @@ def describe(vendors: Iterable[Any], settings: Any, base_url: str) -> dict[str, 
 def banner(about: dict[str, Any], extra: str = "") -> list[str]:
     """The lines `mockserver serve` prints: the first keeps the one-line form scripts wait for
     (`listening on URL`); the rest say what is served."""
-    lines = [f"mockserver listening on {about['mockserver']} (lifecycle {about['lifecycle']}, "
-             f"seed {about['seed']}{extra})"]
+    lines = [
+        f"mockserver listening on {about['mockserver']} (lifecycle {about['lifecycle']}, seed {about['seed']}{extra})"
+    ]
     width = max([len(v["name"]) for v in about["vendors"]] + [len("dashboard")])
     for vendor in about["vendors"]:
         lines.append(f"  {vendor['name']:<{width}}  {' '.join(vendor['paths'])}  [{vendor['credentials']}]")
@@ -97,14 +105,17 @@ def _page(about: dict[str, Any]) -> str:
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(v['name'])}</td><td>{'<br>'.join(e(p) for p in v['paths'])}</td>"
-        f"<td>{e(v['credentials'])}</td><td><a href=\"{e(v['openapi'])}\">spec</a></td></tr>"
-        for v in about["vendors"])
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>mockserver</title></head><body>"
-            f"<h1>mockserver</h1><p>lifecycle {e(about['lifecycle'])}, seed {about['seed']}; config: "
-            f"{e(str(about['config_file'] or 'none (built-in defaults)'))}</p>"
-            f"<table><tr><th>vendor</th><th>paths</th><th>credentials</th><th>contract</th></tr>{rows}</table>"
-            f"<p><a href=\"{e(about['dashboard'])}\">dashboard</a> · <a href=\"{e(about['admin'])}health\">"
-            f"admin API</a></p></body></html>")
+        f'<td>{e(v["credentials"])}</td><td><a href="{e(v["openapi"])}">spec</a></td></tr>'
+        for v in about["vendors"]
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>mockserver</title></head><body>'
+        f"<h1>mockserver</h1><p>lifecycle {e(about['lifecycle'])}, seed {about['seed']}; config: "
+        f"{e(str(about['config_file'] or 'none (built-in defaults)'))}</p>"
+        f"<table><tr><th>vendor</th><th>paths</th><th>credentials</th><th>contract</th></tr>{rows}</table>"
+        f'<p><a href="{e(about["dashboard"])}">dashboard</a> · <a href="{e(about["admin"])}health">'
+        f"admin API</a></p></body></html>"
+    )
 
 
 def unmounted_middleware(owner: Callable[[str], Any]):

@@ -57,14 +57,18 @@ class Journal:
     def add(self, entry: dict[str, Any] | Lazy) -> None:
         self.entries.append(entry)
 
-    def find(self, *, path: str | None = None, app_id: str | None = None, method: str | None = None,
-             limit: int | None = None) -> list[dict[str, Any]]:
+    def find(
+        self, *, path: str | None = None, app_id: str | None = None, method: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Entries matching every filter given; `path` ending in `*` matches a prefix."""
         names = _names(app_id)
-        found = [e for e in self.entries
-                 if _path_matches(path, _field(e, "path"))
-                 and (names is None or _field(e, "app_id") in names)
-                 and (method is None or _field(e, "method") == method.upper())]
+        found = [
+            e
+            for e in self.entries
+            if _path_matches(path, _field(e, "path"))
+            and (names is None or _field(e, "app_id") in names)
+            and (method is None or _field(e, "method") == method.upper())
+        ]
         found = found[-limit:] if limit else found
         return [e.entry() if isinstance(e, Lazy) else e for e in found]
 
@@ -95,8 +99,13 @@ def _path_matches(pattern: str | None, path: str) -> bool:
     return path == pattern
 
 
-def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], now: Callable[[], Any],
-                       show: Callable[[Any], Any] = lambda at: at, claimed: Claimed | None = None):
+def journal_middleware(
+    journal: Journal,
+    skip: Callable[[web.Request], bool],
+    now: Callable[[], Any],
+    show: Callable[[Any], Any] = lambda at: at,
+    claimed: Claimed | None = None,
+):
     """Record each answered request (outermost, so injected faults and errors are seen too).
 
     `now()` stamps the entry as it is made; `show(stamp)` is its `at` when read.
@@ -121,8 +130,9 @@ def journal_middleware(journal: Journal, skip: Callable[[web.Request], bool], no
 Claimed = Callable[[web.Request], "str | None"]
 
 
-def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any] = lambda at: at,
-             claimed: Claimed | None = None):
+def recorder(
+    journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any] = lambda at: at, claimed: Claimed | None = None
+):
     """`await record(request, response)`: journal one exchange (the middleware's, and
     those answered before it, such as a refused CORS preflight). `claimed(request)`: who a
     request claims to be when its credentials were refused (the vendor's tenant_hint)."""
@@ -135,10 +145,22 @@ def recorder(journal: Journal, now: Callable[[], Any], show: Callable[[Any], Any
             secrets = redact.presented(headers, query)
             headers = {name: redact.header_value(name, value) for name, value in headers.items()}
             query = MultiDict(redact.query(query.items()))
-        journal.add(_Recorded(request.method, redact.path(request.path), app_id, show, now(), query, headers,
-                              _kept(await _request_body(request), secrets), response.status,
-                              {name: redact.header_value(name, value) for name, value in response.headers.items()},
-                              _kept(_response_body(response), secrets), request.get(WARNINGS, ())))
+        journal.add(
+            _Recorded(
+                request.method,
+                redact.path(request.path),
+                app_id,
+                show,
+                now(),
+                query,
+                headers,
+                _kept(await _request_body(request), secrets),
+                response.status,
+                {name: redact.header_value(name, value) for name, value in response.headers.items()},
+                _kept(_response_body(response), secrets),
+                request.get(WARNINGS, ()),
+            )
+        )
 
     return record
 
@@ -148,12 +170,33 @@ class _Recorded(Lazy):
     request's headers and query cannot change; the response's headers are a
     copy), put in the journal's shape when read."""
 
-    __slots__ = ("_show", "_at", "_query", "_headers", "_body", "_status", "_response_headers", "_response_body",
-                 "_warnings")
+    __slots__ = (
+        "_show",
+        "_at",
+        "_query",
+        "_headers",
+        "_body",
+        "_status",
+        "_response_headers",
+        "_response_body",
+        "_warnings",
+    )
 
-    def __init__(self, method: str, path: str, app_id: str | None, show: Callable[[Any], Any], at: Any, query,
-                 headers, body: tuple, status: int, response_headers: dict, response_body: tuple,
-                 warnings=()) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        app_id: str | None,
+        show: Callable[[Any], Any],
+        at: Any,
+        query,
+        headers,
+        body: tuple,
+        status: int,
+        response_headers: dict,
+        response_body: tuple,
+        warnings=(),
+    ) -> None:
         self.method, self.path, self.app_id, self._made = method, path, app_id, None
         self._show, self._at, self._query, self._headers, self._body = show, at, query, headers, body
         self._status, self._response_headers, self._response_body = status, response_headers, response_body
@@ -166,13 +209,17 @@ class _Recorded(Lazy):
                 "at": self._show(self._at),
                 "method": self.method,
                 "path": self.path,
-                "query": {key: query.getall(key) if len(query.getall(key)) > 1 else value
-                          for key, value in query.items()},
+                "query": {
+                    key: query.getall(key) if len(query.getall(key)) > 1 else value for key, value in query.items()
+                },
                 "headers": dict(headers),
                 "app_id": self.app_id,
                 "body": _decode_kept(self._body),
-                "response": {"status": self._status, "headers": self._response_headers,
-                             "body": _decode_kept(self._response_body)},
+                "response": {
+                    "status": self._status,
+                    "headers": self._response_headers,
+                    "body": _decode_kept(self._response_body),
+                },
                 "warnings": [finding.as_json() for finding in self._warnings],
             }
         return self._made
@@ -222,8 +269,11 @@ def _decode_kept(kept: tuple) -> Any:
         # The URL parameters, JSON values and capability segments the answer holds are the mock's
         # own (a download link's token, kept in its store anyway): masked as read, not per request.
         raw = redact.body(raw)
-        content_type = (web.StreamResponse(headers={"Content-Type": content_type}).content_type
-                        if content_type is not None else "application/octet-stream")
+        content_type = (
+            web.StreamResponse(headers={"Content-Type": content_type}).content_type
+            if content_type is not None
+            else "application/octet-stream"
+        )
     return _decode(raw, content_type, whole)
 
 

@@ -69,8 +69,9 @@ def creates_export(handler):
     return handler
 
 
-def parse(headers: Iterable[str], *, creates_export: bool, stateless: bool = False,
-          words: Mapping[str, str] | None = None) -> Prefer:
+def parse(
+    headers: Iterable[str], *, creates_export: bool, stateless: bool = False, words: Mapping[str, str] | None = None
+) -> Prefer:
     """Turn the request's Prefer header(s) into a Prefer; ApiError(400) when
     a preference is unknown, malformed, repeated or impossible here. `words`: the
     vendor's status word → lifecycle phase (Vendor.status_names), which `outcome`
@@ -92,8 +93,10 @@ def parse(headers: Iterable[str], *, creates_export: bool, stateless: bool = Fal
         raise invalid_prefer(f"Preference {export_knobs[0]!r} needs a stateful server; this one runs --stateless")
     spec_knobs = [name for name in SPEC_KNOBS if name in values]
     if export_knobs and spec_knobs:
-        raise invalid_prefer(f"Preference {export_knobs[0]!r} steers a real export and cannot be combined with "
-                   f"{spec_knobs[0]!r}, which answers from the spec")
+        raise invalid_prefer(
+            f"Preference {export_knobs[0]!r} steers a real export and cannot be combined with "
+            f"{spec_knobs[0]!r}, which answers from the spec"
+        )
     if "delay" in values:
         values["delay_ms"] = values.pop("delay")
     return Prefer(**values)

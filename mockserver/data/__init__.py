@@ -48,8 +48,9 @@ class ExportQuery:
     records: Sequence[Mapping] | None = None  # stored records used instead of synthetic rows
 
 
-def iter_csv(model: DataModel, query: ExportQuery, *, seed: int, app_id: str, locale: str = "en_US",
-             now: float) -> Iterator[bytes]:
+def iter_csv(
+    model: DataModel, query: ExportQuery, *, seed: int, app_id: str, locale: str = "en_US", now: float
+) -> Iterator[bytes]:
     """The export's CSV file as UTF-8 chunks of about 64 KiB.
 
     Raises ValueError at once (before any chunk) for an unknown object, field

@@ -49,6 +49,8 @@ HOUR_MS = 3_600_000
 def timeline_end(epoch_seconds: float) -> int:
     """The time axis' end for a clock reading: the start of its hour, in epoch ms."""
     return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
+
+
 STEP_MS = 30_000
 JITTER_MS = STEP_MS // 2
 
@@ -59,8 +61,16 @@ class Block:
     """Random draws for rows [start, stop) of one data set: `span` consecutive blocks from block `number`,
     each drawing from its own generator, so the rows are the same however many blocks are made at once."""
 
-    def __init__(self, world: Tenant, model: ObjectModel, number: int, rows: int,
-                 scope: Mapping[str, object] | None = None, end: int = TIMELINE_END, span: int = 1) -> None:
+    def __init__(
+        self,
+        world: Tenant,
+        model: ObjectModel,
+        number: int,
+        rows: int,
+        scope: Mapping[str, object] | None = None,
+        end: int = TIMELINE_END,
+        span: int = 1,
+    ) -> None:
         self.world, self.model, self.rows, self.end = world, model, rows, end
         self.scope = dict(scope or {})
         self.start = number * BLOCK
@@ -77,9 +87,9 @@ class Block:
     def draw(self) -> np.ndarray:
         """One uniform 32-bit number per row (each block draws for all its BLOCK rows), as int64."""
         if len(self.rngs) == 1:
-            return np.frombuffer(self.rngs[0].randbytes(4 * BLOCK), dtype="<u4")[:self.n].astype(np.int64)
+            return np.frombuffer(self.rngs[0].randbytes(4 * BLOCK), dtype="<u4")[: self.n].astype(np.int64)
         drawn = b"".join(rng.randbytes(4 * BLOCK) for rng in self.rngs)
-        return np.frombuffer(drawn, dtype="<u4")[:self.n].astype(np.int64)
+        return np.frombuffer(drawn, dtype="<u4")[: self.n].astype(np.int64)
 
     def u32(self) -> list[int]:
         return self.draw().tolist()
@@ -166,8 +176,12 @@ def weighted(attribute: Attribute, where: Callable[[str], bool] | None) -> tuple
     key = (attribute.enum, attribute.weights, where)
     if key not in _WEIGHTED:
         weights = attribute.weights or (1,) * len(attribute.enum)
-        _WEIGHTED[key] = tuple(value for value, weight in zip(attribute.enum, weights)
-                               if where is None or where(value) for _ in range(weight))
+        _WEIGHTED[key] = tuple(
+            value
+            for value, weight in zip(attribute.enum, weights)
+            if where is None or where(value)
+            for _ in range(weight)
+        )
     return _WEIGHTED[key]
 
 
@@ -209,12 +223,21 @@ def recipe_of(model: ObjectModel) -> Recipe:
     try:
         return RECIPES[model.recipe or model.name]
     except KeyError:
-        raise LookupError(f"no recipe for {model.name!r}: its vendor's package registers it "
-                          f"(import the vendor, or mark its row schema `x-recipe: schema`)") from None
+        raise LookupError(
+            f"no recipe for {model.name!r}: its vendor's package registers it "
+            f"(import the vendor, or mark its row schema `x-recipe: schema`)"
+        ) from None
 
 
-def generate_block(world: Tenant, model: ObjectModel, number: int, rows: int,
-                   scope: Mapping[str, object] | None = None, end: int = TIMELINE_END, span: int = 1) -> Columns:
+def generate_block(
+    world: Tenant,
+    model: ObjectModel,
+    number: int,
+    rows: int,
+    scope: Mapping[str, object] | None = None,
+    end: int = TIMELINE_END,
+    span: int = 1,
+) -> Columns:
     """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned."""
     block = Block(world, model, number, rows, scope, end, span)
     columns = recipe_of(model).make(block)

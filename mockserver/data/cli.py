@@ -18,30 +18,45 @@ from . import ExportQuery, iter_csv, load_model
 
 
 def add_generate_parser(subparsers) -> None:
-    parser = subparsers.add_parser("generate", help="write an export's CSV offline",
-                                   description=__doc__)
-    parser.add_argument("exported_object",
-                        help="an exported object of the --spec (its export-rows.yaml lists them; an unknown one "
-                             "is answered with the known ones)")
-    parser.add_argument("--spec", type=argtypes.text, metavar="VENDOR|DIR",
-                        help="whose rows to write: an installed vendor, or a folder of an OpenAPI document and its "
-                             "overlay (default: the installed vendor that exports the object)")
-    parser.add_argument("--rows", type=argtypes.whole(0), default=100,
-                        help="rows in the data set before filtering (default %(default)s)")
-    parser.add_argument("--fields", type=argtypes.text,
-                        help="comma-separated fields, in column order (default: the object's defaults)")
+    parser = subparsers.add_parser("generate", help="write an export's CSV offline", description=__doc__)
+    parser.add_argument(
+        "exported_object",
+        help="an exported object of the --spec (its export-rows.yaml lists them; an unknown one "
+        "is answered with the known ones)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=argtypes.text,
+        metavar="VENDOR|DIR",
+        help="whose rows to write: an installed vendor, or a folder of an OpenAPI document and its "
+        "overlay (default: the installed vendor that exports the object)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=argtypes.whole(0),
+        default=100,
+        help="rows in the data set before filtering (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fields", type=argtypes.text, help="comma-separated fields, in column order (default: the object's defaults)"
+    )
     parser.add_argument("--order", type=argtypes.text, help="order value; write descending ones as --order=-created_at")
-    parser.add_argument("--filters", type=_filters,
-                        help='filters as JSON, e.g. \'{"status": {"conditions": {"$in": ["PAID"]}}}\'')
+    parser.add_argument(
+        "--filters", type=_filters, help='filters as JSON, e.g. \'{"status": {"conditions": {"$in": ["PAID"]}}}\''
+    )
     parser.add_argument("--seed", type=argtypes.whole(), default=0, help="data seed (default %(default)s)")
-    parser.add_argument("--app-id", type=argtypes.text, default="app",
-                        help="app id whose data set to write (default %(default)s)")
+    parser.add_argument(
+        "--app-id", type=argtypes.text, default="app", help="app id whose data set to write (default %(default)s)"
+    )
     parser.add_argument("--locale", type=argtypes.locale, default="en_US", help="Faker locale (default %(default)s)")
     parser.add_argument("--now", type=argtypes.number(), help="epoch seconds relative date filters read (default: now)")
     parser.add_argument("-o", "--output", type=argtypes.writable_file, help="file to write (default: standard output)")
-    parser.add_argument("--strict", action="store_true",
-                        help="refuse what the server answers with an X-Mock-Warning (e.g. a filter on no field), "
-                             "as `serve --strict` does")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what the server answers with an X-Mock-Warning (e.g. a filter on no field), "
+        "as `serve --strict` does",
+    )
     parser.set_defaults(run=run_generate, parser=parser)
 
 
@@ -54,11 +69,20 @@ def run_generate(args: argparse.Namespace) -> int:
             if args.strict:
                 raise ValueError(finding.text())
             print(f"mockserver generate: warning: {finding.text()}", file=sys.stderr)
-        chunks = iter_csv(model, query, seed=args.seed, app_id=args.app_id, locale=args.locale,
-                          now=args.now if args.now is not None else time.time())
+        chunks = iter_csv(
+            model,
+            query,
+            seed=args.seed,
+            app_id=args.app_id,
+            locale=args.locale,
+            now=args.now if args.now is not None else time.time(),
+        )
         if query.filters:  # as on the server: the filters pick from the rows made, they do not make more
-            print(f"mockserver generate: note: --filters keep the matching rows of the {query.rows} generated "
-                  "(--rows), so the file may have fewer", file=sys.stderr)
+            print(
+                f"mockserver generate: note: --filters keep the matching rows of the {query.rows} generated "
+                "(--rows), so the file may have fewer",
+                file=sys.stderr,
+            )
     except ValueError as exc:  # an unknown object, field or order value for this --spec
         args.parser.error(str(exc))
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
@@ -91,8 +115,11 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
         try:
             decoded, media = validator.check_body("application/json", json.dumps(body).encode())
         except Invalid as problem:
-            raise ValueError(f"--filters: {problem.path.removeprefix('.parameters.filters')}: {problem.message}"
-                             if problem.path.startswith(".parameters.filters") else problem.message) from None
+            raise ValueError(
+                f"--filters: {problem.path.removeprefix('.parameters.filters')}: {problem.message}"
+                if problem.path.startswith(".parameters.filters")
+                else problem.message
+            ) from None
         found += validator.findings(media, decoded)
     found += filter_findings(model.object(query.exported_object), query.filters, ".parameters.filters")
     return found
@@ -107,14 +134,19 @@ def _spec(name: str | None, exported_object: str) -> Spec:
         if Path(name).is_dir():
             return load_spec(Path(name).resolve().name, Path(name))
         raise ValueError(f"--spec {name!r} is neither an installed vendor ({', '.join(installed)}) nor a folder")
-    documents = {vendor: load_document(cls.schema_dir()) for vendor, cls in installed.items()
-                 if cls.schema_dir().is_dir()}
-    having = [vendor for vendor, document in documents.items()
-              if exported_object in (document.get("x-export-rows") or {})]
+    documents = {
+        vendor: load_document(cls.schema_dir()) for vendor, cls in installed.items() if cls.schema_dir().is_dir()
+    }
+    having = [
+        vendor for vendor, document in documents.items() if exported_object in (document.get("x-export-rows") or {})
+    ]
     if len(having) != 1:
         known = sorted({obj for document in documents.values() for obj in document.get("x-export-rows") or {}})
-        raise ValueError(f"unknown exported object {exported_object!r} (known: {', '.join(known)})" if not having
-                         else f"{exported_object!r} is exported by {' and '.join(having)}: choose one with --spec")
+        raise ValueError(
+            f"unknown exported object {exported_object!r} (known: {', '.join(known)})"
+            if not having
+            else f"{exported_object!r} is exported by {' and '.join(having)}: choose one with --spec"
+        )
     return load_spec(having[0], installed[having[0]].schema_dir())
 
 

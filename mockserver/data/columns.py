@@ -75,8 +75,9 @@ def series(column: Column, attribute: Attribute) -> pl.Series:
     if kind == "string" and _all(column, str):
         return pl.Series(column, dtype=pl.String)
     if kind == "array":  # the vendor writes arrays of scalars comma-joined
-        return pl.Series([",".join(map(str, v)) if isinstance(v, (list, tuple)) else text(v) for v in column],
-                         dtype=pl.String)
+        return pl.Series(
+            [",".join(map(str, v)) if isinstance(v, (list, tuple)) else text(v) for v in column], dtype=pl.String
+        )
     return pl.Series([text(v) for v in column], dtype=pl.String)
 
 

@@ -60,7 +60,7 @@ def chunked(header: str, batches: Iterable[bytes]) -> Iterator[bytes]:
         if full:
             with memoryview(buffer) as view:  # slices without moving the rest after each chunk
                 for start in range(0, full, CHUNK):
-                    yield bytes(view[start:start + CHUNK])
+                    yield bytes(view[start : start + CHUNK])
             del buffer[:full]
     if buffer:
         yield bytes(buffer)

@@ -39,8 +39,20 @@ Test = Callable[[object], bool]
 NEVER: Test = lambda value: False  # noqa: E731
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ def operator_test(attribute: Attribute | None, op: str, operand: object, now: fl
             if value_kind not in by_kind:
                 by_kind[value_kind] = _known(_safe_typed_test(value_kind, op, operands, now))
             return by_kind[value_kind](value)
+
         return dynamic
     return _known(_safe_typed_test(kind, op, operands, now))
 
@@ -142,8 +155,14 @@ def _known(test: Test) -> Test:
 def _kind(attribute: Attribute) -> str:
     if attribute.is_date:
         return "date"
-    return {"integer": "number", "number": "number", "boolean": "boolean", "array": "array",
-            "object": "object", "string": "string"}.get(attribute.type, "any")
+    return {
+        "integer": "number",
+        "number": "number",
+        "boolean": "boolean",
+        "array": "array",
+        "object": "object",
+        "string": "string",
+    }.get(attribute.type, "any")
 
 
 def _kind_of_value(value: object) -> str:
@@ -234,7 +253,9 @@ def _compare_test(op: str, operands: list, read: Callable, read_value: Callable)
             def test(value):
                 got = read_value(value)
                 return got is not None and predicate(got, target)
+
             return test
+
         return each([one(target) for target in wanted])
 
     if op in ("$in", "$is"):
@@ -244,8 +265,10 @@ def _compare_test(op: str, operands: list, read: Callable, read_value: Callable)
         members = set(wanted)
         return lambda value: (got := read_value(value)) is not None and got not in members
     comparisons = {
-        "$more_than": lambda a, b: a > b, "$more_than_equal": lambda a, b: a >= b,
-        "$less_than": lambda a, b: a < b, "$less_than_equal": lambda a, b: a <= b,
+        "$more_than": lambda a, b: a > b,
+        "$more_than_equal": lambda a, b: a >= b,
+        "$less_than": lambda a, b: a < b,
+        "$less_than_equal": lambda a, b: a <= b,
     }
     if op in comparisons:
         return on(comparisons[op])
@@ -299,8 +322,9 @@ def _array_test(op: str, operands: list) -> Test:
     texts = {_text(o) for o in operands if o is not None}
     if op in ("$count", "$count_less", "$count_more"):
         sizes = _valid([_days(o) for o in operands])
-        compare = {"$count": lambda a, b: a == b, "$count_less": lambda a, b: a < b,
-                   "$count_more": lambda a, b: a > b}[op]
+        compare = {"$count": lambda a, b: a == b, "$count_less": lambda a, b: a < b, "$count_more": lambda a, b: a > b}[
+            op
+        ]
         return _all([lambda value, s=s: compare(len(value), s) for s in sizes])
     if not texts:
         return NEVER
@@ -325,8 +349,18 @@ def _date_test(op: str, operands: list, now: float) -> Test:
         return _in_range(None, now_ms)
     if op == "$before_start":
         return _in_range(now_ms + 1, None)
-    if op in ("$after", "$before", "$in", "$is", "$not_in", "$is_not", "$more_than", "$more_than_equal",
-              "$less_than", "$less_than_equal"):
+    if op in (
+        "$after",
+        "$before",
+        "$in",
+        "$is",
+        "$not_in",
+        "$is_not",
+        "$more_than",
+        "$more_than_equal",
+        "$less_than",
+        "$less_than_equal",
+    ):
         return _absolute_date_test(op, operands)
     if op in ("$is_day", "$is_day_of_month", "$is_month", "$is_year"):
         return _any([_calendar_part(op, o) for o in operands])
@@ -349,9 +383,11 @@ def _value_ms(value: object) -> int | None:
 
 def _in_range(low: int | None, high: int | None) -> Test:
     """low ≤ t < high, either bound open when None."""
+
     def test(value: object) -> bool:
         t = _value_ms(value)
         return t is not None and (low is None or t >= low) and (high is None or t < high)
+
     return test
 
 
@@ -362,8 +398,9 @@ def _absolute_date_test(op: str, operands: list) -> Test:
         if not wanted:
             return NEVER
         same_day = lambda value: (t := _value_ms(value)) is not None and t - t % DAY_MS in wanted  # noqa: E731
-        return same_day if op in ("$in", "$is") else (lambda value: _value_ms(value) is not None
-                                                      and not same_day(value))
+        return (
+            same_day if op in ("$in", "$is") else (lambda value: _value_ms(value) is not None and not same_day(value))
+        )
     renamed = {"$after": "$more_than", "$before": "$less_than"}.get(op, op)
     return _compare_test(renamed, operands, parse_ms, _value_ms)
 
@@ -375,6 +412,7 @@ def _month_day_in(pairs: set) -> Test:
             return False
         day = civil(t)
         return (day.month, day.day) in pairs
+
     return test
 
 
@@ -423,12 +461,18 @@ def _day(day: date, offset: int) -> tuple[date, date]:
 
 
 _CALENDAR_RANGES: dict[str, Callable[[date], tuple[date, date]]] = {
-    "$today": lambda d: _day(d, 0), "$yesterday": lambda d: _day(d, -1), "$tomorrow": lambda d: _day(d, 1),
-    "$this_week": lambda d: _week(d, 0), "$last_week": lambda d: _week(d, -1),
+    "$today": lambda d: _day(d, 0),
+    "$yesterday": lambda d: _day(d, -1),
+    "$tomorrow": lambda d: _day(d, 1),
+    "$this_week": lambda d: _week(d, 0),
+    "$last_week": lambda d: _week(d, -1),
     "$next_week": lambda d: _week(d, 1),
-    "$this_month": lambda d: _month(d, 0), "$last_month": lambda d: _month(d, -1),
+    "$this_month": lambda d: _month(d, 0),
+    "$last_month": lambda d: _month(d, -1),
     "$next_month": lambda d: _month(d, 1),
-    "$this_year": lambda d: _year(d, 0), "$last_year": lambda d: _year(d, -1), "$next_year": lambda d: _year(d, 1),
+    "$this_year": lambda d: _year(d, 0),
+    "$last_year": lambda d: _year(d, -1),
+    "$next_year": lambda d: _year(d, 1),
 }
 
 
@@ -439,7 +483,8 @@ def _days_between(bounds: tuple[date, date]) -> list[date]:
 
 _MONTH_DAY_RANGES: dict[str, Callable[[date], list[date]]] = {
     f"{op}_md": (lambda d, ranges=ranges: _days_between(ranges(d)))
-    for op, ranges in _CALENDAR_RANGES.items() if "year" not in op
+    for op, ranges in _CALENDAR_RANGES.items()
+    if "year" not in op
 }
 
 
@@ -450,6 +495,7 @@ def _anniversary_days(today: date, days: int, future: bool) -> list[date]:
 
 def _relative_md(future: bool, compare: str) -> Callable[[int, date, int], Test]:
     """Month-day operators: how many days ago (or until) the anniversary is, within a year."""
+
     def build(now_ms: int, today: date, days: int) -> Test:
         if compare == "exact":
             target = today + timedelta(days=days if future else -days)
@@ -459,6 +505,7 @@ def _relative_md(future: bool, compare: str) -> Callable[[int, date, int], Test]
             return _month_day_in(window)
         inside = _month_day_in(window)
         return lambda value: _value_ms(value) is not None and not inside(value)
+
     return build
 
 

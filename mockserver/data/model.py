@@ -97,7 +97,7 @@ class ObjectModel:
         if self.attribute(key) is None:
             for prefix, replacement in self.filter_prefixes.items():
                 if key.startswith(prefix) and len(key) > len(prefix):
-                    rest = key[len(prefix):]
+                    rest = key[len(prefix) :]
                     target = replacement + (rest if replacement.endswith(".") else rest.replace(".", "_"))
                     if self.attribute(target) is not None:
                         return target
@@ -109,15 +109,20 @@ class ObjectModel:
             return self.ignored_filters[key]
         prefix = next((p for p in self.filter_prefixes if key.startswith(p)), None)
         if prefix is not None and self.attribute(self.filter_target(key)) is None:
-            return (f"the vendor documents {prefix}* filter keys but not what {key!r} holds, "
-                    "and the mock's rows have no such value")
+            return (
+                f"the vendor documents {prefix}* filter keys but not what {key!r} holds, "
+                "and the mock's rows have no such value"
+            )
         return None
 
     def is_field(self, name: str) -> bool:
         """A field an export may have: a listed one, a default one (the vendor's defaults name a few
         that its field list lacks) or `metadata.<key>`."""
-        return name in self.fields or name in self.default_fields or (
-            self.has_metadata and name.startswith(METADATA_PREFIX) and len(name) > len(METADATA_PREFIX))
+        return (
+            name in self.fields
+            or name in self.default_fields
+            or (self.has_metadata and name.startswith(METADATA_PREFIX) and len(name) > len(METADATA_PREFIX))
+        )
 
     def label(self, name: str) -> str:
         """A column's heading: the attribute's `x-label`, else the field name itself."""
@@ -168,12 +173,21 @@ def _object_model(name: str, row: dict, parameters: dict | None) -> ObjectModel:
         exported = tuple(key for key, attribute in attributes.items() if attribute.exported)
         # no client names an order here: the vendor's code picks one (e.g. a report oldest first)
         orders = tuple(order for key in exported for order in (key, "-" + key))
-        return ObjectModel(name=name, attributes=attributes, fields=exported, default_fields=exported, orders=orders,
-                           filter_aliases={}, open_filters=False, recipe=recipe)
+        return ObjectModel(
+            name=name,
+            attributes=attributes,
+            fields=exported,
+            default_fields=exported,
+            orders=orders,
+            filter_aliases={},
+            open_filters=False,
+            recipe=recipe,
+        )
     props = parameters["properties"]
     fields_schema = flatten(props["fields"])
-    fields = tuple(value for branch in _branches(fields_schema["items"])
-                   for value in branch.get("enum", ()) if value is not None)
+    fields = tuple(
+        value for branch in _branches(fields_schema["items"]) for value in branch.get("enum", ()) if value is not None
+    )
     # "" (an echoed "no order", which the vendor accepts back) sorts nothing: not an order value
     orders = tuple(value for value in flatten(props.get("order", {})).get("enum", ()) if value)
     filters = flatten(props.get("filters", {}))
@@ -224,16 +238,28 @@ def _attribute(name: str, schema: dict) -> Attribute:
         faker=schema.get("x-faker"),
         minimum=schema.get("minimum"),
         maximum=schema.get("maximum"),
-        properties={key: _attribute(f"{METADATA_PREFIX}{key}", sub)
-                    for key, sub in (schema.get("properties") or {}).items()} if kind == "object" else {},
+        properties={
+            key: _attribute(f"{METADATA_PREFIX}{key}", sub) for key, sub in (schema.get("properties") or {}).items()
+        }
+        if kind == "object"
+        else {},
         hints={key: value for key, value in schema.items() if key.startswith("x-") and key not in _READ},
         label=schema.get("x-label"),
     )
 
 
 # the `x-` keys Attribute has fields for; any other one is kept in `hints`
-_READ = ("x-weights", "x-hidden", "x-id-prefix", "x-id-length", "x-id-style", "x-same-as", "x-messages", "x-faker",
-         "x-label")
+_READ = (
+    "x-weights",
+    "x-hidden",
+    "x-id-prefix",
+    "x-id-length",
+    "x-id-style",
+    "x-same-as",
+    "x-messages",
+    "x-faker",
+    "x-label",
+)
 
 
 def flatten(schema: dict) -> dict:

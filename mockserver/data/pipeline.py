@@ -26,8 +26,9 @@ INDEX = "#index"  # pseudo-column: each row's position in the data set
 class SyntheticSource:
     """Generated rows; pure functions of (world, object, scope, row index)."""
 
-    def __init__(self, world: Tenant, model: ObjectModel, rows: int, scope: Mapping | None,
-                 end: int = TIMELINE_END) -> None:
+    def __init__(
+        self, world: Tenant, model: ObjectModel, rows: int, scope: Mapping | None, end: int = TIMELINE_END
+    ) -> None:
         self.world, self.model, self.rows, self.scope, self.end = world, model, max(0, int(rows)), scope, end
         recipe = recipe_of(model)
         self.monotone = recipe.monotone
@@ -63,7 +64,7 @@ class RecordSource:
         return -(-len(self.records) // BLOCK)
 
     def columns(self, number: int) -> Columns:
-        chunk = self.records[number * BLOCK:(number + 1) * BLOCK]
+        chunk = self.records[number * BLOCK : (number + 1) * BLOCK]
         names = dict.fromkeys(name for record in chunk for name in record)
         columns: Columns = {name: [record.get(name) for record in chunk] for name in names}
         columns[INDEX] = pl.Series(np.arange(number * BLOCK, number * BLOCK + len(chunk), dtype=np.int64))
@@ -112,8 +113,10 @@ class Pipeline:
         """The block's rows that pass the filter: fields (unless `fields=False`), the key if named, INDEX."""
         data = {}
         if fields:
-            data = {alias: _decimals(series(column(columns, name), attribute), when, columns)
-                    for alias, name, attribute, when in zip(self.names, self.fields, self.attributes, self.decimals)}
+            data = {
+                alias: _decimals(series(column(columns, name), attribute), when, columns)
+                for alias, name, attribute, when in zip(self.names, self.fields, self.attributes, self.decimals)
+            }
         if key is not None:
             attribute = (self.model.attribute(key) if self.typed else None) or ANY
             data["key"] = _sortable(series(column(columns, key), attribute))

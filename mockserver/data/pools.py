@@ -96,16 +96,23 @@ class IdCodec:
         """encode() of many indices; a None index gives None (an empty cell)."""
         mult, add, mask, prefix = self.mult, self.add, self.mask, self.prefix
         t0, t1, t2 = self.tables
-        return [None if i is None else
-                f"{prefix}{t0[(j := (i * mult + add) & mask) & 4095]}{t1[(j >> 12) & 4095]}{t2[j >> 24]}"
-                for i in indices]
+        return [
+            None
+            if i is None
+            else f"{prefix}{t0[(j := (i * mult + add) & mask) & 4095]}{t1[(j >> 12) & 4095]}{t2[j >> 24]}"
+            for i in indices
+        ]
 
     def encode_series(self, indices: np.ndarray) -> pl.Series:
         """encode_all() vectorised: int64 indices, a negative one giving null (an empty cell)."""
         j = (indices.astype(np.uint64) * np.uint64(self.mult) + np.uint64(self.add)) & np.uint64(self.mask)
         s0, s1, s2 = self.series
-        parts = [pl.lit(self.prefix), s0.gather(pl.Series(j & np.uint64(4095))),
-                 s1.gather(pl.Series((j >> np.uint64(12)) & np.uint64(4095))), s2.gather(pl.Series(j >> np.uint64(24)))]
+        parts = [
+            pl.lit(self.prefix),
+            s0.gather(pl.Series(j & np.uint64(4095))),
+            s1.gather(pl.Series((j >> np.uint64(12)) & np.uint64(4095))),
+            s2.gather(pl.Series(j >> np.uint64(24))),
+        ]
         ids = pl.concat_str(parts)
         if (indices < 0).any():
             ids = pl.when(pl.Series(indices >= 0)).then(ids)
@@ -114,12 +121,12 @@ class IdCodec:
     def decode(self, text: str) -> int | None:
         if not isinstance(text, str) or not text.startswith(self.prefix):
             return None
-        body = text[len(self.prefix):]
+        body = text[len(self.prefix) :]
         if len(body) != sum(self.widths):
             return None
         j, pos = 0, 0
         for shift, (lookup, width) in enumerate(zip(self.lookup, self.widths)):
-            digit = lookup.get(body[pos:pos + width])
+            digit = lookup.get(body[pos : pos + width])
             if digit is None:
                 return None
             j |= digit << (12 * shift)
@@ -151,9 +158,14 @@ class Pools:
         self.words = self._list(("word",), 64)
         self.companies = [one(fake, ("company",), "Shop").split()[0].strip(",") or "Shop" for _ in range(64)]
         self.addresses = [
-            (one(fake, ("city",)), one(fake, ("state", "prefecture", "administrative_unit", "city")),
-             one(fake, ("street_address",)), one(fake, ("secondary_address",), ""),
-             one(fake, ("current_country",), locale), one(fake, ("postcode",)))
+            (
+                one(fake, ("city",)),
+                one(fake, ("state", "prefecture", "administrative_unit", "city")),
+                one(fake, ("street_address",)),
+                one(fake, ("secondary_address",), ""),
+                one(fake, ("current_country",), locale),
+                one(fake, ("postcode",)),
+            )
             for _ in range(POOL)
         ]
         self.address_objects = [JsonObject(dict(zip(ADDRESS_KEYS, address))) for address in self.addresses]
@@ -182,8 +194,13 @@ class Pools:
                 rng = random.Random(salt_of("pools", self.locale, "metadata", obj))
                 self.fake.seed_instance(salt_of("pools", self.locale, "metadata-faker", obj))
                 values = self._metadata[key] = [
-                    JsonObject({name: self._metadata_value(prop, rng) for name, prop in attribute.properties.items()
-                                if rng.random() < 0.85})
+                    JsonObject(
+                        {
+                            name: self._metadata_value(prop, rng)
+                            for name, prop in attribute.properties.items()
+                            if rng.random() < 0.85
+                        }
+                    )
                     for _ in range(size)
                 ]
         return values
@@ -217,8 +234,9 @@ class Tenant:
     def codec(self, prefix: str, length: int = 24) -> IdCodec:
         codec = self._codecs.get((prefix, length))
         if codec is None:
-            codec = self._codecs[(prefix, length)] = IdCodec(prefix, segments(length),
-                                                             salt_of(self.salt, prefix, length))
+            codec = self._codecs[(prefix, length)] = IdCodec(
+                prefix, segments(length), salt_of(self.salt, prefix, length)
+            )
         return codec
 
     def metadata_pool(self, obj: str, attribute: Attribute) -> list[JsonObject]:
@@ -254,7 +272,7 @@ def _segment_tables(rng: random.Random, length: int, alphabet: str) -> tuple[lis
         while len(seen) < 4096:
             raw = rng.randbytes(width * 4096).translate(translate).decode()
             for k in range(0, len(raw), width):
-                seen.setdefault(raw[k:k + width])
+                seen.setdefault(raw[k : k + width])
                 if len(seen) == 4096:
                     break
         tables.append(list(seen))

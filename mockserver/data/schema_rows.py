@@ -41,11 +41,16 @@ def schema_recipe(model: ObjectModel) -> Recipe:
     """The recipe of an object whose rows its schema describes (made once per model)."""
     cached = _RECIPES.get(id(model))
     if cached is None or cached[0] is not model:
-        timeline = tuple(name for name, a in model.attributes.items() if _is_time(a) and "x-after" not in a.hints
-                         and not _sometimes_empty(a))
-        lagging = {name: (a.hints["x-after"], _within_ms(a)) for name, a in model.attributes.items()
-                   if _is_time(a) and "x-after" in a.hints and not _sometimes_empty(a)
-                   and a.hints["x-after"] in timeline}
+        timeline = tuple(
+            name
+            for name, a in model.attributes.items()
+            if _is_time(a) and "x-after" not in a.hints and not _sometimes_empty(a)
+        )
+        lagging = {
+            name: (a.hints["x-after"], _within_ms(a))
+            for name, a in model.attributes.items()
+            if _is_time(a) and "x-after" in a.hints and not _sometimes_empty(a) and a.hints["x-after"] in timeline
+        }
         cached = _RECIPES[id(model)] = (model, Recipe(make_rows, timeline, lagging))
     return cached[1]
 

@@ -16,7 +16,6 @@ DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 
 
-
 class _Days(dict):
     """Day number (days since 1970-01-01) → its date text plus `suffix`, made on first use."""
 
@@ -46,8 +45,7 @@ def iso_ms_all(times: list) -> list:
     """iso_ms of many instants, None staying None (the hot path: one comprehension, no calls)."""
     days, clock, millis = _DAYS_T, _CLOCK, _MILLIS_Z
     if None in times:
-        return [None if t is None else days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000]
-                for t in times]
+        return [None if t is None else days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
     return [days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
 
 
@@ -61,9 +59,15 @@ def iso_ms_series(times: np.ndarray) -> pl.Series:
     first = int(days.min()) if len(days) else 0
     last = int(days.max()) if len(days) else 0
     day_texts = pl.Series([_DAYS_T[day] for day in range(first, last + 1)], dtype=pl.String)
-    return pl.select(pl.concat_str([day_texts.gather(pl.Series(days - first)),
-                                    _CLOCK_SERIES.gather(pl.Series(times // 1000 % 86_400)),
-                                    _MILLIS_SERIES.gather(pl.Series(times % 1000))])).to_series()
+    return pl.select(
+        pl.concat_str(
+            [
+                day_texts.gather(pl.Series(days - first)),
+                _CLOCK_SERIES.gather(pl.Series(times // 1000 % 86_400)),
+                _MILLIS_SERIES.gather(pl.Series(times % 1000)),
+            ]
+        )
+    ).to_series()
 
 
 def iso_date(ms: int) -> str:

@@ -46,8 +46,19 @@ TIMEOUT_SECONDS = 60  # to connect to the upstream, and between two reads of its
 CHECKED_BYTES = 8 << 20  # a JSON answer up to this size is checked against the contract whole
 CHUNK_BYTES = 64 << 10  # what a streamed answer is passed on in
 # connection-level headers (RFC 9110 §7.6.1) and those aiohttp recomputes for the body it sends
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-encoding",
+}
 Exchange = Callable[[web.Request, Operation | None, aiohttp.ClientResponse, bytes], Any]
 
 UPSTREAM_SESSION = web.AppKey("upstream_session", aiohttp.ClientSession)
@@ -103,18 +114,22 @@ class Forwarder:
             session = request.config_dict[UPSTREAM_SESSION]  # the root app's, seen from a sub-app
             headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
             try:
-                async with session.request(request.method, url, headers=headers, data=raw or None,
-                                           allow_redirects=False) as upstream:
+                async with session.request(
+                    request.method, url, headers=headers, data=raw or None, allow_redirects=False
+                ) as upstream:
                     body, whole = await _head(upstream)
                     return await self._answer(request, op, vendor, upstream, body, whole, findings)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("proxy: %s %s: upstream %s failed: %s", request.method, request.path, self.upstream,
-                            exc)
+                log.warning("proxy: %s %s: upstream %s failed: %s", request.method, request.path, self.upstream, exc)
                 if request.get(_STARTED):  # the answer is under way: all the client can be told is a cut
                     raise ConnectionResetError("the upstream's answer broke off") from None
-                raise ApiError(502, "bad_gateway", "Bad Gateway",
-                               f"The upstream {self.upstream} did not answer: {exc or type(exc).__name__}",
-                               headers={VIOLATION: "upstream: no answer"}) from None
+                raise ApiError(
+                    502,
+                    "bad_gateway",
+                    "Bad Gateway",
+                    f"The upstream {self.upstream} did not answer: {exc or type(exc).__name__}",
+                    headers={VIOLATION: "upstream: no answer"},
+                ) from None
 
         return handle
 
@@ -122,15 +137,31 @@ class Forwarder:
         """The upstream URL of a request target: --upstream's origin and path, then the target's path and
         query, each as sent (encoded). Only origin-form targets (`/path?query`) are forwarded."""
         if not target.startswith("/"):
-            raise ApiError(400, "bad_request", "Bad Request",
-                           f"The proxy forwards a path (/…), not the request target {header_text(target, 100)}")
+            raise ApiError(
+                400,
+                "bad_request",
+                "Bad Request",
+                f"The proxy forwards a path (/…), not the request target {header_text(target, 100)}",
+            )
         path, _, query = target.partition("?")
-        return URL.build(scheme=self.base.scheme, authority=self.base.raw_authority,
-                         path=self.base.raw_path.rstrip("/") + path, query_string=query, encoded=True)
+        return URL.build(
+            scheme=self.base.scheme,
+            authority=self.base.raw_authority,
+            path=self.base.raw_path.rstrip("/") + path,
+            query_string=query,
+            encoded=True,
+        )
 
-    async def _answer(self, request: web.Request, op: Operation | None, vendor: Vendor | None,
-                      upstream: aiohttp.ClientResponse, body: bytes, whole: bool,
-                      findings: list[str]) -> web.StreamResponse:
+    async def _answer(
+        self,
+        request: web.Request,
+        op: Operation | None,
+        vendor: Vendor | None,
+        upstream: aiohttp.ClientResponse,
+        body: bytes,
+        whole: bool,
+        findings: list[str],
+    ) -> web.StreamResponse:
         """The upstream's answer with the findings as headers: checked and observed when `body` is all of it,
         else streamed on (the contract check then sees the status and media type only)."""
         if op is not None and vendor is not None:
@@ -141,8 +172,9 @@ class Forwarder:
             for observe in self.observers:
                 await observe(request, op, upstream, body)
         elif self.observers:
-            log.warning("proxy: %s %s: an answer over %d bytes is not recorded", request.method, request.path,
-                        len(body))
+            log.warning(
+                "proxy: %s %s: an answer over %d bytes is not recorded", request.method, request.path, len(body)
+            )
         headers = CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP)
         for finding in findings:
             headers.add(VIOLATION, header_text(finding))
@@ -184,8 +216,9 @@ async def _head(upstream: aiohttp.ClientResponse) -> tuple[bytes, bool]:
     return body, upstream.content.at_eof()
 
 
-def _check_request(request: web.Request, validator: RequestValidator, names: dict[str, str], raw: bytes,
-                   vendor: Vendor) -> list[str]:
+def _check_request(
+    request: web.Request, validator: RequestValidator, names: dict[str, str], raw: bytes, vendor: Vendor
+) -> list[str]:
     findings = []
     path_values = {names.get(k, k): v for k, v in request.match_info.items()}
     try:
@@ -201,8 +234,7 @@ def _check_request(request: web.Request, validator: RequestValidator, names: dic
     return findings
 
 
-def _check_response(vendor: Vendor, op: Operation, upstream: aiohttp.ClientResponse,
-                    body: bytes | None) -> list[str]:
+def _check_response(vendor: Vendor, op: Operation, upstream: aiohttp.ClientResponse, body: bytes | None) -> list[str]:
     """What breaks the contract in the answer; `body` None: one too long to hold, checked for its status
     and media type only."""
     if body is None:
@@ -225,5 +257,3 @@ def _check_response(vendor: Vendor, op: Operation, upstream: aiohttp.ClientRespo
     except AssertionError as error:
         return [f"response: {error}"]
     return []
-
-

@@ -71,8 +71,11 @@ def form_problem(problem: Invalid) -> FormProblem:
     parts: list[str | int] = [name or int(index) for name, index in _PATH_PART.findall(problem.path)]
     unexpected = _UNEXPECTED.search(problem.message)
     required = _REQUIRED.match(problem.message)
-    return FormProblem(param_name(parts), param_name([*parts, unexpected.group(1)]) if unexpected else "",
-                       param_name([*parts, required.group(1)]) if required else "")
+    return FormProblem(
+        param_name(parts),
+        param_name([*parts, unexpected.group(1)]) if unexpected else "",
+        param_name([*parts, required.group(1)]) if required else "",
+    )
 
 
 class PatternWords:
@@ -80,8 +83,11 @@ class PatternWords:
     from the `x-reads-as` next to each `pattern` of the spec's component schemas."""
 
     def __init__(self, spec: Spec) -> None:
-        self.reads_as = {schema["pattern"]: schema["x-reads-as"] for schema in spec.resolved["components"]
-                         ["schemas"].values() if "pattern" in schema and "x-reads-as" in schema}
+        self.reads_as = {
+            schema["pattern"]: schema["x-reads-as"]
+            for schema in spec.resolved["components"]["schemas"].values()
+            if "pattern" in schema and "x-reads-as" in schema
+        }
 
     def __call__(self, message: str) -> str:
         value, _, pattern = message.partition(" does not match ")

@@ -41,15 +41,18 @@ class ListStyle:
     def pattern(self) -> tuple[re.Pattern, re.Pattern]:
         chars = "A-Za-z0-9_" + re.escape(self.extra_chars)
         least = "0" if self.empty_brackets else "1"
-        return (re.compile(rf"^([A-Za-z0-9_]{{1,64}})((?:\[[{chars}]{{{least},64}}\])*)$"),
-                re.compile(rf"\[([{chars}]*)\]"))
+        return (
+            re.compile(rf"^([A-Za-z0-9_]{{1,64}})((?:\[[{chars}]{{{least},64}}\])*)$"),
+            re.compile(rf"\[([{chars}]*)\]"),
+        )
 
 
 def decode_form(raw: bytes, style: ListStyle) -> dict[str, Any]:
     """The nested parameters of a form body; Invalid (400) for any malformed part."""
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
-                          max_num_fields=MAX_FIELDS, errors="strict")
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FIELDS, errors="strict"
+        )
     except UnicodeDecodeError:
         raise Invalid("body", "", "The form body is not UTF-8", kind="malformed") from None
     except ValueError as exc:
@@ -62,12 +65,14 @@ def decode_form(raw: bytes, style: ListStyle) -> dict[str, Any]:
     for name, values in grouped.items():
         match = name_re.match(name)
         if match is None:
-            raise Invalid("body", "", f"{name[:80]!r} is not a parameter name such as {style.example}",
-                          kind="malformed")
+            raise Invalid(
+                "body", "", f"{name[:80]!r} is not a parameter name such as {style.example}", kind="malformed"
+            )
         parts = (match.group(1), *part_re.findall(match.group(2)))
         if len(parts) > MAX_DEPTH:  # before anything recurses over it (as JSON bodies are refused)
-            raise Invalid("body", json_path(parts[:1]), f"is nested more than {MAX_DEPTH} levels deep",
-                          kind="malformed")
+            raise Invalid(
+                "body", json_path(parts[:1]), f"is nested more than {MAX_DEPTH} levels deep", kind="malformed"
+            )
         if parts[-1] == "":
             _put(body, parts[:-1], values, style)
         elif parts[-1] in style.operators:
@@ -83,12 +88,17 @@ def _put(body: dict, parts: tuple[str, ...], value: Any, style: ListStyle) -> No
     node = body
     for depth, part in enumerate(parts[:-1]):
         if part == "":
-            raise Invalid("body", json_path(parts[:depth]), "cannot hold objects in an empty-bracket array",
-                          kind="malformed")
+            raise Invalid(
+                "body", json_path(parts[:depth]), "cannot hold objects in an empty-bracket array", kind="malformed"
+            )
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise Invalid("body", json_path(parts[:depth + 1]),
-                          "is given both as a value and as a group of parameters", kind="malformed")
+            raise Invalid(
+                "body",
+                json_path(parts[: depth + 1]),
+                "is given both as a value and as a group of parameters",
+                kind="malformed",
+            )
         node = child
     last = parts[-1]
     if last in node:
@@ -107,8 +117,9 @@ def _listed(node: Any, where: tuple, style: ListStyle) -> Any:
     if node and listable and all(key.isdigit() for key in node):
         by_index = {int(key): value for key, value in node.items()}
         if sorted(by_index) != list(range(len(node))):  # a gap, or one index written twice (1 and 01)
-            raise Invalid("body", json_path(where), f"has indexes {sorted(node)[:10]}; they must run 0, 1, 2 …",
-                          kind="malformed")
+            raise Invalid(
+                "body", json_path(where), f"has indexes {sorted(node)[:10]}; they must run 0, 1, 2 …", kind="malformed"
+            )
         return [by_index[index] for index in range(len(node))]
     return node
 

@@ -59,8 +59,11 @@ def _rewrite_json(match: Callable[[web.Request], bool], change: Callable[[web.Re
         body = json.loads(response.body)
         if isinstance(body, dict):
             change(request, body, response.status)
-        return json_response(body, status=response.status, headers={
-            k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")})
+        return json_response(
+            body,
+            status=response.status,
+            headers={k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")},
+        )
 
     return middleware
 
@@ -70,18 +73,24 @@ def status_outside_enum() -> ServerThread:
     def change(request, body, status):
         if body.get("status") == "SCHEDULED":
             body["status"] = "QUEUED"
+
     return _server(middleware=_rewrite_json(lambda r: r.method == "POST", change))
 
 
 def missing_required_field() -> ServerThread:
-    return _server(middleware=_rewrite_json(lambda r: r.method == "GET" and r.path == "/v1/exports",
-                                            lambda request, body, status: body.pop("total", None)))
+    return _server(
+        middleware=_rewrite_json(
+            lambda r: r.method == "GET" and r.path == "/v1/exports",
+            lambda request, body, status: body.pop("total", None),
+        )
+    )
 
 
 def error_without_request_id() -> ServerThread:
     def change(request, body, status):
         if status >= 400:
             body.pop("request_id", None)
+
     return _server(middleware=_rewrite_json(lambda r: True, change))
 
 
@@ -93,6 +102,7 @@ def server_error_on_empty_body() -> ServerThread:
             if raw in (b"", b"{}"):
                 return web.Response(status=500, text="Internal Server Error")
         return await handler(request)
+
     return _server(middleware=middleware)
 
 
@@ -107,8 +117,12 @@ def lifecycle_jumps_back() -> ServerThread:
             jumped.add(body["id"])
             body["status"], body["result"] = "IN_PROGRESS", None
         shown_done.add(body["id"])
-    return _server(middleware=_rewrite_json(
-        lambda r: r.method == "GET" and r.path.startswith(EXPORT_PATH) and "token" not in r.query, change))
+
+    return _server(
+        middleware=_rewrite_json(
+            lambda r: r.method == "GET" and r.path.startswith(EXPORT_PATH) and "token" not in r.query, change
+        )
+    )
 
 
 def lifecycle_steps_back_while_running() -> ServerThread:
@@ -123,8 +137,12 @@ def lifecycle_steps_back_while_running() -> ServerThread:
             body["status"], body["result"] = "SCHEDULED", None
         elif body.get("status") == "IN_PROGRESS":
             running.add(export_id)
-    return _server(middleware=_rewrite_json(
-        lambda r: r.method == "GET" and r.path.startswith(EXPORT_PATH) and "token" not in r.query, change))
+
+    return _server(
+        middleware=_rewrite_json(
+            lambda r: r.method == "GET" and r.path.startswith(EXPORT_PATH) and "token" not in r.query, change
+        )
+    )
 
 
 def endpoint_ignores_credentials() -> ServerThread:
@@ -133,9 +151,15 @@ def endpoint_ignores_credentials() -> ServerThread:
         if request.method == "GET" and request.path == "/v1/exports" and "X-App-Id" not in request.headers:
             request = request.clone(headers={**request.headers, "X-App-Id": "anyone", "X-App-Token": "anything"})
         elif request.method == "GET" and request.path == "/v1/exports":
-            request = request.clone(headers={**request.headers, "X-App-Token": "anything",
-                                             "X-App-Id": request.headers["X-App-Id"] + "-trusted"})
+            request = request.clone(
+                headers={
+                    **request.headers,
+                    "X-App-Token": "anything",
+                    "X-App-Id": request.headers["X-App-Id"] + "-trusted",
+                }
+            )
         return await handler(request)
+
     return _server(middleware=middleware)
 
 
@@ -156,9 +180,11 @@ class LeakyStore(MemoryStore):
 
     # MemoryStore's methods by name: `super()` cannot be called in a comprehension (its own scope)
     async def page(self, tenant, kind, index, *, reverse, offset, limit):
-        return [record for owner in sorted(self.apps)
-                for record in await MemoryStore.page(self, owner, kind, index, reverse=reverse, offset=0,
-                                                     limit=10**9)]
+        return [
+            record
+            for owner in sorted(self.apps)
+            for record in await MemoryStore.page(self, owner, kind, index, reverse=reverse, offset=0, limit=10**9)
+        ]
 
     async def count(self, tenant, kind):
         return sum([await MemoryStore.count(self, owner, kind) for owner in sorted(self.apps)])
@@ -192,9 +218,15 @@ def wrong_token_accepted() -> ServerThread:
     @web.middleware
     async def middleware(request: web.Request, handler):
         if request.method == "GET" and request.path == "/v1/exports" and "X-App-Id" in request.headers:
-            request = request.clone(headers={**request.headers, "X-App-Token": "anything",
-                                             "X-App-Id": request.headers["X-App-Id"] + "-trusted"})
+            request = request.clone(
+                headers={
+                    **request.headers,
+                    "X-App-Token": "anything",
+                    "X-App-Id": request.headers["X-App-Id"] + "-trusted",
+                }
+            )
         return await handler(request)
+
     return _server(middleware=middleware)
 
 
@@ -206,6 +238,7 @@ def delete_keeps_the_export() -> ServerThread:
         if request.method == "DELETE" and request.path.startswith(EXPORT_PATH):
             return web.Response(status=204)
         return await handler(request)
+
     return _server(middleware=middleware)
 
 
@@ -252,6 +285,7 @@ def _rows(change: Callable[[list[list[str]]], list[list[str]]]) -> Callable[[str
         out = io.StringIO(newline="")
         csv.writer(out).writerows(rows[:1] + change(rows[1:]))
         return out.getvalue()
+
     return transform
 
 
@@ -267,6 +301,7 @@ def filter_ignored() -> ServerThread:
     server = _server()
     exports = services_of(server.app).exports
     original = exports.csv
+
     async def csv(vendor, record):
         return await original(vendor, {**record, "query": {**record["query"], "filters": None}})
 
@@ -290,6 +325,7 @@ def token_checked_only_without_key(key_header: str) -> Callable:
                 request = request.clone(rel_url=request.rel_url.update_query(token=record["token"]))
                 break
         return await handler(request)
+
     return middleware
 
 
@@ -298,53 +334,150 @@ def download_token_unchecked_with_key() -> ServerThread:
 
 
 DEFECTS = [
-    Defect("status_outside_enum", "create answers status QUEUED (not in the enum)", "response_schema_conformance",
-           ("response_schema_conformance",), status_outside_enum, ("create-export",),
-           title=r"Response violates schema"),
-    Defect("missing_required_field", "list exports omits the required `total`", "response_schema_conformance",
-           ("response_schema_conformance",), missing_required_field, title=r"Response violates schema"),
-    Defect("server_error_on_empty_body", "create orders export answers 500 to an empty body", "not_a_server_error",
-           ("not_a_server_error",), server_error_on_empty_body, ("create-order-export",), title=r"Server error"),
-    Defect("download_as_text_csv", "the download is served as text/csv", "csv_download", ("csv_download",),
-           download_as_text_csv,
-           title=r"The download is served as text/csv, not text/plain"),
-    Defect("download_without_header", "the download has no header row", "csv_download", ("csv_download",),
-           download_without_header, title=r"The header row is not the requested fields in order"),
-    Defect("lifecycle_jumps_back", "a DONE export is reported IN_PROGRESS again", "export_lifecycle",
-           ("export_lifecycle",), lifecycle_jumps_back,
-           title=r"Export status moved backwards: DONE → IN_PROGRESS"),
-    Defect("lifecycle_steps_back_while_running", "an IN_PROGRESS export is reported SCHEDULED again",
-           "export_lifecycle", ("export_lifecycle",), lifecycle_steps_back_while_running,
-           title=r"Export status moved backwards: IN_PROGRESS → SCHEDULED"),
-    Defect("download_token_unchecked_with_key", "the download checks its token only when no key is sent",
-           "csv_download", ("csv_download",), download_token_unchecked_with_key,
-           title=r"download with the key and a wrong token: expected 401, got 200"),
-    Defect("header_fields_reordered", "the download's columns are the requested fields in another order",
-           "csv_download", ("csv_download",), header_fields_reordered,
-           title=r"The header row is not the requested fields in order"),
-    Defect("rows_with_an_extra_value", "each row of the download has one value more than the header",
-           "csv_download", ("csv_download",), rows_with_an_extra_value,
-           title=r"Row \d+ has \d+ values for \d+ fields"),
-    Defect("rows_in_reverse_order", "the download's rows ignore the requested order", "csv_download",
-           ("csv_download",), rows_in_reverse_order,
-           title=r"Rows are not in the requested order -created_at"),
-    Defect("filter_ignored", "the CSV ignores the export's filters", "csv_download", ("csv_download",),
-           filter_ignored,
-           title=r"The status filter is ignored"),
-    Defect("error_without_request_id", "error bodies lack request_id", "error_shape", ("error_shape",),
-           error_without_request_id, title=r"Error body is not the vendor's error object"),
-    Defect("endpoint_ignores_credentials", "list exports answers without (or with wrong) credentials",
-           "auth_required", ("auth_required",), endpoint_ignores_credentials,
-           title=r"GET /v1/exports without credentials: expected 401, got 200"),
-    Defect("delete_keeps_the_export", "DELETE answers 204 but the export stays", "export_lifecycle",
-           ("export_lifecycle",), delete_keeps_the_export,
-           title=r"get a deleted export: expected 404, got 200"),
-    Defect("wrong_token_accepted", "list exports takes a known app id with a wrong token", "auth_required",
-           ("auth_required",), wrong_token_accepted,
-           title=r"GET /v1/exports with a wrong token: expected 401, got 200"),
-    Defect("only_the_list_leaks", "list exports shows every app's exports, a read by id does not",
-           "tenant_isolation", ("tenant_isolation",), only_the_list_leaks,
-           title=r"Another app's list shows the export"),
-    Defect("list_leaks_other_apps", "list exports shows every app's exports", "tenant_isolation",
-           ("tenant_isolation",), list_leaks_other_apps, title=r"Another app can read the export \(status 200\)"),
+    Defect(
+        "status_outside_enum",
+        "create answers status QUEUED (not in the enum)",
+        "response_schema_conformance",
+        ("response_schema_conformance",),
+        status_outside_enum,
+        ("create-export",),
+        title=r"Response violates schema",
+    ),
+    Defect(
+        "missing_required_field",
+        "list exports omits the required `total`",
+        "response_schema_conformance",
+        ("response_schema_conformance",),
+        missing_required_field,
+        title=r"Response violates schema",
+    ),
+    Defect(
+        "server_error_on_empty_body",
+        "create orders export answers 500 to an empty body",
+        "not_a_server_error",
+        ("not_a_server_error",),
+        server_error_on_empty_body,
+        ("create-order-export",),
+        title=r"Server error",
+    ),
+    Defect(
+        "download_as_text_csv",
+        "the download is served as text/csv",
+        "csv_download",
+        ("csv_download",),
+        download_as_text_csv,
+        title=r"The download is served as text/csv, not text/plain",
+    ),
+    Defect(
+        "download_without_header",
+        "the download has no header row",
+        "csv_download",
+        ("csv_download",),
+        download_without_header,
+        title=r"The header row is not the requested fields in order",
+    ),
+    Defect(
+        "lifecycle_jumps_back",
+        "a DONE export is reported IN_PROGRESS again",
+        "export_lifecycle",
+        ("export_lifecycle",),
+        lifecycle_jumps_back,
+        title=r"Export status moved backwards: DONE → IN_PROGRESS",
+    ),
+    Defect(
+        "lifecycle_steps_back_while_running",
+        "an IN_PROGRESS export is reported SCHEDULED again",
+        "export_lifecycle",
+        ("export_lifecycle",),
+        lifecycle_steps_back_while_running,
+        title=r"Export status moved backwards: IN_PROGRESS → SCHEDULED",
+    ),
+    Defect(
+        "download_token_unchecked_with_key",
+        "the download checks its token only when no key is sent",
+        "csv_download",
+        ("csv_download",),
+        download_token_unchecked_with_key,
+        title=r"download with the key and a wrong token: expected 401, got 200",
+    ),
+    Defect(
+        "header_fields_reordered",
+        "the download's columns are the requested fields in another order",
+        "csv_download",
+        ("csv_download",),
+        header_fields_reordered,
+        title=r"The header row is not the requested fields in order",
+    ),
+    Defect(
+        "rows_with_an_extra_value",
+        "each row of the download has one value more than the header",
+        "csv_download",
+        ("csv_download",),
+        rows_with_an_extra_value,
+        title=r"Row \d+ has \d+ values for \d+ fields",
+    ),
+    Defect(
+        "rows_in_reverse_order",
+        "the download's rows ignore the requested order",
+        "csv_download",
+        ("csv_download",),
+        rows_in_reverse_order,
+        title=r"Rows are not in the requested order -created_at",
+    ),
+    Defect(
+        "filter_ignored",
+        "the CSV ignores the export's filters",
+        "csv_download",
+        ("csv_download",),
+        filter_ignored,
+        title=r"The status filter is ignored",
+    ),
+    Defect(
+        "error_without_request_id",
+        "error bodies lack request_id",
+        "error_shape",
+        ("error_shape",),
+        error_without_request_id,
+        title=r"Error body is not the vendor's error object",
+    ),
+    Defect(
+        "endpoint_ignores_credentials",
+        "list exports answers without (or with wrong) credentials",
+        "auth_required",
+        ("auth_required",),
+        endpoint_ignores_credentials,
+        title=r"GET /v1/exports without credentials: expected 401, got 200",
+    ),
+    Defect(
+        "delete_keeps_the_export",
+        "DELETE answers 204 but the export stays",
+        "export_lifecycle",
+        ("export_lifecycle",),
+        delete_keeps_the_export,
+        title=r"get a deleted export: expected 404, got 200",
+    ),
+    Defect(
+        "wrong_token_accepted",
+        "list exports takes a known app id with a wrong token",
+        "auth_required",
+        ("auth_required",),
+        wrong_token_accepted,
+        title=r"GET /v1/exports with a wrong token: expected 401, got 200",
+    ),
+    Defect(
+        "only_the_list_leaks",
+        "list exports shows every app's exports, a read by id does not",
+        "tenant_isolation",
+        ("tenant_isolation",),
+        only_the_list_leaks,
+        title=r"Another app's list shows the export",
+    ),
+    Defect(
+        "list_leaks_other_apps",
+        "list exports shows every app's exports",
+        "tenant_isolation",
+        ("tenant_isolation",),
+        list_leaks_other_apps,
+        title=r"Another app can read the export \(status 200\)",
+    ),
 ]

@@ -34,8 +34,12 @@ def _with_csv(change) -> Stripe:
     def made(record, services):
         report = reporting.types[record["exported_object"]]
         changed = change(report, run_of(report, record["parameters"]))
-        parameters = {**record["parameters"], "interval_start": changed.interval_start,
-                      "interval_end": changed.interval_end, "columns": list(changed.columns)}
+        parameters = {
+            **record["parameters"],
+            "interval_start": changed.interval_start,
+            "interval_end": changed.interval_end,
+            "columns": list(changed.columns),
+        }
         return original({**record, "parameters": parameters}, services)
 
     reporting._csv = made
@@ -46,6 +50,7 @@ def succeeded_without_result() -> ServerThread:
     def change(request, body, status):
         if body.get("status") == "succeeded":
             body["result"] = None
+
     return _server(middleware=_rewrite_json(lambda r: r.method == "GET" and r.path.startswith(RUNS + "/"), change))
 
 
@@ -61,6 +66,7 @@ def flat_error_object() -> ServerThread:
     def change(request, body, status):
         if status >= 400 and isinstance(body.get("error"), dict):
             body.update(body.pop("error"))
+
     return _server(middleware=_rewrite_json(lambda r: True, change))
 
 
@@ -90,16 +96,42 @@ def downloads_without_key() -> ServerThread:
 
 
 DEFECTS = [
-    Defect("succeeded_without_result", "a succeeded run is shown with result null", "export_lifecycle",
-           ("export_lifecycle",), succeeded_without_result),
-    Defect("columns_ignored", "the CSV has the default columns whatever was asked", "csv_download",
-           ("csv_download",), columns_ignored),
-    Defect("interval_ignored", "the CSV holds rows from before interval_start", "csv_download",
-           ("csv_download",), interval_ignored),
-    Defect("flat_error_object", "errors are not wrapped in `error`", "error_shape", ("error_shape",),
-           flat_error_object),
-    Defect("keys_share_one_account", "every key sees every run", "tenant_isolation", ("tenant_isolation",),
-           keys_share_one_account),
-    Defect("downloads_without_key", "file contents download without a key", "auth_required",
-           ("auth_required",), downloads_without_key),
+    Defect(
+        "succeeded_without_result",
+        "a succeeded run is shown with result null",
+        "export_lifecycle",
+        ("export_lifecycle",),
+        succeeded_without_result,
+    ),
+    Defect(
+        "columns_ignored",
+        "the CSV has the default columns whatever was asked",
+        "csv_download",
+        ("csv_download",),
+        columns_ignored,
+    ),
+    Defect(
+        "interval_ignored",
+        "the CSV holds rows from before interval_start",
+        "csv_download",
+        ("csv_download",),
+        interval_ignored,
+    ),
+    Defect(
+        "flat_error_object", "errors are not wrapped in `error`", "error_shape", ("error_shape",), flat_error_object
+    ),
+    Defect(
+        "keys_share_one_account",
+        "every key sees every run",
+        "tenant_isolation",
+        ("tenant_isolation",),
+        keys_share_one_account,
+    ),
+    Defect(
+        "downloads_without_key",
+        "file contents download without a key",
+        "auth_required",
+        ("auth_required",),
+        downloads_without_key,
+    ),
 ]

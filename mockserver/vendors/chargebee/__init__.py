@@ -41,16 +41,29 @@ API_ERROR_CODES = {
     "bad_request": "invalid_request",
 }
 # errors Chargebee gives no `type` (the SDKs raise their base APIError for them)
-UNTYPED = ("api_authentication_failed", "api_authorization_failed", "api_request_limit_exceeded", "internal_error",
-           "internal_temporary_error")
+UNTYPED = (
+    "api_authentication_failed",
+    "api_authorization_failed",
+    "api_request_limit_exceeded",
+    "internal_error",
+    "internal_temporary_error",
+)
 
 
 class Chargebee(Vendor):
     name = "chargebee"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
-    options = (Option("chargebee-key", "pin a Chargebee API key (repeatable); other keys then get 401 "
-                                       "(default: any key works)", argtypes.text, repeatable=True, metavar="KEY",
-                      dest="keys"),)
+
+    options = (
+        Option(
+            "chargebee-key",
+            "pin a Chargebee API key (repeatable); other keys then get 401 (default: any key works)",
+            argtypes.text,
+            repeatable=True,
+            metavar="KEY",
+            dest="keys",
+        ),
+    )
     status_names = exports.STATUS
     tenant_is_secret = True  # a site is its API key: journalled under a label of it
 
@@ -73,11 +86,16 @@ class Chargebee(Vendor):
             return None
         key = basic_user(request.headers.get("Authorization", ""))
         if not key:
-            raise ApiError(401, "api_authentication_failed", "Unauthorized",
-                           "Sorry, authentication failed. Send your API key as the user name of HTTP Basic auth")
+            raise ApiError(
+                401,
+                "api_authentication_failed",
+                "Unauthorized",
+                "Sorry, authentication failed. Send your API key as the user name of HTTP Basic auth",
+            )
         if self.keys and not any(same(pinned, key) for pinned in self.keys):
-            raise ApiError(401, "api_authentication_failed", "Unauthorized",
-                           "Sorry, authentication failed. Invalid api key")
+            raise ApiError(
+                401, "api_authentication_failed", "Unauthorized", "Sorry, authentication failed. Invalid api key"
+            )
         return key
 
     # -- errors ----------------------------------------------------------------
@@ -94,15 +112,24 @@ class Chargebee(Vendor):
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
         if problem.kind == "media_type":
-            return ApiError(problem.status, "invalid_request", "Unsupported Media Type",
-                            f"{problem.message}; send the parameters form-encoded")
+            return ApiError(
+                problem.status,
+                "invalid_request",
+                "Unsupported Media Type",
+                f"{problem.message}; send the parameters form-encoded",
+            )
         if problem.location in ("query", "path"):
             return ApiError(400, "param_wrong_value", "Invalid parameter", problem.message, param=problem.path)
         about = form_problem(problem)
         if about.unknown:  # an unknown filter or operator: name it, not the group it was sent in
             param = about.unknown
-            return ApiError(400, "invalid_request", "Unknown parameter", f"{param} : is not a parameter of this "
-                            "operation", param=param)
+            return ApiError(
+                400,
+                "invalid_request",
+                "Unknown parameter",
+                f"{param} : is not a parameter of this operation",
+                param=param,
+            )
         if about.missing:  # Chargebee's word for a missing parameter
             param = about.missing
             return ApiError(400, "param_wrong_value", "Missing parameter", f"{param} : cannot be blank", param=param)

@@ -16,8 +16,9 @@ ORDER_FILTERS = {"order": {"status": {"in": ["queued", "shipped", "delivered"]}}
 CONTRACT = Dialect(
     name="chargebee",
     credentials=Credentials("basic", scheme="BasicAuth"),
-    errors=ErrorShape(required=("message", "api_error_code", "error_code", "http_status_code"),
-                      status_field="http_status_code"),
+    errors=ErrorShape(
+        required=("message", "api_error_code", "error_code", "http_status_code"), status_field="http_status_code"
+    ),
     exports=ExportProtocol(
         statuses=Statuses(pending=("in_process",), running=(), done="completed", failed="failed"),
         wrapper="export",
@@ -28,10 +29,15 @@ CONTRACT = Dialect(
         wrong_token_status=(403,),
         unknown_id="__test__" + "0" * 24,
         downloads=(
-            Download(body=ORDER_FILTERS, operation=ORDERS, wrong_token=True, expect=(
-                Expect("status", "order[status][in]", tuple(ORDER_FILTERS["order"]["status"]["in"])),
-                Expect("total", "total[gte]", floor=float(ORDER_FILTERS["total"]["gte"])),
-            )),
+            Download(
+                body=ORDER_FILTERS,
+                operation=ORDERS,
+                wrong_token=True,
+                expect=(
+                    Expect("status", "order[status][in]", tuple(ORDER_FILTERS["order"]["status"]["in"])),
+                    Expect("total", "total[gte]", floor=float(ORDER_FILTERS["total"]["gte"])),
+                ),
+            ),
         ),
         download_every_kind=True,
         bad_requests=(

@@ -65,12 +65,17 @@ class Exports:
             if stray:
                 raise ValueError(f"{op.operation_id} filters {stray}, which {exported.name} rows lack")
             self.filters[op.operation_id] = params
-        self.fields = {op_id: list(models.object(op.raw["x-exported-object"]).default_fields)
-                       for op_id, op in self.triggers.items()}
+        self.fields = {
+            op_id: list(models.object(op.raw["x-exported-object"]).default_fields)
+            for op_id, op in self.triggers.items()
+        }
 
     def handlers(self) -> dict[str, Handler]:
-        return {**{op_id: self._trigger(op) for op_id, op in self.triggers.items()},
-                "retrieve-export": self.retrieve, "download-export": self.download}
+        return {
+            **{op_id: self._trigger(op) for op_id, op in self.triggers.items()},
+            "retrieve-export": self.retrieve,
+            "download-export": self.download,
+        }
 
     def _trigger(self, op: Operation) -> Handler:
         exported_object = op.raw["x-exported-object"]
@@ -82,8 +87,9 @@ class Exports:
             body = call.inputs.body or {}
             missing = [name for name in required if name not in body]  # an empty body skipped the schema check
             if missing:
-                raise ApiError(400, "param_wrong_value", "Missing parameter", f"{missing[0]} : cannot be blank",
-                               param=missing[0])
+                raise ApiError(
+                    400, "param_wrong_value", "Missing parameter", f"{missing[0]} : cannot be blank", param=missing[0]
+                )
             filters = translate(self.filters[op.operation_id], body)
             if period:  # a period that ends before it starts matches nothing, as a reversed `between` does
                 filters.update(report_period(period, body))
@@ -95,16 +101,27 @@ class Exports:
                     return json_response({"export": render(replayed, call.request)}, headers={REPLAYED: "true"})
             busy = await service.in_process(call.store)
             if len(busy) >= MAX_IN_PROCESS:
-                raise ApiError(429, "api_request_limit_exceeded", "Too many exports",
-                               f"Sorry, {len(busy)} exports are already in process; at most {MAX_IN_PROCESS} "
-                               "are processed at a time. Retry once one has completed",
-                               headers={"Retry-After": str(_until_one_completes(service, busy))})
+                raise ApiError(
+                    429,
+                    "api_request_limit_exceeded",
+                    "Too many exports",
+                    f"Sorry, {len(busy)} exports are already in process; at most {MAX_IN_PROCESS} "
+                    "are processed at a time. Retry once one has completed",
+                    headers={"Retry-After": str(_until_one_completes(service, busy))},
+                )
             prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
             query = {"fields": self.fields[op.operation_id], "order": None, "filters": filters, "scope": None}
             parameters = {IDEMPOTENCY_KEY: key, "request": body} if key is not None else {}
-            record = await service.create(call.store, exported_object, parameters=parameters, query=query,
-                                          id_prefix=ID_PREFIX, rows=prefer.rows, mode=prefer.lifecycle,
-                                          outcome=prefer.outcome or "done")
+            record = await service.create(
+                call.store,
+                exported_object,
+                parameters=parameters,
+                query=query,
+                id_prefix=ID_PREFIX,
+                rows=prefer.rows,
+                mode=prefer.lifecycle,
+                outcome=prefer.outcome or "done",
+            )
             return json_response({"export": render(record, call.request)})
 
         return trigger
@@ -132,8 +149,13 @@ class Exports:
         def body() -> Iterator[bytes]:  # zipped on the stream's producer thread, as the CSV is made
             return zipped([(f"{name}.csv", csv())], modified=record["phase_at"])
 
-        return await stream(call.request, body, content_type="application/zip", charset=None,
-                            headers={"Content-Disposition": f'attachment; filename="{name}_{export_id}.zip"'})
+        return await stream(
+            call.request,
+            body,
+            content_type="application/zip",
+            charset=None,
+            headers={"Content-Disposition": f'attachment; filename="{name}_{export_id}.zip"'},
+        )
 
 
 def render(record: dict, request: web.Request) -> dict:
@@ -155,12 +177,21 @@ def render(record: dict, request: web.Request) -> dict:
 async def _replay(service: ExportService, call: Call, key: str, exported_object: str, body: dict) -> dict | None:
     """The export a request like this one (operation, key, parameters) made within the window."""
     if not key.strip() or len(key) > MAX_KEY_CHARS:
-        raise ApiError(400, "invalid_request", "Invalid idempotency key",
-                       f"{IDEMPOTENCY_KEY} must be 1 to {MAX_KEY_CHARS} characters", param=IDEMPOTENCY_KEY)
+        raise ApiError(
+            400,
+            "invalid_request",
+            "Invalid idempotency key",
+            f"{IDEMPOTENCY_KEY} must be 1 to {MAX_KEY_CHARS} characters",
+            param=IDEMPOTENCY_KEY,
+        )
     since = call.services.clock.now() - IDEMPOTENCY_WINDOW
     for record in await service.list(call.store):
-        if (record["parameters"].get(IDEMPOTENCY_KEY) == key and record["exported_object"] == exported_object
-                and record["parameters"].get("request") == body and record["created_at"] >= since):
+        if (
+            record["parameters"].get(IDEMPOTENCY_KEY) == key
+            and record["exported_object"] == exported_object
+            and record["parameters"].get("request") == body
+            and record["created_at"] >= since
+        ):
             return record
     return None
 

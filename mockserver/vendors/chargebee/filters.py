@@ -28,9 +28,19 @@ from typing import Any
 
 from ...data.model import flatten
 
-RENAMED = {"is": "$is", "is_not": "$is_not", "starts_with": "$starts_with", "in": "$in", "not_in": "$not_in",
-           "lt": "$less_than", "lte": "$less_than_equal", "gt": "$more_than", "gte": "$more_than_equal",
-           "after": "$after", "before": "$before"}
+RENAMED = {
+    "is": "$is",
+    "is_not": "$is_not",
+    "starts_with": "$starts_with",
+    "in": "$in",
+    "not_in": "$not_in",
+    "lt": "$less_than",
+    "lte": "$less_than_equal",
+    "gt": "$more_than",
+    "gte": "$more_than_equal",
+    "after": "$after",
+    "before": "$before",
+}
 LOWER_BOUNDS = ("$more_than", "$more_than_equal", "$after")  # the larger operand is the stricter
 UPPER_BOUNDS = ("$less_than", "$less_than_equal", "$before")
 NUMERIC = ("number", "timestamp")  # operand kinds compared as numbers
@@ -69,8 +79,9 @@ def translate(params: list[FilterParam], body: Mapping[str, Any] | None) -> dict
             for engine_op, operand in _conditions(param, operator, value):
                 _merge(conditions, engine_op, operand)
     for spec in filters.values():
-        spec["conditions"] = {op: _engine_operand(op, operand, kind) for op, (operand, kind)
-                              in spec["conditions"].items()}
+        spec["conditions"] = {
+            op: _engine_operand(op, operand, kind) for op, (operand, kind) in spec["conditions"].items()
+        }
     return filters
 
 
@@ -83,8 +94,13 @@ def _conditions(param: FilterParam, operator: str, value: Any) -> list[tuple[str
         return [("$more_than_equal", (low, kind)), ("$less_than_equal", (high, kind))]
     if operator == "on":
         return [("$is", (int(value), "day"))]
-    operand = [int(v) for v in value] if kind in NUMERIC and isinstance(value, list) else \
-        int(value) if kind in NUMERIC else value
+    operand = (
+        [int(v) for v in value]
+        if kind in NUMERIC and isinstance(value, list)
+        else int(value)
+        if kind in NUMERIC
+        else value
+    )
     return [(RENAMED[operator], (operand, kind))]
 
 

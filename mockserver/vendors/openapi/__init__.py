@@ -98,8 +98,12 @@ class OpenApiVendor(Vendor):
             return None
         if secret is None or not self.credentials.accepted(secret):
             presented = secret is not None or self.credentials.any_presented(operation.security, request)
-            raise ApiError(401, "unauthorized", "Unauthorized",
-                           "The credentials are not valid" if presented else "No credentials were sent")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                "The credentials are not valid" if presented else "No credentials were sent",
+            )
         return tenant_of(secret)
 
     def tenant_hint(self, request: web.Request) -> str | None:
@@ -117,8 +121,12 @@ class OpenApiVendor(Vendor):
         status = str(error.status)
         categories = self.api.categories
         values = {
-            "status": error.status, "key": error.key, "title": error.message, "details": error.details,
-            "param": error.param, "request_id": request_id,
+            "status": error.status,
+            "key": error.key,
+            "title": error.message,
+            "details": error.details,
+            "param": error.param,
+            "request_id": request_id,
             "category": categories.get(status) or categories.get("default") or error.key.upper(),
         }
         template = self.api.messages.get(status)
@@ -127,8 +135,13 @@ class OpenApiVendor(Vendor):
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
         where = f"body{problem.path}" if problem.location == "body" else f"{problem.location} parameter"
-        return ApiError(problem.status, problem.kind, "Invalid request", f"Invalid {where}: {problem.message}",
-                        param=problem.path.lstrip(".") or None)
+        return ApiError(
+            problem.status,
+            problem.kind,
+            "Invalid request",
+            f"Invalid {where}: {problem.message}",
+            param=problem.path.lstrip(".") or None,
+        )
 
     def request_id(self) -> str:
         style = self.api.request_id
@@ -178,8 +191,9 @@ def folder_name(folder: Path) -> str:
     named = (read_folder(folder).document.get(KEY) or {}).get("name")
     name = str(named or folder.resolve().name).lower()
     if not NAME.match(name):
-        raise AnnotationError(f"{folder}: {name!r} cannot name a vendor (lower-case letters, digits and -); "
-                              "set x-mock.name")
+        raise AnnotationError(
+            f"{folder}: {name!r} cannot name a vendor (lower-case letters, digits and -); set x-mock.name"
+        )
     return name
 
 
@@ -187,12 +201,21 @@ def folder_vendor(folder: Path | str, name: str | None = None) -> type[OpenApiVe
     """The Vendor class of a folder holding an OpenAPI document and its overlay."""
     folder = Path(folder)
     name = name or folder_name(folder)
-    option = Option(f"{name}-key", f"pin a credential of {name} (repeatable); others then get 401 (default: any "
-                                   "credentials are a tenant of their own)", argtypes.text, repeatable=True,
-                    metavar="KEY", dest="keys")
+    option = Option(
+        f"{name}-key",
+        f"pin a credential of {name} (repeatable); others then get 401 (default: any "
+        "credentials are a tenant of their own)",
+        argtypes.text,
+        repeatable=True,
+        metavar="KEY",
+        dest="keys",
+    )
     title = "".join(part.capitalize() for part in name.split("-"))
-    return type(f"{title}Vendor", (OpenApiVendor,), {"name": name, "folder": folder, "options": (option,),
-                                                     "__module__": __name__, "contract": _LazyDialect()})
+    return type(
+        f"{title}Vendor",
+        (OpenApiVendor,),
+        {"name": name, "folder": folder, "options": (option,), "__module__": __name__, "contract": _LazyDialect()},
+    )
 
 
 class _LazyDialect:

@@ -19,16 +19,35 @@ from ...lifecycle import PHASES
 
 KEY = "x-mock"
 ROLES = ("create", "status", "list", "cancel", "delete", "download")
-STATUSES = {"scheduled": "PENDING", "running": "PROCESSING", "done": "COMPLETE", "failed": "FAILED",
-            "canceled": "CANCELED"}
+STATUSES = {
+    "scheduled": "PENDING",
+    "running": "PROCESSING",
+    "done": "COMPLETE",
+    "failed": "FAILED",
+    "canceled": "CANCELED",
+}
 ERROR = {"status": "{status}", "error": "{key}", "message": "{message}", "requestId": "{request_id}"}
-FORMATS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv"),
-           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
+FORMATS = {
+    "csv": ("text/csv", "csv"),
+    "tsv": ("text/tab-separated-values", "tsv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
 COMPRESSIONS = {"none": None, "gzip": ("application/gzip", "gz"), "zip": ("application/zip", "zip")}
-API_KEYS = ("name", "statuses", "error", "categories", "messages", "request-id", "ids", "file", "formats",
-            "objects", "idempotency-header", "download")
-OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items",
-                  "auth")
+API_KEYS = (
+    "name",
+    "statuses",
+    "error",
+    "categories",
+    "messages",
+    "request-id",
+    "ids",
+    "file",
+    "formats",
+    "objects",
+    "idempotency-header",
+    "download",
+)
+OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -113,15 +132,20 @@ class Api:
 def read_api(document: Mapping[str, Any]) -> Api:
     raw = _mapping(document.get(KEY) or {}, "the document's x-mock")
     _known(raw, API_KEYS, "the document's x-mock")
-    statuses = {**STATUSES, **{str(k): str(v) for k, v in _mapping(raw.get("statuses") or {}, "x-mock.statuses")
-                                .items()}}
+    statuses = {
+        **STATUSES,
+        **{str(k): str(v) for k, v in _mapping(raw.get("statuses") or {}, "x-mock.statuses").items()},
+    }
     unknown = set(statuses) - {*PHASES, "canceled"}
     if unknown:
-        raise AnnotationError(f"x-mock.statuses: {', '.join(sorted(unknown))} is no phase; phases: "
-                              f"{', '.join((*PHASES, 'canceled'))}")
+        raise AnnotationError(
+            f"x-mock.statuses: {', '.join(sorted(unknown))} is no phase; phases: {', '.join((*PHASES, 'canceled'))}"
+        )
     ids = _mapping(raw.get("ids") or {}, "x-mock.ids")
-    formats = {str(word): (None if spec is None else _file(spec, f"x-mock.formats.{word}"))
-               for word, spec in _mapping(raw.get("formats") or {}, "x-mock.formats").items()}
+    formats = {
+        str(word): (None if spec is None else _file(spec, f"x-mock.formats.{word}"))
+        for word, spec in _mapping(raw.get("formats") or {}, "x-mock.formats").items()
+    }
     download = str(raw.get("download", "file"))
     if download not in ("file", "operation"):
         raise AnnotationError(f"x-mock.download must be file or operation, not {download!r}")
@@ -157,14 +181,25 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
         _known(filters, FILTER_KEYS, f"{where}: x-mock.filters")
         if "at" not in filters:
             raise AnnotationError(f"{where}: x-mock.filters needs `at`, the body path of the condition list")
-        filters = FilterMap(**{k: v for k, v in filters.items() if k != "operators"},
-                            operators=dict(filters.get("operators") or {}))
+        filters = FilterMap(
+            **{k: v for k, v in filters.items() if k != "operators"}, operators=dict(filters.get("operators") or {})
+        )
     auth = str(raw.get("auth", "key"))
     if auth not in ("key", "token"):
         raise AnnotationError(f"{where}: x-mock.auth must be key or token, not {auth!r}")
-    return Role(role=role, object=raw.get("object"), fields=raw.get("fields"), name=raw.get("name"),
-                format=raw.get("format"), filters=filters, order=raw.get("order"), id=raw.get("id"),
-                status=int(raw["status"]) if "status" in raw else None, items=raw.get("items"), auth=auth)
+    return Role(
+        role=role,
+        object=raw.get("object"),
+        fields=raw.get("fields"),
+        name=raw.get("name"),
+        format=raw.get("format"),
+        filters=filters,
+        order=raw.get("order"),
+        id=raw.get("id"),
+        status=int(raw["status"]) if "status" in raw else None,
+        items=raw.get("items"),
+        auth=auth,
+    )
 
 
 def _file(spec: Any, where: str) -> FileFormat:

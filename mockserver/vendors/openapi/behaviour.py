@@ -83,17 +83,29 @@ class Exports:
         word, exported = self._object(role, body)
         obj = self.model.object(exported)
         fields = self._fields(role, body, obj)
-        query: dict[str, Any] = {"fields": list(fields), "object": word, "name": self._text(role.name, "name", body),
-                                 "filters": self._filters(role, body), "order": self._order(role, body, obj)}
+        query: dict[str, Any] = {
+            "fields": list(fields),
+            "object": word,
+            "name": self._text(role.name, "name", body),
+            "filters": self._filters(role, body),
+            "order": self._order(role, body, obj),
+        }
         fmt_word, file = self._file(role, body)
         query.update(format=fmt_word, file=[file.format, file.compression])
         prefer = call.request.get(PREFER, NOTHING)
         numeric = self._numeric_ids()
-        record = await service.create(call.store, exported, parameters=dict(body), query=query,
-                                      id_prefix=self.api.id_prefix or ("1" if numeric else ""),
-                                      id_length=self.api.id_length if not numeric else min(self.api.id_length, 12),
-                                      id_alphabet="0123456789" if numeric else None,
-                                      rows=prefer.rows, mode=prefer.lifecycle, outcome=prefer.outcome or "done")
+        record = await service.create(
+            call.store,
+            exported,
+            parameters=dict(body),
+            query=query,
+            id_prefix=self.api.id_prefix or ("1" if numeric else ""),
+            id_length=self.api.id_length if not numeric else min(self.api.id_length, 12),
+            id_alphabet="0123456789" if numeric else None,
+            rows=prefer.rows,
+            mode=prefer.lifecycle,
+            outcome=prefer.outcome or "done",
+        )
         if key:
             await call.store.put(IDEMPOTENCY, key, {"export": record["id"]})
         return self._answer(op, role, call, record)
@@ -105,8 +117,9 @@ class Exports:
         if word is None:
             if len(objects) == 1:
                 return "", next(iter(objects))
-            raise _invalid(f"Name the object to export in `{path or 'object'}`; known: "
-                           f"{', '.join(self._known_words())}", path)
+            raise _invalid(
+                f"Name the object to export in `{path or 'object'}`; known: {', '.join(self._known_words())}", path
+            )
         text = str(word)
         exported = self.api.objects.get(text) or (text if text in objects else None)
         exported = exported or next((name for name in objects if name.lower() == text.lower()), None)
@@ -142,8 +155,9 @@ class Exports:
         chosen = self.api.formats[word]
         if chosen is None:
             served = [w for w, f in self.api.formats.items() if f is not None]
-            raise _invalid(f"This mock does not write {word} files; it writes {', '.join(served)}",
-                           role.format or "format")
+            raise _invalid(
+                f"This mock does not write {word} files; it writes {', '.join(served)}", role.format or "format"
+            )
         return word, chosen
 
     def _filters(self, role: Role, body: Mapping) -> dict | None:
@@ -194,11 +208,16 @@ class Exports:
         limit = _whole(given.get("limit"), "limit", 100)
         cursor = next((name for name in ("offset", "after", "cursor") if given.get(name) not in (None, "")), "offset")
         start = _whole(given.get(cursor), cursor, 0)
-        page, total = await call.services.exports.listing(call.store, order="created", reverse=True, start=start,
-                                                         stop=start + limit)
+        page, total = await call.services.exports.listing(
+            call.store, order="created", reverse=True, start=start, stop=start + limit
+        )
         following = start + len(page) if start + len(page) < total else None
-        listing = {"items": [self.view(record, call) for record in page], "total": total,
-                   "has_more": following is not None, "next": None if following is None else str(following)}
+        listing = {
+            "items": [self.view(record, call) for record in page],
+            "total": total,
+            "has_more": following is not None,
+            "next": None if following is None else str(following),
+        }
         return self._respond(op, role, call, listing)
 
     async def cancel(self, op: Operation, role: Role, call: Call) -> web.Response:
@@ -217,8 +236,9 @@ class Exports:
     async def download(self, op: Operation, role: Role, call: Call) -> web.StreamResponse:
         export_id = self._id(op, role, call)
         if role.auth == "token":
-            record = await call.services.exports.for_download(call.owners, export_id,
-                                                              str(call.request.query.get("token", "")))
+            record = await call.services.exports.for_download(
+                call.owners, export_id, str(call.request.query.get("token", ""))
+            )
         else:
             record = await call.services.exports.get(call.store, export_id, polled=False)
             if record["phase"] != "done":
@@ -228,8 +248,9 @@ class Exports:
     async def file(self, services, request: web.Request) -> web.StreamResponse:
         """The mock's file route: a finished export's file, opened by its URL's token alone."""
         owners = VendorStore(services.store, self.name)
-        record = await services.exports.for_download(owners, request.match_info["export"],
-                                                     request.query.get("token", ""))
+        record = await services.exports.for_download(
+            owners, request.match_info["export"], request.query.get("token", "")
+        )
         return await self._stream(request, record, services, owners)
 
     async def _stream(self, request: web.Request, record: dict, services, owners: VendorStore) -> web.StreamResponse:
@@ -239,8 +260,13 @@ class Exports:
         member = f"{self._stem(record)}.{file.member}"
         body = _packer(produce, file, member, record["phase_at"])
         binary = file.compression != "none" or file.format == "xlsx"
-        return await stream(request, body, content_type=file.media_type, charset=None if binary else "utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'})
+        return await stream(
+            request,
+            body,
+            content_type=file.media_type,
+            charset=None if binary else "utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'},
+        )
 
     # -- answers ---------------------------------------------------------------------------------
     def view(self, record: dict, call: Call | None = None, request: web.Request | None = None) -> dict[str, Any]:
@@ -253,14 +279,25 @@ class Exports:
         done = phase == "done"
         view = {key: None for key in NAMES}
         view.update(
-            id=record["id"], phase=phase, canceled=canceled, status=word, origin=base,
-            created_at=record["created_at"], updated_at=record["phase_at"],
+            id=record["id"],
+            phase=phase,
+            canceled=canceled,
+            status=word,
+            origin=base,
+            created_at=record["created_at"],
+            updated_at=record["phase_at"],
             started_at=record["created_at"] if phase != "scheduled" else None,
             completed_at=record["phase_at"] if phase in ("done", "failed") else None,
-            url=self.url(record, base) if done else None, name=query.get("name"),
-            object=query.get("object") or record["exported_object"], exported_object=record["exported_object"],
-            fields=list(query.get("fields") or ()), format=query.get("format"), rows=record["rows"],
-            errors=0, file_name=self.file_name(record), request=record["parameters"],
+            url=self.url(record, base) if done else None,
+            name=query.get("name"),
+            object=query.get("object") or record["exported_object"],
+            exported_object=record["exported_object"],
+            fields=list(query.get("fields") or ()),
+            format=query.get("format"),
+            rows=record["rows"],
+            errors=0,
+            file_name=self.file_name(record),
+            request=record["parameters"],
         )
         for op in self.spec.operations:  # {status_url}, {list_url} …: where the export is read
             role = self.roles.get(op.operation_id)
@@ -270,12 +307,17 @@ class Exports:
 
     def url(self, record: dict, base: str) -> str:
         if self.api.download == "operation":
-            op, role = next((op, self.roles[op.operation_id]) for op in self.spec.operations
-                             if getattr(self.roles.get(op.operation_id), "role", None) == "download")
+            op, role = next(
+                (op, self.roles[op.operation_id])
+                for op in self.spec.operations
+                if getattr(self.roles.get(op.operation_id), "role", None) == "download"
+            )
             path = base + self._path(op, role, record["id"])
             return f"{path}?token={quote(record['token'])}" if role.auth == "token" else path
-        return (f"{base}{self.mount}{FILES}/{quote(record['id'])}/{quote(self.file_name(record))}"
-                f"?token={quote(record['token'])}")
+        return (
+            f"{base}{self.mount}{FILES}/{quote(record['id'])}/{quote(self.file_name(record))}"
+            f"?token={quote(record['token'])}"
+        )
 
     def file_name(self, record: dict) -> str:
         file = FileFormat(*record["query"].get("file") or ("csv", "none"))
@@ -289,8 +331,9 @@ class Exports:
         """The export as the operation's answer, echoing what its create asked."""
         return self._respond(op, role, call, self.view(record, call), record["parameters"])
 
-    def _respond(self, op: Operation, role: Role, call: Call, view: Mapping, body: Mapping | None = None
-                 ) -> web.Response:
+    def _respond(
+        self, op: Operation, role: Role, call: Call, view: Mapping, body: Mapping | None = None
+    ) -> web.Response:
         status = role.status or _success(op)
         schema = _json_schema(op, status)
         if schema is None:
@@ -359,8 +402,9 @@ def _field_named(body: Mapping, meaning: str) -> str | None:
 def _id_param(op: Operation) -> str:
     names = [p.name for p in op.parameters if p.location == "path"]
     if len(names) != 1:
-        raise ValueError(f"{op.operation_id}: name the export id's path parameter (x-mock.id); it has "
-                         f"{', '.join(names) or 'none'}")
+        raise ValueError(
+            f"{op.operation_id}: name the export id's path parameter (x-mock.id); it has {', '.join(names) or 'none'}"
+        )
     return names[0]
 
 
@@ -377,8 +421,9 @@ def _json_schema(op: Operation, status: int) -> dict | None:
 def _with_items(schema: dict, items: str | None) -> tuple[dict, dict]:
     """A list answer's schema with its array property reading the view's `items`, and the items' schema."""
     properties = schema.get("properties") or {}
-    name = items or next((key for key, sub in properties.items() if isinstance(sub, dict)
-                          and sub.get("type") == "array"), None)
+    name = items or next(
+        (key for key, sub in properties.items() if isinstance(sub, dict) and sub.get("type") == "array"), None
+    )
     if name is None or name not in properties:
         raise ValueError(f"a list answer needs an array property (x-mock.items), not {sorted(properties)}")
     array = properties[name]

@@ -34,12 +34,19 @@ def dialect_of_folder(vendor: Any) -> d.Dialect | None:
     )
     protocol = _protocol(spec)
     free = [name for name in (protocol.kind_field, protocol.fields_field) if name and _free_text(spec, name)]
-    unstated = {"positive_data_acceptance": (
-        f"the export's {' and '.join(free)} are checked against the exported objects' row schemas "
-        "(x-export-rows), which the request schema does not list; name it in --checks to run it anyway")} \
-        if free else {}
-    return d.Dialect(name=vendor.name, credentials=credentials, errors=errors, exports=protocol,
-                     unstated_rules=unstated)
+    unstated = (
+        {
+            "positive_data_acceptance": (
+                f"the export's {' and '.join(free)} are checked against the exported objects' row schemas "
+                "(x-export-rows), which the request schema does not list; name it in --checks to run it anyway"
+            )
+        }
+        if free
+        else {}
+    )
+    return d.Dialect(
+        name=vendor.name, credentials=credentials, errors=errors, exports=protocol, unstated_rules=unstated
+    )
 
 
 def _free_text(spec, field: str) -> bool:
@@ -65,20 +72,22 @@ def _protocol(spec) -> d.ExportProtocol:
     body = _properties((create.body_schemas.get("application/json") or {}) if create else {})
     role = roles[create.operation_id] if create else None
     answer = _properties(((status.responses.get("200") or {}).get("application/json") or {}) if status else {})
-    url = next((name for name, sub in answer.items() if sub.get("x-mock-value") == "url" or view_name(name) == "url"),
-               "url")
+    url = next(
+        (name for name, sub in answer.items() if sub.get("x-mock-value") == "url" or view_name(name) == "url"), "url"
+    )
     downloads = [op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == "download"]
-    numeric = any(p.schema.get("type") == "integer" for op in spec.operations for p in op.parameters
-                  if p.location == "path")
+    numeric = any(
+        p.schema.get("type") == "integer" for op in spec.operations for p in op.parameters if p.location == "path"
+    )
     return d.ExportProtocol(
-        statuses=d.Statuses(pending=(words["scheduled"],), running=running, done=words["done"],
-                            failed=words["failed"]),
+        statuses=d.Statuses(pending=(words["scheduled"],), running=running, done=words["done"], failed=words["failed"]),
         kind_field=(role.object if role and role.object else _named(body, "object")),
         fields_field=(role.fields if role and role.fields else _named(body, "fields")),
         url=url,
         download_operation=downloads[0].operation_id if downloads and api.download == "operation" else None,
         media=api.file.media_type,
-        download_with_key=bool(downloads) and api.download == "operation"
+        download_with_key=bool(downloads)
+        and api.download == "operation"
         and roles[downloads[0].operation_id].auth == "key",
         unknown_id="1" + "0" * 9 if numeric else api.id_prefix + "0" * api.id_length,
     )
@@ -118,6 +127,11 @@ def _credentials(spec) -> d.Credentials | None:
         return None
     headers = [s for s in kinds if s.get("type") == "apiKey" and s.get("in") == "header"]
     if len(names) == 2 and len(headers) == 2:
-        return d.Credentials("headers", id_header=headers[0]["name"], token_header=headers[1]["name"],
-                             id_scheme=names[0], token_scheme=names[1])
+        return d.Credentials(
+            "headers",
+            id_header=headers[0]["name"],
+            token_header=headers[1]["name"],
+            id_scheme=names[0],
+            token_scheme=names[1],
+        )
     return None

@@ -47,8 +47,15 @@ def _xlsx(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The CSV's rows as one worksheet of text cells."""
     with tempfile.TemporaryDirectory(prefix="mockserver-xlsx-") as folder:
         path = Path(folder) / "export.xlsx"
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False})
+        book = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
         sheet = book.add_worksheet()
         for number, row in enumerate(csv.reader(lines(chunks))):
             if number >= XLSX_ROWS:
@@ -72,5 +79,3 @@ def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode()
-
-

@@ -64,8 +64,9 @@ class Credentials:
     def __init__(self, schemes: Mapping[str, Mapping[str, Any]], pinned: Iterable[str] = ()) -> None:
         unknown = sorted({str(s.get("type")) for s in schemes.values()} - set(READERS))
         if unknown:
-            raise ValueError(f"securitySchemes of type {', '.join(unknown)} are not supported; "
-                             f"supported: {', '.join(READERS)}")
+            raise ValueError(
+                f"securitySchemes of type {', '.join(unknown)} are not supported; supported: {', '.join(READERS)}"
+            )
         self.schemes = schemes
         self.pinned = tuple(pinned)
 
@@ -75,8 +76,11 @@ class Credentials:
         for requirement in security:
             if not requirement:
                 return ""
-            values = [READERS[self.schemes[name]["type"]](self.schemes[name], request)
-                      for name in requirement if name in self.schemes]
+            values = [
+                READERS[self.schemes[name]["type"]](self.schemes[name], request)
+                for name in requirement
+                if name in self.schemes
+            ]
             if values and all(values):
                 return ":".join(values)
         return None
@@ -85,8 +89,12 @@ class Credentials:
         return not self.pinned or any(same(key, secret) for key in self.pinned)
 
     def any_presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> bool:
-        return any(READERS[self.schemes[name]["type"]](self.schemes[name], request)
-                   for requirement in security for name in requirement if name in self.schemes)
+        return any(
+            READERS[self.schemes[name]["type"]](self.schemes[name], request)
+            for requirement in security
+            for name in requirement
+            if name in self.schemes
+        )
 
     def headers(self, security: Iterable[Mapping[str, Any]], secret: str) -> dict[str, str]:
         """The headers that carry `secret` in the first alternative (tests, the pytest plugin)."""

@@ -40,9 +40,15 @@ from .reporting import STATUS, Reporting
 
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
 # keys the shared code raises (faults, aiohttp refusals …) → Stripe's error code
-CODES = {"too_many_requests": "rate_limit", "payload_too_large": "parameter_invalid", "mocked_error": None,
-         "not_found": None, "method_not_allowed": None, "invalid_prefer_header": "parameter_invalid",
-         "bad_request": None}
+CODES = {
+    "too_many_requests": "rate_limit",
+    "payload_too_large": "parameter_invalid",
+    "mocked_error": None,
+    "not_found": None,
+    "method_not_allowed": None,
+    "invalid_prefer_header": "parameter_invalid",
+    "bad_request": None,
+}
 _REQUEST_ID = string.ascii_letters + string.digits
 # error keys whose answer has no `code`; of them, those that are an error `type` of their own
 UNCODED_TYPES = frozenset({"idempotency_error"})
@@ -52,9 +58,17 @@ VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")  # an API version: 2026-
 
 class Stripe(Vendor):
     name = "stripe"
-    options = (Option("stripe-key", "pin a Stripe secret key (repeatable); other keys then get 401 (default: any "
-                                    "well-formed sk_test_/sk_live_/rk_ key works)", argtypes.text, repeatable=True,
-                      metavar="KEY", dest="keys"),)
+    options = (
+        Option(
+            "stripe-key",
+            "pin a Stripe secret key (repeatable); other keys then get 401 (default: any "
+            "well-formed sk_test_/sk_live_/rk_ key works)",
+            argtypes.text,
+            repeatable=True,
+            metavar="KEY",
+            dest="keys",
+        ),
+    )
     status_names = STATUS
     tenant_is_secret = True  # a site is its API key: journalled under a label of it
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
@@ -83,15 +97,20 @@ class Stripe(Vendor):
         """The secret key of `Authorization: Bearer <key>` or `Basic base64(<key>:)`."""
         asked = request.headers.get("Stripe-Version")
         if asked is not None and not VERSION.match(asked):
-            raise ApiError(400, "invalid_api_version", "Invalid API version",
-                           f"Invalid Stripe API version: {asked[:64]}")
+            raise ApiError(
+                400, "invalid_api_version", "Invalid API version", f"Invalid Stripe API version: {asked[:64]}"
+            )
         if not operation.secured:
             return None
         key = _presented_key(request.headers.get("Authorization", ""))
         if not key:
-            raise ApiError(401, "unauthorized", "No API key",
-                           "You did not provide an API key. Send your secret key as `Authorization: Bearer "
-                           "sk_test_…` (or as the user name of HTTP Basic auth).")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "No API key",
+                "You did not provide an API key. Send your secret key as `Authorization: Bearer "
+                "sk_test_…` (or as the user name of HTTP Basic auth).",
+            )
         pinned = any(same(known, key) for known in self.keys)
         if (self.keys and not pinned) or (not self.keys and not KEY.match(key)):
             raise ApiError(401, "unauthorized", "Invalid API key", f"Invalid API Key provided: {_masked(key)}")
@@ -113,28 +132,49 @@ class Stripe(Vendor):
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
         if problem.kind == "media_type":
-            return ApiError(problem.status, "parameter_invalid", "Unsupported Media Type",
-                            f"{problem.message}; send the parameters form-encoded")
+            return ApiError(
+                problem.status,
+                "parameter_invalid",
+                "Unsupported Media Type",
+                f"{problem.message}; send the parameters form-encoded",
+            )
         if problem.location in ("query", "path"):
             code = "parameter_missing" if problem.kind == "missing" else "parameter_invalid"
-            return ApiError(400, code, "Invalid parameter", f"Invalid {problem.path}: {problem.message}",
-                            param=problem.path)
+            return ApiError(
+                400, code, "Invalid parameter", f"Invalid {problem.path}: {problem.message}", param=problem.path
+            )
         if problem.kind == "missing":  # no body at all
-            return ApiError(400, "parameter_missing", "Missing parameter", "Missing required param: report_type.",
-                            param="report_type")
+            return ApiError(
+                400,
+                "parameter_missing",
+                "Missing parameter",
+                "Missing required param: report_type.",
+                param="report_type",
+            )
         about = form_problem(problem)
         if about.unknown:
-            return ApiError(400, "parameter_unknown", "Unknown parameter",
-                            f"Received unknown parameter: {about.unknown}", param=about.unknown)
+            return ApiError(
+                400,
+                "parameter_unknown",
+                "Unknown parameter",
+                f"Received unknown parameter: {about.unknown}",
+                param=about.unknown,
+            )
         if about.missing or problem.message.endswith(" is required"):
             param = about.missing or about.param
-            return ApiError(400, "parameter_missing", "Missing parameter", f"Missing required param: {param}.",
-                            param=param)
+            return ApiError(
+                400, "parameter_missing", "Missing parameter", f"Missing required param: {param}.", param=param
+            )
         param = about.param
         if not param:
             return ApiError(400, "parameter_invalid", "Invalid request", problem.message)
-        return ApiError(400, "parameter_invalid", "Invalid parameter",
-                        f"Invalid {param}: {self.worded(problem.message)}", param=param)
+        return ApiError(
+            400,
+            "parameter_invalid",
+            "Invalid parameter",
+            f"Invalid {param}: {self.worded(problem.message)}",
+            param=param,
+        )
 
     def decode_form(self, raw: bytes) -> Any:
         return decode_form(raw)
@@ -146,8 +186,7 @@ class Stripe(Vendor):
         """`Request-Id` (the SDKs' `request_id`, on errors too), the API version the request ran with
         (`Stripe-Version`: the one it asked for, else the schema's), and a POST's `Idempotency-Key`."""
         asked = request.headers.get("Stripe-Version", "")
-        headers = {"Request-Id": request_id,
-                   "Stripe-Version": asked if VERSION.match(asked) else self.api_version}
+        headers = {"Request-Id": request_id, "Stripe-Version": asked if VERSION.match(asked) else self.api_version}
         key = request.headers.get(IDEMPOTENCY_HEADER) if request.method == "POST" else None
         if key and len(key) <= 255 and key.isprintable() and key.isascii():
             headers[IDEMPOTENCY_HEADER] = key

@@ -20,8 +20,13 @@ COLUMNS = ("created_utc", "net", "balance_transaction_id", "currency")
 CONTRACT = d.Dialect(
     name="stripe",
     credentials=d.Credentials("bearer", scheme="SecretKey"),
-    errors=d.ErrorShape(required=("type", "message"), envelope="error", text=("message",),
-                      optional_text=("code", "param"), choices={"type": ERROR_TYPES}),
+    errors=d.ErrorShape(
+        required=("type", "message"),
+        envelope="error",
+        text=("message",),
+        optional_text=("code", "param"),
+        choices={"type": ERROR_TYPES},
+    ),
     exports=d.ExportProtocol(
         statuses=d.Statuses(pending=("pending",), running=(), done="succeeded", failed="failed"),
         kind_field="report_type",
@@ -34,16 +39,29 @@ CONTRACT = d.Dialect(
         download_with_key=True,
         wrong_token_status=(401,),
         unknown_id="frr_" + "0" * 24,
-        prepare=d.Prepare("retrieve-report-type", "report_type",
-                        (("parameters.interval_start", "data_available_end", -DAY),
-                         ("parameters.interval_end", "data_available_end", 0))),
+        prepare=d.Prepare(
+            "retrieve-report-type",
+            "report_type",
+            (
+                ("parameters.interval_start", "data_available_end", -DAY),
+                ("parameters.interval_end", "data_available_end", 0),
+            ),
+        ),
         downloads=(
-            d.Download(body={"report_type": ITEMIZED, "parameters": {"columns": list(COLUMNS), "currency": "usd"}},
-                     fields=COLUMNS, wrong_token=True, expect=(
-                         d.Expect("currency", "parameters[currency]", ("usd",)),
-                         d.Expect("created_utc", "parameters[interval_start]", since="parameters.interval_start",
-                                before="parameters.interval_end"),
-                     )),
+            d.Download(
+                body={"report_type": ITEMIZED, "parameters": {"columns": list(COLUMNS), "currency": "usd"}},
+                fields=COLUMNS,
+                wrong_token=True,
+                expect=(
+                    d.Expect("currency", "parameters[currency]", ("usd",)),
+                    d.Expect(
+                        "created_utc",
+                        "parameters[interval_start]",
+                        since="parameters.interval_start",
+                        before="parameters.interval_end",
+                    ),
+                ),
+            ),
         ),
         download_every_kind=True,
         bad_requests=(
@@ -52,8 +70,11 @@ CONTRACT = d.Dialect(
         ),
     ),
     form_lists="indexed",
-    unstated_rules={"positive_data_acceptance": (
-        "Stripe refuses schema-valid requests by rules no OpenAPI schema states: an interval outside the report "
-        "type's data_available_start/end (they move with the clock), starting_after with ending_before; "
-        "name it in --checks to run it anyway")},
+    unstated_rules={
+        "positive_data_acceptance": (
+            "Stripe refuses schema-valid requests by rules no OpenAPI schema states: an interval outside the report "
+            "type's data_available_start/end (they move with the clock), starting_after with ending_before; "
+            "name it in --checks to run it anyway"
+        )
+    },
 )

@@ -30,15 +30,17 @@ CHUNK = 64 * 1024
 EOL = "\r\n"  # RFC 4180, as the engine writes
 
 
-def report_csv(report: ReportType, run: Run, model: data.DataModel, *, seed: int, app_id: str, locale: str,
-               now: float, rows: int) -> Iterator[bytes]:
+def report_csv(
+    report: ReportType, run: Run, model: data.DataModel, *, seed: int, app_id: str, locale: str, now: float, rows: int
+) -> Iterator[bytes]:
     """The run's CSV in chunks of about 64 KiB."""
     engine = _Engine(model, seed=seed, app_id=app_id, locale=locale, now=now, rows=rows)
     if report.summary == "balance":
         return _balance_summary(report, run, engine)
     filters = _kept(run)
-    filters[report.interval] = {"conditions": {"$more_than_equal": _iso(run.interval_start),
-                                               "$less_than": _iso(run.interval_end)}}
+    filters[report.interval] = {
+        "conditions": {"$more_than_equal": _iso(run.interval_start), "$less_than": _iso(run.interval_end)}
+    }
     if report.summary == "grouped":
         return _grouped_summary(report, run, engine, filters)
     rows_model = model.object(report.rows)
@@ -54,16 +56,15 @@ class _Engine:
     def __init__(self, model: data.DataModel, **options) -> None:
         self.model, self.options = model, options
 
-    def rows(self, exported: str, fields: Iterable[str], filters: dict, order: str | None = None
-             ) -> Iterator[list[str]]:
+    def rows(
+        self, exported: str, fields: Iterable[str], filters: dict, order: str | None = None
+    ) -> Iterator[list[str]]:
         o = self.options
-        query = data.ExportQuery(exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"],
-                                 order=order)
-        chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"],
-                               now=o["now"])
+        query = data.ExportQuery(
+            exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"], order=order
+        )
+        chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"], now=o["now"])
         return csv.reader(lines(chunks))
-
-
 
 
 def _written(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
@@ -134,17 +135,18 @@ def _grouped_summary(report: ReportType, run: Run, engine: _Engine, filters: dic
     next(lines)  # the header
     groups: dict[tuple[str, ...], list[int]] = {}
     for line in lines:
-        totals = groups.setdefault(tuple(line[:len(keys)]), [0] * (len(summed) + 1))
+        totals = groups.setdefault(tuple(line[: len(keys)]), [0] * (len(summed) + 1))
         totals[0] += 1
-        for index, cell in enumerate(line[len(keys):], 1):
+        for index, cell in enumerate(line[len(keys) :], 1):
             totals[index] += int(cell or 0)
     written = []
     for group in sorted(groups):
         totals = groups[group]
         cells = {column: value for (column, _), value in zip(keys, group)}
         cells["count"] = str(totals[0])
-        cells.update({column: major_units(total, run.decimal_separator)
-                      for (column, _), total in zip(summed, totals[1:])})
+        cells.update(
+            {column: major_units(total, run.decimal_separator) for (column, _), total in zip(summed, totals[1:])}
+        )
         written.append([cells[name] for name in run.columns])
     return _written(list(run.columns), written)
 
@@ -174,12 +176,17 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
         totals = sums.get(currency, {"before": 0, "activity": 0, "payouts": 0})
         ending = totals["before"] + totals["activity"] + totals["payouts"]
         for category, description, cents in (
-                ("starting_balance", f"Starting balance ({first})", totals["before"]),
-                ("activity", "Activity", totals["activity"]),
-                ("payouts", "Total payouts", totals["payouts"]),
-                ("ending_balance", f"Ending balance ({last})", ending)):
-            cells = {"category": category, "description": description, "net_amount": major_units(cents),
-                     "currency": currency}
+            ("starting_balance", f"Starting balance ({first})", totals["before"]),
+            ("activity", "Activity", totals["activity"]),
+            ("payouts", "Total payouts", totals["payouts"]),
+            ("ending_balance", f"Ending balance ({last})", ending),
+        ):
+            cells = {
+                "category": category,
+                "description": description,
+                "net_amount": major_units(cents),
+                "currency": currency,
+            }
             lines.append([cells[name] for name in run.columns])
     return _written(list(run.columns), lines)
 

@@ -30,8 +30,9 @@ def expanded(request: web.Request) -> frozenset[str]:
     return request.get(EXPANDED, frozenset())
 
 
-def expanding(handler: Callable[[Call], Awaitable[web.StreamResponse]], operation: Operation
-              ) -> Callable[[Call], Awaitable[web.StreamResponse]]:
+def expanding(
+    handler: Callable[[Call], Awaitable[web.StreamResponse]], operation: Operation
+) -> Callable[[Call], Awaitable[web.StreamResponse]]:
     """The handler behind Stripe's checks of `expand` and of unknown query parameters."""
     declared = {p.name for p in operation.parameters if p.location == "query"}
     root = (operation.responses.get("200") or {}).get("application/json") or {}
@@ -43,8 +44,13 @@ def expanding(handler: Callable[[Call], Awaitable[web.StreamResponse]], operatio
                 paths.append(value)
             elif name not in declared and call.request.method == "GET":
                 unknown = name.split("[", 1)[0]
-                raise ApiError(400, "parameter_unknown", "Unknown parameter",
-                               f"Received unknown parameter: {unknown}", param=unknown)
+                raise ApiError(
+                    400,
+                    "parameter_unknown",
+                    "Unknown parameter",
+                    f"Received unknown parameter: {unknown}",
+                    param=unknown,
+                )
         body = call.inputs.body
         if isinstance(body, dict) and isinstance(body.get("expand"), list):
             paths.extend(body["expand"])
@@ -61,8 +67,9 @@ def check(path: str, schema: dict[str, Any]) -> None:
     """400 unless `path` can be expanded from an answer of `schema`."""
     parts = path.split(".")
     if len(parts) > MAX_LEVELS:
-        raise ApiError(400, "not_expandable", "Not expandable",
-                       f"You cannot expand more than {MAX_LEVELS} levels of a property.")
+        raise ApiError(
+            400, "not_expandable", "Not expandable", f"You cannot expand more than {MAX_LEVELS} levels of a property."
+        )
     node: dict[str, Any] | None = schema
     for index, part in enumerate(parts):
         child = _child(node, part) if node is not None else None
@@ -70,8 +77,7 @@ def check(path: str, schema: dict[str, Any]) -> None:
             hint = ""
             if index == 0 and _is_list(schema) and _child(_items(schema), part) is not None:
                 hint = f" You may want to try expanding 'data.{part}' instead."
-            raise ApiError(400, "not_expandable", "Not expandable",
-                           f"This property cannot be expanded ({part}).{hint}")
+            raise ApiError(400, "not_expandable", "Not expandable", f"This property cannot be expanded ({part}).{hint}")
         node = child
 
 

@@ -40,13 +40,18 @@ def presented(request: web.Request) -> str | None:
     if key is None:
         return None
     if not key or len(key) > MAX_LENGTH or not key.isprintable():
-        raise ApiError(400, "idempotency_key_invalid", "Invalid idempotency key",
-                       f"Invalid {HEADER}: it must be 1 to {MAX_LENGTH} printable characters long.")
+        raise ApiError(
+            400,
+            "idempotency_key_invalid",
+            "Invalid idempotency key",
+            f"Invalid {HEADER}: it must be 1 to {MAX_LENGTH} printable characters long.",
+        )
     return key
 
 
-def idempotent(handler: Callable[[Call], Awaitable[web.StreamResponse]]
-               ) -> Callable[[Call], Awaitable[web.StreamResponse]]:
+def idempotent(
+    handler: Callable[[Call], Awaitable[web.StreamResponse]],
+) -> Callable[[Call], Awaitable[web.StreamResponse]]:
     """The handler run at most once per idempotency key; a retry replays its answer."""
 
     async def run(call: Call) -> web.StreamResponse:
@@ -74,8 +79,12 @@ def idempotent(handler: Callable[[Call], Awaitable[web.StreamResponse]]
             raise _mismatch(key, "with the same parameters they were first used with")
         if "body" not in kept:
             raise _in_use(key)
-        return web.Response(body=kept["body"].encode(), status=kept["status"], content_type="application/json",
-                            headers={"Idempotent-Replayed": "true", "Original-Request": kept["request_id"]})
+        return web.Response(
+            body=kept["body"].encode(),
+            status=kept["status"],
+            content_type="application/json",
+            headers={"Idempotent-Replayed": "true", "Original-Request": kept["request_id"]},
+        )
 
     run.__dict__.update(handler.__dict__)  # keep markers such as creates_export
     return run
@@ -102,12 +111,20 @@ def _fingerprint(body: Any) -> str:
 
 
 def _mismatch(key: str, rule: str) -> ApiError:
-    return ApiError(400, "idempotency_error", "Idempotency key reused",
-                    f"Keys for idempotent requests can only be used {rule}. Try using a key other than "
-                    f"'{key}' if you meant to execute a different request.")
+    return ApiError(
+        400,
+        "idempotency_error",
+        "Idempotency key reused",
+        f"Keys for idempotent requests can only be used {rule}. Try using a key other than "
+        f"'{key}' if you meant to execute a different request.",
+    )
 
 
 def _in_use(key: str) -> ApiError:
-    return ApiError(409, "idempotency_key_in_use", "Idempotency key in use",
-                    f"There is currently another in-progress request using the idempotency key '{key}'. "
-                    "Try again once it has finished.")
+    return ApiError(
+        409,
+        "idempotency_key_in_use",
+        "Idempotency key in use",
+        f"There is currently another in-progress request using the idempotency key '{key}'. "
+        "Try again once it has finished.",
+    )

@@ -41,8 +41,11 @@ async def links_of(call: Call, file_id: str) -> tuple[list[dict[str, Any]], bool
     """The newest links of a file, rendered, and whether there are more."""
     if call.store is None:
         return [], False
-    mine = sorted((link for link in await call.store.list(LINKS) if link["file"] == file_id),
-                  key=lambda link: (link["created"], link["id"]), reverse=True)
+    mine = sorted(
+        (link for link in await call.store.list(LINKS) if link["file"] == file_id),
+        key=lambda link: (link["created"], link["id"]),
+        reverse=True,
+    )
     now = call.services.clock.now()
     return [_render(link, call.request, now) for link in mine[:EMBEDDED]], len(mine) > EMBEDDED
 
@@ -53,10 +56,17 @@ def _expired(link: dict, now: float) -> bool:
 
 def _render(link: dict, request: web.Request, now: float, file: Any = None) -> dict[str, Any]:
     expired = _expired(link, now)
-    return {"id": link["id"], "object": "file_link", "created": link["created"], "expired": expired,
-            "expires_at": link["expires_at"], "file": file if file is not None else link["file"],
-            "livemode": link["livemode"], "metadata": link["metadata"],
-            "url": None if expired else f"{origin(request)}{PATH}{link['token']}"}
+    return {
+        "id": link["id"],
+        "object": "file_link",
+        "created": link["created"],
+        "expired": expired,
+        "expires_at": link["expires_at"],
+        "file": file if file is not None else link["file"],
+        "livemode": link["livemode"],
+        "metadata": link["metadata"],
+        "url": None if expired else f"{origin(request)}{PATH}{link['token']}",
+    }
 
 
 def _token() -> str:
@@ -85,9 +95,14 @@ class FileLinks:
         self.reporting = reporting
 
     def handlers(self) -> dict:
-        return {"list-files": self.list_files, "create-file-link": self.create, "list-file-links": self.list,
-                "retrieve-file-link": self.retrieve, "update-file-link": self.update,
-                "download-file-link": self.download}
+        return {
+            "list-files": self.list_files,
+            "create-file-link": self.create,
+            "list-file-links": self.list,
+            "retrieve-file-link": self.retrieve,
+            "update-file-link": self.update,
+            "download-file-link": self.download,
+        }
 
     # -- files -------------------------------------------------------------------------------------
     async def list_files(self, call: Call) -> web.Response:
@@ -95,8 +110,14 @@ class FileLinks:
         purpose = query.get("purpose")
         records = [] if purpose not in (None, "finance_report_run") else await self.reporting.files(call)
         page, more = page_of([(int(r["phase_at"]), file_id_of(r), r) for r in records], query, "file")
-        return json_response({"object": "list", "data": [await self.reporting.file(r, call) for r in page],
-                              "has_more": more, "url": "/v1/files"})
+        return json_response(
+            {
+                "object": "list",
+                "data": [await self.reporting.file(r, call) for r in page],
+                "has_more": more,
+                "url": "/v1/files",
+            }
+        )
 
     # -- file links --------------------------------------------------------------------------------
     async def create(self, call: Call) -> web.Response:
@@ -108,12 +129,22 @@ class FileLinks:
         now = call.services.clock.now()
         expires_at = int(body["expires_at"]) if "expires_at" in body else None
         if expires_at is not None and expires_at <= now:
-            raise ApiError(400, "parameter_invalid", "Invalid parameter",
-                           f"Invalid expires_at: must be a time in the future; got {expires_at}",
-                           param="expires_at")
-        link = {"id": call.services.exports.ids.new(LINK_PREFIX, 24), "created": int(now), "file": body["file"],
-                "expires_at": expires_at, "metadata": _metadata({}, body.get("metadata")),
-                "livemode": "_live_" in (call.app_id or ""), "token": _token()}
+            raise ApiError(
+                400,
+                "parameter_invalid",
+                "Invalid parameter",
+                f"Invalid expires_at: must be a time in the future; got {expires_at}",
+                param="expires_at",
+            )
+        link = {
+            "id": call.services.exports.ids.new(LINK_PREFIX, 24),
+            "created": int(now),
+            "file": body["file"],
+            "expires_at": expires_at,
+            "metadata": _metadata({}, body.get("metadata")),
+            "livemode": "_live_" in (call.app_id or ""),
+            "token": _token(),
+        }
         if not await call.store.add(TOKENS, link["token"], {"link": link["id"]}):
             raise ApiError(500, "internal_error", "Internal Server Error", "A link token was taken; try again")
         await call.store.put(LINKS, link["id"], link)
@@ -121,12 +152,20 @@ class FileLinks:
 
     async def list(self, call: Call) -> web.Response:
         query, now = call.inputs.query, call.services.clock.now()
-        links = [link for link in await call.store.list(LINKS)
-                 if query.get("file") in (None, link["file"])
-                 and query.get("expired") in (None, _expired(link, now))]
+        links = [
+            link
+            for link in await call.store.list(LINKS)
+            if query.get("file") in (None, link["file"]) and query.get("expired") in (None, _expired(link, now))
+        ]
         page, more = page_of([(link["created"], link["id"], link) for link in links], query, "file link")
-        return json_response({"object": "list", "data": [await self._shown(link, call, "data.file") for link in page],
-                              "has_more": more, "url": "/v1/file_links"})
+        return json_response(
+            {
+                "object": "list",
+                "data": [await self._shown(link, call, "data.file") for link in page],
+                "has_more": more,
+                "url": "/v1/file_links",
+            }
+        )
 
     async def retrieve(self, call: Call) -> web.Response:
         return json_response(await self._shown(await self._link(call), call, "file"))
@@ -137,14 +176,23 @@ class FileLinks:
         now = call.services.clock.now()
         if "expires_at" in body:
             if _expired(link, now):
-                raise ApiError(400, "parameter_invalid", "Invalid parameter",
-                               "Invalid expires_at: an expired link cannot be changed", param="expires_at")
+                raise ApiError(
+                    400,
+                    "parameter_invalid",
+                    "Invalid parameter",
+                    "Invalid expires_at: an expired link cannot be changed",
+                    param="expires_at",
+                )
             given = body["expires_at"]
             expires_at = None if given == "" else int(now) if given == "now" else int(given)
             if given not in ("", "now") and expires_at <= now:
-                raise ApiError(400, "parameter_invalid", "Invalid parameter",
-                               f"Invalid expires_at: must be a time in the future; got {expires_at}",
-                               param="expires_at")
+                raise ApiError(
+                    400,
+                    "parameter_invalid",
+                    "Invalid parameter",
+                    f"Invalid expires_at: must be a time in the future; got {expires_at}",
+                    param="expires_at",
+                )
             link["expires_at"] = expires_at
         link["metadata"] = _metadata(link["metadata"], body.get("metadata"))
         await call.store.put(LINKS, link["id"], link)
@@ -157,8 +205,12 @@ class FileLinks:
         kept = await store.get(TOKENS, token) if store is not None else None
         link = await store.get(LINKS, kept["link"]) if kept is not None else None
         if store is None or link is None or _expired(link, call.services.clock.now()):
-            raise ApiError(404, "resource_missing", "No such file link",
-                           "No such file link: this link does not exist or has expired.")
+            raise ApiError(
+                404,
+                "resource_missing",
+                "No such file link",
+                "No such file link: this link does not exist or has expired.",
+            )
         return await self.reporting.send(call, await self.reporting.succeeded(call, store, link["file"]))
 
     # -- helpers -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ FILE_PREFIX = "file_"
 
 
 def file_id_of(record: dict) -> str:
-    return FILE_PREFIX + record["id"][len(RUN_PREFIX):]
+    return FILE_PREFIX + record["id"][len(RUN_PREFIX) :]
 
 
 def page_of(items: list[tuple[int, str, Any]], query: dict, what: str) -> tuple[list[Any], bool]:
@@ -20,11 +20,14 @@ def page_of(items: list[tuple[int, str, Any]], query: dict, what: str) -> tuple[
     `starting_after` or `ending_before` (an id of the list), `created[gt|gte|lt|lte]`; (items, has_more)."""
     after, before = query.get("starting_after"), query.get("ending_before")
     if after and before:
-        raise ApiError(400, "parameter_invalid", "Invalid parameters",
-                       "You may only specify one of these parameters: starting_after, ending_before.",
-                       param="starting_after")
-    kept = sorted((item for item in items if _created_matches(item[0], query)), key=lambda item: item[:2],
-                  reverse=True)
+        raise ApiError(
+            400,
+            "parameter_invalid",
+            "Invalid parameters",
+            "You may only specify one of these parameters: starting_after, ending_before.",
+            param="starting_after",
+        )
+    kept = sorted((item for item in items if _created_matches(item[0], query)), key=lambda item: item[:2], reverse=True)
     limit = query["limit"]
     if after or before:
         cursor = after or before
@@ -39,8 +42,13 @@ def page_of(items: list[tuple[int, str, Any]], query: dict, what: str) -> tuple[
 
 
 def _created_matches(created: int, query: dict) -> bool:
-    tests = {"created": created.__eq__, "created[gt]": created.__gt__, "created[gte]": created.__ge__,
-             "created[lt]": created.__lt__, "created[lte]": created.__le__}
+    tests = {
+        "created": created.__eq__,
+        "created[gt]": created.__gt__,
+        "created[gte]": created.__ge__,
+        "created[lt]": created.__lt__,
+        "created[lte]": created.__le__,
+    }
     return all(test(query[name]) for name, test in tests.items() if name in query)
 
 

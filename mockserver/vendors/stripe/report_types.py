@@ -54,9 +54,17 @@ class ReportType:
 
     def resource(self, now: float, livemode: bool) -> dict[str, Any]:
         start, end = self.available(now)
-        return {"id": self.id, "object": "reporting.report_type", "data_available_end": end,
-                "data_available_start": start, "default_columns": list(self.default_columns), "livemode": livemode,
-                "name": self.name, "updated": end, "version": self.version}
+        return {
+            "id": self.id,
+            "object": "reporting.report_type",
+            "data_available_end": end,
+            "data_available_start": start,
+            "default_columns": list(self.default_columns),
+            "livemode": livemode,
+            "name": self.name,
+            "updated": end,
+            "version": self.version,
+        }
 
 
 def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportType]:
@@ -69,26 +77,48 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
         columns_schema = params["columns"]
         columns = tuple(columns_schema["items"]["enum"])
         report = ReportType(
-            id=type_id, name=meta["name"], columns=columns, default_columns=tuple(columns_schema["default"]),
-            parameters=frozenset(params), rows=meta.get("rows"), summary=meta.get("summary"),
+            id=type_id,
+            name=meta["name"],
+            columns=columns,
+            default_columns=tuple(columns_schema["default"]),
+            parameters=frozenset(params),
+            rows=meta.get("rows"),
+            summary=meta.get("summary"),
             sources=dict(meta.get("sources") or {}),
-            interval=meta.get("interval"), filters=dict(meta.get("filters") or {}),
-            available_days=int(meta["available_days"]), within=dict(meta.get("within") or {}),
-            requires=tuple(meta.get("requires") or ()), local_times=bool(meta.get("local_times")))
+            interval=meta.get("interval"),
+            filters=dict(meta.get("filters") or {}),
+            available_days=int(meta["available_days"]),
+            within=dict(meta.get("within") or {}),
+            requires=tuple(meta.get("requires") or ()),
+            local_times=bool(meta.get("local_times")),
+        )
         if report.summary == "grouped":
-            report = replace(report, group_by=dict(meta.get("group_by") or GROUP_BY),
-                             sums=dict(meta.get("sums") or SUMS))
+            report = replace(
+                report, group_by=dict(meta.get("group_by") or GROUP_BY), sums=dict(meta.get("sums") or SUMS)
+            )
             unknown = sorted(set(columns) - {*report.group_by, *report.sums, "count"})
             if unknown:
                 raise ValueError(f"report type {type_id}: columns {unknown} are neither grouped, summed nor count")
         listed = report.rows and report.summary is None
-        reads = {report.rows: {*(columns if listed else ()), report.interval, *report.filters.values(),
-                               *report.within.values(), *report.requires, *report.group_by.values(),
-                               *report.sums.values()}} if report.rows else {}
+        reads = (
+            {
+                report.rows: {
+                    *(columns if listed else ()),
+                    report.interval,
+                    *report.filters.values(),
+                    *report.within.values(),
+                    *report.requires,
+                    *report.group_by.values(),
+                    *report.sums.values(),
+                }
+            }
+            if report.rows
+            else {}
+        )
         for source in report.sources.values():
-            reads.setdefault(source["rows"], set()).update({"currency", "net", source["at"],
-                                                            *report.filters.values(), *report.within.values(),
-                                                            *report.requires})
+            reads.setdefault(source["rows"], set()).update(
+                {"currency", "net", source["at"], *report.filters.values(), *report.within.values(), *report.requires}
+            )
         if not reads:
             raise ValueError(f"report type {type_id} names neither rows nor sources")
         for rows, wanted in reads.items():
@@ -126,8 +156,11 @@ def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> di
     available_start, available_end = report.available(now)
     for name, value in (("interval_start", start), ("interval_end", end)):
         if not available_start <= value <= available_end:
-            raise _bad(name, f"must be between data_available_start ({available_start}) and data_available_end "
-                             f"({available_end}) of report type {report.id}; got {value}")
+            raise _bad(
+                name,
+                f"must be between data_available_start ({available_start}) and data_available_end "
+                f"({available_end}) of report type {report.id}; got {value}",
+            )
     if start >= end:
         raise _bad("interval_start", f"must be before parameters[interval_end] ({end}); got {start}")
     timezone = echoed.get("timezone")
@@ -135,20 +168,24 @@ def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> di
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as America
-            raise _bad("timezone", f"{timezone!r} is not a time zone of the IANA database, such as "
-                                   "America/New_York") from None
+            raise _bad(
+                "timezone", f"{timezone!r} is not a time zone of the IANA database, such as America/New_York"
+            ) from None
     return echoed
 
 
 def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
     """The Run of checked parameters (read_parameters' answer, as a record keeps it)."""
-    return Run(interval_start=parameters["interval_start"], interval_end=parameters["interval_end"],
-               columns=tuple(parameters.get("columns") or report.default_columns),
-               timezone=parameters.get("timezone") if report.local_times else None,
-               equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
-               decimal_separator=parameters.get("decimal_separator", "."),
-               among={report.within[name]: tuple(parameters[name]) for name in report.within if name in parameters},
-               requires=report.requires)
+    return Run(
+        interval_start=parameters["interval_start"],
+        interval_end=parameters["interval_end"],
+        columns=tuple(parameters.get("columns") or report.default_columns),
+        timezone=parameters.get("timezone") if report.local_times else None,
+        equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
+        decimal_separator=parameters.get("decimal_separator", "."),
+        among={report.within[name]: tuple(parameters[name]) for name in report.within if name in parameters},
+        requires=report.requires,
+    )
 
 
 def _bad(name: str, message: str) -> ApiError:

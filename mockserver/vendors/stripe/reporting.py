@@ -56,9 +56,15 @@ class Reporting:
         async def create(call: Call) -> web.Response:
             return await self.create(call)
 
-        return {"create-report-run": create, "retrieve-report-run": self.retrieve, "list-report-runs": self.list,
-                "list-report-types": self.list_types, "retrieve-report-type": self.retrieve_type,
-                "retrieve-file": self.retrieve_file, "download-file": self.download}
+        return {
+            "create-report-run": create,
+            "retrieve-report-run": self.retrieve,
+            "list-report-runs": self.list,
+            "list-report-types": self.list_types,
+            "retrieve-report-type": self.retrieve_type,
+            "retrieve-file": self.retrieve_file,
+            "download-file": self.download,
+        }
 
     # -- report runs -----------------------------------------------------------
     async def create(self, call: Call) -> web.Response:
@@ -67,9 +73,16 @@ class Reporting:
         parameters = read_parameters(report, body["parameters"], call.services.clock.now())
         prefer = call.request.get(PREFER, NOTHING)  # per-run knobs from the Prefer header
         service: ExportService = call.services.exports
-        record = await service.create(call.store, report.id, parameters=parameters,
-                                query={"fields": list(run_of(report, parameters).columns)}, id_prefix=RUN_PREFIX,
-                                rows=prefer.rows, mode=prefer.lifecycle, outcome=prefer.outcome or "done")
+        record = await service.create(
+            call.store,
+            report.id,
+            parameters=parameters,
+            query={"fields": list(run_of(report, parameters).columns)},
+            id_prefix=RUN_PREFIX,
+            rows=prefer.rows,
+            mode=prefer.lifecycle,
+            outcome=prefer.outcome or "done",
+        )
         return json_response(await self._render(record, call))
 
     async def retrieve(self, call: Call) -> web.Response:
@@ -79,14 +92,26 @@ class Reporting:
         records = await call.services.exports.list(call.store)
         runs = [(int(record["created_at"]), record["id"], record) for record in records]
         page, has_more = page_of(runs, call.inputs.query, "report run")
-        return json_response({"object": "list", "data": [await self._render(record, call) for record in page],
-                              "has_more": has_more, "url": "/v1/reporting/report_runs"})
+        return json_response(
+            {
+                "object": "list",
+                "data": [await self._render(record, call) for record in page],
+                "has_more": has_more,
+                "url": "/v1/reporting/report_runs",
+            }
+        )
 
     # -- report types ----------------------------------------------------------
     async def list_types(self, call: Call) -> web.Response:
         now, live = call.services.clock.now(), _livemode(call)
-        return json_response({"object": "list", "data": [t.resource(now, live) for t in self.types.values()],
-                              "has_more": False, "url": "/v1/reporting/report_types"})
+        return json_response(
+            {
+                "object": "list",
+                "data": [t.resource(now, live) for t in self.types.values()],
+                "has_more": False,
+                "url": "/v1/reporting/report_types",
+            }
+        )
 
     async def retrieve_type(self, call: Call) -> web.Response:
         type_id = call.inputs.path["report_type"]
@@ -104,8 +129,12 @@ class Reporting:
 
     async def send(self, call: Call, record: dict) -> web.StreamResponse:
         """The run's CSV as the file's contents."""
-        return await stream(call.request, self._csv(record, call.services), content_type="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{_file_name(record)}"'})
+        return await stream(
+            call.request,
+            self._csv(record, call.services),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{_file_name(record)}"'},
+        )
 
     async def files(self, call: Call) -> list[dict]:
         """The account's succeeded runs: the records its files are made from."""
@@ -124,8 +153,7 @@ class Reporting:
         """The succeeded run of `store`'s account whose result `file_id` is; 404 for any other file id."""
         if file_id.startswith(FILE_PREFIX):
             try:
-                record = await call.services.exports.get(store, RUN_PREFIX + file_id[len(FILE_PREFIX):],
-                                                         polled=False)
+                record = await call.services.exports.get(store, RUN_PREFIX + file_id[len(FILE_PREFIX) :], polled=False)
             except ApiError:
                 record = None
             if record is not None and record["phase"] == "done":
@@ -171,8 +199,9 @@ class Reporting:
         key = _spool_key(record)
         size = self.spool.known_size(key)
         if size is None:
-            size = await asyncio.get_running_loop().run_in_executor(None, self.spool.size, key,
-                                                                    self._generate(record, services))
+            size = await asyncio.get_running_loop().run_in_executor(
+                None, self.spool.size, key, self._generate(record, services)
+            )
         return size
 
     def _csv(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
@@ -184,14 +213,32 @@ class Reporting:
     def _generate(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
         report = self.types[record["exported_object"]]
         service: ExportService = services.exports
-        return partial(report_csv, report, run_of(report, record["parameters"]), self.model, seed=service.seed,
-                       app_id=record["app_id"], locale=service.locale, now=record["created_at"], rows=record["rows"])
+        return partial(
+            report_csv,
+            report,
+            run_of(report, record["parameters"]),
+            self.model,
+            seed=service.seed,
+            app_id=record["app_id"],
+            locale=service.locale,
+            now=record["created_at"],
+            rows=record["rows"],
+        )
 
 
 def _spool_key(record: dict) -> str:
     """Everything a run's CSV is made from besides the server's own settings (ids may come again after a reset)."""
-    return json.dumps([record["app_id"], record["id"], record["exported_object"], record["parameters"],
-                       record["created_at"], record["rows"]], sort_keys=True)
+    return json.dumps(
+        [
+            record["app_id"],
+            record["id"],
+            record["exported_object"],
+            record["parameters"],
+            record["created_at"],
+            record["rows"],
+        ],
+        sort_keys=True,
+    )
 
 
 def _livemode(call: Call) -> bool:
@@ -199,4 +246,4 @@ def _livemode(call: Call) -> bool:
 
 
 def _file_name(record: dict) -> str:
-    return f"{FILE_PREFIX}{record['id'][len(RUN_PREFIX):]}.csv"
+    return f"{FILE_PREFIX}{record['id'][len(RUN_PREFIX) :]}.csv"

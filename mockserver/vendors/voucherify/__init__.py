@@ -26,18 +26,36 @@ from . import async_actions, data, exports, orders, transactions
 class Voucherify(Vendor):
     name = "voucherify"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
+
     data_recipes = data.RECIPES  # registered with the data engine when this package is imported
-    options = (Option("app", "pin an app's credentials (repeatable); other app ids then get 401 "
-                             "(default: any app id is bound to the first token it is used with)",
-                      argtypes.pair, repeatable=True, metavar="ID:TOKEN", dest="apps"),
-               Option("max-orders", "orders (and customers) kept per app; one more is refused with a 402",
-                      argtypes.whole(1), orders.MAX_ORDERS, metavar="N", dest="max_orders"))
+    options = (
+        Option(
+            "app",
+            "pin an app's credentials (repeatable); other app ids then get 401 "
+            "(default: any app id is bound to the first token it is used with)",
+            argtypes.pair,
+            repeatable=True,
+            metavar="ID:TOKEN",
+            dest="apps",
+        ),
+        Option(
+            "max-orders",
+            "orders (and customers) kept per app; one more is refused with a 402",
+            argtypes.whole(1),
+            orders.MAX_ORDERS,
+            metavar="N",
+            dest="max_orders",
+        ),
+    )
     cors_headers = ("X-App-Id", "X-App-Token")
     status_names = exports.STATUS
 
-    def __init__(self, spec: Spec | None = None,
-                 apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-                 max_orders: int = orders.MAX_ORDERS) -> None:
+    def __init__(
+        self,
+        spec: Spec | None = None,
+        apps: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        max_orders: int = orders.MAX_ORDERS,
+    ) -> None:
         self.spec = spec or bundled_spec("voucherify")
         self.apps = dict(apps or {})  # pinned app id → token (--app ID:TOKEN gives pairs)
         self._plans: dict[str, tuple[Operation, tuple]] = {}  # operation id → (operation, _auth_plan's answer)
@@ -47,8 +65,12 @@ class Voucherify(Vendor):
         self.transactions = transactions.Transactions(self.exports)
 
     def handlers(self) -> dict[str, Handler]:
-        return {**self.exports.handlers(), **self.orders.handlers(), **self.async_actions.handlers(),
-                **self.transactions.handlers()}
+        return {
+            **self.exports.handlers(),
+            **self.orders.handlers(),
+            **self.async_actions.handlers(),
+            **self.transactions.handlers(),
+        }
 
     async def export_records(self, store: TenantStore, exported_object: str) -> list[dict] | None:
         """The app's stored records an export reads instead of synthetic data (None: it has none)."""
@@ -96,11 +118,19 @@ class Voucherify(Vendor):
         app_id = request.headers.get("X-App-Id", "").strip()
         key = request.headers.get("X-App-Token", "").strip() or bearer_token(request.headers.get("Authorization", ""))
         if not key:
-            raise ApiError(401, "unauthorized", "Unauthorized",
-                           "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <secret key>")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                "Send X-App-Id and X-App-Token headers, or Authorization: Bearer <secret key>",
+            )
         if not _credential(app_id) or not _credential(key):  # never stored or echoed: control bytes, 10 KB ids …
-            raise ApiError(401, "unauthorized", "Unauthorized",
-                           f"The app id and secret key must be printable text of at most {MAX_CREDENTIAL} characters")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                f"The app id and secret key must be printable text of at most {MAX_CREDENTIAL} characters",
+            )
         if not app_id:
             app_id = await self._app_of_key(key, store)
             if app_id is None:
@@ -115,9 +145,11 @@ class Voucherify(Vendor):
         plan = self._plans.get(operation.operation_id)
         if plan is None or plan[0] is not operation:
             schemes = self.spec.security_schemes
-            query_keys = tuple(tuple(schemes[name]["name"] for name in requirement)
-                               for requirement in operation.security
-                               if requirement and all(schemes[name].get("in") == "query" for name in requirement))
+            query_keys = tuple(
+                tuple(schemes[name]["name"] for name in requirement)
+                for requirement in operation.security
+                if requirement and all(schemes[name].get("in") == "query" for name in requirement)
+            )
             plan = self._plans[operation.operation_id] = (operation, (operation.secured, query_keys))
         return plan[1]
 
@@ -171,8 +203,9 @@ class Voucherify(Vendor):
         if problem.location in ("query", "path"):
             return ApiError(400, "invalid_query_params", "Invalid query params", problem.message)
         if problem.path.startswith(".parameters.fields"):
-            return ApiError(400, "invalid_export_fields", "Invalid export fields",
-                            f"Property {problem.path}: {problem.message}")
+            return ApiError(
+                400, "invalid_export_fields", "Invalid export fields", f"Property {problem.path}: {problem.message}"
+            )
         where = f"Property {problem.path}: " if problem.path else ""
         return ApiError(400, "invalid_payload", "Invalid payload", where + problem.message)
 

@@ -31,8 +31,15 @@ class AsyncActions:
     async def start(self, call: Call, action_type: str, result: dict) -> dict:
         """Record an action whose work is already done; polling reveals `result`."""
         now = call.services.clock.now()
-        record = {"id": call.services.exports.ids.new("aa_", 18), "type": action_type, "request_id": call.request_id,
-                  "result": result, "phase": "scheduled", "phase_at": now, "created_at": now}
+        record = {
+            "id": call.services.exports.ids.new("aa_", 18),
+            "type": action_type,
+            "request_id": call.request_id,
+            "result": result,
+            "phase": "scheduled",
+            "phase_at": now,
+            "created_at": now,
+        }
         await call.store.put(KIND, record["id"], record)
         return record
 

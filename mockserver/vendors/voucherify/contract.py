@@ -11,15 +11,19 @@ from ...contract.dialect import BadRequest, Credentials, Dialect, Download, Erro
 ORDER_FIELDS = ("id", "status", "amount", "created_at")
 PAID_ORDERS = {
     "exported_object": "order",
-    "parameters": {"fields": list(ORDER_FIELDS), "order": "-created_at",
-                   "filters": {"status": {"conditions": {"$in": ["PAID"]}}}},
+    "parameters": {
+        "fields": list(ORDER_FIELDS),
+        "order": "-created_at",
+        "filters": {"status": {"conditions": {"$in": ["PAID"]}}},
+    },
 }
 
 CONTRACT = Dialect(
     name="voucherify",
     credentials=Credentials("headers", id_header="X-App-Id", token_header="X-App-Token"),
-    errors=ErrorShape(required=("code", "key", "message", "details", "request_id"), status_field="code",
-                      request_id_field="request_id"),
+    errors=ErrorShape(
+        required=("code", "key", "message", "details", "request_id"), status_field="code", request_id_field="request_id"
+    ),
     exports=ExportProtocol(
         statuses=Statuses(pending=("SCHEDULED",), running=("IN_PROGRESS",), done="DONE", failed="ERROR"),
         kind_field="exported_object",
@@ -30,8 +34,13 @@ CONTRACT = Dialect(
         list_query={"limit": 100, "order": "-created_at"},
         unknown_id="exp_" + "0" * 24,
         downloads=(
-            Download(body=PAID_ORDERS, fields=ORDER_FIELDS, expect=(Expect("status", "status", ("PAID",)),),
-                     order="-created_at", wrong_token=True),
+            Download(
+                body=PAID_ORDERS,
+                fields=ORDER_FIELDS,
+                expect=(Expect("status", "status", ("PAID",)),),
+                order="-created_at",
+                wrong_token=True,
+            ),
             Download(body={"exported_object": "order"}),
         ),
         bad_requests=(

@@ -49,15 +49,23 @@ class Exports:
         body = call.inputs.body or {}  # no body: exported_object is missing, and validation said so
         parameters = body.get("parameters") or {}
         campaign = parameters.get("campaign_id")  # voucher exports only; the schema refuses it elsewhere
-        return await self.schedule(call, body["exported_object"], parameters,
-                             scope={"campaign_id": campaign} if campaign else None)
+        return await self.schedule(
+            call, body["exported_object"], parameters, scope={"campaign_id": campaign} if campaign else None
+        )
 
     @creates_export
     async def create_order_export(self, call: Call) -> web.Response:
         return await self.schedule(call, "order", (call.inputs.body or {}).get("parameters") or {})
 
-    async def schedule(self, call: Call, exported_object: str, parameters: dict, *,
-                 echoed_filters: dict | None = None, scope: dict | None = None) -> web.Response:
+    async def schedule(
+        self,
+        call: Call,
+        exported_object: str,
+        parameters: dict,
+        *,
+        echoed_filters: dict | None = None,
+        scope: dict | None = None,
+    ) -> web.Response:
         """Create the export record and answer with it (status SCHEDULED).
 
         `parameters` echoes what the export runs with (defaults filled in,
@@ -70,8 +78,12 @@ class Exports:
         # no fields: the object's documented defaults (the schema's `fields.default`, read by the data model)
         # `fields: []` too (the vendor's schema allows it): the defaults; repeated fields are written as asked
         fields = list(parameters.get("fields") or model.default_fields)
-        query = {"fields": fields, "order": parameters.get("order") or None, "filters": parameters.get("filters"),
-                 "scope": scope}
+        query = {
+            "fields": fields,
+            "order": parameters.get("order") or None,
+            "filters": parameters.get("filters"),
+            "scope": scope,
+        }
         # the server's defaults, echoed as the vendor's examples show them: order `-created_at` (newest first:
         # what the mock writes without one) where the object has it, junction `and`; a sent `order: ""`
         # (the vendor's own echo of "none") comes back as sent, so a real export's parameters can be re-sent
@@ -85,9 +97,15 @@ class Exports:
         filters = echoed_filters if echoed_filters is not None else parameters.get("filters")
         echo["filters"] = {"junction": DEFAULT_JUNCTION, **(filters or {})}
         prefer = call.request.get(PREFER, NOTHING)  # per-export knobs from the Prefer header
-        record = await call.services.exports.create(call.store, exported_object, parameters=echo, query=query,
-                                                    rows=prefer.rows, mode=prefer.lifecycle,
-                                                    outcome=prefer.outcome or "done")
+        record = await call.services.exports.create(
+            call.store,
+            exported_object,
+            parameters=echo,
+            query=query,
+            rows=prefer.rows,
+            mode=prefer.lifecycle,
+            outcome=prefer.outcome or "done",
+        )
         return json_response(self.render(record, origin(call.request)))
 
     async def list_exports(self, call: Call) -> web.Response:
@@ -95,15 +113,17 @@ class Exports:
         index = "status" if query["order"].lstrip("-") == "status" else "created"
         start = (query["page"] - 1) * query["limit"]
         base = origin(call.request)  # once, not per export
-        page, total = await call.services.exports.listing(call.store, order=index,
-                                                          reverse=query["order"].startswith("-"),
-                                                          start=start, stop=start + query["limit"])
-        return json_response({
-            "object": "list",
-            "data_ref": "exports",
-            "exports": [self.render(r, base) for r in page],
-            "total": total,
-        })
+        page, total = await call.services.exports.listing(
+            call.store, order=index, reverse=query["order"].startswith("-"), start=start, stop=start + query["limit"]
+        )
+        return json_response(
+            {
+                "object": "list",
+                "data_ref": "exports",
+                "exports": [self.render(r, base) for r in page],
+                "total": total,
+            }
+        )
 
     async def get_export(self, call: Call) -> web.StreamResponse:
         service: ExportService = call.services.exports
@@ -112,8 +132,12 @@ class Exports:
             app = call.request.headers.get("X-App-Id") or None
             record = await service.for_download(call.owners, export_id, call.inputs.query["token"], app)
             filename = f"{record['exported_object']}_export_{record['id']}.csv"
-            return await stream(call.request, await service.csv(call.owners, record), content_type=CSV_TYPE,
-                                headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+            return await stream(
+                call.request,
+                await service.csv(call.owners, record),
+                content_type=CSV_TYPE,
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
         return json_response(self.render(await service.get(call.store, export_id), origin(call.request)))
 
     async def delete_export(self, call: Call) -> web.Response:

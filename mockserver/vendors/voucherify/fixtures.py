@@ -40,8 +40,7 @@ class DataSet:
     content: dict[str, Any]
 
 
-async def load_into(directory: str | Path, vendor: Any, *, store: Store, ids: Ids,
-                    clock: Clock) -> list[DataSet]:
+async def load_into(directory: str | Path, vendor: Any, *, store: Store, ids: Ids, clock: Clock) -> list[DataSet]:
     """Read every data set of `directory`, pin their tokens (on `vendor`, the Voucherify instance)
     and store their records: each data set in one transaction, once every one has been tried
     (a transaction rolled back) against what is stored, so a bad one stores nothing of any."""

@@ -37,8 +37,7 @@ from .async_actions import AsyncActions
 ORDERS = "orders"
 CUSTOMERS = "customers"
 SOURCE_ID = "source_id"  # what orders and customers are upserted by (store.UNIQUE indexes it)
-CUSTOMER_FIELDS = ("source_id", "name", "description", "email", "phone", "birthday", "birthdate", "address",
-                   "metadata")
+CUSTOMER_FIELDS = ("source_id", "name", "description", "email", "phone", "birthday", "birthdate", "address", "metadata")
 MAX_ORDERS = 50_000  # per app, the default of --max-orders
 
 
@@ -59,8 +58,13 @@ class Orders:
 
     def books(self, call: Call) -> Callable[[Transaction], OrderBook]:
         """An OrderBook for the request's transaction (the clock read here, on the event loop)."""
-        return partial(OrderBook, ids=call.services.exports.ids, now=call.services.clock.now(),
-                       default_status=self.default_status, max_records=self.max_orders)
+        return partial(
+            OrderBook,
+            ids=call.services.exports.ids,
+            now=call.services.clock.now(),
+            default_status=self.default_status,
+            max_records=self.max_orders,
+        )
 
     async def create_order(self, call: Call) -> web.Response:
         body, book = call.inputs.body or {}, self.books(call)  # no body: an order with nothing given
@@ -101,8 +105,11 @@ class Orders:
 
         await call.store.transact(import_all)
         count = len(bodies)
-        action = await self.async_actions.start(call, "ORDERS_IMPORT", {
-            "message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []})
+        action = await self.async_actions.start(
+            call,
+            "ORDERS_IMPORT",
+            {"message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []},
+        )
         return json_response({"async_action_id": action["id"]})
 
 
@@ -118,8 +125,12 @@ def _listed(orders: list[dict], query: Mapping[str, Any]) -> dict:
     key = query["order"].lstrip("-")
     orders.sort(key=lambda o: _epoch(o[key] or o["created_at"]), reverse=query["order"].startswith("-"))
     start = (query["page"] - 1) * query["limit"]
-    return {"object": "list", "data_ref": "orders", "orders": orders[start:start + query["limit"]],
-            "total": len(orders)}
+    return {
+        "object": "list",
+        "data_ref": "orders",
+        "orders": orders[start : start + query["limit"]],
+        "total": len(orders),
+    }
 
 
 @dataclass
@@ -157,16 +168,30 @@ class OrderBook:
         if existing is not None:
             return self.update(existing, body)
         self._one_more(ORDERS)
-        return self._save(self._compute({"id": body.get("id") or self.ids.new("ord_"), "status": self.default_status,
-                                         "created_at": self.created_at(), "updated_at": None}, body, fresh=True))
+        return self._save(
+            self._compute(
+                {
+                    "id": body.get("id") or self.ids.new("ord_"),
+                    "status": self.default_status,
+                    "created_at": self.created_at(),
+                    "updated_at": None,
+                },
+                body,
+                fresh=True,
+            )
+        )
 
     def update(self, order: dict, body: Mapping[str, Any]) -> dict:
         body = given(body)
         source_id = body.get(SOURCE_ID)
         other = self.txn.find(ORDERS, SOURCE_ID, source_id) if source_id else None
         if other is not None and other["id"] != order["id"]:
-            raise ApiError(409, "duplicate_source_id", "Duplicated source_id",
-                           f"Property .source_id: another order already has source_id {source_id}")
+            raise ApiError(
+                409,
+                "duplicate_source_id",
+                "Duplicated source_id",
+                f"Property .source_id: another order already has source_id {source_id}",
+            )
         return self._save(self._compute({**order, "updated_at": iso(self.now)}, body, fresh=False))
 
     def created_at(self) -> str:
@@ -179,9 +204,13 @@ class OrderBook:
         if kind not in self._counts:
             self._counts[kind] = self.txn.count(kind)
         if self._counts[kind] >= self.max_records:
-            raise ApiError(402, "limit_exceeded", "Payment Required",
-                           f"This app keeps at most {self.max_records} {kind} (mockserver serve --max-orders); "
-                           "nothing of this request was stored")
+            raise ApiError(
+                402,
+                "limit_exceeded",
+                "Payment Required",
+                f"This app keeps at most {self.max_records} {kind} (mockserver serve --max-orders); "
+                "nothing of this request was stored",
+            )
         self._counts[kind] += 1
 
     # -- computing an order ------------------------------------------------------
@@ -235,8 +264,13 @@ class OrderBook:
             customer = {**existing, **details, "updated_at": iso(self.now)}
         else:
             self._one_more(CUSTOMERS)
-            customer = {"object": "customer", "source_id": None, **details, "created_at": self.created_at(),
-                        "updated_at": None}
+            customer = {
+                "object": "customer",
+                "source_id": None,
+                **details,
+                "created_at": self.created_at(),
+                "updated_at": None,
+            }
             customer.setdefault("id", self.ids.new("cust_"))
         self.txn.put(CUSTOMERS, customer["id"], customer)
         return customer
@@ -273,8 +307,9 @@ def _epoch(value: str, where: str = "created_at") -> float:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, "invalid_payload", "Invalid payload",
-                       f"{where}: {value!r} is not an ISO 8601 date-time") from None
+        raise ApiError(
+            400, "invalid_payload", "Invalid payload", f"{where}: {value!r} is not an ISO 8601 date-time"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
@@ -299,8 +334,9 @@ async def stored_records(spec: Spec, store: TenantStore, exported_object: str) -
     row_schema = spec.document.get("x-export-rows", {}).get(exported_object)
     attributes = list(spec.schema(row_schema)["properties"]) if row_schema else list(records[0])
     # 50,000 orders × their attributes take a while: not on the event loop
-    return await asyncio.to_thread(lambda: [{name: _attribute(record, name) for name in attributes}
-                                            for record in records])
+    return await asyncio.to_thread(
+        lambda: [{name: _attribute(record, name) for name in attributes} for record in records]
+    )
 
 
 def _attribute(record: Mapping[str, Any], name: str) -> Any:

@@ -45,8 +45,9 @@ class Recorder:
         self.orders: dict[str, dict[str, dict]] = {}  # app id → order id → order
         self._lock = asyncio.Lock()
 
-    async def __call__(self, request: web.Request, op: Operation | None, upstream: aiohttp.ClientResponse,
-                       body: bytes) -> None:
+    async def __call__(
+        self, request: web.Request, op: Operation | None, upstream: aiohttp.ClientResponse, body: bytes
+    ) -> None:
         if op is None or id(op) not in self.operations or not 200 <= upstream.status < 300:
             return
         app_id = request.headers.get("X-App-Id")
@@ -92,8 +93,9 @@ def project(value: Any, schema: dict) -> Any:
         properties = _properties(schema)
         if properties is None:
             return value
-        return {key: project(item, properties[key]) for key, item in value.items()
-                if key in properties and item is not None}
+        return {
+            key: project(item, properties[key]) for key, item in value.items() if key in properties and item is not None
+        }
     if isinstance(value, list):
         items = _find(schema, "items") or {}
         return [project(item, items) for item in value]

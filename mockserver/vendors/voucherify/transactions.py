@@ -76,8 +76,9 @@ class Transactions:
     async def export_points_expiration(self, call: Call) -> web.Response:
         name = call.inputs.path["campaignId"]
         campaign = await require_campaign(call.store, name)
-        return await self._schedule(call, "points_expiration", {"campaign_id": _in(name)},
-                                    {"campaign_id": campaign["id"]})
+        return await self._schedule(
+            call, "points_expiration", {"campaign_id": _in(name)}, {"campaign_id": campaign["id"]}
+        )
 
     async def _schedule(self, call: Call, exported_object: str, scope_filters: dict, scope: dict) -> web.Response:
         """Fields default to this operation's own default (campaign exports have
@@ -85,8 +86,9 @@ class Transactions:
         sent = (call.inputs.body or {}).get("parameters") or {}
         parameters = {name: value for name, value in sent.items() if value is not None}  # SDKs send null for unset
         if not parameters.get("fields"):
-            parameters["fields"] = list(schema_lookup(call.operation.body_schemas["application/json"],
-                                              "parameters", "fields", "default"))
+            parameters["fields"] = list(
+                schema_lookup(call.operation.body_schemas["application/json"], "parameters", "fields", "default")
+            )
         echoed = {**(parameters.get("filters") or {}), **scope_filters}
         return await self.exports.schedule(call, exported_object, parameters, echoed_filters=echoed, scope=scope)
 
@@ -112,14 +114,16 @@ def _in(value: str) -> dict:
 
 async def require_voucher(store: TenantStore, code: str) -> dict:
     """The app's voucher with this code or id; 404 only for apps that define vouchers."""
-    return await _require(store, VOUCHERS, code, ("id", "code"), "voucher",
-                    lambda: {"id": voucher_id(code), "code": code})
+    return await _require(
+        store, VOUCHERS, code, ("id", "code"), "voucher", lambda: {"id": voucher_id(code), "code": code}
+    )
 
 
 async def require_campaign(store: TenantStore, name: str) -> dict:
     """The app's campaign with this id or name; 404 only for apps that define campaigns."""
-    return await _require(store, CAMPAIGNS, name, ("id", "name"), "campaign",
-                    lambda: {"id": campaign_id(name), "name": name})
+    return await _require(
+        store, CAMPAIGNS, name, ("id", "name"), "campaign", lambda: {"id": campaign_id(name), "name": name}
+    )
 
 
 async def _require(store: TenantStore, kind: str, ident: str, keys: tuple[str, ...], noun: str, synthetic) -> dict:
@@ -139,8 +143,9 @@ def campaign_id(name: str) -> str:
     return "camp_" + hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
-def voucher_record(voucher: Mapping[str, Any], campaigns: Mapping[str, dict], customers: Mapping[str, dict],
-                   created_at: str) -> dict:
+def voucher_record(
+    voucher: Mapping[str, Any], campaigns: Mapping[str, dict], customers: Mapping[str, dict], created_at: str
+) -> dict:
     """A fixture voucher as stored: named like the voucher export's row attributes."""
     campaign = campaigns.get(voucher.get("campaign") or "")
     customer = customers.get(voucher.get("customer") or "")

@@ -34,8 +34,7 @@ def _vouchers(b: Block, kinds: tuple[str, ...]) -> list[int]:
     salt = salt_of(b.salt, "voucher")
     picked = [world.voucher_of_kind(kinds, i, salt) for i in b.indices]
     if campaign is not None:
-        picked = [v if world.voucher(v).campaign == campaign else _in_campaign(world, campaign, v)
-                  for v in picked]
+        picked = [v if world.voucher(v).campaign == campaign else _in_campaign(world, campaign, v) for v in picked]
     return picked
 
 
@@ -94,11 +93,12 @@ def voucher(b: Block) -> Columns:
     camps = [v.campaign for v in vouchers]
     kinds = [c.voucher_type if c else "DISCOUNT_VOUCHER" for c in camps]
     created = b.timeline()
-    start = [c + r * 3_600_000 if keep else None
-             for c, r, keep in zip(created, b.ints(0, 72), b.chance(0.5))]
+    start = [c + r * 3_600_000 if keep else None for c, r, keep in zip(created, b.ints(0, 72), b.chance(0.5))]
     expiry_days = b.pick((30, 90, 180, 365))
-    expiration = [(s if s is not None else c) + d * DAY_MS if keep else None
-                  for s, c, d, keep in zip(start, created, expiry_days, b.chance(0.6))]
+    expiration = [
+        (s if s is not None else c) + d * DAY_MS if keep else None
+        for s, c, d, keep in zip(start, created, expiry_days, b.chance(0.6))
+    ]
     drawn_type = b.enum("discount_type")
     types = weighted(b.model.attributes["discount_type"], None)
     # one type per campaign; the app's discount campaigns take turns, so every type appears in every app
@@ -106,15 +106,26 @@ def voucher(b: Block) -> Columns:
     offset = mix(w.salt) % len(distinct)
     discounts = [c.index for c in w.campaigns if c.voucher_type == "DISCOUNT_VOUCHER"]
     campaign_type = {c: distinct[(k + offset) % len(distinct)] for k, c in enumerate(discounts)}
-    discount_type = [None if k != "DISCOUNT_VOUCHER" else (campaign_type[c.index] if c else d)
-                     for k, c, d in zip(kinds, camps, drawn_type)]
-    discount_value = {"AMOUNT": b.ints(5, 50), "PERCENT": b.pick((5, 10, 15, 20, 25, 30, 50)),
-                      "UNIT": b.ints(1, 3), "FIXED": b.ints(10, 100)}
+    discount_type = [
+        None if k != "DISCOUNT_VOUCHER" else (campaign_type[c.index] if c else d)
+        for k, c, d in zip(kinds, camps, drawn_type)
+    ]
+    discount_value = {
+        "AMOUNT": b.ints(5, 50),
+        "PERCENT": b.pick((5, 10, 15, 20, 25, 30, 50)),
+        "UNIT": b.ints(1, 3),
+        "FIXED": b.ints(10, 100),
+    }
     gift = [100 * g for g in b.ints(0, 200)]
     points = b.ints(0, 5000)
-    value = [gift[k] if t == "GIFT_VOUCHER" else points[k] if t == "LOYALTY_CARD"
-             else discount_value[d][k] * (100 if d in ("AMOUNT", "FIXED") else 1)
-             for k, (t, d) in enumerate(zip(kinds, discount_type))]
+    value = [
+        gift[k]
+        if t == "GIFT_VOUCHER"
+        else points[k]
+        if t == "LOYALTY_CARD"
+        else discount_value[d][k] * (100 if d in ("AMOUNT", "FIXED") else 1)
+        for k, (t, d) in enumerate(zip(kinds, discount_type))
+    ]
     quantity = [q if t == "DISCOUNT_VOUCHER" else None for t, q in zip(kinds, b.pick((1, 1, 1, None, 5, 10)))]
     count = [min(r, q) if q is not None else r for r, q in zip(b.ints(0, 12), quantity)]
     qr = w.codec("", 32).encode_all(indices)
@@ -145,8 +156,9 @@ def voucher(b: Block) -> Columns:
         "validity_timeframe_interval": [i if t else None for i, t in zip(b.pick(("P1D", "P2D", "P1W")), timeframe)],
         "validity_timeframe_duration": [d if t else None for d, t in zip(b.pick(("PT1H", "PT4H", "PT12H")), timeframe)],
         "validity_day_of_week": b.maybe(0.1, b.pick(((1, 2, 3, 4, 5), (0, 6), (5, 6)))),
-        "discount_amount_limit": [lim if d == "PERCENT" else None
-                                  for d, lim in zip(discount_type, b.maybe(0.5, b.pick((1000, 2000, 5000))))],
+        "discount_amount_limit": [
+            lim if d == "PERCENT" else None for d, lim in zip(discount_type, b.maybe(0.5, b.pick((1000, 2000, 5000))))
+        ],
         "campaign_id": [c.id if c else None for c in camps],
         "additional_info": b.maybe(0.1, b.pick(w.sentences)),
         "customer_id": [h.id if h else None for h in holders],
@@ -160,12 +172,24 @@ def voucher(b: Block) -> Columns:
 
 
 # the discount effects each discount type takes, and formulas a discount may be computed by
-EFFECTS = {"AMOUNT": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS", "APPLY_TO_ITEMS_PROPORTIONALLY",
-                      "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY", "APPLY_TO_ITEMS_BY_QUANTITY"),
-           "PERCENT": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"), "FIXED": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"),
-           "UNIT": ("ADD_MISSING_ITEMS", "ADD_NEW_ITEMS", "ADD_MANY_ITEMS")}
-FORMULAS = ("ORDER_AMOUNT * 0.1", "MIN(ORDER_AMOUNT * 0.15; 5000)", "ORDER_ITEMS_QUANTITY * 200",
-            "ROUND_DOWN(ORDER_AMOUNT / 1000; 0) * 100")
+EFFECTS = {
+    "AMOUNT": (
+        "APPLY_TO_ORDER",
+        "APPLY_TO_ITEMS",
+        "APPLY_TO_ITEMS_PROPORTIONALLY",
+        "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY",
+        "APPLY_TO_ITEMS_BY_QUANTITY",
+    ),
+    "PERCENT": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"),
+    "FIXED": ("APPLY_TO_ORDER", "APPLY_TO_ITEMS"),
+    "UNIT": ("ADD_MISSING_ITEMS", "ADD_NEW_ITEMS", "ADD_MANY_ITEMS"),
+}
+FORMULAS = (
+    "ORDER_AMOUNT * 0.1",
+    "MIN(ORDER_AMOUNT * 0.15; 5000)",
+    "ORDER_ITEMS_QUANTITY * 200",
+    "ROUND_DOWN(ORDER_AMOUNT / 1000; 0) * 100",
+)
 
 
 def _discount_extras(b: Block, discount_type: list, camps: list) -> Columns:
@@ -174,8 +198,11 @@ def _discount_extras(b: Block, discount_type: list, camps: list) -> Columns:
     effect = [EFFECTS[d][r % len(EFFECTS[d])] if d else None for d, r in zip(discount_type, b.u32())]
     formula = [f if d in ("AMOUNT", "PERCENT") else None for f, d in zip(b.maybe(0.1, b.pick(FORMULAS)), discount_type)]
     rules = b.world.codec("val_")
-    return {"discount_effect": effect, "formula": formula,
-            "validation_rules_id": [rules.encode(c.index) if c and c.index % 3 == 0 else None for c in camps]}
+    return {
+        "discount_effect": effect,
+        "formula": formula,
+        "validation_rules_id": [rules.encode(c.index) if c and c.index % 3 == 0 else None for c in camps],
+    }
 
 
 def publication(b: Block) -> Columns:
@@ -183,8 +210,7 @@ def publication(b: Block) -> Columns:
     dates = iso_ms_all(b.timeline())
     vouchers = [w.voucher(_published(w, v)) for v in b.refs()]
     ok = [r == "SUCCESS" for r in b.enum("result")]
-    customers = [w.customer(v.holder if good else c)
-                 for v, good, c in zip(vouchers, ok, b.refs())]
+    customers = [w.customer(v.holder if good else c) for v, good, c in zip(vouchers, ok, b.refs())]
     camps = [v.campaign for v in vouchers]
     failures = b.enum("failure_code")
     return {
@@ -222,15 +248,14 @@ def redemption(b: Block) -> Columns:
     times = b.timeline()
     dates = iso_ms_all(times)
     vouchers = [w.voucher(v) for v in b.refs()]
-    promo = [w.promotions[r % len(w.promotions)] if keep else None
-             for r, keep in zip(b.u32(), b.chance(0.15))]
-    customers = [w.customer(v.holder if v.holder is not None else c)
-                 for v, c in zip(vouchers, b.refs())]
+    promo = [w.promotions[r % len(w.promotions)] if keep else None for r, keep in zip(b.u32(), b.chance(0.15))]
+    customers = [w.customer(v.holder if v.holder is not None else c) for v, c in zip(vouchers, b.refs())]
     rollback = [o == "redemption_rollback" for o in b.enum("object")]
     ok = [r == "SUCCESS" or back for r, back in zip(b.enum("result"), rollback)]
     camps = [w.promotion_campaign if p else v.campaign for v, p in zip(vouchers, promo)]
-    kind = [None if p else (v.campaign.voucher_type if v.campaign else "DISCOUNT_VOUCHER")
-            for v, p in zip(vouchers, promo)]
+    kind = [
+        None if p else (v.campaign.voucher_type if v.campaign else "DISCOUNT_VOUCHER") for v, p in zip(vouchers, promo)
+    ]
     order_amount = [a if keep or p else None for a, keep, p in zip(b.ints(1000, 50000), b.chance(0.9), promo)]
     failures = b.enum("failure_code")
     messages = b.model.attributes["failure_code"].messages or {}
@@ -249,10 +274,13 @@ def redemption(b: Block) -> Columns:
         "customer_name": [c.name for c in customers],
         "tracking_id": [c.tracking_id for c in customers],
         "order_amount": order_amount,
-        "gift_amount": [min(g, a or g) if k == "GIFT_VOUCHER" and good else None
-                        for g, a, k, good in zip(b.ints(500, 5000), order_amount, kind, ok)],
-        "loyalty_points": [p if k == "LOYALTY_CARD" and good else None
-                           for p, k, good in zip(b.ints(10, 1000), kind, ok)],
+        "gift_amount": [
+            min(g, a or g) if k == "GIFT_VOUCHER" and good else None
+            for g, a, k, good in zip(b.ints(500, 5000), order_amount, kind, ok)
+        ],
+        "loyalty_points": [
+            p if k == "LOYALTY_CARD" and good else None for p, k, good in zip(b.ints(10, 1000), kind, ok)
+        ],
         "result": ["SUCCESS" if good else "FAILURE" for good in ok],
         "failure_code": failure,
         "failure_message": [messages.get(f) if f else None for f in failure],
@@ -261,8 +289,10 @@ def redemption(b: Block) -> Columns:
         "created_at": dates,
         "related_object_id": [p[0] if p else v.id for v, p in zip(vouchers, promo)],
         "related_object_parent_id": [c.id if c else None for c in camps],
-        "parent_redemption_id": [hex_ids("r_", [t - 1000 * d], [h >> 24])[0] if back else None
-                                 for t, d, h, back in zip(times, b.ints(60, 86_400), hashes, rollback)],
+        "parent_redemption_id": [
+            hex_ids("r_", [t - 1000 * d], [h >> 24])[0] if back else None
+            for t, d, h, back in zip(times, b.ints(60, 86_400), hashes, rollback)
+        ],
         "user_login": b.maybe(0.05, [f"{_slug_name(c.name)}@{w.domains[0]}" for c in customers]),
         # drawn last, so the other columns keep their values: an order of the orders export
         "order_id": [w.codec("ord_").encode(r) if a is not None else None for r, a in zip(b.refs(), order_amount)],
@@ -323,8 +353,10 @@ def customer(b: Block) -> Columns:
         "system.metadata": system,
         "system.metadata.source": [s["source"] for s in system],
         "system.metadata.consents.unsubscribed": [s["consents"]["unsubscribed"] for s in system],
-        "loyalty": [JsonObject({"points": p, "referred_customers": r},
-                               f'{{"points":{p},"referred_customers":{r}}}') for p, r in zip(points, referred)],
+        "loyalty": [
+            JsonObject({"points": p, "referred_customers": r}, f'{{"points":{p},"referred_customers":{r}}}')
+            for p, r in zip(points, referred)
+        ],
         "summary.redemptions.gift.redeemed_amount": [100 * g if s else 0 for g, s in zip(b.ints(0, 200), succeeded)],
         "events.cart_abandoned.last_occurred": b.maybe(0.2, iso_ms_all(b.later(created, 30 * DAY_MS))),
         "events.newsletter_subscribed.count": b.ints(0, 3),
@@ -339,8 +371,11 @@ def _system_metadata(model: ObjectModel) -> tuple[JsonObject, ...]:
     """Every combination of a customer's system metadata (its source, unsubscribed or not)."""
     sources = model.attributes["system.metadata.source"].enum
     if sources not in _SYSTEM:
-        _SYSTEM[sources] = tuple(JsonObject({"source": s, "consents": {"unsubscribed": u}})
-                                 for s in sources for u in (False, False, False, True))
+        _SYSTEM[sources] = tuple(
+            JsonObject({"source": s, "consents": {"unsubscribed": u}})
+            for s in sources
+            for u in (False, False, False, True)
+        )
     return _SYSTEM[sources]
 
 
@@ -386,8 +421,10 @@ def voucher_transactions(b: Block) -> Columns:
         "id": hex_ids("vtx_", times, hashes),
         "type": kinds,
         "source_id": b.maybe(0.2, [f"src-{h >> 40:07d}" for h in hashes]),
-        "reason": [r if k.endswith(("_REMOVAL", "_ADDITION")) else None
-                   for r, k in zip(b.maybe(0.5, b.pick(w.sentences)), kinds)],
+        "reason": [
+            r if k.endswith(("_REMOVAL", "_ADDITION")) else None
+            for r, k in zip(b.maybe(0.5, b.pick(w.sentences)), kinds)
+        ],
         "balance": balance,
         "amount": amount,
         "created_at": iso_ms_all(times),
@@ -395,18 +432,30 @@ def voucher_transactions(b: Block) -> Columns:
         "campaign_id": [v.campaign.id for v in vouchers],
         "source": b.enum("source"),
         "details": [_details(v.id, g, a, bal) for v, g, a, bal in zip(vouchers, gift, amount, balance)],
-        "related_transaction_id": [hex_ids("vtx_", [t + 1], [h >> 8])[0] if k.endswith("_TRANSFER_OUT") else None
-                                   for t, h, k in zip(times, hashes, kinds)],
+        "related_transaction_id": [
+            hex_ids("vtx_", [t + 1], [h >> 8])[0] if k.endswith("_TRANSFER_OUT") else None
+            for t, h, k in zip(times, hashes, kinds)
+        ],
         "status": [None] * b.n,  # a default column with no documented values: empty
     }
 
 
 def _details(voucher_id: str, gift: bool, amount: int, balance: int) -> JsonObject:
     kind, unit = ("gift_voucher", "amount") if gift else ("loyalty_card", "points")
-    value = {"balance": {"type": kind, unit: amount, "total": balance, "balance": balance, "object": "balance",
-                         "related_object": {"id": voucher_id, "type": "voucher"}}}
-    text = (f'{{"balance":{{"type":"{kind}","{unit}":{amount},"total":{balance},"balance":{balance},'
-            f'"object":"balance","related_object":{{"id":"{voucher_id}","type":"voucher"}}}}}}')
+    value = {
+        "balance": {
+            "type": kind,
+            unit: amount,
+            "total": balance,
+            "balance": balance,
+            "object": "balance",
+            "related_object": {"id": voucher_id, "type": "voucher"},
+        }
+    }
+    text = (
+        f'{{"balance":{{"type":"{kind}","{unit}":{amount},"total":{balance},"balance":{balance},'
+        f'"object":"balance","related_object":{{"id":"{voucher_id}","type":"voucher"}}}}}}'
+    )
     return JsonObject(value, text)
 
 
@@ -444,12 +493,13 @@ def sku(b: Block) -> Columns:
     props = b.model.attributes["attributes"].properties
     picks = {name: b.pick(props[name].enum) for name in _SKU_ATTRIBUTES}
     kept = {name: b.chance(0.7) for name in _SKU_ATTRIBUTES}
-    attributes = [JsonObject({name: picks[name][k] for name in _SKU_ATTRIBUTES if kept[name][k]})
-                  for k in range(b.n)]
+    attributes = [JsonObject({name: picks[name][k] for name in _SKU_ATTRIBUTES if kept[name][k]}) for k in range(b.n)]
     return {
         "id": ids,
-        "sku": b.maybe(0.95, ["-".join([*(str(v).upper() for v in a.values()), str(i + 1)])
-                             for a, i in zip(attributes, index.tolist())]),
+        "sku": b.maybe(
+            0.95,
+            ["-".join([*(str(v).upper() for v in a.values()), str(i + 1)]) for a, i in zip(attributes, index.tolist())],
+        ),
         "product_id": w.codec("prod_", 18).encode_all(b.refs()),  # a product of the product export
         "currency": b.maybe(0.9, b.enum("currency")),
         "price": b.maybe(0.9, [100 * p for p in b.ints(1, 1000)]),
@@ -467,8 +517,9 @@ RECIPES = {  # exported object → recipe
     "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
     "publication": Recipe(publication, ("date", "created_at")),
     "redemption": Recipe(redemption, ("date", "created_at")),
-    "customer": Recipe(customer, ("created_at", "events.sign_up.last_occurred"),
-                       {"updated_at": ("created_at", 7 * DAY_MS)}),
+    "customer": Recipe(
+        customer, ("created_at", "events.sign_up.last_occurred"), {"updated_at": ("created_at", 7 * DAY_MS)}
+    ),
     "points_expiration": Recipe(points_expiration, ("expires_at",)),
     "voucher_transactions": Recipe(voucher_transactions, ("created_at", "id")),
     "product": Recipe(product, ("created_at",)),

@@ -23,6 +23,7 @@ from ....data.pools import ALNUM, CODE_CHARS, POOL, IdCodec, Tenant, mix, random
 
 WORLDS = 4096  # worlds cached at once: a few KiB each, so at most ~20 MiB
 
+
 @dataclass(frozen=True)
 class Campaign:
     index: int
@@ -84,16 +85,26 @@ class World(Tenant):
         self.phones, self.sentences, self.words = p.phones, p.sentences, p.words
         self.addresses, self.address_objects = p.addresses, p.address_objects
         rng = random.Random(self.salt)
-        self.categories = [(f"cat_{random_text(rng, 24, ALNUM)}", word.capitalize())
-                           for word in ("electronics", "fashion", "home", "beauty", "sports", "grocery")]
+        self.categories = [
+            (f"cat_{random_text(rng, 24, ALNUM)}", word.capitalize())
+            for word in ("electronics", "fashion", "home", "beauty", "sports", "grocery")
+        ]
         self.products = [f"prod_{random_text(rng, 24, ALNUM)}" for _ in range(12)] + ["prod_5h1pp1ng"]
         self._codes = IdCodec("", segments(12, CODE_CHARS), salt_of(self.salt, "code"))
         self.campaigns = tuple(self._campaign(n, spec, rng) for n, spec in enumerate(CAMPAIGNS))
         self.promotions = tuple((self.codec("promo_").encode(n), name) for n, name in enumerate(PROMOTIONS))
-        self.promotion_campaign = Campaign(len(CAMPAIGNS), self.codec("camp_").encode(len(CAMPAIGNS)),
-                                           "Promotions", "DISCOUNT_VOUCHER", "promotion", "", 0)
-        self._salts = {name: salt_of(self.salt, name) for name in
-                       ("first", "last", "email", "source", "holder", "unpublished")}
+        self.promotion_campaign = Campaign(
+            len(CAMPAIGNS),
+            self.codec("camp_").encode(len(CAMPAIGNS)),
+            "Promotions",
+            "DISCOUNT_VOUCHER",
+            "promotion",
+            "",
+            0,
+        )
+        self._salts = {
+            name: salt_of(self.salt, name) for name in ("first", "last", "email", "source", "holder", "unpublished")
+        }
 
     # ------------------------------------------------------------------ ids
     def voucher_code(self, campaign: Campaign | None, index: int) -> str:
@@ -108,8 +119,9 @@ class World(Tenant):
         h = mix(c ^ salts["email"])
         email = f"{_slug(first)}.{_slug(last)}{h % 1000}@{self.domains[(h >> 10) % len(self.domains)]}"
         source = email if mix(c ^ salts["source"]) % 10 < 7 else f"CRM-{(h >> 20) % 10_000_000:07d}"
-        return Customer(c, self.codec("cust_").encode(c), f"{first} {last}", email, source,
-                        self.codec("track_", 32).encode(c))
+        return Customer(
+            c, self.codec("cust_").encode(c), f"{first} {last}", email, source, self.codec("track_", 32).encode(c)
+        )
 
     def voucher(self, v: int) -> Voucher:
         slot = SLOTS[v % len(SLOTS)]
@@ -134,7 +146,7 @@ class World(Tenant):
         for campaign in (*self.campaigns, None):
             prefix = campaign.code_prefix if campaign else "PROMO-"
             if isinstance(text, str) and text.startswith(prefix):
-                index = self._codes.decode(text[len(prefix):])
+                index = self._codes.decode(text[len(prefix) :])
                 if index is not None and self.voucher(index).code == text:
                     return index
         return None
@@ -145,11 +157,13 @@ class World(Tenant):
     def _campaign(self, n: int, spec: tuple[str, str, str], rng: random.Random) -> Campaign:
         kind, voucher_type, template = spec
         company = rng.choice(self.pools.companies)
-        name = template.format(season=rng.choice(SEASONS), pct=rng.choice((10, 15, 20, 25, 30)),
-                               year=2024 + n % 2, company=company)
+        name = template.format(
+            season=rng.choice(SEASONS), pct=rng.choice((10, 15, 20, 25, 30)), year=2024 + n % 2, company=company
+        )
         prefix = "".join(ch for ch in _slug(name).upper() if ch.isalnum())[:6] + "-"
-        return Campaign(n, self.codec("camp_").encode(n), name, voucher_type, kind, prefix,
-                        rng.randrange(len(self.categories)))
+        return Campaign(
+            n, self.codec("camp_").encode(n), name, voucher_type, kind, prefix, rng.randrange(len(self.categories))
+        )
 
 
 @lru_cache(maxsize=WORLDS)
