@@ -1,9 +1,9 @@
 """Build the aiohttp application: one sub-application per vendor prefix, one pipeline.
 
-    root app: clock sync → CORS preflight → journal → errors (paths under no vendor)
+    root app: clock sync → CORS preflight → journal → errors (every path) → unmounted (paths under no vendor)
       /__mock/              the admin API (mockserver.control.admin), a sub-app
       <vendor prefix>/      a sub-app per prefix the vendor's schema declares (x-mock-mount),
-                            with the vendor's error middleware; one route per operation,
+                            (no middleware of its own); one route per operation,
                             each a mockserver.pipeline.Step:
                             control → authenticate → validate → behave → respond
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -163,9 +164,7 @@ def create_app(
             index.unmounted_middleware(mounts.owner),
         ],
     )
-    app.on_response_prepare.append(cors.allow_headers(origins, closed=admin.is_admin))
-    app.on_response_prepare.append(_warning_headers)
-    app.on_response_prepare.append(_vendor_headers(mounts))
+    app.on_response_prepare.append(_prepare(cors.allow_headers(origins, closed=admin.is_admin), mounts))
     app[SERVICES] = services
     app[SEND_TIMEOUT] = settings.send_timeout
     app[MOUNTS] = mounts
@@ -187,7 +186,9 @@ def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy
     missing = {op.operation_id for op in vendor.spec.operations} - set(handlers)
     if missing:
         raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
-    sub = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware(lambda request: vendor)])
+    # no middleware of its own: the root's errors middleware answers in the vendor of the path, which is this
+    # one (aiohttp and Mounts both pick the longest prefix), so a second one per request would only repeat it
+    sub = web.Application(client_max_size=MAX_BODY)
     mine = [op for op in vendor.spec.operations if _mount_of(vendor, op.path) == prefix]
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
     for op in sorted(mine, key=lambda o: ("{" in o.path, o.path)):
@@ -273,14 +274,14 @@ def _clock_sync(clock: SharedClock):
     return middleware
 
 
-async def _warning_headers(request: web.Request, response: web.StreamResponse) -> None:
-    findings.add_headers(request, response)
+def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: Mounts):
+    """on_response_prepare, one signal for every answer (streamed downloads and errors too): CORS's allow
+    headers, one X-Mock-Warning per finding, then the headers the path's vendor puts on every answer
+    (Vendor.response_headers)."""
 
-
-def _vendor_headers(mounts: Mounts):
-    """on_response_prepare: the headers the path's vendor puts on every answer (Vendor.response_headers)."""
-
-    async def add(request: web.Request, response: web.StreamResponse) -> None:
+    async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+        allow(request, response)
+        findings.add_headers(request, response)
         request_id = request.get(REQUEST_ID)
         if request_id is None or admin.is_admin(request):
             return
@@ -288,7 +289,7 @@ def _vendor_headers(mounts: Mounts):
         for name, value in vendor.response_headers(request, request_id).items():
             response.headers.setdefault(name, value)
 
-    return add
+    return prepare
 
 
 def default_store(settings: Settings) -> Store:

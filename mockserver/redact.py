@@ -109,21 +109,35 @@ def credentials(value: str) -> str:
     return f"{scheme} {mask(given.strip())}"
 
 
-def presented(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> list[str]:
-    """The whole secrets a request carried (credentials, secret query values): masked wherever echoed."""
-    found = []
+def request_parts(
+    headers: Mapping[str, str], params: Mapping[str, str]
+) -> tuple[Mapping[str, str], Iterable[tuple[str, str]] | None, list[str]]:
+    """What the journal keeps of a request's headers and query: (headers, query pairs, the whole secrets
+    it carried: credentials and secret query values, masked wherever echoed), in one pass over the
+    headers (this runs for every request). A request that carried no secret gets (headers, None, []):
+    kept as they are, unmasked (their URLs too)."""
+    found: list[str] = []
+    secret = False
     for name, value in headers.items():
-        lower = name.lower()
-        if lower in ("authorization", "proxy-authorization"):
+        kind = _header_kind(name)
+        if kind is None or kind == "url":
+            continue
+        secret = True
+        if kind == "credentials":
             scheme, _, given = value.strip().partition(" ")
             user, _ = _basic(given.strip()) if scheme.lower() == "basic" else (None, None)
             found += [given.strip(), user or ""]
-        elif is_secret_name(name) and "cookie" not in lower:
+        elif kind == "secret":
             found.append(value.strip())
-    for name, value in (query or {}).items():
+    for name, value in params.items():
         if is_secret_name(name):
+            secret = True
             found.append(value)
-    return sorted({s for s in found if len(s) >= MIN_ECHO}, key=len, reverse=True)
+    if not secret:
+        return headers, None, []
+    kept = {name: header_value(name, value) for name, value in headers.items()}
+    secrets = sorted({s for s in found if len(s) >= MIN_ECHO}, key=len, reverse=True)
+    return kept, query(params.items()), secrets
 
 
 def query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict, MultiDict
 
-from mockserver import respond
+from mockserver import redact, respond
 from mockserver.clock import iso
-from mockserver.control.journal import Journal, Lazy
+from mockserver.control.journal import Journal, Lazy, recorder
 from mockserver.store import MemoryStore, VendorStore
 from mockserver.validation import parse_json
 
@@ -139,6 +143,55 @@ def test_journal_entries_are_made_when_read():
     assert made == [2]  # made once
     journal.clear("a")
     assert [e["n"] for e in journal.find()] == [9]
+
+
+async def test_the_journal_masks_an_answers_headers_when_read_as_it_did_when_it_recorded():
+    # the response's headers are copied as recorded and masked only when the entry is read
+    journal = Journal()
+    record = recorder(journal, lambda: 0)
+    token, key = "abcdef0123456789abcdef", "vf_live_ABCDEFGHIJKLMNOPWXYZ"
+    request = make_mocked_request("GET", "/v1/exports/exp_1", headers={"X-App-Id": "a", "X-App-Token": key})
+    headers = {"Location": f"http://h/v1/exports/exp_1?token={token}", "X-Api-Key": "k" * 20, "X-Plain": "p"}
+    response = web.Response(body=b"{}", headers=headers)
+    await record(request, response)
+    response.headers["X-Plain"] = "changed after it was recorded"
+    [entry] = journal.find()
+    assert entry["response"]["headers"] == {
+        "Location": f"http://h/v1/exports/exp_1?token={redact.mask(token)}",
+        "X-Api-Key": redact.mask("k" * 20),
+        "X-Plain": "p",
+    }
+    assert entry["headers"] == {"X-App-Id": "a", "X-App-Token": "vf_live_****WXYZ"}
+
+
+def test_request_parts_masks_what_carries_a_secret_and_keeps_the_rest_as_it_came():
+    plain = CIMultiDict({"Host": "h", "Location": "http://h/x?token=abcdef0123456789abcdef"})
+    query = MultiDict({"limit": "1"})
+    assert redact.request_parts(plain, query) == (plain, None, [])  # no secret: the request's own, unmasked
+    basic = "Basic " + base64.b64encode(b"test_cbsite_ABCDEFGHQRST:").decode()
+    headers = CIMultiDict(
+        [
+            ("Authorization", basic),
+            ("Cookie", "session=abcdefghij"),
+            ("X-Api-Key", "  kkkkkkkkkkkkkkkkkkkk "),
+            ("Location", "http://h/x?token=abcdef0123456789abcdef"),
+            ("X-Short-Token", "short"),
+        ]
+    )
+    kept, pairs, secrets = redact.request_parts(headers, MultiDict([("token", "tttttttttttttttt1234"), ("a", "b")]))
+    assert kept == {
+        "Authorization": "Basic test_cbsite_****QRST",
+        "Cookie": "****",
+        "X-Api-Key": redact.mask("kkkkkkkkkkkkkkkkkkkk"),
+        "Location": f"http://h/x?token={redact.mask('abcdef0123456789abcdef')}",
+        "X-Short-Token": "****",
+    }
+    assert pairs == [("token", redact.mask("tttttttttttttttt1234")), ("a", "b")]
+    # the whole secrets, longest first, to be masked wherever echoed; a cookie and short ones are not
+    encoded = basic.split(" ", 1)[1]
+    assert secrets == sorted(
+        {encoded, "test_cbsite_ABCDEFGHQRST", "kkkkkkkkkkkkkkkkkkkk", "tttttttttttttttt1234"}, key=len, reverse=True
+    )
 
 
 def test_iso_is_cached_but_unchanged():

@@ -129,10 +129,10 @@ def _allowed_headers(request: web.Request, ours: Sequence[str]) -> list[str]:
 
 
 def allow_headers(origins: Origins, closed: Callable[[web.Request], bool] = lambda request: False):
-    """An on_response_prepare signal: the allow headers on every answer as it
-    is sent, so errors and streamed downloads get them too (never on a `closed` path)."""
+    """`allow(request, response)`, for the app's on_response_prepare signal: the allow headers on every
+    answer as it is sent, so errors and streamed downloads get them too (never on a `closed` path)."""
 
-    async def allow(request: web.Request, response: web.StreamResponse) -> None:
+    def allow(request: web.Request, response: web.StreamResponse) -> None:
         if closed(request):
             return
         origin = request.headers.get("Origin")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
+from multidict import CIMultiDict, MultiDict
 
 from .. import redact
 from ..findings import WARNINGS
@@ -140,11 +140,9 @@ def recorder(
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers, query = request.headers, request.query
         app_id = request.get(APP_ID) or (claimed(request) if claimed else None)  # refused: what was claimed
-        secrets: list[str] = []
-        if any(redact.is_secret_name(name) for name in (*headers.keys(), *query.keys())):  # masked as kept
-            secrets = redact.presented(headers, query)
-            headers = {name: redact.header_value(name, value) for name, value in headers.items()}
-            query = MultiDict(redact.query(query.items()))
+        headers, masked, secrets = redact.request_parts(headers, query)  # the request's credentials: masked as kept
+        if masked is not None:
+            query = MultiDict(masked)
         journal.add(
             _Recorded(
                 request.method,
@@ -154,9 +152,10 @@ def recorder(
                 now(),
                 query,
                 headers,
-                _kept(await _request_body(request), secrets),
+                _kept(await _request_body(request), secrets) if request.body_exists else _NOTHING,
                 response.status,
-                {name: redact.header_value(name, value) for name, value in response.headers.items()},
+                # the mock's own headers (a Location's token is in its store anyway): masked when read
+                CIMultiDict(response.headers),
                 _kept(_response_body(response), secrets),
                 request.get(WARNINGS, ()),
             )
@@ -193,7 +192,7 @@ class _Recorded(Lazy):
         headers,
         body: tuple,
         status: int,
-        response_headers: dict,
+        response_headers: CIMultiDict,
         response_body: tuple,
         warnings=(),
     ) -> None:
@@ -217,7 +216,9 @@ class _Recorded(Lazy):
                 "body": _decode_kept(self._body),
                 "response": {
                     "status": self._status,
-                    "headers": self._response_headers,
+                    "headers": {
+                        name: redact.header_value(name, value) for name, value in self._response_headers.items()
+                    },
                     "body": _decode_kept(self._response_body),
                 },
                 "warnings": [finding.as_json() for finding in self._warnings],
