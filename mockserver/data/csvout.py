@@ -9,9 +9,10 @@ small fraction of that (docs/performance.md, "CSV engine").
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import polars as pl
 
@@ -78,3 +79,18 @@ def lines(chunks: Iterable[bytes]) -> Iterator[str]:
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
+
+
+def written(rows: Iterable[Sequence[str]], delimiter: str = ",") -> Iterator[bytes]:
+    """Rows of text cells written by the csv module (quoted where needed, CRLF line ends) as UTF-8 chunks
+    of about CHUNK: for files made row by row rather than from the engine's frames."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=EOL)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()

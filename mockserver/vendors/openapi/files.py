@@ -9,7 +9,6 @@ mode into a temporary file, then sent from there; every cell is text, never a fo
 from __future__ import annotations
 
 import csv
-import io
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -18,10 +17,9 @@ from pathlib import Path
 import xlsxwriter
 
 from ...data.archive import zipped
-from ...data.csvout import lines
+from ...data.csvout import CHUNK, lines, written
 from .annotations import FileFormat
 
-CHUNK = 64 * 1024
 XLSX_ROWS = 1_048_576  # a worksheet's rows, the header's included: an export with more is cut there
 
 
@@ -69,13 +67,4 @@ def _xlsx(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def _tsv(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """CSV chunks rewritten tab-separated (a cell holding a tab or line break keeps its quotes)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\r\n")
-    for row in csv.reader(lines(chunks)):
-        writer.writerow(row)
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+    return written(csv.reader(lines(chunks)), delimiter="\t")

@@ -17,17 +17,14 @@ written oldest first.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from ... import data
-from ...data.csvout import lines
+from ...data.csvout import lines, written
 from .report_types import ReportType, Run
-
-CHUNK = 64 * 1024
-EOL = "\r\n"  # RFC 4180, as the engine writes
 
 
 def report_csv(
@@ -68,17 +65,7 @@ class _Engine:
 
 
 def _written(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=EOL)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+    return written(chain([header], rows))
 
 
 def _writer(attribute, run: Run) -> Callable[[str], str]:
