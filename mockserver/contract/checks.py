@@ -41,7 +41,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -55,11 +55,14 @@ from .meaning import (
     Skip,
     accepts,
     body_schema,
+    branch_for,
+    branches,
     column_labels,
     default_fields,
     export_api,
     generic_create,
     kinds,
+    properties,
 )
 from .options import App
 from .results import Finding, Results, excerpt
@@ -95,6 +98,7 @@ class Context:
     trusting: bool = False  # the target is a mock that accepts credentials it has never seen
     other_given: bool = True  # the second app's credentials were given (not invented)
     _exports: ExportApi | None = None
+    links: dict[str, str] = field(default_factory=dict)  # export id → the status URL its create answered
 
     @property
     def protocol(self) -> ExportProtocol:
@@ -106,7 +110,7 @@ class Context:
         """The contract's export operations, found by meaning (raises Skip when there are none)."""
         if self._exports is None:
             protocol = self.protocol
-            self._exports = export_api(self.spec, protocol.statuses.all(), protocol.wrapper)
+            self._exports = export_api(self.spec, protocol.statuses.all(), protocol.wrapper, protocol.operations)
         return self._exports
 
     def client(self, app: App | None | object = ...) -> Client:
@@ -126,10 +130,18 @@ class Context:
             raise Skip(f"the spec has no {operation_id} operation") from None
 
     def generic_create(self) -> Operation:
-        return generic_create(self.exports(), self.protocol.kind_field)
+        return generic_create(self.exports(), self.protocol.kind_field, self.protocol.kinds)
 
     def kinds(self, operation: Operation) -> list[str]:
-        return kinds(body_schema(operation), self.protocol.kind_field)
+        """The kinds of export `operation` makes: its schema's words, else the dialect's (when it takes them)."""
+        listed = kinds(body_schema(operation), self.protocol.kind_field)
+        if listed or not self.protocol.kinds:
+            return listed
+        try:
+            takes = generic_create(self.exports(), self.protocol.kind_field, self.protocol.kinds) is operation
+        except Skip:
+            takes = False
+        return list(self.protocol.kinds) if takes else []
 
 
 class CheckRun:
@@ -218,11 +230,21 @@ class CheckRun:
         export = protocol.unwrap(self.status(exchange, (200, 201, 202), f"create {what}"))
         where = f"{protocol.wrapper}.id" if protocol.wrapper else "id"
         self.expect(isinstance(export.get("id"), str), exchange, f"The created export has no {where}")
+        if protocol.status_link:  # a locator: the id and where to read the export, no status yet
+            link = dig(export, protocol.status_link)
+            self.expect(
+                isinstance(link, str) and link.startswith(("http://", "https://")),
+                exchange,
+                f"The created export's locator has no {protocol.status_link} URL",
+                f"{protocol.status_link} is {link!r}",
+            )
+            self.ctx.links[export["id"]] = link
+        status = protocol.status_of(export)
         pending = protocol.statuses.pending
         self.expect(
-            export.get("status") in pending,
+            status in pending or (protocol.status_link is not None and status is None),
             exchange,
-            f"{what} was created with status {export.get('status')!r}, not {' or '.join(pending)}",
+            f"{what} was created with {protocol.status_field} {status!r}, not {' or '.join(pending)}",
         )
         self.expect(export.get(protocol.holder) is None, exchange, f"{what} was created with a {protocol.holder}")
         self.ok(exchange)
@@ -253,7 +275,8 @@ class CheckRun:
         self, client: Client, export_id: str, what: str, expected: int | tuple[int, ...] = 200
     ) -> tuple[dict, Exchange]:
         api = self.ctx.exports()
-        exchange = client.call(api.get, path=api.path(export_id))
+        link = self.ctx.links.get(export_id)  # a locator's status URL: read where the create said
+        exchange = client.call(api.get, url=link) if link else client.call(api.get, path=api.path(export_id))
         return self.ctx.protocol.unwrap(self.status(exchange, expected, what)), exchange
 
     def poll(self, client: Client, export_id: str) -> tuple[dict, Exchange]:
@@ -265,8 +288,8 @@ class CheckRun:
         previous = words.pending[0]
         while True:
             export, exchange = self.read(client, export_id, "get export")
-            status = export.get("status")
-            self.expect(status in rank, exchange, f"Unknown export status {status!r}")
+            status = protocol.status_of(export)
+            self.expect(status in rank, exchange, f"Unknown export {protocol.status_field} {status!r}")
             self.expect(
                 rank[status] >= rank[previous] and not (previous in final and status != previous),
                 exchange,
@@ -277,9 +300,9 @@ class CheckRun:
             if status in final:
                 again, checked = self.read(client, export_id, "get a finished export")
                 self.expect(
-                    again.get("status") == status,
+                    protocol.status_of(again) == status,
                     checked,
-                    f"Export status moved backwards: {status} → {again.get('status')}",
+                    f"Export status moved backwards: {status} → {protocol.status_of(again)}",
                 )
                 self.ok(checked)
                 return export, exchange
@@ -294,7 +317,7 @@ class CheckRun:
     def finished_fields(self, export: dict, exchange: Exchange) -> None:
         """A done export has its download URL (and what the dialect says it has), others have none."""
         protocol = self.ctx.protocol
-        status = export.get("status")
+        status = protocol.status_of(export)
         if status == protocol.statuses.done:
             url = protocol.url_of(export)
             self.expect(isinstance(url, str) and url, exchange, f"A {status} export has no {protocol.url}")
@@ -429,7 +452,7 @@ def csv_download(ctx: Context) -> None:
                 if scenario.body is not None
                 else default
                 if default is not None
-                else least_body(create)
+                else request_body(ctx, create, next(iter(ctx.kinds(create)), None))
             )
             if body is not None and "application/json" in create.body_schemas and not accepts(create, body):
                 raise Skip(f"{label(create)} does not accept the request {body}")
@@ -441,9 +464,9 @@ def csv_download(ctx: Context) -> None:
             try:
                 done, polled = run.poll(client, export["id"])
                 run.expect(
-                    done["status"] == protocol.statuses.done,
+                    protocol.status_of(done) == protocol.statuses.done,
                     polled,
-                    f"The export ended {done['status']}, nothing to download",
+                    f"The export ended {protocol.status_of(done)}, nothing to download",
                 )
                 url = protocol.url_of(done)
                 file = fetch_download(run, ctx, download_op, url)
@@ -451,7 +474,7 @@ def csv_download(ctx: Context) -> None:
                     run,
                     file,
                     fields,
-                    header=column_labels(ctx.spec, kind or "", fields),
+                    header=column_labels(ctx.spec, protocol.rows_of(kind) or "", fields),
                     expect=scenario.expect,
                     order=scenario.order,
                     body=body,
@@ -563,7 +586,8 @@ def tenant_isolation(ctx: Context) -> None:
             raise Skip("the second app's credentials were refused; pass --other-app ID:TOKEN")
         export = run.create(owner, create, path, body, what)
         try:
-            peek = stranger.call(api.get, path=api.path(export["id"]))
+            link = ctx.links.get(export["id"])
+            peek = stranger.call(api.get, url=link) if link else stranger.call(api.get, path=api.path(export["id"]))
             run.expect(peek.status in (403, 404), peek, f"Another app can read the export (status {peek.status})")
             run.error_body(peek)
             run.ok(peek)
@@ -573,7 +597,7 @@ def tenant_isolation(ctx: Context) -> None:
                 run.ok(listed)
             if protocol.download_with_key:  # a URL that needs the key must refuse another's
                 done, _ = run.poll(owner, export["id"])
-                if done.get("status") == protocol.statuses.done:
+                if protocol.status_of(done) == protocol.statuses.done:
                     download_op = ctx.op(protocol.download_operation) if protocol.download_operation else api.get
                     fetched = stranger.call(download_op, url=protocol.url_of(done))
                     run.expect(
@@ -606,9 +630,72 @@ def export_requests(ctx: Context) -> list[tuple[Operation, dict, Any, str]]:
         path = {p.name: PATH_VALUE for p in op.parameters if p.location == "path"}
         named = ctx.kinds(op)
         if named:
-            out += [(op, path, {ctx.protocol.kind_field: value}, f"a {value} export") for value in named]
+            out += [(op, path, request_body(ctx, op, value), f"a {value} export") for value in named]
         else:
-            out.append((op, path, least_body(op), f"an export via {op.operation_id}"))
+            out.append((op, path, request_body(ctx, op, None), f"an export via {op.operation_id}"))
+    return out
+
+
+def request_body(ctx: Context, op: Operation, kind: str | None) -> Any:
+    """A create body for an export of `kind`: the kind in the dialect's field (with what else the dialect
+    says every create holds); where the schema wants more, its required properties at their least."""
+    protocol = ctx.protocol
+    if kind is None or not protocol.kind_field:
+        least = least_body(op)
+        return {**least, **protocol.create_body} if isinstance(least, dict) and protocol.create_body else least
+    body: dict[str, Any] = {}
+    _put(body, protocol.kind_field, kind)
+    body.update(copy.deepcopy(dict(protocol.create_body)))
+    if "application/json" not in op.body_schemas or accepts(op, body):
+        return body
+    schema = body_schema(op)
+    branch = branch_for(schema, kind, protocol.kind_field) or next(iter(branches(schema)), None) or {}
+    least = least_value(branch)
+    discriminator = (schema.get("discriminator") or {}) if isinstance(schema, dict) else {}
+    tag, mapping = discriminator.get("propertyName"), discriminator.get("mapping") or {}
+    if tag and isinstance(least, dict):
+        least.setdefault(tag, next((word for word, target in mapping.items() if target is branch), None))
+    return _merge(least if isinstance(least, dict) else {}, body)
+
+
+def least_value(schema: Any) -> Any:
+    """The least value a schema allows, as a client would fill a required field: its example, default or
+    first allowed word, else an empty text or list, zero, false, or an object of its required properties."""
+    if not isinstance(schema, dict):
+        return None
+    for key in ("example", "default", "const"):
+        if key in schema:
+            return copy.deepcopy(schema[key])
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("allOf", "oneOf", "anyOf"):
+        if schema.get(key) and "properties" not in schema and "type" not in schema:
+            return least_value(schema[key][0])
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "array":
+        return [least_value(schema.get("items"))] * int(schema.get("minItems") or 0)
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        return "contract" + "x" * max(0, int(schema.get("minLength") or 0) - 8)
+    props = properties(schema)
+    return {name: least_value(props.get(name)) for name in schema.get("required") or () if name in props}
+
+
+def _put(body: dict, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for key in parents:
+        body = body.setdefault(key, {})
+    body[last] = value
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 
@@ -638,9 +725,10 @@ def documented_fields(ctx: Context, operation: Operation, kind: str | None) -> l
         model = data.load_model(ctx.spec)
     except ValueError as exc:
         raise Skip(f"the contract's export rows do not load: {exc}") from None
-    if kind not in model.objects:
+    rows = ctx.protocol.rows_of(kind) or kind
+    if rows not in model.objects:
         raise Skip(f"{operation.operation_id} names no rows (x-exported-object) in the contract")
-    return list(model.object(kind).default_fields)
+    return list(model.object(rows).default_fields)
 
 
 def listed_ids(page: Any, wrapper: str | None = None) -> list[Any]:

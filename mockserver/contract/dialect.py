@@ -181,13 +181,32 @@ class BadRequest:
 
 
 @dataclass(frozen=True)
+class Operations:
+    """The export operations by operationId, where the vendor states them (a vendor of data's roles)
+    rather than leaving the kit to find them by meaning."""
+
+    creates: tuple[str, ...]
+    read: str
+    list: str | None = None
+    delete: str | None = None
+
+
+@dataclass(frozen=True)
 class ExportProtocol:
     """How the vendor's bulk exports work. Operations not named are found by meaning (meaning.py): a
     create is a POST answering an export (an object with `id` and `status`, inside `wrapper` if
-    given), read by a GET one path parameter deeper, listed on the parent path, deleted there."""
+    given), read by a GET one path parameter deeper, listed on the parent path, deleted there.
+    A create may instead answer a locator (`status_link`: the id and the URL the export is read at,
+    no status yet, as HubSpot's task locator); the checks then poll that URL."""
 
     statuses: Statuses
     wrapper: str | None = None  # the key an export sits under in answers (`{"export": {…}}`)
+    operations: Operations | None = None  # named; None: found by meaning
+    status_field: str = "status"  # where a read answer holds the status word (dots between keys)
+    status_link: str | None = None  # a create answering a locator: where it holds the status URL
+    kinds: tuple[str, ...] = ()  # the words `kind_field` takes when the request schema lists none
+    objects: Mapping[str, str] = field(default_factory=dict)  # a kind word → its rows (x-export-rows)
+    create_body: Mapping[str, Any] = field(default_factory=dict)  # what every create body also says
     kind_field: str | None = None  # the body field a generic create names the kind of export by
     fields_field: str | None = None  # where a create body lists the columns it asks for (dots between keys)
     url: str = "result.url"  # where a finished export's download URL sits (dots between keys)
@@ -212,6 +231,13 @@ class ExportProtocol:
 
     def url_of(self, export: dict) -> Any:
         return dig(export, self.url)
+
+    def status_of(self, export: dict) -> Any:
+        return dig(export, self.status_field)
+
+    def rows_of(self, kind: str | None) -> str | None:
+        """The rows (an `x-export-rows` name) an export of `kind` holds."""
+        return self.objects.get(kind, kind) if kind is not None else None
 
     @property
     def holder(self) -> str:

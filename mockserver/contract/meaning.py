@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from ..spec import Operation, Spec
+from .dialect import Operations
 
 
 class Skip(Exception):
@@ -80,8 +81,13 @@ class ExportApi:
         return {self.id_param: export_id}
 
 
-def export_api(spec: Spec, statuses: tuple[str, ...], wrapper: str | None = None) -> ExportApi:
-    """The export operations of `spec`, whose exports say `statuses` (inside `wrapper`, e.g. `export`)."""
+def export_api(
+    spec: Spec, statuses: tuple[str, ...], wrapper: str | None = None, named: Operations | None = None
+) -> ExportApi:
+    """The export operations of `spec`, whose exports say `statuses` (inside `wrapper`, e.g. `export`);
+    the ones `named` by the vendor as they are."""
+    if named is not None:
+        return _named_api(spec, named)
     creates = tuple(
         op
         for op in spec.operations
@@ -117,6 +123,28 @@ def export_api(spec: Spec, statuses: tuple[str, ...], wrapper: str | None = None
     )
     delete = next((op for op in spec.operations if op.method == "DELETE" and op.path == get.path), None)
     return ExportApi(creates=creates, get=get, id_param=id_param, list=listing, delete=delete)
+
+
+def _named_api(spec: Spec, named: Operations) -> ExportApi:
+    def find(operation_id: str) -> Operation:
+        try:
+            return spec.operation(operation_id)
+        except KeyError:
+            raise Skip(f"the contract has no {operation_id} operation, which the dialect names") from None
+
+    if not named.creates:
+        raise Skip("the dialect names no operation that creates an export")
+    get = find(named.read)
+    ids = [p.name for p in get.parameters if p.location == "path"]
+    if not ids:
+        raise Skip(f"{named.read} takes no export id in its path")
+    return ExportApi(
+        creates=tuple(find(name) for name in named.creates),
+        get=get,
+        id_param=ids[-1],
+        list=find(named.list) if named.list else None,
+        delete=find(named.delete) if named.delete else None,
+    )
 
 
 def branches(schema: Any) -> list[dict[str, Any]]:
@@ -185,10 +213,14 @@ def accepts(operation: Operation, body: Any) -> bool:
         return False
 
 
-def generic_create(api: ExportApi, tag: str | None) -> Operation:
-    """The create operation that names the kind of export in its body (`tag`, e.g. `exported_object`)."""
+def generic_create(api: ExportApi, tag: str | None, stated: tuple[str, ...] = ()) -> Operation:
+    """The create operation that names the kind of export in its body (`tag`, e.g. `exported_object`);
+    with kinds `stated` by the dialect (the schema lists none), the first create taking `tag`."""
     for op in api.creates:
         if kinds(body_schema(op), tag):
+            return op
+    for op in api.creates if stated and tag else ():
+        if any(tag.split(".")[0] in properties(branch) for branch in branches(body_schema(op))):
             return op
     raise Skip(
         f"no export-creating operation takes `{tag}` in its body"

@@ -61,36 +61,150 @@ def _free_text(spec, field: str) -> bool:
 
 
 def _protocol(spec) -> d.ExportProtocol:
-    """The export protocol as the annotations state it: status words, where the URL and the request's
-    object and fields are, the file's media type."""
+    """The export protocol as the annotations state it: the operations by role, status words, where the
+    status, the URL, the request's object and fields are, whether a create answers a locator, the kinds
+    of export and the file's media type; what a create body and a bad request look like."""
     api = read_api(spec.document)
     words = api.statuses
     running = (words["running"],) if words["running"] != words["scheduled"] else ()
     roles = {op.operation_id: read_role(op.raw, op.operation_id) for op in spec.operations}
-    create = next((op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == "create"), None)
-    status = next((op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == "status"), None)
-    body = _properties((create.body_schemas.get("application/json") or {}) if create else {})
+
+    def having(role: str) -> list:
+        return [op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == role]
+
+    creates, readers, downloads = having("create"), having("status"), having("download")
+    create = creates[0] if creates else None
+    # the read that says the API's own status words and holds the download (HubSpot's task status, not its
+    # export record, whose `exportState` has words of its own)
+    status = next((op for op in readers if _named_in(_answer(op), "url")), readers[0] if readers else None)
+    request = (create.body_schemas.get("application/json") or {}) if create else {}
+    body = _properties(request)
     role = roles[create.operation_id] if create else None
-    answer = _properties(((status.responses.get("200") or {}).get("application/json") or {}) if status else {})
+    answer = _properties(_answer(status))
     url = next(
         (name for name, sub in answer.items() if sub.get("x-mock-value") == "url" or view_name(name) == "url"), "url"
     )
-    downloads = [op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == "download"]
     numeric = any(
         p.schema.get("type") == "integer" for op in spec.operations for p in op.parameters if p.location == "path"
     )
+    kind_field = role.object if role and role.object else _named(body, "object")
+    media, create_body = _file(api, role, body)
+    by_key = bool(downloads) and api.download == "operation" and roles[downloads[0].operation_id].auth == "key"
+    listed, deleted = having("list"), having("delete")
     return d.ExportProtocol(
         statuses=d.Statuses(pending=(words["scheduled"],), running=running, done=words["done"], failed=words["failed"]),
-        kind_field=(role.object if role and role.object else _named(body, "object")),
+        operations=d.Operations(
+            creates=tuple(op.operation_id for op in creates),
+            read=status.operation_id,
+            list=listed[0].operation_id if listed else None,
+            delete=deleted[0].operation_id if deleted else None,
+        )
+        if create and status
+        else None,
+        status_field=next((name for name, sub in answer.items() if _is_status(name, sub)), "status"),
+        status_link=_link(_answer(create), "status_url") if create else None,
+        kind_field=kind_field,
+        kinds=_kinds(spec, api, request, kind_field),
+        objects=dict(api.objects),
         fields_field=(role.fields if role and role.fields else _named(body, "fields")),
+        create_body=create_body,
         url=url,
         download_operation=downloads[0].operation_id if downloads and api.download == "operation" else None,
-        media=api.file.media_type,
-        download_with_key=bool(downloads)
-        and api.download == "operation"
-        and roles[downloads[0].operation_id].auth == "key",
+        media=media,
+        download_with_key=by_key,
+        wrong_token_status=(401, 403, 404) if by_key else (401,),
+        downloads=(d.Download(operation=create.operation_id, wrong_token=True),) if create else (),
+        download_every_kind=True,
+        bad_requests=(d.BadRequest(body={}, what="create an export with an empty body", operation=create.operation_id),)
+        if create and _refuses_empty(request)
+        else (),
         unknown_id="1" + "0" * 9 if numeric else api.id_prefix + "0" * api.id_length,
     )
+
+
+def _answer(op) -> Any:
+    """An operation's first 2xx JSON answer schema ({} when it has none)."""
+    if op is None:
+        return {}
+    for status in sorted(s for s in op.responses if s.isdigit() and s.startswith("2")):
+        for media, schema in (op.responses.get(status) or {}).items():
+            if media.split(";")[0].strip().endswith("json"):
+                return schema or {}
+    return {}
+
+
+def _named_in(schema: Any, meaning: str) -> bool:
+    return any(
+        sub.get("x-mock-value") == meaning or view_name(name) == meaning for name, sub in _properties(schema).items()
+    )
+
+
+def _is_status(name: str, sub: Any) -> bool:
+    """The property holding the API's own status words (not one with an `x-mock-status` table of its own)."""
+    return (
+        isinstance(sub, dict)
+        and "x-mock-status" not in sub
+        and (sub.get("x-mock-value") == "status" or view_name(name) == "status")
+    )
+
+
+def _link(schema: Any, placeholder: str) -> str | None:
+    """Where (dots between keys) an answer's `x-mock-value` puts the `placeholder` URL: a locator's status link."""
+    for name, sub in _properties(schema).items():
+        value = sub.get("x-mock-value") if isinstance(sub, dict) else None
+        if isinstance(value, str) and "{" + placeholder + "}" in value:
+            return name
+        if isinstance(value, dict):
+            inner = next((k for k, v in value.items() if isinstance(v, str) and "{" + placeholder + "}" in v), None)
+            if inner is not None:
+                return f"{name}.{inner}"
+        deeper = _link(sub, placeholder) if isinstance(sub, dict) and sub.get("properties") else None
+        if deeper:
+            return f"{name}.{deeper}"
+    return None
+
+
+def _kinds(spec, api, request: Any, kind_field: str | None) -> tuple[str, ...]:
+    """The words a create names its rows by when its schema lists none: one per exported object, the
+    first word `x-mock.objects` maps onto it, else the `x-export-rows` names themselves."""
+    if not kind_field:
+        return ()
+    rows = list(spec.document.get("x-export-rows") or {})
+    words: dict[str, str] = {}
+    for word, rows_name in api.objects.items():
+        words.setdefault(rows_name, word)
+    return tuple(words.get(name, name) for name in rows)
+
+
+def _file(api, role, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The download's media type, and the format word a create asks for so that it is the API's file
+    (a format whose word comes first in the schema may be one the mock refuses to write)."""
+    path = role.format if role and role.format else _named(body, "format")
+    if not path or not api.formats:
+        return api.file.media_type, {}
+    served = [(word, file) for word, file in api.formats.items() if file is not None]
+    if not served:
+        return api.file.media_type, {}
+    word, file = next(((w, f) for w, f in served if f == api.file), served[0])
+    chosen: dict[str, Any] = {}
+    holder = chosen
+    *parents, last = path.split(".")
+    for key in parents:
+        holder = holder.setdefault(key, {})
+    holder[last] = word
+    return file.media_type, chosen
+
+
+def _refuses_empty(schema: Any) -> bool:
+    """Whether the create's schema refuses an empty object (it requires something), so {} must be a 400."""
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("required"):
+        return True
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        return all(_refuses_empty(branch) for branch in alternatives)
+    return any(_refuses_empty(part) for part in schema.get("allOf") or ())
 
 
 def _properties(schema: Any) -> dict[str, Any]:
