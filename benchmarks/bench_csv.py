@@ -51,8 +51,7 @@ def writerows_yardstick(rows: int) -> float:
     from mockserver.data import ExportQuery, iter_csv
     from mockserver.registry import available
 
-    available()["voucherify"]  # the vendor's package registers its row recipes when imported
-    model = load_model(load_spec("voucherify"))
+    model = load_model(load_spec("voucherify"), available()["voucherify"].data_recipes)
     text = b"".join(
         iter_csv(model, ExportQuery("order", tuple(FIELDS), rows=1000), seed=0, app_id="bench", now=time.time())
     ).decode()

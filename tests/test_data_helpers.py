@@ -7,12 +7,11 @@ import io
 
 from mockserver.data import ExportQuery, iter_csv, load_model
 from mockserver.data.blocks import TIMELINE_END
-from mockserver.registry import available
 from mockserver.spec import load_spec
+from mockserver.vendors.voucherify import Voucherify
 
 SPEC = load_spec("voucherify")
-available()  # loading the vendors registers their recipes
-MODEL = load_model(SPEC)
+MODEL = load_model(SPEC, Voucherify.data_recipes)
 OBJECTS = tuple(MODEL.objects)
 NOW = TIMELINE_END / 1000 + 1800  # within the hour the data ends at: relative filters have rows to match
 

@@ -8,13 +8,16 @@ from test_data_helpers import MODEL, OBJECTS, SPEC
 
 from mockserver.data.blocks import generate_block
 from mockserver.data.columns import values as column_values
-from mockserver.vendors.voucherify.data import RECIPES, world
+from mockserver.vendors.voucherify.data import RECIPES as DECLARED
+from mockserver.vendors.voucherify.data.recipes import RECIPES
+from mockserver.vendors.voucherify.data.world import world
 
 
 def test_every_exported_object_has_a_row_schema_and_a_recipe():
     exported = set(SPEC.schema("ExportedObject")["enum"])
     assert set(OBJECTS) == exported
-    assert set(RECIPES) == exported
+    assert set(RECIPES) == exported == DECLARED.objects
+    assert DECLARED.load() == RECIPES  # what the vendor declares is what its module makes
 
 
 @pytest.mark.parametrize("obj", OBJECTS)

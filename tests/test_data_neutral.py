@@ -1,4 +1,4 @@
-"""The data engine knows no vendor: vendors register their recipes and worlds from their own package."""
+"""The data engine knows no vendor: vendors declare their recipes and worlds in their own package."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import re
 import subprocess
 import sys
 import tokenize
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mockserver.cli import main
-from mockserver.data.blocks import RECIPES, Recipe, recipe_of, register
-from mockserver.data.model import ObjectModel
+from mockserver.data.blocks import recipe_of
+from mockserver.data.model import ObjectModel, Recipes
 
 DATA = Path(__file__).resolve().parent.parent / "mockserver" / "data"
 VENDOR_WORDS = re.compile(r"voucherify|chargebee|stripe|x-app-id", re.IGNORECASE)
@@ -56,27 +57,45 @@ def test_the_check_sees_a_vendor_name_in_code_but_not_in_a_docstring():
     ]
 
 
-@pytest.mark.slow
-def test_importing_the_engine_registers_no_recipe():
-    code = "import mockserver.data, mockserver.data.cli, mockserver.data.blocks as b; print(sorted(b.RECIPES))"
+def test_importing_the_engine_and_a_vendor_loads_no_recipe_and_no_engine_library():
+    """Recipes are declared on the vendor (Vendor.data_recipes), not registered by an import; numpy,
+    polars and faker load with the first rows made, so the server and --help start without them."""
+    code = (
+        "import sys, mockserver.data, mockserver.data.cli, mockserver.vendors.voucherify as v;"
+        "print(sorted({'numpy', 'polars', 'faker', v.Voucherify.data_recipes.module} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
-def test_an_unregistered_recipe_says_where_it_comes_from():
-    model = ObjectModel("nobody_registered_this", {}, (), (), (), {}, False)
-    with pytest.raises(LookupError, match="vendor's package registers it"):
+def test_an_undeclared_recipe_says_where_it_comes_from():
+    model = ObjectModel("nobody_declared_this", {}, (), (), (), {}, False)
+    with pytest.raises(LookupError, match="its vendor declares none"):
         recipe_of(model)
 
 
-def test_another_recipe_under_a_taken_name_is_refused():
-    import mockserver.vendors.voucherify  # noqa: F401 - registers its recipes
+def test_a_row_schema_no_recipe_makes_fails_at_start_up():
+    """Voucherify's rows with a declaration that lacks `order`: refused when the app is built, in one
+    line naming the vendor and the object, not at the first export of orders."""
+    from mockserver.app import create_app
+    from mockserver.options import Settings
+    from mockserver.vendors.voucherify import Voucherify
 
-    taken = RECIPES["order"]
-    register({"order": taken})  # the same again: a no-op
-    with pytest.raises(ValueError, match="'order'"):
-        register({"order": Recipe(lambda block: {})})
-    assert RECIPES["order"] is taken
+    declared = Voucherify.data_recipes
+    lacking = type("Lacking", (Voucherify,), {"data_recipes": replace(declared, objects=declared.objects - {"order"})})
+    with pytest.raises(ValueError, match=r"voucherify: no recipe makes the rows of order: declare one"):
+        create_app(Settings(), vendors=[lacking()])
+    create_app(Settings(), vendors=[Voucherify()])  # the declaration as shipped
+
+
+def test_a_declaration_that_disagrees_with_its_module_is_refused_when_loaded():
+    from mockserver.vendors.voucherify import Voucherify
+
+    declared = Voucherify.data_recipes
+    extra = Recipes(declared.module, declared.objects | {"nothing_makes_this"})
+    with pytest.raises(ValueError, match="declared as .*nothing_makes_this"):
+        extra.load()
+    assert set(declared.load()) == declared.objects
 
 
 def test_generate_finds_the_spec_that_exports_the_object(capsys):

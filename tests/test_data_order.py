@@ -13,7 +13,7 @@ from mockserver.data import ExportQuery, iter_csv, ordering
 from mockserver.data.blocks import BLOCK, generate_block
 from mockserver.data.columns import values
 from mockserver.data.timefmt import parse_iso
-from mockserver.vendors.voucherify.data import world
+from mockserver.vendors.voucherify.data.world import world
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]
 UNIQUE = {"publication": "date"}  # a column that names the row; "id" elsewhere

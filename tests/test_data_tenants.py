@@ -5,7 +5,7 @@ from __future__ import annotations
 from test_data_helpers import table
 
 from mockserver.data import pools as pools_module
-from mockserver.vendors.voucherify.data import World, world
+from mockserver.vendors.voucherify.data.world import World, world
 
 
 def test_new_apps_build_no_pools():

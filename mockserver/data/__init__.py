@@ -2,19 +2,23 @@
 
 The server calls exactly this:
 
-    model = load_model(spec)                      # once at start-up
+    model = load_model(spec, vendor.data_recipes)  # once at start-up; model.check_recipes(name) too
     for chunk in iter_csv(model, ExportQuery(...), seed=..., app_id=..., now=...):
         ...                                       # ~64 KiB of UTF-8 CSV each
 
 Modules: model (what the schema says), pools (value pools, id codecs and the
-neutral per-app Tenant), blocks (draws, the time axis, the recipe registry),
+neutral per-app Tenant), blocks (draws, the time axis, finding a recipe),
 schema_rows (rows from the row schema alone), filters, ordering, columns (a
 block's columns into polars), pipeline (sources, filter, render), csvout
 (RFC 4180 via polars' writer), cli (`mockserver generate`).
 
 A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
-if schema_rows.py's rules suffice), else also a recipe in mockserver/vendors/<vendor>/data/ (blocks.register).
+if schema_rows.py's rules suffice), else also a recipe in mockserver/vendors/<vendor>/data/, declared
+by the vendor's data_recipes.
 This package knows no vendor: a vendor's recipes and world (its entities) live in its own package.
+
+Importing this package is cheap: the engine's libraries (numpy, polars, faker) are imported with the
+first rows made (iter_csv), so a server or a command's --help starts without them.
 """
 
 from __future__ import annotations
@@ -22,19 +26,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import csvout
-from .blocks import recipe_of, timeline_end
-from .filters import compile_filters
-from .model import DataModel, build_model
-from .ordering import Order, ordered_batches
-from .pipeline import Pipeline, RecordSource, SyntheticSource
+from .model import DataModel, Recipes, build_model
 
-__all__ = ["DataModel", "ExportQuery", "iter_csv", "load_model"]
+__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "timeline_end"]
+HOUR_MS = 3_600_000
 
 
-def load_model(spec) -> DataModel:
-    """The data model of a vendor's spec (empty when the spec has no `x-export-rows`)."""
-    return build_model(spec)
+def load_model(spec, recipes: Recipes | None = None) -> DataModel:
+    """The data model of a vendor's spec (empty when the spec has no `x-export-rows`), its objects made
+    by the vendor's declared `recipes` where their row schemas do not make them."""
+    return build_model(spec, recipes)
+
+
+def timeline_end(epoch_seconds: float) -> int:
+    """The time axis' end for a clock reading (mockserver.data.blocks): the start of its hour, in epoch ms."""
+    return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,13 @@ def iter_csv(
     Raises ValueError at once (before any chunk) for an unknown object, field
     or order value; filters never raise (see filters.py).
     """
+    # the engine proper, and numpy, polars and faker with it, load with the first data set made
+    from . import csvout
+    from .blocks import recipe_of
+    from .filters import compile_filters
+    from .ordering import Order, ordered_batches
+    from .pipeline import Pipeline, RecordSource, SyntheticSource
+
     obj = model.object(query.exported_object)
     fields = tuple(query.fields) or obj.default_fields
     unknown = [name for name in fields if not obj.is_field(name)]

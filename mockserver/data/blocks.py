@@ -4,9 +4,10 @@ A data set is cut into blocks of BLOCK rows. A block's random draws come
 from a generator seeded by (world, object, block number) and are always
 drawn for a whole block, so row i is the same whatever the data set's size:
 data is a pure function of (seed, app id, exported object, scope, row index).
-Recipes (how one object's rows are made) are registered by the vendor that
-needs them (`register`, e.g. from mockserver/vendors/<name>/data/); schema-made
-ones (`x-recipe: schema`) come from schema_rows.py.
+Recipes (how one object's rows are made) are declared by the vendor that
+needs them (`Vendor.data_recipes`, a mockserver.data.model.Recipes, e.g. made in
+mockserver/vendors/<name>/data/); schema-made ones (`x-recipe: schema`) come from
+schema_rows.py.
 Each draw is an array for the whole block (see columns.py for how columns
 move into polars), with list views for recipes written per row.
 
@@ -29,26 +30,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .columns import Column, Pooled
-from .model import Attribute, ObjectModel
+from .model import SCHEMA_RECIPE, Attribute, ObjectModel
 from .pools import Tenant, mix, salt_of, tenant
 from .timefmt import DAY_MS
 
 BLOCK = 4096  # rows per block: the unit of random draws (changing it changes every data set)
 SPAN = 4  # blocks made and rendered together: polars' per-call cost paid once per 16,384 rows (more costs RSS)
 TIMELINE_END = 1_767_222_000_000  # 2025-12-31T23:00:00.000Z
-
-
-HOUR_MS = 3_600_000
-
-
-def timeline_end(epoch_seconds: float) -> int:
-    """The time axis' end for a clock reading: the start of its hour, in epoch ms."""
-    return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
 
 
 STEP_MS = 30_000
@@ -196,37 +189,19 @@ class Recipe:
     world: Callable[[int, str, str], Tenant] = tenant  # (seed, app id, locale) → the app's world
 
 
-RECIPES: dict[str, Recipe] = {}  # object name (or `x-recipe`) → recipe; filled by register()
-
-
-def register(recipes: Mapping[str, Recipe], world: Callable[[int, str, str], Tenant] | None = None) -> None:
-    """A vendor's recipes, drawing from its `world` (default: the neutral Tenant). Registering the
-    same recipe again is a no-op; another vendor's recipe under a taken name is refused."""
-    for name, recipe in recipes.items():
-        if world is not None:
-            recipe = replace(recipe, world=world)
-        known = RECIPES.get(name)
-        if known is not None and known != recipe:
-            raise ValueError(f"a different recipe for {name!r} is registered already")
-        RECIPES[name] = recipe
-
-
-SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
-
-
 def recipe_of(model: ObjectModel) -> Recipe:
-    """The object's recipe: a registered one, or one read off its row schema."""
+    """The object's recipe: one its vendor declares (imported now, on the first rows made), or one read
+    off its row schema."""
     if model.recipe == SCHEMA_RECIPE:
         from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
 
         return schema_recipe(model)
-    try:
-        return RECIPES[model.recipe or model.name]
-    except KeyError:
+    if not model.made:
         raise LookupError(
-            f"no recipe for {model.name!r}: its vendor's package registers it "
-            f"(import the vendor, or mark its row schema `x-recipe: schema`)"
-        ) from None
+            f"no recipe for {model.name!r}: its vendor declares none (Vendor.data_recipes), "
+            f"and its row schema does not say `x-recipe: {SCHEMA_RECIPE}`"
+        )
+    return model.recipes.load()[model.recipe or model.name]
 
 
 def generate_block(

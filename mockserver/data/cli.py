@@ -14,7 +14,7 @@ from ..progress import Progress
 from ..registry import available as installed_vendors
 from ..spec import Spec, load_document, load_spec
 from ..validation import Finding, Invalid, RequestValidator
-from . import ExportQuery, iter_csv, load_model
+from . import ExportQuery, Recipes, iter_csv, load_model
 
 
 def add_generate_parser(subparsers) -> None:
@@ -63,8 +63,9 @@ def add_generate_parser(subparsers) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     try:
         query = _query(args)
-        spec = _spec(args.spec, query.exported_object)  # loading the vendors' classes registers their recipes
-        model = load_model(spec)
+        spec, recipes = _spec(args.spec, query.exported_object)
+        model = load_model(spec, recipes)
+        model.check_recipes(spec.name)
         for finding in _findings(spec, model, query):  # the server's rules: X-Mock-Warning there, a warning here
             if args.strict:
                 raise ValueError(finding.text())
@@ -125,14 +126,15 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
     return found
 
 
-def _spec(name: str | None, exported_object: str) -> Spec:
-    """The --spec (an installed vendor or a folder), or else the one installed vendor exporting the object."""
+def _spec(name: str | None, exported_object: str) -> tuple[Spec, Recipes | None]:
+    """The --spec (an installed vendor or a folder), or else the one installed vendor exporting the object;
+    with the vendor's declared row recipes."""
     installed = installed_vendors()
     if name is not None:
         if name in installed:
-            return load_spec(name, installed[name].schema_dir())
+            return load_spec(name, installed[name].schema_dir()), installed[name].data_recipes
         if Path(name).is_dir():
-            return load_spec(Path(name).resolve().name, Path(name))
+            return load_spec(Path(name).resolve().name, Path(name)), None
         raise ValueError(f"--spec {name!r} is neither an installed vendor ({', '.join(installed)}) nor a folder")
     documents = {
         vendor: load_document(cls.schema_dir()) for vendor, cls in installed.items() if cls.schema_dir().is_dir()
@@ -147,7 +149,8 @@ def _spec(name: str | None, exported_object: str) -> Spec:
             if not having
             else f"{exported_object!r} is exported by {' and '.join(having)}: choose one with --spec"
         )
-    return load_spec(having[0], installed[having[0]].schema_dir())
+    vendor = installed[having[0]]
+    return load_spec(having[0], vendor.schema_dir()), vendor.data_recipes
 
 
 def _query(args: argparse.Namespace) -> ExportQuery:

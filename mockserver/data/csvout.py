@@ -13,8 +13,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # imported where a frame is written: reading chunks back (lines()) needs no polars
+    import polars as pl
 
 CHUNK = 64 * 1024
 EOL = "\r\n"
@@ -42,6 +44,8 @@ def write(frame: pl.DataFrame) -> bytes:
 
 def _cell(name: str, dtype: pl.DataType, empty_line: bool) -> pl.Expr:
     """How a column is written, as one expression: the frame's columns go through polars in one call."""
+    import polars as pl  # loaded already (the frame is one); this module's lines() needs none
+
     column = pl.col(name)
     if empty_line:
         return column.cast(pl.String).fill_null("")

@@ -15,11 +15,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import import_module
 from typing import Any
 
 METADATA = "metadata"
 METADATA_PREFIX = "metadata."
+SCHEMA_RECIPE = "schema"  # `x-recipe: schema`: rows made from the row schema alone (schema_rows.py)
+
+
+@dataclass(frozen=True)
+class Recipes:
+    """A vendor's row recipes as it declares them (`Vendor.data_recipes`): the objects they make, and
+    the module that makes them (its `RECIPES`: object → mockserver.data.blocks.Recipe). Declared, not
+    imported: the module and the engine's libraries (numpy, polars, faker) load when rows are first
+    made, so a server starts without them, while a row schema no recipe makes is refused at start-up."""
+
+    module: str
+    objects: frozenset[str]
+
+    def load(self) -> Mapping[str, Any]:
+        """object → Recipe, imported once; ValueError when the module makes other objects than declared."""
+        return _load_recipes(self)
+
+
+@cache
+def _load_recipes(recipes: Recipes) -> Mapping[str, Any]:
+    made = dict(import_module(recipes.module).RECIPES)
+    if set(made) != recipes.objects:
+        raise ValueError(
+            f"{recipes.module} makes {', '.join(sorted(made)) or 'nothing'}, "
+            f"declared as {', '.join(sorted(recipes.objects))}"
+        )
+    return made
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,14 @@ class ObjectModel:
     filter_prefixes: Mapping[str, str] = field(default_factory=dict)
     # documented filter keys the mock cannot apply → why (`x-mock-ignored`): answered unfiltered, and told
     ignored_filters: Mapping[str, str] = field(default_factory=dict)
+    recipes: Recipes | None = None  # the vendor's declared recipes (None: it has none)
+
+    @property
+    def made(self) -> bool:
+        """Whether something makes this object's rows: its row schema alone, or a recipe its vendor declares."""
+        if self.recipe == SCHEMA_RECIPE:
+            return True
+        return self.recipes is not None and (self.recipe or self.name) in self.recipes.objects
 
     @property
     def has_metadata(self) -> bool:
@@ -142,8 +179,19 @@ class DataModel:
         except KeyError:
             raise ValueError(f"unknown exported object {name!r}") from None
 
+    def check_recipes(self, vendor: str) -> None:
+        """ValueError naming the objects whose rows nothing makes (at start-up, not at the first export)."""
+        unmade = [name for name, obj in self.objects.items() if not obj.made]
+        if unmade:
+            raise ValueError(
+                f"{vendor}: no recipe makes the rows of {', '.join(unmade)}: declare one in the vendor's "
+                f"data_recipes, or mark the row schema `x-recipe: {SCHEMA_RECIPE}`"
+            )
 
-def build_model(spec: Any) -> DataModel:
+
+def build_model(spec: Any, recipes: Recipes | None = None) -> DataModel:
+    """The data model of a spec's `x-export-rows`, its objects made by `recipes` (the vendor's) where
+    their row schemas do not say `x-recipe: schema`."""
     rows = spec.document.get("x-export-rows") or {}
     if not rows:
         return DataModel(objects={})
@@ -155,7 +203,7 @@ def build_model(spec: Any) -> DataModel:
     for name, row_schema in rows.items():
         if shared and name not in parameters:
             raise ValueError(f"x-export-rows names {name!r}, which no export request has")
-        objects[name] = _object_model(name, spec.schema(row_schema), parameters.get(name))
+        objects[name] = replace(_object_model(name, spec.schema(row_schema), parameters.get(name)), recipes=recipes)
     return DataModel(objects=objects)
 
 

@@ -30,6 +30,7 @@ from ..store import TenantStore, VendorStore
 from ..validation import Finding, Inputs, Invalid
 
 if TYPE_CHECKING:
+    from ..data import Recipes
     from ..options import Option, Settings
     from ..store import Store
 
@@ -81,9 +82,10 @@ class Vendor(ABC):
     # (credentials, error shape, create/poll/download operations, status words). None: the contract
     # kit has no dialect for it.
     contract: ClassVar[Any] = None
-    # DATA ENGINE (mockserver/data/): the vendor's row recipes / world for synthetic exports.
-    # None: rows come from the schema alone.
-    data_recipes: ClassVar[Any] = None
+    # DATA ENGINE (mockserver/data/): the vendor's row recipes for synthetic exports, declared
+    # (mockserver.data.Recipes: the objects, and the module that makes them, imported with the first rows
+    # made). None: rows come from the schema alone (`x-recipe: schema`); anything else fails at start-up.
+    data_recipes: ClassVar[Recipes | None] = None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod

@@ -14,8 +14,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import xlsxwriter
-
 from ...data.archive import zipped
 from ...data.csvout import CHUNK, lines, written
 from .annotations import FileFormat
@@ -43,6 +41,8 @@ def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def _xlsx(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The CSV's rows as one worksheet of text cells."""
+    import xlsxwriter  # only for a vendor whose files are XLSX, when one is first written
+
     with tempfile.TemporaryDirectory(prefix="mockserver-xlsx-") as folder:
         path = Path(folder) / "export.xlsx"
         book = xlsxwriter.Workbook(

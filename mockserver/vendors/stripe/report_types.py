@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ...data.blocks import timeline_end
+from ...data import timeline_end
 from ...errors import ApiError
 from ...spec import Spec
 

@@ -27,7 +27,7 @@ class Voucherify(Vendor):
     name = "voucherify"
     from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
 
-    data_recipes = data.RECIPES  # registered with the data engine when this package is imported
+    data_recipes = data.RECIPES  # declared: the data engine imports them with the first rows made
     options = (
         Option(
             "app",

@@ -3,10 +3,13 @@
 Each recipe makes every attribute of one block of rows as columns (see
 mockserver/data/blocks.py for blocks, draws and the time axis, columns.py for
 column forms). `order` is vectorised (numpy arrays, polars Series); the others
-still build lists per row. The package's __init__ registers RECIPES.
+still build lists per row. The package's __init__ declares RECIPES (the vendor's data_recipes);
+this module is imported with the first rows made.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -15,7 +18,7 @@ from ....data.blocks import Block, Columns, Recipe, weighted
 from ....data.model import JsonObject, ObjectModel
 from ....data.pools import mix, salt_of
 from ....data.timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
-from .world import World
+from .world import World, world
 
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
 
@@ -512,7 +515,7 @@ def sku(b: Block) -> Columns:
     }
 
 
-RECIPES = {  # exported object → recipe
+_MADE = {  # exported object → recipe
     "order": Recipe(order, ("created_at",), {"updated_at": ("created_at", 3 * DAY_MS)}),
     "voucher": Recipe(voucher, ("created_at",), {"updated_at": ("created_at", 7 * DAY_MS)}),
     "publication": Recipe(publication, ("date", "created_at")),
@@ -525,3 +528,4 @@ RECIPES = {  # exported object → recipe
     "product": Recipe(product, ("created_at",)),
     "sku": Recipe(sku, ("created_at",)),
 }
+RECIPES = {name: replace(recipe, world=world) for name, recipe in _MADE.items()}  # each draws from Voucherify's world
