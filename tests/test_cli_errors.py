@@ -216,6 +216,20 @@ def test_help_lists_every_command_and_loads_none_of_them():
     assert loaded.strip() == "[]", loaded
 
 
+@pytest.mark.parametrize("command", list(cli.COMMANDS))
+def test_no_command_help_loads_the_data_engine(command):
+    """Every command's --help starts without numpy, polars and faker (the data engine's libraries load
+    with the first rows made): they were most of the second each --help took."""
+    code = (
+        f"import sys\nfrom mockserver import cli\ntry:\n    cli.main([{command!r}, '--help'])\nexcept SystemExit:\n"
+        "    pass\nprint('LOADED', sorted({'numpy', 'polars', 'faker', 'schemathesis'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out, loaded = done.stdout.split("LOADED ")
+    assert f"usage: mockserver {command}" in out
+    assert loaded.strip() == "[]", loaded
+
+
 def test_the_help_lines_are_the_commands_own():
     full = cli.build_parser()
     commands = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
