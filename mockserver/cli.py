@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -216,53 +214,17 @@ def _serve(args: argparse.Namespace) -> int:
     from .control.exposure import warn  # aiohttp loads only for `serve`
 
     warn(settings.host, settings.admin_token)
+    from .serving import cannot_listen, serve_until_stopped
+
     try:
         if settings.workers > 1:
             from . import workers
 
             return workers.serve(settings)
-        asyncio.run(_run(settings))
+        asyncio.run(serve_until_stopped(settings))
     except (FixtureError, ValueError) as exc:  # ValueError: e.g. an unreachable Redis
         print(f"mockserver serve: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         return cannot_listen("serve", settings, exc)
     return 0
-
-
-def cannot_listen(command: str, settings: Settings, exc: OSError) -> int:
-    """One line and exit 2; most often another server holds the port, so say which option moves it."""
-    reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
-    hint = "; choose another with --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
-    print(
-        f"mockserver {command}: error: cannot listen on {settings.host}:{settings.port}: {reason}{hint}",
-        file=sys.stderr,
-    )
-    return 2
-
-
-async def _run(settings: Settings, upstream: str | None = None, **create) -> None:
-    from .app import MOUNTS, create_app  # the server's imports (aiohttp, the data engine) only for `serve`
-    from .control import index
-    from .serving import listen
-
-    app = create_app(settings, **create)
-    from .tls import context_for
-
-    runner = await listen(app, settings.host, settings.port, settle=True, ssl_context=context_for(settings))
-    port = runner.addresses[0][1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    scheme = "https" if settings.tls else "http"
-    about = index.describe(app[MOUNTS].vendors, settings, f"{scheme}://{host}:{port}")
-    lines = index.banner(about)
-    if upstream:  # the proxy: where every request goes
-        lines.insert(1, f"  forwarding every request to {upstream}")
-    print("\n".join(lines), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    logs.flush_summaries()
-    print("mockserver stopping", flush=True)
-    await runner.cleanup()

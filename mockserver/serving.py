@@ -16,14 +16,22 @@ yet, part of its headers (a slowloris), or nothing after its last answer.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import os
+import signal
 import ssl
+import sys
 
 from aiohttp import web
 from aiohttp.http import HttpProcessingError
 
-from . import tuning
-from .app import SERVICES
+from . import logs, tuning
+from .app import MOUNTS, SERVICES, create_app
+from .control import index
+from .options import Settings
+from .tls import context_for
 
 log = logging.getLogger("mockserver")
 IDLE_SECONDS = 60.0  # for an app create_app did not build (no Settings.idle_timeout)
@@ -74,3 +82,37 @@ async def listen(
     if settle:
         tuning.settle_heap()  # start-up's objects out of the collector's way: steadier answers
     return runner
+
+
+def cannot_listen(command: str, settings: Settings, exc: OSError) -> int:
+    """One line and exit 2; most often another server holds the port, so say which option moves it."""
+    reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+    hint = "; choose another with --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
+    print(
+        f"mockserver {command}: error: cannot listen on {settings.host}:{settings.port}: {reason}{hint}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+async def serve_until_stopped(settings: Settings, upstream: str | None = None, **create) -> None:
+    """Serve `create_app(settings, **create)` until SIGINT or SIGTERM, after printing the banner (`upstream`:
+    the proxy's, which says where requests go)."""
+    app = create_app(settings, **create)
+    runner = await listen(app, settings.host, settings.port, settle=True, ssl_context=context_for(settings))
+    port = runner.addresses[0][1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    scheme = "https" if settings.tls else "http"
+    about = index.describe(app[MOUNTS].vendors, settings, f"{scheme}://{host}:{port}")
+    lines = index.banner(about)
+    if upstream:  # the proxy: where every request goes
+        lines.insert(1, f"  forwarding every request to {upstream}")
+    print("\n".join(lines), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    logs.flush_summaries()
+    print("mockserver stopping", flush=True)
+    await runner.cleanup()

@@ -166,7 +166,7 @@ def nothing_runs(monkeypatch, tmp_path):
     def started(*args, **kwargs):
         raise AssertionError("the command started instead of refusing its options")
 
-    monkeypatch.setattr(cli, "_run", started)
+    monkeypatch.setattr("mockserver.serving.serve_until_stopped", started)
     monkeypatch.setattr("mockserver.workers.serve", started)
     monkeypatch.chdir(tmp_path)  # no ./mockserver.yaml of the caller's
 

@@ -285,6 +285,8 @@ def test_the_timeouts_are_serve_options(tmp_path, monkeypatch, capsys):
     settings = cli._settings(cli.build_parser().parse_args(["serve", "--idle-timeout", "5", "--send-timeout", "7.5"]))
     assert (settings.idle_timeout, settings.send_timeout) == (5, 7.5)
     assert (Settings().idle_timeout, Settings().send_timeout) == (60, 60)
-    monkeypatch.setattr(cli, "_run", lambda *a, **k: pytest.fail("the server started instead of refusing"))
+    monkeypatch.setattr(
+        "mockserver.serving.serve_until_stopped", lambda *a, **k: pytest.fail("the server started instead of refusing")
+    )
     assert cli.main(["serve", "--idle-timeout", "0"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

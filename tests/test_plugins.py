@@ -48,7 +48,9 @@ def test_vendor_options_reach_each_vendor_from_flags_and_the_config_file(tmp_pat
     ],
 )
 def test_config_values_are_checked_as_data_naming_the_key(text, message, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_run", lambda *a, **k: pytest.fail("the server started instead of refusing"))
+    monkeypatch.setattr(
+        "mockserver.serving.serve_until_stopped", lambda *a, **k: pytest.fail("the server started instead of refusing")
+    )
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mockserver.yaml").write_text(text)
     assert cli.main(["serve"]) == 2

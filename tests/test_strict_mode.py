@@ -142,7 +142,7 @@ def test_strict_comes_from_the_flag_and_the_config_file(tmp_path, monkeypatch):
     async def run(settings, **kwargs):
         chosen.append(settings.strict)
 
-    monkeypatch.setattr(cli, "_run", run)
+    monkeypatch.setattr("mockserver.serving.serve_until_stopped", run)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["serve", "--port", "0"]) == 0
     assert cli.main(["serve", "--port", "0", "--strict"]) == 0

@@ -35,6 +35,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from ..errors import ApiError
+from ..pipeline import OPERATION, VENDOR
 from ..respond import SEND_SECONDS, SEND_TIMEOUT, header_text
 from ..spec import Operation
 from ..validation import Invalid, RequestValidator, read_body
@@ -96,8 +97,6 @@ class Forwarder:
         return self._handler(vendor, op, RequestValidator.of(op))
 
     def _handler(self, vendor: Vendor | None, op: Operation | None, validator: RequestValidator | None):
-        from ..app import OPERATION, VENDOR  # the pipeline's request keys (app imports this module's users)
-
         names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"} if op else {}
 
         async def handle(request: web.Request) -> web.StreamResponse:

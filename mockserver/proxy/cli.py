@@ -78,7 +78,7 @@ def add_proxy_parser(subparsers) -> None:
 
 
 def _proxy(args: argparse.Namespace) -> int:
-    from ..cli import _run, cannot_listen  # the one way of listening until a signal
+    from ..serving import cannot_listen, serve_until_stopped  # the one way of listening until a signal
     from ..vendors.base import Vendor
     from . import Forwarder
 
@@ -114,7 +114,7 @@ def _proxy(args: argparse.Namespace) -> int:
     logs.configure("%(asctime)s %(name)s %(levelname)s %(message)s")  # escaped, floods summarised
     warn(settings.host, settings.admin_token)
     try:
-        asyncio.run(_run(settings, upstream=args.upstream, vendors=vendors, proxy=forwarder))
+        asyncio.run(serve_until_stopped(settings, upstream=args.upstream, vendors=vendors, proxy=forwarder))
     except OSError as exc:
         return cannot_listen("proxy", settings, exc)
     return 0
