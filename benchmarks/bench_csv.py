@@ -2,7 +2,7 @@
 
     python benchmarks/bench_csv.py [--rows N] [--skip-http] [--skip-sorted] [--skip-process]
 
-writerows: the yardstick issue 25 names, measured in the same run: `csv.writer.writerows`
+writerows: the yardstick, measured in the same run: `csv.writer.writerows`
 of 1,000 prebuilt rows of the 13 order fields (the first 1,000 rows the mock
 generates, parsed back into lists of strings), repeated rows ÷ 1,000 times into
 /dev/null. Every ratio in the output is to this one.

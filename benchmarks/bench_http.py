@@ -100,7 +100,7 @@ SCENARIOS = [
     Scenario("list of 1,000", "GET", "/v1/exports", None, (200,)),
 ]
 KEPT = 1000
-WRK_THREADS = 2  # wrk -t2 -c32: the load issue 25 names for every server
+WRK_THREADS = 2  # wrk -t2 -c32: the load every server is measured under
 PEER_SCENARIOS = ("GET export", "POST create")  # what WireMock and Mockoon stub
 # the constant body WireMock and Mockoon answer both scenarios with (a finished export)
 STUB_BODY = json.dumps(

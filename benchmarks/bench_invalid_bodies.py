@@ -1,4 +1,4 @@
-"""Does one invalid 1 MiB body stall everyone else? (issue 21, item 6)
+"""Does one invalid 1 MiB body stall everyone else?
 
     PYTHONPATH=. python benchmarks/bench_invalid_bodies.py [--rate 100]
 

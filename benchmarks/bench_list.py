@@ -1,4 +1,4 @@
-"""Lists that do not slow down with history (issue 18, item 3).
+"""Lists that do not slow down with history.
 
     PYTHONPATH=. python benchmarks/bench_list.py [--duration 5] [--connections 8] [--state memory|sqlite|redis URL]
 

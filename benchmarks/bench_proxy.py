@@ -1,4 +1,4 @@
-"""What does a large download cost the proxy? (issue 21, item 10)
+"""What does a large download cost the proxy?
 
     PYTHONPATH=. python benchmarks/bench_proxy.py [--rows 1000000]
 

@@ -1,4 +1,4 @@
-"""Soak and faults (issue 14): many clients for a minute, a worker killed in the
+"""Soak and faults: many clients for a minute, a worker killed in the
 middle, and the whole server killed at random moments. Prints figures; asserts
 nothing.
 

@@ -1,4 +1,4 @@
-"""Does one big export slow everyone else? (issue 14, item 3)
+"""Does one big export slow everyone else?
 
     PYTHONPATH=. python benchmarks/bench_stall.py [--rows 1000000] [--rate 20]
 

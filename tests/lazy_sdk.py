@@ -1,7 +1,7 @@
 """Official SDKs imported when a test first uses one, not when pytest collects the module.
 
-Importing the voucherify SDK alone took about a third of the suite's collection (issue 24,
-item 13), paid by every worker before any test ran. `sdk("voucherify")` stands where the module
+Importing the voucherify SDK alone took about a third of the suite's collection, paid by every
+worker before any test ran. `sdk("voucherify")` stands where the module
 did: the first attribute read imports it (`pytest.importorskip`, so a missing SDK skips the test
 that needed it, as the module-level importorskip did, and no longer the module's other tests),
 and reads and writes (`monkeypatch.setattr(stripe, ...)`) reach the real module.

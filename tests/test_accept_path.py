@@ -164,7 +164,7 @@ def test_typical_bodies_take_the_fast_path():
         }
     )
     assert not order({"exported_object": "order", "parameters": {"fields": ["id", "nope"]}})
-    # the vendor's schema allows a field twice (issue 23 item 11): so does the fast path
+    # the vendor's schema allows a field twice: so does the fast path
     assert order({"exported_object": "order", "parameters": {"fields": ["id", "id"]}})
 
 

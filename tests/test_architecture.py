@@ -1,4 +1,4 @@
-"""The walls between the shared engine and the vendors (issue 16): no code outside
+"""The walls between the shared engine and the vendors: no code outside
 mockserver/vendors/ names a vendor — no import, identifier or string constant
 matching a vendor's name or its credential header. Comments and docstrings may
 use one as an example. A vendor is one package (mockserver/vendors/<name>/)

@@ -202,7 +202,7 @@ def test_bad_config_value_names_its_key(key, value, message, tmp_path, capsys):
 # -- the first hour: what a newcomer meets before any option is wrong -----------------------------------
 def test_help_lists_every_command_and_loads_none_of_them():
     """`mockserver --help` builds no command's parser, so no vendor or engine is imported (start-up cost
-    is measured, not timed here: see the report of issue 24 for the figures)."""
+    is measured by a benchmark, not timed here)."""
     code = (
         "import sys\nfrom mockserver import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print('LOADED', sorted(m for m in sys.modules if m.startswith(('mockserver.vendors', 'mockserver.data',"

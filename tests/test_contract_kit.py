@@ -618,7 +618,7 @@ OUR_SKIPS = re.compile(
 
 
 def test_every_check_appears_on_a_contract_in_no_known_dialect(default_mock_url, capsys):
-    """Issue 24 item 10: a Swagger 2.0 reports API (create → get → document) in its own auth said "14 checks,
+    """A Swagger 2.0 reports API (create → get → document) in its own auth said "14 checks,
     0 skipped": our five neither ran nor appeared. Each is SKIPPED with the reason, schemathesis' run."""
     code = main(
         [
@@ -689,7 +689,7 @@ def test_recorded_traffic_of_such_a_contract_shows_every_recorded_check(tmp_path
 
 @pytest.mark.slow
 def test_repeated_warnings_logged_during_a_run_are_summarised(caplog):
-    """Issue 24 item 9: a mock in the same process (the pytest plugin, these tests) logged a warning for most
+    """A mock in the same process (the pytest plugin, these tests) logged a warning for most
     generated requests, ~350 lines a run. The first few of a kind pass, then one line says how many more."""
     from mockserver.contract.logs import SHOWN
 

@@ -229,7 +229,7 @@ def test_a_file_that_is_no_har_is_one_line_and_exit_2(content, message, tmp_path
     assert message in err and "Traceback" not in err
 
 
-# ---------------------------------------------------------------- answers the client steered (issue 24 item 1)
+# ---------------------------------------------------------------- answers the client steered
 def test_answers_the_client_steered_are_not_blamed_on_the_target(capsys):
     """The README's tour asks for a 429 with `Prefer: code=429`, a generated body with `Prefer: dynamic=true`,
     and forces exports' outcomes through the admin API; `--from-journal` afterwards blames the mock for none of

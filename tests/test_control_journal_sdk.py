@@ -23,7 +23,7 @@ def test_journal_records_what_the_sdk_sent(spec):
     assert entry["path"] == "/v1/exports"
     assert entry["body"]["exported_object"] == "order"
     assert entry["body"]["parameters"]["fields"] == ["id", "status"]
-    assert entry["headers"]["X-App-Token"] == "****"  # what it sent, but never a secret (issue 21.1)
+    assert entry["headers"]["X-App-Token"] == "****"  # what it sent, but never a secret
     assert entry["headers"]["Content-Type"].startswith("application/json")
     assert entry["headers"]["User-Agent"].startswith("OpenAPI-Python-SDK/")
     assert entry["response"]["body"]["id"] == created.id

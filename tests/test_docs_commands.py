@@ -1,4 +1,4 @@
-"""Every command the README and docs/ show is run, against a live mock (issue 17 item 7).
+"""Every command the README and docs/ show is run, against a live mock.
 
 The fenced ```sh / ```console / ```python blocks of README.md and docs/*.md are found and run, so a
 page cannot drift from the product again. Rules a page follows:
@@ -340,7 +340,7 @@ def _block(page: str, text: str) -> Block:
 
 @pytest.mark.slow
 def test_a_block_passes_whatever_ran_before_it(live_mock, tmp_path):
-    """Issue 24 item 1: after the README's tour asked for a 429 (`Prefer: code=429`), docs/contract.md's
+    """After the README's tour asked for a 429 (`Prefer: code=429`), docs/contract.md's
     `--from-journal` block failed on the mock that had answered it. In both orders, on one mock, both pass."""
     steer, recorded = _block("README.md", "Prefer: code=429"), _block("docs/contract.md", "--from-journal")
     for number, order in enumerate(((steer, recorded), (recorded, steer))):

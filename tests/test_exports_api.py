@@ -695,7 +695,7 @@ async def test_many_exports_falling_due_at_once_are_caught_up_in_turns_of_the_ev
     assert during >= 2  # one turn after each full batch
 
 
-# ------------------------------------------- filters the vendor documents (issue 23 item 9)
+# ------------------------------------------- filters the vendor documents
 def _cond(op, value):
     return {"conditions": {op: value}}
 

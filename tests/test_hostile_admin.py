@@ -1,4 +1,4 @@
-"""Issue 21.2, 21.9, 24.12: who may reach the admin API, rate limits after authentication,
+"""Who may reach the admin API, rate limits after authentication,
 Private Network Access.
 
 The admin API (`/__mock/`) answers only a loopback Host (or the bound address, or

@@ -1,4 +1,4 @@
-"""Hostile HTTP (issue 21, items 8, 11 and 13), over real HTTP (raw bytes on a socket):
+"""Hostile HTTP, over real HTTP (raw bytes on a socket):
 
 - a malformed `Host` gets the vendor's 400 before anything runs, so nothing is stored (it used to be a
   500 after the export was stored, so a retry made two); an empty `Host` is served, its URLs naming the

@@ -1,4 +1,4 @@
-"""Issue 21, items 4 and 5: orders stay correct and cheap under hostile use.
+"""Orders stay correct and cheap under hostile use.
 
 - Concurrent creates with one `source_id` store one order (and one customer), as the real API's
   upsert does, in every store: a state file, two workers sharing one SQLite file, two workers on one

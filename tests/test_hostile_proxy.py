@@ -105,7 +105,7 @@ def port_80():
 
 
 def test_a_request_line_cannot_send_the_clients_credentials_to_another_host(port_80):
-    """The attack of issue 21.3, on loopback: the upstream is `http://local` (a name nothing here resolves,
+    """The attack on loopback: the upstream is `http://local` (a name nothing here resolves,
     and nothing is sent to it); `GET host://x/v1/exports` made the old proxy call http://localhost:80
     with the client's X-App-Token."""
     with Upstream([("*", "/{tail:.*}", listing)], port=port_80) as elsewhere, proxy("http://local") as mock:

@@ -1,4 +1,4 @@
-"""Issue 21 (secrets), 24.11: a secret never leaves the request that carried it.
+"""A secret never leaves the request that carried it.
 
 The journal (`GET /__mock/requests`), the proxy's journal and its `--record` files,
 and the server's log lines show credentials masked (scheme + kind prefix + last four

@@ -1,4 +1,4 @@
-"""Generating, sorting and zipping an export run off the event loop (issue 14,
+"""Generating, sorting and zipping an export run off the event loop
 item 3): while a 100,000-row voucher export ordered by `code` downloads, the
 loop keeps turning and other requests are answered. Measured as the loop's
 longest stall seen by a ticker coroutine, as a share of the download's

@@ -1,4 +1,4 @@
-"""Tolerant but visible mistakes (issue 15): the mock answers as the vendor does and
+"""Tolerant but visible mistakes: the mock answers as the vendor does and
 adds one X-Mock-Warning per finding, journals and logs it; `--strict` refuses it
 in the vendor's error shape. Through real HTTP, as a client sees it."""
 

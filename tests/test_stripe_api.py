@@ -498,7 +498,7 @@ async def test_a_balance_summary_before_any_activity_is_zero_in_the_default_curr
     assert {row["net_amount"] for row in summary} == {"0.00"}
 
 
-# -- headers, idempotency, expand (issue 23 items 3–5) ---------------------------------------------
+# -- headers, idempotency, expand ---------------------------------------------
 async def test_request_id_and_version_on_every_answer_downloads_and_unknown_paths_too(api):
     run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
     for reply in (
@@ -570,7 +570,7 @@ async def test_expand_on_a_form_body_and_unknown_query_parameters(api):
     assert unknown.body["error"]["param"] == "limit"
 
 
-# -- files and file links (issue 23 item 6) ---------------------------------------------------------
+# -- files and file links ---------------------------------------------------------
 async def test_file_links_belong_to_their_account_and_their_token_is_a_capability(api):
     run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
     file_id = run["result"]["id"]
@@ -607,7 +607,7 @@ async def test_the_file_list_pages_and_filters_by_purpose(api, clock):
     assert (await api.get("/v1/files?purpose=nonsense")).status == 400
 
 
-# -- a file's size (issue 23 item 7) ----------------------------------------------------------------
+# -- a file's size ----------------------------------------------------------------
 async def test_a_runs_csv_is_generated_once_for_its_size_and_every_download(api, monkeypatch):
     from mockserver.vendors.stripe import reporting
 
@@ -646,7 +646,7 @@ def _spools(api) -> list:
     return [vendor.reporting.spool for vendor in api.client.app[SERVICES].vendors if isinstance(vendor, Stripe)]
 
 
-# -- the report-type catalogue and time zones (issue 23 items 1, 2) ---------------------------------
+# -- the report-type catalogue and time zones ---------------------------------
 def _catalogue(spec) -> dict:
     return spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"]
 

@@ -182,7 +182,7 @@ def _a_day_of(report_type_id: str) -> dict:
 
 
 def test_every_answer_carries_a_request_id_and_the_api_version(module_api):
-    """Issue 23 item 3: the SDK's `request_id` on a success and on an error, and Stripe-Version echoed."""
+    """The SDK's `request_id` on a success and on an error, and Stripe-Version echoed."""
     run = stripe.reporting.ReportRun.create(
         report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1")
     )
@@ -202,7 +202,7 @@ def test_every_answer_carries_a_request_id_and_the_api_version(module_api):
 
 
 def test_a_retried_create_with_its_idempotency_key_replays_the_first_answer(module_api):
-    """Issue 23 item 4: same key → the same run, `Idempotent-Replayed: true`; another body → IdempotencyError."""
+    """Same key → the same run, `Idempotent-Replayed: true`; another body → IdempotencyError."""
     parameters = _a_day_of("payouts.itemized.1")
     first = stripe.reporting.ReportRun.create(
         report_type="payouts.itemized.1", parameters=parameters, idempotency_key="retry-me-1"
@@ -232,7 +232,7 @@ def test_a_retried_create_with_its_idempotency_key_replays_the_first_answer(modu
 
 
 def test_expand_is_taken_on_create_and_reads_and_checked(module_api):
-    """Issue 23 item 5: expand[] accepted where Stripe takes it, refused where nothing expands; unknown
+    """`expand[]` accepted where Stripe takes it, refused where nothing expands; unknown
     query parameters refused."""
     run = stripe.reporting.ReportRun.create(
         report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1"), expand=["result"]
@@ -262,7 +262,7 @@ def _get(url: str, key: str | None = None) -> tuple[int, dict, bytes]:
 
 
 def test_what_a_file_links_to_is_served_in_stripes_shape(module_api, server):
-    """Issue 23 item 6: result.links.url, /v1/files (purpose filter) and file links with a keyless download."""
+    """`result.links.url`, /v1/files (purpose filter) and file links with a keyless download."""
     run = stripe.reporting.ReportRun.create(
         report_type="payouts.itemized.1", parameters=_a_day_of("payouts.itemized.1")
     )
@@ -305,7 +305,7 @@ def test_what_a_file_links_to_is_served_in_stripes_shape(module_api, server):
 
 
 def test_the_documented_report_types_run_through_the_sdk(module_api):
-    """Issue 23 item 1: the types clients use (balance_change_from_activity.itemized.3,
+    """The types clients use (balance_change_from_activity.itemized.3,
     payout_reconciliation.itemized.5, payouts.summary.1 …) are listed, retrievable and run."""
     listed = {t.id: t for t in stripe.reporting.ReportType.list().data}
     for wanted in (
@@ -341,7 +341,7 @@ def test_the_documented_report_types_run_through_the_sdk(module_api):
 
 
 def test_itemized_reports_write_local_times_beside_utc_in_the_requested_zone(module_api):
-    """Issue 23 item 2: parameters[timezone] accepted; `created` beside `created_utc` in that zone."""
+    """`parameters[timezone]` accepted; `created` beside `created_utc` in that zone."""
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 

@@ -1,6 +1,6 @@
 """Tenants are (vendor, app): a Chargebee API key and a Voucherify app id that
 happen to be the same string share nothing, in either direction, through HTTP
-(issue 14, item 2). The store hands each request a view of its own tenant, so
+The store hands each request a view of its own tenant, so
 no handler can reach another vendor's records."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`serve --workers N` starts on a port a previous server just left (issue 24, item 3): closing its
+"""`serve --workers N` starts on a port a previous server just left: closing its
 keep-alive connections left them in TIME_WAIT on that port, which a socket without SO_REUSEADDR
 may not bind ("Address already in use" for up to a minute), as the single-process server may."""
 
