@@ -28,6 +28,7 @@ from mockserver.contract.dialect import (
     known_dialects,
 )
 from mockserver.contract.http import Exchange, form_fields
+from mockserver.contract.meaning import Skip
 from mockserver.contract.options import App
 from mockserver.contract.results import Results
 
@@ -179,6 +180,54 @@ REPORT = ExportProtocol(
 )
 
 
+def _no_create():
+    raise Skip("no create names its kind")
+
+
+def _creating(*branches: dict) -> SimpleNamespace:
+    schema = {"discriminator": {"propertyName": "report_type", "mapping": {str(i): b for i, b in enumerate(branches)}}}
+    return SimpleNamespace(body_schemas={"application/x-www-form-urlencoded": schema})
+
+
+def test_a_prepare_read_fills_only_what_the_kind_takes_and_the_examples_it_requires():
+    """A kind run by another parameter (a single payout's reconciliation) gets no interval, but the example
+    of what it requires; a kind that takes the interval gets it."""
+
+    class Reads:
+        def call(self, operation, path=None, **_):
+            return _exchange(json.dumps({"data_available_end": 1_700_000_000}))
+
+    by_id = {
+        "properties": {
+            "report_type": {"enum": ["payout_reconciliation.by_id.itemized.1"]},
+            "parameters": {
+                "required": ["payout"],
+                "properties": {"payout": {"type": "string", "example": "po_1"}, "columns": {"type": "array"}},
+            },
+        },
+        "required": ["report_type", "parameters"],
+    }
+    interval = {
+        "properties": {
+            "report_type": {"enum": ["payouts.itemized.1"]},
+            "parameters": {"properties": {"interval_start": {}, "interval_end": {}}},
+        }
+    }
+    create = _creating(by_id, interval)
+    ctx = SimpleNamespace(
+        protocol=REPORT, op=lambda name: name, results=Results(), judge_errors=False, generic_create=lambda: create
+    )
+    run = CheckRun("export_lifecycle", ctx)  # type: ignore[arg-type]
+    assert run.prepared(Reads(), {"report_type": "payout_reconciliation.by_id.itemized.1"}) == {
+        "report_type": "payout_reconciliation.by_id.itemized.1",
+        "parameters": {"payout": "po_1"},
+    }
+    assert run.prepared(Reads(), {"report_type": "payouts.itemized.1"})["parameters"] == {
+        "interval_start": 1_699_913_600,
+        "interval_end": 1_700_000_000,
+    }
+
+
 def test_a_prepare_read_fills_the_create_body_from_its_answer():
     sent = []
 
@@ -187,7 +236,9 @@ def test_a_prepare_read_fills_the_create_body_from_its_answer():
             sent.append((operation, path))
             return _exchange(json.dumps({"data_available_end": 1_700_000_000}))
 
-    ctx = SimpleNamespace(protocol=REPORT, op=lambda name: name, results=Results(), judge_errors=False)
+    ctx = SimpleNamespace(
+        protocol=REPORT, op=lambda name: name, results=Results(), judge_errors=False, generic_create=_no_create
+    )
     run = CheckRun("export_lifecycle", ctx)  # type: ignore[arg-type]
     body = {"report_type": "payouts.itemized.1", "parameters": {"interval_end": 5}}
     filled = run.prepared(Reads(), body)

@@ -651,13 +651,27 @@ def _catalogue(spec) -> dict:
     return spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"]
 
 
+async def _required(api, spec, report_type: str) -> list[tuple[str, str]]:
+    """The parameters a run of the type requires: the last 60 days, or a payout (and its connected account)
+    that has rows, read off an itemized payout reconciliation."""
+    required = _catalogue(spec)[report_type]["properties"]["parameters"]["required"]
+    if "payout" not in required:
+        return [pair for pair in interval(END - 60 * DAY, END) if pair[0][len("parameters[") : -1] in required]
+    connect = "connected_account" in required
+    source = f"{'connected_account_' if connect else ''}payout_reconciliation.itemized.5"
+    payout, rows = await _a_payout(api, source)
+    return [("parameters[payout]", payout)] + (
+        [("parameters[connected_account]", rows[0]["connected_account_id"])] if connect else []
+    )
+
+
 @pytest.mark.parametrize("report_type", sorted(_catalogue(load_spec("stripe"))))
 async def test_every_report_type_runs_with_its_default_columns(api, spec, report_type):
     described = (await api.get(f"/v1/reporting/report_types/{report_type}")).body
     branch = _catalogue(spec)[report_type]["properties"]["parameters"]["properties"]
     assert described["default_columns"] == branch["columns"]["default"]
     assert set(described["default_columns"]) <= set(branch["columns"]["items"]["enum"])
-    header, rows = await api.rows((await api.create(report_type, interval(END - 60 * DAY, END))).body)
+    header, rows = await api.rows((await api.create(report_type, await _required(api, spec, report_type))).body)
     assert header == described["default_columns"]
     assert rows or report_type.startswith("connected_account_balance.summary"), report_type
 
@@ -772,3 +786,137 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
         "POST", "/v1/reporting/report_runs", data=body, headers={**FORM, "Idempotency-Key": "busy"}
     )
     assert busy.status == 409 and busy.body["error"]["code"] == "idempotency_key_in_use"
+
+
+# -- the rest of the catalogue: a single payout's reconciliation, Stripe Tax (issue 23) -----------------
+async def _a_payout(api, report: str = "payout_reconciliation.itemized.5") -> tuple[str, list[dict]]:
+    """A payout id with rows in the last 60 days, and those rows (balance_transaction_id, net)."""
+    names = ("automatic_payout_id", "balance_transaction_id", "net")
+    wanted = columns(*names, *(("connected_account_id",) if report.startswith("connected_account_") else ()))
+    _, rows = await api.rows((await api.create(report, interval(END - 60 * DAY, END) + wanted)).body)
+    payout = rows[0]["automatic_payout_id"]
+    return payout, [row for row in rows if row["automatic_payout_id"] == payout]
+
+
+async def test_a_single_payouts_reconciliation_lists_that_payouts_rows_and_sums_them(api):
+    payout, seen = await _a_payout(api)
+    header, rows = await api.rows(
+        (await api.create("payout_reconciliation.by_id.itemized.4", [("parameters[payout]", payout)])).body
+    )
+    assert header[:3] == ["automatic_payout_id", "automatic_payout_effective_at_utc", "automatic_payout_effective_at"]
+    assert rows and {row["automatic_payout_id"] for row in rows} == {payout}
+    # the payout's rows in the window are among them (a payout's rows may lie outside any one window)
+    assert {row["balance_transaction_id"] for row in seen} <= {row["balance_transaction_id"] for row in rows}
+    assert [row["created_utc"] for row in rows] == sorted(row["created_utc"] for row in rows)  # oldest first
+    _, summary = await api.rows(
+        (await api.create("payout_reconciliation.by_id.summary.1", [("parameters[payout]", payout)])).body
+    )
+    assert sum(int(line["count"]) for line in summary) == len(rows)
+    assert sum(round(float(line["net"]) * 100) for line in summary) == sum(
+        round(float(row["net"]) * 100) for row in rows
+    )
+    _, nobody = await api.rows(
+        (await api.create("payout_reconciliation.by_id.itemized.1", [("parameters[payout]", "po_nobody")])).body
+    )
+    assert nobody == []
+
+
+async def test_a_connected_accounts_single_payout_keeps_to_that_account(api):
+    payout, seen = await _a_payout(api, "connected_account_payout_reconciliation.itemized.5")
+    account = seen[0]["connected_account_id"]
+    pairs = [("parameters[payout]", payout), ("parameters[connected_account]", account)]
+    wanted = columns("automatic_payout_id", "connected_account_id", "balance_transaction_id")
+    _, rows = await api.rows(
+        (await api.create("connected_account_payout_reconciliation.by_id.itemized.3", pairs + wanted)).body
+    )
+    assert rows and {(row["automatic_payout_id"], row["connected_account_id"]) for row in rows} == {(payout, account)}
+    _, elsewhere = await api.rows(
+        (
+            await api.create(
+                "connected_account_payout_reconciliation.by_id.itemized.3",
+                [("parameters[payout]", payout), ("parameters[connected_account]", "acct_elsewhere")],
+            )
+        ).body
+    )
+    assert elsewhere == []
+
+
+@pytest.mark.parametrize(
+    ("report_type", "pairs", "param", "code"),
+    [
+        (
+            "payout_reconciliation.by_id.itemized.4",
+            [("parameters[reporting_category]", "charge")],
+            "parameters[payout]",
+            "parameter_missing",
+        ),
+        (
+            "payout_reconciliation.by_id.itemized.4",
+            [("parameters[payout]", "po_1"), *interval(END - DAY, END)],
+            "parameters[interval_start]",
+            "parameter_unknown",
+        ),
+        ("payout_reconciliation.by_id.itemized.2", [("parameters[payout]", "txn_1")], "parameters[payout]", None),
+        (
+            "payout_reconciliation.by_id.itemized.3",
+            [("parameters[payout]", "po_1"), ("parameters[timezone]", "Etc/UTC")],
+            "parameters[timezone]",
+            "parameter_unknown",
+        ),
+        (
+            "payout_reconciliation.by_id.summary.1",
+            [("parameters[payout]", "po_1"), ("parameters[reporting_category]", "charge")],
+            "parameters[reporting_category]",
+            "parameter_unknown",
+        ),
+        (
+            "connected_account_payout_reconciliation.by_id.itemized.1",
+            [("parameters[payout]", "po_1")],
+            "parameters[connected_account]",
+            "parameter_missing",
+        ),
+        ("tax.transactions.itemized.2", [*interval(END - DAY, END), ("parameters[currency]", "usd")], None, None),
+    ],
+)
+async def test_the_new_types_take_exactly_their_documented_parameters(api, report_type, pairs, param, code):
+    reply = await api.create(report_type, pairs)
+    assert reply.status == 400, reply.body
+    if param:
+        assert reply.body["error"]["param"] == param
+    if code:
+        assert reply.body["error"]["code"] == code
+    assert (await api.get("/v1/reporting/report_runs")).body["data"] == []  # a refused run stores nothing
+
+
+TAX = "tax.transactions.itemized.2"
+
+
+async def test_tax_transactions_list_the_intervals_tax_lines_that_add_up(api):
+    described = (await api.get(f"/v1/reporting/report_types/{TAX}")).body
+    assert described["name"] == "Itemized tax transactions" and described["version"] == 2
+    assert described["default_columns"][:3] == ["country_code", "currency", "customer_tax_id"]
+    assert "credit_note_metadata[key]" not in described["default_columns"]
+    start = END - 30 * DAY
+    header, rows = await api.rows((await api.create(TAX, interval(start, END))).body)
+    assert header == described["default_columns"] and len(header) == 33 and rows
+    for row in rows:
+        assert start <= _utc(row["transaction_date"]) < END
+        assert AMOUNT.match(row["subtotal"]) and AMOUNT.match(row["tax_amount"])
+        cents = {name: round(float(row[name]) * 100) for name in ("subtotal", "tax_amount", "total")}
+        assert cents["total"] == cents["subtotal"] + cents["tax_amount"]
+        assert row["filing_total"] == row["total"] and row["filing_currency"] == row["currency"]
+        assert (row["taxable_amount"] == row["subtotal"]) == (row["taxability"] == "taxable")
+        assert row["state_code"] == "" or row["country_code"] == "US"
+    assert {row["type"] for row in rows} >= {"invoice", "checkout"}
+
+
+async def test_tax_transaction_dates_follow_the_requested_zone(api):
+    wanted = columns("id", "line_item_id", "transaction_date", "tax_date")
+    window = interval(END - 10 * DAY, END)
+    _, utc = await api.rows((await api.create(TAX, window + wanted)).body)
+    _, tokyo = await api.rows((await api.create(TAX, window + wanted + [("parameters[timezone]", "Asia/Tokyo")])).body)
+    assert utc and len(utc) == len(tokyo)
+    for plain, zoned in zip(utc, tokyo):
+        assert plain["line_item_id"] == zoned["line_item_id"] and plain["tax_date"] == zoned["tax_date"]
+        moved = datetime.strptime(plain["transaction_date"], STAMP) + timedelta(hours=9)
+        assert zoned["transaction_date"] == moved.strftime(STAMP)

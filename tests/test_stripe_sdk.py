@@ -385,3 +385,46 @@ def test_itemized_reports_write_local_times_beside_utc_in_the_requested_zone(mod
             parameters={**_a_day_of("balance_change_from_activity.itemized.3"), "timezone": "Mars/Olympus_Mons"},
         )
     assert unknown.value.param == "parameters[timezone]" and unknown.value.http_status == 400
+
+
+def test_a_single_payouts_reconciliation_and_stripe_tax_run_through_the_sdk(module_api):
+    """Issue 23 item 1, the rest of the catalogue: payout_reconciliation.by_id.* (run by `payout`, no
+    interval) and tax.transactions.itemized.2, each file headed by the type's default columns."""
+    listed = {t.id for t in stripe.reporting.ReportType.list().data}
+    assert {
+        "payout_reconciliation.by_id.itemized.1",
+        "payout_reconciliation.by_id.itemized.4",
+        "payout_reconciliation.by_id.summary.1",
+        "connected_account_payout_reconciliation.by_id.itemized.4",
+        "tax.transactions.itemized.2",
+    } <= listed
+    paid = stripe.reporting.ReportRun.create(
+        report_type="payout_reconciliation.itemized.5",
+        parameters={**_a_day_of("payout_reconciliation.itemized.5"), "columns": ["automatic_payout_id"]},
+    )
+    _, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, paid).result.url)
+    payout = rows[0]["automatic_payout_id"]
+    for report_type in ("payout_reconciliation.by_id.itemized.4", "payout_reconciliation.by_id.summary.1"):
+        described = stripe.reporting.ReportType.retrieve(report_type)
+        run = stripe.reporting.ReportRun.create(report_type=report_type, parameters={"payout": payout})
+        assert run.parameters.payout == payout
+        header, lines = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+        assert header == described.default_columns and lines, report_type
+    one = stripe.reporting.ReportRun.create(
+        report_type="payout_reconciliation.by_id.itemized.1",
+        parameters={"payout": payout, "columns": ["balance_transaction_id", "automatic_payout_id", "trace_id_status"]},
+    )
+    header, lines = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, one).result.url)
+    assert header == ["balance_transaction_id", "automatic_payout_id", "trace_id_status"]
+    assert {line["automatic_payout_id"] for line in lines} == {payout}
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe.reporting.ReportRun.create(
+            report_type="payout_reconciliation.by_id.itemized.1", parameters=_a_day_of("payouts.itemized.1")
+        )
+    assert refused.value.param in ("parameters[payout]", "parameters[interval_start]")
+    tax = stripe.reporting.ReportType.retrieve("tax.transactions.itemized.2")
+    run = stripe.reporting.ReportRun.create(
+        report_type=tax.id, parameters={**_a_day_of(tax.id), "timezone": "Europe/Berlin"}
+    )
+    header, lines = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header == tax.default_columns and "transaction_date" in header and lines

@@ -180,6 +180,32 @@ def branch_for(schema: Any, kind: str, tag: str) -> dict[str, Any] | None:
     return next((branch for branch in branches(schema) if kind in enum_of(properties(branch).get(tag))), None)
 
 
+def declares(branch: Any, dotted: str) -> bool:
+    """Whether a request branch has the property at `dotted` (keys between dots, e.g. `parameters.payout`)."""
+    schema = branch
+    for key in dotted.split("."):
+        schema = properties(schema).get(key)
+        if schema is None:
+            return False
+    return True
+
+
+def required_examples(branch: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted path, example) of each property a branch requires and gives an `example` for, through the
+    required objects in it: what a request of that kind cannot do without (a report run's `payout`)."""
+    out: list[tuple[str, Any]] = []
+    props = properties(branch)
+    for name in branch.get("required") or () if isinstance(branch, dict) else ():
+        schema = props.get(name)
+        if not isinstance(schema, dict):
+            continue
+        if "example" in schema:
+            out.append((prefix + name, schema["example"]))
+        elif properties(schema):
+            out += required_examples(schema, f"{prefix}{name}.")
+    return out
+
+
 def column_labels(spec: Any, kind: str, fields: list[str]) -> list[str]:
     """The CSV header a contract documents for these fields: each row attribute's `x-label` (the vendor's
     heading, e.g. `Voucher Type`) where its `x-export-rows` schema gives one, else the field name."""

@@ -35,14 +35,15 @@ def report_csv(
     if report.summary == "balance":
         return _balance_summary(report, run, engine)
     filters = _kept(run)
-    filters[report.interval] = {
-        "conditions": {"$more_than_equal": _iso(run.interval_start), "$less_than": _iso(run.interval_end)}
-    }
+    if report.interval and run.interval_start is not None and run.interval_end is not None:
+        filters[report.interval] = {
+            "conditions": {"$more_than_equal": _iso(run.interval_start), "$less_than": _iso(run.interval_end)}
+        }
     if report.summary == "grouped":
         return _grouped_summary(report, run, engine, filters)
     rows_model = model.object(report.rows)
     writers = [_writer(rows_model.attribute(name), run) for name in run.columns]
-    lines = engine.rows(report.rows, run.columns, filters, order=report.interval)  # oldest first, as Stripe's
+    lines = engine.rows(report.rows, run.columns, filters, order=report.order)  # oldest first, as Stripe's
     header = next(lines)
     return _written(header, ([write(value) for write, value in zip(writers, line)] for line in lines))
 

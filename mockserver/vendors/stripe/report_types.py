@@ -34,7 +34,7 @@ class ReportType:
     rows: str | None  # the exported object it lists, one line per row
     summary: str | None  # or the summary it computes
     sources: dict[str, dict[str, str]]  # a summary's parts → {rows, at}: the rows it sums, placed in time by `at`
-    interval: str | None  # the row attribute the interval bounds
+    interval: str | None  # the row attribute the interval bounds (none: a type run by another parameter, `payout`)
     filters: dict[str, str]  # run parameter → row attribute it must equal
     available_days: int
     within: dict[str, str] = field(default_factory=dict)  # list parameter → row attribute that must be one of it
@@ -42,6 +42,7 @@ class ReportType:
     local_times: bool = False  # whether `timezone` moves its x-timezone: requested columns (else all UTC)
     group_by: dict[str, str] = field(default_factory=dict)  # a grouped summary's columns → row attributes
     sums: dict[str, str] = field(default_factory=dict)  # a grouped summary's summed columns → row attributes
+    order: str | None = None  # the row attribute itemized rows run by, oldest first (default: the interval's)
 
     @property
     def version(self) -> int:
@@ -91,6 +92,7 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             within=dict(meta.get("within") or {}),
             requires=tuple(meta.get("requires") or ()),
             local_times=bool(meta.get("local_times")),
+            order=meta.get("order") or meta.get("interval"),
         )
         if report.summary == "grouped":
             report = replace(
@@ -104,7 +106,7 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             {
                 report.rows: {
                     *(columns if listed else ()),
-                    report.interval,
+                    *(name for name in (report.interval, report.order) if name),
                     *report.filters.values(),
                     *report.within.values(),
                     *report.requires,
@@ -136,8 +138,8 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
 class Run:
     """A run's parameters, read and checked: what the CSV is made from."""
 
-    interval_start: int
-    interval_end: int
+    interval_start: int | None  # None: the type takes no interval (a single payout's reconciliation)
+    interval_end: int | None
     columns: tuple[str, ...]
     timezone: str | None
     equals: dict[str, str]  # row attribute → the value it must have
@@ -152,16 +154,17 @@ def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> di
     echoed = {name: int(value) if name.startswith("interval_") else value for name, value in given.items()}
     if "currency" in echoed:
         echoed["currency"] = echoed["currency"].lower()
-    start, end = echoed["interval_start"], echoed["interval_end"]
     available_start, available_end = report.available(now)
-    for name, value in (("interval_start", start), ("interval_end", end)):
-        if not available_start <= value <= available_end:
+    for name in ("interval_start", "interval_end"):
+        value = echoed.get(name)
+        if value is not None and not available_start <= value <= available_end:
             raise _bad(
                 name,
                 f"must be between data_available_start ({available_start}) and data_available_end "
                 f"({available_end}) of report type {report.id}; got {value}",
             )
-    if start >= end:
+    start, end = echoed.get("interval_start"), echoed.get("interval_end")
+    if start is not None and end is not None and start >= end:
         raise _bad("interval_start", f"must be before parameters[interval_end] ({end}); got {start}")
     timezone = echoed.get("timezone")
     if timezone is not None:
@@ -177,8 +180,8 @@ def read_parameters(report: ReportType, given: dict[str, Any], now: float) -> di
 def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
     """The Run of checked parameters (read_parameters' answer, as a record keeps it)."""
     return Run(
-        interval_start=parameters["interval_start"],
-        interval_end=parameters["interval_end"],
+        interval_start=parameters.get("interval_start"),
+        interval_end=parameters.get("interval_end"),
         columns=tuple(parameters.get("columns") or report.default_columns),
         timezone=parameters.get("timezone") if report.local_times else None,
         equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
