@@ -25,7 +25,6 @@ from aiohttp import web
 from . import data, findings, logs, redact, registry
 from .clock import Clock, SharedClock, iso
 from .control import accesslog, admin, cors, faults, index
-from .control.answers import NullStore
 from .control.journal import Journal, journal_middleware, recorder
 from .errors import FixtureError
 from .exports import ExportService
@@ -37,7 +36,7 @@ from .proxy import Forwarder
 from .redis_store import is_redis_url
 from .respond import SEND_TIMEOUT
 from .sqlite_store import SqliteStore
-from .store import MemoryStore, Store
+from .store import MemoryStore, NullStore, Store
 from .vendors.base import Vendor
 
 __all__ = [

@@ -542,3 +542,65 @@ def _freeze(record: dict) -> Any:
 def _thaw(stored: Any) -> dict:
     """A fresh copy of a stored record, for the caller to keep or change."""
     return pickle.loads(stored) if type(stored) is bytes else copy.deepcopy(stored)
+
+
+class NullStore:
+    """The store of a `--stateless` server: remembers nothing."""
+
+    shared = False
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
+        return None
+
+    async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
+        pass
+
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        return True
+
+    async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+        return False
+
+    async def replace_many(self, tenant: Tenant, kind: str, records: dict) -> int:
+        return 0
+
+    async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
+        return False
+
+    async def list(self, tenant: Tenant, kind: str) -> list[dict]:
+        return []
+
+    async def page(
+        self, tenant: Tenant, kind: str, index: str, *, reverse: bool, offset: int, limit: int
+    ) -> list[dict]:
+        return []
+
+    async def upto(self, tenant: Tenant, kind: str, index: str, bound: float) -> list[dict]:
+        return []
+
+    async def count(self, tenant: Tenant, kind: str) -> int:
+        return 0
+
+    async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
+        return 0
+
+    async def owner(self, vendor: str, kind: str, key: str) -> str | None:
+        return None
+
+    async def apps(self, vendor: str, kind: str) -> list[str]:
+        return []
+
+    async def reset(self, app: str | None = None, vendor: str | None = None) -> None:
+        pass
+
+    async def counter(self, name: str) -> float:
+        return 0
+
+    async def incr(self, name: str, amount: float = 1) -> float:
+        return amount
