@@ -69,10 +69,6 @@ class Mounts:
             seen[prefix] = vendor.name
         self.by_prefix = sorted(pairs, key=lambda pair: -len(pair[0]))  # stable: ties keep the listed order
 
-    def vendor_for(self, path: str | None) -> Vendor:
-        """The vendor of `path`; the first mounted vendor for a path under none (or no path at all)."""
-        return self.owner(path) or self.vendors[0]
-
     def owner(self, path: str | None) -> Vendor | None:
         """The vendor whose mount `path` lies under; None for a path under none."""
         if path:
@@ -159,7 +155,7 @@ def create_app(
             journal_middleware(
                 services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso, claimed=_claimed(mounts)
             ),
-            errors_middleware(lambda request: mounts.vendor_for(request.path)),
+            errors_middleware(lambda request: mounts.owner(request.path)),
             index.unmounted_middleware(mounts.owner),
         ],
     )
@@ -231,8 +227,8 @@ def _claimed(mounts: Mounts):
     """Who a request claims to be, as the vendor of its path reads it (the journal, refused credentials)."""
 
     def claimed(request: web.Request) -> str | None:
-        vendor = mounts.vendor_for(request.path)
-        hint = vendor.tenant_hint(request)
+        vendor = mounts.owner(request.path)
+        hint = vendor.tenant_hint(request) if vendor is not None else None  # a path under none claims no one
         return redact.label(hint) if hint and vendor.tenant_is_secret else hint
 
     return claimed
@@ -291,7 +287,9 @@ def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: M
         request_id = request.get(REQUEST_ID)
         if request_id is None or admin.is_admin(request):
             return
-        vendor = request.get(VENDOR) or mounts.vendor_for(request.path)
+        vendor = request.get(VENDOR) or mounts.owner(request.path)
+        if vendor is None:  # a path under no vendor: no vendor's headers
+            return
         for name, value in vendor.response_headers(request, request_id).items():
             response.headers.setdefault(name, value)
 

@@ -24,6 +24,7 @@ from .control import prefer
 from .control.answers import SpecAnswers
 from .control.journal import APP_ID
 from .errors import ApiError, scrub
+from .ids import request_id
 from .respond import bad_host, json_response
 from .spec import Operation
 from .store import VendorStore
@@ -127,15 +128,16 @@ class Step:
         return body, media_type, self.validator.findings(media_type, body)
 
 
-def errors_middleware(vendor_of: Callable[[web.Request], Vendor]):
-    """Answer every failure in the vendor's error shape: a vendor sub-application's middleware (its
-    404s and 405s too), and the root's for paths under no vendor's prefix."""
+def errors_middleware(vendor_of: Callable[[web.Request], Vendor | None]):
+    """Answer every failure in the error shape of the vendor whose path it is (its 404s and 405s too);
+    a request under no vendor's path (or with none at all) gets a neutral body, as no vendor's shape
+    would be honest there."""
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         vendor = vendor_of(request)
         if REQUEST_ID not in request:
-            request[REQUEST_ID] = vendor.request_id()
+            request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
         try:
             return await handler(request)
         except Invalid as problem:
@@ -151,7 +153,11 @@ def errors_middleware(vendor_of: Callable[[web.Request], Vendor]):
                 raise  # a truncated body, a cancelled download: nobody is left to answer (aiohttp drops it quietly)
             log.exception("unhandled error on %s %s", request.method, request.path)
             error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
-        body = vendor.error_body(error, request[REQUEST_ID])
+        body = (
+            vendor.error_body(error, request[REQUEST_ID])
+            if vendor is not None
+            else {"error": error.details, "status": error.status}
+        )
         try:
             return json_response(body, status=error.status, headers=error.headers)
         except UnicodeEncodeError:  # details echoing a header's undecodable bytes

@@ -80,9 +80,10 @@ class MockClient:
             return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
         if not self.app_id or self.app_token is None:
             return {}
-        if self.mounts is None:  # not one of our ServerThreads: the default contract's dialect
+        vendor = self.mounts.owner(path) if self.mounts is not None else None
+        if vendor is None:  # not one of our ServerThreads, or a path under no vendor: the default dialect's
             return _credentials(self.app_id, self.app_token)
-        return self.mounts.vendor_for(path).credential_headers(self.app_id, self.app_token)
+        return vendor.credential_headers(self.app_id, self.app_token)
 
     def request(
         self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any

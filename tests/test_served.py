@@ -77,6 +77,21 @@ async def test_a_path_under_no_vendor_gets_a_neutral_404(aiohttp_client, path):
     assert wrong.status == 405 and set(await wrong.json()) == {"error", "status"}
 
 
+async def test_a_path_under_no_vendor_carries_no_vendors_headers_or_journal_claim(aiohttp_client):
+    """No vendor stands in for a path under none: not the first mounted one's answer headers (Stripe's
+    `Request-Id`, `Stripe-Version`), nor its reading of who the request claims to be."""
+    stripe, voucherify = (registry.available()[name]() for name in ("stripe", "voucherify"))
+    client = await aiohttp_client(create_app(Settings(), vendors=[stripe, voucherify]))
+    answer = await client.get("/nowhere", headers={"Authorization": "Bearer sk_test_someone"})
+    assert answer.status == 404 and set(await answer.json()) == {"error", "status"}
+    assert "Request-Id" not in answer.headers and "Stripe-Version" not in answer.headers
+    mounted = await client.get("/v1/files/file_nope", headers={"Authorization": "Bearer sk_test_someone"})
+    assert "Request-Id" in mounted.headers  # under Stripe's mount: Stripe's headers
+    journal = await (await client.get("/__mock/requests")).json()
+    claims = {entry["path"]: entry.get("app_id") for entry in journal["requests"]}
+    assert claims["/nowhere"] is None and claims["/v1/files/file_nope"] is not None, claims
+
+
 async def test_a_path_under_a_mount_keeps_its_vendors_404(aiohttp_client):
     client = await aiohttp_client(create_app(Settings()))
     body = await (await client.get("/v1/nowhere", headers=V_AUTH)).json()
