@@ -84,11 +84,9 @@ class ExportService:
         }
         self._indexed(record)
         # `add` stores only an id nobody has: a persistent store outlives the id sequence, and other
-        # processes may share the store
-        while not await tenant.add(KIND, record["id"], record):
+        # processes may share the store; `keep`: memory stays bounded, the oldest export goes first
+        while not await tenant.add(KIND, record["id"], record, keep=self.max_exports):
             record["id"] = new_id()
-        if self.max_exports is not None and await tenant.count(KIND) > self.max_exports:
-            await tenant.trim(KIND, self.max_exports)  # memory stays bounded: the oldest export goes first
         return record
 
     async def get(self, tenant: TenantStore, export_id: str, *, polled: bool = True) -> dict:

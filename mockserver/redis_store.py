@@ -369,8 +369,11 @@ class RedisStore:
         if not await self._write(tenant, kind, key, record, "put"):
             raise KeyError(f"{kind} {key} belongs to another app")
 
-    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
-        return await self._write(tenant, kind, key, record, "add")
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
+        added = await self._write(tenant, kind, key, record, "add")
+        if added and keep is not None:
+            await self.trim(tenant, kind, keep)
+        return added
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
         return await self._write(tenant, kind, key, record, "replace")

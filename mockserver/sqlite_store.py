@@ -87,6 +87,11 @@ UPSERT = (
     "ON CONFLICT (vendor, kind, key) DO UPDATE SET record = excluded.record "
     "WHERE tenant_records.app = excluded.app"
 )
+ADD = "INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+TRIM = (  # the tenant's records of a kind but the newest N
+    "DELETE FROM tenant_records WHERE rowid IN (SELECT rowid FROM tenant_records "
+    "WHERE vendor = ? AND app = ? AND kind = ? ORDER BY rowid DESC LIMIT -1 OFFSET ?)"
+)
 T = TypeVar("T")
 
 
@@ -159,16 +164,24 @@ class SqliteStore:
         if await self._run(self._write, UPSERT, (tenant.vendor, kind, key, tenant.app, json.dumps(record))) == 0:
             raise KeyError(f"{kind} {key} belongs to another app")
 
-    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
-        return (
-            await self._run(
-                self._write,
-                "INSERT INTO tenant_records (vendor, kind, key, app, record) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (tenant.vendor, kind, key, tenant.app, json.dumps(record)),
-            )
-            > 0
-        )
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
+        row = (tenant.vendor, kind, key, tenant.app, json.dumps(record))
+        if keep is None:
+            return await self._run(self._write, ADD, row) > 0
+        return await self._run(self._add_keeping, row, (tenant.vendor, tenant.app, kind, max(0, keep)))
+
+    def _add_keeping(self, row: tuple, trimmed: tuple) -> bool:
+        """`add` and `trim` in one transaction: one commit, one trip to the store's thread."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            added = self._write(ADD, row) > 0
+            if added:
+                self._db.execute(TRIM, trimmed)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return added
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
         return (
@@ -272,13 +285,7 @@ class SqliteStore:
         return row[0]
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
-        return await self._run(
-            self._write,
-            "DELETE FROM tenant_records WHERE rowid IN (SELECT rowid FROM "
-            "tenant_records WHERE vendor = ? AND app = ? AND kind = ? "
-            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-            (tenant.vendor, tenant.app, kind, max(0, keep)),
-        )
+        return await self._run(self._write, TRIM, (tenant.vendor, tenant.app, kind, max(0, keep)))
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         row = await self._run(

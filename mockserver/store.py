@@ -115,7 +115,7 @@ class Store(Protocol):
     async def close(self) -> None: ...
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None: ...
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None: ...
-    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool: ...
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
     async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int: ...
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool: ...
@@ -179,8 +179,11 @@ class TenantStore:
     async def put(self, kind: str, key: str, record: dict) -> None:
         await self.store.put(self.tenant, kind, key, record)
 
-    async def add(self, kind: str, key: str, record: dict) -> bool:
-        return await self.store.add(self.tenant, kind, key, record)
+    async def add(self, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
+        """Store a record under a key no app of the vendor has yet (False, nothing stored, when one has); then,
+        with `keep`, delete the tenant's oldest records of `kind` until `keep` are left: one step of the
+        backend (one SQLite transaction), where add, count and trim were three."""
+        return await self.store.add(self.tenant, kind, key, record, keep=keep)
 
     async def replace(self, kind: str, key: str, record: dict) -> bool:
         return await self.store.replace(self.tenant, kind, key, record)
@@ -424,12 +427,15 @@ class MemoryStore:
                 for key in records:
                     owners.pop(key, None)
 
-    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
-        """Store a record under a key no app of the vendor has yet; False (nothing stored) when one has."""
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
+        """Store a record under a key no app of the vendor has yet; False (nothing stored) when one has.
+        With `keep`, then `trim` to it."""
         await self._settled(tenant)
         if key in self._owners.get((tenant.vendor, kind), {}) or self._clash(tenant, kind, key, record):
             return False
         self._put(tenant, kind, key, record)
+        if keep is not None:
+            self._trim(tenant, kind, keep)
         return True
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
@@ -474,6 +480,9 @@ class MemoryStore:
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
         """Delete the tenant's oldest records of `kind` (by first storing) until `keep` are left; how many went."""
         await self._settled(tenant)
+        return self._trim(tenant, kind, keep)
+
+    def _trim(self, tenant: Tenant, kind: str, keep: int) -> int:
         records = self._tenants.get(tenant, {}).get(kind, {})
         gone = list(islice(records, max(0, len(records) - keep)))
         for key in gone:
@@ -561,7 +570,7 @@ class NullStore:
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
         pass
 
-    async def add(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
+    async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
         return True
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:

@@ -207,6 +207,18 @@ async def test_trim_deletes_the_oldest_first(store):
     await store.put(Tenant("voucherify", "x"), "exports", "a", {"id": "a"})  # trimmed keys are free again
 
 
+async def test_add_keeping_n_deletes_the_oldest_once_it_has_added(store):
+    for key in ("a", "b", "c"):
+        assert await store.add(APP, "exports", key, {"id": key}, keep=2) is True
+    await store.put(OTHER, "exports", "e", {"id": "e"})
+    assert await store.list(APP, "exports") == [{"id": "b"}, {"id": "c"}]
+    assert await store.add(APP, "exports", "b", {"id": "x"}, keep=1) is False  # a taken key: nothing stored or trimmed
+    assert await store.list(APP, "exports") == [{"id": "b"}, {"id": "c"}]
+    assert await store.add(APP, "exports", "d", {"id": "d"}, keep=1) is True
+    assert await store.list(APP, "exports") == [{"id": "d"}] and await store.owner("voucherify", "exports", "b") is None
+    assert await store.list(OTHER, "exports") == [{"id": "e"}]  # another app's records are its own
+
+
 async def test_counters_add_up_and_survive_reset(store):
     assert await store.counter("clock-offset") == 0
     assert await store.incr("clock-offset", 1.5) == 1.5

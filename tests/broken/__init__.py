@@ -174,9 +174,9 @@ class LeakyStore(MemoryStore):
         self.apps.add(tenant)
         await super().put(tenant, kind, key, record)
 
-    async def add(self, tenant, kind, key, record):
+    async def add(self, tenant, kind, key, record, *, keep=None):
         self.apps.add(tenant)
-        return await super().add(tenant, kind, key, record)
+        return await super().add(tenant, kind, key, record, keep=keep)
 
     # MemoryStore's methods by name: `super()` cannot be called in a comprehension (its own scope)
     async def page(self, tenant, kind, index, *, reverse, offset, limit):
