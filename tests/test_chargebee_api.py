@@ -25,11 +25,12 @@ from mockserver.spec import load_spec
 from mockserver.store import VendorStore
 from mockserver.validation import Invalid, RequestValidator
 from mockserver.vendors.chargebee import Chargebee
-from mockserver.vendors.chargebee.exports import MAX_IN_PROCESS, VALID_SECONDS
 from mockserver.vendors.chargebee.filters import translate
 from mockserver.vendors.chargebee.form import decode_form
 
 ROWS = 200
+API = Chargebee().api  # the overlay's annotations (schemas/chargebee/overlay.yaml)
+MAX_IN_PROCESS, VALID_SECONDS = API.max_in_process, API.url_expires
 
 
 @pytest.fixture(scope="session")
@@ -595,7 +596,7 @@ _VALUES = st.one_of(
 def orders_pipeline():
     vendor = Chargebee()
     operation = vendor.spec.operation("export-orders")
-    return vendor, operation, RequestValidator(operation), vendor.exports.filters["export-orders"]
+    return vendor, operation, RequestValidator(operation), vendor.filter_params["export-orders"]
 
 
 def _decode_or_word(orders_pipeline, raw: bytes) -> None:
@@ -788,3 +789,14 @@ async def test_an_id_longer_than_any_export_id_is_a_documented_400(cb):
     reply = await cb.request("GET", "/api/v2/exports/" + "x" * 51)
     assert reply.status == 400 and reply.json["param"] == "export-id"
     assert "400" in cb.spec.operation("retrieve-export").responses
+
+
+def test_chargebee_is_data_served_by_the_generic_engine_but_for_its_filter_grammar():
+    """Issue 22 item 4: the protocol lives in schemas/chargebee/overlay.yaml; the package keeps only the
+    hooks no annotation can state (the filter grammar, the SDK's form lists, the wording of form problems)."""
+    from mockserver.vendors.openapi import OpenApiVendor
+
+    assert issubclass(Chargebee, OpenApiVendor)
+    own = {name for name, value in vars(Chargebee).items() if callable(value) and not name.startswith("__")}
+    assert own == {"export_filters", "decode_form", "invalid"}
+    assert Chargebee().roles["retrieve-export"].role == "status"

@@ -90,7 +90,7 @@ def test_the_cli_resolves_the_bundled_chargebee_contract(capsys):
 
 def _ignores_filters() -> ServerThread:
     vendor = Chargebee(keys=KEYS)
-    vendor.exports.filters = {op: [] for op in vendor.exports.filters}  # every filter dropped
+    vendor.filter_params = {op: [] for op in vendor.filter_params}  # every filter dropped
     return _server(vendor)
 
 

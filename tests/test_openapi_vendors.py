@@ -151,6 +151,17 @@ async def test_the_idempotency_header_answers_the_same_export(acme):
     assert first["id"] == second["id"] != other["id"] and second["dataset"] == "orders"
 
 
+async def test_an_idempotency_key_is_each_tenants_own(acme):
+    """Two tenants using one key each get their own export (once a 500: stored ids are unique per vendor)."""
+    headers = {"Idempotency-Key": "shared"}
+    mine = await acme.call("POST", "/exports", json={"dataset": "orders"}, headers=headers, status=201)
+    theirs = await Acme(acme.client, type("V", (), {"spec": acme.spec}), key="acme-key-2").call(
+        "POST", "/exports", json={"dataset": "orders"}, headers=headers, status=201
+    )
+    again = await acme.call("POST", "/exports", json={"dataset": "orders"}, headers=headers, status=201)
+    assert mine["id"] == again["id"] != theirs["id"]
+
+
 async def test_bad_requests_in_acmes_shape(acme):
     unknown = await acme.call("POST", "/exports", json={"dataset": "invoices"}, status=400)
     assert "dataset" in unknown["error"]["message"]

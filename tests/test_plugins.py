@@ -31,7 +31,7 @@ def test_vendor_options_reach_each_vendor_from_flags_and_the_config_file(tmp_pat
     }  # repeatable ones add up
     built = {vendor.name: vendor for vendor in registry.build(settings)}
     assert built["voucherify"].apps == {"shop": "s3cret", "other": "t"}
-    assert built["chargebee"].keys == ("k1", "k2")
+    assert built["chargebee"].credentials.pinned == ("k1", "k2")
 
 
 @pytest.mark.parametrize(

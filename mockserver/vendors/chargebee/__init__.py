@@ -1,59 +1,42 @@
-"""Chargebee's dialect: HTTP Basic with the API key as the user name, form
-bodies with bracketed filters, the `{message, type, api_error_code, param,
-error_code, http_status_code}` error object, and the export operations of
-schemas/chargebee/.
+"""Chargebee's exports, served by the generic engine (mockserver.vendors.openapi) from schemas/chargebee/:
+the document and the `x-mock` annotations of its overlay.yaml say the credentials (the API key as HTTP
+Basic's user name: each key is a site of its own), the error object, the export resource and its
+statuses, the zip of CSV files, its download URL's validity, the in-process limit and the idempotency
+keys.
 
-The API key is the tenant: every key is a site of its own (its exports and
-its data set). With keys pinned (`--chargebee-key`), only those exist and any
-other is refused, as the real API refuses an unknown key; with none pinned,
-any non-empty key is accepted. The site name (the host) is ignored.
+Python stays only for what Chargebee does beyond the generic export protocol:
+
+- its filter grammar (filters.py): bracketed operators (`order[status][in]`, `total[between]`,
+  `is_present`, Unix times and days, the revenue reports' months) read as the engine's filters;
+- its form lists (form.py): a list written as JSON, as the official SDK's Python repr, or item by item;
+- its wording of a request's problems in form parameter names (`order[status][in] : …`, `cannot be
+  blank`), with the API's codes `param_wrong_value` and `invalid_request`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aiohttp import web
-
-from ... import argtypes, data
+from ... import argtypes
 from ...errors import ApiError
-from ...ids import request_id
 from ...options import Option
-from ...spec import Operation, Spec, bundled_spec
-from ...store import VendorStore
+from ...spec import Operation, Spec, bundled_spec, schemas_dir
 from ...validation import Invalid
-from ..base import Handler, Vendor
-from ..common import PatternWords, basic_header, basic_user, form_problem, same
-from . import exports
+from ..common import PatternWords, form_problem
+from ..openapi import OpenApiVendor
+from ..openapi.annotations import Role
+from .contract import CONTRACT
+from .filters import filter_params, report_period, translate
 from .form import decode_form
 
-# keys the shared code raises (not found, faults, aiohttp refusals …) → Chargebee's api_error_code
-API_ERROR_CODES = {
-    "not_found": "resource_not_found",
-    "method_not_allowed": "http_method_not_supported",
-    "too_many_requests": "api_request_limit_exceeded",
-    "internal_error": "internal_error",
-    "service_unavailable": "internal_temporary_error",
-    "payload_too_large": "invalid_request",
-    "invalid_prefer_header": "invalid_request",
-    "mocked_error": "invalid_request",
-    "bad_request": "invalid_request",
-}
-# errors Chargebee gives no `type` (the SDKs raise their base APIError for them)
-UNTYPED = (
-    "api_authentication_failed",
-    "api_authorization_failed",
-    "api_request_limit_exceeded",
-    "internal_error",
-    "internal_temporary_error",
-)
+FORM = "application/x-www-form-urlencoded"
 
 
-class Chargebee(Vendor):
+class Chargebee(OpenApiVendor):
     name = "chargebee"
-    from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
-
+    folder = schemas_dir() / "chargebee"
+    contract = CONTRACT  # the contract kit's dialect: data in contract.py
     options = (
         Option(
             "chargebee-key",
@@ -64,51 +47,30 @@ class Chargebee(Vendor):
             dest="keys",
         ),
     )
-    status_names = exports.STATUS
-    tenant_is_secret = True  # a site is its API key: journalled under a label of it
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
-        self.spec = spec or bundled_spec("chargebee")
-        self.keys = tuple(keys)  # pinned API keys; empty: any key is a site
-        self.exports = exports.Exports(self.spec, data.load_model(self.spec))
+        super().__init__(keys=tuple(keys), spec=spec or bundled_spec("chargebee"))
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
+        self.filter_params = {}
+        for op in self.spec.operations:
+            if "x-exported-object" not in op.raw:
+                continue
+            exported = self.exports.model.object(op.raw["x-exported-object"])
+            params = filter_params(op.body_schemas.get(FORM, {}))
+            stray = [p.attribute for p in params if p.attribute not in exported.attributes]
+            if stray:
+                raise ValueError(f"{op.operation_id} filters {stray}, which {exported.name} rows lack")
+            self.filter_params[op.operation_id] = params
 
-    def handlers(self) -> dict[str, Handler]:
-        return self.exports.handlers()
+    def export_filters(self, op: Operation, role: Role, body: Mapping[str, Any]) -> dict | None:
+        filters = translate(self.filter_params.get(op.operation_id, []), body)
+        period = op.raw.get("x-report-period")  # the date attribute report_from/to_month/year bound
+        if period:  # a period that ends before it starts matches nothing, as a reversed `between` does
+            filters.update(report_period(period, body))
+        return filters
 
-    # -- credentials -----------------------------------------------------------
-    def trusts_new_credentials(self) -> bool:
-        return not self.keys  # any key is a site until keys are pinned
-
-    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
-        """The API key of `Authorization: Basic base64(key:)` (the password is ignored)."""
-        if not operation.secured:
-            return None
-        key = basic_user(request.headers.get("Authorization", ""))
-        if not key:
-            raise ApiError(
-                401,
-                "api_authentication_failed",
-                "Unauthorized",
-                "Sorry, authentication failed. Send your API key as the user name of HTTP Basic auth",
-            )
-        if self.keys and not any(same(pinned, key) for pinned in self.keys):
-            raise ApiError(
-                401, "api_authentication_failed", "Unauthorized", "Sorry, authentication failed. Invalid api key"
-            )
-        return key
-
-    # -- errors ----------------------------------------------------------------
-    def error_body(self, error: ApiError, request_id: str) -> dict:
-        code = API_ERROR_CODES.get(error.key, error.key)
-        body: dict[str, Any] = {"message": error.details, "api_error_code": code}
-        if error.param:
-            body["param"] = error.param
-        if code not in UNTYPED and 400 <= error.status < 500:
-            body["type"] = "invalid_request"
-        body["error_code"] = code
-        body["http_status_code"] = error.status
-        return body
+    def decode_form(self, raw: bytes) -> Any:
+        return decode_form(raw)
 
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
         if problem.kind == "media_type":
@@ -139,15 +101,3 @@ class Chargebee(Vendor):
         # a body that is malformed around this parameter, or a value of the wrong form
         code = "invalid_request" if problem.kind == "malformed" else "param_wrong_value"
         return ApiError(400, code, "Invalid parameter", f"{param} : {self.worded(problem.message)}", param=param)
-
-    def decode_form(self, raw: bytes) -> Any:
-        return decode_form(raw)
-
-    def tenant_hint(self, request: web.Request) -> str | None:
-        return basic_user(request.headers.get("Authorization", "")) or None
-
-    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
-        return {"Authorization": basic_header(secret)}
-
-    def request_id(self) -> str:
-        return request_id("cb-")

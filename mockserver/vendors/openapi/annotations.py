@@ -45,9 +45,15 @@ API_KEYS = (
     "formats",
     "objects",
     "idempotency-header",
+    "idempotency",
     "download",
+    "codes",
+    "tenant",
+    "url-expires",
+    "max-in-process",
 )
 OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
+IDEMPOTENCY_KEYS = ("header", "replayed-header", "window", "max-length", "per")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -57,10 +63,14 @@ class AnnotationError(ValueError):
 
 @dataclass(frozen=True)
 class FileFormat:
-    """How an export's file is written: rows as CSV or TSV, then maybe gzip or a zip holding the file."""
+    """How an export's file is written: rows as CSV or TSV, then maybe gzip or a zip holding the file;
+    `name` and `member` are templates of the file's name and of the rows' file inside a zip (no
+    extension; None: the export's name, else `export-<id>`)."""
 
     format: str = "csv"
     compression: str = "none"
+    name: str | None = None
+    member_name: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -90,6 +100,17 @@ class FilterMap:
     values: str = "values"
     high: str = "high"
     operators: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # request word → engine operator(s)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A create's idempotency key: a request carrying a key seen before answers the export it made."""
+
+    header: str
+    replayed_header: str | None = None  # a header set to `true` on an answer that replays
+    window: float | None = None  # seconds a key replays its export (None: as long as the export lives)
+    max_length: int | None = None  # a longer key (or one of blanks) is a 400
+    per: str = "key"  # key: the key alone picks the export | request: the key, the operation and its body
 
 
 @dataclass(frozen=True)
@@ -125,8 +146,16 @@ class Api:
     # request word → file (None: a format the mock refuses to write)
     formats: Mapping[str, FileFormat | None] = dataclasses.field(default_factory=dict)
     objects: Mapping[str, str] = dataclasses.field(default_factory=dict)  # request word → exported object
-    idempotency_header: str | None = None
+    idempotency: Idempotency | None = None
     download: str = "file"  # where finished exports are fetched: file (the mock's file route) | operation
+    codes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # error key → the API's code ({code})
+    tenant: str = "digest"  # digest: a tenant is a digest of the credentials | key: the credential itself
+    url_expires: float | None = None  # seconds a finished export's download URL works (None: for ever)
+    max_in_process: int | None = None  # exports of a tenant in process at once (`time` lifecycle); then 429
+
+    @property
+    def idempotency_header(self) -> str | None:
+        return self.idempotency.header if self.idempotency else None
 
 
 def read_api(document: Mapping[str, Any]) -> Api:
@@ -146,6 +175,9 @@ def read_api(document: Mapping[str, Any]) -> Api:
         str(word): (None if spec is None else _file(spec, f"x-mock.formats.{word}"))
         for word, spec in _mapping(raw.get("formats") or {}, "x-mock.formats").items()
     }
+    tenant = str(raw.get("tenant", "digest"))
+    if tenant not in ("digest", "key"):
+        raise AnnotationError(f"x-mock.tenant must be digest or key, not {tenant!r}")
     download = str(raw.get("download", "file"))
     if download not in ("file", "operation"):
         raise AnnotationError(f"x-mock.download must be file or operation, not {download!r}")
@@ -153,7 +185,10 @@ def read_api(document: Mapping[str, Any]) -> Api:
         name=raw.get("name"),
         statuses=statuses,
         error=raw.get("error", dict(ERROR)),
-        categories={str(k): str(v) for k, v in _mapping(raw.get("categories") or {}, "x-mock.categories").items()},
+        categories={
+            str(k): None if v is None else str(v)
+            for k, v in _mapping(raw.get("categories") or {}, "x-mock.categories").items()
+        },
         messages={str(k): str(v) for k, v in _mapping(raw.get("messages") or {}, "x-mock.messages").items()},
         request_id=str(raw.get("request-id", "uuid")),
         id_prefix=str(ids.get("prefix", "")),
@@ -161,9 +196,44 @@ def read_api(document: Mapping[str, Any]) -> Api:
         file=_file(raw.get("file") or {}, "x-mock.file"),
         formats=formats,
         objects={str(k): str(v) for k, v in _mapping(raw.get("objects") or {}, "x-mock.objects").items()},
-        idempotency_header=raw.get("idempotency-header"),
+        idempotency=_idempotency(raw),
         download=download,
+        codes={str(k): str(v) for k, v in _mapping(raw.get("codes") or {}, "x-mock.codes").items()},
+        tenant=tenant,
+        url_expires=_number(raw.get("url-expires"), "x-mock.url-expires"),
+        max_in_process=None if raw.get("max-in-process") is None else int(raw["max-in-process"]),
     )
+
+
+def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
+    if raw.get("idempotency-header") is not None and raw.get("idempotency") is not None:
+        raise AnnotationError("x-mock: give idempotency-header or idempotency, not both")
+    if raw.get("idempotency-header") is not None:
+        return Idempotency(str(raw["idempotency-header"]))
+    if raw.get("idempotency") is None:
+        return None
+    spec = _mapping(raw["idempotency"], "x-mock.idempotency")
+    _known(spec, IDEMPOTENCY_KEYS, "x-mock.idempotency")
+    if not spec.get("header"):
+        raise AnnotationError("x-mock.idempotency needs `header`, the request header holding the key")
+    per = str(spec.get("per", "key"))
+    if per not in ("key", "request"):
+        raise AnnotationError(f"x-mock.idempotency.per must be key or request, not {per!r}")
+    return Idempotency(
+        header=str(spec["header"]),
+        replayed_header=spec.get("replayed-header"),
+        window=_number(spec.get("window"), "x-mock.idempotency.window"),
+        max_length=None if spec.get("max-length") is None else int(spec["max-length"]),
+        per=per,
+    )
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise AnnotationError(f"{where} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
@@ -204,13 +274,14 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
 
 def _file(spec: Any, where: str) -> FileFormat:
     spec = _mapping(spec, where)
-    _known(spec, ("format", "compression"), where)
+    _known(spec, ("format", "compression", "name", "member"), where)
     fmt, compression = str(spec.get("format", "csv")), str(spec.get("compression", "none"))
     if fmt not in FORMATS:
         raise AnnotationError(f"{where}.format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if compression not in COMPRESSIONS:
         raise AnnotationError(f"{where}.compression must be one of {', '.join(COMPRESSIONS)}, not {compression!r}")
-    return FileFormat(fmt, compression)
+    name, member = spec.get("name"), spec.get("member")
+    return FileFormat(fmt, compression, None if name is None else str(name), None if member is None else str(member))
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

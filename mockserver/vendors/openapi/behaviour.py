@@ -10,8 +10,10 @@ or from an operation with the `download` role.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -27,6 +29,7 @@ from ...exports import KIND, ExportService
 from ...respond import json_response, no_content, origin, stream
 from ...spec import Operation, Spec
 from ...store import VendorStore
+from ...validation import Invalid
 from ..base import Call, Handler
 from . import files
 from .annotations import Api, FileFormat, FilterMap, Role
@@ -35,6 +38,7 @@ from .render import NAMES, render, view_name
 FILES = "/__files"  # under the vendor's first mount: where finished exports download from
 IDEMPOTENCY = "idempotency"  # store kind: idempotency key → export id
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 def dig(body: Any, path: str) -> Any:
@@ -54,6 +58,10 @@ class Exports:
     roles: Mapping[str, Role]
     model: data.DataModel
     mount: str
+    # the vendor's hooks: the engine filters of a create's body (None: as its role's `filters` say), and
+    # how a contract problem the engine finds (a missing parameter) is worded
+    filters_of: Callable[[Operation, Role, Mapping[str, Any]], dict | None] | None = None
+    refuse: Callable[[Invalid, Operation | None], ApiError] | None = None
 
     def handlers(self) -> dict[str, Handler]:
         made: dict[str, Handler] = {}
@@ -70,28 +78,29 @@ class Exports:
     # -- create ----------------------------------------------------------------------------------
     async def create(self, op: Operation, role: Role, call: Call) -> web.Response:
         body = call.inputs.body if isinstance(call.inputs.body, Mapping) else {}
+        if call.inputs.body is None:  # no body at all skipped the schema: its required parameters are missing
+            self._required(op, body)
         service: ExportService = call.services.exports
-        key = call.request.headers.get(self.api.idempotency_header) if self.api.idempotency_header else None
-        if key:
-            seen = await call.store.get(IDEMPOTENCY, key)
-            if seen is not None:
-                try:
-                    record = await service.get(call.store, seen["export"], polled=False)
-                    return self._answer(op, role, call, record)
-                except ApiError:
-                    pass  # deleted since: a new export
-        word, exported = self._object(role, body)
+        idempotency = self.api.idempotency
+        key = call.request.headers.get(idempotency.header) if idempotency else None
+        if key is not None:
+            replayed = await self._replay(op, call, key, body)
+            if replayed is not None:
+                headers = {idempotency.replayed_header: "true"} if idempotency.replayed_header else None
+                return self._answer(op, role, call, replayed, headers)
+        await self._room(call)
+        word, exported = self._object(op, role, body)
         obj = self.model.object(exported)
         fields = self._fields(role, body, obj)
         query: dict[str, Any] = {
             "fields": list(fields),
             "object": word,
             "name": self._text(role.name, "name", body),
-            "filters": self._filters(role, body),
+            "filters": self.filters_of(op, role, body) if self.filters_of else self.filters(role, body),
             "order": self._order(role, body, obj),
         }
         fmt_word, file = self._file(role, body)
-        query.update(format=fmt_word, file=[file.format, file.compression])
+        query.update(format=fmt_word, file=[file.format, file.compression, file.name, file.member_name])
         prefer = call.request.get(PREFER, NOTHING)
         numeric = self._numeric_ids()
         record = await service.create(
@@ -106,12 +115,75 @@ class Exports:
             mode=prefer.lifecycle,
             outcome=prefer.outcome or "done",
         )
-        if key:
-            await call.store.put(IDEMPOTENCY, key, {"export": record["id"]})
+        if key is not None:
+            seen = {"export": record["id"], "operation": op.operation_id, "request": dict(body)}
+            await call.store.put(IDEMPOTENCY, self._key_id(op, call, key), seen)
         return self._answer(op, role, call, record)
 
-    def _object(self, role: Role, body: Mapping) -> tuple[str, str]:
+    def _required(self, op: Operation, body: Mapping) -> None:
+        schema = next(iter(op.body_schemas.values()), None) or {}
+        missing = [name for name in schema.get("required") or () if name not in body]
+        if missing:
+            problem = Invalid("body", "", f"{missing[0]!r} is a required property", kind="missing")
+            raise self.refuse(problem, op) if self.refuse else _invalid(f"{missing[0]} is required", missing[0])
+
+    async def _replay(self, op: Operation, call: Call, key: str, body: Mapping) -> dict | None:
+        """The export a request with this idempotency key made (None: a new one is made)."""
+        idempotency = self.api.idempotency
+        assert idempotency is not None
+        if idempotency.max_length is not None and not (key.strip() and len(key) <= idempotency.max_length):
+            raise _invalid(f"{idempotency.header} must be 1 to {idempotency.max_length} characters", idempotency.header)
+        seen = await call.store.get(IDEMPOTENCY, self._key_id(op, call, key))
+        if seen is None:
+            return None
+        if idempotency.per == "request" and (seen.get("operation"), seen.get("request")) != (
+            op.operation_id,
+            dict(body),
+        ):
+            return None  # another request under that key is a new one
+        try:
+            record = await call.services.exports.get(call.store, seen["export"], polled=False)
+        except ApiError:
+            return None  # deleted since: a new export
+        if idempotency.window is not None and call.services.clock.now() > record["created_at"] + idempotency.window:
+            return None
+        return record
+
+    def _key_id(self, op: Operation, call: Call, key: str) -> str:
+        """Where an idempotency key is stored: a digest of the tenant's key (of its operation's, per request).
+        Stored ids are unique across a vendor's tenants, and the key itself need not be kept."""
+        idempotency = self.api.idempotency
+        scope = op.operation_id if idempotency is not None and idempotency.per == "request" else ""
+        text = "\n".join((call.store.app, scope, key))
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    async def _room(self, call: Call) -> None:
+        """`max-in-process`: a tenant's exports in process at once, where they finish by themselves (under
+        `poll` or `instant` the client moves them: an export it never polls would block it for good)."""
+        limit = self.api.max_in_process
+        if limit is None:
+            return
+        service: ExportService = call.services.exports
+        busy = await service.in_process(call.store)  # exports the clock finishes (none under poll or instant)
+        if len(busy) < limit:
+            return
+        # the true wait: a client retrying after Retry-After lands as soon as there is room, and no sooner
+        first = min(service.lifecycle.finishes_at(record) for record in busy)
+        wait = max(1, math.ceil(round(first - service.clock.now(), 3)))  # rounded: float noise adds no second
+        raise ApiError(
+            429,
+            "too_many_requests",
+            "Too many exports",
+            f"{len(busy)} exports are already in process; at most {limit} are processed at a time. "
+            "Retry once one has completed",
+            headers={"Retry-After": str(wait)},
+        )
+
+    def _object(self, op: Operation, role: Role, body: Mapping) -> tuple[str, str]:
         objects = self.model.objects
+        fixed = op.raw.get("x-exported-object")  # an operation that always exports one object
+        if fixed is not None and role.object is None:
+            return "", str(fixed)
         path = role.object or _field_named(body, "object")
         word = dig(body, path) if path else None
         if word is None:
@@ -160,7 +232,8 @@ class Exports:
             )
         return word, chosen
 
-    def _filters(self, role: Role, body: Mapping) -> dict | None:
+    def filters(self, role: Role, body: Mapping) -> dict | None:
+        """The engine's filters as the role's `filters` annotation reads the body."""
         if isinstance(role.filters, str):
             found = dig(body, role.filters)
             return found if isinstance(found, dict) else None
@@ -235,10 +308,18 @@ class Exports:
 
     async def download(self, op: Operation, role: Role, call: Call) -> web.StreamResponse:
         export_id = self._id(op, role, call)
-        if role.auth == "token":
-            record = await call.services.exports.for_download(
-                call.owners, export_id, str(call.request.query.get("token", ""))
-            )
+        if role.auth == "token":  # a signed URL: refused with 403, as storage hosts refuse one
+            try:
+                record = await call.services.exports.for_download(
+                    call.owners, export_id, str(call.request.query.get("token", ""))
+                )
+            except ApiError:
+                raise ApiError(
+                    403, "forbidden", "Forbidden", "This download URL is wrong, or its export unknown or unfinished"
+                ) from None
+            expires = self._expires_at(record)
+            if expires is not None and call.services.clock.now() > expires:
+                raise ApiError(403, "forbidden", "Forbidden", f"The download URL expired at {expires}; export again")
         else:
             record = await call.services.exports.get(call.store, export_id, polled=False)
             if record["phase"] != "done":
@@ -257,7 +338,7 @@ class Exports:
         service: ExportService = services.exports
         produce = await service.csv(owners, record)
         file = FileFormat(*record["query"].get("file") or ("csv", "none"))
-        member = f"{self._stem(record)}.{file.member}"
+        member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
         body = _packer(produce, file, member, record["phase_at"])
         binary = file.compression != "none" or file.format == "xlsx"
         return await stream(
@@ -295,6 +376,7 @@ class Exports:
             fields=list(query.get("fields") or ()),
             format=query.get("format"),
             rows=record["rows"],
+            expires_at=self._expires_at(record) if done else None,
             errors=0,
             file_name=self.file_name(record),
             request=record["parameters"],
@@ -321,18 +403,41 @@ class Exports:
 
     def file_name(self, record: dict) -> str:
         file = FileFormat(*record["query"].get("file") or ("csv", "none"))
-        return f"{self._stem(record)}.{file.extension}"
+        return f"{self._stem(record, file.name)}.{file.extension}"
 
-    def _stem(self, record: dict) -> str:
-        name = record["query"].get("name") or f"export-{record['id']}"
-        return _UNSAFE.sub("-", name).strip("-") or f"export-{record['id']}"
+    def _stem(self, record: dict, template: str | None = None) -> str:
+        """A file's name without its extension: the `file` annotation's template, else the export's name."""
+        fallback = f"export-{record['id']}"
+        if template is not None:
+            values = {
+                "id": record["id"],
+                "object": record["query"].get("object") or record["exported_object"],
+                "exported_object": record["exported_object"],
+                "name": record["query"].get("name") or fallback,
+            }
+            name = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), template)
+        else:
+            name = record["query"].get("name") or fallback
+        return _UNSAFE.sub("-", name).strip("-") or fallback
 
-    def _answer(self, op: Operation, role: Role, call: Call, record: dict) -> web.Response:
+    def _expires_at(self, record: dict) -> int | None:
+        """When a finished export's download URL stops working: `url-expires` after it finished."""
+        return None if self.api.url_expires is None else int(record["phase_at"] + self.api.url_expires)
+
+    def _answer(
+        self, op: Operation, role: Role, call: Call, record: dict, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
         """The export as the operation's answer, echoing what its create asked."""
-        return self._respond(op, role, call, self.view(record, call), record["parameters"])
+        return self._respond(op, role, call, self.view(record, call), record["parameters"], headers)
 
     def _respond(
-        self, op: Operation, role: Role, call: Call, view: Mapping, body: Mapping | None = None
+        self,
+        op: Operation,
+        role: Role,
+        call: Call,
+        view: Mapping,
+        body: Mapping | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> web.Response:
         status = role.status or _success(op)
         schema = _json_schema(op, status)
@@ -341,7 +446,7 @@ class Exports:
         if role.role == "list":
             schema, items = _with_items(schema, role.items)
             view = {**view, "items": [render(items, item, item["request"]) for item in view["items"]]}
-        return json_response(render(schema, view, body or {}), status=status)
+        return json_response(render(schema, view, body or {}), status=status, headers=headers)
 
     def _id(self, op: Operation, role: Role, call: Call) -> str:
         name = role.id or _id_param(op)

@@ -3,6 +3,8 @@
 An export is offered as a *view* (mockserver.vendors.openapi.behaviour.view): id, status,
 created_at, url … Each property of the response schema takes, in this order:
 
+0. its `x-mock-when`: the phases (a word or a list: scheduled, running, done, failed, canceled) in
+   which it is present at all; in any other it is left out, required or not;
 1. its `x-mock-value`: a view name (`completed_at`), alternatives (`completed_at|updated_at`:
    the first that has a value), a text template (`"{origin}/files/{id}"`), or an object of
    those (`{status: "{status_url}"}`);
@@ -65,11 +67,22 @@ def render(schema: Any, view: Mapping[str, Any], request: Mapping[str, Any] | No
     required = set(schema.get("required") or ())
     out: dict[str, Any] = {}
     for name, sub in properties.items():
+        if not _present(_merged(sub), view):
+            continue
         value = _value(name, _merged(sub), view, request or {})
         if value is None and name not in required:
             continue
         out[name] = value if value is not None or _nullable(sub) else generate(_merged(sub))
     return out
+
+
+def _present(sub: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
+    """Whether a property with `x-mock-when` is present in the export's phase."""
+    when = sub.get("x-mock-when")
+    if when is None or "phase" not in view:
+        return True
+    phases = [when] if isinstance(when, str) else list(when)
+    return ("canceled" if view.get("canceled") else view.get("phase")) in phases
 
 
 def _value(name: str, sub: dict, view: Mapping[str, Any], request: Mapping[str, Any]) -> Any:
@@ -90,8 +103,13 @@ def _value(name: str, sub: dict, view: Mapping[str, Any], request: Mapping[str, 
 
 def fill(template: Any, view: Mapping[str, Any]) -> Any:
     """A template's value: a view name, `a|b` alternatives, text with {placeholders}, or an object of those."""
-    if isinstance(template, dict):
-        return {key: fill(value, view) for key, value in template.items()}
+    if isinstance(template, dict):  # a key whose template is one placeholder without a value is left out
+        filled = {key: fill(value, view) for key, value in template.items()}
+        return {
+            key: value
+            for key, value in filled.items()
+            if value is not None or not (isinstance(template[key], str) and _TEMPLATE.fullmatch(template[key]))
+        }
     if isinstance(template, list):
         return [fill(value, view) for value in template]
     if not isinstance(template, str):

@@ -1,7 +1,8 @@
 """Credentials as the document's `securitySchemes` declare them: one small reader per scheme type.
 
     apiKey          the named header, query parameter or cookie
-    http basic      `Authorization: Basic` (user, or user:password when there is a password)
+    http basic      `Authorization: Basic` (user, or user:password when there is a password; the user
+                    alone with `x-mock-basic: user` on the scheme, for an API key sent as the user name)
     http bearer     `Authorization: Bearer <token>`
     oauth2, openIdConnect   an access token, sent as a bearer token
 
@@ -35,7 +36,9 @@ def _api_key(scheme: Mapping[str, Any], request: web.Request) -> str:
 def _http(scheme: Mapping[str, Any], request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     if str(scheme.get("scheme", "")).lower() == "basic":
-        return _basic(header)
+        credential = _basic(header)
+        # `x-mock-basic: user`: the user name alone is the credential (an API key as the user name)
+        return credential.partition(":")[0] if scheme.get("x-mock-basic") == "user" else credential
     return bearer_token(header)
 
 
