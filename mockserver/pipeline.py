@@ -7,7 +7,7 @@
     → behave     the vendor's handler (state, lifecycle, data) — or the spec's canned answer
     → respond    the handler's response; any error becomes the vendor's error shape (errors_middleware)
 
-`Step` is built once per operation at start-up; each step is a method of its own.
+`Step` is built once per operation, at its first request; each step is a method of its own.
 """
 
 from __future__ import annotations
@@ -44,7 +44,17 @@ class Step:
 
     @classmethod
     def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> Callable[..., Any]:
-        return cls(vendor, op, behave, services).handle
+        """The operation's aiohttp handler. Its steps (the request validator compiled from the operation's
+        schemas, its canned answers) are built at its first request, not at start-up: a server with four
+        vendors' hundred operations listens sooner, and pays only for the operations clients call."""
+        built: list[Step] = []
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if not built:
+                built.append(cls(vendor, op, behave, services))
+            return await built[0].handle(request)
+
+        return handle
 
     def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> None:
         self.vendor, self.op, self.behave, self.services = vendor, op, behave, services

@@ -100,10 +100,7 @@ async def serve_until_stopped(settings: Settings, upstream: str | None = None, *
     the proxy's, which says where requests go)."""
     app = create_app(settings, **create)
     runner = await listen(app, settings.host, settings.port, settle=True, ssl_context=context_for(settings))
-    port = runner.addresses[0][1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    scheme = "https" if settings.tls else "http"
-    about = index.describe(app[MOUNTS].vendors, settings, f"{scheme}://{host}:{port}")
+    about = index.describe(app[MOUNTS].vendors, settings, index.base_url(settings, runner.addresses[0][1]))
     lines = index.banner(about)
     if upstream:  # the proxy: where every request goes
         lines.insert(1, f"  forwarding every request to {upstream}")

@@ -42,8 +42,9 @@ from dataclasses import replace
 from multiprocessing.connection import wait
 
 from . import registry, tls
-from .app import Settings, create_app, default_store, load_fixtures
+from .app import MOUNTS, Settings, create_app, default_store, load_fixtures
 from .clock import Clock, SharedClock
+from .control.index import banner, base_url, describe
 from .ids import Ids, claim_stream
 from .serving import listen
 from .sqlite_store import SqliteStore
@@ -146,15 +147,12 @@ class _Supervisor:
         try:
             for index in range(self.settings.workers):
                 self._start(index)
-            if not self._wait_ready():
+            about = self._wait_ready()
+            if about is None:
                 return 0 if self.stopping else 1
-            host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
-            scheme = "https" if self.settings.tls else "http"
-            self.announce(
-                f"mockserver listening on {scheme}://{host}:{self.settings.port} (lifecycle "
-                f"{self.settings.lifecycle}, seed {self.settings.seed}, {self.settings.workers} workers)",
-                flush=True,
-            )
+            # the single process's banner (what is served, where, credentials, admin API, config file), as
+            # the first worker to listen describes it: every worker serves the same
+            self.announce("\n".join(banner(about, f", {self.settings.workers} workers")), flush=True)
             return self._supervise()
         finally:
             self._shutdown()
@@ -177,13 +175,14 @@ class _Supervisor:
         self.workers[index] = process
         self.pipes[index] = receiver
 
-    def _wait_ready(self) -> bool:
-        waiting = set(self.workers)
+    def _wait_ready(self) -> dict | None:
+        """What the workers serve (mockserver.control.index.describe) once all listen; None if one cannot."""
+        waiting, about = set(self.workers), None
         deadline = time.monotonic() + START_SECONDS
         while waiting and not self.stopping:
             if time.monotonic() > deadline:
                 log.error("workers %s did not start within %g s", sorted(waiting), START_SECONDS)
-                return False
+                return None
             wait([self.pipes[i] for i in waiting] + [self.workers[i].sentinel for i in waiting], timeout=0.2)
             for index in list(waiting):
                 pipe, process = self.pipes[index], self.workers[index]
@@ -194,13 +193,14 @@ class _Supervisor:
                         message = ("failed", "exited while starting")
                     if message[0] == "ready":
                         waiting.discard(index)
+                        about = about or message[1]
                         continue
                     log.error("worker %d could not start: %s", index, message[1])
-                    return False
+                    return None
                 if not process.is_alive():
                     log.error("worker %d exited while starting (exit code %s)", index, process.exitcode)
-                    return False
-        return not waiting
+                    return None
+        return None if waiting else about
 
     def _supervise(self) -> int:
         while not self.stopping:
@@ -255,15 +255,16 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     store = SqliteStore(settings.state, durable=False) if temporary else None  # a throwaway file needs no fsync
     runner = None
     try:
+        app = create_app(settings, store=store)
         runner = await listen(
-            create_app(settings, store=store),
+            app,
             settings.host,
             settings.port,
             reuse_port=True,
             settle=True,
             ssl_context=tls.context_for(settings),
         )
-        ready.send(("ready", os.getpid()))
+        ready.send(("ready", describe(app[MOUNTS].vendors, settings, base_url(settings, settings.port))))
         ready.close()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -16,25 +17,31 @@ from mockserver.app import Settings, create_app
 V_AUTH = {"X-App-Id": "index-app", "X-App-Token": "index-secret"}
 
 
-def test_the_banner_names_each_vendors_paths_credentials_the_admin_api_and_the_config_file(tmp_path):
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "workers"])
+def test_the_banner_names_each_vendors_paths_credentials_the_admin_api_and_the_config_file(tmp_path, workers):
+    """`serve --workers N` prints the single process's banner too, with the number of workers."""
     (tmp_path / "mockserver.yaml").write_text("chargebee-key: [test_pinned]\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0"],
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *workers],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
     )
+    deadline = threading.Timer(60, process.terminate)  # a banner without its config line fails, not hangs
+    deadline.start()
     try:
         lines = [process.stdout.readline()]
         while not lines[-1].lstrip().startswith("config") and lines[-1]:
             lines.append(process.stdout.readline())
     finally:
+        deadline.cancel()
         process.terminate()
         process.wait(timeout=30)
     text = "".join(lines)
     assert lines[0].startswith("mockserver listening on http://127.0.0.1:"), text
+    assert lines[0].rstrip().endswith(", 2 workers)" if workers else "seed 0)"), text
     url = lines[0].split("listening on ")[1].split()[0]
     by_name = {line.split()[0]: line for line in lines[1:]}
     assert "/v1/exports" in by_name["voucherify"] and "trusting new keys" in by_name["voucherify"], text

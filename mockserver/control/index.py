@@ -66,6 +66,12 @@ def describe(vendors: Iterable[Any], settings: Any, base_url: str) -> dict[str, 
     }
 
 
+def base_url(settings: Any, port: int) -> str:
+    """Where the server answers, as the banner and the index say it (an IPv6 host in brackets)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{'https' if settings.tls else 'http'}://{host}:{port}"
+
+
 def banner(about: dict[str, Any], extra: str = "") -> list[str]:
     """The lines `mockserver serve` prints: the first keeps the one-line form scripts wait for
     (`listening on URL`); the rest say what is served."""

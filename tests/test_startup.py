@@ -1,0 +1,67 @@
+"""Start-up does only what the first answer needs (issue 24 item 7, issue 25's start-up): `serve` answers
+without the data engine's libraries, which load with the first file made, and builds an operation's
+request validator at its first request. The figures are benchmarks/bench_startup.py's, not timed here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mockserver import pipeline
+from mockserver.app import Settings, create_app
+from tests.control_support import http
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ("numpy", "polars", "faker")
+AUTH = {"X-App-Id": "startup-app", "X-App-Token": "startup-token"}
+
+
+def imported(log: Path) -> set[str]:
+    """The modules a `python -X importtime` process has imported so far (its stderr, in a file)."""
+    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \| +(\S+)$", log.read_text(), re.M))
+
+
+def test_serve_answers_without_the_data_engine_which_loads_with_the_first_file(tmp_path):
+    log = tmp_path / "stderr"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "mockserver", "serve", "--port", "0", "--lifecycle", "instant"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
+    try:
+        url = re.search(r"listening on (http://\S+)", process.stdout.readline()).group(1)
+        assert http("GET", url + "/v1/exports", headers=AUTH).status == 200
+        assert not set(ENGINE) & imported(log), "the first answers loaded the data engine's libraries"
+
+        body = {"exported_object": "order", "parameters": {"fields": ["id", "status"]}}
+        export = http("POST", url + "/v1/exports", body, headers=AUTH).json
+        deadline = time.monotonic() + 30
+        while export["status"] != "DONE" and time.monotonic() < deadline:
+            export = http("GET", f"{url}/v1/exports/{export['id']}", headers=AUTH).json
+        csv = http("GET", export["result"]["url"])
+        assert csv.status == 200 and csv.text.splitlines()[0] == "ID,Status", csv.text[:200]
+        assert set(ENGINE) <= imported(log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
+async def test_an_operations_validator_is_built_at_its_first_request(aiohttp_client, monkeypatch):
+    built = []
+    of = pipeline.RequestValidator.of
+    monkeypatch.setattr(pipeline.RequestValidator, "of", lambda op: built.append(op.operation_id) or of(op))
+    client = await aiohttp_client(create_app(Settings()))
+    assert built == []  # four vendors' operations, none compiled before a request asks for it
+    for _ in range(2):
+        answer = await client.get("/v1/exports", headers=AUTH)
+        assert answer.status == 200
+    assert len(built) == 1  # once, for the operation asked for
