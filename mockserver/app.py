@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -35,6 +34,7 @@ from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, errors_midd
 from .proxy import Forwarder
 from .redis_store import is_redis_url
 from .respond import SEND_TIMEOUT
+from .services import SERVICES, Services, services_of
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, NullStore, Store
 from .vendors.base import Vendor
@@ -78,20 +78,6 @@ class Mounts:
         return None
 
 
-@dataclass
-class Services:
-    """What behaviour code may use; built once per application."""
-
-    settings: Settings
-    store: Store
-    clock: Clock
-    exports: ExportService
-    vendors: list[Vendor]
-    journal: Journal
-    faults: faults.Faults
-
-
-SERVICES = web.AppKey("services", Services)
 MOUNTS = web.AppKey("mounts", Mounts)
 
 
@@ -306,7 +292,3 @@ def default_store(settings: Settings) -> Store:
     if settings.state:
         return SqliteStore(settings.state)
     return MemoryStore()
-
-
-def services_of(app: web.Application) -> Services:
-    return app[SERVICES]

@@ -26,6 +26,7 @@ from .control.journal import APP_ID
 from .errors import ApiError, scrub
 from .ids import request_id
 from .respond import bad_host, json_response
+from .services import Services
 from .spec import Operation
 from .store import VendorStore
 from .validation import Inputs, Invalid, RequestValidator, read_body
@@ -43,7 +44,7 @@ class Step:
     """One operation's steps; `Step.handler(...)` is its aiohttp handler."""
 
     @classmethod
-    def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> Callable[..., Any]:
+    def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Services) -> Callable[..., Any]:
         """The operation's aiohttp handler. Its steps (the request validator compiled from the operation's
         schemas, its canned answers) are built at its first request, not at start-up: a server with four
         vendors' hundred operations listens sooner, and pays only for the operations clients call."""
@@ -56,7 +57,7 @@ class Step:
 
         return handle
 
-    def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Any) -> None:
+    def __init__(self, vendor: Vendor, op: Operation, behave: Handler, services: Services) -> None:
         self.vendor, self.op, self.behave, self.services = vendor, op, behave, services
         self.validator = RequestValidator.of(op)
         self.names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}

@@ -29,6 +29,7 @@ from ..clock import iso
 from ..errors import ApiError, scrub
 from ..lifecycle import PHASES
 from ..respond import json_response
+from ..services import Services
 from ..validation import parse_json, read_body
 from . import dashboard
 from .exposure import Exposure
@@ -40,7 +41,7 @@ def is_admin(request: web.Request) -> bool:
     return request.path.startswith(PREFIX)
 
 
-def admin_app(services: Any) -> web.Application:
+def admin_app(services: Services) -> web.Application:
     """The admin API as a sub-application mounted at /__mock; `services` is the app's mockserver.app.Services."""
     settings = services.settings
     guard = Exposure(settings.host, settings.allow_hosts, settings.admin_token)
@@ -78,7 +79,7 @@ def _same_shape(path: str, template: str) -> bool:
 
 
 class Admin:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         # each vendor's export status words → neutral lifecycle phases (where phases share a word,
         # the later phase wins: in_process → running)

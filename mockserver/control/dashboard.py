@@ -22,16 +22,17 @@ from .. import redact
 from ..clock import iso
 from ..lifecycle import PHASES, can_move
 from ..respond import json_response
+from ..services import Services
 
 
-def routes(services: Any) -> list[tuple[str, str, Any]]:
+def routes(services: Services) -> list[tuple[str, str, Any]]:
     """(method, path under /__mock/, handler) of the dashboard: the admin API adds them to its own."""
     board = Dashboard(services)
     return [("GET", "ui", board.page), ("GET", "exports", board.exports)]
 
 
 class Dashboard:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         self.vendors = {vendor.name: vendor for vendor in services.vendors}
 

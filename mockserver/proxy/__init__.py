@@ -37,6 +37,7 @@ from yarl import URL
 from ..errors import ApiError
 from ..pipeline import OPERATION, VENDOR
 from ..respond import SEND_SECONDS, SEND_TIMEOUT, header_text
+from ..services import Services
 from ..spec import Operation
 from ..validation import Invalid, RequestValidator, read_body
 from ..vendors.base import Vendor
@@ -92,7 +93,7 @@ class Forwarder:
             app[UPSTREAM_SESSION] = session
             yield
 
-    def pipeline(self, vendor: Vendor, op: Operation, behave, services) -> Callable:
+    def pipeline(self, vendor: Vendor, op: Operation, behave, services: Services) -> Callable:
         """create_app's per-operation step, in proxy mode (`behave`, the mock's behaviour, goes unused)."""
         return self._handler(vendor, op, RequestValidator.of(op))
 

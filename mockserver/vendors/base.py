@@ -32,6 +32,7 @@ from ..validation import Finding, Inputs, Invalid
 if TYPE_CHECKING:
     from ..data import Recipes
     from ..options import Option, Settings
+    from ..services import Services
     from ..store import Store
 
 MOUNT_KEY = "x-mock-mount"  # the root of a vendor's openapi.yaml: the path prefixes it is served under
@@ -46,7 +47,7 @@ class Call:
     app_id: str | None
     inputs: Inputs
     request_id: str
-    services: Any  # mockserver.app.Services
+    services: Services
     owners: VendorStore  # this vendor's part of the store (download tokens find their app here)
     store: TenantStore | None  # the records of the app the request acts for (None: an unsecured operation)
 
@@ -119,7 +120,9 @@ class Vendor(ABC):
     def handlers(self) -> dict[str, Handler]:
         """operationId → behaviour. Every operation of the spec needs one."""
 
-    def routes(self, prefix: str, services: Any) -> list[tuple[str, str, Callable[..., Awaitable[web.StreamResponse]]]]:
+    def routes(
+        self, prefix: str, services: Services
+    ) -> list[tuple[str, str, Callable[..., Awaitable[web.StreamResponse]]]]:
         """Routes beside the spec's operations under `prefix`: (method, path, aiohttp handler), e.g. the
         files a finished export's URL names when they are not one of the API's operations. Default: none."""
         return []

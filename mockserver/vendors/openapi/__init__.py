@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -38,6 +38,10 @@ from .annotations import KEY, AnnotationError, Api, Role, read_api, read_role
 from .behaviour import FILES, Exports
 from .render import fill
 from .security import Credentials, tenant_of
+
+if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
+    from ...services import Services
+
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 _PLACEHOLDER = re.compile(r"^\{([a-z_]+)\}$")
@@ -92,7 +96,7 @@ class OpenApiVendor(Vendor):
         filters follow a grammar no annotation states overrides this (Chargebee's bracketed operators)."""
         return self.exports.filters(role, body)
 
-    def routes(self, prefix: str, services: Any) -> list[tuple[str, str, Any]]:
+    def routes(self, prefix: str, services: Services) -> list[tuple[str, str, Any]]:
         """The file route, under the mount finished exports' URLs name."""
         if prefix != self.exports.mount or self.api.download != "file":
             return []

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -34,6 +34,10 @@ from ..base import Call, Handler
 from . import files
 from .annotations import Api, FileFormat, FilterMap, Role
 from .render import NAMES, render, view_name
+
+if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
+    from ...services import Services
+
 
 FILES = "/__files"  # under the vendor's first mount: where finished exports download from
 IDEMPOTENCY = "idempotency"  # store kind: idempotency key → export id
@@ -326,7 +330,7 @@ class Exports:
                 raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
         return await self._stream(call.request, record, call.services, call.owners)
 
-    async def file(self, services, request: web.Request) -> web.StreamResponse:
+    async def file(self, services: Services, request: web.Request) -> web.StreamResponse:
         """The mock's file route: a finished export's file, opened by its URL's token alone."""
         owners = VendorStore(services.store, self.name)
         record = await services.exports.for_download(
@@ -334,7 +338,9 @@ class Exports:
         )
         return await self._stream(request, record, services, owners)
 
-    async def _stream(self, request: web.Request, record: dict, services, owners: VendorStore) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, record: dict, services: Services, owners: VendorStore
+    ) -> web.StreamResponse:
         service: ExportService = services.exports
         produce = await service.csv(owners, record)
         file = FileFormat(*record["query"].get("file") or ("csv", "none"))

@@ -18,7 +18,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -35,6 +35,10 @@ from .links import links_of
 from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing, page_of
 from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
 from .spool import Spool
+
+if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
+    from ...services import Services
+
 
 # lifecycle phase → report run status (checked against the schema's enum)
 STATUS = {"scheduled": "pending", "running": "pending", "done": "succeeded", "failed": "failed"}
@@ -194,7 +198,7 @@ class Reporting:
             "url": f"{origin(call.request)}/v1/files/{file_id}/contents",
         }
 
-    async def _size(self, record: dict, services) -> int:
+    async def _size(self, record: dict, services: Services) -> int:
         """The CSV's byte size: known, or counted while the spool writes the file downloads will send."""
         key = _spool_key(record)
         size = self.spool.known_size(key)
@@ -204,13 +208,13 @@ class Reporting:
             )
         return size
 
-    def _csv(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
+    def _csv(self, record: dict, services: Services) -> Callable[[], Iterator[bytes]]:
         """What makes the run's CSV, chunk by chunk (called off the event loop by respond.stream): the
         spooled file when it is kept, else the same bytes generated again."""
         key, generate = _spool_key(record), self._generate(record, services)
         return lambda: self.spool.chunks(key) or generate()
 
-    def _generate(self, record: dict, services) -> Callable[[], Iterator[bytes]]:
+    def _generate(self, record: dict, services: Services) -> Callable[[], Iterator[bytes]]:
         report = self.types[record["exported_object"]]
         service: ExportService = services.exports
         return partial(
