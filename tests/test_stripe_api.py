@@ -656,8 +656,10 @@ async def _required(api, spec, report_type: str) -> list[tuple[str, str]]:
     """The parameters a run of the type requires: the last 60 days, or a payout (and its connected account)
     that has rows, read off an itemized payout reconciliation."""
     required = _catalogue(spec)[report_type]["properties"]["parameters"]["required"]
+    if required == ["interval_end"]:  # ending balance reconciliation: what was not yet paid out 10 days ago
+        return [("parameters[interval_end]", str(END - 10 * DAY))]
     if "payout" not in required:
-        return [pair for pair in interval(END - 60 * DAY, END) if pair[0][len("parameters[") : -1] in required]
+        return interval(END - 60 * DAY, END)
     connect = "connected_account" in required
     source = f"{'connected_account_' if connect else ''}payout_reconciliation.itemized.5"
     payout, rows = await _a_payout(api, source)
@@ -789,7 +791,7 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
     assert busy.status == 409 and busy.body["error"]["code"] == "idempotency_key_in_use"
 
 
-# -- the rest of the catalogue: a single payout's reconciliation, Stripe Tax (issue 23) -----------------
+# -- a single payout's reconciliation, Stripe Tax ---------------------------------------------------------------
 async def _a_payout(api, report: str = "payout_reconciliation.itemized.5") -> tuple[str, list[dict]]:
     """A payout id with rows in the last 60 days, and those rows (balance_transaction_id, net)."""
     names = ("automatic_payout_id", "balance_transaction_id", "net")
@@ -921,3 +923,58 @@ async def test_tax_transaction_dates_follow_the_requested_zone(api):
         assert plain["line_item_id"] == zoned["line_item_id"] and plain["tax_date"] == zoned["tax_date"]
         moved = datetime.strptime(plain["transaction_date"], STAMP) + timedelta(hours=9)
         assert zoned["transaction_date"] == moved.strftime(STAMP)
+
+
+EBR = "ending_balance_reconciliation.itemized.4"
+
+
+async def test_ending_balance_reconciliation_takes_only_interval_end_and_lists_what_was_not_yet_paid_out(api):
+    end = END - 10 * DAY
+    wanted = columns("balance_transaction_id", "created_utc", "automatic_payout_effective_at_utc", "net")
+    header, rows = await api.rows((await api.create(EBR, [("parameters[interval_end]", str(end))] + wanted)).body)
+    assert rows
+    for row in rows:
+        assert _utc(row["created_utc"]) < end <= _utc(row["automatic_payout_effective_at_utc"])
+    # the same rows as the itemized balance change report's, made before the end and paid out after it
+    _, activity = await api.rows(
+        (
+            await api.create(
+                "balance_change_from_activity.itemized.3",
+                interval(end - 40 * DAY, end) + columns("balance_transaction_id", "automatic_payout_effective_at_utc"),
+            )
+        ).body
+    )
+    pending = {r["balance_transaction_id"] for r in activity if _utc(r["automatic_payout_effective_at_utc"]) >= end}
+    assert pending and pending <= {row["balance_transaction_id"] for row in rows}
+    _, summary = await api.rows(
+        (await api.create("ending_balance_reconciliation.summary.1", [("parameters[interval_end]", str(end))])).body
+    )
+    assert sum(int(line["count"]) for line in summary) == len(rows)
+    refused = await api.create(EBR, interval(end - DAY, end))
+    assert refused.status == 400 and refused.body["error"]["param"] == "parameters[interval_start]"
+    assert refused.body["error"]["code"] == "parameter_unknown"
+    connected = await api.create(
+        "connected_account_ending_balance_reconciliation.itemized.2", [("parameters[interval_end]", str(end))]
+    )
+    assert connected.status == 200, connected.body
+
+
+async def test_connect_reports_have_their_documented_connected_account_column_and_tax_lines(api):
+    window = interval(END - 30 * DAY, END)
+    report = "connected_account_balance_change_from_activity.itemized.1"
+    _, rows = await api.rows((await api.create(report, window + columns("connected_account", "net"))).body)
+    assert rows and all(row["connected_account"].startswith("acct_") for row in rows)
+    tax = "connected_account_tax.transactions.itemized.2"
+    described = (await api.get(f"/v1/reporting/report_types/{tax}")).body
+    header, lines = await api.rows((await api.create(tax, window)).body)
+    assert header == described["default_columns"] and header[0] == "connected_account" and lines
+    assert all(line["connected_account"].startswith("acct_") for line in lines)
+    chosen = lines[0]["connected_account"]
+    _, one = await api.rows(
+        (
+            await api.create(tax, window + [("parameters[connected_account]", chosen)] + columns("connected_account"))
+        ).body
+    )
+    assert one and {line["connected_account"] for line in one} == {chosen}
+    _, platform = await api.rows((await api.create(TAX, window + columns("id"))).body)
+    assert len(platform) > len(lines)  # the platform's report lists its own lines too

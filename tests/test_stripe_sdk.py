@@ -388,7 +388,7 @@ def test_itemized_reports_write_local_times_beside_utc_in_the_requested_zone(mod
 
 
 def test_a_single_payouts_reconciliation_and_stripe_tax_run_through_the_sdk(module_api):
-    """Issue 23 item 1, the rest of the catalogue: payout_reconciliation.by_id.* (run by `payout`, no
+    """The single-payout and tax report types: payout_reconciliation.by_id.* (run by `payout`, no
     interval) and tax.transactions.itemized.2, each file headed by the type's default columns."""
     listed = {t.id for t in stripe.reporting.ReportType.list().data}
     assert {

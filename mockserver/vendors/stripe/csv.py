@@ -35,10 +35,15 @@ def report_csv(
     if report.summary == "balance":
         return _balance_summary(report, run, engine)
     filters = _kept(run)
-    if report.interval and run.interval_start is not None and run.interval_end is not None:
-        filters[report.interval] = {
-            "conditions": {"$more_than_equal": _iso(run.interval_start), "$less_than": _iso(run.interval_end)}
-        }
+    bounds = {}
+    if run.interval_start is not None:
+        bounds["$more_than_equal"] = _iso(run.interval_start)
+    if run.interval_end is not None:
+        bounds["$less_than"] = _iso(run.interval_end)
+        if report.pending_at:  # ending balance reconciliation: made before the end, not yet paid out at it
+            filters[report.pending_at] = {"conditions": {"$more_than_equal": _iso(run.interval_end)}}
+    if report.interval and bounds:
+        filters[report.interval] = {"conditions": bounds}
     if report.summary == "grouped":
         return _grouped_summary(report, run, engine, filters)
     rows_model = model.object(report.rows)

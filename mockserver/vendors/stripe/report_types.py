@@ -43,6 +43,7 @@ class ReportType:
     group_by: dict[str, str] = field(default_factory=dict)  # a grouped summary's columns → row attributes
     sums: dict[str, str] = field(default_factory=dict)  # a grouped summary's summed columns → row attributes
     order: str | None = None  # the row attribute itemized rows run by, oldest first (default: the interval's)
+    pending_at: str | None = None  # a row attribute that must not be before interval_end (not yet paid out then)
 
     @property
     def version(self) -> int:
@@ -93,6 +94,7 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             requires=tuple(meta.get("requires") or ()),
             local_times=bool(meta.get("local_times")),
             order=meta.get("order") or meta.get("interval"),
+            pending_at=meta.get("pending_at"),
         )
         if report.summary == "grouped":
             report = replace(
@@ -106,7 +108,7 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             {
                 report.rows: {
                     *(columns if listed else ()),
-                    *(name for name in (report.interval, report.order) if name),
+                    *(name for name in (report.interval, report.order, report.pending_at) if name),
                     *report.filters.values(),
                     *report.within.values(),
                     *report.requires,
