@@ -27,6 +27,9 @@ class _Lazy:
             raise AttributeError(attribute)  # markers): that must not import the SDK; the SDKs' API is public
         return getattr(self._module(), attribute)
 
+    def __dir__(self) -> list[str]:  # dir(sdk) lists the module's names, as it would on the module
+        return dir(self._module())
+
     def __setattr__(self, attribute: str, value: Any) -> None:
         setattr(self._module(), attribute, value)
 
