@@ -978,3 +978,39 @@ async def test_connect_reports_have_their_documented_connected_account_column_an
     assert one and {line["connected_account"] for line in one} == {chosen}
     _, platform = await api.rows((await api.create(TAX, window + columns("id"))).body)
     assert len(platform) > len(lines)  # the platform's report lists its own lines too
+
+
+@pytest.mark.parametrize(
+    ("report_type", "column", "served"),
+    [
+        ("payout_reconciliation.itemized.1", "trace_id", True),
+        ("payout_reconciliation.itemized.1", "destination_payment_id", True),
+        ("payout_reconciliation.itemized.1", "shipping_address_city", False),
+        ("payout_reconciliation.itemized.1", "customer_name", False),
+        ("payout_reconciliation.itemized.3", "card_address_city", True),
+        ("payout_reconciliation.itemized.3", "invoice_number", True),
+        ("payout_reconciliation.itemized.4", "card_address_city", False),
+        ("payout_reconciliation.itemized.5", "order_id", True),
+        ("payout_reconciliation.itemized.5", "customer_shipping_address_postal_code", True),
+        ("ending_balance_reconciliation.itemized.1", "trace_id_status", True),
+        ("ending_balance_reconciliation.itemized.1", "customer_name", False),
+        ("ending_balance_reconciliation.itemized.2", "dispute_reason", True),
+        ("ending_balance_reconciliation.itemized.3", "dispute_reason", False),
+        ("ending_balance_reconciliation.itemized.4", "customer_address_country", True),
+        ("connected_account_payout_reconciliation.itemized.3", "card_address_state", True),
+    ],
+)
+async def test_each_version_outputs_the_columns_its_reference_lists(api, report_type, column, served):
+    """Versions of a family differ in more than the local-time twins: each has its own documented columns."""
+    window = (
+        [("parameters[interval_end]", str(END - 10 * DAY))]
+        if report_type.startswith(("ending", "connected_account_ending"))
+        else interval(END - 60 * DAY, END)
+    )
+    reply = await api.create(report_type, window + columns("balance_transaction_id", column))
+    if not served:
+        assert reply.status == 400 and reply.body["error"]["param"] == "parameters[columns]", reply.body
+        return
+    header, rows = await api.rows(reply.body)
+    assert header == ["balance_transaction_id", column] and rows
+    assert any(row[column] for row in rows) or column in ("regulatory_tag", "order_id"), column
