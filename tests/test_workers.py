@@ -5,6 +5,7 @@ consistent and advancing through every other — and stop cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -232,6 +233,36 @@ def test_an_unreachable_redis_stops_the_server_with_a_clear_message():
     assert process.returncode == 2
     assert "cannot reach the Redis store at redis://127.0.0.1:" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+async def test_the_shared_clocks_read_does_not_wait_for_the_stores_thread(tmp_path, monkeypatch):
+    # read before every request: on the event loop, not queued behind a long store call on the store's thread
+    import sqlite3
+    import threading
+
+    from mockserver.sqlite_store import SqliteStore
+
+    store = SqliteStore(tmp_path / "s.db")
+    gate = threading.Event()
+    try:
+        await store.incr("clock-offset", 2.5)
+        store._thread.submit(gate.wait)  # the store's thread busy (a long list, an import)
+        assert await asyncio.wait_for(store.counter("clock-offset"), 10) == 2.5
+        assert await store.counter("none yet") == 0
+        gate.set()
+
+        class Busy:  # the file busy all the same (a WAL recovery): the store's thread reads it, and waits
+            def execute(self, *args):
+                raise sqlite3.OperationalError("database is locked")
+
+            def close(self):
+                pass
+
+        monkeypatch.setattr(store, "_counters", Busy())
+        assert await store.counter("clock-offset") == 2.5
+    finally:
+        gate.set()
+        await store.close()
 
 
 async def test_the_shared_clock_moves_for_every_process_and_is_read_once_per_request(tmp_path):
