@@ -103,17 +103,17 @@ def _version() -> str:
 
 
 def _add_serve_parser(commands) -> None:
-    from . import options
+    from . import options, registry
 
     serve = commands.add_parser("serve", help="run the mock server")
-    options.add_arguments(serve, options.SERVE)
+    options.add_arguments(serve, registry.serve_options())
     serve.add_argument(
         "--config",
         type=argtypes.existing_file,
         metavar="FILE",
         help="read these options from a YAML file (default: ./mockserver.yaml when it exists)",
     )
-    for vendor, own in options.vendor_options().items():
+    for vendor, own in registry.vendor_options().items():
         options.add_arguments(serve, own, group=vendor)
     serve.set_defaults(run=_serve, parser=serve)
 
@@ -175,9 +175,9 @@ def _bundle(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """The config file's values under the command line's; one line and exit 2 for a bad one."""
-    from . import options
+    from . import options, registry
 
-    groups = {None: options.SERVE, **options.vendor_options()}
+    groups = {None: registry.serve_options(), **registry.vendor_options()}
     path, data = options.read_config(getattr(args, "config", None))
     config = options.config_values(path, data, groups)
     settings = options.settings_from(groups, config, args)

@@ -137,27 +137,6 @@ class Settings:
             self.tls = True
 
 
-def _spec_folder(text: str) -> str:
-    from .registry import folder
-
-    if not Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
-    try:
-        folder(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
-def _vendor_names(text: str) -> tuple[str, ...]:
-    from .registry import vendor_names
-
-    try:
-        return vendor_names(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 _D = Settings()
 SPEC_KEY = Option(
     "spec-key",
@@ -181,18 +160,6 @@ SERVE: tuple[Option, ...] = (
     Option("running-seconds", "time mode: seconds an export stays in progress", argtypes.number(0), _D.running_seconds),
     Option("rows", "rows in each synthetic data set", argtypes.whole(0), _D.rows),
     Option("locale", "Faker locale of the data", argtypes.locale, _D.locale),
-    Option(
-        "vendors", "serve only these vendors, e.g. a,b (default: every installed one)", _vendor_names, metavar="NAMES"
-    ),
-    Option(
-        "spec",
-        "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
-        "repeatable); only these are served unless --vendors names more",
-        _spec_folder,
-        repeatable=True,
-        metavar="DIR",
-        dest="specs",
-    ),
     SPEC_KEY,
     Option("stateless", "answer every request from the spec's examples (Prism-style); store nothing"),
     Option(
@@ -296,13 +263,6 @@ SERVE: tuple[Option, ...] = (
     ),
 )
 del _D
-
-
-def vendor_options() -> dict[str, tuple[Option, ...]]:
-    """Every installed vendor's options (offered even when a run serves fewer vendors)."""
-    from .registry import available
-
-    return {name: vendor.options for name, vendor in available().items() if vendor.options}
 
 
 def add_arguments(parser: argparse.ArgumentParser, options: Iterable[Option], group: str | None = None) -> None:

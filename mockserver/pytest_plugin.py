@@ -119,7 +119,7 @@ class MockClient:
 
 def _credentials(app_id: str, app_token: str) -> dict[str, str]:
     """The headers of the default contract's dialect (the vendor a bare `mockserver serve` answers first)."""
-    from mockserver.contract.dialect import default_contract, known_dialects
+    from mockserver.contract.known import default_contract, known_dialects
     from mockserver.contract.options import App
 
     name = default_contract()

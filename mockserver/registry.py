@@ -10,14 +10,16 @@ as a traceback.
 
 from __future__ import annotations
 
+import argparse
 import logging
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .documents import DocumentError, is_data_folder
-from .options import SPEC_KEY
+from .options import SERVE, SPEC_KEY, Option
 from .spec import schemas_dir
 from .vendors.base import Vendor
 from .vendors.openapi import AnnotationError, folder_vendor
@@ -99,3 +101,52 @@ def build(settings: Settings) -> list[Vendor]:
         *(vendor_class(name).from_settings(settings) for name in names),
         *(folder(path)(keys=settings.spec_keys) for path in settings.specs),
     ]
+
+
+def _argument(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A registry check as an option's type: its ValueError becomes the option's one-line error."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = check.__name__
+    return parse
+
+
+def _spec_folder(text: str) -> str:
+    if not Path(text).is_dir():
+        raise ValueError(f"{text!r} is not a folder")
+    folder(text)
+    return text
+
+
+VENDORS = Option(
+    "vendors",
+    "serve only these vendors, e.g. a,b (default: every installed one)",
+    _argument(vendor_names),
+    metavar="NAMES",
+)
+SPECS = Option(
+    "spec",
+    "serve the export API of DIR: its OpenAPI document and overlay (docs/openapi-vendors.md; "
+    "repeatable); only these are served unless --vendors names more",
+    _argument(_spec_folder),
+    repeatable=True,
+    metavar="DIR",
+    dest="specs",
+)
+
+
+def serve_options() -> tuple[Option, ...]:
+    """The serve command's options: the run's own (options.SERVE) and the two that name vendors, which
+    only the registry can check (an installed vendor's name, a folder that is a vendor)."""
+    at = SERVE.index(SPEC_KEY)
+    return (*SERVE[:at], VENDORS, SPECS, *SERVE[at:])
+
+
+def vendor_options() -> dict[str, tuple[Option, ...]]:
+    """Every installed vendor's options (offered even when a run serves fewer vendors)."""
+    return {name: vendor.options for name, vendor in available().items() if vendor.options}

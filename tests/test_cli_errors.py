@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver import cli
-from mockserver import options as serve_options
+from mockserver import cli, registry
 
 SPECS = Path(__file__).resolve().parent / "specs"
 # what each command needs besides the option under test
@@ -134,7 +133,7 @@ def options() -> set[tuple[str, str]]:
 
 def vendor_options() -> set[tuple[str, str]]:
     """The serve flags installed vendors contribute (Vendor.options)."""
-    return {("serve", option.flag) for own in serve_options.vendor_options().values() for option in own}
+    return {("serve", option.flag) for own in registry.vendor_options().values() for option in own}
 
 
 def test_every_option_has_a_row():

@@ -22,12 +22,9 @@ from mockserver.contract.dialect import (
     ExportProtocol,
     Prepare,
     Statuses,
-    bundled_contracts,
-    default_contract,
-    dialect_for,
-    known_dialects,
 )
 from mockserver.contract.http import Exchange, form_fields
+from mockserver.contract.known import bundled_contracts, default_contract, dialect_for, known_dialects
 from mockserver.contract.meaning import Skip
 from mockserver.contract.options import App
 from mockserver.contract.results import Results

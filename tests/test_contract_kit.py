@@ -590,7 +590,7 @@ def test_any_valid_contract_runs_every_check_or_says_why_it_skipped(
 
 
 def test_the_vendor_is_recognised_by_header_names_not_scheme_names():
-    from mockserver.contract.dialect import dialect_for
+    from mockserver.contract.known import dialect_for
 
     document = {
         "components": {

@@ -9,8 +9,8 @@ import re
 import sys
 from pathlib import Path
 
-from mockserver import cli, options, registry
-from mockserver.contract.dialect import bundled_contracts
+from mockserver import cli, registry
+from mockserver.contract.known import bundled_contracts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,8 +35,8 @@ def parser_flags(command: str) -> set[str]:
 
 
 def test_the_serve_option_table_lists_every_serve_and_vendor_option():
-    expected = {option.flag for option in options.SERVE}
-    expected |= {option.flag for own in options.vendor_options().values() for option in own}
+    expected = {option.flag for option in registry.serve_options()}
+    expected |= {option.flag for own in registry.vendor_options().values() for option in own}
     expected |= {"--config"}
     assert expected == parser_flags("serve")  # the table's source is the parser's source
     documented = table_flags(ROOT / "docs/serving.md", "## Options")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mockserver import cli, options, registry
+from mockserver import cli, registry
 from mockserver.app import MOUNTS, Settings, create_app
 from mockserver.vendors.base import Vendor
 from tests.chargebee_support import basic
@@ -114,7 +114,7 @@ def test_two_vendors_cannot_share_a_prefix():
 
 def test_every_serve_option_is_a_settings_field():
     fields = set(Settings.__dataclass_fields__)
-    assert {option.key for option in options.SERVE} <= fields
+    assert {option.key for option in registry.serve_options()} <= fields
     assert all(issubclass(v, Vendor) for v in registry.available().values())
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from mockserver.app import Settings
 from mockserver.contract import builtin
-from mockserver.contract.dialect import dialect_for
+from mockserver.contract.known import dialect_for
 from mockserver.contract.http import Redactor
 from mockserver.contract.options import App
 from mockserver.contract.report import render_text

@@ -7,7 +7,7 @@ import sys
 import time
 
 from .. import argtypes
-from .dialect import bundled_contracts, default_contract
+from .known import bundled_contracts, default_contract
 from .options import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_WORKERS,

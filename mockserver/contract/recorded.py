@@ -29,8 +29,9 @@ from ..control import prefer
 from ..errors import ApiError
 from ..spec import Operation, Spec
 from .checks import _heading as heading
-from .dialect import Dialect, dialect_of, dig, known_dialects, no_dialect_reason
+from .dialect import Dialect, dig
 from .http import Redactor, label
+from .known import dialect_of, known_dialects, no_dialect_reason
 from .meaning import Skip, body_schema, branch_for, column_labels, default_fields, export_api
 from .options import ContractUsageError
 from .results import Finding, Results, excerpt, printable

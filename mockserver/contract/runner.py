@@ -23,9 +23,9 @@ from ..progress import Progress
 from ..spec import Spec, load_spec, schemas_dir, spec_from_document
 from . import builtin, logs
 from .checks import CHECKS, WHOLE_RUN, Context, Skip, run_check
-from .dialect import bundled_contracts, default_contract, dialect_of, no_dialect_reason
 from .foreign import as_openapi3
 from .http import Redactor, label
+from .known import bundled_contracts, default_contract, dialect_of, no_dialect_reason
 from .options import ContractOptions, ContractUsageError
 from .results import Results
 

@@ -247,6 +247,6 @@ class _LazyDialect:
     def __get__(self, instance: Any, owner: type[OpenApiVendor]) -> Any:
         from .contract import dialect_of_folder  # noqa: PLC0415 - the contract kit's modules, when asked
 
-        value = dialect_of_folder(owner)
+        value = dialect_of_folder(owner.name, folder_spec(owner.name, owner.folder))
         owner.contract = value
         return value

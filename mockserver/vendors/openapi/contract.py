@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from ...contract import dialect as d
+from ...spec import Spec
 from .annotations import read_api, read_role
 from .render import view_name
 
 
-def dialect_of_folder(vendor: Any) -> d.Dialect | None:
-    from . import folder_spec  # noqa: PLC0415 - the package imports this module's owner lazily too
-
-    spec = folder_spec(vendor.name, vendor.folder)
+def dialect_of_folder(name: str, spec: Spec) -> d.Dialect | None:
+    """The dialect of the vendor `name` whose document (with its overlay applied) is `spec`; None when
+    its credentials are of a kind the kit cannot send."""
     credentials = _credentials(spec)
     if credentials is None:
         return None
@@ -44,9 +44,7 @@ def dialect_of_folder(vendor: Any) -> d.Dialect | None:
         if free
         else {}
     )
-    return d.Dialect(
-        name=vendor.name, credentials=credentials, errors=errors, exports=protocol, unstated_rules=unstated
-    )
+    return d.Dialect(name=name, credentials=credentials, errors=errors, exports=protocol, unstated_rules=unstated)
 
 
 def _free_text(spec, field: str) -> bool:
