@@ -25,8 +25,8 @@ import pytest
 
 from mockserver.app import Settings
 from mockserver.contract import builtin
-from mockserver.contract.known import dialect_for
 from mockserver.contract.http import Redactor
+from mockserver.contract.known import dialect_for
 from mockserver.contract.options import App
 from mockserver.contract.report import render_text
 from mockserver.contract.results import Results
