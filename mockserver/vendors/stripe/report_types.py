@@ -29,7 +29,7 @@ class ReportType:
     id: str
     name: str
     columns: tuple[str, ...]  # every column it can output
-    default_columns: tuple[str, ...]
+    default_columns: tuple[str, ...] | None  # None: the type takes no `columns` and writes all of them
     parameters: frozenset[str]  # the run parameters it takes
     rows: str | None  # the exported object it lists, one line per row
     summary: str | None  # or the summary it computes
@@ -61,7 +61,7 @@ class ReportType:
             "object": "reporting.report_type",
             "data_available_end": end,
             "data_available_start": start,
-            "default_columns": list(self.default_columns),
+            "default_columns": None if self.default_columns is None else list(self.default_columns),
             "livemode": livemode,
             "name": self.name,
             "updated": end,
@@ -76,13 +76,13 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
     for type_id, branch in mapping.items():
         meta = branch["x-report-type"]
         params = branch["properties"]["parameters"]["properties"]
-        columns_schema = params["columns"]
-        columns = tuple(columns_schema["items"]["enum"])
+        columns_schema = params.get("columns")
+        columns = tuple(columns_schema["items"]["enum"] if columns_schema else meta["columns"])
         report = ReportType(
             id=type_id,
             name=meta["name"],
             columns=columns,
-            default_columns=tuple(columns_schema["default"]),
+            default_columns=tuple(columns_schema["default"]) if columns_schema else None,
             parameters=frozenset(params),
             rows=meta.get("rows"),
             summary=meta.get("summary"),
@@ -184,7 +184,7 @@ def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
     return Run(
         interval_start=parameters.get("interval_start"),
         interval_end=parameters.get("interval_end"),
-        columns=tuple(parameters.get("columns") or report.default_columns),
+        columns=tuple(parameters.get("columns") or report.default_columns or report.columns),
         timezone=parameters.get("timezone") if report.local_times else None,
         equals={report.filters[name]: parameters[name] for name in report.filters if name in parameters},
         decimal_separator=parameters.get("decimal_separator", "."),
