@@ -64,10 +64,9 @@ def iter_csv(
     """
     # the engine proper, and numpy, polars and faker with it, load with the first data set made
     from . import csvout
-    from .blocks import recipe_of
     from .filters import compile_filters
     from .ordering import Order, ordered_batches
-    from .pipeline import Pipeline, RecordSource, SyntheticSource
+    from .pipeline import Pipeline, RecordSource, SyntheticSource, recipe_of
 
     obj = model.object(query.exported_object)
     fields = tuple(query.fields) or obj.default_fields

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .columns import Column, Pooled
-from .model import SCHEMA_RECIPE, Attribute, ObjectModel
+from .model import Attribute, ObjectModel
 from .pools import Tenant, mix, salt_of, tenant
 from .timefmt import DAY_MS
 
@@ -187,35 +187,3 @@ class Recipe:
     monotone: tuple[str, ...] = ()  # non-increasing in the row index
     lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
     world: Callable[[int, str, str], Tenant] = tenant  # (seed, app id, locale) → the app's world
-
-
-def recipe_of(model: ObjectModel) -> Recipe:
-    """The object's recipe: one its vendor declares (imported now, on the first rows made), or one read
-    off its row schema."""
-    if model.recipe == SCHEMA_RECIPE:
-        from .schema_rows import schema_recipe  # it builds on Block, so it imports this module
-
-        return schema_recipe(model)
-    if not model.made:
-        raise LookupError(
-            f"no recipe for {model.name!r}: its vendor declares none (Vendor.data_recipes), "
-            f"and its row schema does not say `x-recipe: {SCHEMA_RECIPE}`"
-        )
-    return model.recipes.load()[model.recipe or model.name]
-
-
-def generate_block(
-    world: Tenant,
-    model: ObjectModel,
-    number: int,
-    rows: int,
-    scope: Mapping[str, object] | None = None,
-    end: int = TIMELINE_END,
-    span: int = 1,
-) -> Columns:
-    """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned."""
-    block = Block(world, model, number, rows, scope, end, span)
-    columns = recipe_of(model).make(block)
-    for name, value in (scope or {}).items():
-        columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
-    return columns

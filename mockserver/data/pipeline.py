@@ -14,13 +14,44 @@ import numpy as np
 import polars as pl
 
 from . import csvout
-from .blocks import BLOCK, SPAN, TIMELINE_END, Columns, generate_block, recipe_of
-from .columns import Column, series, values
+from .blocks import BLOCK, SPAN, TIMELINE_END, Block, Columns, Recipe
+from .columns import Column, Pooled, series, values
 from .filters import Filter
-from .model import ANY, ObjectModel
+from .model import ANY, SCHEMA_RECIPE, ObjectModel
 from .pools import Tenant
+from .schema_rows import schema_recipe
 
 INDEX = "#index"  # pseudo-column: each row's position in the data set
+
+
+def recipe_of(model: ObjectModel) -> Recipe:
+    """The object's recipe: one its vendor declares (imported now, on the first rows made), or one read
+    off its row schema."""
+    if model.recipe == SCHEMA_RECIPE:
+        return schema_recipe(model)
+    if not model.made:
+        raise LookupError(
+            f"no recipe for {model.name!r}: its vendor declares none (Vendor.data_recipes), "
+            f"and its row schema does not say `x-recipe: {SCHEMA_RECIPE}`"
+        )
+    return model.recipes.load()[model.recipe or model.name]
+
+
+def generate_block(
+    world: Tenant,
+    model: ObjectModel,
+    number: int,
+    rows: int,
+    scope: Mapping[str, object] | None = None,
+    end: int = TIMELINE_END,
+    span: int = 1,
+) -> Columns:
+    """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned."""
+    block = Block(world, model, number, rows, scope, end, span)
+    columns = recipe_of(model).make(block)
+    for name, value in (scope or {}).items():
+        columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
+    return columns
 
 
 class SyntheticSource:
