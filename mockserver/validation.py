@@ -162,11 +162,12 @@ class Declared:
     Worked out level by level, as bodies reach each one: Voucherify's create-export body schema has
     132,000 nodes to walk (0.8 s on the event loop at the first create), a body visits a few dozen."""
 
-    __slots__ = ("_schemas", "_props", "_items", "_free", "_tag", "_branches")
+    __slots__ = ("_schemas", "_props", "_items", "_free", "_tag", "_branches", "_known")
 
     def __init__(self, schemas: list[Any]) -> None:
         self._schemas = schemas
         self._props: dict[str, Declared] | None = None  # None until the level is worked out
+        self._known: dict[str, Declared] | None = None  # a branch's: its parent's properties and its own
 
     @classmethod
     def of(cls, schema: Any) -> Declared:
@@ -207,14 +208,19 @@ class Declared:
                 if branch is not None:
                     branch._level()
                     node = branch
-            known = node._props if node is self else {**self._props, **node._props}
+            known = node._props
+            if node is not self:
+                known = node._known
+                if known is None:
+                    known = node._known = {**self._props, **node._props}
             free = node._free or not known
             for key, item in value.items():
                 if len(out) >= MAX_FINDINGS:
                     break
                 child = known.get(key)
                 if child is not None:
-                    child.unknown(item, location, (*path, key), out)
+                    if isinstance(item, (dict, list, Mapping)):  # a scalar has no properties to find
+                        child.unknown(item, location, (*path, key), out)
                 elif not free:
                     expected = ", ".join(sorted(known))
                     out.append(
@@ -229,7 +235,8 @@ class Declared:
             for index, item in enumerate(value):
                 if len(out) >= MAX_FINDINGS:
                     break
-                self._items.unknown(item, location, (*path, index), out)
+                if isinstance(item, (dict, list, Mapping)):
+                    self._items.unknown(item, location, (*path, index), out)
         return out
 
 

@@ -14,7 +14,7 @@ from mockserver import redact, respond
 from mockserver.clock import iso
 from mockserver.control.journal import Journal, Lazy, recorder
 from mockserver.store import MemoryStore, VendorStore
-from mockserver.validation import parse_json
+from mockserver.validation import Declared, parse_json
 
 BODIES = [
     {
@@ -192,6 +192,21 @@ def test_request_parts_masks_what_carries_a_secret_and_keeps_the_rest_as_it_came
     assert secrets == sorted(
         {encoded, "test_cbsite_ABCDEFGHQRST", "kkkkkkkkkkkkkkkkkkkk", "tttttttttttttttt1234"}, key=len, reverse=True
     )
+
+
+def test_undeclared_properties_are_found_at_every_level_and_again_from_the_cached_levels():
+    # scalars are not walked into, a discriminated branch's properties are merged once: the same findings
+    branch = {"properties": {"kind": {}, "x": {"type": "object", "properties": {"y": {}}}}}
+    schema = {
+        "type": "object",
+        "discriminator": {"propertyName": "kind", "mapping": {"a": branch}},
+        "properties": {"kind": {"type": "string"}, "list": {"type": "array", "items": {"properties": {"ok": {}}}}},
+    }
+    body = {"kind": "a", "x": {"y": 1, "z": 2}, "list": [{"ok": 1, "bad": 2}, "s", 3, [{"ok": 0}]], "nope": 1}
+    declared = Declared.of(schema)
+    for _ in range(2):
+        assert [f.path for f in declared.unknown(body, "body")] == [".x.z", ".list[0].bad", ".nope"]
+    assert declared.unknown({"kind": "b", "x": {"z": 1}}, "body")[0].path == ".x"  # no branch: x is not declared
 
 
 def test_iso_is_cached_but_unchanged():
