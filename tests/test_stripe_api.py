@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -1001,6 +1002,15 @@ async def test_connect_reports_have_their_documented_connected_account_column_an
         ("ending_balance_reconciliation.itemized.3", "dispute_reason", False),
         ("ending_balance_reconciliation.itemized.4", "customer_address_country", True),
         ("connected_account_payout_reconciliation.itemized.3", "card_address_state", True),
+        ("balance_change_from_activity.itemized.1", "trace_id", True),
+        ("balance_change_from_activity.itemized.1", "card_address_city", False),
+        ("balance_change_from_activity.itemized.2", "invoice_number", True),
+        ("balance_change_from_activity.itemized.3", "customer_shipping_address_city", True),
+        ("connected_account_balance_change_from_activity.itemized.1", "connected_account", True),
+        ("payouts.itemized.1", "trace_id_status", True),
+        ("payouts.itemized.1", "regulatory_tag", False),
+        ("payouts.itemized.2", "regulatory_tag", True),
+        ("payouts.itemized.3", "payout_reversed_at_utc", True),
     ],
 )
 async def test_each_version_outputs_the_columns_its_reference_lists(api, report_type, column, served):
@@ -1016,7 +1026,7 @@ async def test_each_version_outputs_the_columns_its_reference_lists(api, report_
         return
     header, rows = await api.rows(reply.body)
     assert header == ["balance_transaction_id", column] and rows
-    assert any(row[column] for row in rows) or column in ("regulatory_tag", "order_id"), column
+    assert any(row[column] for row in rows) or column in ("regulatory_tag", "order_id", "payout_reversed_at_utc")
 
 
 NEGATIVE = "connect.negative_balance_refunds_disputes_overview.1"
@@ -1038,3 +1048,34 @@ async def test_the_negative_balance_overview_lists_connected_accounts_below_zero
     ):
         refused = await api.create(NEGATIVE, pairs)
         assert refused.status == 400 and refused.body["error"]["param"] == param, refused.body
+
+
+async def test_payouts_version_3_writes_reversal_times_in_the_zone_beside_utc(api):
+    wanted = columns("payout_id", "payout_reversed_at", "payout_reversed_at_utc")
+    window = interval(END - 729 * DAY, END) + [("parameters[timezone]", "Asia/Tokyo")]
+    _, rows = await api.rows((await api.create("payouts.itemized.3", window + wanted)).body)
+    reversed_ = [row for row in rows if row["payout_reversed_at_utc"]]
+    assert reversed_ and all(not row["payout_reversed_at"] for row in rows if row not in reversed_)
+    for row in reversed_:
+        moved = datetime.strptime(row["payout_reversed_at_utc"], STAMP) + timedelta(hours=9)
+        assert row["payout_reversed_at"] == moved.strftime(STAMP)
+
+
+@pytest.mark.parametrize(
+    "report_type", ["payout_reconciliation.itemized.4", "ending_balance_reconciliation.itemized.3"]
+)
+async def test_the_earlier_versions_that_document_timezone_write_their_local_columns_in_it(api, report_type):
+    end = END - 10 * DAY
+    window = (
+        [("parameters[interval_end]", str(end))] if report_type.startswith("ending") else interval(end - 30 * DAY, end)
+    )
+    wanted = columns("created_utc", "created", "available_on_utc", "available_on")
+    _, rows = await api.rows(
+        (await api.create(report_type, window + wanted + [("parameters[timezone]", "America/New_York")])).body
+    )
+    assert rows
+    zone = ZoneInfo("America/New_York")
+    for row in rows:
+        for utc, local in (("created_utc", "created"), ("available_on_utc", "available_on")):
+            moment = datetime.strptime(row[utc], STAMP).replace(tzinfo=timezone.utc)
+            assert row[local] == moment.astimezone(zone).strftime(STAMP)
