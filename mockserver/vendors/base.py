@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aiohttp import web
 
 from ..errors import ApiError
+from ..findings import note
 from ..ids import request_id
-from ..spec import Operation, Spec
+from ..spec import Operation, Spec, schemas_dir
 from ..store import TenantStore, VendorStore
 from ..validation import Finding, Inputs, Invalid
 
@@ -56,8 +57,6 @@ class Call:
         headers in the default mode, refused (400, the vendor's shape) in strict mode."""
         if found and self.services.settings.strict:
             raise found[0].invalid()
-        from ..findings import note  # findings imports validation, as this module does
-
         note(self.request, found)
 
 
@@ -97,8 +96,6 @@ class Vendor(ABC):
     @classmethod
     def schema_dir(cls) -> Path:
         """Where the vendor's schema folder is (default: the bundled schemas/<name>/)."""
-        from ..spec import schemas_dir
-
         return schemas_dir() / cls.name
 
     @property
