@@ -34,6 +34,36 @@ CATCH_UP = 250  # exports saved between turns of the event loop when many fall d
 RecordSource = Callable[[TenantStore, str], "Awaitable[Sequence[Mapping] | None]"]
 
 
+@dataclass(frozen=True)
+class Query:
+    """What an export's file holds, as the engine reads it when it makes the file: the columns, their
+    order (`-created_at`), the filters (the engine's language) and the attributes every row carries;
+    `extra` is what the vendor keeps beside it for its own answers (its request's words, the file's
+    format). The record stores it as a mapping (`stored()`), so a persistent store's exports stay
+    readable; `Query.of` reads one back."""
+
+    fields: tuple[str, ...]
+    order: str | None = None
+    filters: Mapping[str, Any] | None = None
+    scope: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def stored(self) -> dict[str, Any]:
+        engine = {"fields": list(self.fields), "order": self.order, "filters": self.filters, "scope": self.scope}
+        return {**self.extra, **engine}
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> Query:
+        engine = ("fields", "order", "filters", "scope")
+        return cls(
+            fields=tuple(stored["fields"]),
+            order=stored.get("order"),
+            filters=stored.get("filters"),
+            scope=stored.get("scope"),
+            extra={key: value for key, value in stored.items() if key not in engine},
+        )
+
+
 @dataclass
 class ExportService:
     """Every method acts within the tenant (vendor, app) the caller hands it:
@@ -56,7 +86,7 @@ class ExportService:
         exported_object: str,
         *,
         parameters: dict,
-        query: dict,
+        query: Query,
         id_prefix: str = "exp_",
         rows: int | None = None,
         mode: str | None = None,
@@ -73,7 +103,7 @@ class ExportService:
             "vendor": tenant.tenant.vendor,
             "exported_object": exported_object,
             "parameters": parameters,
-            "query": query,
+            "query": query.stored(),
             "rows": self.rows if rows is None else rows,
             "mode": mode,
             "outcome": outcome,
@@ -197,18 +227,18 @@ class ExportService:
         """What makes the export's CSV, chunk by chunk: a synchronous function (it
         builds the data set, sorts and generates), to be called off the event loop
         (respond.stream does). What it needs from the store is read here, first."""
-        query = record["query"]
+        query = Query.of(record["query"])
         records = await self._stored(vendor.tenant(record["app_id"]), record)
         return partial(
             data.iter_csv,
             self.models[record["vendor"]],
             data.ExportQuery(
                 exported_object=record["exported_object"],
-                fields=tuple(query["fields"]),
-                order=query.get("order"),
-                filters=query.get("filters"),
+                fields=query.fields,
+                order=query.order,
+                filters=query.filters,
                 rows=record["rows"],
-                scope=query.get("scope"),
+                scope=query.scope,
                 records=records,
             ),
             seed=self.seed,

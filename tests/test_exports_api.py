@@ -11,6 +11,7 @@ import re
 import pytest
 
 from mockserver.clock import iso
+from mockserver.exports import Query
 from mockserver.vendors.voucherify.exports import voucher_id
 from tests.conftest import START, download_rows
 
@@ -858,3 +859,25 @@ async def test_product_and_sku_exports_hang_together(make_api):
     assert all(json.loads(row["attributes"])["color"] in ("red", "blue") for row in skus)
     named = [row["sku"] for row in skus if row["sku"]]
     assert named == sorted(named)
+
+
+def test_an_exports_query_is_typed_and_stored_as_a_mapping():
+    """The engine's part of a query is typed (fields, order, filters, scope); the record keeps a mapping
+    (JSON in a persistent store), with the vendor's extras beside it, and reads back as the same Query."""
+    query = Query(
+        fields=("id", "amount"),
+        order="-created_at",
+        filters={"status": {"conditions": {"$is": "PAID"}}},
+        scope={"campaign_id": "camp_1"},
+        extra={"format": "CSV"},
+    )
+    stored = query.stored()
+    assert stored == {
+        "format": "CSV",
+        "fields": ["id", "amount"],
+        "order": "-created_at",
+        "filters": {"status": {"conditions": {"$is": "PAID"}}},
+        "scope": {"campaign_id": "camp_1"},
+    }
+    assert json.loads(json.dumps(stored)) == stored and Query.of(stored) == query
+    assert Query.of({"fields": ["id"]}) == Query(fields=("id",))  # one stored before order and scope were kept

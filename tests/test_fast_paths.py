@@ -13,6 +13,7 @@ from multidict import CIMultiDict, MultiDict
 from mockserver import redact, respond
 from mockserver.clock import iso
 from mockserver.control.journal import Journal, Lazy, recorder
+from mockserver.exports import Query
 from mockserver.store import MemoryStore, VendorStore
 from mockserver.validation import Declared, parse_json
 
@@ -252,7 +253,7 @@ async def test_listing_from_the_indexes_matches_sorting_every_export(mode):
                 tenant,
                 "order",
                 parameters={"fields": ["id"]},
-                query={"fields": ["id"]},
+                query=Query(fields=("id",)),
                 mode=rng.choice([None, "poll", "instant", "time"]),
                 outcome=rng.choice(["done", "failed"]),
             )

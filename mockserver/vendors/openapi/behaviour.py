@@ -25,7 +25,7 @@ from ... import data
 from ...control.answers import SpecAnswers
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...errors import ApiError
-from ...exports import KIND, ExportService
+from ...exports import KIND, ExportService, Query
 from ...respond import json_response, no_content, origin, stream
 from ...spec import Operation, Spec
 from ...store import VendorStore
@@ -96,15 +96,21 @@ class Exports:
         word, exported = self._object(op, role, body)
         obj = self.model.object(exported)
         fields = self._fields(role, body, obj)
-        query: dict[str, Any] = {
-            "fields": list(fields),
-            "object": word,
-            "name": self._text(role.name, "name", body),
-            "filters": self.filters_of(op, role, body) if self.filters_of else self.filters(role, body),
-            "order": self._order(role, body, obj),
-        }
+        name = self._text(role.name, "name", body)
+        filters = self.filters_of(op, role, body) if self.filters_of else self.filters(role, body)
+        order = self._order(role, body, obj)
         fmt_word, file = self._file(role, body)
-        query.update(format=fmt_word, file=[file.format, file.compression, file.name, file.member_name])
+        query = Query(
+            fields=tuple(fields),
+            order=order,
+            filters=filters,
+            extra={
+                "object": word,
+                "name": name,
+                "format": fmt_word,
+                "file": [file.format, file.compression, file.name, file.member_name],
+            },
+        )
         prefer = call.request.get(PREFER, NOTHING)
         numeric = self._numeric_ids()
         record = await service.create(

@@ -25,7 +25,7 @@ from aiohttp import web
 from ... import data
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...errors import ApiError
-from ...exports import ExportService
+from ...exports import ExportService, Query
 from ...respond import json_response, origin, stream
 from ...spec import Spec
 from ...store import TenantStore
@@ -81,7 +81,7 @@ class Reporting:
             call.store,
             report.id,
             parameters=parameters,
-            query={"fields": list(run_of(report, parameters).columns)},
+            query=Query(fields=tuple(run_of(report, parameters).columns)),
             id_prefix=RUN_PREFIX,
             rows=prefer.rows,
             mode=prefer.lifecycle,

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
-from ...exports import ExportService
+from ...exports import ExportService, Query
 from ...findings import filter_findings
 from ...lifecycle import PHASES
 from ...respond import json_response, no_content, origin, stream
@@ -78,12 +78,9 @@ class Exports:
         # no fields: the object's documented defaults (the schema's `fields.default`, read by the data model)
         # `fields: []` too (the vendor's schema allows it): the defaults; repeated fields are written as asked
         fields = list(parameters.get("fields") or model.default_fields)
-        query = {
-            "fields": fields,
-            "order": parameters.get("order") or None,
-            "filters": parameters.get("filters"),
-            "scope": scope,
-        }
+        query = Query(
+            fields=tuple(fields), order=parameters.get("order") or None, filters=parameters.get("filters"), scope=scope
+        )
         # the server's defaults, echoed as the vendor's examples show them: order `-created_at` (newest first:
         # what the mock writes without one) where the object has it, junction `and`; a sent `order: ""`
         # (the vendor's own echo of "none") comes back as sent, so a real export's parameters can be re-sent
