@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import argtypes, logs
+from . import argtypes, logs, tuning
 
 if TYPE_CHECKING:
     from .options import Settings
@@ -28,11 +29,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_of(argv))
-    args, extras = parser.parse_known_args(argv)
-    if extras:  # said by the command's own parser, with the option it most likely meant
-        getattr(args, "parser", parser).error(argtypes.unrecognized(extras, getattr(args, "parser", parser)))
-    return args.run(args)
+    collecting = tuning.starting()  # no garbage collection while the command's modules load
+    try:
+        parser = build_parser(_command_of(argv))
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # said by the command's own parser, with the option it most likely meant
+            getattr(args, "parser", parser).error(argtypes.unrecognized(extras, getattr(args, "parser", parser)))
+        if collecting and args.run is not _serve:  # serve collects once it listens (tuning.settle_heap)
+            gc.enable()
+        return args.run(args)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _command_of(argv: Sequence[str]) -> str:

@@ -30,6 +30,7 @@ two ways, gunicorn's and `serving.listen()`, which the tests and the CLI share.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -147,6 +148,7 @@ class _Supervisor:
         try:
             for index in range(self.settings.workers):
                 self._start(index)
+            gc.enable()  # off for start-up (tuning.starting); each worker turns it on once it listens
             about = self._wait_ready()
             if about is None:
                 return 0 if self.stopping else 1

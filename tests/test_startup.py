@@ -65,3 +65,16 @@ async def test_an_operations_validator_is_built_at_its_first_request(aiohttp_cli
         answer = await client.get("/v1/exports", headers=AUTH)
         assert answer.status == 200
     assert len(built) == 1  # once, for the operation asked for
+
+
+def test_the_command_line_leaves_the_garbage_collector_on_for_its_caller(tmp_path):
+    """Start-up runs without garbage collection (tuning.starting); whatever the command does, a caller
+    that runs the command line in its own process gets the collector back on."""
+    import gc
+
+    from mockserver import cli
+
+    assert cli.main(["generate", "order", "--rows", "1", "-o", str(tmp_path / "order.csv")]) == 0
+    assert gc.isenabled()
+    assert cli.main(["serve", "--port", "-1"]) == 2  # refused while parsing
+    assert gc.isenabled()
