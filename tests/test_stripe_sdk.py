@@ -428,3 +428,44 @@ def test_a_single_payouts_reconciliation_and_stripe_tax_run_through_the_sdk(modu
     )
     header, lines = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
     assert header == tax.default_columns and "transaction_date" in header and lines
+
+
+def test_ending_balance_connect_overview_and_version_columns_through_the_sdk(module_api):
+    """Ending balance reconciliation runs on interval_end alone; Connect's negative-balance overview (no
+    columns, default_columns None); connected accounts' tax lines; a version's own documented columns."""
+    ebr = stripe.reporting.ReportType.retrieve("ending_balance_reconciliation.itemized.4")
+    run = stripe.reporting.ReportRun.create(
+        report_type=ebr.id, parameters={"interval_end": ebr.data_available_end - 10 * 86_400}
+    )
+    assert "interval_start" not in run.parameters
+    header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header == ebr.default_columns and rows
+    overview = stripe.reporting.ReportType.retrieve("connect.negative_balance_refunds_disputes_overview.1")
+    assert overview.default_columns is None
+    run = stripe.reporting.ReportRun.create(
+        report_type=overview.id, parameters={"interval_end": overview.data_available_end}
+    )
+    header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header[0] == "account_id" and len(header) == 17 and rows
+    assert all(float(row["balance"]) < 0 for row in rows)
+    tax = stripe.reporting.ReportRun.create(
+        report_type="connected_account_tax.transactions.itemized.2",
+        parameters={
+            **_a_day_of("connected_account_tax.transactions.itemized.2"),
+            "columns": ["connected_account", "id"],
+        },
+    )
+    header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, tax).result.url)
+    assert header == ["connected_account", "id"] and all(row["connected_account"].startswith("acct_") for row in rows)
+    one = stripe.reporting.ReportRun.create(
+        report_type="payout_reconciliation.itemized.1",
+        parameters={**_a_day_of("payout_reconciliation.itemized.1"), "columns": ["balance_transaction_id", "trace_id"]},
+    )
+    header, _ = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, one).result.url)
+    assert header == ["balance_transaction_id", "trace_id"]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe.reporting.ReportRun.create(
+            report_type="payout_reconciliation.itemized.1",
+            parameters={**_a_day_of("payout_reconciliation.itemized.1"), "columns": ["shipping_address_city"]},
+        )
+    assert refused.value.param == "parameters[columns]"
