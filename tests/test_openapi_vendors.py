@@ -295,6 +295,25 @@ async def test_a_swagger_2_document_with_basic_auth_and_a_removed_property(aioht
         (SWAGGER, OVERLAY.replace("role: create}", "role: create, colums: x}"), "unknown key 'colums'"),
         (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {nmae: x, file:"), "unknown key 'nmae'"),
         (SWAGGER, OVERLAY.replace("compression: gzip", "compression: rar"), "x-mock.file.compression must be one of"),
+        (
+            SWAGGER,
+            OVERLAY.replace("x-mock: {file:", "x-mock: {tenant: app, file:"),
+            "x-mock.tenant must be digest or key",
+        ),
+        (
+            SWAGGER,
+            OVERLAY.replace("x-mock: {file:", "x-mock: {problems: {oops: {key: x}}, file:"),
+            "unknown key 'oops'",
+        ),
+        (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {problems: {missing: {}}, file:"), "needs `key`"),
+        (
+            SWAGGER,
+            OVERLAY.replace("x-mock: {file:", "x-mock: {idempotency: {header: K, per: body}, file:"),
+            "x-mock.idempotency.per must be key or request",
+        ),
+        (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {url-expires: -1, file:"), "must be a positive number"),
+        (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {max-in-process: many, file:"), "whole number from 1"),
+        (SWAGGER, OVERLAY.replace("x-mock: {file:", "x-mock: {form: {lists: [in]}, file:"), "unknown key 'lists'"),
     ],
 )
 def test_a_bad_folder_is_one_line_naming_the_file(tmp_path, document, overlay, says):

@@ -85,7 +85,7 @@ class PatternWords:
     def __init__(self, spec: Spec) -> None:
         self.reads_as = {
             schema["pattern"]: schema["x-reads-as"]
-            for schema in spec.resolved["components"]["schemas"].values()
+            for schema in (spec.resolved.get("components") or {}).get("schemas", {}).values()
             if "pattern" in schema and "x-reads-as" in schema
         }
 

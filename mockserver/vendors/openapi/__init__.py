@@ -34,6 +34,8 @@ from ...spec import Operation, Spec, spec_from_document
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import MOUNT_KEY, Handler, Vendor
+from ..common import PatternWords, form_problem
+from ..forms import decode_form
 from .annotations import KEY, AnnotationError, Api, Role, read_api, read_role
 from .behaviour import FILES, Exports
 from .render import fill
@@ -65,6 +67,7 @@ class OpenApiVendor(Vendor):
                 roles[op.operation_id] = role
         self.roles = roles
         self.credentials = Credentials(self.spec.security_schemes, keys)
+        self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
         self.status_names = {phase: word for phase, word in self.api.statuses.items() if phase != "canceled"}
         self.tenant_is_secret = self.api.tenant == "key"  # the journal then files requests under a label
         self.exports = Exports(
@@ -156,7 +159,13 @@ class OpenApiVendor(Vendor):
         values["message"] = fill(template, values) if template else error.details
         return fill(self.api.error, values)
 
+    def decode_form(self, raw: bytes) -> Any:
+        """A form body's bracketed names as nested objects, its lists as `x-mock.form` says they are written."""
+        return decode_form(raw, self.api.form)
+
     def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        if self.api.problems:
+            return self._worded(problem, operation)
         where = f"body{problem.path}" if problem.location == "body" else f"{problem.location} parameter"
         return ApiError(
             problem.status,
@@ -165,6 +174,29 @@ class OpenApiVendor(Vendor):
             f"Invalid {where}: {problem.message}",
             param=problem.path.lstrip(".") or None,
         )
+
+    def _worded(self, problem: Invalid, operation: Operation | None) -> ApiError:
+        """A problem worded as `x-mock.problems` says (a kind it does not word reads as `invalid`)."""
+        details, param = self.worded(problem.message), problem.path.lstrip(".") or None
+        if problem.kind == "media_type":
+            kind, param = "media-type", None
+        elif problem.location in ("query", "path"):
+            kind = "parameter"
+        else:
+            form = operation is not None and any(media != "application/json" for media in operation.body_schemas)
+            about = form_problem(problem)
+            param = (about.unknown or about.missing or about.param or None) if form else param
+            if about.unknown or about.missing:
+                kind = "unknown" if about.unknown else "missing"
+            elif not param:
+                kind = "request"
+            else:
+                kind = problem.kind if problem.kind in ("missing", "malformed") else "invalid"
+        wording = self.api.problems.get(kind) or self.api.problems.get("invalid")
+        if wording is None:
+            return ApiError(problem.status, problem.kind, "Invalid request", details, param=param)
+        message = fill(wording.message, {"param": param or "", "details": details})
+        return ApiError(problem.status, wording.key, "Invalid request", message, param=param)
 
     def request_id(self) -> str:
         style = self.api.request_id

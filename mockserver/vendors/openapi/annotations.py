@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...lifecycle import PHASES
+from ..forms import ListStyle
 
 KEY = "x-mock"
 ROLES = ("create", "status", "list", "cancel", "delete", "download")
@@ -51,7 +52,13 @@ API_KEYS = (
     "tenant",
     "url-expires",
     "max-in-process",
+    "form",
+    "problems",
 )
+FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
+# what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
+# operation does not take, one it lacks, a malformed one, a value of the wrong form, the body as a whole
+PROBLEMS = ("media-type", "parameter", "unknown", "missing", "malformed", "invalid", "request")
 OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
 IDEMPOTENCY_KEYS = ("header", "replayed-header", "window", "max-length", "per")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
@@ -114,6 +121,15 @@ class Idempotency:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """How a kind of request problem is worded: the error key (`{key}`, `{code}`) and a message template
+    (`{param}`: the parameter, in form notation for a form body; `{details}`: what is wrong with it)."""
+
+    key: str
+    message: str = "{details}"
+
+
+@dataclass(frozen=True)
 class Role:
     """What one operation does to exports, and where its request says what."""
 
@@ -152,6 +168,8 @@ class Api:
     tenant: str = "digest"  # digest: a tenant is a digest of the credentials | key: the credential itself
     url_expires: float | None = None  # seconds a finished export's download URL works (None: for ever)
     max_in_process: int | None = None  # exports of a tenant in process at once (`time` lifecycle); then 429
+    form: ListStyle = ListStyle(indexed=True, empty_brackets=True)  # how form bodies write lists
+    problems: Mapping[str, Problem] = dataclasses.field(default_factory=dict)  # kind of problem → its wording
 
     @property
     def idempotency_header(self) -> str | None:
@@ -201,8 +219,35 @@ def read_api(document: Mapping[str, Any]) -> Api:
         codes={str(k): str(v) for k, v in _mapping(raw.get("codes") or {}, "x-mock.codes").items()},
         tenant=tenant,
         url_expires=_number(raw.get("url-expires"), "x-mock.url-expires"),
-        max_in_process=None if raw.get("max-in-process") is None else int(raw["max-in-process"]),
+        max_in_process=_count(raw.get("max-in-process"), "x-mock.max-in-process"),
+        form=_form(raw.get("form")),
+        problems=_problems(raw.get("problems")),
     )
+
+
+def _form(raw: Any) -> ListStyle:
+    spec = _mapping(raw or {}, "x-mock.form")
+    _known(spec, FORM_KEYS, "x-mock.form")
+    return ListStyle(
+        operators=tuple(str(word) for word in spec.get("list-operators") or ()),
+        indexed=bool(spec.get("indexed", True)),
+        empty_brackets=bool(spec.get("empty-brackets", True)),
+        extra_chars=str(spec.get("extra-chars", "")),
+        example=str(spec.get("example", "a[b][c]")),
+    )
+
+
+def _problems(raw: Any) -> dict[str, Problem]:
+    spec = _mapping(raw or {}, "x-mock.problems")
+    _known(spec, PROBLEMS, "x-mock.problems")
+    found = {}
+    for kind, wording in spec.items():
+        wording = _mapping(wording, f"x-mock.problems.{kind}")
+        _known(wording, ("key", "message"), f"x-mock.problems.{kind}")
+        if not wording.get("key"):
+            raise AnnotationError(f"x-mock.problems.{kind} needs `key`, the error key it is answered with")
+        found[str(kind)] = Problem(str(wording["key"]), str(wording.get("message", "{details}")))
+    return found
 
 
 def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
@@ -223,9 +268,17 @@ def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
         header=str(spec["header"]),
         replayed_header=spec.get("replayed-header"),
         window=_number(spec.get("window"), "x-mock.idempotency.window"),
-        max_length=None if spec.get("max-length") is None else int(spec["max-length"]),
+        max_length=_count(spec.get("max-length"), "x-mock.idempotency.max-length"),
         per=per,
     )
+
+
+def _count(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AnnotationError(f"{where} must be a whole number from 1, not {value!r}")
+    return value
 
 
 def _number(value: Any, where: str) -> float | None:
