@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -31,13 +32,13 @@ from .ids import Ids, claim_stream
 from .lifecycle import Lifecycle
 from .options import Settings
 from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, errors_middleware
-from .proxy import Forwarder
-from .redis_store import is_redis_url
 from .respond import SEND_TIMEOUT
 from .services import SERVICES, Services, services_of
-from .sqlite_store import SqliteStore
 from .store import MemoryStore, NullStore, Store
 from .vendors.base import Vendor
+
+if TYPE_CHECKING:  # `mockserver proxy` passes one; serving alone does not import the proxy
+    from .proxy import Forwarder
 
 __all__ = [
     "MAX_BODY",
@@ -283,12 +284,15 @@ def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: M
 
 
 def default_store(settings: Settings) -> Store:
+    """The store `settings` ask for; the persistent ones' modules are imported only when one is."""
     if settings.stateless:
         return NullStore()
-    if is_redis_url(settings.state):
-        from .redis_store import RedisStore  # the optional `redis` package is imported only when asked for
+    if not settings.state:
+        return MemoryStore()
+    from .redis_store import RedisStore, is_redis_url  # the optional `redis` package: only by RedisStore
 
+    if is_redis_url(settings.state):
         return RedisStore(settings.state)
-    if settings.state:
-        return SqliteStore(settings.state)
-    return MemoryStore()
+    from .sqlite_store import SqliteStore
+
+    return SqliteStore(settings.state)

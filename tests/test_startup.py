@@ -17,6 +17,7 @@ from tests.control_support import http
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ("numpy", "polars", "faker")
+UNSERVED = ("mockserver.contract.dialect", "mockserver.proxy", "mockserver.sqlite_store")  # other commands' parts
 AUTH = {"X-App-Id": "startup-app", "X-App-Token": "startup-token"}
 
 
@@ -40,6 +41,7 @@ def test_serve_answers_without_the_data_engine_which_loads_with_the_first_file(t
         url = re.search(r"listening on (http://\S+)", process.stdout.readline()).group(1)
         assert http("GET", url + "/v1/exports", headers=AUTH).status == 200
         assert not set(ENGINE) & imported(log), "the first answers loaded the data engine's libraries"
+        assert not set(UNSERVED) & imported(log), "serving loaded the contract kit, the proxy or a --state store"
 
         body = {"exported_object": "order", "parameters": {"fields": ["id", "status"]}}
         export = http("POST", url + "/v1/exports", body, headers=AUTH).json

@@ -18,6 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,6 +36,18 @@ if TYPE_CHECKING:
     from ..options import Option, Settings
     from ..services import Services
     from ..store import Store
+
+
+class Imported:
+    """A class attribute imported when first read (`module`'s `name`): the contract kit's dialect, which a
+    server never reads, is not imported by serving (its start-up is what its first client waits for)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        return getattr(import_module(self.module), self.name)
+
 
 MOUNT_KEY = "x-mock-mount"  # the root of a vendor's openapi.yaml: the path prefixes it is served under
 

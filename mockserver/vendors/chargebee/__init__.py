@@ -18,9 +18,9 @@ from typing import Any
 from ... import argtypes
 from ...options import Option
 from ...spec import Operation, Spec, bundled_spec, schemas_dir
+from ..base import Imported
 from ..openapi import OpenApiVendor
 from ..openapi.annotations import Role
-from .contract import CONTRACT
 from .filters import filter_params, report_period, translate
 
 FORM = "application/x-www-form-urlencoded"
@@ -29,7 +29,7 @@ FORM = "application/x-www-form-urlencoded"
 class Chargebee(OpenApiVendor):
     name = "chargebee"
     folder = schemas_dir() / "chargebee"
-    contract = CONTRACT  # the contract kit's dialect: data in contract.py
+    contract = Imported(f"{__name__}.contract", "CONTRACT")  # the contract kit's dialect: data in contract.py
     options = (
         Option(
             "chargebee-key",

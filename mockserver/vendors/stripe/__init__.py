@@ -29,7 +29,7 @@ from ...options import Option
 from ...spec import Operation, Spec, bundled_spec
 from ...store import VendorStore
 from ...validation import Invalid
-from ..base import Handler, Vendor
+from ..base import Handler, Imported, Vendor
 from ..common import PatternWords, basic_user, bearer_token, form_problem, same
 from .expand import expanding
 from .form import decode_form
@@ -71,7 +71,7 @@ class Stripe(Vendor):
     )
     status_names = STATUS
     tenant_is_secret = True  # a site is its API key: journalled under a label of it
-    from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
+    contract = Imported(f"{__name__}.contract", "CONTRACT")  # the contract kit's dialect: data in contract.py
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
         self.spec = spec or bundled_spec("stripe")

@@ -18,14 +18,14 @@ from ...options import Option
 from ...spec import Operation, Spec, bundled_spec
 from ...store import Store, TenantStore, VendorStore
 from ...validation import Invalid
-from ..base import Handler, Vendor
+from ..base import Handler, Imported, Vendor
 from ..common import bearer_token, same
 from . import async_actions, data, exports, orders, transactions
 
 
 class Voucherify(Vendor):
     name = "voucherify"
-    from .contract import CONTRACT as contract  # the contract kit's dialect: data in contract.py
+    contract = Imported(f"{__name__}.contract", "CONTRACT")  # the contract kit's dialect: data in contract.py
 
     data_recipes = data.RECIPES  # declared: the data engine imports them with the first rows made
     options = (
