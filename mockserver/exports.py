@@ -95,6 +95,8 @@ class ExportService:
         id_alphabet: str | None = None,
     ) -> dict:
         """`id_length`/`id_alphabet`: the vendor's id style after the prefix (default 24 letters and digits)."""
+        if tenant.tenant.vendor in self.models:  # its file is made moments later: load the engine meanwhile
+            data.warm(self.models[tenant.tenant.vendor])
         now = self.clock.now()
         new_id = partial(self.ids.new, id_prefix, id_length, id_alphabet)
         record = {

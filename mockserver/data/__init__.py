@@ -23,13 +23,18 @@ first rows made (iter_csv), so a server or a command's --help starts without the
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 
 from .model import DataModel, Recipes, build_model
 
-__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "timeline_end"]
+__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "timeline_end", "warm"]
 HOUR_MS = 3_600_000
+ENGINE = tuple(f"{__name__}.{name}" for name in ("pipeline", "ordering", "filters", "csvout", "schema_rows"))
+_warming: set[str] = set()  # modules a warm-up thread was started for
 
 
 def load_model(spec, recipes: Recipes | None = None) -> DataModel:
@@ -41,6 +46,22 @@ def load_model(spec, recipes: Recipes | None = None) -> DataModel:
 def timeline_end(epoch_seconds: float) -> int:
     """The time axis' end for a clock reading (mockserver.data.blocks): the start of its hour, in epoch ms."""
     return int(epoch_seconds * 1000) // HOUR_MS * HOUR_MS
+
+
+def warm(model: DataModel) -> None:
+    """Import the engine (numpy, polars, faker with it) and the model's declared recipes in a background
+    thread, once: called when an export is created, so the file asked for moments later does not wait for
+    them. An import in a thread holds the GIL only in short turns: the event loop keeps answering."""
+    declared = {obj.recipes.module for obj in model.objects.values() if obj.recipes is not None}
+    missing = [name for name in (*ENGINE, *sorted(declared)) if name not in sys.modules and name not in _warming]
+    if missing:
+        _warming.update(missing)
+        threading.Thread(target=_import, args=(missing,), name="mockserver-data-warm", daemon=True).start()
+
+
+def _import(modules: list[str]) -> None:
+    for name in modules:
+        import_module(name)
 
 
 @dataclass(frozen=True)
