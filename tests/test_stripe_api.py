@@ -665,7 +665,7 @@ async def _required(api, spec, report_type: str) -> list[tuple[str, str]]:
     source = f"{'connected_account_' if connect else ''}payout_reconciliation.itemized.5"
     payout, rows = await _a_payout(api, source)
     return [("parameters[payout]", payout)] + (
-        [("parameters[connected_account]", rows[0]["connected_account_id"])] if connect else []
+        [("parameters[connected_account]", rows[0]["connected_account"])] if connect else []
     )
 
 
@@ -706,28 +706,28 @@ async def test_grouped_summaries_add_up_to_their_itemized_reports(api):
 async def test_connected_account_reports_list_only_connected_accounts_rows_and_filter_by_them(api):
     window = interval(END - 60 * DAY, END)
     report = "connected_account_balance_change_from_activity.itemized.3"
-    _, rows = await api.rows((await api.create(report, window + columns("connected_account_id", "net"))).body)
-    assert rows and all(row["connected_account_id"].startswith("acct_") for row in rows)
-    chosen = rows[0]["connected_account_id"]
+    _, rows = await api.rows((await api.create(report, window + columns("connected_account", "net"))).body)
+    assert rows and all(row["connected_account"].startswith("acct_") for row in rows)
+    chosen = rows[0]["connected_account"]
     _, one = await api.rows(
         (
             await api.create(
-                report, window + columns("connected_account_id") + [("parameters[connected_account]", chosen)]
+                report, window + columns("connected_account") + [("parameters[connected_account]", chosen)]
             )
         ).body
     )
-    assert one and {row["connected_account_id"] for row in one} == {chosen}
+    assert one and {row["connected_account"] for row in one} == {chosen}
     _, many = await api.rows(
         (
             await api.create(
                 report,
                 window
-                + columns("connected_account_id")
+                + columns("connected_account")
                 + [("parameters[connected_accounts][0]", chosen), ("parameters[connected_accounts][1]", "acct_nobody")],
             )
         ).body
     )
-    assert {row["connected_account_id"] for row in many} == {chosen}
+    assert {row["connected_account"] for row in many} == {chosen}
     _, paid = await api.rows((await api.create("payout_reconciliation.itemized.5", window)).body)
     assert paid and all(row["automatic_payout_id"].startswith("po_") for row in paid)
 
@@ -799,7 +799,7 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
 async def _a_payout(api, report: str = "payout_reconciliation.itemized.5") -> tuple[str, list[dict]]:
     """A payout id with rows in the last 60 days, and those rows (balance_transaction_id, net)."""
     names = ("automatic_payout_id", "balance_transaction_id", "net")
-    wanted = columns(*names, *(("connected_account_id",) if report.startswith("connected_account_") else ()))
+    wanted = columns(*names, *(("connected_account",) if report.startswith("connected_account_") else ()))
     _, rows = await api.rows((await api.create(report, interval(END - 60 * DAY, END) + wanted)).body)
     payout = rows[0]["automatic_payout_id"]
     return payout, [row for row in rows if row["automatic_payout_id"] == payout]
@@ -830,13 +830,13 @@ async def test_a_single_payouts_reconciliation_lists_that_payouts_rows_and_sums_
 
 async def test_a_connected_accounts_single_payout_keeps_to_that_account(api):
     payout, seen = await _a_payout(api, "connected_account_payout_reconciliation.itemized.5")
-    account = seen[0]["connected_account_id"]
+    account = seen[0]["connected_account"]
     pairs = [("parameters[payout]", payout), ("parameters[connected_account]", account)]
-    wanted = columns("automatic_payout_id", "connected_account_id", "balance_transaction_id")
+    wanted = columns("automatic_payout_id", "connected_account", "balance_transaction_id")
     _, rows = await api.rows(
         (await api.create("connected_account_payout_reconciliation.by_id.itemized.3", pairs + wanted)).body
     )
-    assert rows and {(row["automatic_payout_id"], row["connected_account_id"]) for row in rows} == {(payout, account)}
+    assert rows and {(row["automatic_payout_id"], row["connected_account"]) for row in rows} == {(payout, account)}
     _, elsewhere = await api.rows(
         (
             await api.create(
@@ -1079,3 +1079,18 @@ async def test_the_earlier_versions_that_document_timezone_write_their_local_col
         for utc, local in (("created_utc", "created"), ("available_on_utc", "available_on")):
             moment = datetime.strptime(row[utc], STAMP).replace(tzinfo=timezone.utc)
             assert row[local] == moment.astimezone(zone).strftime(STAMP)
+
+
+async def test_connect_reports_name_the_account_connected_account_not_the_platforms_columns(api):
+    """Connect's itemized reports have `connected_account`; the platform's connected_account_id, _name,
+    _country and _direct_charge_id columns are not among theirs (Stripe refuses them)."""
+    window = interval(END - 30 * DAY, END)
+    for column in ("connected_account_id", "connected_account_name"):
+        refused = await api.create(
+            "connected_account_balance_change_from_activity.itemized.2", window + columns(column)
+        )
+        assert refused.status == 400 and refused.body["error"]["param"] == "parameters[columns]", column
+    header, _ = await api.rows(
+        (await api.create("balance_change_from_activity.itemized.2", window + columns("connected_account_id"))).body
+    )
+    assert header == ["connected_account_id"]
