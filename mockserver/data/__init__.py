@@ -7,9 +7,9 @@ The server calls exactly this:
         ...                                       # ~64 KiB of UTF-8 CSV each
 
 Modules: model (what the schema says), pools (value pools, id codecs and the
-neutral per-app Tenant), blocks (draws, the time axis, finding a recipe),
-schema_rows (rows from the row schema alone), filters, ordering, columns (a
-block's columns into polars), pipeline (sources, filter, render), csvout
+neutral per-app AppWorld), blocks (draws, the time axis), schema_rows (rows
+from the row schema alone), filters, ordering, columns (a block's columns
+into polars), pipeline (finding a recipe, sources, filter, render), csvout
 (RFC 4180 via polars' writer), cli (`mockserver generate`).
 
 A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
@@ -35,6 +35,9 @@ __all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "tim
 HOUR_MS = 3_600_000
 ENGINE = tuple(f"{__name__}.{name}" for name in ("pipeline", "ordering", "filters", "csvout", "schema_rows"))
 _warming: set[str] = set()  # modules a warm-up thread was started for
+# the engine is imported by one thread at a time (the warm-up, a first download): two importing it at
+# once could meet a module the other had only half initialised (ImportError, a 500 to the client)
+_FIRST_IMPORT = threading.Lock()
 
 
 def load_model(spec, recipes: Recipes | None = None) -> DataModel:
@@ -60,8 +63,9 @@ def warm(model: DataModel) -> None:
 
 
 def _import(modules: list[str]) -> None:
-    for name in modules:
-        import_module(name)
+    with _FIRST_IMPORT:
+        for name in modules:
+            import_module(name)
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,14 @@ def iter_csv(
     Raises ValueError at once (before any chunk) for an unknown object, field
     or order value; filters never raise (see filters.py).
     """
-    # the engine proper, and numpy, polars and faker with it, load with the first data set made
-    from . import csvout
-    from .filters import compile_filters
-    from .ordering import Order, ordered_batches
-    from .pipeline import Pipeline, RecordSource, SyntheticSource, recipe_of
+    # the engine proper, and numpy, polars and faker with it, load with the first data set made; by one
+    # thread: concurrent first downloads each importing it could meet a module another thread had only
+    # half initialised (an ImportError, a 500 to the client)
+    with _FIRST_IMPORT:
+        from . import csvout
+        from .filters import compile_filters
+        from .ordering import Order, ordered_batches
+        from .pipeline import Pipeline, RecordSource, SyntheticSource, recipe_of
 
     obj = model.object(query.exported_object)
     fields = tuple(query.fields) or obj.default_fields
@@ -102,7 +109,9 @@ def iter_csv(
         source = RecordSource(query.records, query.scope)
         pipeline = Pipeline(obj, fields, flt, typed=False)
     else:
-        world = recipe_of(obj).world(seed, app_id, locale)
+        with _FIRST_IMPORT:  # a declared recipe's module loads at its first use, as the engine does
+            recipe = recipe_of(obj)
+        world = recipe.world(seed, app_id, locale)
         source = SyntheticSource(world, obj, query.rows, query.scope, timeline_end(now))
         pipeline = Pipeline(obj, fields, flt)
     return csvout.chunked(pipeline.header, ordered_batches(source, pipeline, order))
