@@ -14,7 +14,7 @@ from mockserver.data.blocks import BLOCK
 from mockserver.data.columns import values
 from mockserver.data.model import _object_model
 from mockserver.data.pipeline import generate_block, recipe_of
-from mockserver.data.pools import tenant
+from mockserver.data.pools import app_world
 from mockserver.data.schema_rows import _dependency_order
 from mockserver.data.timefmt import DAY_MS
 from mockserver.spec import load_spec
@@ -31,7 +31,7 @@ def ms(value: str) -> int:
 
 @pytest.fixture(scope="module")
 def blocks():
-    w = tenant(3, "test_rows", "en_US")
+    w = app_world(3, "test_rows", "en_US")
     return {obj: _rows(w, obj) for obj in OBJECTS}
 
 
@@ -120,7 +120,7 @@ def test_countdown_ids_follow_the_row_index_and_references_point_back(blocks):
 
 @pytest.mark.parametrize("obj", OBJECTS)
 def test_row_i_is_the_same_whatever_the_data_sets_size(obj):
-    w = tenant(3, "test_rows", "en_US")
+    w = app_world(3, "test_rows", "en_US")
     small, large = _rows(w, obj, 10), _rows(w, obj, 700)
     for name in small:
         assert small[name] == large[name][:10], name

@@ -36,7 +36,7 @@ import numpy as np
 
 from .columns import Column, Pooled
 from .model import Attribute, ObjectModel
-from .pools import Tenant, mix, salt_of, tenant
+from .pools import AppWorld, app_world, mix, salt_of
 from .timefmt import DAY_MS
 
 BLOCK = 4096  # rows per block: the unit of random draws (changing it changes every data set)
@@ -56,7 +56,7 @@ class Block:
 
     def __init__(
         self,
-        world: Tenant,
+        world: AppWorld,
         model: ObjectModel,
         number: int,
         rows: int,
@@ -186,4 +186,4 @@ class Recipe:
     make: Callable[[Block], Columns]
     monotone: tuple[str, ...] = ()  # non-increasing in the row index
     lagging: Mapping[str, tuple[str, int]] | None = None  # attribute → (anchor, max lag in ms)
-    world: Callable[[int, str, str], Tenant] = tenant  # (seed, app id, locale) → the app's world
+    world: Callable[[int, str, str], AppWorld] = app_world  # (seed, app id, locale) → the app's world

@@ -18,7 +18,7 @@ from .blocks import BLOCK, SPAN, TIMELINE_END, Block, Columns, Recipe
 from .columns import Column, Pooled, series, values
 from .filters import Filter
 from .model import ANY, SCHEMA_RECIPE, ObjectModel
-from .pools import Tenant
+from .pools import AppWorld
 from .schema_rows import schema_recipe
 
 INDEX = "#index"  # pseudo-column: each row's position in the data set
@@ -38,7 +38,7 @@ def recipe_of(model: ObjectModel) -> Recipe:
 
 
 def generate_block(
-    world: Tenant,
+    world: AppWorld,
     model: ObjectModel,
     number: int,
     rows: int,
@@ -58,7 +58,7 @@ class SyntheticSource:
     """Generated rows; pure functions of (world, object, scope, row index)."""
 
     def __init__(
-        self, world: Tenant, model: ObjectModel, rows: int, scope: Mapping | None, end: int = TIMELINE_END
+        self, world: AppWorld, model: ObjectModel, rows: int, scope: Mapping | None, end: int = TIMELINE_END
     ) -> None:
         self.world, self.model, self.rows, self.scope, self.end = world, model, max(0, int(rows)), scope, end
         recipe = recipe_of(model)

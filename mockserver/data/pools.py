@@ -3,7 +3,7 @@
 Faker is slow (tens of microseconds a call) and segment tables take tens of
 milliseconds, so they are made once per process: Faker pools once per locale,
 id segment tables once. An app's data differs from another's because every
-pick into a pool is salted with the app (`Tenant.salt`), not because the
+pick into a pool is salted with the app (`AppWorld.salt`), not because the
 pools differ; so an app costs a few salts and nothing is rebuilt when many
 apps are active. Memory: the segment tables (~5 MiB) once, one `Pools` per
 locale in use (a few hundred KiB each, at most LOCALES of them), and
@@ -222,7 +222,7 @@ def pools(locale: str) -> Pools:
     return Pools(locale)
 
 
-class Tenant:
+class AppWorld:
     """What every app's data needs: its salt, the shared pools and salted id codecs."""
 
     def __init__(self, seed: int, app_id: str, locale: str) -> None:
@@ -244,9 +244,9 @@ class Tenant:
 
 
 @lru_cache(maxsize=4096)
-def tenant(seed: int, app_id: str, locale: str) -> Tenant:
+def app_world(seed: int, app_id: str, locale: str) -> AppWorld:
     """The neutral world of an app (recipes that need no vendor entities draw from it)."""
-    return Tenant(seed, app_id, locale)
+    return AppWorld(seed, app_id, locale)
 
 
 def one(fake: Faker, providers: tuple[str, ...], fallback: str = "") -> str:

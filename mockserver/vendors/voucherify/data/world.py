@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ....data.pools import ALNUM, CODE_CHARS, POOL, IdCodec, Tenant, mix, random_text, ref, salt_of, segments
+from ....data.pools import ALNUM, CODE_CHARS, POOL, AppWorld, IdCodec, mix, random_text, ref, salt_of, segments
 
 WORLDS = 4096  # worlds cached at once: a few KiB each, so at most ~20 MiB
 
@@ -71,7 +71,7 @@ SEASONS = ("Summer", "Spring", "Autumn", "Winter", "Mid-Season")
 SLOTS = (0, 1, 2, 3, None, 0, 4, 5, 2, 6, 1, 0, 4, 7, 2, 5)
 
 
-class World(Tenant):
+class World(AppWorld):
     """One app's Voucherify world: campaigns, customers and vouchers as functions of an index.
 
     Cheap to make (no Faker, no tables: see pools.py), so any number of apps
