@@ -318,11 +318,11 @@ class SqliteStore:
         await self._run(self._write, "DELETE FROM tenant_records" + (f" WHERE {where}" if where else ""), params)
 
     async def counter(self, name: str) -> float:
-        try:
-            row = self._counters.execute(COUNTER, (name,)).fetchone()  # on the loop: see the module's docstring
+        try:  # on the loop: see the module's docstring; fetchall, so the read ends (no WAL snapshot kept open)
+            rows = self._counters.execute(COUNTER, (name,)).fetchall()
         except sqlite3.OperationalError:  # busy (the busy timeout is 0): the store's thread waits for it
-            row = await self._run(self._one, COUNTER, (name,))
-        return row[0] if row else 0
+            rows = await self._run(self._all, COUNTER, (name,))
+        return rows[0][0] if rows else 0
 
     async def incr(self, name: str, amount: float = 1) -> float:
         # fetchall: the statement (and so its transaction) ends before the next one starts
