@@ -274,6 +274,19 @@ async def test_a_swagger_2_document_with_basic_auth_and_a_removed_property(aioht
     assert refused.status == 401 and (await refused.json())["status"] == 401
 
 
+def test_the_contract_dialect_requires_only_the_error_keys_always_present(tmp_path):
+    """`{param}` and a category that may be null are left out of some errors: the kit must not demand them.
+    A download operation opened by its token alone is a signed URL: a wrong token is a 403."""
+    overlay = OVERLAY.replace(
+        "x-mock: {file: {format: tsv, compression: gzip}}",
+        "x-mock: {file: {format: tsv, compression: gzip}, categories: {'400': bad, default: null}, "
+        "error: {message: '{message}', type: '{category}', param: '{param}', code: '{code}'}}",
+    )
+    vendor = registry.folder(str(_folder(tmp_path, overlay=overlay)))
+    assert vendor.contract.errors.required == ("message", "code")
+    assert vendor.contract.exports.wrong_token_status == (401,)  # the file route
+
+
 @pytest.mark.parametrize(
     ("document", "overlay", "says"),
     [
@@ -333,3 +346,31 @@ def test_a_folder_without_a_document_or_with_two(tmp_path):
     shutil.copy(ACME / "reports.yaml", lone / "b.yaml")
     with pytest.raises(DocumentError, match="more than one OpenAPI document"):
         read_folder(lone)
+
+
+async def test_a_download_opened_by_its_token_is_a_signed_url_that_expires(aiohttp_client, tmp_path, clock):
+    """`auth: token` and `url-expires`: no credentials needed, a wrong token is a 403, and so is the right
+    one once the URL has expired; the contract kit's dialect expects the 403."""
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    overlay = folder / "mock.overlay.yaml"
+    text = overlay.read_text().replace(
+        "x-mock: {role: download}", "x-mock: {role: download, auth: token}\n      security: []"
+    )
+    overlay.write_text(text.replace("download: operation", "download: operation\n        url-expires: 60"))
+    vendor = registry.folder(str(folder))
+    assert vendor.contract.exports.wrong_token_status == (403,)
+    served = vendor()
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=5), vendors=[served], clock=clock))
+    acme = Acme(client, served)
+    export = await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201)
+    export = await acme.call("GET", f"/exports/{export['id']}", status=200)
+    url = export["download_url"]
+    assert "?token=" in url
+    path = url.split(str(client.make_url("")).rstrip("/"), 1)[1]  # no credentials from here on
+    fetched = await client.get(path)
+    assert fetched.status == 200 and (await fetched.read()).startswith(b"id,")
+    assert (await client.get(path.replace("token=", "token=x"))).status == 403
+    clock.advance(61)
+    expired = await client.get(path)
+    assert expired.status == 403 and "expired" in (await expired.json())["error"]["message"]

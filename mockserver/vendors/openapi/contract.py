@@ -26,8 +26,10 @@ def dialect_of_folder(name: str, spec: Spec) -> d.Dialect | None:
     if not isinstance(template, dict):
         return None
     marks = {key: value for key, value in template.items() if isinstance(value, str)}
+    # a key whose template is one placeholder that may have no value is left out then: not required
+    optional = {"{param}", *(["{category}"] if None in read_api(spec.document).categories.values() else [])}
     errors = d.ErrorShape(
-        required=tuple(template),
+        required=tuple(key for key in template if marks.get(key) not in optional),
         status_field=next((k for k, v in marks.items() if v == "{status}"), None),
         request_id_field=next((k for k, v in marks.items() if v == "{request_id}"), None),
         text=tuple(k for k, v in marks.items() if "{message}" in v),
@@ -88,6 +90,7 @@ def _protocol(spec) -> d.ExportProtocol:
     kind_field = role.object if role and role.object else _named(body, "object")
     media, create_body = _file(api, role, body)
     by_key = bool(downloads) and api.download == "operation" and roles[downloads[0].operation_id].auth == "key"
+    by_token = bool(downloads) and api.download == "operation" and roles[downloads[0].operation_id].auth == "token"
     listed, deleted = having("list"), having("delete")
     return d.ExportProtocol(
         statuses=d.Statuses(pending=(words["scheduled"],), running=running, done=words["done"], failed=words["failed"]),
@@ -110,7 +113,8 @@ def _protocol(spec) -> d.ExportProtocol:
         download_operation=downloads[0].operation_id if downloads and api.download == "operation" else None,
         media=media,
         download_with_key=by_key,
-        wrong_token_status=(401, 403, 404) if by_key else (401,),
+        # a signed URL (a download operation opened by its token) is refused with 403, the file route with 401
+        wrong_token_status=(401, 403, 404) if by_key else (403,) if by_token else (401,),
         downloads=(d.Download(operation=create.operation_id, wrong_token=True),) if create else (),
         download_every_kind=True,
         bad_requests=(d.BadRequest(body={}, what="create an export with an empty body", operation=create.operation_id),)
