@@ -142,7 +142,10 @@ def test_every_option_has_a_row():
 
 
 # every row, plus each installed vendor's option that has none: an empty value must be refused
-ROWS = {**BAD, **{key: [[key[1], ""]] for key in vendor_options() - set(BAD)}}
+ROWS = {
+    **BAD,
+    **{key: [[key[1], ""]] for key in sorted(vendor_options() - set(BAD))},
+}  # sorted: xdist workers must collect one order
 
 
 def argv_for(command: str, bad: list[str]) -> list[str]:
