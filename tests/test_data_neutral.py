@@ -102,3 +102,23 @@ def test_generate_finds_the_spec_that_exports_the_object(capsys):
     assert main(["generate", "orders", "--rows", "2"]) == 0  # only one bundled spec has `orders`
     header = capsys.readouterr().out.splitlines()[0]
     assert header.startswith("id,document_number,")
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["generate", "orders"]])
+def test_a_folder_whose_rows_nothing_makes_is_refused_in_one_line(tmp_path, command):
+    """`x-recipe` naming a recipe a folder of data cannot declare: serve and generate refuse it before
+    serving or writing anything, in one line that says what would make the rows."""
+    import shutil
+
+    folder = tmp_path / "acme"
+    shutil.copytree(Path(__file__).resolve().parent / "specs" / "acme", folder)
+    overlay = folder / "mock.overlay.yaml"
+    overlay.write_text(overlay.read_text(encoding="utf-8").replace("x-recipe: schema", "x-recipe: handmade"))
+    done = subprocess.run(  # a process of its own: a server that started anyway would be stopped by the timeout
+        [sys.executable, "-m", "mockserver", *command, "--spec", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert done.stderr.count("\n") == 1 and "acme: no recipe makes the rows of orders, customers" in done.stderr
