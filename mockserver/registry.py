@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import vendors as vendors_package
 from .documents import DocumentError, is_data_folder
 from .options import SERVE, SPEC_KEY, Option
 from .spec import schemas_dir
@@ -51,7 +52,12 @@ def _scan() -> tuple[dict[str, type[Vendor]], dict[str, str]]:
             log.warning("vendor %s (entry point %s) cannot be loaded: %s", point.name, point.value, broken[point.name])
             continue
         found[point.name] = vendor
+    packages = Path(vendors_package.__file__).parent
     for folder in sorted(schemas_dir().iterdir()):  # bundled vendors of data: a document and its overlay
+        # a folder whose vendor has a package of its own (its Python for what the overlay cannot say) is
+        # served through that package's entry point only, never as data alone
+        if (packages / folder.name).is_dir():
+            continue
         if folder.name not in found and folder.name not in broken and is_data_folder(folder):
             found[folder.name] = folder_vendor(folder, folder.name)
     return dict(sorted(found.items())), broken

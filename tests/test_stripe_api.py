@@ -1094,3 +1094,13 @@ async def test_connect_reports_name_the_account_connected_account_not_the_platfo
         (await api.create("balance_change_from_activity.itemized.2", window + columns("connected_account_id"))).body
     )
     assert header == ["connected_account_id"]
+
+
+def test_stripes_error_object_and_request_wording_are_the_engines():
+    """Issue 22 item 4: the error object, bad-request wording and form lists are schemas/stripe/overlay.yaml's
+    annotations; the package keeps what goes beyond the generic protocol (keys' form, its operations)."""
+    from mockserver.vendors.openapi import OpenApiVendor
+
+    assert issubclass(Stripe, OpenApiVendor)
+    own = {name for name, value in vars(Stripe).items() if callable(value) and not name.startswith("__")}
+    assert own == {"handlers", "authenticate", "request_id", "response_headers"}

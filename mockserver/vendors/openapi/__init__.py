@@ -144,7 +144,7 @@ class OpenApiVendor(Vendor):
     def error_body(self, error: ApiError, request_id: str) -> dict:
         status = str(error.status)
         categories = self.api.categories
-        category = next((categories[k] for k in (status, "default") if k in categories), error.key.upper())
+        category = next((categories[k] for k in (error.key, status, "default") if k in categories), error.key.upper())
         values = {
             "status": error.status,
             "key": error.key,
@@ -181,7 +181,11 @@ class OpenApiVendor(Vendor):
         if problem.kind == "media_type":
             kind, param = "media-type", None
         elif problem.location in ("query", "path"):
-            kind = "parameter"
+            kind = "missing" if problem.kind == "missing" else "parameter"
+        elif problem.kind == "missing" and not problem.path and operation is not None:  # no body at all
+            schema = next(iter(operation.body_schemas.values()), None) or {}
+            param = next(iter(schema.get("required") or ()), None)
+            kind = "missing" if param else "request"
         else:
             form = operation is not None and any(media != "application/json" for media in operation.body_schemas)
             about = form_problem(problem)

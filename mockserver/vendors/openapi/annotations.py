@@ -153,7 +153,8 @@ class Api:
     name: str | None = None
     statuses: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(STATUSES))
     error: Any = dataclasses.field(default_factory=lambda: dict(ERROR))
-    categories: Mapping[str, str] = dataclasses.field(default_factory=dict)  # HTTP status (or "default") → word
+    # error key, HTTP status or "default" → the word {category} stands for (None: none)
+    categories: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     messages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # HTTP status → the message it words
     request_id: str = "uuid"  # uuid | hex | <prefix>- (a prefix before random hex)
     id_prefix: str = ""
@@ -164,7 +165,8 @@ class Api:
     objects: Mapping[str, str] = dataclasses.field(default_factory=dict)  # request word → exported object
     idempotency: Idempotency | None = None
     download: str = "file"  # where finished exports are fetched: file (the mock's file route) | operation
-    codes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # error key → the API's code ({code})
+    # error key → the API's code ({code}; None: no code)
+    codes: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     tenant: str = "digest"  # digest: a tenant is a digest of the credentials | key: the credential itself
     url_expires: float | None = None  # seconds a finished export's download URL works (None: for ever)
     max_in_process: int | None = None  # exports of a tenant in process at once (`time` lifecycle); then 429
@@ -216,7 +218,9 @@ def read_api(document: Mapping[str, Any]) -> Api:
         objects={str(k): str(v) for k, v in _mapping(raw.get("objects") or {}, "x-mock.objects").items()},
         idempotency=_idempotency(raw),
         download=download,
-        codes={str(k): str(v) for k, v in _mapping(raw.get("codes") or {}, "x-mock.codes").items()},
+        codes={
+            str(k): None if v is None else str(v) for k, v in _mapping(raw.get("codes") or {}, "x-mock.codes").items()
+        },
         tenant=tenant,
         url_expires=_number(raw.get("url-expires"), "x-mock.url-expires"),
         max_in_process=_count(raw.get("max-in-process"), "x-mock.max-in-process"),

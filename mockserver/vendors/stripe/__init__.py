@@ -1,16 +1,18 @@
-"""Stripe's dialect for its Reporting API: a secret key as `Authorization:
-Bearer` (or as the user name of HTTP Basic), form bodies with bracketed
-names, the `{"error": {type, code, message, param}}` error object, and the
-operations of schemas/stripe/.
+"""Stripe's Reporting API: report runs, report types, files and file links.
 
-The secret key is the tenant: each key is an account of its own (its report
-runs and its data set), `sk_live_` keys in live mode. With keys pinned
-(`keys=`), only those exist and any other is refused, as the real API
-refuses an unknown key (`--stripe-key`); with none pinned, any well-formed
-secret or restricted key (`sk_test_…`, `sk_live_…`, `rk_…`) is accepted.
-Mounted at /v1/reporting, /v1/files, /v1/file_links and /links (file link
-downloads) (`x-mock-mount` of its openapi.yaml),
-next to a vendor that serves the rest of /v1.
+The generic engine (mockserver.vendors.openapi) serves what schemas/stripe/overlay.yaml states: the
+error object (`{"error": {type, code, message, param}}`), the wording of a request's problems, form
+lists (`parameters[columns][0]=…`, `[]`), the secret key as a Bearer token or HTTP Basic's user name,
+and each key an account of its own (`sk_live_` keys in live mode). Python stays for what Stripe does
+beyond the generic export protocol: its keys' form (`sk_test_…`, `sk_live_…`, `rk_…`, echoed masked
+when wrong) and `Stripe-Version`; report runs whose parameters and columns depend on their report
+type (reporting.py, report_types.py, csv.py); files and file links (links.py); `expand[]`
+(expand.py); and idempotent requests, replayed or refused as Stripe does (idempotency.py).
+
+With keys pinned (`--stripe-key`), only those exist and any other is refused, as the real API refuses
+an unknown key; with none pinned, any well-formed secret or restricted key is accepted. Mounted at
+/v1/reporting, /v1/files, /v1/file_links and /links (file link downloads) (`x-mock-mount` of its
+openapi.yaml), next to a vendor that serves the rest of /v1.
 """
 
 from __future__ import annotations
@@ -19,45 +21,33 @@ import re
 import secrets
 import string
 from collections.abc import Iterable
-from typing import Any
 
 from aiohttp import web
 
-from ... import argtypes, data
+from ... import argtypes
 from ...errors import ApiError
 from ...options import Option
-from ...spec import Operation, Spec, bundled_spec
+from ...spec import Operation, Spec, bundled_spec, schemas_dir
 from ...store import VendorStore
-from ...validation import Invalid
-from ..base import Handler, Imported, Vendor
-from ..common import PatternWords, basic_user, bearer_token, form_problem, same
+from ..base import Handler
+from ..common import basic_user, bearer_token, same
+from ..openapi import OpenApiVendor
+from .contract import CONTRACT
 from .expand import expanding
-from .form import decode_form
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
 from .links import FileLinks
-from .reporting import STATUS, Reporting
+from .reporting import Reporting
 
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
-# keys the shared code raises (faults, aiohttp refusals …) → Stripe's error code
-CODES = {
-    "too_many_requests": "rate_limit",
-    "payload_too_large": "parameter_invalid",
-    "mocked_error": None,
-    "not_found": None,
-    "method_not_allowed": None,
-    "invalid_prefer_header": "parameter_invalid",
-    "bad_request": None,
-}
 _REQUEST_ID = string.ascii_letters + string.digits
-# error keys whose answer has no `code`; of them, those that are an error `type` of their own
-UNCODED_TYPES = frozenset({"idempotency_error"})
-NO_CODE = frozenset({"unauthorized", "not_expandable", *UNCODED_TYPES})
 VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")  # an API version: 2026-10-28.endive
 
 
-class Stripe(Vendor):
+class Stripe(OpenApiVendor):
     name = "stripe"
+    folder = schemas_dir() / "stripe"
+    contract = CONTRACT  # the contract kit's dialect: data in contract.py
     options = (
         Option(
             "stripe-key",
@@ -69,16 +59,11 @@ class Stripe(Vendor):
             dest="keys",
         ),
     )
-    status_names = STATUS
-    tenant_is_secret = True  # a site is its API key: journalled under a label of it
-    contract = Imported(f"{__name__}.contract", "CONTRACT")  # the contract kit's dialect: data in contract.py
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
-        self.spec = spec or bundled_spec("stripe")
-        self.keys = tuple(keys)  # pinned secret keys; empty: any well-formed key is an account
-        self.reporting = Reporting(self.spec, data.load_model(self.spec))
+        super().__init__(keys=tuple(keys), spec=spec or bundled_spec("stripe"))
+        self.reporting = Reporting(self.spec, self.exports.model)
         self.api_version = str(self.spec.document.get("x-api-version") or self.spec.document["info"]["version"])
-        self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
 
     def handlers(self) -> dict[str, Handler]:
         handlers = {**self.reporting.handlers(), **FileLinks(self.reporting).handlers()}
@@ -90,11 +75,8 @@ class Stripe(Vendor):
         return handlers
 
     # -- credentials -----------------------------------------------------------
-    def trusts_new_credentials(self) -> bool:
-        return not self.keys  # any well-formed key is an account until keys are pinned
-
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
-        """The secret key of `Authorization: Bearer <key>` or `Basic base64(<key>:)`."""
+        """The secret key of `Authorization: Bearer <key>` or `Basic base64(<key>:)`, in Stripe's form."""
         asked = request.headers.get("Stripe-Version")
         if asked is not None and not VERSION.match(asked):
             raise ApiError(
@@ -111,73 +93,10 @@ class Stripe(Vendor):
                 "You did not provide an API key. Send your secret key as `Authorization: Bearer "
                 "sk_test_…` (or as the user name of HTTP Basic auth).",
             )
-        pinned = any(same(known, key) for known in self.keys)
-        if (self.keys and not pinned) or (not self.keys and not KEY.match(key)):
+        pinned = self.credentials.pinned
+        if (pinned and not any(same(known, key) for known in pinned)) or (not pinned and not KEY.match(key)):
             raise ApiError(401, "unauthorized", "Invalid API key", f"Invalid API Key provided: {_masked(key)}")
         return key
-
-    # -- errors ----------------------------------------------------------------
-    def error_body(self, error: ApiError, request_id: str) -> dict:
-        kind = "api_error" if error.status >= 500 else "invalid_request_error"
-        if error.key in UNCODED_TYPES:
-            kind = error.key
-        body: dict[str, Any] = {"type": kind}
-        code = CODES.get(error.key, error.key) if error.status < 500 and error.key not in NO_CODE else None
-        if code:
-            body["code"] = code
-        body["message"] = error.details
-        if error.param:
-            body["param"] = error.param
-        return {"error": body}
-
-    def invalid(self, problem: Invalid, operation: Operation | None) -> ApiError:
-        if problem.kind == "media_type":
-            return ApiError(
-                problem.status,
-                "parameter_invalid",
-                "Unsupported Media Type",
-                f"{problem.message}; send the parameters form-encoded",
-            )
-        if problem.location in ("query", "path"):
-            code = "parameter_missing" if problem.kind == "missing" else "parameter_invalid"
-            return ApiError(
-                400, code, "Invalid parameter", f"Invalid {problem.path}: {problem.message}", param=problem.path
-            )
-        if problem.kind == "missing":  # no body at all
-            return ApiError(
-                400,
-                "parameter_missing",
-                "Missing parameter",
-                "Missing required param: report_type.",
-                param="report_type",
-            )
-        about = form_problem(problem)
-        if about.unknown:
-            return ApiError(
-                400,
-                "parameter_unknown",
-                "Unknown parameter",
-                f"Received unknown parameter: {about.unknown}",
-                param=about.unknown,
-            )
-        if about.missing or problem.message.endswith(" is required"):
-            param = about.missing or about.param
-            return ApiError(
-                400, "parameter_missing", "Missing parameter", f"Missing required param: {param}.", param=param
-            )
-        param = about.param
-        if not param:
-            return ApiError(400, "parameter_invalid", "Invalid request", problem.message)
-        return ApiError(
-            400,
-            "parameter_invalid",
-            "Invalid parameter",
-            f"Invalid {param}: {self.worded(problem.message)}",
-            param=param,
-        )
-
-    def decode_form(self, raw: bytes) -> Any:
-        return decode_form(raw)
 
     def request_id(self) -> str:
         return "req_" + "".join(secrets.choice(_REQUEST_ID) for _ in range(14))
@@ -191,9 +110,6 @@ class Stripe(Vendor):
         if key and len(key) <= 255 and key.isprintable() and key.isascii():
             headers[IDEMPOTENCY_HEADER] = key
         return headers
-
-    def tenant_hint(self, request: web.Request) -> str | None:
-        return _presented_key(request.headers.get("Authorization", "")) or None
 
 
 def _presented_key(header: str) -> str:
