@@ -25,14 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .bundling import BundleError, bundle
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 # LibYAML's parser when PyYAML has it (the same documents, several times faster: most of start-up)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SCHEMA_KEYS = (
     "type",
     "format",
@@ -68,8 +65,11 @@ class Folder:
 
 
 def load_yaml(text: str) -> Any:
-    """yaml.safe_load(text), with LibYAML's parser when there is one."""
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    """yaml.safe_load(text), with LibYAML's parser when there is one. PyYAML is imported here: a folder
+    read back from the cache (read_folder) is parsed by none, so a server starts without it."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
 def read_file(path: Path) -> Any:
@@ -78,9 +78,15 @@ def read_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DocumentError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if path.suffix == ".json":
+        parse, errors = json.loads, (ValueError,)
+    else:
+        import yaml
+
+        parse, errors = load_yaml, (ValueError, yaml.YAMLError)
     try:
-        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
-    except (ValueError, yaml.YAMLError) as exc:
+        return parse(text)
+    except errors as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import argtypes
 from .control import faults
 from .lifecycle import MODES
@@ -295,6 +293,8 @@ def read_config(path: str | Path | None) -> tuple[Path | None, dict[str, Any]]:
             return None, {}
         path = DEFAULT_FILE
     path = Path(path)
+    import yaml  # only when there is a file to read: a run without one starts without it
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
