@@ -29,10 +29,9 @@ from ...errors import ApiError
 from ...options import Option
 from ...spec import Operation, Spec, bundled_spec, schemas_dir
 from ...store import VendorStore
-from ..base import Handler
+from ..base import Handler, Imported
 from ..common import basic_user, bearer_token, same
 from ..openapi import OpenApiVendor
-from .contract import CONTRACT
 from .expand import expanding
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
@@ -47,7 +46,7 @@ VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")  # an API version: 2026-
 class Stripe(OpenApiVendor):
     name = "stripe"
     folder = schemas_dir() / "stripe"
-    contract = CONTRACT  # the contract kit's dialect: data in contract.py
+    contract = Imported(f"{__name__}.contract", "CONTRACT")  # the contract kit's dialect: data in contract.py
     options = (
         Option(
             "stripe-key",
