@@ -19,7 +19,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from . import data
 from .clock import Clock
@@ -32,6 +32,31 @@ KIND = "exports"
 CATCH_UP = 250  # exports saved between turns of the event loop when many fall due at once
 # (the tenant's store, exported object) → the tenant's stored rows of that object, or None for synthetic data
 RecordSource = Callable[[TenantStore, str], "Awaitable[Sequence[Mapping] | None]"]
+
+
+class _Indexed(TypedDict, total=False):
+    phase_rank: int  # the phase's place in lifecycle.PHASES, kept for the store's indexes
+    due_at: float | None  # when the lifecycle moves it next (None: it waits for a poll, or is final)
+
+
+class ExportRecord(_Indexed):
+    """An export as the store keeps it (JSON in a persistent store), with the keys every one has: who
+    owns it, what it exports (`query`: Query.stored()), where it is in its lifecycle and the token its
+    download URL carries. A vendor may keep keys of its own beside them (a canceled flag)."""
+
+    id: str
+    app_id: str
+    vendor: str
+    exported_object: str
+    parameters: dict[str, Any]
+    query: dict[str, Any]
+    rows: int
+    mode: str | None
+    outcome: str
+    phase: str
+    phase_at: float
+    created_at: float
+    token: str
 
 
 @dataclass(frozen=True)
@@ -93,13 +118,13 @@ class ExportService:
         outcome: str = "done",
         id_length: int = 24,
         id_alphabet: str | None = None,
-    ) -> dict:
+    ) -> ExportRecord:
         """`id_length`/`id_alphabet`: the vendor's id style after the prefix (default 24 letters and digits)."""
         if tenant.tenant.vendor in self.models:  # its file is made moments later: load the engine meanwhile
             data.warm(self.models[tenant.tenant.vendor])
         now = self.clock.now()
         new_id = partial(self.ids.new, id_prefix, id_length, id_alphabet)
-        record = {
+        record: ExportRecord = {
             "id": new_id(),
             "app_id": tenant.app,
             "vendor": tenant.tenant.vendor,
@@ -121,7 +146,7 @@ class ExportService:
             record["id"] = new_id()
         return record
 
-    async def get(self, tenant: TenantStore, export_id: str, *, polled: bool = True) -> dict:
+    async def get(self, tenant: TenantStore, export_id: str, *, polled: bool = True) -> ExportRecord:
         record = await tenant.get(KIND, export_id)
         if record is None:
             raise not_found("export", export_id)
@@ -139,7 +164,7 @@ class ExportService:
                     return tenant, await self._advance(tenant, record, polled=False)
         raise not_found("export", export_id)
 
-    async def force(self, tenant: TenantStore, export_id: str, phase: str) -> dict:
+    async def force(self, tenant: TenantStore, export_id: str, phase: str) -> ExportRecord:
         """Move an export to `phase` now (the admin API); 409 unless it is a step forward."""
         record = await self.get(tenant, export_id, polled=False)
         if not can_move(record["phase"], phase):
@@ -155,7 +180,7 @@ class ExportService:
             raise not_found("export", export_id)  # deleted meanwhile (through another process)
         return record
 
-    async def everywhere(self) -> list[dict]:
+    async def everywhere(self) -> list[ExportRecord]:
         """Every vendor's and app's exports, moved on by their lifecycle, newest first (the dashboard)."""
         found = []
         for vendor in self.models:
@@ -164,12 +189,12 @@ class ExportService:
                 found.extend(await self.list(owners.tenant(app)))
         return sorted(found, key=lambda record: (-record["created_at"], record["id"]))
 
-    async def list(self, tenant: TenantStore) -> list[dict]:
+    async def list(self, tenant: TenantStore) -> list[ExportRecord]:
         return [await self._advance(tenant, r, polled=False) for r in await tenant.list(KIND)]
 
     async def listing(
         self, tenant: TenantStore, *, order: str, reverse: bool, start: int, stop: int
-    ) -> tuple[list[dict], int]:
+    ) -> tuple[list[ExportRecord], int]:
         """A page of the tenant's exports in the order of store index `order`
         ("created": created_at; "status": lifecycle phase, then created_at),
         reversed when asked, [start:stop]; and how many there are in all.
@@ -181,7 +206,7 @@ class ExportService:
         page = await tenant.page(KIND, order, reverse=reverse, offset=start, limit=max(0, stop - start))
         return [await self._advance(tenant, record, polled=False) for record in page], await tenant.count(KIND)
 
-    async def in_process(self, tenant: TenantStore) -> list[dict]:
+    async def in_process(self, tenant: TenantStore) -> list[ExportRecord]:
         """The tenant's exports the clock has yet to finish (`time` lifecycle)."""
         await self._catch_up(tenant)
         return await tenant.upto(KIND, "due", math.inf)
@@ -204,7 +229,9 @@ class ExportService:
         if not await tenant.delete(KIND, export_id):
             raise not_found("export", export_id)
 
-    async def for_download(self, vendor: VendorStore, export_id: str, presented: str, app: str | None = None) -> dict:
+    async def for_download(
+        self, vendor: VendorStore, export_id: str, presented: str, app: str | None = None
+    ) -> ExportRecord:
         """The vendor's finished export a token opens; 401 for anything else.
 
         A wrong token, a token of another export, app or vendor, or an export
@@ -225,7 +252,7 @@ class ExportService:
             raise ApiError(401, "unauthorized", "Unauthorized", "The export is not finished yet")
         return record
 
-    async def csv(self, vendor: VendorStore, record: dict) -> Callable[[], Iterator[bytes]]:
+    async def csv(self, vendor: VendorStore, record: ExportRecord) -> Callable[[], Iterator[bytes]]:
         """What makes the export's CSV, chunk by chunk: a synchronous function (it
         builds the data set, sorts and generates), to be called off the event loop
         (respond.stream does). What it needs from the store is read here, first."""
@@ -249,19 +276,19 @@ class ExportService:
             now=record["created_at"],  # relative date filters read as of the export's creation
         )
 
-    async def _stored(self, tenant: TenantStore, record: dict) -> Sequence[Mapping] | None:
+    async def _stored(self, tenant: TenantStore, record: ExportRecord) -> Sequence[Mapping] | None:
         """What the mock stores of the exported object: an app with stored orders
         exports exactly those; one with none gets the synthetic data set."""
         source = self.sources.get(record["vendor"])
         return await source(tenant, record["exported_object"]) if source else None
 
-    async def _advance(self, tenant: TenantStore, record: dict, *, polled: bool) -> dict:
+    async def _advance(self, tenant: TenantStore, record: ExportRecord, *, polled: bool) -> ExportRecord:
         if self.lifecycle.advance(record, self.clock.now(), polled=polled):
             # `replace`: an export deleted meanwhile (through another process) is not brought back
             await tenant.replace(KIND, record["id"], self._indexed(record))
         return record
 
-    def _indexed(self, record: dict) -> dict:
+    def _indexed(self, record: ExportRecord) -> ExportRecord:
         """Set what the store's export indexes order by (store.INDEXES): derived, on every write."""
         record["phase_rank"] = PHASES.index(record["phase"])
         record["due_at"] = self.lifecycle.due_at(record)

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from mockserver.clock import iso
-from mockserver.exports import Query
+from mockserver.exports import ExportRecord, Query
 from mockserver.vendors.voucherify.exports import voucher_id
 from tests.conftest import START, download_rows
 
@@ -881,3 +881,15 @@ def test_an_exports_query_is_typed_and_stored_as_a_mapping():
     }
     assert json.loads(json.dumps(stored)) == stored and Query.of(stored) == query
     assert Query.of({"fields": ["id"]}) == Query(fields=("id",))  # one stored before order and scope were kept
+
+
+async def test_a_stored_export_has_the_keys_its_record_type_names():
+    """ExportRecord says which keys every export has: the engine's record holds those and its index keys,
+    no key the type does not name (add one there when the engine stores more)."""
+    from tests.test_fast_paths import _service
+
+    service, _, tenant = _service("poll")
+    made = await service.create(tenant, "order", parameters={}, query=Query(fields=("id",)))
+    stored = await service.get(tenant, made["id"])
+    assert set(stored) == set(ExportRecord.__required_keys__) | set(ExportRecord.__optional_keys__)
+    assert json.loads(json.dumps(stored)) == stored
