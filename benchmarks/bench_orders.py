@@ -1,5 +1,4 @@
-"""Order imports that do not slow down with history, and a server that keeps answering meanwhile
-(issue 21, item 4).
+"""Order imports that do not slow down with history, and a server that keeps answering meanwhile.
 
     PYTHONPATH=. python benchmarks/bench_orders.py [--orders 2000] [--imports 5] [--state FILE|redis://…]
 

@@ -1,4 +1,4 @@
-"""Bytecode caching for the test run even where PYTHONDONTWRITEBYTECODE is set (issue 24, item 13).
+"""Bytecode caching for the test run even where PYTHONDONTWRITEBYTECODE is set.
 
 pytest rewrites the asserts of every module of every package that has a pytest plugin (hypothesis,
 schemathesis, faker, mockserver itself: some 500 modules) and of the tests, and caches the result as

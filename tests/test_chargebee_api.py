@@ -792,7 +792,7 @@ async def test_an_id_longer_than_any_export_id_is_a_documented_400(cb):
 
 
 def test_chargebee_is_data_served_by_the_generic_engine_but_for_its_filter_grammar():
-    """Issue 22 item 4: the protocol lives in schemas/chargebee/overlay.yaml; the package keeps only the
+    """The protocol lives in schemas/chargebee/overlay.yaml; the package keeps only the
     hook no annotation can state: its filter grammar."""
     from mockserver.vendors.openapi import OpenApiVendor
 

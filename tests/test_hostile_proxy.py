@@ -1,5 +1,5 @@
-"""The proxy forwards a request's path and query to --upstream and nowhere else, and streams answers
-(issue 21, items 3 and 10). Upstreams are local aiohttp servers on 127.0.0.1; requests are raw bytes on a
+"""The proxy forwards a request's path and query to --upstream and nowhere else, and streams answers.
+Upstreams are local aiohttp servers on 127.0.0.1; requests are raw bytes on a
 socket, so the request line is exactly what an attacker would send."""
 
 from __future__ import annotations

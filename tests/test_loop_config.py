@@ -1,4 +1,4 @@
-"""The daily test loop's own configuration (issue 24, item 13; docs/performance.md, "Test loop")."""
+"""The daily test loop's own configuration (docs/performance.md, "Test loop")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Start-up does only what the first answer needs (issue 24 item 7, issue 25's start-up): `serve` answers
+"""Start-up does only what the first answer needs: `serve` answers
 without the data engine's libraries, which load with the first file made, and builds an operation's
 request validator at its first request. The figures are benchmarks/bench_startup.py's, not timed here."""
 

@@ -1097,7 +1097,7 @@ async def test_connect_reports_name_the_account_connected_account_not_the_platfo
 
 
 def test_stripes_error_object_and_request_wording_are_the_engines():
-    """Issue 22 item 4: the error object, bad-request wording and form lists are schemas/stripe/overlay.yaml's
+    """The error object, bad-request wording and form lists are schemas/stripe/overlay.yaml's
     annotations; the package keeps what goes beyond the generic protocol (keys' form, its operations)."""
     from mockserver.vendors.openapi import OpenApiVendor
 
