@@ -7,14 +7,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import argtypes
-from ..findings import filter_findings
 from ..progress import Progress
-from ..registry import available as installed_vendors
-from ..spec import Spec, load_document, load_spec
-from ..validation import Finding, Invalid, RequestValidator
 from . import ExportQuery, Recipes, iter_csv, load_model
+
+if TYPE_CHECKING:  # the vendors, specs and validators are imported when the command runs, not for --help
+    from ..spec import Spec
+    from ..validation import Finding
 
 
 def add_generate_parser(subparsers) -> None:
@@ -103,6 +104,9 @@ def run_generate(args: argparse.Namespace) -> int:
 def _findings(spec, model, query: ExportQuery) -> list[Finding]:
     """The server's checks of these filters: its request validator (refuses an unknown operator, raising
     ValueError here) and its findings (an unknown filter field), so generate and serve agree."""
+    from ..findings import filter_findings
+    from ..validation import Invalid, RequestValidator
+
     if not query.filters:
         return []
     found = []
@@ -129,7 +133,10 @@ def _findings(spec, model, query: ExportQuery) -> list[Finding]:
 def _spec(name: str | None, exported_object: str) -> tuple[Spec, Recipes | None]:
     """The --spec (an installed vendor or a folder), or else the one installed vendor exporting the object;
     with the vendor's declared row recipes."""
-    installed = installed_vendors()
+    from ..registry import available
+    from ..spec import load_document, load_spec
+
+    installed = available()
     if name is not None:
         if name in installed:
             return load_spec(name, installed[name].schema_dir()), installed[name].data_recipes
