@@ -47,12 +47,19 @@ class Step:
     def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Services) -> Callable[..., Any]:
         """The operation's aiohttp handler. Its steps (the request validator compiled from the operation's
         schemas, its canned answers) are built at its first request, not at start-up: a server with four
-        vendors' hundred operations listens sooner, and pays only for the operations clients call."""
+        vendors' hundred operations listens sooner, and pays only for the operations clients call. They are
+        built on a thread (a large create schema compiles for tens of milliseconds), once: requests that
+        arrive meanwhile wait for the same build."""
         built: list[Step] = []
+        building: list[asyncio.Future[Step]] = []
 
         async def handle(request: web.Request) -> web.StreamResponse:
             if not built:
-                built.append(cls(vendor, op, behave, services))
+                if not building:
+                    building.append(asyncio.ensure_future(asyncio.to_thread(cls, vendor, op, behave, services)))
+                step = await asyncio.shield(building[0])  # a client that leaves does not cancel the build
+                if not built:
+                    built.append(step)
             return await built[0].handle(request)
 
         return handle
