@@ -50,19 +50,19 @@ def _command_of(argv: Sequence[str]) -> str:
 
 
 def _add_generate(commands) -> None:
-    from .data.cli import add_generate_parser
+    from .commands.generate import add_generate_parser
 
     add_generate_parser(commands)
 
 
 def _add_contract(commands) -> None:
-    from .contract.cli import add_contract_parser
+    from .commands.contract import add_contract_parser
 
     add_contract_parser(commands)
 
 
 def _add_proxy(commands) -> None:
-    from .proxy.cli import add_proxy_parser
+    from .commands.proxy import add_proxy_parser
 
     add_proxy_parser(commands)
 

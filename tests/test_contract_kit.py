@@ -350,7 +350,7 @@ def test_schemathesis_gets_one_worker_where_two_threads_cannot_parse(safe, monke
 @pytest.mark.slow
 @pytest.mark.parametrize("safe", [True, False])
 def test_asking_for_workers_this_python_cannot_run_says_so_in_one_line(safe, monkeypatch, capsys):
-    monkeypatch.setattr("mockserver.contract.cli.threads_can_parse", lambda: safe)
+    monkeypatch.setattr("mockserver.commands.contract.threads_can_parse", lambda: safe)
     with download_as_text_csv() as server:
         main(["contract", "--base-url", server.url, "--workers", "2", "--checks", "export_lifecycle"])
     err = capsys.readouterr().err

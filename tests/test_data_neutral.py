@@ -61,7 +61,7 @@ def test_importing_the_engine_and_a_vendor_loads_no_recipe_and_no_engine_library
     """Recipes are declared on the vendor (Vendor.data_recipes), not registered by an import; numpy,
     polars and faker load with the first rows made, so the server and --help start without them."""
     code = (
-        "import sys, mockserver.data, mockserver.data.cli, mockserver.vendors.voucherify as v;"
+        "import sys, mockserver.data, mockserver.commands.generate, mockserver.vendors.voucherify as v;"
         "print(sorted({'numpy', 'polars', 'faker', v.Voucherify.data_recipes.module} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -10,7 +10,7 @@ Modules: model (what the schema says), pools (value pools, id codecs and the
 neutral per-app AppWorld), blocks (draws, the time axis), schema_rows (rows
 from the row schema alone), filters, ordering, columns (a block's columns
 into polars), pipeline (finding a recipe, sources, filter, render), csvout
-(RFC 4180 via polars' writer), cli (`mockserver generate`).
+(RFC 4180 via polars' writer); `mockserver generate` is mockserver/commands/generate.py.
 
 A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
 if schema_rows.py's rules suffice), else also a recipe in mockserver/vendors/<vendor>/data/, declared

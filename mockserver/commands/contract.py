@@ -7,8 +7,8 @@ import sys
 import time
 
 from .. import argtypes
-from .known import bundled_contracts, default_contract
-from .options import (
+from ..contract.known import bundled_contracts, default_contract
+from ..contract.options import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_WORKERS,
     ONE_WORKER_NOTE,
@@ -109,8 +109,8 @@ def add_contract_parser(subparsers) -> None:
 
 
 def run_contract_command(args: argparse.Namespace) -> int:
+    from ..contract import report, runner  # schemathesis is imported here, not when the CLI starts
     from ..progress import Progress
-    from . import report, runner  # schemathesis is imported here, not when the CLI starts
 
     if args.from_har or args.from_journal:
         return _run_recorded(args, report)
@@ -148,7 +148,7 @@ def run_contract_command(args: argparse.Namespace) -> int:
 
 
 def _run_recorded(args: argparse.Namespace, report) -> int:
-    from . import recorded, runner
+    from ..contract import recorded, runner
 
     started = time.monotonic()
     source = args.from_har or args.from_journal

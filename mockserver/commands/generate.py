@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import argtypes
+from ..data import ExportQuery, Recipes, iter_csv, load_model
 from ..progress import Progress
-from . import ExportQuery, Recipes, iter_csv, load_model
 
 if TYPE_CHECKING:  # the vendors, specs and validators are imported when the command runs, not for --help
     from ..spec import Spec

@@ -78,9 +78,9 @@ def add_proxy_parser(subparsers) -> None:
 
 
 def _proxy(args: argparse.Namespace) -> int:
+    from ..proxy import Forwarder
     from ..serving import cannot_listen, serve_until_stopped  # the one way of listening until a signal
     from ..vendors.base import Vendor
-    from . import Forwarder
 
     try:
         settings = Settings(
