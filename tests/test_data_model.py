@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from test_data_helpers import MODEL, OBJECTS, SPEC
 
+from mockserver.data.batches import generate_block
 from mockserver.data.columns import values as column_values
-from mockserver.data.pipeline import generate_block
 from mockserver.vendors.voucherify.data import RECIPES as DECLARED
 from mockserver.vendors.voucherify.data.recipes import RECIPES
 from mockserver.vendors.voucherify.data.world import world

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.cli import main
+from mockserver.data.batches import recipe_of
 from mockserver.data.model import ObjectModel, Recipes
-from mockserver.data.pipeline import recipe_of
 
 DATA = Path(__file__).resolve().parent.parent / "mockserver" / "data"
 VENDOR_WORDS = re.compile(r"voucherify|chargebee|stripe|x-app-id", re.IGNORECASE)

@@ -10,9 +10,9 @@ import pytest
 from test_data_helpers import MODEL, NOW, OBJECTS, table
 
 from mockserver.data import ExportQuery, iter_csv, ordering
+from mockserver.data.batches import generate_block
 from mockserver.data.blocks import BLOCK
 from mockserver.data.columns import values
-from mockserver.data.pipeline import generate_block
 from mockserver.data.timefmt import parse_iso
 from mockserver.vendors.voucherify.data.world import world
 

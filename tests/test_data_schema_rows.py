@@ -10,10 +10,10 @@ from datetime import datetime
 import pytest
 
 from mockserver.data import load_model
+from mockserver.data.batches import generate_block, recipe_of
 from mockserver.data.blocks import BLOCK
 from mockserver.data.columns import values
 from mockserver.data.model import _object_model
-from mockserver.data.pipeline import generate_block, recipe_of
 from mockserver.data.pools import app_world
 from mockserver.data.schema_rows import _dependency_order
 from mockserver.data.timefmt import DAY_MS

@@ -42,9 +42,9 @@ def test_a_row_does_not_depend_on_the_data_set_size():
 @pytest.mark.parametrize("obj", OBJECTS)
 def test_rows_made_many_blocks_at_a_time_are_the_rows_made_one_block_at_a_time(obj):
     """Blocks are made SPAN at a time for speed; each block still draws from its own generator."""
+    from mockserver.data.batches import generate_block, recipe_of
     from mockserver.data.blocks import BLOCK
     from mockserver.data.columns import values
-    from mockserver.data.pipeline import generate_block, recipe_of
 
     model = MODEL.objects[obj]
     world = recipe_of(model).world(0, "app", "en_US")

@@ -9,7 +9,7 @@ The server calls exactly this:
 Modules: model (what the schema says), pools (value pools, id codecs and the
 neutral per-app AppWorld), blocks (draws, the time axis), schema_rows (rows
 from the row schema alone), filters, ordering, columns (a block's columns
-into polars), pipeline (finding a recipe, sources, filter, render), csvout
+into polars), batches (finding a recipe, sources, filter, render), csvout
 (RFC 4180 via polars' writer); `mockserver generate` is mockserver/commands/generate.py.
 
 A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
@@ -33,7 +33,7 @@ from .model import DataModel, Recipes, build_model
 
 __all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "timeline_end", "warm"]
 HOUR_MS = 3_600_000
-ENGINE = tuple(f"{__name__}.{name}" for name in ("pipeline", "ordering", "filters", "csvout", "schema_rows"))
+ENGINE = tuple(f"{__name__}.{name}" for name in ("batches", "ordering", "filters", "csvout", "schema_rows"))
 _warming: set[str] = set()  # modules a warm-up thread was started for
 # the engine is imported by one thread at a time (the warm-up, a first download): two importing it at
 # once could meet a module the other had only half initialised (ImportError, a 500 to the client)
@@ -92,9 +92,9 @@ def iter_csv(
     # half initialised (an ImportError, a 500 to the client)
     with _FIRST_IMPORT:
         from . import csvout
+        from .batches import Pipeline, RecordSource, SyntheticSource, recipe_of
         from .filters import compile_filters
         from .ordering import Order, ordered_batches
-        from .pipeline import Pipeline, RecordSource, SyntheticSource, recipe_of
 
     obj = model.object(query.exported_object)
     fields = tuple(query.fields) or obj.default_fields

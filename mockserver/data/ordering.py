@@ -36,8 +36,8 @@ import numpy as np
 import polars as pl
 
 from . import csvout
+from .batches import INDEX, RANK, Pipeline
 from .columns import values
-from .pipeline import INDEX, RANK, Pipeline
 from .timefmt import iso_ms, parse_ms
 
 SORT_BUDGET = 4 * 2**20  # bytes of rows (Arrow memory) held at once while sorting; a window costs a few times that
