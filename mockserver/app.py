@@ -89,10 +89,15 @@ def create_app(
     store: Store | None = None,
     vendors: list[Vendor] | None = None,
     proxy: Forwarder | None = None,
+    lazy_engine: bool = False,
 ) -> web.Application:
     """The mock; with `proxy`, the same pipeline forwarding to an upstream instead of behaving (mockserver.proxy).
-    `vendors` (instances) overrides the registry's choice (settings.vendors)."""
+    `vendors` (instances) overrides the registry's choice (settings.vendors). `lazy_engine`: the data engine
+    loads in the background with the first export (the commands' own servers, which start sooner so);
+    otherwise now, as a mock inside another program's process needs (data.load_engine)."""
     settings = settings or Settings()
+    if not lazy_engine:
+        data.load_engine()
     logs.install()  # what clients send is escaped in every log line
     own_store = store is None
     store = store or default_store(settings)

@@ -85,3 +85,18 @@ def test_the_command_line_leaves_the_garbage_collector_on_for_its_caller(tmp_pat
     assert gc.isenabled()
     assert cli.main(["serve", "--port", "-1"]) == 2  # refused while parsing
     assert gc.isenabled()
+
+
+def test_a_mock_inside_another_program_loads_the_engine_before_it_serves():
+    """In-process (ServerThread, the pytest plugin) the engine is imported by create_app, in the caller's
+    thread: a background import let the caller's threads meet numpy half initialised (hypothesis' stateful
+    phase died on `partially initialized module 'numpy'`)."""
+    probe = (
+        "import sys\n"
+        "from mockserver.app import Settings, create_app\n"
+        "assert 'polars' not in sys.modules\n"
+        "create_app(Settings())\n"
+        "assert {'numpy', 'polars', 'faker'} <= set(sys.modules), 'the engine was not loaded by create_app'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

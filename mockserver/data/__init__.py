@@ -31,7 +31,7 @@ from importlib import import_module
 
 from .model import DataModel, Recipes, build_model
 
-__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_model", "timeline_end", "warm"]
+__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_engine", "load_model", "timeline_end", "warm"]
 HOUR_MS = 3_600_000
 ENGINE = tuple(f"{__name__}.{name}" for name in ("batches", "ordering", "filters", "csvout", "schema_rows"))
 _warming: set[str] = set()  # modules a warm-up thread was started for
@@ -60,6 +60,14 @@ def warm(model: DataModel) -> None:
     if missing:
         _warming.update(missing)
         threading.Thread(target=_import, args=(missing,), name="mockserver-data-warm", daemon=True).start()
+
+
+def load_engine() -> None:
+    """Import the engine (numpy, polars, faker with it) now, in this thread. A mock running inside another
+    program's process (tests, the pytest plugin) does this at start: a background import there would let
+    that program's threads meet numpy half initialised (hypothesis checks `sys.modules["numpy"]` while
+    drawing, and failed its stateful runs so)."""
+    _import([name for name in ENGINE if name not in sys.modules])
 
 
 def _import(modules: list[str]) -> None:
