@@ -1,6 +1,7 @@
 """Build the aiohttp application: one sub-application per vendor prefix, one pipeline.
 
-    root app: clock sync → CORS preflight → journal → errors (every path) → unmounted (paths under no vendor)
+    root app: one middleware (_front): clock sync → CORS preflight → journal → errors (the vendor's shape
+              under its mounts, a neutral one elsewhere)
       /__mock/              the admin API (mockserver.control.admin), a sub-app
       <vendor prefix>/      a sub-app per prefix the vendor's schema declares (x-mock-mount),
                             (no middleware of its own); one route per operation,
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -25,13 +26,13 @@ from aiohttp import web
 from . import data, findings, logs, redact, registry
 from .clock import Clock, SharedClock, iso
 from .control import accesslog, admin, cors, faults, index
-from .control.journal import Journal, journal_middleware, recorder
+from .control.journal import Journal, recorder
 from .errors import FixtureError
 from .exports import ExportService
-from .ids import Ids, claim_stream
+from .ids import Ids, claim_stream, request_id
 from .lifecycle import Lifecycle
 from .options import Settings
-from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, errors_middleware
+from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, answer_failure
 from .respond import SEND_TIMEOUT
 from .services import SERVICES, Services, services_of
 from .store import MemoryStore, NullStore, Store
@@ -137,18 +138,17 @@ def create_app(
         client_max_size=MAX_BODY,
         middlewares=[
             *([accesslog.middleware()] if settings.access_log else []),
-            *([_clock_sync(clock)] if isinstance(clock, SharedClock) else []),
-            cors.preflight_middleware(
-                origins,
-                refused=recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
-                headers=[h for v in vendors for h in v.cors_headers],
-                closed=admin.is_admin,
+            _front(
+                clock.sync if isinstance(clock, SharedClock) else None,
+                cors.preflight(
+                    origins,
+                    refused=recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
+                    headers=[h for v in vendors for h in v.cors_headers],
+                    closed=admin.is_admin,
+                ),
+                recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
+                mounts.owner,
             ),
-            journal_middleware(
-                services.journal, skip=_not_vendor_traffic, now=clock.now, show=iso, claimed=_claimed(mounts)
-            ),
-            errors_middleware(lambda request: mounts.owner(request.path)),
-            index.unmounted_middleware(mounts.owner),
         ],
     )
     app.on_response_prepare.append(_prepare(cors.allow_headers(origins, closed=admin.is_admin), mounts))
@@ -257,15 +257,44 @@ async def load_fixtures(directory: str, vendors: list[Vendor], *, store: Store, 
         await vendor.load_fixtures(directory, store, ids, clock)
 
 
-def _clock_sync(clock: SharedClock):
-    """Read the shared clock's offset once per request, before anything asks the time."""
+def _front(
+    sync: Callable[[], Awaitable[None]] | None,
+    preflight: Callable[[web.Request], Awaitable[web.StreamResponse | None]],
+    record: Callable[[web.Request, web.StreamResponse], Awaitable[None]],
+    owner: Callable[[str], Vendor | None],
+):
+    """The root's one middleware, what were five in a chain (one call each per request), in their order:
+    read the shared clock's offset before anything asks the time (`sync`, under --workers); answer a CORS
+    preflight before routing (control/cors.py); journal each answer, errors and injected faults included,
+    but not the admin API's nor the index's (the journal is what clients sent the vendors); answer every
+    failure in the error shape of the vendor whose path it is (pipeline.answer_failure), a path under no
+    vendor's mount with a neutral one (index.unmounted_failure)."""
 
     @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        await clock.sync()
-        return await handler(request)
+    async def front(request: web.Request, handler) -> web.StreamResponse:
+        if sync is not None:
+            await sync()
+        if request.method == "OPTIONS":
+            answered = await preflight(request)
+            if answered is not None:
+                return answered
+        path = request.path
+        vendor = owner(path)
+        if REQUEST_ID not in request:
+            request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = None
+            if vendor is None and path and not path.startswith(index.ADMIN):
+                response = index.unmounted_failure(request, exc)
+            if response is None:
+                response = answer_failure(request, vendor, exc)
+        if not _not_vendor_traffic(request):
+            await record(request, response)
+        return response
 
-    return middleware
+    return front
 
 
 def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: Mounts):

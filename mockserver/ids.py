@@ -36,5 +36,13 @@ def token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Request ids name an answer in logs and journals; nothing is granted by knowing one, so they need to be
+# unique, not unguessable: a generator seeded from the OS once (and again in each forked worker, so two
+# workers never share a sequence) instead of a getrandom(2) call per answer (~20 µs of CPU each under load).
+_unique = random.Random()
+os.register_at_fork(after_in_child=_unique.seed)
+
+
 def request_id(prefix: str = "v-") -> str:
-    return prefix + os.urandom(9).hex()  # secrets.token_hex(9), in fewer steps (one per answer)
+    """`prefix` and 18 hex digits (72 random bits), one per answer."""
+    return f"{prefix}{_unique.getrandbits(72):018x}"

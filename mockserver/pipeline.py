@@ -5,7 +5,7 @@
     → authenticate   the vendor says which tenant the request acts for; --rate-limit counts it then
     → validate   parameters and body against the operation's contract
     → behave     the vendor's handler (state, lifecycle, data) — or the spec's canned answer
-    → respond    the handler's response; any error becomes the vendor's error shape (errors_middleware)
+    → respond    the handler's response; any error becomes the vendor's error shape (answer_failure)
 
 `Step` is built once per operation, at its first request; each step is a method of its own.
 """
@@ -24,7 +24,6 @@ from .control import prefer
 from .control.answers import SpecAnswers
 from .control.journal import APP_ID
 from .errors import ApiError, scrub
-from .ids import request_id
 from .respond import bad_host, json_response
 from .services import Services
 from .spec import Operation
@@ -146,42 +145,33 @@ class Step:
         return body, media_type, self.validator.findings(media_type, body)
 
 
-def errors_middleware(vendor_of: Callable[[web.Request], Vendor | None]):
-    """Answer every failure in the error shape of the vendor whose path it is (its 404s and 405s too);
-    a request under no vendor's path (or with none at all) gets a neutral body, as no vendor's shape
-    would be honest there."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        vendor = vendor_of(request)
-        if REQUEST_ID not in request:
-            request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
-        try:
-            return await handler(request)
-        except Invalid as problem:
-            error = vendor.invalid(problem, request.get(OPERATION))
-        except ApiError as exc:
-            error = exc
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            error = http_error(exc)
-        except Exception as exc:  # the last line of defence: log it, never show it
-            if isinstance(exc, ConnectionError) and _client_gone(request):
-                raise  # a truncated body, a cancelled download: nobody is left to answer (aiohttp drops it quietly)
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
-        body = (
-            vendor.error_body(error, request[REQUEST_ID])
-            if vendor is not None
-            else {"error": error.details, "status": error.status}
-        )
-        try:
-            return json_response(body, status=error.status, headers=error.headers)
-        except UnicodeEncodeError:  # details echoing a header's undecodable bytes
-            return json_response(scrub(body), status=error.status, headers=error.headers)
-
-    return middleware
+def answer_failure(request: web.Request, vendor: Vendor | None, exc: Exception) -> web.Response:
+    """Answer a failure in the error shape of the vendor whose path it is (its 404s and 405s too); a
+    request under no vendor's path (or with none at all) gets a neutral body, as no vendor's shape would be
+    honest there. Re-raises what is not a failure to answer (a redirect, a client that left). The app's
+    front middleware calls it (app.py), with request[REQUEST_ID] set."""
+    if isinstance(exc, Invalid):
+        error = vendor.invalid(exc, request.get(OPERATION))
+    elif isinstance(exc, ApiError):
+        error = exc
+    elif isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        error = http_error(exc)
+    else:  # the last line of defence: log it, never show it
+        if isinstance(exc, ConnectionError) and _client_gone(request):
+            raise exc  # a truncated body, a cancelled download: nobody is left to answer (aiohttp drops it quietly)
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+        error = ApiError(500, "internal_error", "Internal Server Error", "The mock failed; see its log")
+    body = (
+        vendor.error_body(error, request[REQUEST_ID])
+        if vendor is not None
+        else {"error": error.details, "status": error.status}
+    )
+    try:
+        return json_response(body, status=error.status, headers=error.headers)
+    except UnicodeEncodeError:  # details echoing a header's undecodable bytes
+        return json_response(scrub(body), status=error.status, headers=error.headers)
 
 
 def _client_gone(request: web.Request) -> bool:

@@ -76,10 +76,12 @@ def origin(request: web.Request) -> str:
     address it came in on, so rendering a URL never fails after something was stored."""
     if not request.raw_path.startswith("/"):
         return str(request.url.origin())
+    if not request.headers.get("Host"):  # before the cache: request.host is then the machine's name, which
+        return _bound_origin(request)  # a client's Host may have put there
     key = (request.scheme, request.host)
     found = _ORIGINS.get(key)
     if found is None:
-        if not request.headers.get("Host") or bad_host(request) is not None:
+        if bad_host(request) is not None:
             return _bound_origin(request)  # not remembered: a server may be reached on several addresses
         found = str(request.url.origin())
         if len(_ORIGINS) < 256:  # Host is the client's to choose: keep a few

@@ -370,3 +370,25 @@ def test_a_remembered_good_host_does_not_let_a_bad_one_through():
     assert respond.bad_host(good) is None  # remembered: the same answer
     for bad in ("127.0.0.1:99999", "a b", "127.0.0.1:8080/x"):
         assert respond.bad_host(make_mocked_request("GET", "/v1/exports", headers={"Host": bad})) is not None
+
+
+def test_request_ids_are_unique_in_forked_workers_too():
+    """Request ids come from a generator seeded once, not a syscall each: a forked worker (`--workers`)
+    reseeds it, or it would repeat its parent's ids."""
+    import os
+    import re
+
+    from mockserver.ids import request_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: its next ids, to the parent
+        os.write(write, " ".join(request_id() for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        worker = pipe.read().split()
+    parent = [request_id() for _ in range(50)]
+    assert len(worker) == 50 and all(re.fullmatch(r"v-[0-9a-f]{18}", rid) for rid in worker + parent)
+    assert not set(worker) & set(parent) and len(set(parent)) == 50

@@ -71,13 +71,14 @@ class Origins:
 Refused = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
-def preflight_middleware(
+def preflight(
     origins: Origins,
     refused: Refused | None = None,
     headers: Sequence[str] = (),
     closed: Callable[[web.Request], bool] = lambda request: False,
 ):
-    """Answer a browser's preflight before routing: vendor routes know no OPTIONS.
+    """`await answer(request)`: a browser's preflight answered before routing (vendor routes know no
+    OPTIONS); None for any other request. The app's front middleware asks it of every OPTIONS request.
 
     `refused(request, response)` is told of each refused preflight (the app journals it);
     `headers`: the request headers the served vendors' clients send (Vendor.cors_headers);
@@ -85,11 +86,10 @@ def preflight_middleware(
     """
     ours = tuple(dict.fromkeys([*headers, *ALLOW_HEADERS]))
 
-    @web.middleware
-    async def preflight(request: web.Request, handler) -> web.StreamResponse:
+    async def answer(request: web.Request) -> web.StreamResponse | None:
         origin = request.headers.get("Origin")
         if request.method != "OPTIONS" or origin is None or "Access-Control-Request-Method" not in request.headers:
-            return await handler(request)
+            return None
         if closed(request):
             return json_response({"error": f"{request.path} grants no cross-origin access"}, status=403)
         if not origins.allows(origin):
@@ -113,7 +113,7 @@ def preflight_middleware(
             granted[PNA_ALLOW] = "true"
         return web.Response(status=204, headers=granted)
 
-    return preflight
+    return answer
 
 
 def _allowed_headers(request: web.Request, ours: Sequence[str]) -> list[str]:

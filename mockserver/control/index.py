@@ -124,26 +124,19 @@ def _page(about: dict[str, Any]) -> str:
     )
 
 
-def unmounted_middleware(owner: Callable[[str], Any]):
-    """A path under no vendor's mount answers a neutral JSON error naming what is served: no vendor
-    owns it, so none of their error shapes would be honest (it used to be the first vendor's)."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        # no path at all (CONNECT's authority form): the vendor fallback, as for unparsable requests
-        if not request.path or owner(request.path) is not None or request.path.startswith(ADMIN):
-            return await handler(request)
-        try:
-            return await handler(request)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            error = http_error(exc)
-        except ApiError as exc:
-            error = exc
-        body: dict[str, Any] = {"error": error.details, "status": error.status}
-        if error.status == 404:
-            body["error"] = f"No vendor is served at {request.path}; GET / lists what is"
-        return json_response(scrub(body), status=error.status, headers=error.headers)
-
-    return middleware
+def unmounted_failure(request: web.Request, exc: Exception) -> web.Response | None:
+    """A path under no vendor's mount (nor the admin API's) answers a neutral JSON error naming what is
+    served: no vendor owns it, so none of their error shapes would be honest (it used to be the first
+    vendor's). None for a failure that is no refusal (answer_failure's then); a redirect is re-raised."""
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        error = http_error(exc)
+    elif isinstance(exc, ApiError):
+        error = exc
+    else:
+        return None
+    body: dict[str, Any] = {"error": error.details, "status": error.status}
+    if error.status == 404:
+        body["error"] = f"No vendor is served at {request.path}; GET / lists what is"
+    return json_response(scrub(body), status=error.status, headers=error.headers)

@@ -99,34 +99,6 @@ def _path_matches(pattern: str | None, path: str) -> bool:
     return path == pattern
 
 
-def journal_middleware(
-    journal: Journal,
-    skip: Callable[[web.Request], bool],
-    now: Callable[[], Any],
-    show: Callable[[Any], Any] = lambda at: at,
-    claimed: Claimed | None = None,
-):
-    """Record each answered request (outermost, so injected faults and errors are seen too).
-
-    `now()` stamps the entry as it is made; `show(stamp)` is its `at` when read.
-    What a request and its response were is taken as it happens (the request's
-    headers and query cannot change; the response's headers are copied) and put
-    into shape only when the journal is read.
-    """
-
-    record = recorder(journal, now, show, claimed)
-
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        if skip(request):
-            return await handler(request)
-        response = await handler(request)
-        await record(request, response)
-        return response
-
-    return middleware
-
-
 Claimed = Callable[[web.Request], "str | None"]
 
 
