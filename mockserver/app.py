@@ -1,15 +1,15 @@
-"""Build the aiohttp application: one sub-application per vendor prefix, one pipeline.
+"""Build the aiohttp application: the vendors' routes on one router, one pipeline.
 
     root app: one middleware (_front): clock sync → CORS preflight → journal → errors (the vendor's shape
               under its mounts, a neutral one elsewhere)
       /__mock/              the admin API (mockserver.control.admin), a sub-app
-      <vendor prefix>/      a sub-app per prefix the vendor's schema declares (x-mock-mount),
-                            (no middleware of its own); one route per operation,
+      <vendor prefix>/      the routes under each prefix the vendor's schema declares (x-mock-mount),
+                            on the root's router; one route per operation,
                             each a mockserver.pipeline.Step:
                             control → authenticate → validate → behave → respond
 
-aiohttp resolves the longest prefix first, so /v1/reporting can belong to one
-vendor while /v1 belongs to another. Routes, validators and vendor handlers
+A path belongs to the longest prefix it lies under (Mounts), so /v1/reporting can
+belong to one vendor while /v1 belongs to another. Routes, validators and vendor handlers
 are all made here, once, at start-up; the store opens and closes with the app
 (cleanup_ctx).
 """
@@ -161,7 +161,7 @@ def create_app(
     pipeline = proxy.pipeline if proxy else Step.handler
     for vendor in vendors:
         for prefix in vendor.prefixes:
-            app.add_subapp(prefix, _vendor_app(vendor, prefix, services, pipeline, proxy))
+            _add_vendor_routes(app.router, vendor, prefix, services, pipeline, proxy)
     if proxy:
         proxy.install(app)
     return app
@@ -174,25 +174,44 @@ def _model(vendor: Vendor) -> data.DataModel:
     return model
 
 
-def _vendor_app(vendor: Vendor, prefix: str, services: Services, pipeline, proxy: Forwarder | None) -> web.Application:
-    """The routes of the vendor's operations under `prefix`, answered in its error shape."""
+def _add_vendor_routes(
+    router: web.UrlDispatcher,
+    vendor: Vendor,
+    prefix: str,
+    services: Services,
+    pipeline,
+    proxy: Forwarder | None,
+) -> None:
+    """The routes of the vendor's operations under `prefix`, on the root's router: one route lookup per
+    request (a sub-app per prefix made it two). Errors get the vendor's shape from the root's middleware
+    (Mounts.owner, the longest prefix). aiohttp tries the longest indexed prefix of a path first but then
+    falls back to shorter ones (another mount's: /v1 beneath /v1/reporting; the proxy's catch-all), so
+    each mount ends with a catch-all that answers as its own routes alone would (404, or 405 with their
+    methods), as a sub-app did; under `mockserver proxy`, what lies below the prefix is forwarded."""
     handlers = vendor.handlers()
     missing = {op.operation_id for op in vendor.spec.operations} - set(handlers)
     if missing:
         raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
-    # no middleware of its own: the root's errors middleware answers in the vendor of the path, which is this
-    # one (aiohttp and Mounts both pick the longest prefix), so a second one per request would only repeat it
-    sub = web.Application(client_max_size=MAX_BODY)
+    own = web.UrlDispatcher()  # the same routes alone: what the catch-all asks
     mine = [op for op in vendor.spec.operations if _mount_of(vendor, op.path) == prefix]
+    routes = []
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
     for op in sorted(mine, key=lambda o: ("{" in o.path, o.path)):
-        handle = pipeline(vendor, op, handlers[op.operation_id], services)
-        sub.router.add_route(op.method, _aiohttp_path(op.path[len(prefix) :]), handle)
-    for method, path, handle in vendor.routes(prefix, services):
-        sub.router.add_route(method, path, handle)
+        routes.append((op.method, _aiohttp_path(op.path), pipeline(vendor, op, handlers[op.operation_id], services)))
+    routes += [(method, prefix + path, handle) for method, path, handle in vendor.routes(prefix, services)]
+    for method, path, handle in routes:
+        router.add_route(method, path, handle)
+        own.add_route(method, path, handle)
+
+    async def alone(request: web.Request) -> web.StreamResponse:
+        match = await own.resolve(request)
+        raise match.http_exception  # no route of the mount matched, or it would have been taken first
+
+    router.add_route("*", prefix, alone)
     if proxy:
-        proxy.install_fallback(sub)
-    return sub
+        proxy.install_fallback(router, prefix)
+    else:
+        router.add_route("*", prefix + "/{tail:.*}", alone)
 
 
 def _not_vendor_traffic(request: web.Request) -> bool:

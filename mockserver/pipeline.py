@@ -1,6 +1,6 @@
 """One operation's request, step by step, in the order a newcomer reads it:
 
-    route (aiohttp: the vendor's sub-application, then the operation's path)
+    route (aiohttp: the operation's path, on the root's router)
     → control   faults (--latency, --error-rate), Prefer, its delay
     → authenticate   the vendor says which tenant the request acts for; --rate-limit counts it then
     → validate   parameters and body against the operation's contract

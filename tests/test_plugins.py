@@ -65,7 +65,9 @@ def test_vendors_chooses_what_is_served(tmp_path, monkeypatch):
     assert settings_of([]).vendors == ("voucherify",)
     app = create_app(Settings(vendors=("chargebee",)))
     assert [v.name for v in app[MOUNTS].vendors] == ["chargebee"]
-    assert sorted(r.canonical for r in app.router.resources()) == ["/", "/__mock", "/api/v2"]  # / is the index
+    served = {r.canonical for r in app.router.resources()}  # / is the index; the rest Chargebee's, under its mount
+    assert {"/", "/__mock", "/api/v2"} <= served
+    assert all(path in ("/", "/__mock") or path.startswith("/api/v2") for path in served), served
 
 
 async def test_each_prefix_answers_in_its_vendors_shape(aiohttp_client):

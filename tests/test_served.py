@@ -138,3 +138,48 @@ async def test_the_access_log_has_one_line_per_request_with_no_secret_and_escape
         assert secret not in everything
     assert "\x1b" not in everything and "\\x1b[31mred\\x0a" in lines[3], lines
     assert all("\n" not in line for line in lines)
+
+
+async def test_a_mount_over_another_answers_its_own_404_not_the_shorter_mounts_route(aiohttp_client, tmp_path):
+    """Mounts nest (Stripe at /v1/files over a vendor at /v1): a path under the longer mount that none of
+    its routes match is its 404, in its shape, even where a route of the shorter mount would match it."""
+    import json
+
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    job = {"type": "object", "required": ["id", "status"], "properties": {"id": {}, "status": {"type": "string"}}}
+    document = {
+        "swagger": "2.0",
+        "info": {"title": "Deep API", "version": "1"},
+        "basePath": "/v1",
+        "securityDefinitions": {"basic": {"type": "basic"}},
+        "security": [{"basic": []}],
+        "paths": {
+            "/jobs": {"post": {"operationId": "start", "responses": {"202": {"description": "", "schema": job}}}},
+            "/{a}/{b}/{id}/status": {
+                "get": {
+                    "operationId": "status",
+                    "parameters": [
+                        {"in": "path", "name": name, "required": True, "type": "string"} for name in ("a", "b", "id")
+                    ],
+                    "responses": {"200": {"description": "", "schema": job}},
+                }
+            },
+        },
+    }
+    (folder / "api.json").write_text(json.dumps(document))
+    (folder / "overlay.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: deep, version: '1'}\nactions:\n"
+        "  - target: $.paths['/jobs'].post\n    update: {x-mock: {role: create}}\n"
+        "  - target: $.paths['/{a}/{b}/{id}/status'].get\n    update: {x-mock: {role: status}}\n"
+    )
+    deep = registry.folder(str(folder))()
+    stripe = registry.available()["stripe"]()
+    client = await aiohttp_client(create_app(Settings(lifecycle="instant"), vendors=[stripe, deep]))
+    basic = {"Authorization": "Basic dXNlcjpwYXNz"}
+    assert (await client.get("/v1/jobs/x/y/status", headers=basic)).status != 404  # the shorter mount's route
+    answer = await client.get("/v1/files/x/y/status", headers={"Authorization": "Bearer sk_test_someone"})
+    body = await answer.json()
+    assert answer.status == 404 and body["error"]["type"] == "invalid_request_error", body  # Stripe's shape
+    wrong = await client.delete("/v1/files", headers={"Authorization": "Bearer sk_test_someone"})
+    assert wrong.status == 405 and "GET" in wrong.headers["Allow"], await wrong.text()

@@ -80,12 +80,12 @@ class Forwarder:
     def install(self, app: web.Application) -> None:
         """The client session for the app's lifetime, and the catch-all route (added after the spec's)."""
         app.cleanup_ctx.append(self._session)
-        self.install_fallback(app)
+        self.install_fallback(app.router)
 
-    def install_fallback(self, app: web.Application) -> None:
-        """Forward what no operation matches (on the root app, and in each vendor's sub-app, whose
-        prefix would otherwise answer 404)."""
-        app.router.add_route("*", "/{tail:.*}", self._handler(None, None, None))
+    def install_fallback(self, router: web.UrlDispatcher, prefix: str = "") -> None:
+        """Forward what no operation matches: every path (on the root), and each path under a vendor's
+        mount (`prefix`), whose own catch-all would otherwise answer 404 (app._add_vendor_routes)."""
+        router.add_route("*", prefix + "/{tail:.*}", self._handler(None, None, None))
 
     async def _session(self, app: web.Application):
         timeout = aiohttp.ClientTimeout(sock_connect=TIMEOUT_SECONDS, sock_read=TIMEOUT_SECONDS)
@@ -111,7 +111,7 @@ class Forwarder:
                 findings.append(f"route: no operation of the contract matches {request.method} {request.path}")
             else:
                 findings += _check_request(request, validator, names, raw, vendor)
-            session = request.config_dict[UPSTREAM_SESSION]  # the root app's, seen from a sub-app
+            session = request.config_dict[UPSTREAM_SESSION]  # the root app's
             headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP)
             try:
                 async with session.request(

@@ -77,7 +77,7 @@ Handler = Callable[[Call], Awaitable[web.StreamResponse]]
 
 
 class Vendor(ABC):
-    """One served API. One instance per served vendor, shared by all its sub-applications."""
+    """One served API. One instance per served vendor, shared by all its mounts."""
 
     name: ClassVar[str] = ""
     # CLI flags / mockserver.yaml keys of this vendor (mockserver.options.Option); their values reach
