@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -90,15 +91,16 @@ def create_app(
     store: Store | None = None,
     vendors: list[Vendor] | None = None,
     proxy: Forwarder | None = None,
-    lazy_engine: bool = False,
+    lazy: bool = False,
 ) -> web.Application:
     """The mock; with `proxy`, the same pipeline forwarding to an upstream instead of behaving (mockserver.proxy).
-    `vendors` (instances) overrides the registry's choice (settings.vendors). `lazy_engine`: the data engine
-    loads in the background with the first export (the commands' own servers, which start sooner so);
-    otherwise now, as a mock inside another program's process needs (data.load_engine)."""
+    `vendors` (instances) overrides the registry's choice (settings.vendors). `lazy` (the commands' own
+    servers, which start sooner so): the data engine loads in the background with the first export, and an
+    operation's steps are built at its first request. Otherwise everything is built now, in the caller's
+    thread, as a mock inside another program's process needs: that program's threads then never meet a
+    half-imported module (data.load_engine) or a compile running beside their own (CPython gh-106905 before
+    3.11.8 fails one of two threads building ASTs at once; hypothesis builds them as it generates)."""
     settings = settings or Settings()
-    if not lazy_engine:
-        data.load_engine()
     logs.install()  # what clients send is escaped in every log line
     own_store = store is None
     store = store or default_store(settings)
@@ -111,7 +113,7 @@ def create_app(
         clock=clock,
         lifecycle=Lifecycle(settings.lifecycle, settings.scheduled_seconds, settings.running_seconds),
         ids=Ids(settings.seed),  # its stream is claimed at start-up, when the store can be awaited
-        models={vendor.name: _model(vendor) for vendor in vendors},
+        models={vendor.name: _model(vendor, lazy) for vendor in vendors},
         seed=settings.seed,
         rows=settings.rows,
         locale=settings.locale,
@@ -158,7 +160,7 @@ def create_app(
     app.cleanup_ctx.append(_store_context(services, own_store))
     app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))
     app.router.add_get("/", index.index_handler(lambda: vendors, settings), allow_head=False)
-    pipeline = proxy.pipeline if proxy else Step.handler
+    pipeline = proxy.pipeline if proxy else partial(Step.handler, eager=not lazy)
     for vendor in vendors:
         for prefix in vendor.prefixes:
             _add_vendor_routes(app.router, vendor, prefix, services, pipeline, proxy)
@@ -167,10 +169,12 @@ def create_app(
     return app
 
 
-def _model(vendor: Vendor) -> data.DataModel:
+def _model(vendor: Vendor, lazy: bool) -> data.DataModel:
     """The vendor's data model, its rows made by its declared recipes: one nothing makes fails now."""
     model = data.load_model(vendor.spec, vendor.data_recipes)
     model.check_recipes(vendor.name)
+    if not lazy:
+        data.load_engine(model)
     return model
 
 

@@ -43,12 +43,16 @@ class Step:
     """One operation's steps; `Step.handler(...)` is its aiohttp handler."""
 
     @classmethod
-    def handler(cls, vendor: Vendor, op: Operation, behave: Handler, services: Services) -> Callable[..., Any]:
+    def handler(
+        cls, vendor: Vendor, op: Operation, behave: Handler, services: Services, *, eager: bool = False
+    ) -> Callable[..., Any]:
         """The operation's aiohttp handler. Its steps (the request validator compiled from the operation's
         schemas, its canned answers) are built at its first request, not at start-up: a server with four
         vendors' hundred operations listens sooner, and pays only for the operations clients call. They are
         built on a thread (a large create schema compiles for tens of milliseconds), once: requests that
-        arrive meanwhile wait for the same build."""
+        arrive meanwhile wait for the same build. `eager`: built now, in this thread (create_app's in-process mock)."""
+        if eager:
+            return cls(vendor, op, behave, services).handle
         built: list[Step] = []
         building: list[asyncio.Future[Step]] = []
 

@@ -98,7 +98,7 @@ def cannot_listen(command: str, settings: Settings, exc: OSError) -> int:
 async def serve_until_stopped(settings: Settings, upstream: str | None = None, **create) -> None:
     """Serve `create_app(settings, **create)` until SIGINT or SIGTERM, after printing the banner (`upstream`:
     the proxy's, which says where requests go)."""
-    app = create_app(settings, lazy_engine=True, **create)
+    app = create_app(settings, lazy=True, **create)
     runner = await listen(app, settings.host, settings.port, settle=True, ssl_context=context_for(settings))
     about = index.describe(app[MOUNTS].vendors, settings, index.base_url(settings, runner.addresses[0][1]))
     lines = index.banner(about)

@@ -257,7 +257,7 @@ async def _worker(settings: Settings, ready, parent: int, temporary: bool) -> No
     store = SqliteStore(settings.state, durable=False) if temporary else None  # a throwaway file needs no fsync
     runner = None
     try:
-        app = create_app(settings, store=store, lazy_engine=True)
+        app = create_app(settings, store=store, lazy=True)
         runner = await listen(
             app,
             settings.host,

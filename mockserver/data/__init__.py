@@ -55,19 +55,24 @@ def warm(model: DataModel) -> None:
     """Import the engine (numpy, polars, faker with it) and the model's declared recipes in a background
     thread, once: called when an export is created, so the file asked for moments later does not wait for
     them. An import in a thread holds the GIL only in short turns: the event loop keeps answering."""
-    declared = {obj.recipes.module for obj in model.objects.values() if obj.recipes is not None}
-    missing = [name for name in (*ENGINE, *sorted(declared)) if name not in sys.modules and name not in _warming]
+    missing = [name for name in _modules(model) if name not in _warming]
     if missing:
         _warming.update(missing)
         threading.Thread(target=_import, args=(missing,), name="mockserver-data-warm", daemon=True).start()
 
 
-def load_engine() -> None:
-    """Import the engine (numpy, polars, faker with it) now, in this thread. A mock running inside another
-    program's process (tests, the pytest plugin) does this at start: a background import there would let
-    that program's threads meet numpy half initialised (hypothesis checks `sys.modules["numpy"]` while
-    drawing, and failed its stateful runs so)."""
-    _import([name for name in ENGINE if name not in sys.modules])
+def load_engine(model: DataModel | None = None) -> None:
+    """Import the engine (numpy, polars, faker with it), and `model`'s declared recipes, now, in this thread.
+    A mock running inside another program's process (tests, the pytest plugin) does this at start: a
+    background import there would let that program's threads meet numpy half initialised (hypothesis checks
+    `sys.modules["numpy"]` while drawing, and failed its stateful runs so)."""
+    _import(_modules(model))
+
+
+def _modules(model: DataModel | None) -> list[str]:
+    """The engine's modules and `model`'s declared recipes' modules not imported yet."""
+    declared = {obj.recipes.module for obj in model.objects.values() if obj.recipes is not None} if model else ()
+    return [name for name in (*ENGINE, *sorted(declared)) if name not in sys.modules]
 
 
 def _import(modules: list[str]) -> None:
