@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_http import free_port, peak_rss_mib, wait_for  # noqa: E402  (one copy of the server helpers)
+from bench_http import free_port, peak_rss_mib, serve_command, wait_for  # noqa: E402  (one copy of the server helpers)
 
 from mockserver.data import load_model  # noqa: E402
 from mockserver.spec import load_spec  # noqa: E402
@@ -118,20 +118,7 @@ def whole_process(rows: int, yardstick: float) -> None:
 def http_download(rows: int, yardstick: float) -> None:
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--rows",
-            str(rows),
-            "--lifecycle",
-            "instant",
-        ],
+        serve_command(port, "--rows", str(rows), "--lifecycle", "instant"),
         env=ENV,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

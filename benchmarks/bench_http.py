@@ -165,6 +165,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_command(port: int, *options: str) -> list[str]:
+    """`mockserver serve` on the loopback port with `options`, run by this interpreter (every benchmark's mock)."""
+    return [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", str(port), *options]
+
+
 def wait_for(port: int, timeout: float = 60) -> None:
     """Until something accepts connections on the loopback port (a server the script started)."""
     deadline = time.monotonic() + timeout
@@ -975,20 +980,7 @@ def main() -> None:
             targets.append(
                 Target(
                     name,
-                    [
-                        sys.executable,
-                        "-m",
-                        "mockserver",
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--lifecycle",
-                        "instant",
-                        "--app",
-                        f"{APP_ID}:{APP_TOKEN}",
-                    ],
+                    serve_command(port, "--lifecycle", "instant", "--app", f"{APP_ID}:{APP_TOKEN}"),
                     port,
                     cwd=root,
                     env={**os.environ, "PYTHONPATH": str(root)},
@@ -1019,22 +1011,9 @@ def main() -> None:
             targets.append(
                 Target(
                     f"mockserver --workers {args.workers}",
-                    [
-                        sys.executable,
-                        "-m",
-                        "mockserver",
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--lifecycle",
-                        "instant",
-                        "--workers",
-                        str(args.workers),
-                        "--app",
-                        f"{APP_ID}:{APP_TOKEN}",
-                    ],
+                    serve_command(
+                        port, "--lifecycle", "instant", "--workers", str(args.workers), "--app", f"{APP_ID}:{APP_TOKEN}"
+                    ),
                     port,
                 )
             )

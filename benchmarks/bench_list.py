@@ -34,6 +34,7 @@ from bench_http import (  # noqa: E402
     http,
     run_python_generator,
     run_wrk,
+    serve_command,
     start,
     stop,
 )
@@ -112,22 +113,9 @@ def main() -> None:
     catch_up: dict[int, float] = {}
     for size in SIZES:
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifecycle",
-            "time",
-            "--app",
-            f"{APP_ID}:{APP_TOKEN}",
-            "--max-exports",
-            str(max(SIZES)),
-        ]
+        command = serve_command(
+            port, "--lifecycle", "time", "--app", f"{APP_ID}:{APP_TOKEN}", "--max-exports", str(max(SIZES))
+        )
         if args.state == "sqlite":
             command += ["--state", str(folder / f"state-{size}.db")]
         elif args.state != "memory":

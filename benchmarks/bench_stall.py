@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_http import free_port, wait_for  # noqa: E402  (one copy of the server helpers)
+from bench_http import free_port, serve_command, wait_for  # noqa: E402  (one copy of the server helpers)
 
 AUTH = {"X-App-Id": "bench", "X-App-Token": "bench-token"}
 
@@ -104,20 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--port",
-            str(port),
-            "--lifecycle",
-            "instant",
-            "--rows",
-            str(args.rows),
-            "--app",
-            "bench:bench-token",
-        ],
+        serve_command(port, "--lifecycle", "instant", "--rows", str(args.rows), "--app", "bench:bench-token"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ},

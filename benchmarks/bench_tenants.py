@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_http import free_port, peak_rss_mib, wait_for  # noqa: E402  (one copy of the server helpers)
+from bench_http import free_port, peak_rss_mib, serve_command, wait_for  # noqa: E402  (one copy of the server helpers)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -73,18 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifecycle",
-            "instant",
-        ],
+        serve_command(port, "--lifecycle", "instant"),
         env=ENV,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
