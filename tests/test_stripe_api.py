@@ -529,7 +529,9 @@ async def test_an_idempotency_key_refused_by_validation_stores_nothing(api):
     assert replayed.headers["Request-Id"] != fixed.headers["Request-Id"]
 
 
-async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_bounded_number(api, clock, monkeypatch):
+async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_bounded_number(
+    api, clock, aiohttp_client, spec
+):
     key = {"Idempotency-Key": "daily"}
     first = (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body
     clock.advance(DAY - 1)
@@ -537,9 +539,12 @@ async def test_idempotency_keys_expire_after_a_day_and_each_account_keeps_a_boun
     clock.advance(1)
     assert (await api.create(ITEMIZED, interval(END - DAY, END), headers=key)).body["id"] != first["id"]
 
-    from mockserver.vendors.stripe import idempotency
+    from dataclasses import replace
 
-    monkeypatch.setattr(idempotency, "KEPT", 3)
+    stripe = Stripe(spec=spec)  # the overlay's max-keys (1,000), made 3
+    stripe.api = replace(stripe.api, idempotency=replace(stripe.api.idempotency, max_keys=3))
+    app = create_app(Settings(lifecycle="poll", rows=300), clock=clock, vendors=[stripe])
+    api = StripeApi(await aiohttp_client(app), spec)
     made = [
         (await api.create(ITEMIZED, interval(END - DAY, END), headers={"Idempotency-Key": f"k{n}"})).body["id"]
         for n in range(5)
@@ -779,7 +784,7 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
 
     from mockserver.app import SERVICES
     from mockserver.store import Tenant
-    from mockserver.vendors.stripe import idempotency
+    from mockserver.vendors.openapi import idempotency
 
     slot = hashlib.sha256(f"{KEY}\0busy".encode()).hexdigest()
     store = api.client.app[SERVICES].store
@@ -787,7 +792,7 @@ async def test_a_key_whose_first_request_is_still_running_is_a_409(api, clock):
     first = {"at": clock.now(), "endpoint": "POST /v1/reporting/report_runs", "request_id": "req_first"}
     parsed = {"report_type": ITEMIZED, "parameters": {"interval_start": str(END - DAY), "interval_end": str(END)}}
     await store.put(
-        Tenant("stripe", KEY), idempotency.KIND, slot, {**first, "fingerprint": idempotency._fingerprint(parsed)}
+        Tenant("stripe", KEY), idempotency.ANSWERS, slot, {**first, "fingerprint": idempotency._fingerprint(parsed)}
     )  # running: no answer kept yet
     busy = await api.request(
         "POST", "/v1/reporting/report_runs", data=body, headers={**FORM, "Idempotency-Key": "busy"}

@@ -60,7 +60,22 @@ FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "exam
 # operation does not take, one it lacks, a malformed one, a value of the wrong form, the body as a whole
 PROBLEMS = ("media-type", "parameter", "unknown", "missing", "malformed", "invalid", "request")
 OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
-IDEMPOTENCY_KEYS = ("header", "replayed-header", "window", "max-length", "per")
+IDEMPOTENCY_KEYS = (
+    "header",
+    "replayed-header",
+    "original-request-header",
+    "window",
+    "max-length",
+    "max-keys",
+    "per",
+    "mismatch",
+    "replay",
+    "operations",
+    "errors",
+)
+# what an idempotency key is refused for: its form, another operation or other parameters than it was
+# first used with (`mismatch: refuse`), a first request still running (`replay: answer`)
+IDEMPOTENCY_ERRORS = ("invalid", "other-operation", "other-request", "in-use")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -110,14 +125,47 @@ class FilterMap:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """How a refused idempotency key is answered: the error key and templates of the message and the
+    `param` (`{header}`, `{idempotency_key}`, `{max_length}`; no param: the error names none)."""
+
+    key: str
+    message: str
+    param: str | None = None
+
+
+IDEMPOTENCY_REFUSALS = {
+    "invalid": Refusal("invalid", "{header} must be 1 to {max_length} characters", "{header}"),
+    "other-operation": Refusal(
+        "idempotency_error",
+        "The idempotency key '{idempotency_key}' was first used on another operation; send another key",
+    ),
+    "other-request": Refusal(
+        "idempotency_error",
+        "The idempotency key '{idempotency_key}' was first used with other parameters; send another key",
+    ),
+    "in-use": Refusal(
+        "idempotency_key_in_use",
+        "A request with the idempotency key '{idempotency_key}' is still running; retry once it has finished",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Idempotency:
-    """A create's idempotency key: a request carrying a key seen before answers the export it made."""
+    """An idempotency key: a request carrying a key seen before answers as the first one did."""
 
     header: str
     replayed_header: str | None = None  # a header set to `true` on an answer that replays
-    window: float | None = None  # seconds a key replays its export (None: as long as the export lives)
-    max_length: int | None = None  # a longer key (or one of blanks) is a 400
+    original_header: str | None = None  # a header naming the first request's id on an answer that replays
+    window: float | None = None  # seconds a key replays (None: as long as its export lives)
+    max_length: int | None = None  # a longer key (or one of blanks, or not printable) is a 400
+    max_keys: int | None = None  # keys a tenant keeps (its oldest go first; None: all)
     per: str = "key"  # key: the key alone picks the export | request: the key, the operation and its body
+    mismatch: str = "replay"  # per key, another request under a key: replay (its first answer) | refuse (400)
+    replay: str = "export"  # export: the export as it is now | answer: the first answer as it was sent
+    operations: str = "create"  # which operations take a key: create (the creates) | post (every POST)
+    errors: Mapping[str, Refusal] = dataclasses.field(default_factory=lambda: dict(IDEMPOTENCY_REFUSALS))
 
 
 @dataclass(frozen=True)
@@ -265,16 +313,43 @@ def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
     _known(spec, IDEMPOTENCY_KEYS, "x-mock.idempotency")
     if not spec.get("header"):
         raise AnnotationError("x-mock.idempotency needs `header`, the request header holding the key")
-    per = str(spec.get("per", "key"))
-    if per not in ("key", "request"):
-        raise AnnotationError(f"x-mock.idempotency.per must be key or request, not {per!r}")
+    per = _word(spec, "per", ("key", "request"))
+    mismatch = _word(spec, "mismatch", ("replay", "refuse"))
+    if per == "request" and mismatch == "refuse":
+        raise AnnotationError("x-mock.idempotency: mismatch: refuse needs per: key (per request, another is new)")
+    errors = _mapping(spec.get("errors") or {}, "x-mock.idempotency.errors")
+    _known(errors, IDEMPOTENCY_ERRORS, "x-mock.idempotency.errors")
     return Idempotency(
         header=str(spec["header"]),
         replayed_header=spec.get("replayed-header"),
+        original_header=spec.get("original-request-header"),
         window=_number(spec.get("window"), "x-mock.idempotency.window"),
         max_length=_count(spec.get("max-length"), "x-mock.idempotency.max-length"),
+        max_keys=_count(spec.get("max-keys"), "x-mock.idempotency.max-keys"),
         per=per,
+        mismatch=mismatch,
+        replay=_word(spec, "replay", ("export", "answer")),
+        operations=_word(spec, "operations", ("create", "post")),
+        errors={**IDEMPOTENCY_REFUSALS, **{str(kind): _refusal(errors[kind], kind) for kind in errors}},
     )
+
+
+def _word(spec: Mapping[str, Any], name: str, words: tuple[str, ...]) -> str:
+    """One of `words` (the first is the default) for an `x-mock.idempotency` key."""
+    word = str(spec.get(name, words[0]))
+    if word not in words:
+        raise AnnotationError(f"x-mock.idempotency.{name} must be {' or '.join(words)}, not {word!r}")
+    return word
+
+
+def _refusal(raw: Any, kind: str) -> Refusal:
+    where = f"x-mock.idempotency.errors.{kind}"
+    wording = _mapping(raw, where)
+    _known(wording, ("key", "message", "param"), where)
+    if not wording.get("key") or not wording.get("message"):
+        raise AnnotationError(f"{where} needs `key` and `message`")
+    param = wording.get("param")
+    return Refusal(str(wording["key"]), str(wording["message"]), None if param is None else str(param))
 
 
 def _count(value: Any, where: str) -> int | None:

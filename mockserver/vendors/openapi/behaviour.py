@@ -10,7 +10,6 @@ or from an operation with the `download` role.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from ...spec import Operation, Spec
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Call, Handler
-from . import files
+from . import files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
 from .render import NAMES, render, view_name
 
@@ -40,7 +39,6 @@ if TYPE_CHECKING:  # the type only: a vendor module loads without the server cor
 
 
 FILES = "/__files"  # under the vendor's first mount: where finished exports download from
-IDEMPOTENCY = "idempotency"  # store kind: idempotency key → export id
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -77,7 +75,7 @@ class Exports:
             act = getattr(self, role.role)
             handler = partial(act, op, role)
             made[op.operation_id] = creates_export(_named(handler)) if role.role == "create" else _named(handler)
-        return made
+        return idempotency.guard(made, self.spec.operations, self.roles, self.api.idempotency)
 
     # -- create ----------------------------------------------------------------------------------
     async def create(self, op: Operation, role: Role, call: Call) -> web.Response:
@@ -85,12 +83,12 @@ class Exports:
         if call.inputs.body is None:  # no body at all skipped the schema: its required parameters are missing
             self._required(op, body)
         service: ExportService = call.services.exports
-        idempotency = self.api.idempotency
-        key = call.request.headers.get(idempotency.header) if idempotency else None
-        if key is not None:
-            replayed = await self._replay(op, call, key, body)
+        rules = self.api.idempotency if self.api.idempotency and self.api.idempotency.replay == "export" else None
+        key = idempotency.presented(call, rules) if rules else None
+        if rules is not None and key is not None:
+            replayed = await idempotency.replayed_export(call, rules, key, body)
             if replayed is not None:
-                headers = {idempotency.replayed_header: "true"} if idempotency.replayed_header else None
+                headers = {rules.replayed_header: "true"} if rules.replayed_header else None
                 return self._answer(op, role, call, replayed, headers)
         await self._room(call)
         word, exported = self._object(op, role, body)
@@ -125,9 +123,8 @@ class Exports:
             mode=prefer.lifecycle,
             outcome=prefer.outcome or "done",
         )
-        if key is not None:
-            seen = {"export": record["id"], "operation": op.operation_id, "request": dict(body)}
-            await call.store.put(IDEMPOTENCY, self._key_id(op, call, key), seen)
+        if rules is not None and key is not None:
+            await idempotency.remember_export(call, rules, key, body, record["id"])
         return self._answer(op, role, call, record)
 
     def _required(self, op: Operation, body: Mapping) -> None:
@@ -136,36 +133,6 @@ class Exports:
         if missing:
             problem = Invalid("body", "", f"{missing[0]!r} is a required property", kind="missing")
             raise self.refuse(problem, op) if self.refuse else _invalid(f"{missing[0]} is required", missing[0])
-
-    async def _replay(self, op: Operation, call: Call, key: str, body: Mapping) -> dict | None:
-        """The export a request with this idempotency key made (None: a new one is made)."""
-        idempotency = self.api.idempotency
-        assert idempotency is not None
-        if idempotency.max_length is not None and not (key.strip() and len(key) <= idempotency.max_length):
-            raise _invalid(f"{idempotency.header} must be 1 to {idempotency.max_length} characters", idempotency.header)
-        seen = await call.store.get(IDEMPOTENCY, self._key_id(op, call, key))
-        if seen is None:
-            return None
-        if idempotency.per == "request" and (seen.get("operation"), seen.get("request")) != (
-            op.operation_id,
-            dict(body),
-        ):
-            return None  # another request under that key is a new one
-        try:
-            record = await call.services.exports.get(call.store, seen["export"], polled=False)
-        except ApiError:
-            return None  # deleted since: a new export
-        if idempotency.window is not None and call.services.clock.now() > record["created_at"] + idempotency.window:
-            return None
-        return record
-
-    def _key_id(self, op: Operation, call: Call, key: str) -> str:
-        """Where an idempotency key is stored: a digest of the tenant's key (of its operation's, per request).
-        Stored ids are unique across a vendor's tenants, and the key itself need not be kept."""
-        idempotency = self.api.idempotency
-        scope = op.operation_id if idempotency is not None and idempotency.per == "request" else ""
-        text = "\n".join((call.store.app, scope, key))
-        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
     async def _room(self, call: Call) -> None:
         """`max-in-process`: a tenant's exports in process at once, where they finish by themselves (under

@@ -6,8 +6,9 @@ lists (`parameters[columns][0]=…`, `[]`), the secret key as a Bearer token or 
 and each key an account of its own (`sk_live_` keys in live mode). Python stays for what Stripe does
 beyond the generic export protocol: its keys' form (`sk_test_…`, `sk_live_…`, `rk_…`, echoed masked
 when wrong) and `Stripe-Version`; report runs whose parameters and columns depend on their report
-type (reporting.py, report_types.py, csv.py); files and file links (links.py); `expand[]`
-(expand.py); and idempotent requests, replayed or refused as Stripe does (idempotency.py).
+type (reporting.py, report_types.py, csv.py); files and file links (links.py); and `expand[]`
+(expand.py). Its idempotent requests are the engine's (`x-mock.idempotency`, replaying the first
+answer), guarding its own handlers.
 
 With keys pinned (`--stripe-key`), only those exist and any other is refused, as the real API refuses
 an unknown key; with none pinned, any well-formed secret or restricted key is accepted. Mounted at
@@ -32,9 +33,8 @@ from ...store import VendorStore
 from ..base import Handler, Imported
 from ..common import basic_user, bearer_token, same
 from ..openapi import OpenApiVendor
+from ..openapi.idempotency import guard
 from .expand import expanding
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
 from .links import FileLinks
 from .reporting import Reporting
 
@@ -66,12 +66,8 @@ class Stripe(OpenApiVendor):
 
     def handlers(self) -> dict[str, Handler]:
         handlers = {**self.reporting.handlers(), **FileLinks(self.reporting).handlers()}
-        for operation in self.spec.operations:  # every operation takes expand[]; every POST Idempotency-Key
-            handler = handlers[operation.operation_id]
-            if operation.method.upper() == "POST":
-                handler = idempotent(handler)
-            handlers[operation.operation_id] = expanding(handler, operation)
-        return handlers
+        handlers = guard(handlers, self.spec.operations, self.roles, self.api.idempotency)  # every POST's key
+        return {op.operation_id: expanding(handlers[op.operation_id], op) for op in self.spec.operations}
 
     # -- credentials -----------------------------------------------------------
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
@@ -105,9 +101,10 @@ class Stripe(OpenApiVendor):
         (`Stripe-Version`: the one it asked for, else the schema's), and a POST's `Idempotency-Key`."""
         asked = request.headers.get("Stripe-Version", "")
         headers = {"Request-Id": request_id, "Stripe-Version": asked if VERSION.match(asked) else self.api_version}
-        key = request.headers.get(IDEMPOTENCY_HEADER) if request.method == "POST" else None
-        if key and len(key) <= 255 and key.isprintable() and key.isascii():
-            headers[IDEMPOTENCY_HEADER] = key
+        rules = self.api.idempotency
+        key = request.headers.get(rules.header) if rules and request.method == "POST" else None
+        if key and len(key) <= (rules.max_length or len(key)) and key.isprintable() and key.isascii():
+            headers[rules.header] = key
         return headers
 
 
