@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypedDict
@@ -29,6 +29,7 @@ from .lifecycle import PHASES, Lifecycle, can_move
 from .store import Store, TenantStore, VendorStore
 
 KIND = "exports"
+RENDERED = 1024  # rendered answers kept (ExportService.rendered): a few hundred KiB at most
 CATCH_UP = 250  # exports saved between turns of the event loop when many fall due at once
 # (the tenant's store, exported object) → the tenant's stored rows of that object, or None for synthetic data
 RecordSource = Callable[[TenantStore, str], "Awaitable[Sequence[Mapping] | None]"]
@@ -104,6 +105,8 @@ class ExportService:
     locale: str
     sources: dict[str, RecordSource] = field(default_factory=dict)  # vendor name → its stored records
     max_exports: int | None = None  # per app: creating one more deletes the app's oldest export (None: no cap)
+    # (tenant, export id, variant) → (the store's version of the record, its rendered answer, valid until)
+    _rendered: dict[tuple, tuple[object, bytes, float]] = field(default_factory=dict, init=False, repr=False)
 
     async def create(
         self,
@@ -151,6 +154,31 @@ class ExportService:
         if record is None:
             raise not_found("export", export_id)
         return await self._advance(tenant, record, polled=polled)
+
+    async def rendered(
+        self, tenant: TenantStore, export_id: str, render: Callable[[ExportRecord], bytes], variant: Hashable = None
+    ) -> bytes:
+        """`render(await self.get(tenant, export_id))`, kept per revision of the stored record: polling an
+        export nobody changed (a client waiting for its file, then reading it again) neither copies the
+        record out of the store nor renders it. What is kept stands while the store's version of the record
+        (Store.version: a write or a delete changes it) is the one rendered and the clock has not reached the
+        record's next phase (Lifecycle.still_until); `variant`: what else the answer depends on (the
+        origin its URLs start with). A store that keeps no versions (SQLite, Redis) renders every time."""
+        key = (tenant.tenant, export_id, variant)
+        version = self.store.version(tenant.tenant, KIND, export_id)
+        if version is not None:
+            kept = self._rendered.get(key)
+            if kept is not None and kept[0] is version and self.clock.now() < kept[2]:
+                return kept[1]
+        record = await self.get(tenant, export_id)
+        answer = render(record)
+        until = self.lifecycle.still_until(record)
+        # kept only if nothing wrote the record meanwhile, this poll included (it moved the record on)
+        if version is not None and until is not None and self.store.version(tenant.tenant, KIND, export_id) is version:
+            if len(self._rendered) >= RENDERED:
+                del self._rendered[next(iter(self._rendered))]  # the oldest kept
+            self._rendered[key] = (version, answer, until)
+        return answer
 
     async def find(self, export_id: str) -> tuple[TenantStore, dict]:
         """Any vendor's and app's export, moved on by its lifecycle, and whose it is (for the admin API)."""

@@ -10,6 +10,7 @@ IN_PROGRESS, DONE, ERROR). The mode decides what moves an export on:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,13 @@ class Lifecycle:
         if phase in FINAL or (record.get("mode") or self.mode) != "time":
             return None
         return record["phase_at"] + self._lasts(phase)
+
+    def still_until(self, record: Mapping[str, Any]) -> float | None:
+        """Until when a GET (a poll) leaves the record as it is: for good once final, its next phase's
+        time under `time`; None where each poll moves it (`poll`, `instant` before it finishes)."""
+        if record["phase"] in FINAL:
+            return math.inf
+        return self.due_at(record)
 
     def finishes_at(self, record: Mapping[str, Any]) -> float | None:
         """When time alone finishes the record (done or failed); None when only a poll (or nothing) will."""

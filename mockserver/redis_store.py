@@ -365,6 +365,10 @@ class RedisStore:
         raw = await self._redis.hget(self._data_key(tenant, kind), _b(key))
         return _record(raw) if raw is not None else None
 
+    def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
+        """None: other processes write the server (Store.version)."""
+        return None
+
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
         if not await self._write(tenant, kind, key, record, "put"):
             raise KeyError(f"{kind} {key} belongs to another app")

@@ -171,6 +171,10 @@ class SqliteStore:
         )
         return json.loads(row[0]) if row else None
 
+    def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
+        """None: other processes write the file (Store.version)."""
+        return None
+
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
         if await self._run(self._write, UPSERT, (tenant.vendor, kind, key, tenant.app, json.dumps(record))) == 0:
             raise KeyError(f"{kind} {key} belongs to another app")

@@ -114,6 +114,9 @@ class Store(Protocol):
     async def open(self) -> None: ...  # connect (an unreachable Redis is reported here)
     async def close(self) -> None: ...
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None: ...
+    # a token of the record's stored revision, the same object until it is written or deleted; None when the
+    # store keeps none (other processes write it) or holds no such record: then read it
+    def version(self, tenant: Tenant, kind: str, key: str) -> object | None: ...
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None: ...
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool: ...
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool: ...
@@ -252,6 +255,11 @@ class MemoryStore:
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
         kept = self._tenants.get(tenant, {}).get(kind, {}).get(key)
         return _thaw(kept[0]) if kept is not None else None
+
+    def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
+        """What the record is kept in: every write stores a new tuple, so the same object means the same
+        record (Store.version), with no copy made."""
+        return self._tenants.get(tenant, {}).get(kind, {}).get(key)
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
         await self._settled(tenant)
@@ -565,6 +573,9 @@ class NullStore:
         pass
 
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
+        return None
+
+    def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
         return None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:

@@ -392,3 +392,64 @@ def test_request_ids_are_unique_in_forked_workers_too():
     parent = [request_id() for _ in range(50)]
     assert len(worker) == 50 and all(re.fullmatch(r"v-[0-9a-f]{18}", rid) for rid in worker + parent)
     assert not set(worker) & set(parent) and len(set(parent)) == 50
+
+
+class _CountingGets(MemoryStore):
+    """A memory store that counts the exports it copies out."""
+
+    gets = 0
+
+    async def get(self, tenant, kind, key):
+        self.gets += kind == "exports"
+        return await super().get(tenant, kind, key)
+
+
+async def test_polling_an_unchanged_export_reads_no_copy_of_it(aiohttp_client, spec, clock):
+    from mockserver.app import create_app
+    from mockserver.options import Settings
+    from mockserver.vendors.voucherify import Voucherify
+    from tests.conftest import Api
+
+    store = _CountingGets()
+    app = create_app(Settings(lifecycle="instant"), clock=clock, store=store, vendors=[Voucherify(spec=spec)])
+    api = Api(await aiohttp_client(app), spec)
+    export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    first = await api.get(f"/v1/exports/{export['id']}")  # moves it to DONE: read, written
+    second = await api.get(f"/v1/exports/{export['id']}")  # read, rendered, kept
+    read = store.gets
+    again = [await api.get(f"/v1/exports/{export['id']}") for _ in range(3)]
+    assert store.gets == read  # the kept answer: no copy, no render
+    assert first.json["status"] == "DONE" and [a.json for a in again] == [second.json] * 3 == [first.json] * 3
+
+
+async def test_a_kept_answer_gives_way_to_every_change_of_the_export(api, clock):
+    """What ExportService.rendered keeps stands only while the record and its phase stand: the clock reaching
+    the next phase, a forced status, a delete, another origin each give the answer rendered afresh."""
+    export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    path = f"/v1/exports/{export['id']}"
+    assert [(await api.get(path)).json["status"] for _ in range(2)] == ["SCHEDULED"] * 2
+    clock.advance(1)  # `time` lifecycle: scheduled for 1 s, then running
+    assert [(await api.get(path)).json["status"] for _ in range(2)] == ["IN_PROGRESS"] * 2
+    clock.advance(2)
+    done = [(await api.get(path)).json for _ in range(2)]
+    assert done[0] == done[1] and done[0]["status"] == "DONE"
+    assert done[0]["result"]["url"].startswith(str(api.client.make_url("/v1/exports/")))
+    elsewhere = (await api.get(path, headers={"Host": "mock.example:9999"})).json  # the origin is the variant
+    assert elsewhere["result"]["url"].startswith("http://mock.example:9999/v1/exports/")
+    assert (await api.get(path)).json == done[0]
+
+    other = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    path = f"/v1/exports/{other['id']}"
+    assert (await api.get(path)).json["status"] == "SCHEDULED"
+    forced = await api.post(f"/__mock/exports/{other['id']}/status", json={"status": "IN_PROGRESS"}, auth=False)
+    assert forced.status == 200, forced.body
+    assert (await api.get(path)).json["status"] == "IN_PROGRESS"  # written by the admin API: the store's version
+    assert (await api.delete(path)).status == 204
+    assert (await api.get(path)).status == 404
+
+
+async def test_an_export_each_poll_moves_is_never_answered_from_what_was_kept(make_api):
+    api = await make_api(lifecycle="poll")
+    export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    path = f"/v1/exports/{export['id']}"
+    assert [(await api.get(path)).json["status"] for _ in range(3)] == ["IN_PROGRESS", "DONE", "DONE"]

@@ -452,3 +452,25 @@ async def test_a_long_list_is_whole_and_in_order_of_first_storing(store):
     await store.put(APP, "orders", "ord_0", {"id": "ord_0", "source_id": "s-0", "updated": True})
     listed = await store.list(APP, "orders")
     assert [r["id"] for r in listed] == [f"ord_{n}" for n in range(count)] and listed[0]["updated"]
+
+
+async def test_a_version_stands_until_the_record_is_written(store):
+    """Store.version: the same object while the record stands, another after any write, None once it is
+    gone; a store other processes write keeps none (None: read the record)."""
+    await store.put(APP, "exports", "exp_1", RECORD)
+    first = store.version(APP, "exports", "exp_1")
+    if isinstance(store, MemoryStore):
+        assert first is not None and store.version(APP, "exports", "exp_1") is first
+    else:
+        assert first is None
+    assert store.version(OTHER, "exports", "exp_1") is None  # another app's: none
+    await store.replace(APP, "exports", "exp_1", {**RECORD, "phase": "running"})
+    replaced = store.version(APP, "exports", "exp_1")
+    await store.transact(APP, lambda t: t.put("exports", "exp_1", {**RECORD, "phase": "done"}))
+    transacted = store.version(APP, "exports", "exp_1")
+    await store.put(APP, "exports", "exp_1", RECORD)  # the same content again is another write
+    if first is not None:
+        assert len({id(first), id(replaced), id(transacted), id(store.version(APP, "exports", "exp_1"))}) == 4
+        assert None not in (replaced, transacted)
+    await store.delete(APP, "exports", "exp_1")
+    assert store.version(APP, "exports", "exp_1") is None

@@ -15,7 +15,7 @@ from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService, Query
 from ...findings import filter_findings
 from ...lifecycle import PHASES
-from ...respond import json_response, no_content, origin, stream
+from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
 from ...spec import Spec
 from ..base import Call, Handler
 
@@ -135,7 +135,11 @@ class Exports:
                 content_type=CSV_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        return json_response(self.render(await service.get(call.store, export_id), origin(call.request)))
+        base = origin(call.request)
+        answer = await service.rendered(
+            call.store, export_id, lambda record: json_bytes(self.render(record, base)), base
+        )
+        return encoded_json_response(answer)
 
     async def delete_export(self, call: Call) -> web.Response:
         await call.services.exports.delete(call.store, call.inputs.path["exportId"])
