@@ -1016,6 +1016,17 @@ async def test_connect_reports_have_their_documented_connected_account_column_an
         ("payouts.itemized.1", "regulatory_tag", False),
         ("payouts.itemized.2", "regulatory_tag", True),
         ("payouts.itemized.3", "payout_reversed_at_utc", True),
+        ("payout_reconciliation.itemized.7", "withheld_tax", True),
+        ("payout_reconciliation.itemized.7", "fee_net_of_withheld_tax", True),
+        ("payout_reconciliation.itemized.7", "payout_reference_token", True),
+        ("payout_reconciliation.itemized.7", "payout_statement_descriptor", True),
+        ("payout_reconciliation.itemized.7", "order_id", True),
+        ("payout_reconciliation.itemized.5", "withheld_tax", False),
+        ("payout_reconciliation.itemized.5", "payout_reference_token", False),
+        ("balance_change_from_activity.itemized.7", "customer_name", True),
+        ("balance_change_from_activity.itemized.7", "trace_id_status", True),
+        ("payouts.itemized.5", "payout_type", True),
+        ("payouts.itemized.5", "payout_reversed_at_utc", True),
     ],
 )
 async def test_each_version_outputs_the_columns_its_reference_lists(api, report_type, column, served):
@@ -1032,6 +1043,56 @@ async def test_each_version_outputs_the_columns_its_reference_lists(api, report_
     header, rows = await api.rows(reply.body)
     assert header == ["balance_transaction_id", column] and rows
     assert any(row[column] for row in rows) or column in ("regulatory_tag", "order_id", "payout_reversed_at_utc")
+
+
+# the newer versions clients name, and the default header Stripe's reference marks for each
+NEWER_DEFAULTS = {
+    "balance_change_from_activity.itemized.7": [
+        "balance_transaction_id", "created", "available_on", "currency", "gross", "fee", "net",
+        "reporting_category", "description",
+    ],
+    "payouts.itemized.5": [
+        "balance_transaction_id", "payout_id", "effective_at", "payout_expected_arrival_date", "payout_status",
+        "currency", "gross", "fee", "net", "reporting_category", "description",
+    ],
+    "payout_reconciliation.itemized.7": [
+        "automatic_payout_id", "automatic_payout_effective_at", "balance_transaction_id", "created",
+        "available_on", "currency", "gross", "fee", "net", "reporting_category", "description",
+    ],
+    "payout_reconciliation.summary.2": ["reporting_category", "currency", "count", "gross", "fee", "net"],
+    "balance_change_from_activity.summary.2": ["reporting_category", "currency", "count", "gross", "fee", "net"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("report_type", sorted(NEWER_DEFAULTS))
+async def test_the_newer_versions_clients_name_run_with_their_default_header(api, report_type):
+    """Listed, retrievable and run: the default header is the newer versions' own (local times, no _utc twins)."""
+    listed = [t["id"] for t in (await api.get("/v1/reporting/report_types")).body["data"]]
+    described = (await api.get(f"/v1/reporting/report_types/{report_type}")).body
+    assert report_type in listed and described["default_columns"] == NEWER_DEFAULTS[report_type]
+    assert described["version"] == int(report_type.rsplit(".", 1)[1])
+    zone = [("parameters[timezone]", "Asia/Tokyo")]
+    header, rows = await api.rows((await api.create(report_type, interval(END - 30 * DAY, END) + zone)).body)
+    assert header == NEWER_DEFAULTS[report_type] and rows
+    local = next(
+        (name for name in ("created", "effective_at", "automatic_payout_effective_at") if name in header), None
+    )
+    if local:  # written in the requested zone: within the interval once read back as Tokyo time
+        tokyo = ZoneInfo("Asia/Tokyo")
+        stamps = [datetime.strptime(row[local], STAMP).replace(tzinfo=tokyo).timestamp() for row in rows]
+        assert all(END - 30 * DAY <= stamp < END + 3 * DAY for stamp in stamps), local
+
+
+async def test_withheld_tax_is_part_of_the_fee_in_payout_reconciliation_version_7(api):
+    names = ("balance_transaction_id", "fee", "withheld_tax", "fee_net_of_withheld_tax", "automatic_payout_id")
+    _, rows = await api.rows(
+        (await api.create("payout_reconciliation.itemized.7", interval(END - 60 * DAY, END) + columns(*names))).body
+    )
+    cents = [{name: round(float(row[name]) * 100) for name in names[1:4]} for row in rows]
+    assert rows and all(row["automatic_payout_id"].startswith("po_") for row in rows)
+    assert all(0 <= c["withheld_tax"] <= c["fee"] for c in cents)
+    assert all(c["fee_net_of_withheld_tax"] == c["fee"] - c["withheld_tax"] for c in cents)
+    assert any(c["withheld_tax"] for c in cents) and any(not c["withheld_tax"] for c in cents)
 
 
 NEGATIVE = "connect.negative_balance_refunds_disputes_overview.1"

@@ -469,3 +469,39 @@ def test_ending_balance_connect_overview_and_version_columns_through_the_sdk(mod
             parameters={**_a_day_of("payout_reconciliation.itemized.1"), "columns": ["shipping_address_city"]},
         )
     assert refused.value.param == "parameters[columns]"
+
+
+def test_the_newer_versions_clients_name_run_through_the_sdk(module_api):
+    """balance_change_from_activity.itemized.7, payouts.itemized.5 and payout_reconciliation.itemized.7 (with its
+    withheld tax columns) and the summaries' version 2: listed, retrieved, run with their default header."""
+    listed = {t.id for t in stripe.reporting.ReportType.list().data}
+    for report_type, first in (
+        ("balance_change_from_activity.itemized.7", ["balance_transaction_id", "created", "available_on"]),
+        ("payouts.itemized.5", ["balance_transaction_id", "payout_id", "effective_at"]),
+        ("payout_reconciliation.itemized.7", ["automatic_payout_id", "automatic_payout_effective_at"]),
+        ("payout_reconciliation.summary.2", ["reporting_category", "currency", "count"]),
+        ("balance_change_from_activity.summary.2", ["reporting_category", "currency", "count"]),
+    ):
+        described = stripe.reporting.ReportType.retrieve(report_type)
+        assert report_type in listed and described.default_columns[: len(first)] == first
+        run = stripe.reporting.ReportRun.create(report_type=report_type, parameters=_a_day_of(report_type))
+        header, _ = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+        assert header == described.default_columns, report_type
+    wanted = ["balance_transaction_id", "fee", "withheld_tax", "fee_net_of_withheld_tax"]
+    run = stripe.reporting.ReportRun.create(
+        report_type="payout_reconciliation.itemized.7",
+        parameters={**_a_day_of("payout_reconciliation.itemized.7"), "columns": wanted},
+    )
+    header, rows = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header == wanted
+    assert all(
+        round(float(row["fee"]) * 100) - round(float(row["withheld_tax"]) * 100)
+        == round(float(row["fee_net_of_withheld_tax"]) * 100)
+        for row in rows
+    )
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe.reporting.ReportRun.create(
+            report_type="payout_reconciliation.itemized.5",
+            parameters={**_a_day_of("payout_reconciliation.itemized.5"), "columns": ["withheld_tax"]},
+        )
+    assert refused.value.param == "parameters[columns]"
