@@ -17,6 +17,7 @@ from typing import Any
 
 from ...lifecycle import PHASES
 from ..forms import ListStyle
+from .paging import PAGING_KEYS, STYLES, Paging
 
 KEY = "x-mock"
 ROLES = ("create", "status", "list", "cancel", "delete", "download")
@@ -54,6 +55,7 @@ API_KEYS = (
     "max-in-process",
     "form",
     "problems",
+    "paging",
 )
 FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
 # what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
@@ -220,6 +222,7 @@ class Api:
     max_in_process: int | None = None  # exports of a tenant in process at once (`time` lifecycle); then 429
     form: ListStyle = ListStyle(indexed=True, empty_brackets=True)  # how form bodies write lists
     problems: Mapping[str, Problem] = dataclasses.field(default_factory=dict)  # kind of problem → its wording
+    paging: Paging = Paging()  # how lists page: by offset, or after or before an item's id
 
     @property
     def idempotency_header(self) -> str | None:
@@ -274,7 +277,18 @@ def read_api(document: Mapping[str, Any]) -> Api:
         max_in_process=_count(raw.get("max-in-process"), "x-mock.max-in-process"),
         form=_form(raw.get("form")),
         problems=_problems(raw.get("problems")),
+        paging=_paging(raw.get("paging")),
     )
+
+
+def _paging(raw: Any) -> Paging:
+    spec = _mapping(raw or {}, "x-mock.paging")
+    _known(spec, PAGING_KEYS, "x-mock.paging")
+    style = str(spec.get("style", "offset"))
+    if style not in STYLES:
+        raise AnnotationError(f"x-mock.paging.style must be {' or '.join(STYLES)}, not {style!r}")
+    names = {key: str(spec[key]) for key in ("limit", "after", "before", "created") if spec.get(key) is not None}
+    return Paging(style=style, **names)
 
 
 def _form(raw: Any) -> ListStyle:

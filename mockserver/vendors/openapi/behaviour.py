@@ -32,6 +32,7 @@ from ...validation import Invalid
 from ..base import Call, Handler
 from . import files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
+from .paging import id_page
 from .render import NAMES, render, view_name
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
@@ -255,7 +256,10 @@ class Exports:
 
     async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
         given = {**call.request.query, **call.inputs.query}  # the declared ones as the document reads them
-        limit = _whole(given.get("limit"), "limit", 100)
+        paging = self.api.paging
+        limit = _whole(given.get(paging.limit), paging.limit, 100)
+        if paging.style == "id":
+            return await self._id_list(op, role, call, given, limit)
         cursor = next((name for name in ("offset", "after", "cursor") if given.get(name) not in (None, "")), "offset")
         start = _whole(given.get(cursor), cursor, 0)
         page, total = await call.services.exports.listing(
@@ -267,6 +271,19 @@ class Exports:
             "total": total,
             "has_more": following is not None,
             "next": None if following is None else str(following),
+        }
+        return self._respond(op, role, call, listing)
+
+    async def _id_list(self, op: Operation, role: Role, call: Call, given: Mapping, limit: int) -> web.Response:
+        """A list paged after or before an export's id (`x-mock.paging: {style: id}`)."""
+        records = await call.services.exports.list(call.store)
+        triples = [(record["created_at"], record["id"], record) for record in records]
+        page, more = id_page(triples, given, self.api.paging, "export", limit)
+        listing = {
+            "items": [self.view(record, call) for record in page],
+            "total": len(records),
+            "has_more": more,
+            "next": page[-1]["id"] if more and page and not given.get(self.api.paging.before) else None,
         }
         return self._respond(op, role, call, listing)
 

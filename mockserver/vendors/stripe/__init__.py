@@ -7,8 +7,8 @@ and each key an account of its own (`sk_live_` keys in live mode). Python stays 
 beyond the generic export protocol: its keys' form (`sk_test_…`, `sk_live_…`, `rk_…`, echoed masked
 when wrong) and `Stripe-Version`; report runs whose parameters and columns depend on their report
 type (reporting.py, report_types.py, csv.py); files and file links (links.py); and `expand[]`
-(expand.py). Its idempotent requests are the engine's (`x-mock.idempotency`, replaying the first
-answer), guarding its own handlers.
+(expand.py). Its idempotent requests (`x-mock.idempotency`, replaying the first answer) and its
+lists paged by object id (`x-mock.paging`) are the engine's, guarding and paging its own handlers.
 
 With keys pinned (`--stripe-key`), only those exist and any other is refused, as the real API refuses
 an unknown key; with none pinned, any well-formed secret or restricted key is accepted. Mounted at
@@ -61,7 +61,7 @@ class Stripe(OpenApiVendor):
 
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
         super().__init__(keys=tuple(keys), spec=spec or bundled_spec("stripe"))
-        self.reporting = Reporting(self.spec, self.exports.model)
+        self.reporting = Reporting(self.spec, self.exports.model, self.api.paging)
         self.api_version = str(self.spec.document.get("x-api-version") or self.spec.document["info"]["version"])
 
     def handlers(self) -> dict[str, Handler]:

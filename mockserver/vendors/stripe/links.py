@@ -24,7 +24,7 @@ from ...respond import json_response, origin
 from ...store import TenantStore
 from ..base import Call
 from .expand import expanded
-from .objects import file_id_of, missing, page_of
+from .objects import file_id_of, missing
 
 if TYPE_CHECKING:
     from .reporting import Reporting
@@ -109,7 +109,7 @@ class FileLinks:
         query = call.inputs.query
         purpose = query.get("purpose")
         records = [] if purpose not in (None, "finance_report_run") else await self.reporting.files(call)
-        page, more = page_of([(int(r["phase_at"]), file_id_of(r), r) for r in records], query, "file")
+        page, more = self.reporting.page([(int(r["phase_at"]), file_id_of(r), r) for r in records], call, "file")
         return json_response(
             {
                 "object": "list",
@@ -157,7 +157,7 @@ class FileLinks:
             for link in await call.store.list(LINKS)
             if query.get("file") in (None, link["file"]) and query.get("expired") in (None, _expired(link, now))
         ]
-        page, more = page_of([(link["created"], link["id"], link) for link in links], query, "file link")
+        page, more = self.reporting.page([(link["created"], link["id"], link) for link in links], call, "file link")
         return json_response(
             {
                 "object": "list",

@@ -30,9 +30,10 @@ from ...respond import json_response, origin, stream
 from ...spec import Spec
 from ...store import TenantStore
 from ..base import Call, Handler
+from ..openapi.paging import Paging, id_page
 from .csv import report_csv
 from .links import links_of
-from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing, page_of
+from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing
 from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
 from .spool import Spool
 
@@ -47,11 +48,12 @@ FAILED = "The report run failed: the mock was asked to fail it (Prefer: outcome=
 
 
 class Reporting:
-    def __init__(self, spec: Spec, model: data.DataModel) -> None:
+    def __init__(self, spec: Spec, model: data.DataModel, paging: Paging) -> None:
         statuses = spec.schema("ReportRunStatus")["enum"]
         if set(STATUS.values()) != set(statuses):
             raise ValueError(f"lifecycle statuses {sorted(set(STATUS.values()))} differ from the schema's {statuses}")
         self.model = model
+        self.paging = paging  # its lists' (x-mock.paging): by id, `starting_after`/`ending_before`
         self.types: dict[str, ReportType] = load_report_types(spec, dict(model.objects))
         self.spool = Spool()  # each run's CSV, made once: its size and its downloads
 
@@ -95,7 +97,7 @@ class Reporting:
     async def list(self, call: Call) -> web.Response:
         records = await call.services.exports.list(call.store)
         runs = [(int(record["created_at"]), record["id"], record) for record in records]
-        page, has_more = page_of(runs, call.inputs.query, "report run")
+        page, has_more = self.page(runs, call, "report run")
         return json_response(
             {
                 "object": "list",
@@ -104,6 +106,11 @@ class Reporting:
                 "url": "/v1/reporting/report_runs",
             }
         )
+
+    def page(self, items: list[tuple[int, str, Any]], call: Call, noun: str) -> tuple[list, bool]:
+        """One page of a list's (created, id, item) triples, as the request asks: (items, has_more)."""
+        query = call.inputs.query
+        return id_page(items, query, self.paging, noun, query[self.paging.limit])
 
     # -- report types ----------------------------------------------------------
     async def list_types(self, call: Call) -> web.Response:
