@@ -84,8 +84,14 @@ _TYPELESS = ("$is_unknown", "$has_value")  # take true/false whatever the field'
 
 def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: one X-Mock-Warning per finding (streamed downloads too)."""
-    for finding in request.get(WARNINGS, ()):
+    for finding in found(request):
         response.headers.add(HEADER, finding.header())
+
+
+def found(request: web.Request) -> list[Finding] | tuple[()]:
+    """The request's findings so far (`in` first: a Request's `get` of a missing key raises and catches
+    a KeyError, ~1.4 µs, and most requests have none)."""
+    return request[WARNINGS] if WARNINGS in request else ()
 
 
 def note(request: web.Request, findings: list[Finding]) -> None:

@@ -56,7 +56,6 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK}{rest[-SHOWN:]}"
 
 
-@functools.lru_cache(maxsize=1024)
 @functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a header, parameter or property of this name holds a secret (names repeat: cached)."""
@@ -72,8 +71,11 @@ def label(tenant: str) -> str:
 def header_value(name: str, value: str) -> str:
     """A header's value as kept: masked when the header is secret, URLs redacted otherwise."""
     kind = _header_kind(name)
-    if kind is None:
-        return value
+    return value if kind is None else _masked(kind, value)
+
+
+def _masked(kind: str, value: str) -> str:
+    """A value of a header of this kind (_header_kind), as kept."""
     if kind == "credentials":
         return credentials(value)
     if kind == "cookie":
@@ -118,25 +120,33 @@ def request_parts(
     kept as they are, unmasked (their URLs too)."""
     found: list[str] = []
     secret = False
+    changed: list[tuple[str, str, str]] = []  # (name, kind, value) of the headers header_value changes
     for name, value in headers.items():
         kind = _header_kind(name)
-        if kind is None or kind == "url":
+        if kind is None:
             continue
-        secret = True
+        changed.append((name, kind, value))
         if kind == "credentials":
+            secret = True
             scheme, _, given = value.strip().partition(" ")
             user, _ = _basic(given.strip()) if scheme.lower() == "basic" else (None, None)
             found += [given.strip(), user or ""]
-        elif kind == "secret":
-            found.append(value.strip())
+        elif kind != "url":
+            secret = True
+            if kind == "secret":
+                found.append(value.strip())
     for name, value in params.items():
         if is_secret_name(name):
             secret = True
             found.append(value)
     if not secret:
         return headers, None, []
-    kept = {name: header_value(name, value) for name, value in headers.items()}
-    secrets = sorted({s for s in found if len(s) >= MIN_ECHO}, key=len, reverse=True)
+    kept = dict(headers.items())  # a name sent twice keeps its last value, masked below as the last too
+    for name, kind, value in changed:
+        kept[name] = _masked(kind, value)
+    secrets = [s for s in found if len(s) >= MIN_ECHO]
+    if len(secrets) > 1:
+        secrets = sorted(set(secrets), key=len, reverse=True)
     return kept, query(params.items()), secrets
 
 

@@ -21,8 +21,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from .. import redact
-from ..findings import WARNINGS
+from .. import findings, redact
 
 MAX_BODY_CHARS = 64 * 1024  # a bigger body is kept cut to this size
 
@@ -129,7 +128,7 @@ def recorder(
                 # the mock's own headers (a Location's token is in its store anyway): masked when read
                 CIMultiDict(response.headers),
                 _kept(_response_body(response), secrets),
-                request.get(WARNINGS, ()),
+                findings.found(request),
             )
         )
 
