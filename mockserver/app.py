@@ -71,12 +71,13 @@ class Mounts:
                 )
             seen[prefix] = vendor.name
         self.by_prefix = sorted(pairs, key=lambda pair: -len(pair[0]))  # stable: ties keep the listed order
+        self._under = [(prefix + "/", prefix, vendor) for prefix, vendor in self.by_prefix]
 
     def owner(self, path: str | None) -> Vendor | None:
-        """The vendor whose mount `path` lies under; None for a path under none."""
+        """The vendor whose mount `path` lies under; None for a path under none (every request asks)."""
         if path:
-            for prefix, vendor in self.by_prefix:
-                if path == prefix or path.startswith(prefix + "/"):
+            for under, prefix, vendor in self._under:
+                if path.startswith(under) or path == prefix:
                     return vendor
         return None
 
@@ -325,16 +326,17 @@ def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: M
     headers, one X-Mock-Warning per finding, then the headers the path's vendor puts on every answer
     (Vendor.response_headers)."""
 
+    adding = {id(v) for v in mounts.vendors if type(v).response_headers is not Vendor.response_headers}
+
     async def prepare(request: web.Request, response: web.StreamResponse) -> None:
         allow(request, response)
         findings.add_headers(request, response)
-        request_id = request.get(REQUEST_ID)
-        if request_id is None or admin.is_admin(request):
+        if not adding or REQUEST_ID not in request or admin.is_admin(request):
             return
-        vendor = request.get(VENDOR) or mounts.owner(request.path)
-        if vendor is None:  # a path under no vendor: no vendor's headers
+        vendor = request[VENDOR] if VENDOR in request else mounts.owner(request.path)
+        if id(vendor) not in adding:  # a path under no vendor (None), or a vendor that adds none
             return
-        for name, value in vendor.response_headers(request, request_id).items():
+        for name, value in vendor.response_headers(request, request[REQUEST_ID]).items():
             response.headers.setdefault(name, value)
 
     return prepare

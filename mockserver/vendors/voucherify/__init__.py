@@ -136,7 +136,7 @@ class Voucherify(Vendor):
             if app_id is None:
                 raise ApiError(401, "unauthorized", "Unauthorized", "Unknown bearer token; send X-App-Id with it")
             return app_id
-        await self._check_key(app_id, key, store.tenant(app_id))
+        await self._check_key(app_id, key, store)
         return app_id
 
     def _auth_plan(self, operation: Operation) -> tuple[bool, tuple[tuple[str, ...], ...]]:
@@ -153,11 +153,12 @@ class Voucherify(Vendor):
             plan = self._plans[operation.operation_id] = (operation, (operation.secured, query_keys))
         return plan[1]
 
-    async def _check_key(self, app_id: str, key: str, store: TenantStore) -> None:
+    async def _check_key(self, app_id: str, key: str, owners: VendorStore) -> None:
         expected = self.apps.get(app_id)
         if expected is None and self.apps:
             raise ApiError(401, "unauthorized", "Unauthorized", f"Unknown app {app_id}")
-        if expected is None:
+        if expected is None:  # trust on first use: the app's bound key is in the store
+            store = owners.tenant(app_id)
             stored = await store.get("credentials", app_id)
             if stored is None:
                 if await self._bind(key, store):
