@@ -181,7 +181,7 @@ class OpenApiVendor(Vendor):
         if problem.kind == "media_type":
             kind, param = "media-type", None
         elif problem.location in ("query", "path"):
-            kind = "missing" if problem.kind == "missing" else "parameter"
+            kind = problem.kind if problem.kind in ("missing", "unknown") else "parameter"
         elif problem.kind == "missing" and not problem.path and operation is not None:  # no body at all
             schema = next(iter(operation.body_schemas.values()), None) or {}
             param = next(iter(schema.get("required") or ()), None)

@@ -56,6 +56,8 @@ API_KEYS = (
     "form",
     "problems",
     "paging",
+    "expand",
+    "refuse-unknown-query",
 )
 FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
 # what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
@@ -75,9 +77,7 @@ IDEMPOTENCY_KEYS = (
     "operations",
     "errors",
 )
-# what an idempotency key is refused for: its form, another operation or other parameters than it was
-# first used with (`mismatch: refuse`), a first request still running (`replay: answer`)
-IDEMPOTENCY_ERRORS = ("invalid", "other-operation", "other-request", "in-use")
+EXPAND_KEYS = ("param", "max-levels", "list", "errors")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -136,6 +136,8 @@ class Refusal:
     param: str | None = None
 
 
+# what an idempotency key is refused for: its form, another operation or other parameters than it was
+# first used with (`mismatch: refuse`), a first request still running (`replay: answer`)
 IDEMPOTENCY_REFUSALS = {
     "invalid": Refusal("invalid", "{header} must be 1 to {max_length} characters", "{header}"),
     "other-operation": Refusal(
@@ -151,6 +153,24 @@ IDEMPOTENCY_REFUSALS = {
         "A request with the idempotency key '{idempotency_key}' is still running; retry once it has finished",
     ),
 }
+
+
+EXPAND_REFUSALS = {
+    "too-deep": Refusal("not_expandable", "At most {max_levels} levels of a property can be expanded"),
+    "not-expandable": Refusal("not_expandable", "The property {part} cannot be expanded"),
+    "in-list": Refusal("not_expandable", "The property {part} cannot be expanded; try {list}.{part}"),
+}
+
+
+@dataclass(frozen=True)
+class Expand:
+    """`expand`: the parameter naming properties of the answer to expand, how deep, and where a list's
+    items are (a path enters them by this property's name)."""
+
+    param: str = "expand"
+    max_levels: int = 4
+    list: str = "data"
+    errors: Mapping[str, Refusal] = dataclasses.field(default_factory=lambda: dict(EXPAND_REFUSALS))
 
 
 @dataclass(frozen=True)
@@ -223,6 +243,8 @@ class Api:
     form: ListStyle = ListStyle(indexed=True, empty_brackets=True)  # how form bodies write lists
     problems: Mapping[str, Problem] = dataclasses.field(default_factory=dict)  # kind of problem → its wording
     paging: Paging = Paging()  # how lists page: by offset, or after or before an item's id
+    expand: Expand | None = None  # every operation takes paths of its answer to expand (None: none)
+    refuse_unknown_query: tuple[str, ...] = ()  # methods whose undeclared query parameters are a 400
 
     @property
     def idempotency_header(self) -> str | None:
@@ -278,6 +300,31 @@ def read_api(document: Mapping[str, Any]) -> Api:
         form=_form(raw.get("form")),
         problems=_problems(raw.get("problems")),
         paging=_paging(raw.get("paging")),
+        expand=_expand(raw.get("expand")),
+        refuse_unknown_query=tuple(
+            str(m).upper() for m in _list(raw.get("refuse-unknown-query"), "refuse-unknown-query")
+        ),
+    )
+
+
+def _list(value: Any, key: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AnnotationError(f"x-mock.{key} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _expand(raw: Any) -> Expand | None:
+    if raw is None:
+        return None
+    spec = _mapping(raw, "x-mock.expand")
+    _known(spec, EXPAND_KEYS, "x-mock.expand")
+    return Expand(
+        param=str(spec.get("param", "expand")),
+        max_levels=_count(spec.get("max-levels", 4), "x-mock.expand.max-levels"),
+        list=str(spec.get("list", "data")),
+        errors=_refusals(spec.get("errors"), EXPAND_REFUSALS, "x-mock.expand.errors"),
     )
 
 
@@ -331,8 +378,6 @@ def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
     mismatch = _word(spec, "mismatch", ("replay", "refuse"))
     if per == "request" and mismatch == "refuse":
         raise AnnotationError("x-mock.idempotency: mismatch: refuse needs per: key (per request, another is new)")
-    errors = _mapping(spec.get("errors") or {}, "x-mock.idempotency.errors")
-    _known(errors, IDEMPOTENCY_ERRORS, "x-mock.idempotency.errors")
     return Idempotency(
         header=str(spec["header"]),
         replayed_header=spec.get("replayed-header"),
@@ -344,7 +389,7 @@ def _idempotency(raw: Mapping[str, Any]) -> Idempotency | None:
         mismatch=mismatch,
         replay=_word(spec, "replay", ("export", "answer")),
         operations=_word(spec, "operations", ("create", "post")),
-        errors={**IDEMPOTENCY_REFUSALS, **{str(kind): _refusal(errors[kind], kind) for kind in errors}},
+        errors=_refusals(spec.get("errors"), IDEMPOTENCY_REFUSALS, "x-mock.idempotency.errors"),
     )
 
 
@@ -356,14 +401,19 @@ def _word(spec: Mapping[str, Any], name: str, words: tuple[str, ...]) -> str:
     return word
 
 
-def _refusal(raw: Any, kind: str) -> Refusal:
-    where = f"x-mock.idempotency.errors.{kind}"
-    wording = _mapping(raw, where)
-    _known(wording, ("key", "message", "param"), where)
-    if not wording.get("key") or not wording.get("message"):
-        raise AnnotationError(f"{where} needs `key` and `message`")
-    param = wording.get("param")
-    return Refusal(str(wording["key"]), str(wording["message"]), None if param is None else str(param))
+def _refusals(raw: Any, defaults: Mapping[str, Refusal], where: str) -> dict[str, Refusal]:
+    """The wording of refusals per kind, `{key, message, param}` each, over `defaults`."""
+    spec = _mapping(raw or {}, where)
+    _known(spec, tuple(defaults), where)
+    found = dict(defaults)
+    for kind, wording in spec.items():
+        wording = _mapping(wording, f"{where}.{kind}")
+        _known(wording, ("key", "message", "param"), f"{where}.{kind}")
+        if not wording.get("key") or not wording.get("message"):
+            raise AnnotationError(f"{where}.{kind} needs `key` and `message`")
+        param = wording.get("param")
+        found[str(kind)] = Refusal(str(wording["key"]), str(wording["message"]), None if param is None else str(param))
+    return found
 
 
 def _count(value: Any, where: str) -> int | None:

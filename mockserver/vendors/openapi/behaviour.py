@@ -30,7 +30,7 @@ from ...spec import Operation, Spec
 from ...store import VendorStore
 from ...validation import Invalid
 from ..base import Call, Handler
-from . import files, idempotency
+from . import expand, files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
 from .paging import id_page
 from .render import NAMES, render, view_name
@@ -76,7 +76,8 @@ class Exports:
             act = getattr(self, role.role)
             handler = partial(act, op, role)
             made[op.operation_id] = creates_export(_named(handler)) if role.role == "create" else _named(handler)
-        return idempotency.guard(made, self.spec.operations, self.roles, self.api.idempotency)
+        made = idempotency.guard(made, self.spec.operations, self.roles, self.api.idempotency)
+        return expand.checking(made, self.spec.operations, self.api, self._refuse)
 
     # -- create ----------------------------------------------------------------------------------
     async def create(self, op: Operation, role: Role, call: Call) -> web.Response:
@@ -134,6 +135,10 @@ class Exports:
         if missing:
             problem = Invalid("body", "", f"{missing[0]!r} is a required property", kind="missing")
             raise self.refuse(problem, op) if self.refuse else _invalid(f"{missing[0]} is required", missing[0])
+
+    def _refuse(self, problem: Invalid, op: Operation | None) -> ApiError:
+        """A contract problem the engine finds, worded by the vendor (else plainly)."""
+        return self.refuse(problem, op) if self.refuse else _invalid(problem.message, problem.path or None)
 
     async def _room(self, call: Call) -> None:
         """`max-in-process`: a tenant's exports in process at once, where they finish by themselves (under

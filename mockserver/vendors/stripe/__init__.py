@@ -6,9 +6,10 @@ lists (`parameters[columns][0]=…`, `[]`), the secret key as a Bearer token or 
 and each key an account of its own (`sk_live_` keys in live mode). Python stays for what Stripe does
 beyond the generic export protocol: its keys' form (`sk_test_…`, `sk_live_…`, `rk_…`, echoed masked
 when wrong) and `Stripe-Version`; report runs whose parameters and columns depend on their report
-type (reporting.py, report_types.py, csv.py); files and file links (links.py); and `expand[]`
-(expand.py). Its idempotent requests (`x-mock.idempotency`, replaying the first answer) and its
-lists paged by object id (`x-mock.paging`) are the engine's, guarding and paging its own handlers.
+type (reporting.py, report_types.py, csv.py); files and file links (links.py), whose `file`
+expands into the File. Its idempotent requests (`x-mock.idempotency`, replaying the first answer),
+its lists paged by object id (`x-mock.paging`), the checks of `expand[]` (`x-mock.expand`) and the
+refusal of unknown query parameters are the engine's, around its own handlers.
 
 With keys pinned (`--stripe-key`), only those exist and any other is refused, as the real API refuses
 an unknown key; with none pinned, any well-formed secret or restricted key is accepted. Mounted at
@@ -33,8 +34,8 @@ from ...store import VendorStore
 from ..base import Handler, Imported
 from ..common import basic_user, bearer_token, same
 from ..openapi import OpenApiVendor
+from ..openapi.expand import checking
 from ..openapi.idempotency import guard
-from .expand import expanding
 from .links import FileLinks
 from .reporting import Reporting
 
@@ -67,7 +68,7 @@ class Stripe(OpenApiVendor):
     def handlers(self) -> dict[str, Handler]:
         handlers = {**self.reporting.handlers(), **FileLinks(self.reporting).handlers()}
         handlers = guard(handlers, self.spec.operations, self.roles, self.api.idempotency)  # every POST's key
-        return {op.operation_id: expanding(handlers[op.operation_id], op) for op in self.spec.operations}
+        return checking(handlers, self.spec.operations, self.api, self.invalid)  # expand[], unknown parameters
 
     # -- credentials -----------------------------------------------------------
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:

@@ -23,7 +23,7 @@ from ...errors import ApiError
 from ...respond import json_response, origin
 from ...store import TenantStore
 from ..base import Call
-from .expand import expanded
+from ..openapi.expand import expanded
 from .objects import file_id_of, missing
 
 if TYPE_CHECKING:
