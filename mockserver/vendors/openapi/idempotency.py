@@ -53,8 +53,8 @@ def refused(rules: Idempotency, kind: str, key: str, status: int) -> ApiError:
     """The error of a refused key, worded as `errors` says."""
     wording = rules.errors[kind]
     values = {"header": rules.header, "idempotency_key": key, "max_length": rules.max_length}
-    param = None if wording.param is None else fill(wording.param, values)
-    return ApiError(status, wording.key, "Idempotency key refused", fill(wording.message, values), param=param)
+    param = None if wording.param is None else str(fill(wording.param, values))
+    return ApiError(status, wording.key, "Idempotency key refused", str(fill(wording.message, values)), param=param)
 
 
 def _digest(*parts: str) -> str:
@@ -67,6 +67,7 @@ def _fingerprint(body: Any) -> str:
 
 # -- replay: export ------------------------------------------------------------------------------
 def _export_slot(call: Call, rules: Idempotency, key: str) -> str:
+    """Where a create's key is filed (the digest kept as it was, so that a `--state` file's keys still replay)."""
     scope = call.operation.operation_id if rules.per == "request" else ""
     return hashlib.sha256("\n".join((call.store.app, scope, key)).encode("utf-8", "surrogateescape")).hexdigest()
 
