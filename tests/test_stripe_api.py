@@ -24,6 +24,7 @@ from mockserver.spec import Spec, load_spec
 from mockserver.vendors.stripe import Stripe
 
 KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+LIVE_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -443,7 +444,10 @@ async def test_report_types_describe_what_runs_accept(api, spec):
     listed = (await api.get("/v1/reporting/report_types")).body
     ids = [t["id"] for t in listed["data"]]
     assert set(ids) >= {"balance.summary.1", ITEMIZED, "payouts.itemized.1", "activity.itemized.2"}
-    assert ids == list(spec.schema("ReportRunCreateRequest")["discriminator"]["mapping"])
+    catalogue = _catalogue(spec)
+    assert ids == [i for i in catalogue if not catalogue[i]["x-report-type"].get("live_only")]
+    live = (await api.as_key(LIVE_KEY).get("/v1/reporting/report_types")).body
+    assert [t["id"] for t in live["data"]] == list(catalogue) and len(ids) < len(catalogue)
     for described in listed["data"]:
         assert described["data_available_end"] == END
         assert described["data_available_start"] == END - 730 * DAY
@@ -665,7 +669,8 @@ async def _required(api, spec, report_type: str) -> list[tuple[str, str]]:
     if required == ["interval_end"]:  # ending balance reconciliation: what was not yet paid out 10 days ago
         return [("parameters[interval_end]", str(END - 10 * DAY))]
     if "payout" not in required:
-        return interval(END - 60 * DAY, END)
+        end = END - 3600 * _catalogue(spec)[report_type]["x-report-type"].get("available_after_hours", 0)
+        return interval(end - 60 * DAY, end)
     connect = "connected_account" in required
     source = f"{'connected_account_' if connect else ''}payout_reconciliation.itemized.5"
     payout, rows = await _a_payout(api, source)
@@ -676,6 +681,8 @@ async def _required(api, spec, report_type: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("report_type", sorted(_catalogue(load_spec("stripe"))))
 async def test_every_report_type_runs_with_its_default_columns(api, spec, report_type):
+    if _catalogue(spec)[report_type]["x-report-type"].get("live_only"):
+        api = api.as_key(LIVE_KEY)  # Stripe's Fees reports: live mode only
     described = (await api.get(f"/v1/reporting/report_types/{report_type}")).body
     branch = _catalogue(spec)[report_type]["properties"]["parameters"]["properties"]
     if "columns" in branch:
@@ -1170,3 +1177,64 @@ def test_stripes_error_object_and_request_wording_are_the_engines():
     assert issubclass(Stripe, OpenApiVendor)
     own = {name for name, value in vars(Stripe).items() if callable(value) and not name.startswith("__")}
     assert own == {"handlers", "authenticate", "request_id", "response_headers"}
+
+
+# -- the Fees reports (all_fees.*) ----------------------------------------------
+FEES = "all_fees.balance_transaction_created.itemized.2"
+LIVE_ONLY = "This report type is only available for live data and requires a live mode key."
+
+
+@pytest.mark.parametrize(
+    "report_type",
+    [FEES, "all_fees.incurred_at.itemized.2", "all_fees.balance_transaction_created.summary.2"],
+)
+async def test_the_fees_reports_are_for_live_mode_keys_only(api, report_type):
+    """A test-mode key is told, as Stripe tells it, with a 404; it does not see the type listed; a refused run
+    stores nothing. A live-mode key sees it, with data 96 hours behind the others'."""
+    listed = [t["id"] for t in (await api.get("/v1/reporting/report_types")).body["data"]]
+    described = await api.get(f"/v1/reporting/report_types/{report_type}")
+    refused = await api.create(report_type, interval(END - 30 * DAY, END - 5 * DAY))
+    assert report_type not in listed and described.status == refused.status == 404
+    assert described.body["error"]["message"] == refused.body["error"]["message"] == LIVE_ONLY
+    assert refused.body["error"]["param"] == "report_type"
+    assert (await api.get("/v1/reporting/report_runs")).body["data"] == []
+    live = api.as_key(LIVE_KEY)
+    described = (await live.get(f"/v1/reporting/report_types/{report_type}")).body
+    assert described["livemode"] is True and described["version"] == 2
+    assert described["data_available_end"] == END - 96 * 3600
+    late = await live.create(report_type, interval(END - 30 * DAY, END))  # past its data_available_end
+    assert late.status == 400 and late.body["error"]["param"] == "parameters[interval_end]"
+    header, rows = await live.rows((await live.create(report_type, interval(END - 30 * DAY, END - 4 * DAY))).body)
+    assert header == described["default_columns"] and rows
+
+
+async def test_a_fee_line_is_taken_after_it_was_incurred_and_the_summary_adds_the_lines_up(api):
+    live, window = api.as_key(LIVE_KEY), interval(END - 30 * DAY, END - 4 * DAY)
+    names = ("balance_transaction_created", "incurred_at", "incurred_by", "suite", "product", "feature_name")
+    _, lines = await live.rows((await live.create(FEES, window + columns(*names, "amount", "tax", "currency"))).body)
+    assert lines and all(line["incurred_by"].startswith("ch_") for line in lines)
+    for line in lines:
+        taken, incurred = _utc(line["balance_transaction_created"]), _utc(line["incurred_at"])
+        assert END - 30 * DAY <= taken < END - 4 * DAY and incurred <= taken <= incurred + DAY
+        assert 0 <= float(line["tax"]) <= float(line["amount"])
+    expected: dict = {}
+    for line in lines:
+        key = (line["suite"], line["product"], line["feature_name"], line["currency"])
+        sums = expected.setdefault(key, [0, 0])
+        sums[0] += round(float(line["amount"]) * 100)
+        sums[1] += round(float(line["tax"]) * 100)
+    header, summary = await live.rows(
+        (await live.create("all_fees.balance_transaction_created.summary.2", window)).body
+    )
+    assert header == ["suite", "product", "feature_name", "amount", "tax", "currency"]
+    got = {
+        (row["suite"], row["product"], row["feature_name"], row["currency"]): [
+            round(float(row["amount"]) * 100),
+            round(float(row["tax"]) * 100),
+        ]
+        for row in summary
+    }
+    assert got == expected
+    by_incurred = (await live.create("all_fees.incurred_at.itemized.2", window + columns("incurred_at"))).body
+    _, incurred = await live.rows(by_incurred)
+    assert incurred and all(END - 30 * DAY <= _utc(row["incurred_at"]) < END - 4 * DAY for row in incurred)

@@ -24,6 +24,7 @@ from mockserver.vendors.stripe import Stripe  # noqa: E402
 
 KEY = "sk_test_51Hsdk0mockserver"
 OTHER_KEY = "sk_test_51Hsdk0othermock"
+LIVE_KEY = "sk_live_51Hsdk0mockserver"
 COLUMNS = ["created_utc", "balance_transaction_id", "net", "currency"]
 
 
@@ -31,7 +32,9 @@ COLUMNS = ["created_utc", "balance_transaction_id", "net", "currency"]
 def server():
     """Every installed vendor, as `mockserver serve --stripe-key KEY` serves them: Stripe found through
     its entry point, next to the vendor that serves the rest of /v1."""
-    settings = Settings(port=0, lifecycle="poll", rows=200, vendor_options={"stripe": {"keys": [KEY, OTHER_KEY]}})
+    settings = Settings(
+        port=0, lifecycle="poll", rows=200, vendor_options={"stripe": {"keys": [KEY, OTHER_KEY, LIVE_KEY]}}
+    )
     with ServerThread(settings) as running:
         assert any(isinstance(vendor, Stripe) for vendor in running.app[SERVICES].vendors)
         yield running
@@ -505,3 +508,41 @@ def test_the_newer_versions_clients_name_run_through_the_sdk(module_api):
             parameters={**_a_day_of("payout_reconciliation.itemized.5"), "columns": ["withheld_tax"]},
         )
     assert refused.value.param == "parameters[columns]"
+
+
+def test_the_fees_reports_need_a_live_mode_key(module_api, server):
+    """Stripe's Fees reports with a test-mode key: the SDK's InvalidRequestError (404) with Stripe's words; with a
+    live-mode key: listed, described and run, the summary's header its own."""
+    for call in (
+        lambda: stripe.reporting.ReportType.retrieve("all_fees.incurred_at.itemized.2"),
+        lambda: stripe.reporting.ReportRun.create(
+            report_type="all_fees.balance_transaction_created.itemized.2",
+            parameters={"interval_start": 1, "interval_end": 2},
+        ),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            call()
+        assert refused.value.http_status == 404 and "requires a live mode key" in refused.value.user_message
+    assert not any(t.id.startswith("all_fees.") for t in stripe.reporting.ReportType.list().data)
+    live = stripe.StripeClient(LIVE_KEY, base_addresses={"api": server.url, "files": server.url}, max_network_retries=0)
+    ids = {t.id for t in live.v1.reporting.report_types.list().data}
+    assert {"all_fees.balance_transaction_created.itemized.2", "all_fees.incurred_at.itemized.2"} <= ids
+    summary = live.v1.reporting.report_types.retrieve("all_fees.balance_transaction_created.summary.2")
+    assert summary.livemode and summary.default_columns == [
+        "suite",
+        "product",
+        "feature_name",
+        "amount",
+        "tax",
+        "currency",
+    ]
+    end = summary.data_available_end
+    run = live.v1.reporting.report_runs.create(
+        {
+            "report_type": summary.id,
+            "parameters": {"interval_start": end - 7 * 86_400, "interval_end": end, "currency": "usd"},
+        }
+    )
+    done = _until_succeeded(live.v1.reporting.report_runs.retrieve, run)
+    header, rows = _download(done.result.url, LIVE_KEY)
+    assert header == summary.default_columns and rows and {row["currency"] for row in rows} == {"usd"}

@@ -2,10 +2,12 @@
 (schemas/stripe/report-types.yaml), and what a run of one may ask for.
 
 Data availability follows the mock clock: data ends (`data_available_end`)
-at the start of the current hour, where the data engine's time axis ends,
-and starts `available_days` before. A run's interval must lie within it
-and not be empty, as Stripe requires; anything else is a 400 naming the
-parameter.
+at the start of the current hour, where the data engine's time axis ends
+(`available_after_hours` earlier for a type whose data comes later, as the
+Fees reports' 96 hours), and starts `available_days` before. A run's interval
+must lie within it and not be empty, as Stripe requires; anything else is a
+400 naming the parameter. A `live_only` type exists for live-mode keys only,
+as Stripe's Fees reports: a test-mode key is told so with a 404.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class ReportType:
     sums: dict[str, str] = field(default_factory=dict)  # a grouped summary's summed columns → row attributes
     order: str | None = None  # the row attribute itemized rows run by, oldest first (default: the interval's)
     pending_at: str | None = None  # a row attribute that must not be before interval_end (not yet paid out then)
+    live_only: bool = False  # only live-mode keys see it (Stripe's Fees reports)
+    available_after_hours: int = 0  # how long after it happened a row's data is available
 
     @property
     def version(self) -> int:
@@ -51,7 +55,7 @@ class ReportType:
 
     def available(self, now: float) -> tuple[int, int]:
         """(data_available_start, data_available_end) at `now`."""
-        end = timeline_end(now) // 1000
+        end = timeline_end(now) // 1000 - self.available_after_hours * 3600
         return end - self.available_days * DAY, end
 
     def resource(self, now: float, livemode: bool) -> dict[str, Any]:
@@ -95,6 +99,8 @@ def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportT
             local_times=bool(meta.get("local_times")),
             order=meta.get("order") or meta.get("interval"),
             pending_at=meta.get("pending_at"),
+            live_only=bool(meta.get("live_only")),
+            available_after_hours=int(meta.get("available_after_hours") or 0),
         )
         if report.summary == "grouped":
             report = replace(
@@ -191,6 +197,12 @@ def run_of(report: ReportType, parameters: dict[str, Any]) -> Run:
         among={report.within[name]: tuple(parameters[name]) for name in report.within if name in parameters},
         requires=report.requires,
     )
+
+
+def live_only(param: str | None = None) -> ApiError:
+    """Stripe's answer to a test-mode key naming a type that exists in live mode only."""
+    message = "This report type is only available for live data and requires a live mode key."
+    return ApiError(404, "resource_missing", message, param=param)
 
 
 def _bad(name: str, message: str) -> ApiError:

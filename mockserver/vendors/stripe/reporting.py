@@ -34,7 +34,7 @@ from ..openapi.paging import Paging, id_page
 from .csv import report_csv
 from .links import links_of
 from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing
-from .report_types import DAY, ReportType, load_report_types, read_parameters, run_of
+from .report_types import DAY, ReportType, live_only, load_report_types, read_parameters, run_of
 from .spool import Spool
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
@@ -76,6 +76,8 @@ class Reporting:
     async def create(self, call: Call) -> web.Response:
         body = call.inputs.body
         report = self.types[body["report_type"]]  # the contract has admitted only known types
+        if report.live_only and not _livemode(call):
+            raise live_only("report_type")
         parameters = read_parameters(report, body["parameters"], call.services.clock.now())
         prefer = call.request.get(PREFER, NOTHING)  # per-run knobs from the Prefer header
         service: ExportService = call.services.exports
@@ -118,7 +120,7 @@ class Reporting:
         return json_response(
             {
                 "object": "list",
-                "data": [t.resource(now, live) for t in self.types.values()],
+                "data": [t.resource(now, live) for t in self.types.values() if live or not t.live_only],
                 "has_more": False,
                 "url": "/v1/reporting/report_types",
             }
@@ -129,6 +131,8 @@ class Reporting:
         report = self.types.get(type_id)
         if report is None:
             raise missing("report type", type_id, "id")
+        if report.live_only and not _livemode(call):
+            raise live_only()
         return json_response(report.resource(call.services.clock.now(), _livemode(call)))
 
     # -- files -----------------------------------------------------------------
