@@ -111,15 +111,43 @@ def credentials(value: str) -> str:
     return f"{scheme} {mask(given.strip())}"
 
 
+REMEMBERED = 256  # sets of request headers whose parts request_parts remembers
+_remembered: dict[tuple, tuple] = {}
+
+
 def request_parts(
-    headers: Mapping[str, str], params: Mapping[str, str]
+    headers: Mapping[str, str], params: Mapping[str, str], *, accepted: bool = False
 ) -> tuple[Mapping[str, str], Iterable[tuple[str, str]] | None, list[str]]:
     """What the journal keeps of a request's headers and query: (headers, query pairs, the whole secrets
-    it carried: credentials and secret query values, masked wherever echoed), in one pass over the
-    headers (this runs for every request). A request that carried no secret gets (headers, None, []):
-    kept as they are, unmasked (their URLs too)."""
+    it carried: credentials and secret query values, masked wherever echoed). A request that carried no
+    secret gets (headers, None, []): kept as they are, unmasked (their URLs too).
+
+    This runs for every request, and a client sends the same headers on each: what was found is
+    remembered per set of headers and query (REMEMBERED at most, in this process's memory, never written
+    anywhere) when it holds no secret, or when its one secret is the credential its vendor `accepted`,
+    which the vendor's authenticator holds for the server's life anyway (a pinned key, a key bound on
+    first use, a key that names its tenant in the store). A refused credential, a second secret beside
+    the accepted one or a secret query parameter is never remembered."""
+    key = (tuple(headers.items()), tuple(params.items()))
+    known = _remembered.get(key)
+    if known is not None:
+        return known if known[1] is not None else (headers, None, [])
+    parts, secret_headers, secret_params = _request_parts(headers, params)
+    if parts[1] is None or (accepted and secret_headers == 1 and not secret_params):
+        if len(_remembered) >= REMEMBERED:
+            _remembered.clear()  # clients send a few sets; one that varies a header starts it over
+        _remembered[key] = parts if parts[1] is not None else (None, None, [])
+    return parts
+
+
+def _request_parts(
+    headers: Mapping[str, str], params: Mapping[str, str]
+) -> tuple[tuple[Mapping[str, str], Iterable[tuple[str, str]] | None, list[str]], int, bool]:
+    """request_parts found afresh, in one pass over the headers; and how many headers and whether
+    query parameters carried a secret."""
     found: list[str] = []
     secret = False
+    secret_headers, secret_params = 0, False
     changed: list[tuple[str, str, str]] = []  # (name, kind, value) of the headers header_value changes
     for name, value in headers.items():
         kind = _header_kind(name)
@@ -135,19 +163,20 @@ def request_parts(
             secret = True
             if kind == "secret":
                 found.append(value.strip())
+        secret_headers += kind != "url"
     for name, value in params.items():
         if is_secret_name(name):
-            secret = True
+            secret = secret_params = True
             found.append(value)
     if not secret:
-        return headers, None, []
+        return (headers, None, []), 0, False
     kept = dict(headers.items())  # a name sent twice keeps its last value, masked below as the last too
     for name, kind, value in changed:
         kept[name] = _masked(kind, value)
     secrets = [s for s in found if len(s) >= MIN_ECHO]
     if len(secrets) > 1:
         secrets = sorted(set(secrets), key=len, reverse=True)
-    return kept, query(params.items()), secrets
+    return (kept, query(params.items()), secrets), secret_headers, secret_params
 
 
 def query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -453,3 +453,40 @@ async def test_an_export_each_poll_moves_is_never_answered_from_what_was_kept(ma
     export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
     path = f"/v1/exports/{export['id']}"
     assert [(await api.get(path)).json["status"] for _ in range(3)] == ["IN_PROGRESS", "DONE", "DONE"]
+
+
+def _remembers(secret: str) -> bool:
+    return any(secret in repr(key) or secret in repr(parts) for key, parts in redact._remembered.items())
+
+
+def test_request_parts_remembers_only_what_holds_no_secret_but_the_accepted_credential():
+    redact._remembered.clear()
+    token = "vf_live_ACCEPTEDKEY0123WXYZ"
+    accepted = CIMultiDict([("Host", "h"), ("X-App-Id", "a"), ("X-App-Token", token)])
+    afresh = redact.request_parts(accepted, MultiDict())
+    assert not _remembers(token)  # not said to be accepted: not remembered
+    assert redact.request_parts(accepted, MultiDict(), accepted=True) == afresh
+    assert _remembers(token)  # the vendor holds it anyway
+    again = redact.request_parts(CIMultiDict(accepted), MultiDict(), accepted=True)
+    assert again == afresh == ({"Host": "h", "X-App-Id": "a", "X-App-Token": "vf_live_****WXYZ"}, [], [token])
+
+    refused, second, in_query = "vf_live_REFUSEDKEY0123ABCD", "SECONDSECRET0123EFGH", "QUERYSECRET0123IJKL"
+    redact.request_parts(CIMultiDict([("X-App-Token", refused)]), MultiDict())  # refused: not accepted
+    redact.request_parts(CIMultiDict([("X-App-Token", token), ("X-Api-Key", second)]), MultiDict(), accepted=True)
+    redact.request_parts(accepted, MultiDict([("token", in_query)]), accepted=True)
+    assert not any(_remembers(s) for s in (refused, second, in_query))
+
+    plain = CIMultiDict([("Host", "h"), ("Accept", "*/*")])
+    assert redact.request_parts(plain, MultiDict()) == (plain, None, [])
+    other = CIMultiDict(plain)  # the same headers again, another request: its own headers, kept as they came
+    assert redact.request_parts(other, MultiDict())[0] is other
+
+
+async def test_a_refused_key_is_never_remembered_by_the_journal(make_api):
+    redact._remembered.clear()
+    api = await make_api(apps={"app-1": "vf_test_RIGHTKEY0123456789"})
+    assert (await api.as_app("app-1", "vf_test_RIGHTKEY0123456789").get("/v1/exports")).status == 200
+    assert (await api.as_app("app-1", "vf_test_WRONGKEY0123456789").get("/v1/exports")).status == 401
+    assert _remembers("vf_test_RIGHTKEY0123456789") and not _remembers("vf_test_WRONGKEY0123456789")
+    journal = (await api.get("/__mock/requests", auth=False)).body
+    assert "RIGHTKEY" not in str(journal) and "WRONGKEY" not in str(journal)

@@ -111,7 +111,8 @@ def recorder(
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers, query = request.headers, request.query
         app_id = request.get(APP_ID) or (claimed(request) if claimed else None)  # refused: what was claimed
-        headers, masked, secrets = redact.request_parts(headers, query)  # the request's credentials: masked as kept
+        # the request's credentials: masked as kept
+        headers, masked, secrets = redact.request_parts(headers, query, accepted=APP_ID in request)
         if masked is not None:
             query = MultiDict(masked)
         journal.add(
