@@ -40,3 +40,9 @@ class _Lazy:
 def sdk(name: str) -> Any:
     """The module `name`, imported at its first use."""
     return _Lazy(name)
+
+
+def one_worker(name: str) -> pytest.MarkDecorator:
+    """The mark for tests that use SDK `name`: under `--dist loadgroup` they all run on one worker, so the
+    SDK's import (voucherify's about 4.5 s of CPU, chargebee's about 1 s) is paid once per run, not per worker."""
+    return pytest.mark.xdist_group(f"{name}-sdk")

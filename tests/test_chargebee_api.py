@@ -26,6 +26,7 @@ from mockserver.store import VendorStore
 from mockserver.validation import Invalid, RequestValidator
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.chargebee.filters import translate
+from tests.lazy_sdk import one_worker
 
 ROWS = 200
 API = Chargebee().api  # the overlay's annotations (schemas/chargebee/overlay.yaml)
@@ -639,6 +640,7 @@ def test_python_repr_json_indexed_and_repeated_lists_decode_alike():
 TRIGGERS = [op for op in load_spec("chargebee").operations if "x-exported-object" in op.raw]
 
 
+@one_worker("chargebee")
 def test_the_contract_has_every_export_operation_of_the_sdk():
     sdk = pytest.importorskip("chargebee.models.export.operations").Export
     served = {op.path.rsplit("/", 1)[1] for op in TRIGGERS}

@@ -11,7 +11,7 @@ import pytest
 from mockserver.control.faults import Faults, parse_latency, parse_rate_limit
 from mockserver.errors import ApiError
 from tests.control_support import CREDENTIALS, http, server
-from tests.lazy_sdk import sdk
+from tests.lazy_sdk import one_worker, sdk
 
 voucherify = sdk("voucherify")  # imported at first use: collection stays fast
 
@@ -22,6 +22,7 @@ def exports_api(url: str):
     return voucherify.ExportsApi(voucherify.ApiClient(config))
 
 
+@one_worker("voucherify")
 def test_error_rate_makes_the_sdk_raise_service_exception(spec):
     with server(spec, error_rate=1.0) as running:
         statuses = set()
@@ -40,6 +41,7 @@ def test_an_error_rate_of_zero_point_five_fails_about_half(spec):
     assert 8 <= failed <= 32 and set(answers) <= {200, 500, 503}
 
 
+@one_worker("voucherify")
 def test_rate_limit_makes_the_sdk_raise_429_with_retry_after(spec):
     with server(spec, rate_limit="2/s") as running:
         api = exports_api(running.url)
@@ -55,6 +57,7 @@ def test_rate_limit_makes_the_sdk_raise_429_with_retry_after(spec):
         assert all(http("GET", running.url + "/__mock/health").status == 200 for _ in range(5))
 
 
+@one_worker("voucherify")
 def test_latency_delays_every_answer(spec):
     with server(spec, latency="150-200") as running:
         started = time.monotonic()

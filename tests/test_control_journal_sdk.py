@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from tests.control_support import http, server
-from tests.lazy_sdk import sdk
+from tests.lazy_sdk import one_worker, sdk
 
 voucherify = sdk("voucherify")  # imported at first use: collection stays fast
+pytestmark = one_worker("voucherify")
 
 
 def test_journal_records_what_the_sdk_sent(spec):

@@ -48,3 +48,45 @@ def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_py
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(cached.glob("test_style.*-pytest-*.pyc")), sorted(p.name for p in cached.glob("*"))
+
+
+GROUPED = """
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize("i", range(12))
+@pytest.mark.xdist_group("shared-cost")
+def test_grouped(i):
+    with open(os.environ["GROUPS_OUT"], "a") as out:
+        out.write("grouped " + os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_free(i):
+    with open(os.environ["GROUPS_OUT"], "a") as out:
+        out.write("free " + os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+"""
+
+
+@pytest.mark.slow
+def test_an_xdist_group_runs_on_one_worker(tmp_path):
+    """`--dist loadgroup` with pyproject's plugin keeps a group's tests on one worker (under pytest 9.2 and
+    pytest-xdist 3.8 alone, the twelve grouped tests were split over both workers, 7 and 5)."""
+    (tmp_path / "test_groups.py").write_text(GROUPED)
+    out = tmp_path / "workers.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GROUPS_OUT": str(out)}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.pytest_groups"]
+    done = subprocess.run(
+        [*argv, "-n", "2", "--dist", "loadgroup", "test_groups.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line.split() for line in out.read_text().splitlines()]
+    assert len(lines) == 24
+    assert len({worker for kind, worker in lines if kind == "grouped"}) == 1, lines

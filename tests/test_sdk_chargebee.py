@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.lazy_sdk import sdk
+from tests.lazy_sdk import one_worker, sdk
 
 chargebee = sdk("chargebee")  # imported at first use: collection stays fast
+pytestmark = one_worker("chargebee")
 
 import httpx  # noqa: E402  (the SDK's own HTTP client)
 from chargebee_support import read_zip  # noqa: E402

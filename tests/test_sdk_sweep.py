@@ -22,9 +22,10 @@ import pytest
 from mockserver.app import Settings
 from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
-from tests.lazy_sdk import sdk
+from tests.lazy_sdk import one_worker, sdk
 
 voucherify = sdk("voucherify")  # imported at first use: importing it cost a third of the suite's collection
+pytestmark = one_worker("voucherify")
 
 # The one method whose only required argument is not enough: Create Export needs `exported_object`, which the
 # SDK makes optional (a deliberate choice, docs/fidelity.md); called bare, it gets a clear 400 instead.

@@ -9,9 +9,10 @@ import io
 
 import pytest
 
-from tests.lazy_sdk import sdk
+from tests.lazy_sdk import one_worker, sdk
 
 voucherify = sdk("voucherify")  # imported at first use: collection stays fast
+pytestmark = one_worker("voucherify")
 
 from mockserver.app import Settings  # noqa: E402
 from mockserver.testing import ServerThread  # noqa: E402
