@@ -36,7 +36,8 @@ from ...validation import Invalid
 from ..base import MOUNT_KEY, Handler, Vendor
 from ..common import PatternWords, form_problem
 from ..forms import decode_form
-from .annotations import KEY, AnnotationError, Api, Role, read_api, read_role
+from .accounts import AccountError, Accounts
+from .annotations import KEY, AnnotationError, Api, Problem, Role, read_api, read_role
 from .behaviour import FILES, Exports
 from .render import fill
 from .security import Credentials, tenant_of
@@ -67,6 +68,14 @@ class OpenApiVendor(Vendor):
                 roles[op.operation_id] = role
         self.roles = roles
         self.credentials = Credentials(self.spec.security_schemes, keys)
+        # `x-mock.account`: an account id names the tenant, its secret bound to it (accounts.py)
+        self.accounts = Accounts(self.api.account, self.spec.security_schemes, keys) if self.api.account else None
+        # the request headers its clients send credentials in, for the CORS preflight's allow-list
+        self.cors_headers = tuple(
+            str(scheme["name"])
+            for scheme in self.spec.security_schemes.values()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+        )
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
         self.status_names = {phase: word for phase, word in self.api.statuses.items() if phase != "canceled"}
         self.tenant_is_secret = self.api.tenant == "key"  # the journal then files requests under a label
@@ -75,7 +84,7 @@ class OpenApiVendor(Vendor):
             self.spec,
             self.api,
             roles,
-            data.load_model(self.spec),
+            data.load_model(self.spec, self.data_recipes),
             self.prefixes[-1],
             filters_of=self.export_filters,
             refuse=self.invalid,
@@ -101,7 +110,7 @@ class OpenApiVendor(Vendor):
 
     def routes(self, prefix: str, services: Services) -> list[tuple[str, str, Any]]:
         """The file route, under the mount finished exports' URLs name."""
-        if prefix != self.exports.mount or self.api.download != "file":
+        if self.api.download != "file" or prefix != self.exports.mount:
             return []
 
         async def file(request: web.Request) -> web.StreamResponse:
@@ -111,11 +120,13 @@ class OpenApiVendor(Vendor):
 
     # -- credentials -----------------------------------------------------------------------------
     def trusts_new_credentials(self) -> bool:
-        return not self.credentials.pinned
+        return not (self.accounts.pinned if self.accounts else self.credentials.pinned)
 
     async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
-        if not operation.secured:
+        if not operation.secured or self.credentials.signed(operation.security, request):
             return None
+        if self.accounts is not None:
+            return await self.accounts.authenticate(operation.security, request, store)
         secret = self.credentials.presented(operation.security, request)
         if secret == "":
             return None
@@ -127,6 +138,8 @@ class OpenApiVendor(Vendor):
         return self._tenant(secret)
 
     def tenant_hint(self, request: web.Request) -> str | None:
+        if self.accounts is not None:
+            return self.accounts.account(request) or None
         for op in self.spec.operations[:1]:
             secret = self.credentials.presented(op.security, request)
             return self._tenant(secret) if secret else None
@@ -138,6 +151,8 @@ class OpenApiVendor(Vendor):
 
     def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
         security = next((op.security for op in self.spec.operations if op.secured), ())
+        if self.accounts is not None:
+            return self.accounts.headers(tenant, secret, security)
         return self.credentials.headers(security, secret)
 
     # -- errors ----------------------------------------------------------------------------------
@@ -154,6 +169,9 @@ class OpenApiVendor(Vendor):
             "param": error.param,
             "request_id": request_id,
             "category": category,
+            "resource_type": error.resource[0] if error.resource else None,  # what a 404 did not find
+            "resource_id": error.resource[1] if error.resource else None,
+            "account": error.account if isinstance(error, AccountError) else None,
         }
         template = self.api.messages.get(error.key) or self.api.messages.get(status)
         values["message"] = fill(template, values) if template else error.details
@@ -196,11 +214,21 @@ class OpenApiVendor(Vendor):
                 kind = "request"
             else:
                 kind = problem.kind if problem.kind in ("missing", "malformed") else "invalid"
-        wording = self.api.problems.get(kind) or self.api.problems.get("invalid")
+        wording = self._at(problem) or self.api.problems.get(kind) or self.api.problems.get("invalid")
         if wording is None:
             return ApiError(problem.status, problem.kind, "Invalid request", details, param=param)
-        message = fill(wording.message, {"param": param or "", "details": details})
-        return ApiError(problem.status, wording.key, "Invalid request", message, param=param)
+        template = wording.message if problem.path or wording.root is None else wording.root
+        message = fill(template, {"param": param or "", "details": details, "path": problem.path})
+        return ApiError(problem.status, wording.key, wording.title, message, param=param)
+
+    def _at(self, problem: Invalid) -> Problem | None:
+        """The wording of `x-mock.problems` for the body path a problem is at or under (the longest)."""
+        if problem.location != "body" or not problem.path or not self.api.problem_paths:
+            return None
+        under = [
+            at for at in self.api.problem_paths if problem.path == at or problem.path.startswith((f"{at}.", f"{at}["))
+        ]
+        return self.api.problem_paths[max(under, key=len)] if under else None
 
     def request_id(self) -> str:
         style = self.api.request_id

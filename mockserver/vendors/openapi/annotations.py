@@ -58,11 +58,13 @@ API_KEYS = (
     "paging",
     "expand",
     "refuse-unknown-query",
+    "account",
 )
 FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
 # what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
 # operation does not take, one it lacks, a malformed one, a value of the wrong form, the body as a whole
 PROBLEMS = ("media-type", "parameter", "unknown", "missing", "malformed", "invalid", "request")
+PROBLEM_KEYS = ("key", "message", "title", "root")
 OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
 IDEMPOTENCY_KEYS = (
     "header",
@@ -192,11 +194,15 @@ class Idempotency:
 
 @dataclass(frozen=True)
 class Problem:
-    """How a kind of request problem is worded: the error key (`{key}`, `{code}`) and a message template
-    (`{param}`: the parameter, in form notation for a form body; `{details}`: what is wrong with it)."""
+    """How a kind of request problem is worded: the error key (`{key}`, `{code}`), its title (`{title}`)
+    and a message template (`{param}`: the parameter, in form notation for a form body; `{path}`: where
+    in the body, as the validator names it, `.parameters.fields[0]`; `{details}`: what is wrong), and
+    `root`, the template of a problem about the body as a whole (no path)."""
 
     key: str
     message: str = "{details}"
+    title: str = "Invalid request"
+    root: str | None = None  # None: `message`
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,9 @@ class Api:
     paging: Paging = Paging()  # how lists page: by offset, or after or before an item's id
     expand: Expand | None = None  # every operation takes paths of its answer to expand (None: none)
     refuse_unknown_query: tuple[str, ...] = ()  # methods whose undeclared query parameters are a 400
+    # body path → the wording of any problem at or under it (before its kind's)
+    problem_paths: Mapping[str, Problem] = dataclasses.field(default_factory=dict)
+    account: str | None = None  # the apiKey scheme whose value names the tenant (accounts.py)
 
     @property
     def idempotency_header(self) -> str | None:
@@ -298,7 +307,9 @@ def read_api(document: Mapping[str, Any]) -> Api:
         url_expires=_number(raw.get("url-expires"), "x-mock.url-expires"),
         max_in_process=_count(raw.get("max-in-process"), "x-mock.max-in-process"),
         form=_form(raw.get("form")),
-        problems=_problems(raw.get("problems")),
+        problems=_problems(raw.get("problems"), body_paths=False),
+        problem_paths=_problems(raw.get("problems"), body_paths=True),
+        account=None if raw.get("account") is None else str(raw["account"]),
         paging=_paging(raw.get("paging")),
         expand=_expand(raw.get("expand")),
         refuse_unknown_query=tuple(
@@ -350,16 +361,24 @@ def _form(raw: Any) -> ListStyle:
     )
 
 
-def _problems(raw: Any) -> dict[str, Problem]:
+def _problems(raw: Any, *, body_paths: bool) -> dict[str, Problem]:
+    """The wordings per kind of problem, or (`body_paths`) those per body path: keys starting with `.`."""
     spec = _mapping(raw or {}, "x-mock.problems")
-    _known(spec, PROBLEMS, "x-mock.problems")
+    _known({k: v for k, v in spec.items() if not str(k).startswith(".")}, PROBLEMS, "x-mock.problems")
     found = {}
     for kind, wording in spec.items():
+        if str(kind).startswith(".") != body_paths:
+            continue
         wording = _mapping(wording, f"x-mock.problems.{kind}")
-        _known(wording, ("key", "message"), f"x-mock.problems.{kind}")
+        _known(wording, PROBLEM_KEYS, f"x-mock.problems.{kind}")
         if not wording.get("key"):
             raise AnnotationError(f"x-mock.problems.{kind} needs `key`, the error key it is answered with")
-        found[str(kind)] = Problem(str(wording["key"]), str(wording.get("message", "{details}")))
+        found[str(kind)] = Problem(
+            str(wording["key"]),
+            str(wording.get("message", "{details}")),
+            str(wording.get("title", "Invalid request")),
+            None if wording.get("root") is None else str(wording["root"]),
+        )
     return found
 
 

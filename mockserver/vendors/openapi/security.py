@@ -7,6 +7,9 @@
     oauth2, openIdConnect   an access token, sent as a bearer token
 
 An operation's `security` lists alternatives; each names schemes that must all be present.
+A scheme marked `x-mock-signed: true` is a signed URL's token, not credentials: a request offering
+an alternative made only of such schemes is let through without a tenant (whatever else it
+carries), and the operation checks the token against the export it opens.
 The credentials of the first alternative a request satisfies make its tenant: a digest, so a
 secret never leaves the request (journal, logs, store keys). Unpinned, any credentials are a
 tenant of their own (a mock's trust-new default); pinned (`--<vendor>-key`), only those.
@@ -31,6 +34,12 @@ def _api_key(scheme: Mapping[str, Any], request: web.Request) -> str:
     name, where = str(scheme.get("name", "")), scheme.get("in")
     source = {"header": request.headers, "query": request.query, "cookie": request.cookies}.get(where, {})
     return str(source.get(name, "")).strip()
+
+
+def _offered(scheme: Mapping[str, Any], request: web.Request) -> bool:
+    """Whether an apiKey's header, query parameter or cookie is there at all (maybe empty)."""
+    source = {"header": request.headers, "query": request.query, "cookie": request.cookies}.get(scheme.get("in"), {})
+    return scheme.get("type") == "apiKey" and str(scheme.get("name", "")) in source
 
 
 def _http(scheme: Mapping[str, Any], request: web.Request) -> str:
@@ -72,6 +81,18 @@ class Credentials:
             )
         self.schemes = schemes
         self.pinned = tuple(pinned)
+        self.signed_schemes = frozenset(name for name, scheme in schemes.items() if scheme.get("x-mock-signed"))
+
+    def signed(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> bool:
+        """Whether the request offers an alternative made only of signed-URL tokens (`x-mock-signed`); one
+        sent empty counts (the operation refuses it, as a signed URL with a wrong token is refused)."""
+        if not self.signed_schemes:
+            return False
+        return any(
+            requirement
+            and all(name in self.signed_schemes and _offered(self.schemes[name], request) for name in requirement)
+            for requirement in security
+        )
 
     def presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str | None:
         """The credentials of the first satisfied alternative (joined by `:`); "" when an alternative asks

@@ -1,0 +1,214 @@
+"""The vocabulary an API of app ids and secrets needs (docs/openapi-vendors.md), on a small API of this
+test's own: `x-mock.account` (an account id names the tenant, bound to its first secret, or pinned as
+ID:SECRET; a secret alone names its account), a signed URL's token (`x-mock-signed`), the error
+template's `{resource_type}`/`{resource_id}`/`{account}`, and problems worded with a title, a `root`
+wording and per body path. Voucherify's overlay states its protocol with them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import registry
+from mockserver.app import Settings, create_app
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Apps", "version": "1"},
+    "servers": [{"url": "/v1"}],
+    "security": [{"AppId": [], "AppSecret": []}, {"Bearer": []}],
+    "paths": {
+        "/exports": {
+            "post": {
+                "operationId": "create",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Create"}}},
+                },
+                "responses": {"200": {"$ref": "#/components/responses/Export"}},
+            }
+        },
+        "/exports/{id}": {
+            "get": {
+                "operationId": "read",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"$ref": "#/components/responses/Export"}},
+            }
+        },
+        "/exports/{id}/file": {
+            "get": {
+                "operationId": "file",
+                "security": [{"AppId": [], "AppSecret": []}, {"Bearer": []}, {"FileToken": []}],
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the file", "content": {"text/csv": {"schema": {}}}}},
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "AppId": {"type": "apiKey", "in": "header", "name": "X-App"},
+            "AppSecret": {"type": "apiKey", "in": "header", "name": "X-Secret"},
+            "Bearer": {"type": "http", "scheme": "bearer"},
+            "FileToken": {"type": "apiKey", "in": "query", "name": "token"},
+        },
+        "responses": {
+            "Export": {
+                "description": "an export",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Export"}}},
+            }
+        },
+        "schemas": {
+            "Create": {
+                "type": "object",
+                "properties": {
+                    "object": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "string"}},
+                    # a default its own schema refuses, as vendors publish them: served all the same
+                    "label": {"type": "string", "enum": ["a", "b"], "default": "c"},
+                },
+            },
+            "Export": {
+                "type": "object",
+                "required": ["id", "status"],
+                "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}},
+            },
+            "Row": {
+                "type": "object",
+                "x-recipe": "schema",
+                "properties": {"id": {"type": "string", "x-id-prefix": "r_"}, "n": {"type": "integer"}},
+            },
+        },
+    },
+}
+OVERLAY = """overlay: 1.0.0
+info: {title: apps, version: '1'}
+actions:
+  - target: $
+    update:
+      x-mock:
+        account: AppId
+        download: operation
+        error: {code: "{status}", key: "{code}", message: "{title}", details: "{message}",
+                resource: "{resource_id}", kind: "{resource_type}", app: "{account}"}
+        codes: {missing_credentials: unauthorized, wrong_secret: unauthorized, unknown_secret: unauthorized,
+                unknown_account: unauthorized, malformed_credentials: unauthorized}
+        messages: {wrong_secret: "Wrong secret for app {account}", unknown_account: "No app {account}"}
+        problems:
+          media-type: {key: bad_media, title: Bad media}
+          invalid: {key: bad_body, title: Bad body, message: "At {path}: {details}", root: "{details}"}
+          request: {key: bad_body, title: Bad body, message: "At {path}: {details}", root: "{details}"}
+          .fields: {key: bad_fields, title: Bad fields, message: "Field list {path}: {details}"}
+      x-export-rows: {rows: Row}
+  - target: $.paths['/exports'].post
+    update: {x-mock: {role: create}}
+  - target: $.paths['/exports/{id}'].get
+    update: {x-mock: {role: status}}
+  - target: $.paths['/exports/{id}/file'].get
+    update: {x-mock: {role: download, auth: token}}
+  - target: $.components.securitySchemes.FileToken
+    update: {x-mock-signed: true}
+"""
+
+
+def app_headers(app: str, secret: str) -> dict[str, str]:
+    return {"X-App": app, "X-Secret": secret}
+
+
+def _vendor_class(tmp_path: Path, overlay: str = OVERLAY):
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    (folder / "api.json").write_text(json.dumps(DOCUMENT))
+    (folder / "overlay.yaml").write_text(overlay)
+    return registry.folder(str(folder))
+
+
+@pytest.fixture
+async def served(aiohttp_client, tmp_path):
+    async def serve(keys: tuple[str, ...] = ()):
+        vendor = _vendor_class(tmp_path)(keys=keys)
+        return vendor, await aiohttp_client(create_app(Settings(lifecycle="instant", rows=3), vendors=[vendor]))
+
+    return serve
+
+
+async def _call(client, method: str, path: str, status: int, **kwargs) -> Any:
+    reply = await client.request(method, "/v1" + path, **kwargs)
+    body = await reply.json() if reply.content_type == "application/json" else await reply.read()
+    assert reply.status == status, body
+    return body
+
+
+async def test_an_account_is_bound_to_its_first_secret_and_a_secret_alone_names_it(served):
+    vendor, client = await served()
+    assert vendor.trusts_new_credentials() and set(vendor.cors_headers) == {"X-App", "X-Secret"}
+    assert vendor.credential_headers("a1", "s1") == app_headers("a1", "s1")
+    export = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    await _call(client, "GET", f"/exports/{export['id']}", 200, headers=app_headers("a1", "s1"))
+    wrong = await _call(client, "GET", f"/exports/{export['id']}", 401, headers=app_headers("a1", "s2"))
+    assert wrong["key"] == "unauthorized" and wrong["details"] == "Wrong secret for app a1" and wrong["app"] == "a1"
+    assert wrong["message"] == "Unauthorized" and wrong["code"] == 401
+    by_secret = {"Authorization": "Bearer s1"}  # the secret alone: the app first bound to it
+    assert (await _call(client, "GET", f"/exports/{export['id']}", 200, headers=by_secret))["id"] == export["id"]
+    unknown = await _call(client, "GET", f"/exports/{export['id']}", 401, headers={"Authorization": "Bearer s9"})
+    assert unknown["key"] == "unauthorized" and "X-App" in unknown["details"] and "app" not in unknown
+    missing = await _call(client, "GET", f"/exports/{export['id']}", 401)
+    assert missing["key"] == "unauthorized" and "X-App" in missing["details"]
+    too_long = await _call(client, "GET", "/exports/x", 401, headers=app_headers("a" * 300, "s1"))
+    assert "printable" in too_long["details"]
+    # another app is a tenant of its own: the first app's export is not found there, named in the 404
+    other = await _call(client, "GET", f"/exports/{export['id']}", 404, headers=app_headers("a2", "s1"))
+    assert other["resource"] == export["id"] and other["kind"] == "export" and other["key"] == "not_found"
+
+
+async def test_pinned_accounts_alone_exist(served):
+    vendor, client = await served(keys=("a1:s1",))
+    assert not vendor.trusts_new_credentials()
+    await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers={"Authorization": "Bearer s1"})
+    refused = await _call(client, "POST", "/exports", 401, json={"object": "rows"}, headers=app_headers("a2", "s1"))
+    assert refused["details"] == "No app a2" and refused["app"] == "a2"
+    wrong = await _call(client, "POST", "/exports", 401, json={"object": "rows"}, headers=app_headers("a1", "s2"))
+    assert wrong["details"] == "Wrong secret for app a1"
+
+
+async def test_a_signed_token_opens_its_file_whatever_else_the_request_carries(served):
+    vendor, client = await served()
+    export = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    done = await _call(client, "GET", f"/exports/{export['id']}", 200, headers=app_headers("a1", "s1"))
+    path = done["url"].split("/v1", 1)[1]
+    assert (await _call(client, "GET", path, 200)).startswith(b"id,n")
+    assert (await _call(client, "GET", path, 200, headers=app_headers("a1", "wrong"))).startswith(b"id,n")
+    await _call(client, "GET", path.replace("token=", "token=x"), 403)
+    await _call(client, "GET", path.split("?")[0], 401)  # neither a token nor credentials
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "key", "title", "details"),
+    [
+        (b"id", {"Content-Type": "text/plain"}, 415, "bad_media", "Bad media", "Content-Type must be"),
+        (b"{", {"Content-Type": "application/json"}, 400, "bad_body", "Bad body", "Malformed JSON"),
+        (b'{"object": 5}', {"Content-Type": "application/json"}, 400, "bad_body", "Bad body", "At .object: "),
+        (
+            b'{"fields": [5]}',
+            {"Content-Type": "application/json"},
+            400,
+            "bad_fields",
+            "Bad fields",
+            "Field list .fields[0]: ",
+        ),
+    ],
+)
+async def test_problems_worded_with_a_title_per_kind_and_per_body_path(
+    served, body, headers, status, key, title, details
+):
+    vendor, client = await served()
+    refused = await _call(client, "POST", "/exports", status, data=body, headers={**app_headers("a1", "s1"), **headers})
+    assert (refused["key"], refused["message"]) == (key, title) and refused["details"].startswith(details), refused
+
+
+def test_an_account_scheme_must_be_an_api_key(tmp_path):
+    with pytest.raises(registry.UnknownVendor, match="x-mock.account names 'Bearer', which is no apiKey"):
+        _vendor_class(tmp_path, OVERLAY.replace("account: AppId", "account: Bearer"))
