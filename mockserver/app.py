@@ -219,9 +219,9 @@ def _add_vendor_routes(
         router.add_route("*", prefix + "/{tail:.*}", alone)
 
 
-def _not_vendor_traffic(request: web.Request) -> bool:
+def _not_vendor_traffic(path: str) -> bool:
     """The admin API and the index are not journalled: the journal is what clients sent the vendors."""
-    return admin.is_admin(request) or request.path in ("/", "/favicon.ico")  # a browser asks for its icon
+    return path.startswith(admin.PREFIX) or path in ("/", "/favicon.ico")  # a browser asks for its icon
 
 
 def _mount_of(vendor: Vendor, path: str) -> str:
@@ -314,7 +314,7 @@ def _front(
                 response = index.unmounted_failure(request, exc)
             if response is None:
                 response = answer_failure(request, vendor, exc)
-        if not _not_vendor_traffic(request):
+        if not _not_vendor_traffic(path):
             await record(request, response)
         return response
 
@@ -331,11 +331,11 @@ def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: M
     async def prepare(request: web.Request, response: web.StreamResponse) -> None:
         allow(request, response)
         findings.add_headers(request, response)
-        if not adding or REQUEST_ID not in request or admin.is_admin(request):
+        if not adding:
             return
         vendor = request[VENDOR] if VENDOR in request else mounts.owner(request.path)
-        if id(vendor) not in adding:  # a path under no vendor (None), or a vendor that adds none
-            return
+        if id(vendor) not in adding or REQUEST_ID not in request or admin.is_admin(request):
+            return  # a path under no vendor (None), a vendor that adds none; the admin API's
         for name, value in vendor.response_headers(request, request[REQUEST_ID]).items():
             response.headers.setdefault(name, value)
 

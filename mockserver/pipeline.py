@@ -27,12 +27,13 @@ from .errors import ApiError, scrub
 from .respond import bad_host, json_response
 from .services import Services
 from .spec import Operation
-from .store import VendorStore
+from .store import TenantStore, VendorStore
 from .validation import Inputs, Invalid, RequestValidator, read_body
 from .vendors.base import Call, Handler, Vendor
 
 log = logging.getLogger("mockserver")
 MAX_BODY = 1024 * 1024
+TENANTS = 1024  # apps whose store views an operation keeps (Step.tenant)
 CHECK_ON_THREAD = 32 * 1024  # bodies larger than this are decoded and checked on a thread
 VENDOR = web.RequestKey("vendor", Vendor)
 OPERATION = web.RequestKey("operation", Operation)
@@ -71,10 +72,12 @@ class Step:
         self.vendor, self.op, self.behave, self.services = vendor, op, behave, services
         self.validator = RequestValidator.of(op)
         self.names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
+        self.renamed = any(alias != name for alias, name in self.names.items())  # else match_info's names are theirs
         self.answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
         self.creates_export = getattr(behave, "creates_export", False)
         self.owners = VendorStore(services.store, vendor.name)  # the only part of the store it may see
         self.words = {word: phase for phase, word in vendor.status_names.items()}  # Prefer outcome=<its word>
+        self.tenants: dict[str, TenantStore] = {}  # app id → its part of the store, for the apps that call
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request[VENDOR] = self.vendor
@@ -82,7 +85,11 @@ class Step:
         refused = bad_host(request)  # before anything runs: a URL it renders after storing could not fail
         if refused:
             raise ApiError(400, "bad_request", "Bad Request", refused)
-        wanted = await self.control(request)
+        faults = self.services.faults
+        if faults.latency or faults.error_rate or "Prefer" in request.headers:
+            wanted = await self.control(request)
+        else:  # what control does when there is nothing to inject and no Prefer (most requests): no coroutine
+            wanted = request[prefer.PREFER] = prefer.NOTHING
         app_id = await self.authenticate(request)
         if self.services.faults.rate_limit:  # only an authenticated request counts against its app
             self.services.faults.count(request, app_id)
@@ -97,9 +104,19 @@ class Step:
             request[REQUEST_ID],
             self.services,
             self.owners,
-            self.owners.tenant(app_id) if app_id is not None else None,
+            self.tenant(app_id) if app_id is not None else None,
         )
         return await self.behave(call)
+
+    def tenant(self, app_id: str) -> TenantStore:
+        """The app's part of the store, made once per app (an authenticated one: its id or key is the
+        vendor's already), up to TENANTS apps."""
+        tenant = self.tenants.get(app_id)
+        if tenant is None:
+            if len(self.tenants) >= TENANTS:
+                self.tenants.clear()
+            tenant = self.tenants[app_id] = self.owners.tenant(app_id)
+        return tenant
 
     async def control(self, request: web.Request) -> prefer.Prefer:
         """Injected faults, then what the Prefer header asks for (a canned answer, a delay)."""
@@ -114,7 +131,8 @@ class Step:
                 words=self.words,
             )
         request[prefer.PREFER] = wanted
-        self.answers.check(wanted)
+        if wanted is not prefer.NOTHING:
+            self.answers.check(wanted)
         if wanted.delay_ms:
             await asyncio.sleep(wanted.delay_ms / 1000)
         return wanted
@@ -129,7 +147,8 @@ class Step:
         """Parameters and body checked against the contract; findings told (X-Mock-Warning, journal,
         log) as the vendor tolerates them, refused in strict mode."""
         validator = self.validator
-        path_values = {self.names.get(k, k): v for k, v in request.match_info.items()}
+        match = request.match_info
+        path_values = {self.names.get(k, k): v for k, v in match.items()} if self.renamed else dict(match)
         path, query = validator.check_params(path_values, request.query, request.query)
         if not validator.bodies:  # what _check_body makes of an operation without one, sooner
             return Inputs(path, query, None, None)

@@ -225,7 +225,18 @@ def body_echoes(raw: bytes, secrets: Iterable[str]) -> bytes:
     """A body's bytes with `echoes` applied: `body(body_echoes(raw, s)) == body(raw, s)`."""
     if not secrets:
         return raw
+    # a secret in the decoded text is in the bytes too (each character encodes on its own): most answers
+    # hold none, and are not decoded
+    if not any(_may_hold(raw, secret) for secret in secrets):
+        return raw
     return _bytes(raw, lambda decoded: echoes(decoded, secrets))
+
+
+def _may_hold(raw: bytes, secret: str) -> bool:
+    try:
+        return secret.encode("utf-8", "surrogateescape") in raw
+    except UnicodeEncodeError:  # a surrogate no decoding makes: the decoded text decides
+        return True
 
 
 def _bytes(raw: bytes, clean) -> bytes:

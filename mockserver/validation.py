@@ -539,6 +539,11 @@ class RequestValidator:
     def __init__(self, operation: Operation) -> None:
         self.operation = operation
         self.params = [(p, _Schema(p.schema)) for p in operation.parameters]
+        # what a request without a query string needs of them: its path's checked, the query's defaults
+        self._path_params = [(p, schema) for p, schema in self.params if p.location == "path"]
+        queried = [p for p, _ in self.params if p.location == "query"]
+        self._query_required = any(p.required for p in queried)
+        self._query_defaults = {p.name: p.schema["default"] for p in queried if "default" in p.schema}
         self.bodies = {media: _Schema(schema) for media, schema in operation.body_schemas.items()}
         self._declared: dict[str, Declared] = {}  # per media type, made on the first body that needs it
 
@@ -553,7 +558,11 @@ class RequestValidator:
 
     def check_params(self, path: Mapping[str, str], query: Mapping[str, str], query_multi) -> tuple[dict, dict]:
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
-        for param, schema in self.params:
+        if not query and not self._query_required:  # no query string (most GETs): only the path to check
+            params, values["query"] = self._path_params, dict(self._query_defaults)
+        else:
+            params = self.params
+        for param, schema in params:
             if param.location not in values:
                 continue
             source = path if param.location == "path" else query

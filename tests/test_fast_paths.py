@@ -490,3 +490,27 @@ async def test_a_refused_key_is_never_remembered_by_the_journal(make_api):
     assert _remembers("vf_test_RIGHTKEY0123456789") and not _remembers("vf_test_WRONGKEY0123456789")
     journal = (await api.get("/__mock/requests", auth=False)).body
     assert "RIGHTKEY" not in str(journal) and "WRONGKEY" not in str(journal)
+
+
+@pytest.mark.parametrize(
+    "raw, secrets",
+    [
+        (b'{"echo":"vf_live_SECRETKEY0123"}', ["vf_live_SECRETKEY0123"]),
+        (b"caf\xc3\xa9 vf_live_SECRETKEY0123 \xff", ["vf_live_SECRETKEY0123", "absent-secret"]),
+        (b"abc\xffdefghijk", ["\udcffdefghijk"]),  # an undecodable byte a secret carried, escaped alike
+        (b"\xc3\x80 no secret here", ["\udc80abcdefgh"]),  # its byte inside a character: not the secret
+        (b"nothing", ["\ud800unencodable"]),
+    ],
+)
+def test_body_echoes_skips_decoding_only_where_the_decoded_text_holds_no_secret(raw, secrets):
+    assert redact.body_echoes(raw, secrets) == redact._bytes(raw, lambda text: redact.echoes(text, secrets))
+
+
+def test_a_request_without_a_query_string_gets_the_querys_defaults_as_one_with_it_did(spec):
+    from mockserver.validation import RequestValidator
+
+    validator = RequestValidator.of(spec.match("GET", "/v1/exports"))
+    empty = validator.check_params({}, MultiDict(), MultiDict())
+    given = validator.check_params({}, MultiDict({"unknown": "1"}), MultiDict({"unknown": "1"}))  # the full loop
+    assert empty == given and empty[1] == {"limit": 10, "page": 1, "order": "-created_at"}
+    assert validator.check_params({}, MultiDict(), MultiDict())[1] is not empty[1]  # each request its own
