@@ -163,3 +163,24 @@ def test_dependencies_come_first_whatever_the_schema_order():
     )
     order = _dependency_order(model.attributes)
     assert order.index("tax") < order.index("net") < order.index("total")
+
+
+def test_a_text_splits_into_parts_that_go_together():
+    """x-prefix-of up to the first or the last separator, x-suffix-of after the first: a month out of a date,
+    the two accounts of one drawn pair."""
+    model = _model(
+        {
+            "day": {"type": "string", "format": "date"},
+            "month": {"type": "string", "x-prefix-of": ["day", "-", -1]},
+            "year": {"type": "string", "x-prefix-of": ["day", "-"]},
+            "pair": {"type": "string", "enum": ["Cash>Revenue", "Receivable>Deferred>Revenue"], "x-hidden": True},
+            "debit": {"type": "string", "x-prefix-of": ["pair", ">"]},
+            "credit": {"type": "string", "x-suffix-of": ["pair", ">"]},
+        }
+    )
+    assert _dependency_order(model.attributes).index("pair") < _dependency_order(model.attributes).index("credit")
+    block = generate_block(app_world(3, "test_rows", "en_US"), model, 0, 200)
+    columns = {name: values(block[name]) for name in model.attributes}
+    for row in (dict(zip(columns, line)) for line in zip(*columns.values())):
+        assert row["month"] == row["day"][:7] and row["year"] == row["day"][:4]
+        assert (row["debit"], row["credit"]) in {("Cash", "Revenue"), ("Receivable", "Deferred>Revenue")}

@@ -1238,3 +1238,93 @@ async def test_a_fee_line_is_taken_after_it_was_incurred_and_the_summary_adds_th
     by_incurred = (await live.create("all_fees.incurred_at.itemized.2", window + columns("incurred_at"))).body
     _, incurred = await live.rows(by_incurred)
     assert incurred and all(END - 30 * DAY <= _utc(row["incurred_at"]) < END - 4 * DAY for row in incurred)
+
+
+# -- Revenue Recognition (revenue_recognition.*) ---------------------------------
+REVREC = "revenue_recognition.debit_credit_"
+REVREC_DEFAULTS = {
+    "summary.1": ["accounting_period", "open_accounting_period", "currency", "debit", "credit", "amount"],
+    "by_price.1": ["accounting_period", "open_accounting_period", "currency", "price_id", "debit", "credit", "amount"],
+    "by_product.1": [
+        "accounting_period", "open_accounting_period", "currency", "product_id", "debit", "credit", "amount",
+    ],
+    "by_customer.1": [
+        "accounting_period", "open_accounting_period", "currency", "customer_id", "debit", "credit", "amount",
+    ],
+    "by_invoice.1": [
+        "accounting_period", "open_accounting_period", "currency", "transaction_model_id", "debit", "credit",
+        "booked_date", "amount",
+    ],
+    "by_invoice_line_item.1": [
+        "accounting_period", "open_accounting_period", "currency", "transaction_model_id", "debit", "credit",
+        "booked_date", "amount",
+    ],
+}  # fmt: skip
+REVREC_OPTIONAL = {  # beside interval_start and interval_end, as Stripe's reference lists them
+    "summary.1": {"decimal_format"},
+    "by_price.1": {"customer", "decimal_format"},
+    "by_product.1": {"customer", "decimal_format"},
+    "by_customer.1": {"decimal_format"},
+    "by_invoice.1": {"customer", "invoice", "invoice_line_item", "decimal_format"},
+    "by_invoice_line_item.1": {"customer", "invoice", "invoice_line_item", "decimal_format"},
+}
+VALUES = {
+    "customer": "cus_NffrFeUfNV2Hib",
+    "invoice": "in_1MtHbELkdIwHu7ixl4OzzPMv",
+    "invoice_line_item": "il_1MtHbELkdIwHu7ixG9gpvzwC",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVREC_DEFAULTS))
+async def test_revenue_recognition_types_take_their_documented_parameters_and_columns(api, name):
+    report_type = REVREC + name
+    described = (await api.get(f"/v1/reporting/report_types/{report_type}")).body
+    assert described["default_columns"] == REVREC_DEFAULTS[name] and described["name"].startswith("Debits and credits")
+    window = interval(END - 30 * DAY, END)
+    extras = ["debit_gl_code", "credit_gl_code"] + (["invoice_number"] if name == "by_invoice.1" else [])
+    header, rows = await api.rows(
+        (
+            await api.create(report_type, window + columns("currency", *extras) + [("parameters[decimal_format]", "x")])
+        ).body
+    )
+    assert header == ["currency", *extras] and rows
+    assert all(not row["debit_gl_code"] and not row["credit_gl_code"] for row in rows)  # no chart of accounts mapped
+    for parameter, value in VALUES.items():
+        reply = await api.create(report_type, window + [(f"parameters[{parameter}]", value)])
+        if parameter in REVREC_OPTIONAL[name]:
+            assert reply.status == 200, (parameter, reply.body)
+        else:
+            assert reply.status == 400 and reply.body["error"]["param"] == f"parameters[{parameter}]", parameter
+    if name != "by_invoice.1":  # only the invoice report has the invoice number
+        refused = await api.create(report_type, window + columns("invoice_number"))
+        assert refused.status == 400 and refused.body["error"]["param"] == "parameters[columns]"
+
+
+async def test_revenue_recognition_summaries_add_up_the_ledger_entries_of_the_interval(api):
+    window = interval(END - 30 * DAY, END)
+    names = ("accounting_period", "booked_date", "currency", "debit", "credit", "amount", "price_id", "customer_id")
+    _, entries = await api.rows((await api.create(REVREC + "by_invoice_line_item.1", window + columns(*names))).body)
+    assert entries
+    for entry in entries:
+        booked = datetime.strptime(entry["booked_date"], "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
+        assert END - 31 * DAY <= booked < END and entry["accounting_period"] == entry["booked_date"][:7]
+        assert entry["debit"] and entry["credit"] and entry["debit"] != entry["credit"]
+
+    def sums(rows, *keys) -> dict:
+        out: dict = {}
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            out[key] = out.get(key, 0) + round(float(row["amount"]) * 100)
+        return out
+
+    _, summary = await api.rows((await api.create(REVREC + "summary.1", window)).body)
+    keys = ("accounting_period", "currency", "debit", "credit")
+    assert sums(summary, *keys) == sums(entries, *keys) and len(summary) == len(sums(entries, *keys))
+    _, by_price = await api.rows((await api.create(REVREC + "by_price.1", window)).body)
+    assert sums(by_price, "price_id", *keys) == sums(entries, "price_id", *keys)
+    customer = entries[0]["customer_id"]
+    _, theirs = await api.rows(
+        (await api.create(REVREC + "by_product.1", window + [("parameters[customer]", customer)])).body
+    )
+    mine = [entry for entry in entries if entry["customer_id"] == customer]
+    assert theirs and sum(sums(theirs, *keys).values()) == sum(sums(mine, *keys).values())

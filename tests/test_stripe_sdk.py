@@ -546,3 +546,25 @@ def test_the_fees_reports_need_a_live_mode_key(module_api, server):
     done = _until_succeeded(live.v1.reporting.report_runs.retrieve, run)
     header, rows = _download(done.result.url, LIVE_KEY)
     assert header == summary.default_columns and rows and {row["currency"] for row in rows} == {"usd"}
+
+
+def test_revenue_recognition_runs_through_the_sdk(module_api):
+    """Stripe Revenue Recognition's report types: listed, described with their default columns, run with
+    decimal_format and a customer, the summary's header its default columns."""
+    listed = {t.id for t in stripe.reporting.ReportType.list().data}
+    assert {f"revenue_recognition.debit_credit_{name}.1" for name in ("summary", "by_price", "by_invoice")} <= listed
+    described = stripe.reporting.ReportType.retrieve("revenue_recognition.debit_credit_by_price.1")
+    assert described.default_columns[3] == "price_id" and described.default_columns[-1] == "amount"
+    run = stripe.reporting.ReportRun.create(
+        report_type=described.id,
+        parameters={**_a_day_of(described.id), "decimal_format": "x", "customer": "cus_NffrFeUfNV2Hib"},
+    )
+    assert run.parameters.customer == "cus_NffrFeUfNV2Hib"
+    header, _ = _download(_until_succeeded(stripe.reporting.ReportRun.retrieve, run).result.url)
+    assert header == described.default_columns
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe.reporting.ReportRun.create(
+            report_type="revenue_recognition.debit_credit_summary.1",
+            parameters={**_a_day_of("revenue_recognition.debit_credit_summary.1"), "customer": "cus_NffrFeUfNV2Hib"},
+        )
+    assert refused.value.param == "parameters[customer]"

@@ -14,7 +14,10 @@ YAML, so adding an exported object is a schema change, not a code change:
     x-at-most: other         an integer uniform in [0, other's value]
     x-sum: [a, -b, c]        a − b + c of the row's other attributes (empty counts as 0)
     x-same-as: other         the other attribute's value
-    x-prefix-of: [other, s]  the other attribute's text up to its first `s` (an item price's item)
+    x-prefix-of: [other, s]  the other attribute's text up to its first `s` (an item price's item);
+                             [other, s, -1]: up to its last `s` (a date's month: 2024-05-31 → 2024-05)
+    x-suffix-of: [other, s]  the other attribute's text after its first `s` (the second half of a pair
+                             drawn as one value, so the two halves go together)
     x-faker: provider        a value from a pool of that Faker provider (like metadata keys)
     format date-time/date    the row's creation instant (the time axis: newest first), in whole
                              seconds; with `x-after: other` up to `x-within-days` (default 30)
@@ -80,8 +83,13 @@ def _values(b: Block, a: Attribute, columns: Columns, instants: dict[str, list[i
     if a.same_as:
         return list(columns[a.same_as])
     if "x-prefix-of" in hints:
-        other, separator = hints["x-prefix-of"]
+        other, separator, *which = hints["x-prefix-of"]
+        if which == [-1]:
+            return [None if v is None else str(v).rsplit(separator, 1)[0] for v in columns[other]]
         return [None if v is None else str(v).split(separator, 1)[0] for v in columns[other]]
+    if "x-suffix-of" in hints:
+        other, separator = hints["x-suffix-of"]
+        return [None if v is None else str(v).split(separator, 1)[-1] for v in columns[other]]
     if "x-sum" in hints:
         terms = [(-1, term[1:]) if term.startswith("-") else (1, term) for term in hints["x-sum"]]
         return [sum(sign * (columns[term][k] or 0) for sign, term in terms) for k in range(b.n)]
@@ -146,6 +154,7 @@ def _reads(a: Attribute) -> list[str]:
     names = [term.lstrip("-") for term in hints.get("x-sum") or ()]
     names += [hints[key] for key in ("x-at-most", "x-after") if key in hints]
     names += hints["x-prefix-of"][:1] if "x-prefix-of" in hints else []
+    names += hints["x-suffix-of"][:1] if "x-suffix-of" in hints else []
     return names + list(hints.get("x-when") or ()) + ([a.same_as] if a.same_as else [])
 
 
