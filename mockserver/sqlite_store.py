@@ -11,13 +11,18 @@ request) is one row read on the event loop through a connection that never
 waits (busy timeout 0; WAL readers take no lock a writer holds), a few
 microseconds where a trip to the thread and back costs tens; when the file is
 busy all the same (a WAL recovery), the thread reads it.
-Each write is one statement (or one `transact`), its own committed
-transaction before the call returns, and the vendor answers only after the
-call returns, so a crash or a SIGKILL never loses anything a client was
-told about. Every check-and-write (`put` refusing another app's key,
-`add`, `replace`) is a single statement, so it is atomic across processes
-too. WAL mode keeps reads cheap while another process writes; a writer waits
-up to `busy_seconds` for another's lock.
+Each write (`put`, `add`, `replace`, `delete`) is committed before the call
+returns, and the vendor answers only after the call returns, so a crash or a
+SIGKILL never loses anything a client was told about. Writes that arrive
+together share one transaction (group commit, `_drain`): one trip to the
+store's thread, one lock taken, one commit (with `--state FILE`, one fsync)
+for all of them, each still one statement whose outcome is its own; a
+create's trim of the app's oldest records runs once per group, inside the
+same transaction, so no reader ever sees more than the newest N. Every
+check-and-write (`put` refusing another app's key, `add`, `replace`) is a
+single statement, so it is atomic across processes too. WAL mode keeps
+reads cheap while another process writes; a writer waits up to
+`busy_seconds` for another's lock.
 
 Rows are keyed by (vendor, kind, key) and carry their app: tables of the
 store before tenants were keyed by vendor (`records`) are left alone.
@@ -29,10 +34,11 @@ import asyncio
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .store import INDEXES, UNIQUE, Tenant, Transaction, unique_fields, unique_value
 
@@ -101,6 +107,17 @@ COUNTER = "SELECT value FROM counters WHERE name = ?"
 T = TypeVar("T")
 
 
+class _Write(NamedTuple):
+    """One write waiting for the store's thread: its statement, and `trim` (vendor, app, kind, keep) when it
+    is a create that keeps only the app's newest N; `future` gets the statement's row count (0 when a unique
+    field clashed) or its error."""
+
+    sql: str
+    params: tuple
+    trim: tuple | None
+    future: asyncio.Future
+
+
 class SqliteStore:
     shared = True  # other processes may open the same file
 
@@ -110,6 +127,9 @@ class SqliteStore:
         self.path = str(path)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mockserver-sqlite")  # the connection's only user
         self._db = self._thread.submit(self._connect, durable, busy_seconds).result()
+        self._pending: list[_Write] = []  # writes for the next group commit (`_drain`), guarded by the lock
+        self._pending_lock = threading.Lock()
+        self._draining = False  # a `_drain` is scheduled or running: it takes what arrives meanwhile too
         # transactions (an import of 2,000 orders: a second or so) on a connection and thread of their own,
         # so the store's other calls (WAL: reads never wait for a writer) do not queue behind one
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mockserver-sqlite-transactions")
@@ -154,6 +174,66 @@ class SqliteStore:
         except sqlite3.IntegrityError:  # another record of the app has the value of a unique field
             return 0
 
+    async def _commit(self, sql: str, params: tuple, trim: tuple | None = None) -> int:
+        """Run one write in the next group commit; its row count once that has committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._pending_lock:
+            self._pending.append(_Write(sql, params, trim, future))
+            idle, self._draining = not self._draining, True
+        if idle:  # on the loop's next turn: the writes of the requests this turn runs join this one
+            loop.call_soon(self._start_drain, loop)
+        return await future
+
+    def _start_drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            self._thread.submit(self._drain, loop)
+        except RuntimeError as error:  # the store was closed: nothing more is written
+            with self._pending_lock:
+                group, self._pending, self._draining = self._pending, [], False
+            _settle(group, [error] * len(group))
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the store's thread: commit the waiting writes, a group per transaction, until none wait."""
+        while True:
+            with self._pending_lock:
+                group, self._pending = self._pending, []
+                if not group:
+                    self._draining = False
+                    return
+            try:
+                outcomes = self._group(group)
+            except BaseException as error:  # the group could not be committed; with several, each alone
+                outcomes = [error] if len(group) == 1 else [self._alone(write) for write in group]
+            loop.call_soon_threadsafe(_settle, group, outcomes)
+
+    def _group(self, group: list[_Write]) -> list[int | BaseException]:
+        if len(group) == 1 and group[0].trim is None:  # one statement: a transaction of its own (autocommit)
+            return [self._write(group[0].sql, group[0].params)]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            counts, added = [], False
+            for index, write in enumerate(group):
+                counts.append(self._write(write.sql, write.params))
+                added = added or (write.trim is not None and counts[-1] > 0)
+                # the trim once the creates of one tenant's kind in a row are in: the same records remain as
+                # trimming after each, since every create is newer than what it would have trimmed
+                following = group[index + 1].trim if index + 1 < len(group) else None
+                if added and following != write.trim:
+                    self._db.execute(TRIM, write.trim)
+                    added = False
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return counts
+
+    def _alone(self, write: _Write) -> int | BaseException:
+        try:
+            return self._group([write])[0]
+        except BaseException as error:
+            return error
+
     def _one(self, sql: str, params: tuple) -> tuple | None:
         return self._db.execute(sql, params).fetchone()
 
@@ -176,32 +256,19 @@ class SqliteStore:
         return None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
-        if await self._run(self._write, UPSERT, (tenant.vendor, kind, key, tenant.app, json.dumps(record))) == 0:
+        if await self._commit(UPSERT, (tenant.vendor, kind, key, tenant.app, json.dumps(record))) == 0:
             raise KeyError(f"{kind} {key} belongs to another app")
 
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
         row = (tenant.vendor, kind, key, tenant.app, json.dumps(record))
-        if keep is None:
-            return await self._run(self._write, ADD, row) > 0
-        return await self._run(self._add_keeping, row, (tenant.vendor, tenant.app, kind, max(0, keep)))
-
-    def _add_keeping(self, row: tuple, trimmed: tuple) -> bool:
-        """`add` and `trim` in one transaction: one commit, one trip to the store's thread."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            added = self._write(ADD, row) > 0
-            if added:
-                self._db.execute(TRIM, trimmed)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return added
+        # with `keep`, the trim commits with the insert: no reader sees the app's N+1 newest
+        return (
+            await self._commit(ADD, row, None if keep is None else (tenant.vendor, tenant.app, kind, max(0, keep))) > 0
+        )
 
     async def replace(self, tenant: Tenant, kind: str, key: str, record: dict) -> bool:
         return (
-            await self._run(
-                self._write,
+            await self._commit(
                 "UPDATE tenant_records SET record = ? WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
                 (json.dumps(record), tenant.vendor, kind, key, tenant.app),
             )
@@ -251,8 +318,7 @@ class SqliteStore:
 
     async def delete(self, tenant: Tenant, kind: str, key: str) -> bool:
         return (
-            await self._run(
-                self._write,
+            await self._commit(
                 "DELETE FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
                 (tenant.vendor, kind, key, tenant.app),
             )
@@ -344,6 +410,17 @@ class SqliteStore:
         await self._run(self._db.close)
         self._thread.shutdown(wait=False)
         self._counters.close()
+
+
+def _settle(group: list[_Write], outcomes: list[int | BaseException]) -> None:
+    """On the loop: each write's caller gets its outcome (unless it stopped waiting)."""
+    for write, outcome in zip(group, outcomes, strict=True):
+        if write.future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            write.future.set_exception(outcome)
+        else:
+            write.future.set_result(outcome)
 
 
 def _finding(tenant: Tenant, kind: str, field: str, value: str) -> tuple[str, tuple]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sqlite3
 
 import pytest
 
@@ -219,6 +220,32 @@ async def test_add_keeping_n_deletes_the_oldest_once_it_has_added(store):
     assert await store.list(OTHER, "exports") == [{"id": "e"}]  # another app's records are its own
 
 
+async def test_writes_at_once_each_get_their_own_outcome_and_keep_the_newest_n(store):
+    """Creates, a taken key, another app's key and a unique clash, all at once (SQLite commits them as one
+    group): each call answers as it would alone, and the app keeps exactly its newest N."""
+    await store.put(OTHER, "exports", "theirs", {"id": "theirs"})
+    await store.put(APP, "exports", "taken", {"id": "taken"})
+    await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s-1"})
+    creates = [store.add(APP, "exports", f"e{n:02}", {"id": f"e{n:02}"}, keep=5) for n in range(12)]
+    outcomes = await asyncio.gather(
+        store.add(APP, "exports", "taken", {"id": "again"}, keep=5),  # a taken key: nothing stored
+        *creates[:6],
+        store.put(APP, "exports", "theirs", {"id": "mine"}),  # another app's key
+        store.put(APP, "orders", "ord_2", {"id": "ord_2", "source_id": "s-1"}),  # s-1 is ord_1's
+        store.add(OTHER, "exports", "o1", {"id": "o1"}, keep=1),
+        *creates[6:],
+        return_exceptions=True,
+    )
+    assert outcomes[0] is False and outcomes[1:7] == [True] * 6 and isinstance(outcomes[7], KeyError)
+    assert isinstance(outcomes[8], KeyError) and outcomes[9:] == [True] * 7, outcomes
+    kept = [r["id"] for r in await store.list(APP, "exports")]
+    assert len(kept) == 5 and await store.count(APP, "exports") == 5 and set(kept) <= {f"e{n:02}" for n in range(12)}
+    if not isinstance(store, RedisStore):  # Redis: requests on several connections may be stored in another order
+        assert kept == ["e07", "e08", "e09", "e10", "e11"] and await store.get(APP, "exports", "e06") is None
+    assert await store.list(OTHER, "exports") == [{"id": "o1"}]
+    assert await store.list(APP, "orders") == [{"id": "ord_1", "source_id": "s-1"}]
+
+
 async def test_counters_add_up_and_survive_reset(store):
     assert await store.counter("clock-offset") == 0
     assert await store.incr("clock-offset", 1.5) == 1.5
@@ -325,6 +352,46 @@ async def test_sqlite_calls_leave_the_event_loop_free(tmp_path):
         blocker.close()
     await write
     assert await store.get(APP, "exports", "exp_1") == RECORD
+    await store.close()
+
+
+async def test_sqlite_writes_that_arrive_together_commit_together(tmp_path):
+    """Group commit: 20 creates at once are one transaction (one lock, one commit, one fsync), trimmed once,
+    and no reader ever sees more than the newest N; a write that fails fails alone."""
+    store = SqliteStore(tmp_path / "state.db")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    for n in range(3):
+        await store.add(APP, "exports", f"old{n}", {"id": f"old{n}"}, keep=10)
+    assert statements.count("COMMIT") == 3  # one at a time: a transaction each
+    del statements[:]
+    adds = [store.add(APP, "exports", f"e{n:02}", {"id": f"e{n:02}"}, keep=10) for n in range(20)]
+    assert await asyncio.gather(*adds) == [True] * 20
+    assert statements.count("COMMIT") == 1
+    assert sum(statement.startswith("DELETE") for statement in statements) == 1  # the trim, once
+    assert [r["id"] for r in await store.list(APP, "exports")] == [f"e{n:02}" for n in range(10, 20)]
+
+    def refuse(key: str) -> int:
+        if key == "bad":
+            raise RuntimeError("refused")
+        return 0
+
+    # a statement failing for another reason than a clash (here a trigger calling a failing function)
+    await asyncio.get_running_loop().run_in_executor(store._thread, store._db.create_function, "refuse", 1, refuse)
+    await asyncio.get_running_loop().run_in_executor(
+        store._thread,
+        store._db.execute,
+        "CREATE TEMP TRIGGER refusing BEFORE INSERT ON tenant_records BEGIN SELECT refuse(NEW.key); END",
+    )
+    outcomes = await asyncio.gather(
+        store.add(APP, "exports", "ok1", {"id": "ok1"}, keep=10),
+        store.add(APP, "exports", "bad", {"id": "bad"}, keep=10),
+        store.put(APP, "exports", "ok2", {"id": "ok2"}),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is True and isinstance(outcomes[1], sqlite3.OperationalError) and outcomes[2] is None
+    assert [r["id"] for r in await store.list(APP, "exports")][-2:] == ["ok1", "ok2"]
+    assert await store.get(APP, "exports", "bad") is None and await store.count(APP, "exports") == 11
     await store.close()
 
 
