@@ -73,7 +73,7 @@ class Step:
         self.validator = RequestValidator.of(op)
         self.names = {p.name.replace("-", "_"): p.name for p in op.parameters if p.location == "path"}
         self.renamed = any(alias != name for alias, name in self.names.items())  # else match_info's names are theirs
-        self.answers = SpecAnswers(op)  # what Prefer code/example/dynamic and --stateless send
+        self.answers = SpecAnswers.of(op)  # what Prefer code/example/dynamic and --stateless send
         self.creates_export = getattr(behave, "creates_export", False)
         self.owners = VendorStore(services.store, vendor.name)  # the only part of the store it may see
         self.words = {word: phase for phase, word in vendor.status_names.items()}  # Prefer outcome=<its word>

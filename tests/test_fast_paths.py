@@ -11,11 +11,16 @@ from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict, MultiDict
 
 from mockserver import redact, respond
+from mockserver.app import Settings, create_app, services_of
 from mockserver.clock import iso
+from mockserver.control.answers import SpecAnswers
 from mockserver.control.journal import Journal, Lazy, recorder
+from mockserver.data import load_model
 from mockserver.exports import Query
+from mockserver.spec import load_spec
 from mockserver.store import MemoryStore, VendorStore
 from mockserver.validation import Declared, parse_json
+from mockserver.vendors.voucherify import Voucherify
 
 BODIES = [
     {
@@ -514,3 +519,17 @@ def test_a_request_without_a_query_string_gets_the_querys_defaults_as_one_with_i
     given = validator.check_params({}, MultiDict({"unknown": "1"}), MultiDict({"unknown": "1"}))  # the full loop
     assert empty == given and empty[1] == {"limit": 10, "page": 1, "order": "-created_at"}
     assert validator.check_params({}, MultiDict(), MultiDict())[1] is not empty[1]  # each request its own
+
+
+def test_apps_built_on_one_spec_share_its_data_model_and_canned_answers(spec):
+    """What an app derives from its Spec alone is made once: a test process builds hundreds of apps, and
+    the data model and the answers made from the schemas were most of what building one cost."""
+    first, second = (services_of(create_app(Settings(), vendors=[Voucherify(spec=spec)])) for _ in range(2))
+    assert first.exports.models["voucherify"] is second.exports.models["voucherify"]
+    assert load_model(spec, Voucherify.data_recipes) is first.exports.models["voucherify"]
+    assert load_model(spec) is not first.exports.models["voucherify"]  # other recipes, another model
+    other = load_spec("voucherify")  # an equal Spec loaded again is another object: its own model
+    assert load_model(other, Voucherify.data_recipes) is not first.exports.models["voucherify"]
+    operation = spec.operation("get-export")
+    assert SpecAnswers.of(operation) is SpecAnswers.of(operation)
+    assert SpecAnswers.of(operation).statuses.keys() == SpecAnswers(operation).statuses.keys()

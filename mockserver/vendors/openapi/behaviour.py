@@ -492,7 +492,7 @@ def _named(handler: partial) -> Handler:
 
 def _from_spec(op: Operation) -> Handler:
     """An operation without a role: its documented answer (example, or one made from its schema)."""
-    answers = SpecAnswers(op)
+    answers = SpecAnswers.of(op)
 
     async def handle(call: Call) -> web.StreamResponse:
         return answers.respond(NOTHING, call.request.headers.get("Accept", ""))
