@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_py
 
 
 GROUPED = """
+import ast
 import os
 
 import pytest
@@ -90,3 +92,101 @@ def test_an_xdist_group_runs_on_one_worker(tmp_path):
     lines = [line.split() for line in out.read_text().splitlines()]
     assert len(lines) == 24
     assert len({worker for kind, worker in lines if kind == "grouped"}) == 1, lines
+
+
+GROUPED_SDKS = ("voucherify", "chargebee")  # the SDKs whose import is worth a group (tests/lazy_sdk.py)
+
+
+def _sdk_named(node: ast.AST) -> str | None:
+    """The grouped SDK that `sdk("x")` or `pytest.importorskip("x…")` imports, if `node` is such a call."""
+    if not isinstance(node, ast.Call) or not node.args or not isinstance(node.args[0], ast.Constant):
+        return None
+    called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    name = str(node.args[0].value).split(".")[0]
+    return name if called in ("sdk", "importorskip") and name in GROUPED_SDKS else None
+
+
+def _one_worker_marks(nodes: list[ast.expr]) -> set[str]:
+    marks = set()
+    for node in nodes:
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "one_worker" and call.args:
+                marks.add(call.args[0].value)
+    return marks
+
+
+def sdk_tests_without_their_group(source: str) -> list[str]:
+    """Test functions of a module that import a grouped SDK (directly, through a module-level name bound to
+    `sdk("x")`, or through a module-level helper that does) without `one_worker("x")` on them or the module."""
+    tree = ast.parse(source)
+    lazy = {}  # module-level name → SDK
+    module_marks: set[str] = set()
+    functions = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _sdk_named(node.value):
+                lazy[node.targets[0].id] = _sdk_named(node.value)
+            if node.targets[0].id == "pytestmark":
+                module_marks |= _one_worker_marks([node.value])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions[node.name] = node
+    uses: dict[str, set[str]] = {}
+    for name, function in functions.items():
+        found = set()
+        for node in ast.walk(function):
+            if _sdk_named(node):
+                found.add(_sdk_named(node))
+            elif isinstance(node, ast.Name) and node.id in lazy:
+                found.add(lazy[node.id])
+        uses[name] = found
+    changed = True
+    while changed:  # through the module's helpers, to any depth
+        changed = False
+        for name, function in functions.items():
+            called = {n.func.id for n in ast.walk(function) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            more = set().union(*(uses.get(other, set()) for other in called)) - uses[name]
+            if more:
+                uses[name] |= more
+                changed = True
+    return [
+        f"{name} uses {', '.join(sorted(needed))}"
+        for name, function in functions.items()
+        if name.startswith("test_")
+        and (needed := uses[name] - module_marks - _one_worker_marks(function.decorator_list))
+    ]
+
+
+def test_every_test_that_imports_a_grouped_sdk_runs_in_its_group():
+    """A test that imports the voucherify or chargebee SDK outside its group pays the import again on the
+    other worker (test_tls's SDK test did: 5.9 s of CPU)."""
+    missing = {
+        path.name: found
+        for path in sorted((ROOT / "tests").glob("test_*.py"))
+        if (found := sdk_tests_without_their_group(path.read_text(encoding="utf-8")))
+    }
+    assert not missing, missing
+
+
+def test_the_group_check_follows_names_and_helpers():
+    source = """
+import pytest
+from tests.lazy_sdk import one_worker, sdk
+voucherify = sdk("voucherify")
+def client(url):
+    return voucherify.ApiClient(url)
+def build(url):
+    return client(url)
+def test_through_helpers(): build("u")
+@one_worker("voucherify")
+def test_marked(): build("u")
+def test_plain(): pass
+def test_direct(): pytest.importorskip("chargebee.models")
+"""
+    assert sdk_tests_without_their_group(source) == [
+        "test_through_helpers uses voucherify",
+        "test_direct uses chargebee",
+    ]
+    marked = source.replace(
+        'voucherify = sdk("voucherify")', 'voucherify = sdk("voucherify")\npytestmark = one_worker("voucherify")'
+    )
+    assert sdk_tests_without_their_group(marked) == ["test_direct uses chargebee"]

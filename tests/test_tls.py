@@ -19,6 +19,7 @@ import pytest
 from mockserver.app import Settings
 from mockserver.testing import ServerThread
 from mockserver.tls import CA_FILE, CA_KEY_FILE, prepare, server_context
+from tests.lazy_sdk import one_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,6 +133,7 @@ def test_a_directory_that_cannot_hold_a_ca_is_one_line_and_exit_2(tmp_path, make
     assert len(done.stderr.strip().splitlines()) <= 3 and "Traceback" not in done.stderr
 
 
+@one_worker("voucherify")
 def test_the_python_sdks_trust_the_ca_the_way_the_docs_say(tmp_path, monkeypatch):
     """docs/sdk-clients.md's table, checks on: voucherify's `ssl_ca_cert`, stripe's `ca_bundle_path`,
     hubspot-api-client's `ssl_ca_cert`."""
