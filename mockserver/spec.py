@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +147,9 @@ class Operation:
     security: tuple[dict[str, list], ...]  # alternatives; each maps scheme name -> scopes
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @property
+    @cached_property
     def secured(self) -> bool:
+        """Asked by every request: worked out once (cached_property writes the instance's __dict__)."""
         return any(requirement for requirement in self.security)
 
 

@@ -51,6 +51,8 @@ class Accounts:
         self.schemes = schemes
         # account → secret; a mutable mapping: fixtures pin theirs after start-up
         self.pinned: MutableMapping[str, str] = {}
+        # id(security) → (security, per alternative: the reader and scheme of each secret it names)
+        self._secrets: dict[int, tuple[Any, list[list[tuple[Any, Mapping[str, Any]]]]]] = {}
         for pair in pinned:
             account, _, secret = pair.partition(":")
             self.pinned[account] = secret
@@ -60,9 +62,19 @@ class Accounts:
 
     def secret(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str:
         """The secret of the first alternative whose schemes other than the account's are all present."""
-        for requirement in security:
-            names = [name for name in requirement if name != self.scheme and name in self.schemes]
-            values = [READERS[self.schemes[name]["type"]](self.schemes[name], request) for name in names]
+        plan = self._secrets.get(id(security))
+        if plan is None or plan[0] is not security:  # an operation's alternatives, sorted out once
+            readers = [
+                [
+                    (READERS[self.schemes[name]["type"]], self.schemes[name])
+                    for name in requirement
+                    if name != self.scheme and name in self.schemes
+                ]
+                for requirement in security
+            ]
+            plan = self._secrets[id(security)] = (security, readers)
+        for readers in plan[1]:
+            values = [read(scheme, request) for read, scheme in readers]
             if values and all(values):
                 return ":".join(values)
         return ""

@@ -30,16 +30,23 @@ from ..common import basic_header, bearer_token, same
 Reader = Callable[[Mapping[str, Any], web.Request], str]
 
 
+def _source(where: Any, request: web.Request) -> Mapping[str, Any]:
+    """Where an apiKey is sent: the headers, the query or the cookies (each read only when asked: every
+    secured request reads its credentials)."""
+    if where == "header":
+        return request.headers
+    if where == "query":
+        return request.query
+    return request.cookies if where == "cookie" else {}
+
+
 def _api_key(scheme: Mapping[str, Any], request: web.Request) -> str:
-    name, where = str(scheme.get("name", "")), scheme.get("in")
-    source = {"header": request.headers, "query": request.query, "cookie": request.cookies}.get(where, {})
-    return str(source.get(name, "")).strip()
+    return str(_source(scheme.get("in"), request).get(str(scheme.get("name", "")), "")).strip()
 
 
 def _offered(scheme: Mapping[str, Any], request: web.Request) -> bool:
     """Whether an apiKey's header, query parameter or cookie is there at all (maybe empty)."""
-    source = {"header": request.headers, "query": request.query, "cookie": request.cookies}.get(scheme.get("in"), {})
-    return scheme.get("type") == "apiKey" and str(scheme.get("name", "")) in source
+    return scheme.get("type") == "apiKey" and str(scheme.get("name", "")) in _source(scheme.get("in"), request)
 
 
 def _http(scheme: Mapping[str, Any], request: web.Request) -> str:
@@ -82,17 +89,23 @@ class Credentials:
         self.schemes = schemes
         self.pinned = tuple(pinned)
         self.signed_schemes = frozenset(name for name, scheme in schemes.items() if scheme.get("x-mock-signed"))
+        # id(security) → (security, the schemes of each of its alternatives made only of signed ones)
+        self._signed: dict[int, tuple[Any, list[list[Mapping[str, Any]]]]] = {}
 
     def signed(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> bool:
         """Whether the request offers an alternative made only of signed-URL tokens (`x-mock-signed`); one
         sent empty counts (the operation refuses it, as a signed URL with a wrong token is refused)."""
         if not self.signed_schemes:
             return False
-        return any(
-            requirement
-            and all(name in self.signed_schemes and _offered(self.schemes[name], request) for name in requirement)
-            for requirement in security
-        )
+        plan = self._signed.get(id(security))
+        if plan is None or plan[0] is not security:  # an operation's alternatives, sorted out once
+            only = [
+                [self.schemes[name] for name in requirement]
+                for requirement in security
+                if requirement and all(name in self.signed_schemes for name in requirement)
+            ]
+            plan = self._signed[id(security)] = (security, only)
+        return any(all(_offered(scheme, request) for scheme in schemes) for schemes in plan[1])
 
     def presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str | None:
         """The credentials of the first satisfied alternative (joined by `:`); "" when an alternative asks
