@@ -1204,6 +1204,8 @@ async def test_the_fees_reports_are_for_live_mode_keys_only(api, report_type):
     assert described["data_available_end"] == END - 96 * 3600
     late = await live.create(report_type, interval(END - 30 * DAY, END))  # past its data_available_end
     assert late.status == 400 and late.body["error"]["param"] == "parameters[interval_end]"
+    other = await live.create(report_type, interval(END - 30 * DAY, END - 4 * DAY) + columns("amount", "net"))
+    assert other.status == 400 and other.body["error"]["param"] == "parameters[columns]"  # not a fee report's column
     header, rows = await live.rows((await live.create(report_type, interval(END - 30 * DAY, END - 4 * DAY))).body)
     assert header == described["default_columns"] and rows
 
