@@ -99,9 +99,8 @@ UPSERT = (
     "WHERE tenant_records.app = excluded.app"
 )
 ADD = "INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-TRIM = (  # the tenant's records of a kind but the newest N
-    "DELETE FROM tenant_records WHERE rowid IN (SELECT rowid FROM tenant_records "
-    "WHERE vendor = ? AND app = ? AND kind = ? ORDER BY rowid DESC LIMIT -1 OFFSET ?)"
+OLDEST = (  # the rowids a trim to the newest N deletes
+    "SELECT rowid FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ? ORDER BY rowid DESC LIMIT -1 OFFSET ?"
 )
 COUNTER = "SELECT value FROM counters WHERE name = ?"
 T = TypeVar("T")
@@ -220,7 +219,7 @@ class SqliteStore:
                 # trimming after each, since every create is newer than what it would have trimmed
                 following = group[index + 1].trim if index + 1 < len(group) else None
                 if added and following != write.trim:
-                    self._db.execute(TRIM, write.trim)
+                    _trim(self._db, write.trim)
                     added = False
             self._db.execute("COMMIT")
         except BaseException:
@@ -366,7 +365,17 @@ class SqliteStore:
         return row[0]
 
     async def trim(self, tenant: Tenant, kind: str, keep: int) -> int:
-        return await self._run(self._write, TRIM, (tenant.vendor, tenant.app, kind, max(0, keep)))
+        return await self._run(self._trim, (tenant.vendor, tenant.app, kind, max(0, keep)))
+
+    def _trim(self, params: tuple) -> int:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            trimmed = _trim(self._db, params)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return trimmed
 
     async def owner(self, vendor: str, kind: str, key: str) -> str | None:
         row = await self._run(
@@ -410,6 +419,14 @@ class SqliteStore:
         await self._run(self._db.close)
         self._thread.shutdown(wait=False)
         self._counters.close()
+
+
+def _trim(db: sqlite3.Connection, params: tuple) -> int:
+    """Delete the tenant's oldest records of a kind beyond the newest N (params: vendor, app, kind, N), inside the
+    caller's transaction. Two statements: `DELETE … WHERE rowid IN (subquery)` cost twice as much (its ephemeral
+    table)."""
+    oldest = db.execute(OLDEST, params).fetchall()
+    return db.executemany("DELETE FROM tenant_records WHERE rowid = ?", oldest).rowcount if oldest else 0
 
 
 def _settle(group: list[_Write], outcomes: list[int | BaseException]) -> None:
