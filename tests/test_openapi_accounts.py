@@ -1,8 +1,10 @@
 """The vocabulary an API of app ids and secrets needs (docs/openapi-vendors.md), on a small API of this
 test's own: `x-mock.account` (an account id names the tenant, bound to its first secret, or pinned as
-ID:SECRET; a secret alone names its account), a signed URL's token (`x-mock-signed`), the error
-template's `{resource_type}`/`{resource_id}`/`{account}`, and problems worded with a title, a `root`
-wording and per body path. Voucherify's overlay states its protocol with them."""
+ID:SECRET; a secret alone names its account), a signed URL's token (`x-mock-signed`) that a status
+operation answers the file for, the error template's `{resource_type}`/`{resource_id}`/`{account}`,
+problems worded with a title, a `root` wording and per body path, lists paged by page number and
+sorted by a query parameter, a required property null until its phase, and the file's media type.
+Voucherify's overlay states its protocol with them."""
 
 from __future__ import annotations
 
@@ -22,6 +24,31 @@ DOCUMENT: dict[str, Any] = {
     "security": [{"AppId": [], "AppSecret": []}, {"Bearer": []}],
     "paths": {
         "/exports": {
+            "get": {
+                "operationId": "list",
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 10}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "order", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "a page",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["exports", "total"],
+                                    "properties": {
+                                        "exports": {"type": "array", "items": {"$ref": "#/components/schemas/Export"}},
+                                        "total": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            },
             "post": {
                 "operationId": "create",
                 "requestBody": {
@@ -29,21 +56,25 @@ DOCUMENT: dict[str, Any] = {
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Create"}}},
                 },
                 "responses": {"200": {"$ref": "#/components/responses/Export"}},
-            }
+            },
         },
         "/exports/{id}": {
-            "get": {
+            "get": {  # the export, or its file when given the token of its URL
                 "operationId": "read",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"$ref": "#/components/responses/Export"}},
-            }
-        },
-        "/exports/{id}/file": {
-            "get": {
-                "operationId": "file",
                 "security": [{"AppId": [], "AppSecret": []}, {"Bearer": []}, {"FileToken": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the file", "content": {"text/csv": {"schema": {}}}}},
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "token", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the export, or its file",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Export"}},
+                            "text/plain": {"schema": {"type": "string"}},
+                        },
+                    }
+                },
             }
         },
     },
@@ -72,8 +103,12 @@ DOCUMENT: dict[str, Any] = {
             },
             "Export": {
                 "type": "object",
-                "required": ["id", "status"],
-                "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}},
+                "required": ["id", "status", "result"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "status": {"type": "string"},
+                    "result": {"type": "object", "nullable": True, "properties": {"url": {"type": "string"}}},
+                },
             },
             "Row": {
                 "type": "object",
@@ -91,6 +126,8 @@ actions:
       x-mock:
         account: AppId
         download: operation
+        file: {name: "{object}-{id}", media-type: text/plain}
+        paging: {style: page, order: order}
         error: {code: "{status}", key: "{code}", message: "{title}", details: "{message}",
                 resource: "{resource_id}", kind: "{resource_type}", app: "{account}"}
         codes: {missing_credentials: unauthorized, wrong_secret: unauthorized, unknown_secret: unauthorized,
@@ -106,8 +143,10 @@ actions:
     update: {x-mock: {role: create}}
   - target: $.paths['/exports/{id}'].get
     update: {x-mock: {role: status}}
-  - target: $.paths['/exports/{id}/file'].get
-    update: {x-mock: {role: download, auth: token}}
+  - target: $.paths['/exports'].get
+    update: {x-mock: {role: list}}
+  - target: $.components.schemas.Export.properties.result
+    update: {x-mock-when: done, x-mock-value: {url: "{url}"}}
   - target: $.components.securitySchemes.FileToken
     update: {x-mock-signed: true}
 """
@@ -174,15 +213,41 @@ async def test_pinned_accounts_alone_exist(served):
     assert wrong["details"] == "Wrong secret for app a1"
 
 
-async def test_a_signed_token_opens_its_file_whatever_else_the_request_carries(served):
+async def test_a_status_operation_answers_the_file_given_its_signed_token(served):
+    """Whatever else the request carries; a wrong token, or one sent with another account's id, is a 401."""
     vendor, client = await served()
     export = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    assert export["result"] is None  # required, and null until the export is done
     done = await _call(client, "GET", f"/exports/{export['id']}", 200, headers=app_headers("a1", "s1"))
-    path = done["url"].split("/v1", 1)[1]
-    assert (await _call(client, "GET", path, 200)).startswith(b"id,n")
+    path = done["result"]["url"].split("/v1", 1)[1]
+    assert path == f"/exports/{export['id']}?token={path.split('token=')[1]}"
+    reply = await client.get("/v1" + path)
+    assert reply.status == 200 and reply.content_type == "text/plain"
+    assert reply.headers["Content-Disposition"] == f'attachment; filename="rows-{export["id"]}.csv"'
+    assert (await reply.read()).startswith(b"id,n")
     assert (await _call(client, "GET", path, 200, headers=app_headers("a1", "wrong"))).startswith(b"id,n")
-    await _call(client, "GET", path.replace("token=", "token=x"), 403)
+    await _call(client, "GET", path.replace("token=", "token=x"), 401)
+    await _call(client, "GET", path, 401, headers={"X-App": "a2"})  # the token is a1's
     await _call(client, "GET", path.split("?")[0], 401)  # neither a token nor credentials
+
+
+async def test_lists_paged_by_page_number_and_sorted_by_a_parameter(served):
+    vendor, client = await served()
+    ids = []
+    for _ in range(3):
+        made = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+        ids.append(made["id"])
+    await _call(client, "GET", f"/exports/{ids[0]}", 200, headers=app_headers("a1", "s1"))  # done: a later status
+    listed = await _call(client, "GET", "/exports?limit=2", 200, headers=app_headers("a1", "s1"))
+    assert listed["total"] == 3 and [e["id"] for e in listed["exports"]] == ids[:0:-1]  # newest first
+    second = await _call(client, "GET", "/exports?limit=2&page=2", 200, headers=app_headers("a1", "s1"))
+    assert [e["id"] for e in second["exports"]] == ids[:1]
+    oldest = await _call(client, "GET", "/exports?order=created_at", 200, headers=app_headers("a1", "s1"))
+    assert [e["id"] for e in oldest["exports"]] == ids
+    by_status = await _call(client, "GET", "/exports?order=-status", 200, headers=app_headers("a1", "s1"))
+    assert by_status["exports"][0]["id"] == ids[0] and by_status["exports"][0]["result"] is not None
+    refused = await _call(client, "GET", "/exports?order=colour", 400, headers=app_headers("a1", "s1"))
+    assert "colour" in refused["details"]
 
 
 @pytest.mark.parametrize(

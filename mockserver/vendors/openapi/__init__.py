@@ -88,6 +88,7 @@ class OpenApiVendor(Vendor):
             self.prefixes[-1],
             filters_of=self.export_filters,
             refuse=self.invalid,
+            account_of=self.accounts.account if self.accounts is not None else None,
         )
 
     @classmethod

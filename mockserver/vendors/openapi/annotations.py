@@ -97,9 +97,12 @@ class FileFormat:
     compression: str = "none"
     name: str | None = None
     member_name: str | None = None
+    media: str | None = None  # the media type it is sent as (None: its format's or compression's)
 
     @property
     def media_type(self) -> str:
+        if self.media is not None:
+            return self.media
         packed = COMPRESSIONS[self.compression]
         return packed[0] if packed else FORMATS[self.format][0]
 
@@ -345,7 +348,7 @@ def _paging(raw: Any) -> Paging:
     style = str(spec.get("style", "offset"))
     if style not in STYLES:
         raise AnnotationError(f"x-mock.paging.style must be {' or '.join(STYLES)}, not {style!r}")
-    names = {key: str(spec[key]) for key in ("limit", "after", "before", "created") if spec.get(key) is not None}
+    names = {key: str(spec[key]) for key in PAGING_KEYS[1:] if spec.get(key) is not None}
     return Paging(style=style, **names)
 
 
@@ -489,14 +492,21 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
 
 def _file(spec: Any, where: str) -> FileFormat:
     spec = _mapping(spec, where)
-    _known(spec, ("format", "compression", "name", "member"), where)
+    _known(spec, ("format", "compression", "name", "member", "media-type"), where)
     fmt, compression = str(spec.get("format", "csv")), str(spec.get("compression", "none"))
     if fmt not in FORMATS:
         raise AnnotationError(f"{where}.format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if compression not in COMPRESSIONS:
         raise AnnotationError(f"{where}.compression must be one of {', '.join(COMPRESSIONS)}, not {compression!r}")
     name, member = spec.get("name"), spec.get("member")
-    return FileFormat(fmt, compression, None if name is None else str(name), None if member is None else str(member))
+    media = spec.get("media-type")
+    return FileFormat(
+        fmt,
+        compression,
+        None if name is None else str(name),
+        None if member is None else str(member),
+        None if media is None else str(media),
+    )
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

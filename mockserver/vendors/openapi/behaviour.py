@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -32,7 +32,7 @@ from ...validation import Invalid
 from ..base import Call, Handler
 from . import expand, files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
-from .paging import id_page
+from .paging import id_page, sort_of
 from .render import NAMES, render, view_name
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
@@ -65,6 +65,7 @@ class Exports:
     # how a contract problem the engine finds (a missing parameter) is worded
     filters_of: Callable[[Operation, Role, Mapping[str, Any]], dict | None] | None = None
     refuse: Callable[[Invalid, Operation | None], ApiError] | None = None
+    account_of: Callable[[web.Request], str] | None = None  # the account a request names (x-mock.account)
 
     def handlers(self) -> dict[str, Handler]:
         made: dict[str, Handler] = {}
@@ -108,7 +109,7 @@ class Exports:
                 "object": word,
                 "name": name,
                 "format": fmt_word,
-                "file": [file.format, file.compression, file.name, file.member_name],
+                "file": [file.format, file.compression, file.name, file.member_name, file.media],
             },
         )
         prefer = call.request.get(PREFER, NOTHING)
@@ -255,7 +256,10 @@ class Exports:
         return value
 
     # -- reading ---------------------------------------------------------------------------------
-    async def status(self, op: Operation, role: Role, call: Call) -> web.Response:
+    async def status(self, op: Operation, role: Role, call: Call) -> web.StreamResponse:
+        signed = self._signed_status
+        if signed is not None and signed[0] is op and signed[2] in call.request.query:
+            return await self._signed_file(op, role, call, call.request.query[signed[2]])
         record = await call.services.exports.get(call.store, self._id(op, role, call))
         return self._answer(op, role, call, record)
 
@@ -265,10 +269,14 @@ class Exports:
         limit = _whole(given.get(paging.limit), paging.limit, 100)
         if paging.style == "id":
             return await self._id_list(op, role, call, given, limit)
-        cursor = next((name for name in ("offset", "after", "cursor") if given.get(name) not in (None, "")), "offset")
-        start = _whole(given.get(cursor), cursor, 0)
+        if paging.style == "page":
+            start = (max(_whole(given.get(paging.page), paging.page, 1), 1) - 1) * limit
+        else:
+            cursor = next((n for n in ("offset", "after", "cursor") if given.get(n) not in (None, "")), "offset")
+            start = _whole(given.get(cursor), cursor, 0)
+        index, reverse = sort_of(given, paging, _index)
         page, total = await call.services.exports.listing(
-            call.store, order="created", reverse=True, start=start, stop=start + limit
+            call.store, order=index, reverse=reverse, start=start, stop=start + limit
         )
         following = start + len(page) if start + len(page) < total else None
         listing = {
@@ -325,6 +333,14 @@ class Exports:
                 raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
         return await self._stream(call.request, record, call.services, call.owners)
 
+    async def _signed_file(self, op: Operation, role: Role, call: Call, token: str) -> web.StreamResponse:
+        """A `status` operation given its signed token: the finished export's file (401 for a wrong token or
+        an unfinished export, as the operation's credentials are refused). An account a request names
+        (`x-mock.account`) must be the export's."""
+        account = self.account_of(call.request) if self.account_of is not None else None
+        record = await call.services.exports.for_download(call.owners, self._id(op, role, call), token, account or None)
+        return await self._stream(call.request, record, call.services, call.owners)
+
     async def file(self, services: Services, request: web.Request) -> web.StreamResponse:
         """The mock's file route: a finished export's file, opened by its URL's token alone."""
         owners = VendorStore(services.store, self.name)
@@ -338,7 +354,7 @@ class Exports:
     ) -> web.StreamResponse:
         service: ExportService = services.exports
         produce = await service.csv(owners, record)
-        file = FileFormat(*record["query"].get("file") or ("csv", "none"))
+        file = self._file_of(record)
         member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
         body = _packer(produce, file, member, record["phase_at"])
         binary = file.compression != "none" or file.format == "xlsx"
@@ -389,6 +405,10 @@ class Exports:
         return view
 
     def url(self, record: dict, base: str) -> str:
+        signed = self._signed_status
+        if signed is not None:  # the status operation answers the file when given its signed token
+            op, role, param = signed
+            return f"{base}{self._path(op, role, record['id'])}?{param}={quote(record['token'])}"
         if self.api.download == "operation":
             op, role = next(
                 (op, self.roles[op.operation_id])
@@ -402,8 +422,36 @@ class Exports:
             f"?token={quote(record['token'])}"
         )
 
+    @cached_property
+    def _signed_status(self) -> tuple[Operation, Role, str] | None:
+        """The `status` operation that also takes a signed URL's token (`x-mock-signed`, in the query), and
+        the token's parameter: its URLs name it (Voucherify's Get Export); None when there is none."""
+        schemes = self.spec.security_schemes
+        for op in self.spec.operations:
+            role = self.roles.get(op.operation_id)
+            if role is None or role.role != "status":
+                continue
+            for requirement in op.security:
+                for name in requirement:
+                    scheme = schemes.get(name) or {}
+                    if scheme.get("x-mock-signed") and scheme.get("in") == "query":
+                        return op, role, str(scheme["name"])
+        return None
+
+    def rendered(self, op: Operation, record: dict, request: web.Request) -> Any:
+        """The export as `op`'s JSON answer says it: for a vendor's own handler answering in the engine's
+        shape (its role's status, else the first 2xx the operation documents)."""
+        role = self.roles.get(op.operation_id)
+        schema = _json_schema(op, (role.status if role else None) or _success(op))
+        return render(schema, self.view(record, request=request), record["parameters"])
+
+    def _file_of(self, record: dict) -> FileFormat:
+        """The file an export is written as: as its create chose, else the API's (`x-mock.file`)."""
+        chosen = record["query"].get("file")
+        return FileFormat(*chosen) if chosen else self.api.file
+
     def file_name(self, record: dict) -> str:
-        file = FileFormat(*record["query"].get("file") or ("csv", "none"))
+        file = self._file_of(record)
         return f"{self._stem(record, file.name)}.{file.extension}"
 
     def _stem(self, record: dict, template: str | None = None) -> str:
@@ -477,6 +525,11 @@ def _whole(value: Any, name: str, default: int) -> int:
     if not text.isdigit() or len(text) > 9:
         raise _invalid(f"{name} must be a whole number, not {text[:40]!r}", name)
     return int(text)
+
+
+def _index(field: str) -> str | None:
+    """The store's index a list sorted by `field` is read in: its creation time or its status (by phase)."""
+    return {"created_at": "created", "status": "status"}.get(view_name(field) or "")
 
 
 def _packer(produce, file: FileFormat, member: str, modified: float):

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from ...errors import ApiError
 
 T = TypeVar("T")
-STYLES = ("offset", "id")
-PAGING_KEYS = ("style", "limit", "after", "before", "created")
+STYLES = ("offset", "id", "page")
+PAGING_KEYS = ("style", "limit", "after", "before", "created", "page", "order")
 # a time filter's operators, as `<name>[<op>]` query parameters (the bare name: created exactly then)
 _TIMES: dict[str, Callable[[Any, Any], bool]] = {
     "": operator.eq,
@@ -32,14 +32,29 @@ _TIMES: dict[str, Callable[[Any, Any], bool]] = {
 
 @dataclass(frozen=True)
 class Paging:
-    """How an API's lists page: `offset` (a number of items to skip) or `id` (after or before an item);
-    the names of their query parameters, and of the time filter (None: none)."""
+    """How an API's lists page: `offset` (a number of items to skip), `id` (after or before an item) or
+    `page` (numbered from 1); the names of their query parameters, of the time filter and of the sort
+    (None: none)."""
 
     style: str = "offset"
     limit: str = "limit"
     after: str = "after"
     before: str = "before"
     created: str | None = None
+    page: str = "page"
+    order: str | None = None  # `created_at` or `status`, `-` first for descending (default: newest first)
+
+
+def sort_of(query: Mapping[str, Any], paging: Paging, index_of: Callable[[str], str | None]) -> tuple[str, bool]:
+    """The store index a list is read in and whether backwards, as the query's `order` parameter names
+    them (`-status`: by status, last phase first); `index_of` reads a field's name as an index."""
+    value = str(query.get(paging.order) or "") if paging.order else ""
+    if not value:
+        return "created", True
+    index = index_of(value.lstrip("-"))
+    if index is None:
+        raise ApiError(400, "invalid", "Invalid request", f"Lists cannot be sorted by {value!r}", param=paging.order)
+    return index, value.startswith("-")
 
 
 def id_page(items: Iterable[tuple[float, str, T]], query: Mapping[str, Any], paging: Paging, noun: str, limit: int):

@@ -4,7 +4,7 @@ An export is offered as a *view* (mockserver.vendors.openapi.behaviour.view): id
 created_at, url … Each property of the response schema takes, in this order:
 
 0. its `x-mock-when`: the phases (a word or a list: scheduled, running, done, failed, canceled) in
-   which it is present at all; in any other it is left out, required or not;
+   which it is present at all; in any other it is left out (null if it is required and nullable);
 1. its `x-mock-value`: a view name (`completed_at`), alternatives (`completed_at|updated_at`:
    the first that has a value), a text template (`"{origin}/files/{id}"`), or an object of
    those (`{status: "{status_url}"}`);
@@ -68,6 +68,8 @@ def render(schema: Any, view: Mapping[str, Any], request: Mapping[str, Any] | No
     out: dict[str, Any] = {}
     for name, sub in properties.items():
         if not _present(_merged(sub), view):
+            if name in required and _nullable(sub):
+                out[name] = None  # required, and not yet: null (an export's result until it is done)
             continue
         value = _value(name, _merged(sub), view, request or {})
         if value is None and name not in required:

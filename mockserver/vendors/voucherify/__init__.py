@@ -60,13 +60,16 @@ class Voucherify(OpenApiVendor):
         assert self.accounts is not None  # the overlay's x-mock.account
         self.apps = self.accounts.pinned  # pinned app id → token (--app ID:TOKEN gives pairs; fixtures add theirs)
         self.apps.update(dict(apps or {}))
-        self.exports = exports.Exports(self.spec)  # Voucherify's own export operations, not the engine's
+        self.engine = self.exports  # the generic engine's export operations (list, delete, the Export object)
+        self.exports = exports.Exports(self.spec, self.engine)  # Voucherify's own: create, download
         self.async_actions = async_actions.AsyncActions(self.spec)
         self.orders = orders.Orders(self.spec, self.async_actions, max_orders)
         self.transactions = transactions.Transactions(self.exports)
 
     def handlers(self) -> dict[str, Handler]:
+        engine = self.engine.handlers()
         return {
+            **{operation: engine[operation] for operation in self.engine.roles},
             **self.exports.handlers(),
             **self.orders.handlers(),
             **self.async_actions.handlers(),

@@ -1,7 +1,7 @@
-"""Voucherify's export operations: create (generic, orders, voucher
-transactions), list, get, download, delete — on top of the neutral
-ExportService. What the schema says (exported objects, default fields,
-statuses) is read from it once, here."""
+"""Voucherify's export operations beyond the generic engine's: create (generic, orders, voucher
+transactions: the parameters echoed with the server's defaults, rows scoped to a campaign) and the
+download Get Export answers when given its token. The engine (the vendor's `engine`) lists and
+deletes exports and renders the Export object from its response schema, as the overlay says."""
 
 from __future__ import annotations
 
@@ -10,17 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ...clock import iso
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...exports import ExportService, Query
 from ...findings import filter_findings
 from ...lifecycle import PHASES
-from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
+from ...respond import encoded_json_response, json_bytes, json_response, origin, stream
 from ...spec import Spec
 from ..base import Call, Handler
+from ..openapi.behaviour import Exports as Engine
 
-# lifecycle phase → Voucherify export status (checked against the schema's enum)
-STATUS = {"scheduled": "SCHEDULED", "running": "IN_PROGRESS", "done": "DONE", "failed": "ERROR"}
 CSV_TYPE = "text/plain"  # the official SDK refuses text/csv
 VENDOR = "voucherify"
 DEFAULT_ORDER = "-created_at"  # the order an export without one is written in (echoed, as the vendor does)
@@ -28,20 +26,18 @@ DEFAULT_JUNCTION = "and"  # how filters combine unless told (data.filters)
 
 
 class Exports:
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, engine: Engine) -> None:
+        self.engine = engine
         statuses = spec.schema("ExportStatus")["enum"]
-        if set(STATUS.values()) != set(statuses):
-            raise ValueError(f"lifecycle statuses {sorted(STATUS.values())} differ from the schema's {statuses}")
-        if [STATUS[phase] for phase in PHASES] != statuses:  # listing by status follows the lifecycle's order
-            raise ValueError(f"the schema's statuses {statuses} are not in lifecycle order {list(PHASES)}")
+        words = [engine.api.statuses[phase] for phase in PHASES]
+        if words != statuses:  # listing by status follows the lifecycle's order
+            raise ValueError(f"the overlay's statuses {words} are not the schema's {statuses} in lifecycle order")
 
     def handlers(self) -> dict[str, Handler]:
         return {
             "create-export": self.create_export,
             "create-order-export": self.create_order_export,
-            "list-exports": self.list_exports,
             "get-export": self.get_export,
-            "delete-export": self.delete_export,
         }
 
     @creates_export
@@ -103,24 +99,7 @@ class Exports:
             mode=prefer.lifecycle,
             outcome=prefer.outcome or "done",
         )
-        return json_response(self.render(record, origin(call.request)))
-
-    async def list_exports(self, call: Call) -> web.Response:
-        query = call.inputs.query
-        index = "status" if query["order"].lstrip("-") == "status" else "created"
-        start = (query["page"] - 1) * query["limit"]
-        base = origin(call.request)  # once, not per export
-        page, total = await call.services.exports.listing(
-            call.store, order=index, reverse=query["order"].startswith("-"), start=start, stop=start + query["limit"]
-        )
-        return json_response(
-            {
-                "object": "list",
-                "data_ref": "exports",
-                "exports": [self.render(r, base) for r in page],
-                "total": total,
-            }
-        )
+        return json_response(self.engine.rendered(call.operation, record, call.request))
 
     async def get_export(self, call: Call) -> web.StreamResponse:
         service: ExportService = call.services.exports
@@ -135,30 +114,14 @@ class Exports:
                 content_type=CSV_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        base = origin(call.request)
+        op, request = call.operation, call.request
         answer = await service.rendered(
-            call.store, export_id, lambda record: json_bytes(self.render(record, base)), base
+            call.store,
+            export_id,
+            lambda record: json_bytes(self.engine.rendered(op, record, request)),
+            origin(request),  # the URLs' origin: the answer depends on it
         )
         return encoded_json_response(answer)
-
-    async def delete_export(self, call: Call) -> web.Response:
-        await call.services.exports.delete(call.store, call.inputs.path["exportId"])
-        return no_content()
-
-    def render(self, record: dict, base: str) -> dict:
-        """An export record as Voucherify's Export object; `base`: the origin its download URL starts with."""
-        done = record["phase"] == "done"
-        return {
-            "id": record["id"],
-            "object": "export",
-            "created_at": iso(record["created_at"]),
-            "status": STATUS[record["phase"]],
-            "channel": "API",
-            "exported_object": record["exported_object"],
-            "parameters": record["parameters"],
-            "result": {"url": f"{base}/v1/exports/{record['id']}?token={record['token']}"} if done else None,
-            "user_id": None,
-        }
 
 
 def voucher_id(code: str) -> str:
