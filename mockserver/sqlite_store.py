@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+import orjson
+
 from .store import INDEXES, UNIQUE, Tenant, Transaction, unique_fields, unique_value
 
 log = logging.getLogger("mockserver")
@@ -255,11 +257,11 @@ class SqliteStore:
         return None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
-        if await self._commit(UPSERT, (tenant.vendor, kind, key, tenant.app, json.dumps(record))) == 0:
+        if await self._commit(UPSERT, (tenant.vendor, kind, key, tenant.app, _text_of(record))) == 0:
             raise KeyError(f"{kind} {key} belongs to another app")
 
     async def add(self, tenant: Tenant, kind: str, key: str, record: dict, *, keep: int | None = None) -> bool:
-        row = (tenant.vendor, kind, key, tenant.app, json.dumps(record))
+        row = (tenant.vendor, kind, key, tenant.app, _text_of(record))
         # with `keep`, the trim commits with the insert: no reader sees the app's N+1 newest
         return (
             await self._commit(ADD, row, None if keep is None else (tenant.vendor, tenant.app, kind, max(0, keep))) > 0
@@ -269,13 +271,13 @@ class SqliteStore:
         return (
             await self._commit(
                 "UPDATE tenant_records SET record = ? WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
-                (json.dumps(record), tenant.vendor, kind, key, tenant.app),
+                (_text_of(record), tenant.vendor, kind, key, tenant.app),
             )
             > 0
         )
 
     async def replace_many(self, tenant: Tenant, kind: str, records: dict[str, dict]) -> int:
-        rows = [(json.dumps(record), tenant.vendor, kind, key, tenant.app) for key, record in records.items()]
+        rows = [(_text_of(record), tenant.vendor, kind, key, tenant.app) for key, record in records.items()]
         return (
             await self._run(
                 self._transaction,
@@ -421,6 +423,16 @@ class SqliteStore:
         self._counters.close()
 
 
+def _text_of(record: dict) -> str:
+    """A record as stored: orjson's text (3.5 µs for an export, where json.dumps took 28, on the event loop),
+    json's for what orjson refuses (an int over 64 bits, a lone surrogate, a key that is not a string).
+    Read back with json.loads either way, which keeps any integer whole."""
+    try:
+        return orjson.dumps(record).decode()
+    except TypeError:
+        return json.dumps(record)
+
+
 def _trim(db: sqlite3.Connection, params: tuple) -> int:
     """Delete the tenant's oldest records of a kind beyond the newest N (params: vendor, app, kind, N), inside the
     caller's transaction. Two statements: `DELETE … WHERE rowid IN (subquery)` cost twice as much (its ephemeral
@@ -480,7 +492,7 @@ class _SqliteTransaction:
     def put(self, kind: str, key: str, record: dict) -> None:
         try:
             changed = self._db.execute(
-                UPSERT, (self._tenant.vendor, kind, key, self._tenant.app, json.dumps(record))
+                UPSERT, (self._tenant.vendor, kind, key, self._tenant.app, _text_of(record))
             ).rowcount
         except sqlite3.IntegrityError:
             raise KeyError(f"another of the app's {kind} has that {'/'.join(UNIQUE.get(kind, ()))}") from None

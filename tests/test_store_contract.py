@@ -256,6 +256,17 @@ async def test_counters_add_up_and_survive_reset(store):
     assert await store.counter("clock-offset") == 91.5 and await store.counter("streams") == 2
 
 
+async def test_unusual_values_round_trip(store):
+    """Whatever a body may carry comes back as it was: an int over 64 bits, a lone surrogate (both of which
+    SQLite's fast serialiser refuses), text beyond ASCII, floats."""
+    record = {"id": "x", "big": 10**30, "small": -(2**70), "lone": "\ud800", "text": "zażółć ✓", "f": [0.1, 1e16, 5.0]}
+    await store.put(APP, "exports", "x", record)
+    await store.add(APP, "exports", "y", {**record, "id": "y"}, keep=5)
+    assert await store.get(APP, "exports", "x") == record
+    assert await store.get(APP, "exports", "y") == {**record, "id": "y"}
+    assert type((await store.get(APP, "exports", "y"))["big"]) is int
+
+
 async def test_unusual_keys_and_app_ids_round_trip(store):
     # ids come from paths and headers: colons, slashes, unicode, NUL, very long ones
     odd = ["a:b", "exports:x", "../../etc/passwd", "zażółć", "nul\x00byte", "k" * 10_000, " ", "%00"]
