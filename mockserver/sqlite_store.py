@@ -6,9 +6,10 @@ Same interface and semantics as MemoryStore (the contract tests run against
 every backend). Statements run on one thread of the store's own (sqlite3
 blocks), never on the event loop; transactions (`transact`) on a second
 thread with a connection of its own, so a long one does not hold up reads.
-One exception: `counter` (the shared clock's offset, read before every
-request) is one row read on the event loop through a connection that never
-waits (busy timeout 0; WAL readers take no lock a writer holds), a few
+Two exceptions, `counter` (the shared clock's offset, read before every
+request) and `get` (a record by its key, as every GET of an export reads
+it): one row read by its key on the event loop through a connection that
+never waits (busy timeout 0; WAL readers take no lock a writer holds), a few
 microseconds where a trip to the thread and back costs tens; when the file is
 busy all the same (a WAL recovery), the thread reads it.
 Each write (`put`, `add`, `replace`, `delete`) is committed before the call
@@ -135,9 +136,9 @@ class SqliteStore:
         # so the store's other calls (WAL: reads never wait for a writer) do not queue behind one
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mockserver-sqlite-transactions")
         self._writer_db = self._writer.submit(self._connect, durable, busy_seconds).result()
-        # counters, read on the event loop: never waits (timeout 0), never writes
-        self._counters = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
-        self._counters.execute("PRAGMA query_only = 1")
+        # point reads (a counter, a record by key) on the event loop: never waits (timeout 0), never writes
+        self._glances = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        self._glances.execute("PRAGMA query_only = 1")
 
     def _connect(self, durable: bool, busy_seconds: float) -> sqlite3.Connection:
         # autocommit (isolation_level=None): every statement commits on its own
@@ -245,12 +246,20 @@ class SqliteStore:
         pass  # connected in __init__: a file that cannot be opened is reported at once
 
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
-        row = await self._run(
-            self._one,
+        rows = await self._glance(
             "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
             (tenant.vendor, kind, key, tenant.app),
         )
-        return json.loads(row[0]) if row else None
+        return json.loads(rows[0][0]) if rows else None
+
+    async def _glance(self, sql: str, params: tuple) -> list[tuple]:
+        """One row by its key, read on the event loop (see the module's docstring): fetchall, so the read ends
+        (no WAL snapshot kept open). When the file is busy all the same (the busy timeout is 0), the store's
+        thread reads it, waiting as long as it takes."""
+        try:
+            return self._glances.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:
+            return await self._run(self._all, sql, params)
 
     def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
         """None: other processes write the file (Store.version)."""
@@ -399,10 +408,7 @@ class SqliteStore:
         await self._run(self._write, "DELETE FROM tenant_records" + (f" WHERE {where}" if where else ""), params)
 
     async def counter(self, name: str) -> float:
-        try:  # on the loop: see the module's docstring; fetchall, so the read ends (no WAL snapshot kept open)
-            rows = self._counters.execute(COUNTER, (name,)).fetchall()
-        except sqlite3.OperationalError:  # busy (the busy timeout is 0): the store's thread waits for it
-            rows = await self._run(self._all, COUNTER, (name,))
+        rows = await self._glance(COUNTER, (name,))
         return rows[0][0] if rows else 0
 
     async def incr(self, name: str, amount: float = 1) -> float:
@@ -420,7 +426,7 @@ class SqliteStore:
         self._writer.shutdown(wait=False)
         await self._run(self._db.close)
         self._thread.shutdown(wait=False)
-        self._counters.close()
+        self._glances.close()
 
 
 def _text_of(record: dict) -> str:

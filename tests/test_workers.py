@@ -262,8 +262,40 @@ async def test_the_shared_clocks_read_does_not_wait_for_the_stores_thread(tmp_pa
             def close(self):
                 pass
 
-        monkeypatch.setattr(store, "_counters", Busy())
+        monkeypatch.setattr(store, "_glances", Busy())
         assert await store.counter("clock-offset") == 2.5
+    finally:
+        gate.set()
+        await store.close()
+
+
+async def test_a_records_read_by_key_does_not_wait_for_the_stores_thread(tmp_path, monkeypatch):
+    # every GET of an export reads it: on the event loop, as the clock's offset, not queued behind the thread
+    import sqlite3
+    import threading
+
+    from mockserver.sqlite_store import SqliteStore
+    from mockserver.store import Tenant
+
+    store, tenant = SqliteStore(tmp_path / "s.db"), Tenant("voucherify", "app")
+    gate = threading.Event()
+    try:
+        await store.put(tenant, "exports", "exp_1", {"id": "exp_1"})
+        store._thread.submit(gate.wait)  # the store's thread busy (a long list, an import)
+        assert await asyncio.wait_for(store.get(tenant, "exports", "exp_1"), 10) == {"id": "exp_1"}
+        assert await asyncio.wait_for(store.get(tenant, "exports", "nope"), 10) is None
+        assert await asyncio.wait_for(store.get(Tenant("voucherify", "other"), "exports", "exp_1"), 10) is None
+        gate.set()
+
+        class Busy:  # the file busy all the same: the store's thread reads it
+            def execute(self, *args):
+                raise sqlite3.OperationalError("database is locked")
+
+            def close(self):
+                pass
+
+        monkeypatch.setattr(store, "_glances", Busy())
+        assert await store.get(tenant, "exports", "exp_1") == {"id": "exp_1"}
     finally:
         gate.set()
         await store.close()
