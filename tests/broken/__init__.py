@@ -245,7 +245,8 @@ def delete_keeps_the_export() -> ServerThread:
 def _download(transform: Callable[[str], str], content_type: str = "text/plain") -> ServerThread:
     """A get-export handler whose download answer is rewritten (buffered, not streamed)."""
     vendor = Voucherify()
-    original = vendor.exports.get_export
+    handlers = vendor.handlers()
+    original = handlers["get-export"]
 
     async def get_export(call):
         if "token" not in call.inputs.query:
@@ -255,7 +256,7 @@ def _download(transform: Callable[[str], str], content_type: str = "text/plain")
         text = b"".join((await service.csv(call.owners, record))()).decode("utf-8")
         return web.Response(text=transform(text), content_type=content_type)
 
-    vendor.exports.get_export = get_export
+    vendor.handlers = lambda: {**handlers, "get-export": get_export}
     return _server(vendor=vendor)
 
 

@@ -4,10 +4,12 @@ to it, sent as X-App-Token or as a Bearer token alone; trust on first use until 
 apps), its `{code, key, message, details, request_id}` error object, how it words a request's
 problems, its request ids and its export statuses.
 
-Python stays for what goes beyond: the export operations (exports.py: its Export object, defaults
-echoed, list pages by status, the download on Get Export's own path), orders and their import
-(orders.py), async actions (async_actions.py), the transaction exports scoped by a path's voucher or
-campaign (transactions.py), its row recipes (data/), fixtures and their recording.
+The engine also serves its exports' Get, List and Delete and the file Get Export answers given the
+token of `result.url`, and renders its Export object from the response schema. Python stays for what
+goes beyond: the creates (exports.py: the parameters echoed with the server's defaults, X-Mock-Warning
+findings on filters, rows scoped to a voucher export's campaign), the transaction exports scoped by a
+path's voucher, member or campaign (transactions.py), orders and their import (orders.py), async
+actions (async_actions.py), its row recipes (data/), fixtures and their recording.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Voucherify's export operations beyond the generic engine's: create (generic, orders, voucher
-transactions: the parameters echoed with the server's defaults, rows scoped to a campaign) and the
-download Get Export answers when given its token. The engine (the vendor's `engine`) lists and
-deletes exports and renders the Export object from its response schema, as the overlay says."""
+"""Voucherify's export operations beyond the generic engine's: the creates (generic, orders, voucher
+transactions: the parameters echoed with the server's defaults, rows scoped to a campaign). The
+engine (the vendor's `engine`) reads, lists, deletes and downloads exports and renders the Export
+object from its response schema, as the overlay says."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from ...control.prefer import NOTHING, PREFER, creates_export
-from ...exports import ExportService, Query
+from ...exports import Query
 from ...findings import filter_findings
 from ...lifecycle import PHASES
-from ...respond import encoded_json_response, json_bytes, json_response, origin, stream
+from ...respond import json_response
 from ...spec import Spec
 from ..base import Call, Handler
 from ..openapi.behaviour import Exports as Engine
@@ -37,7 +37,6 @@ class Exports:
         return {
             "create-export": self.create_export,
             "create-order-export": self.create_order_export,
-            "get-export": self.get_export,
         }
 
     @creates_export
@@ -100,28 +99,6 @@ class Exports:
             outcome=prefer.outcome or "done",
         )
         return json_response(self.engine.rendered(call.operation, record, call.request))
-
-    async def get_export(self, call: Call) -> web.StreamResponse:
-        service: ExportService = call.services.exports
-        export_id = call.inputs.path["exportId"]
-        if "token" in call.inputs.query:
-            app = call.request.headers.get("X-App-Id") or None
-            record = await service.for_download(call.owners, export_id, call.inputs.query["token"], app)
-            filename = f"{record['exported_object']}_export_{record['id']}.csv"
-            return await stream(
-                call.request,
-                await service.csv(call.owners, record),
-                content_type=CSV_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
-        op, request = call.operation, call.request
-        answer = await service.rendered(
-            call.store,
-            export_id,
-            lambda record: json_bytes(self.engine.rendered(op, record, request)),
-            origin(request),  # the URLs' origin: the answer depends on it
-        )
-        return encoded_json_response(answer)
 
 
 def voucher_id(code: str) -> str:
