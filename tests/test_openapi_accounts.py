@@ -58,6 +58,26 @@ DOCUMENT: dict[str, Any] = {
                 "responses": {"200": {"$ref": "#/components/responses/Export"}},
             },
         },
+        "/exports/{id}/summary": {  # a second read of the same export, in another shape
+            "get": {
+                "operationId": "summary",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "the export in brief",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["id", "state"],
+                                    "properties": {"id": {"type": "string"}, "state": {"type": "string"}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
         "/exports/{id}": {
             "get": {  # the export, or its file when given the token of its URL
                 "operationId": "read",
@@ -145,6 +165,8 @@ actions:
     update: {x-mock: {role: status}}
   - target: $.paths['/exports'].get
     update: {x-mock: {role: list}}
+  - target: $.paths['/exports/{id}/summary'].get
+    update: {x-mock: {role: status}}
   - target: $.components.schemas.Export.properties.result
     update: {x-mock-when: done, x-mock-value: {url: "{url}"}}
   - target: $.components.securitySchemes.FileToken
@@ -277,3 +299,13 @@ async def test_problems_worded_with_a_title_per_kind_and_per_body_path(
 def test_an_account_scheme_must_be_an_api_key(tmp_path):
     with pytest.raises(registry.UnknownVendor, match="x-mock.account names 'Bearer', which is no apiKey"):
         _vendor_class(tmp_path, OVERLAY.replace("account: AppId", "account: Bearer"))
+
+
+async def test_each_status_operation_answers_in_its_own_shape_however_often_polled(served):
+    """Answers are kept per revision of the export, and per operation: a poll of one never gets another's."""
+    vendor, client = await served()
+    export = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    for _ in range(2):
+        full = await _call(client, "GET", f"/exports/{export['id']}", 200, headers=app_headers("a1", "s1"))
+        brief = await _call(client, "GET", f"/exports/{export['id']}/summary", 200, headers=app_headers("a1", "s1"))
+        assert set(full) == {"id", "status", "result"} and set(brief) == {"id", "state"}
