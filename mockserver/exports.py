@@ -163,18 +163,22 @@ class ExportService:
         record out of the store nor renders it. What is kept stands while the store's version of the record
         (Store.version: a write or a delete changes it) is the one rendered and the clock has not reached the
         record's next phase (Lifecycle.still_until); `variant`: what else the answer depends on (the
-        origin its URLs start with). A store that keeps no versions (SQLite, Redis) renders every time."""
+        origin its URLs start with). A store that keeps no versions (Redis) renders every time."""
         key = (tenant.tenant, export_id, variant)
         version = self.store.version(tenant.tenant, KIND, export_id)
         if version is not None:
             kept = self._rendered.get(key)
-            if kept is not None and kept[0] is version and self.clock.now() < kept[2]:
+            if kept is not None and _same(kept[0], version) and self.clock.now() < kept[2]:
                 return kept[1]
         record = await self.get(tenant, export_id)
         answer = render(record)
         until = self.lifecycle.still_until(record)
         # kept only if nothing wrote the record meanwhile, this poll included (it moved the record on)
-        if version is not None and until is not None and self.store.version(tenant.tenant, KIND, export_id) is version:
+        if (
+            version is not None
+            and until is not None
+            and _same(self.store.version(tenant.tenant, KIND, export_id), version)
+        ):
             if len(self._rendered) >= RENDERED:
                 del self._rendered[next(iter(self._rendered))]  # the oldest kept
             self._rendered[key] = (version, answer, until)
@@ -321,3 +325,8 @@ class ExportService:
         record["phase_rank"] = PHASES.index(record["phase"])
         record["due_at"] = self.lifecycle.due_at(record)
         return record
+
+
+def _same(kept: object, version: object) -> bool:
+    """Whether two Store.version tokens are one revision: the same object, or equal stored texts (SQLite)."""
+    return kept is version or (type(version) is str and kept == version)

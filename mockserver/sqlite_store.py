@@ -6,9 +6,9 @@ Same interface and semantics as MemoryStore (the contract tests run against
 every backend). Statements run on one thread of the store's own (sqlite3
 blocks), never on the event loop; transactions (`transact`) on a second
 thread with a connection of its own, so a long one does not hold up reads.
-Two exceptions, `counter` (the shared clock's offset, read before every
-request) and `get` (a record by its key, as every GET of an export reads
-it): one row read by its key on the event loop through a connection that
+Three exceptions, `counter` (the shared clock's offset, read before every
+request), `get` and `version` (a record by its key, as every GET of an
+export reads it): one row read by its key on the event loop through a connection that
 never waits (busy timeout 0; WAL readers take no lock a writer holds), a few
 microseconds where a trip to the thread and back costs tens; when the file is
 busy all the same (a WAL recovery), the thread reads it.
@@ -105,6 +105,7 @@ ADD = "INSERT INTO tenant_records (vendor, kind, key, app, record) VALUES (?, ?,
 OLDEST = (  # the rowids a trim to the newest N deletes
     "SELECT rowid FROM tenant_records WHERE vendor = ? AND app = ? AND kind = ? ORDER BY rowid DESC LIMIT -1 OFFSET ?"
 )
+GET = "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?"
 COUNTER = "SELECT value FROM counters WHERE name = ?"
 T = TypeVar("T")
 
@@ -246,10 +247,7 @@ class SqliteStore:
         pass  # connected in __init__: a file that cannot be opened is reported at once
 
     async def get(self, tenant: Tenant, kind: str, key: str) -> dict | None:
-        rows = await self._glance(
-            "SELECT record FROM tenant_records WHERE vendor = ? AND kind = ? AND key = ? AND app = ?",
-            (tenant.vendor, kind, key, tenant.app),
-        )
+        rows = await self._glance(GET, (tenant.vendor, kind, key, tenant.app))
         return json.loads(rows[0][0]) if rows else None
 
     async def _glance(self, sql: str, params: tuple) -> list[tuple]:
@@ -261,9 +259,15 @@ class SqliteStore:
         except sqlite3.OperationalError:
             return await self._run(self._all, sql, params)
 
-    def version(self, tenant: Tenant, kind: str, key: str) -> object | None:
-        """None: other processes write the file (Store.version)."""
-        return None
+    def version(self, tenant: Tenant, kind: str, key: str) -> str | None:
+        """The record's stored text (Store.version): other processes write the file, so no object of ours
+        stands for a revision, but equal texts are equal records, whoever wrote them. Read on the event loop
+        as `get` reads (one row by key, never waiting); None when the file is busy or holds no such record."""
+        try:
+            rows = self._glances.execute(GET, (tenant.vendor, kind, key, tenant.app)).fetchall()
+        except sqlite3.OperationalError:
+            return None
+        return rows[0][0] if rows else None
 
     async def put(self, tenant: Tenant, kind: str, key: str, record: dict) -> None:
         if await self._commit(UPSERT, (tenant.vendor, kind, key, tenant.app, _text_of(record))) == 0:

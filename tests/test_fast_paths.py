@@ -427,9 +427,11 @@ async def test_polling_an_unchanged_export_reads_no_copy_of_it(aiohttp_client, s
     assert first.json["status"] == "DONE" and [a.json for a in again] == [second.json] * 3 == [first.json] * 3
 
 
-async def test_a_kept_answer_gives_way_to_every_change_of_the_export(api, clock):
+@pytest.mark.parametrize("state", [False, True], ids=["memory", "sqlite"])
+async def test_a_kept_answer_gives_way_to_every_change_of_the_export(make_api, clock, tmp_path, state):
     """What ExportService.rendered keeps stands only while the record and its phase stand: the clock reaching
     the next phase, a forced status, a delete, another origin each give the answer rendered afresh."""
+    api = await make_api(state=str(tmp_path / "state.db")) if state else await make_api()
     export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
     path = f"/v1/exports/{export['id']}"
     assert [(await api.get(path)).json["status"] for _ in range(2)] == ["SCHEDULED"] * 2
@@ -451,6 +453,44 @@ async def test_a_kept_answer_gives_way_to_every_change_of_the_export(api, clock)
     assert (await api.get(path)).json["status"] == "IN_PROGRESS"  # written by the admin API: the store's version
     assert (await api.delete(path)).status == 204
     assert (await api.get(path)).status == 404
+
+
+async def test_a_sqlite_store_keeps_answers_until_any_process_writes_the_export(aiohttp_client, spec, clock, tmp_path):
+    """Under --workers the store is a SQLite file: polling an unchanged export neither reads a copy of it nor
+    renders it (its version is its stored text, read by key); another process's write shows at once."""
+    import sqlite3
+
+    from mockserver.app import create_app
+    from mockserver.options import Settings
+    from mockserver.sqlite_store import SqliteStore
+    from mockserver.vendors.voucherify import Voucherify
+    from tests.conftest import Api
+
+    class Counting(SqliteStore):
+        gets = 0
+
+        async def get(self, tenant, kind, key):
+            self.gets += kind == "exports"
+            return await super().get(tenant, kind, key)
+
+    store = Counting(tmp_path / "state.db")
+    app = create_app(Settings(lifecycle="instant"), clock=clock, store=store, vendors=[Voucherify(spec=spec)])
+    api = Api(await aiohttp_client(app), spec)
+    export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    path = f"/v1/exports/{export['id']}"
+    first, second = (await api.get(path)).json, (await api.get(path)).json  # moved to DONE; then kept
+    read = store.gets
+    assert [(await api.get(path)).json for _ in range(3)] == [second] * 3 == [first] * 3
+    assert store.gets == read
+    other = sqlite3.connect(tmp_path / "state.db", isolation_level=None)  # another worker's write
+    try:
+        other.execute(
+            "UPDATE tenant_records SET record = json_set(record, '$.token', 'another') WHERE key = ?", (export["id"],)
+        )
+    finally:
+        other.close()
+    assert (await api.get(path)).json["result"]["url"].endswith("?token=another") and store.gets == read + 1
+    await store.close()
 
 
 async def test_an_export_each_poll_moves_is_never_answered_from_what_was_kept(make_api):
