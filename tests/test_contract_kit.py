@@ -26,6 +26,22 @@ from mockserver.testing import ServerThread
 from tests.broken import download_as_text_csv, status_outside_enum
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _imported_before_pytester():
+    """What the mock imports only when first needed, imported before any `pytester` in-process run: such a
+    run puts sys.modules back as it found it, dropping what it imported first, and an extension module cannot
+    be imported twice in one process (`iregexp_check`, under the overlays' jsonpath_rfc9535: "PyO3 modules
+    ... may only be initialized once per interpreter process"; numpy likewise). Every later test of the
+    worker that read a folder with an overlay failed so."""
+    import jsonpath_rfc9535  # noqa: F401, PLC0415
+
+    from mockserver import data  # noqa: PLC0415
+
+    data.load_engine()
+
+
 OURS = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
 
 

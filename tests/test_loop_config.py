@@ -190,3 +190,28 @@ def test_direct(): pytest.importorskip("chargebee.models")
         'voucherify = sdk("voucherify")', 'voucherify = sdk("voucherify")\npytestmark = one_worker("voucherify")'
     )
     assert sdk_tests_without_their_group(marked) == ["test_direct uses chargebee"]
+
+
+@pytest.mark.slow
+def test_a_pytester_run_leaves_the_overlays_jsonpath_importable_for_the_tests_after_it():
+    """A `pytester` in-process run first, then tests that read a folder with an overlay, in one process: they
+    errored ("PyO3 modules ... may only be initialized once") when the run had imported jsonpath first."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_contract_kit.py::test_the_mockserver_fixture_takes_a_marker_and_indirect_parameters",
+            "tests/test_hubspot_sdk.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
