@@ -7,7 +7,9 @@ pytest-xdist 3.8 names a test's group by setting `item._nodeid = "<nodeid>@<grou
 longer reads (a node's id is now `item._id`, a `NodeId`), so every group was silently split over the
 workers (https://github.com/pytest-dev/pytest-xdist/issues/1386; its open pull request 1388 does what this
 does). After xdist has marked the items, this gives the id it meant to the field pytest reads; where xdist's
-own marking works (an older pytest, a fixed xdist) it changes nothing.
+own marking works (an older pytest, a fixed xdist) it changes nothing. Reports then name a grouped test
+with its group, as xdist did before pytest 9.2 (`tests/test_sdk_voucherify.py::test_x@voucherify-sdk`; the
+summary line of a parametrized one shows a `]` too many); `--lf` and `-k` select as before.
 """
 
 from __future__ import annotations
