@@ -117,6 +117,15 @@ DOCUMENT: dict[str, Any] = {
                 "properties": {
                     "object": {"type": "string"},
                     "fields": {"type": "array", "items": {"type": "string"}},
+                    "parameters": {
+                        "type": "object",
+                        "properties": {
+                            "fields": {"type": "array", "nullable": True, "items": {"type": "string"}},
+                            "order": {"type": "string", "nullable": True},
+                            "filters": {"type": "object", "nullable": True},
+                            "n": {"type": "integer", "nullable": True},
+                        },
+                    },
                     # a default its own schema refuses, as vendors publish them: served all the same
                     "label": {"type": "string", "enum": ["a", "b"], "default": "c"},
                 },
@@ -128,6 +137,7 @@ DOCUMENT: dict[str, Any] = {
                     "id": {"type": "string"},
                     "status": {"type": "string"},
                     "result": {"type": "object", "nullable": True, "properties": {"url": {"type": "string"}}},
+                    "parameters": {"type": "object", "x-mock-value": "request"},
                 },
             },
             "Row": {
@@ -188,8 +198,8 @@ def _vendor_class(tmp_path: Path, overlay: str = OVERLAY):
 
 @pytest.fixture
 async def served(aiohttp_client, tmp_path):
-    async def serve(keys: tuple[str, ...] = ()):
-        vendor = _vendor_class(tmp_path)(keys=keys)
+    async def serve(keys: tuple[str, ...] = (), overlay: str = OVERLAY):
+        vendor = _vendor_class(tmp_path, overlay)(keys=keys)
         return vendor, await aiohttp_client(create_app(Settings(lifecycle="instant", rows=3), vendors=[vendor]))
 
     return serve
@@ -308,4 +318,33 @@ async def test_each_status_operation_answers_in_its_own_shape_however_often_poll
     for _ in range(2):
         full = await _call(client, "GET", f"/exports/{export['id']}", 200, headers=app_headers("a1", "s1"))
         brief = await _call(client, "GET", f"/exports/{export['id']}/summary", 200, headers=app_headers("a1", "s1"))
-        assert set(full) == {"id", "status", "result"} and set(brief) == {"id", "state"}
+        assert set(full) == {"id", "status", "result", "parameters"} and set(brief) == {"id", "state"}
+
+
+async def test_a_create_echoes_its_parameters_with_the_servers_defaults(served):
+    """`echo` and `defaults`: the sort as sent (an empty one too: no sort) or the default, the columns written,
+    the scope's parameter when given, the filters over the default junction; nulls and other keys are not
+    echoed. `scope` pins the rows; the engine's filters naming no column are an X-Mock-Warning."""
+    create = """{x-mock: {role: create, fields: parameters.fields, order: parameters.order,
+      filters: parameters.filters, scope: {n: parameters.n}, echo: parameters,
+      defaults: {order: -n, filters: {junction: and}}}}"""
+    vendor, client = await served(overlay=OVERLAY.replace("{x-mock: {role: create}}", create))
+    plain = await _call(client, "POST", "/exports", 200, json={"object": "rows"}, headers=app_headers("a1", "s1"))
+    assert plain["parameters"] == {"order": "-n", "fields": ["id", "n"], "filters": {"junction": "and"}}
+    sent = {"fields": ["n"], "order": "", "filters": {"colour": {"conditions": {"$is": "red"}}}, "n": 7, "x": None}
+    reply = await client.post(
+        "/v1/exports", json={"object": "rows", "parameters": sent}, headers=app_headers("a1", "s1")
+    )
+    made = await reply.json()
+    assert made["parameters"] == {
+        "order": "",
+        "fields": ["n"],
+        "n": 7,
+        "filters": {"junction": "and", "colour": {"conditions": {"$is": "red"}}},
+    }
+    assert any("colour" in warning for warning in reply.headers.getall("X-Mock-Warning", ())), reply.headers
+    pinned = {"object": "rows", "parameters": {"n": 7}}
+    made = await _call(client, "POST", "/exports", 200, json=pinned, headers=app_headers("a1", "s1"))
+    done = await _call(client, "GET", f"/exports/{made['id']}", 200, headers=app_headers("a1", "s1"))
+    rows = (await _call(client, "GET", done["result"]["url"].split("/v1", 1)[1], 200)).decode().split()
+    assert rows[0] == "id,n" and {row.split(",")[1] for row in rows[1:]} == {"7"}  # every row pinned to n

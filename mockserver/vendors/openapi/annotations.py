@@ -65,7 +65,22 @@ FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "exam
 # operation does not take, one it lacks, a malformed one, a value of the wrong form, the body as a whole
 PROBLEMS = ("media-type", "parameter", "unknown", "missing", "malformed", "invalid", "request")
 PROBLEM_KEYS = ("key", "message", "title", "root")
-OPERATION_KEYS = ("role", "object", "fields", "name", "format", "filters", "order", "id", "status", "items", "auth")
+OPERATION_KEYS = (
+    "role",
+    "object",
+    "fields",
+    "name",
+    "format",
+    "filters",
+    "order",
+    "id",
+    "status",
+    "items",
+    "auth",
+    "scope",
+    "echo",
+    "defaults",
+)
 IDEMPOTENCY_KEYS = (
     "header",
     "replayed-header",
@@ -223,6 +238,9 @@ class Role:
     status: int | None = None  # the answer's status (None: the first 2xx the operation documents)
     items: str | None = None  # list: the answer's property holding the exports (None: the first array)
     auth: str = "key"  # download: key (the API's credentials) | token (the URL's token alone)
+    scope: Mapping[str, str] = dataclasses.field(default_factory=dict)  # row attribute → body path pinning it
+    echo: str | None = None  # create: body path of the parameters echoed as the export runs them (echo.py)
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # echo: the server's defaults shown
 
 
 @dataclass(frozen=True)
@@ -487,6 +505,9 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
         status=int(raw["status"]) if "status" in raw else None,
         items=raw.get("items"),
         auth=auth,
+        scope={str(k): str(v) for k, v in _mapping(raw.get("scope") or {}, f"{where}: x-mock.scope").items()},
+        echo=None if raw.get("echo") is None else str(raw["echo"]),
+        defaults=dict(_mapping(raw.get("defaults") or {}, f"{where}: x-mock.defaults")),
     )
 
 

@@ -25,6 +25,7 @@ from ...control.answers import SpecAnswers
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...errors import ApiError
 from ...exports import KIND, ExportService, Query
+from ...findings import filter_findings
 from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
 from ...spec import Operation, Spec
 from ...store import VendorStore
@@ -32,6 +33,7 @@ from ...validation import Invalid
 from ..base import Call, Handler
 from . import expand, files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
+from .echo import echoed
 from .paging import id_page, sort_of
 from .render import NAMES, render, view_name
 
@@ -81,7 +83,19 @@ class Exports:
         return expand.checking(made, self.spec.operations, self.api, self._refuse)
 
     # -- create ----------------------------------------------------------------------------------
-    async def create(self, op: Operation, role: Role, call: Call) -> web.Response:
+    async def create(
+        self,
+        op: Operation,
+        role: Role,
+        call: Call,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        shown_filters: Mapping[str, Any] | None = None,
+        fields_default: list[str] | None = None,
+    ) -> web.Response:
+        """Create an export as the role reads the body. A vendor's own create handler may add to it: rows
+        pinned to what its path names (`scope`), the filters its echo shows (`shown_filters`), and the
+        columns written when none are asked (`fields_default`; else the object's defaults)."""
         body = call.inputs.body if isinstance(call.inputs.body, Mapping) else {}
         if call.inputs.body is None:  # no body at all skipped the schema: its required parameters are missing
             self._required(op, body)
@@ -96,15 +110,20 @@ class Exports:
         await self._room(call)
         word, exported = self._object(op, role, body)
         obj = self.model.object(exported)
-        fields = self._fields(role, body, obj)
+        fields = self._fields(role, body, obj, fields_default)
         name = self._text(role.name, "name", body)
         filters = self.filters_of(op, role, body) if self.filters_of else self.filters(role, body)
+        if isinstance(role.filters, str):  # the engine's own filters: what they ask that is probably a mistake
+            call.warn(filter_findings(obj, filters, "." + role.filters))
         order = self._order(role, body, obj)
         fmt_word, file = self._file(role, body)
+        pinned = {attr: dig(body, path) for attr, path in role.scope.items() if dig(body, path)}
+        pinned.update(scope or {})
         query = Query(
             fields=tuple(fields),
             order=order,
             filters=filters,
+            scope=pinned or None,
             extra={
                 "object": word,
                 "name": name,
@@ -117,7 +136,9 @@ class Exports:
         record = await service.create(
             call.store,
             exported,
-            parameters=dict(body),
+            parameters=dict(body)
+            if role.echo is None
+            else echoed(role, body, fields, obj.orders, shown_filters if shown_filters is not None else filters),
             query=query,
             id_prefix=self.api.id_prefix or ("1" if numeric else ""),
             id_length=self.api.id_length if not numeric else min(self.api.id_length, 12),
@@ -186,11 +207,11 @@ class Exports:
     def _known_words(self) -> list[str]:
         return list(self.api.objects) or list(self.model.objects)
 
-    def _fields(self, role: Role, body: Mapping, obj) -> tuple[str, ...]:
+    def _fields(self, role: Role, body: Mapping, obj, default: list[str] | None = None) -> tuple[str, ...]:
         path = role.fields or _field_named(body, "fields")
         asked = dig(body, path) if path else None
         if not asked:
-            return tuple(obj.default_fields)
+            return tuple(default or obj.default_fields)
         names = tuple(str(name) for name in (asked if isinstance(asked, list) else [asked]))
         unknown = [name for name in names if not obj.is_field(name)]
         if unknown:
@@ -248,7 +269,7 @@ class Exports:
             name = next((v for k, v in value.items() if k.lower() in ("propertyname", "field", "property")), None)
             direction = str(next((v for k, v in value.items() if k.lower() in ("direction", "order")), ""))
             value = None if name is None else ("-" if direction.lower().startswith("desc") else "") + str(name)
-        if value is None:
+        if value is None or value == "":  # an empty sort: none (Voucherify's own echo of no order)
             return None
         value = str(value)
         if value not in obj.orders:

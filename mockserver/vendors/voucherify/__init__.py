@@ -4,12 +4,12 @@ to it, sent as X-App-Token or as a Bearer token alone; trust on first use until 
 apps), its `{code, key, message, details, request_id}` error object, how it words a request's
 problems, its request ids and its export statuses.
 
-The engine also serves its exports' Get, List and Delete and the file Get Export answers given the
-token of `result.url`, and renders its Export object from the response schema. Python stays for what
-goes beyond: the creates (exports.py: the parameters echoed with the server's defaults, X-Mock-Warning
-findings on filters, rows scoped to a voucher export's campaign), the transaction exports scoped by a
-path's voucher, member or campaign (transactions.py), orders and their import (orders.py), async
-actions (async_actions.py), its row recipes (data/), fixtures and their recording.
+The engine also serves its exports (create, get, list, delete, and the file Get Export answers given
+the token of `result.url`), renders its Export object from the response schema and echoes the
+parameters an export runs with. Python stays for what goes beyond: the transaction exports' scopes
+(transactions.py: the path's voucher, member or campaign, looked up in the app's fixtures, handed to
+the engine's create), orders and their import (orders.py), async actions (async_actions.py), its row
+recipes (data/), fixtures and their recording, and the `--app`/`--max-orders` options.
 """
 
 from __future__ import annotations
@@ -62,17 +62,16 @@ class Voucherify(OpenApiVendor):
         assert self.accounts is not None  # the overlay's x-mock.account
         self.apps = self.accounts.pinned  # pinned app id → token (--app ID:TOKEN gives pairs; fixtures add theirs)
         self.apps.update(dict(apps or {}))
-        self.engine = self.exports  # the generic engine's export operations (list, delete, the Export object)
-        self.exports = exports.Exports(self.spec, self.engine)  # Voucherify's own: create, download
+        self.engine = self.exports  # the generic engine's export operations, as the overlay's roles say
+        exports.check_statuses(self.spec, self.api)
         self.async_actions = async_actions.AsyncActions(self.spec)
         self.orders = orders.Orders(self.spec, self.async_actions, max_orders)
-        self.transactions = transactions.Transactions(self.exports)
+        self.transactions = transactions.Transactions(self.engine)
 
     def handlers(self) -> dict[str, Handler]:
         engine = self.engine.handlers()
         return {
             **{operation: engine[operation] for operation in self.engine.roles},
-            **self.exports.handlers(),
             **self.orders.handlers(),
             **self.async_actions.handlers(),
             **self.transactions.handlers(),

@@ -1,8 +1,8 @@
 """Transaction and points-expiration exports of vouchers, loyalty cards and campaigns.
 
-Each call creates an ordinary export (Exports.schedule) whose rows are scoped
-to the card and/or campaign in the path, and whose `parameters.filters` echo
-the scope the way Voucherify does.
+Each call creates an ordinary export (the engine's create, as the overlay's role
+says) whose rows are scoped to the card and/or campaign in the path, and whose
+`parameters.filters` echo the scope the way Voucherify does.
 
 How the mock knows vouchers and campaigns: an app whose fixtures define
 vouchers (campaigns) knows exactly those, and any other code (campaign) is a
@@ -22,15 +22,16 @@ from ...control.prefer import creates_export
 from ...errors import not_found
 from ...store import TenantStore
 from ..base import Call, Handler
-from .exports import Exports, voucher_id
+from ..openapi.behaviour import Exports
+from .exports import voucher_id
 
 VOUCHERS = "vouchers"
 CAMPAIGNS = "campaigns"
 
 
 class Transactions:
-    def __init__(self, exports: Exports) -> None:
-        self.exports = exports
+    def __init__(self, engine: Exports) -> None:
+        self.engine = engine
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -49,7 +50,7 @@ class Transactions:
         # character) while it requires `filters`: only the sent filters are echoed.
         # The rows are still the voucher's.
         voucher = await require_voucher(call.store, call.inputs.path["code"])
-        return await self._schedule(call, "voucher_transactions", {}, {"voucher_id": voucher["id"]})
+        return await self._schedule(call, {}, {"voucher_id": voucher["id"]})
 
     @creates_export
     async def export_card_transactions(self, call: Call) -> web.Response:
@@ -62,7 +63,7 @@ class Transactions:
             campaign = call.inputs.path["campaignId"]
             echo["campaign_id"] = _in(campaign)
             scope["campaign_id"] = (await require_campaign(call.store, campaign))["id"]
-        return await self._schedule(call, "voucher_transactions", echo, scope)
+        return await self._schedule(call, echo, scope)
 
     @creates_export
     async def export_campaign_transactions(self, call: Call) -> web.Response:
@@ -70,27 +71,28 @@ class Transactions:
         # the official Python SDK 6.x caps each of those values at one character
         # and would fail to parse the answer: only the sent filters are echoed.
         campaign = await require_campaign(call.store, call.inputs.path["campaignId"])
-        return await self._schedule(call, "voucher_transactions", {}, {"campaign_id": campaign["id"]})
+        return await self._schedule(call, {}, {"campaign_id": campaign["id"]})
 
     @creates_export
     async def export_points_expiration(self, call: Call) -> web.Response:
         name = call.inputs.path["campaignId"]
         campaign = await require_campaign(call.store, name)
-        return await self._schedule(
-            call, "points_expiration", {"campaign_id": _in(name)}, {"campaign_id": campaign["id"]}
-        )
+        return await self._schedule(call, {"campaign_id": _in(name)}, {"campaign_id": campaign["id"]})
 
-    async def _schedule(self, call: Call, exported_object: str, scope_filters: dict, scope: dict) -> web.Response:
+    async def _schedule(self, call: Call, scope_filters: dict, scope: dict) -> web.Response:
         """Fields default to this operation's own default (campaign exports have
         no `campaign_id` column); the echo adds the scope to the sent filters."""
         sent = (call.inputs.body or {}).get("parameters") or {}
-        parameters = {name: value for name, value in sent.items() if value is not None}  # SDKs send null for unset
-        if not parameters.get("fields"):
-            parameters["fields"] = list(
+        default = None
+        if not sent.get("fields"):
+            default = list(
                 schema_lookup(call.operation.body_schemas["application/json"], "parameters", "fields", "default")
             )
-        echoed = {**(parameters.get("filters") or {}), **scope_filters}
-        return await self.exports.schedule(call, exported_object, parameters, echoed_filters=echoed, scope=scope)
+        role = self.engine.roles[call.operation.operation_id]
+        shown = {**(sent.get("filters") or {}), **scope_filters}
+        return await self.engine.create(
+            call.operation, role, call, scope=scope, shown_filters=shown, fields_default=default
+        )
 
 
 def schema_lookup(schema: Mapping[str, Any], *names: str) -> Any:
