@@ -61,7 +61,7 @@ async def test_bad_cursors_are_refused_in_the_apis_shape(acme):
 
 
 def test_a_bad_paging_annotation_is_refused_by_name():
-    with pytest.raises(AnnotationError, match="x-mock.paging.style must be offset or id"):
-        read_api({"x-mock": {"paging": {"style": "page"}}})
+    with pytest.raises(AnnotationError, match=r"x-mock.paging.style must be offset or id or page, not 'sideways'"):
+        read_api({"x-mock": {"paging": {"style": "sideways"}}})
     with pytest.raises(AnnotationError, match="unknown key 'cursor'"):
         read_api({"x-mock": {"paging": {"cursor": "after"}}})
