@@ -74,12 +74,12 @@ def test_free(i):
 
 @pytest.mark.slow
 def test_an_xdist_group_runs_on_one_worker(tmp_path):
-    """`--dist loadgroup` with pyproject's plugin keeps a group's tests on one worker (under pytest 9.2 and
-    pytest-xdist 3.8 alone, the twelve grouped tests were split over both workers, 7 and 5)."""
+    """`--dist loadgroup` keeps a group's tests on one worker with the pytest the test extra allows (under
+    pytest 9.2 and pytest-xdist 3.8, the twelve grouped tests were split over both workers, 7 and 5)."""
     (tmp_path / "test_groups.py").write_text(GROUPED)
     out = tmp_path / "workers.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GROUPS_OUT": str(out)}
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.pytest_groups"]
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     done = subprocess.run(
         [*argv, "-n", "2", "--dist", "loadgroup", "test_groups.py"],
         cwd=tmp_path,
