@@ -142,10 +142,25 @@ def typed(value: Any, schema: Mapping[str, Any]) -> Any:
     return value
 
 
+_MERGED: dict[int, tuple[dict, dict]] = {}  # id(schema) → (the schema, kept so its id is not reused; merged)
+
+
 def _merged(schema: Any) -> dict:
-    """allOf parts as one schema; the first non-null branch of anyOf/oneOf."""
+    """allOf parts as one schema; the first non-null branch of anyOf/oneOf. Remembered per schema object:
+    a document is loaded once and never changed, and every answer walks the same schemas (a page of ten
+    exports merged ~190 of them, 15 % of the list's CPU)."""
     if not isinstance(schema, dict):
         return {}
+    kept = _MERGED.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    merged = _merge(schema)
+    if len(_MERGED) < 4096:  # documents of a few hundred schemas; a bound all the same
+        _MERGED[id(schema)] = (schema, merged)
+    return merged
+
+
+def _merge(schema: dict) -> dict:
     if "allOf" in schema:
         out = {k: v for k, v in schema.items() if k != "allOf"}
         for part in schema["allOf"]:
