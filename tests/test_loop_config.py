@@ -15,6 +15,18 @@ from tests.pytest_bytecode import PREFIX, route_bytecode
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_pytest(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """pytest in a child process with this interpreter, no cache written: what a fresh run does."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_bytecode_goes_to_one_directory_when_the_environment_forbids_it_beside_the_sources(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     monkeypatch.setattr(sys, "pycache_prefix", None)
@@ -39,14 +51,7 @@ def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_py
     cached = PREFIX / target.parent.relative_to(target.anchor)
     for old in cached.glob("test_style.*-pytest-*.pyc"):
         old.unlink()  # written by an earlier run: this run must write its own
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", str(target)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_pytest("--collect-only", "-n", "0", str(target), cwd=ROOT, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(cached.glob("test_style.*-pytest-*.pyc")), sorted(p.name for p in cached.glob("*"))
 
@@ -79,15 +84,7 @@ def test_an_xdist_group_runs_on_one_worker(tmp_path):
     (tmp_path / "test_groups.py").write_text(GROUPED)
     out = tmp_path / "workers.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GROUPS_OUT": str(out)}
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    done = subprocess.run(
-        [*argv, "-n", "2", "--dist", "loadgroup", "test_groups.py"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_pytest("-n", "2", "--dist", "loadgroup", "test_groups.py", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [line.split() for line in out.read_text().splitlines()]
     assert len(lines) == 24
@@ -196,22 +193,11 @@ def test_direct(): pytest.importorskip("chargebee.models")
 def test_a_pytester_run_leaves_the_overlays_jsonpath_importable_for_the_tests_after_it():
     """A `pytester` in-process run first, then tests that read a folder with an overlay, in one process: they
     errored ("PyO3 modules ... may only be initialized once") when the run had imported jsonpath first."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "0",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_contract_kit.py::test_the_mockserver_fixture_takes_a_marker_and_indirect_parameters",
-            "tests/test_hubspot_sdk.py",
-        ],
+    done = run_pytest(
+        "-n",
+        "0",
+        "tests/test_contract_kit.py::test_the_mockserver_fixture_takes_a_marker_and_indirect_parameters",
+        "tests/test_hubspot_sdk.py",
         cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
