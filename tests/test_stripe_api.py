@@ -1070,6 +1070,7 @@ NEWER_DEFAULTS = {
     "payout_reconciliation.summary.2": ["reporting_category", "currency", "count", "gross", "fee", "net"],
     "balance_change_from_activity.summary.2": ["reporting_category", "currency", "count", "gross", "fee", "net"],
     "balance.summary.2": ["category", "description", "net_amount", "currency"],
+    "payouts.summary.2": ["reporting_category", "currency", "count", "gross", "fee", "net"],
 }  # fmt: skip
 
 
