@@ -15,7 +15,6 @@ package may register one through the `mockserver.vendors` entry points:
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ... import argtypes, data
+from ... import argtypes, data, ids
 from ...documents import Folder, read_folder
 from ...errors import ApiError
 from ...options import Option
@@ -235,7 +234,7 @@ class OpenApiVendor(Vendor):
         style = self.api.request_id
         if style == "uuid":
             return str(uuid.uuid4())
-        return (style if style != "hex" else "") + os.urandom(9).hex()
+        return ids.request_id(style if style != "hex" else "")
 
 
 @cache

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -601,11 +601,13 @@ def _id_param(op: Operation) -> str:
     return names[0]
 
 
+@cache  # per operation (hashed by identity), asked on every answer
 def _success(op: Operation) -> int:
     statuses = sorted(int(s) for s in op.responses if s.isdigit() and 200 <= int(s) < 300)
     return statuses[0] if statuses else 200
 
 
+@cache
 def _json_schema(op: Operation, status: int) -> dict | None:
     media = op.responses.get(str(status)) or {}
     return next((schema for kind, schema in media.items() if kind.split(";")[0].strip().endswith("json")), None)
