@@ -20,7 +20,7 @@ from ..forms import ListStyle
 from .paging import PAGING_KEYS, STYLES, Paging
 
 KEY = "x-mock"
-ROLES = ("create", "status", "list", "cancel", "delete", "download")
+ROLES = ("create", "status", "list", "cancel", "delete", "download", "file")
 STATUSES = {
     "scheduled": "PENDING",
     "running": "PROCESSING",
@@ -59,6 +59,8 @@ API_KEYS = (
     "expand",
     "refuse-unknown-query",
     "account",
+    "file-document",
+    "not-found",
 )
 FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
 # what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
@@ -95,6 +97,10 @@ IDEMPOTENCY_KEYS = (
     "errors",
 )
 EXPAND_KEYS = ("param", "max-levels", "list", "errors")
+DOCUMENT_KEYS = ("id-prefix", "expires")
+NOT_FOUND_KEYS = ("noun", "key", "message", "param")
+# what a 404 does not find: an export (its id in a path or a list's cursor), a finished export's file document
+NOT_FOUND_KINDS = ("export", "file")
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -180,6 +186,27 @@ EXPAND_REFUSALS = {
     "not-expandable": Refusal("not_expandable", "The property {part} cannot be expanded"),
     "in-list": Refusal("not_expandable", "The property {part} cannot be expanded; try {list}.{part}"),
 }
+
+
+@dataclass(frozen=True)
+class FileDocument:
+    """`file-document`: a finished export's file is a document of its own (Stripe's File), read by the `file`
+    role and nested in the export where a property stands for its URL: its id is the export's with
+    `id_prefix` in place of `ids.prefix`, and it says it is kept `expires` seconds (`expires_at`)."""
+
+    id_prefix: str | None = None
+    expires: float | None = None
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """How a 404 of a missing export or file is worded: its noun, error key and templates of the message
+    (`{noun}`, `{id}`) and of `param` (`{param}`: the path parameter or cursor that named it)."""
+
+    noun: str
+    key: str = "not_found"
+    message: str = "Cannot find {noun} with id {id}"
+    param: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +302,8 @@ class Api:
     # body path → the wording of any problem at or under it (before its kind's)
     problem_paths: Mapping[str, Problem] = dataclasses.field(default_factory=dict)
     account: str | None = None  # the apiKey scheme whose value names the tenant (accounts.py)
+    document: FileDocument | None = None  # a finished export's file is a document of its own (None: a URL)
+    not_found: Mapping[str, NotFound] = dataclasses.field(default_factory=dict)  # 404 wording per kind
 
     @property
     def idempotency_header(self) -> str | None:
@@ -336,7 +365,37 @@ def read_api(document: Mapping[str, Any]) -> Api:
         refuse_unknown_query=tuple(
             str(m).upper() for m in _list(raw.get("refuse-unknown-query"), "refuse-unknown-query")
         ),
+        document=_document(raw.get("file-document")),
+        not_found=_not_found(raw.get("not-found")),
     )
+
+
+def _document(raw: Any) -> FileDocument | None:
+    if raw is None:
+        return None
+    spec = _mapping(raw, "x-mock.file-document")
+    _known(spec, DOCUMENT_KEYS, "x-mock.file-document")
+    prefix = spec.get("id-prefix")
+    return FileDocument(
+        None if prefix is None else str(prefix), _number(spec.get("expires"), "x-mock.file-document.expires")
+    )
+
+
+def _not_found(raw: Any) -> dict[str, NotFound]:
+    spec = _mapping(raw or {}, "x-mock.not-found")
+    _known(spec, NOT_FOUND_KINDS, "x-mock.not-found")
+    found = {}
+    for kind, wording in spec.items():
+        wording = _mapping(wording, f"x-mock.not-found.{kind}")
+        _known(wording, NOT_FOUND_KEYS, f"x-mock.not-found.{kind}")
+        param = wording.get("param")
+        found[str(kind)] = NotFound(
+            str(wording.get("noun", kind)),
+            str(wording.get("key", "not_found")),
+            str(wording.get("message", NotFound.message)),
+            None if param is None else str(param),
+        )
+    return found
 
 
 def _list(value: Any, key: str) -> list:

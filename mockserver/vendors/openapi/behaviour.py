@@ -5,15 +5,18 @@ role says (or where a field of the usual name is), the export goes through the n
 ExportService (store, lifecycle, Prefer knobs), and the answer is the operation's response
 schema filled from the export's view (render.py). Finished exports download from the
 mock's file route (`<mount>/__files/<id>/<name>?token=…`, as signed storage URLs work)
-or from an operation with the `download` role.
+or from an operation with the `download` role. With `x-mock.file-document` the file is a document
+of its own (id, name, size, URL, expiry): nested in the export's answers and read by the `file` role.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -23,7 +26,7 @@ from aiohttp import web
 from ... import data
 from ...control.answers import SpecAnswers
 from ...control.prefer import NOTHING, PREFER, creates_export
-from ...errors import ApiError
+from ...errors import ApiError, not_found
 from ...exports import KIND, ExportService, Query
 from ...findings import filter_findings
 from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
@@ -35,7 +38,8 @@ from . import expand, files, idempotency
 from .annotations import Api, FileFormat, FilterMap, Role
 from .echo import echoed
 from .paging import id_page, sort_of
-from .render import NAMES, render, view_name
+from .render import NAMES, fill, merged, render, view_name
+from .spool import Spool
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
     from ...services import Services
@@ -44,6 +48,7 @@ if TYPE_CHECKING:  # the type only: a vendor module loads without the server cor
 FILES = "/__files"  # under the vendor's first mount: where finished exports download from
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+FILE_ROLES = ("file", "download")  # the operations that take a file document's id (x-mock.file-document)
 
 
 def dig(body: Any, path: str) -> Any:
@@ -68,6 +73,10 @@ class Exports:
     filters_of: Callable[[Operation, Role, Mapping[str, Any]], dict | None] | None = None
     refuse: Callable[[Invalid, Operation | None], ApiError] | None = None
     account_of: Callable[[web.Request], str] | None = None  # the account a request names (x-mock.account)
+    spool: Spool = field(default_factory=Spool, init=False)  # files whose size a file document states
+
+    def __post_init__(self) -> None:
+        self._sized: dict[str, bool] = {}
 
     def handlers(self) -> dict[str, Handler]:
         made: dict[str, Handler] = {}
@@ -76,7 +85,7 @@ class Exports:
             if role is None:
                 made[op.operation_id] = _from_spec(op)
                 continue
-            act = getattr(self, role.role)
+            act = getattr(self, "document" if role.role == "file" else role.role)
             handler = partial(act, op, role)
             made[op.operation_id] = creates_export(_named(handler)) if role.role == "create" else _named(handler)
         made = idempotency.guard(made, self.spec.operations, self.roles, self.api.idempotency)
@@ -106,7 +115,7 @@ class Exports:
             replayed = await idempotency.replayed_export(call, rules, key, body)
             if replayed is not None:
                 headers = {rules.replayed_header: "true"} if rules.replayed_header else None
-                return self._answer(op, role, call, replayed, headers)
+                return await self._answer(op, role, call, replayed, headers)
         await self._room(call)
         word, exported = self._object(op, role, body)
         obj = self.model.object(exported)
@@ -149,7 +158,7 @@ class Exports:
         )
         if rules is not None and key is not None:
             await idempotency.remember_export(call, rules, key, body, record["id"])
-        return self._answer(op, role, call, record)
+        return await self._answer(op, role, call, record)
 
     def _required(self, op: Operation, body: Mapping) -> None:
         schema = next(iter(op.body_schemas.values()), None) or {}
@@ -283,19 +292,32 @@ class Exports:
             return await self._signed_file(op, role, call, call.request.query[signed[2]])
         status = role.status or _success(op)
         schema = _json_schema(op, status)
-        if schema is None:
-            record = await call.services.exports.get(call.store, self._id(op, role, call))
-            return self._answer(op, role, call, record)
+        export_id = self._id(op, role, call)
+        if schema is None or self._sizes(op, role):  # a size is found by writing the file: not kept here
+            return await self._answer(op, role, call, await self._get(op, role, call, export_id))
         request = call.request
 
         def answer(record: dict) -> bytes:
             return json_bytes(render(schema, self.view(record, request=request), record["parameters"]))
 
         # kept per revision of the record: a client polling an export nobody changed gets the same bytes
-        kept = await call.services.exports.rendered(
-            call.store, self._id(op, role, call), answer, (op.operation_id, origin(request))
-        )
+        try:
+            kept = await call.services.exports.rendered(
+                call.store, export_id, answer, (op.operation_id, origin(request))
+            )
+        except ApiError as exc:
+            raise self._missing_export(exc, op, role, export_id) from None
         return encoded_json_response(kept, status=status)
+
+    async def document(self, op: Operation, role: Role, call: Call) -> web.Response:
+        """The `file` role: a finished export's file document (x-mock.file-document), by the file's id."""
+        record = await self._finished(op, role, call, self._id(op, role, call))
+        status = role.status or _success(op)
+        schema = _json_schema(op, status)
+        if schema is None:
+            return web.Response(status=status)
+        size = await self.size(record, call) if self._sizes(op, role) else None
+        return json_response(render(schema, self.file_view(record, origin(call.request), size)), status=status)
 
     async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
         given = {**call.request.query, **call.inputs.query}  # the declared ones as the document reads them
@@ -314,7 +336,8 @@ class Exports:
         )
         following = start + len(page) if start + len(page) < total else None
         listing = {
-            "items": [self.view(record, call) for record in page],
+            "items": [self.view(record, call, size=await self._size_of(op, role, record, call)) for record in page],
+            "url": op.path,  # a list's own address (Stripe's `url`), not an export's download
             "total": total,
             "has_more": following is not None,
             "next": None if following is None else str(following),
@@ -325,9 +348,11 @@ class Exports:
         """A list paged after or before an export's id (`x-mock.paging: {style: id}`)."""
         records = await call.services.exports.list(call.store)
         triples = [(record["created_at"], record["id"], record) for record in records]
-        page, more = id_page(triples, given, self.api.paging, "export", limit)
+        noun = self.api.not_found["export"].noun if "export" in self.api.not_found else "export"
+        page, more = id_page(triples, given, self.api.paging, noun, limit)
         listing = {
-            "items": [self.view(record, call) for record in page],
+            "items": [self.view(record, call, size=await self._size_of(op, role, record, call)) for record in page],
+            "url": op.path,
             "total": len(records),
             "has_more": more,
             "next": page[-1]["id"] if more and page and not given.get(self.api.paging.before) else None,
@@ -337,13 +362,20 @@ class Exports:
     async def cancel(self, op: Operation, role: Role, call: Call) -> web.Response:
         service: ExportService = call.services.exports
         export_id = self._id(op, role, call)
-        record = await service.force(call.store, export_id, "failed")
+        try:
+            record = await service.force(call.store, export_id, "failed")
+        except ApiError as exc:
+            raise self._missing_export(exc, op, role, export_id) from None
         record["canceled"] = True
         await call.store.replace(KIND, export_id, record)
-        return self._answer(op, role, call, record)
+        return await self._answer(op, role, call, record)
 
     async def delete(self, op: Operation, role: Role, call: Call) -> web.Response:
-        await call.services.exports.delete(call.store, self._id(op, role, call))
+        export_id = self._id(op, role, call)
+        try:
+            await call.services.exports.delete(call.store, export_id)
+        except ApiError as exc:
+            raise self._missing_export(exc, op, role, export_id) from None
         status = role.status or _success(op)
         return no_content() if status == 204 or not _json_schema(op, status) else json_response({}, status)
 
@@ -361,8 +393,10 @@ class Exports:
             expires = self._expires_at(record)
             if expires is not None and call.services.clock.now() > expires:
                 raise ApiError(403, "forbidden", "Forbidden", f"The download URL expired at {expires}; export again")
+        elif self.api.document is not None:  # the file is a document: it exists once the export is done
+            record = await self._finished(op, role, call, export_id)
         else:
-            record = await call.services.exports.get(call.store, export_id, polled=False)
+            record = await self._get(op, role, call, export_id, polled=False)
             if record["phase"] != "done":
                 raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
         return await self._stream(call.request, record, call.services, call.owners)
@@ -386,22 +420,138 @@ class Exports:
     async def _stream(
         self, request: web.Request, record: dict, services: Services, owners: VendorStore
     ) -> web.StreamResponse:
-        service: ExportService = services.exports
-        produce = await service.csv(owners, record)
         file = self._file_of(record)
-        member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
-        body = _packer(produce, file, member, record["phase_at"])
+        packed = await self._body(record, services, owners)
+        key = _spool_key(record)
         binary = file.compression != "none" or file.format == "xlsx"
         return await stream(
             request,
-            body,
+            lambda: self.spool.chunks(key) or packed(),  # the bytes a file document's size counted, if kept
             content_type=file.media_type,
             charset=None if binary else "utf-8",
             headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'},
         )
 
+    async def _body(self, record: dict, services: Services, owners: VendorStore) -> Callable[[], Any]:
+        """What writes the export's file, chunk by chunk (a synchronous function, for a worker thread)."""
+        service: ExportService = services.exports
+        produce = await service.csv(owners, record)
+        file = self._file_of(record)
+        member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
+        return _packer(produce, file, member, record["phase_at"])
+
+    # -- file documents --------------------------------------------------------------------------
+    def file_id(self, export_id: str) -> str:
+        """A finished export's file's id: the export's with `file-document.id-prefix` for `ids.prefix`."""
+        doc, prefix = self.api.document, self.api.id_prefix
+        if doc is None or doc.id_prefix is None:
+            return export_id
+        return doc.id_prefix + (export_id[len(prefix) :] if export_id.startswith(prefix) else export_id)
+
+    def export_id_of(self, file_id: str) -> str | None:
+        """The export whose file `file_id` is (None: no file id of this API)."""
+        doc = self.api.document
+        if doc is None or doc.id_prefix is None:
+            return file_id
+        return self.api.id_prefix + file_id[len(doc.id_prefix) :] if file_id.startswith(doc.id_prefix) else None
+
+    def file_view(self, record: dict, base: str, size: int | None = None) -> dict[str, Any]:
+        """What a file document may say of a finished export's file (render.py fills its schema)."""
+        doc, file, finished = self.api.document, self._file_of(record), record["phase_at"]
+        name = self.file_name(record)
+        return {
+            "id": self.file_id(record["id"]),
+            "export_id": record["id"],
+            "origin": base,
+            "url": self.url(record, base),
+            "name": name,
+            "file_name": name,
+            "created_at": finished,
+            "updated_at": finished,
+            "expires_at": finished + doc.expires if doc is not None and doc.expires else self._expires_at(record),
+            "size": size,
+            "format": file.format,
+            "media_type": file.media_type,
+            "rows": record["rows"],
+        }
+
+    async def size(self, record: dict, call: Call) -> int:
+        """The byte size of a finished export's file: known, or counted while the spool writes the file its
+        downloads will send (in a worker thread)."""
+        key = _spool_key(record)
+        known = self.spool.known_size(key)
+        if known is not None:
+            return known
+        body = await self._body(record, call.services, call.owners)
+        return await asyncio.get_running_loop().run_in_executor(None, self.spool.size, key, body)
+
+    async def _size_of(self, op: Operation, role: Role, record: dict, call: Call) -> int | None:
+        """The file's size where `op`'s answer states it (a finished export's file document); else None."""
+        return await self.size(record, call) if record["phase"] == "done" and self._sizes(op, role) else None
+
+    def _sizes(self, op: Operation, role: Role) -> bool:
+        """Whether `op`'s answer states a file document's size (found once per operation)."""
+        found = self._sized.get(op.operation_id)
+        if found is None:
+            schema = _json_schema(op, role.status or _success(op)) or {}
+            if role.role == "list" and schema:
+                schema = _with_items(schema, role.items)[1]
+            found = self._sized[op.operation_id] = _states_size(schema, document=role.role == "file")
+        return found
+
+    async def _finished(self, op: Operation, role: Role, call: Call, export_id: str) -> dict:
+        """The finished export whose file the path names; the file's 404 for any other (x-mock.not-found)."""
+        name = role.id or _id_param(op)
+        try:
+            record = await call.services.exports.get(call.store, export_id, polled=False)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            record = None
+        if record is None or record["phase"] != "done":
+            raise self.missing("file", str(call.inputs.path[name]), name)
+        return record
+
+    async def _get(self, op: Operation, role: Role, call: Call, export_id: str, *, polled: bool = True) -> dict:
+        try:
+            return await call.services.exports.get(call.store, export_id, polled=polled)
+        except ApiError as exc:
+            raise self._missing_export(exc, op, role, export_id) from None
+
+    def _missing_export(self, exc: ApiError, op: Operation, role: Role, export_id: str) -> ApiError:
+        """An export's 404 worded as `x-mock.not-found.export` says (any other error as it is)."""
+        if exc.status != 404 or "export" not in self.api.not_found:
+            return exc
+        return self.missing("export", export_id, role.id or _id_param(op))
+
+    def missing(self, kind: str, ident: str, param: str | None = None) -> ApiError:
+        """The 404 of a missing export or file (`kind`), as `x-mock.not-found` words it."""
+        wording = self.api.not_found.get(kind)
+        if wording is None:
+            return not_found(kind, ident)
+        values = {"noun": wording.noun, "id": ident, "param": param}
+
+        def worded(template: str) -> Any:  # text without a placeholder is literal (`param: id`)
+            return fill(template, values) if "{" in template else template
+
+        named = None if wording.param is None else worded(wording.param)
+        return ApiError(
+            404,
+            wording.key,
+            "Resource not found",
+            str(worded(wording.message)),
+            param=None if named is None else str(named),
+            resource=(wording.noun, ident),
+        )
+
     # -- answers ---------------------------------------------------------------------------------
-    def view(self, record: dict, call: Call | None = None, request: web.Request | None = None) -> dict[str, Any]:
+    def view(
+        self,
+        record: dict,
+        call: Call | None = None,
+        request: web.Request | None = None,
+        size: int | None = None,
+    ) -> dict[str, Any]:
         """What an answer may say of an export (render.py fills response schemas from it)."""
         request = request or (call.request if call else None)
         phase, query = record["phase"], record["query"]
@@ -431,10 +581,12 @@ class Exports:
             errors=0,
             file_name=self.file_name(record),
             request=record["parameters"],
+            file_id=self.file_id(record["id"]),
+            file=self.file_view(record, base, size) if done else None,  # the file as a document (render.py)
         )
-        for op in self.spec.operations:  # {status_url}, {list_url} …: where the export is read
+        for op in self.spec.operations:  # {status_url}, {download_url} …: where the export is read
             role = self.roles.get(op.operation_id)
-            if role is not None and role.role in ("status", "cancel", "delete", "download"):
+            if role is not None and role.role in ("status", "cancel", "delete", "download", "file"):
                 view.setdefault(f"{role.role}_url", base + self._path(op, role, record["id"]))
         return view
 
@@ -472,12 +624,10 @@ class Exports:
                         return op, role, str(scheme["name"])
         return None
 
-    def rendered(self, op: Operation, record: dict, request: web.Request) -> Any:
-        """The export as `op`'s JSON answer says it: for a vendor's own handler answering in the engine's
-        shape (its role's status, else the first 2xx the operation documents)."""
-        role = self.roles.get(op.operation_id)
-        schema = _json_schema(op, (role.status if role else None) or _success(op))
-        return render(schema, self.view(record, request=request), record["parameters"])
+    async def answer(self, op: Operation, call: Call, record: dict) -> web.Response:
+        """The export as `op`'s answer says it: for a vendor's own handler answering in the engine's shape
+        (its role's status, else the first 2xx the operation documents)."""
+        return await self._answer(op, self.roles.get(op.operation_id) or Role("status"), call, record)
 
     def _file_of(self, record: dict) -> FileFormat:
         """The file an export is written as: as its create chose, else the API's (`x-mock.file`)."""
@@ -494,6 +644,7 @@ class Exports:
         if template is not None:
             values = {
                 "id": record["id"],
+                "file_id": self.file_id(record["id"]),
                 "object": record["query"].get("object") or record["exported_object"],
                 "exported_object": record["exported_object"],
                 "name": record["query"].get("name") or fallback,
@@ -507,11 +658,12 @@ class Exports:
         """When a finished export's download URL stops working: `url-expires` after it finished."""
         return None if self.api.url_expires is None else int(record["phase_at"] + self.api.url_expires)
 
-    def _answer(
+    async def _answer(
         self, op: Operation, role: Role, call: Call, record: dict, headers: Mapping[str, str] | None = None
     ) -> web.Response:
         """The export as the operation's answer, echoing what its create asked."""
-        return self._respond(op, role, call, self.view(record, call), record["parameters"], headers)
+        view = self.view(record, call, size=await self._size_of(op, role, record, call))
+        return self._respond(op, role, call, view, record["parameters"], headers)
 
     def _respond(
         self,
@@ -532,12 +684,20 @@ class Exports:
         return json_response(render(schema, view, body or {}), status=status, headers=headers)
 
     def _id(self, op: Operation, role: Role, call: Call) -> str:
+        """The export id the path names (a file document's id for the `file` and `download` roles)."""
         name = role.id or _id_param(op)
-        return str(call.inputs.path[name])
+        given = str(call.inputs.path[name])
+        if role.role not in FILE_ROLES:
+            return given
+        export_id = self.export_id_of(given)
+        if export_id is None:
+            raise self.missing("file", given, name)
+        return export_id
 
     def _path(self, op: Operation, role: Role, export_id: str) -> str:
         name = role.id or _id_param(op)
-        return op.path.replace("{" + name + "}", quote(export_id, safe=""))
+        ident = self.file_id(export_id) if role.role in FILE_ROLES else export_id
+        return op.path.replace("{" + name + "}", quote(ident, safe=""))
 
     def _numeric_ids(self) -> bool:
         """Whether the export id is a number in the paths that take one (HubSpot's `taskId: integer`)."""
@@ -568,6 +728,27 @@ def _index(field: str) -> str | None:
 
 def _packer(produce, file: FileFormat, member: str, modified: float):
     return lambda: files.packed(produce(), file, member, modified=modified)
+
+
+def _spool_key(record: dict) -> str:
+    """Everything an export's file is made from besides the server's own settings (ids may come again after
+    a reset)."""
+    made = ("vendor", "app_id", "id", "exported_object", "parameters", "query", "created_at", "rows")
+    return json.dumps([record.get(name) for name in made], sort_keys=True, default=str)
+
+
+def _states_size(schema: Any, *, document: bool) -> bool:
+    """Whether a schema (a file document's, or one holding one) has a property standing for the size."""
+    properties = merged(schema).get("properties") or {}
+    if document:
+        return any(view_name(name) == "size" for name in properties)
+    return any(
+        _states_size(sub, document=True)
+        for name, sub in properties.items()
+        if (view_name(name) == "url" or merged(sub).get("x-mock-file"))
+        and merged(sub).get("properties")
+        and "x-mock-value" not in merged(sub)
+    )
 
 
 def _named(handler: partial) -> Handler:

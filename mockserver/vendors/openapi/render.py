@@ -11,7 +11,9 @@ created_at, url … Each property of the response schema takes, in this order:
 2. its `x-mock-status`: the phase → word table of a status other than the API's own
    (e.g. an export's `exportState` beside the task's `status`);
 3. the view value its name stands for (`createdAt`, `created_at` and `created` are all
-   `created_at`; `result`, `url`, `downloadUrl` are `url` …, see NAMES);
+   `created_at`; `result`, `url`, `downloadUrl` are `url` …, see NAMES); a property standing for
+   the URL whose schema is an object (or one marked `x-mock-file`) is the finished export's file
+   as a document of its own, filled from the view's `file` (null before);
 4. the request's field of the same name (an answer echoes what was asked);
 5. for a required property, the simplest value its schema allows; an optional one is left out.
 
@@ -41,6 +43,8 @@ NAMES = {
     "fields": ("fields", "columns", "objectproperties", "properties"),
     "rows": ("recordcount", "rowcount", "rows", "records"),
     "format": ("format", "fileformat"),
+    "size": ("size", "bytes", "filesize", "sizebytes", "contentlength"),
+    "expires_at": ("expiresat", "expires", "expiry"),
     "total": ("total", "totalcount", "count"),
     "has_more": ("hasmore", "more"),
     "next": ("next", "after", "nextcursor", "cursor", "nextpagetoken", "nextpage"),
@@ -56,7 +60,7 @@ def view_name(prop: str) -> str | None:
 
 def render(schema: Any, view: Mapping[str, Any], request: Mapping[str, Any] | None = None) -> Any:
     """The answer `schema` describes, filled from `view` (and the request body, echoed by name)."""
-    schema = _merged(schema)
+    schema = merged(schema)
     if "x-mock-value" in schema:
         return typed(fill(schema["x-mock-value"], view), schema)
     if schema.get("type") == "array" and "items" in schema:
@@ -67,14 +71,14 @@ def render(schema: Any, view: Mapping[str, Any], request: Mapping[str, Any] | No
     required = set(schema.get("required") or ())
     out: dict[str, Any] = {}
     for name, sub in properties.items():
-        if not _present(_merged(sub), view):
+        if not _present(merged(sub), view):
             if name in required and _nullable(sub):
                 out[name] = None  # required, and not yet: null (an export's result until it is done)
             continue
-        value = _value(name, _merged(sub), view, request or {})
+        value = _value(name, merged(sub), view, request or {})
         if value is None and name not in required:
             continue
-        out[name] = value if value is not None or _nullable(sub) else generate(_merged(sub))
+        out[name] = value if value is not None or _nullable(sub) else generate(merged(sub))
     return out
 
 
@@ -94,13 +98,24 @@ def _value(name: str, sub: dict, view: Mapping[str, Any], request: Mapping[str, 
         table = sub["x-mock-status"]
         return table.get("canceled" if view.get("canceled") else view.get("phase"))
     key = view_name(name)
+    if (key == "url" or sub.get("x-mock-file")) and sub.get("properties"):  # the file, a document of its own
+        file = view.get("file")
+        return render(sub, file) if isinstance(file, Mapping) else None
     if key is not None and view.get(key) is not None:
         return typed(view[key], sub)
     if name in request:
         return request[name]
     if sub.get("type") == "object" and sub.get("properties") and key is None:
-        return render(sub, view, request.get(name) if isinstance(request.get(name), dict) else {})
+        return render(sub, _within(sub, view), request.get(name) if isinstance(request.get(name), dict) else {})
     return None
+
+
+def _within(sub: Mapping[str, Any], view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The view a nested object is filled from: a list's (an object holding an array) `url` is its own
+    address (Stripe's `links.url`), not the export's download, so the view's is not offered to it."""
+    properties = sub.get("properties") or {}
+    listing = any(merged(prop).get("type") == "array" for prop in properties.values())
+    return {k: v for k, v in view.items() if k != "url"} if listing and "url" in view else view
 
 
 def fill(template: Any, view: Mapping[str, Any]) -> Any:
@@ -145,7 +160,7 @@ def typed(value: Any, schema: Mapping[str, Any]) -> Any:
 _MERGED: dict[int, tuple[dict, dict]] = {}  # id(schema) → (the schema, kept so its id is not reused; merged)
 
 
-def _merged(schema: Any) -> dict:
+def merged(schema: Any) -> dict:
     """allOf parts as one schema; the first non-null branch of anyOf/oneOf. Remembered per schema object:
     a document is loaded once and never changed, and every answer walks the same schemas (a page of ten
     exports merged ~190 of them, 15 % of the list's CPU)."""
@@ -164,7 +179,7 @@ def _merge(schema: dict) -> dict:
     if "allOf" in schema:
         out = {k: v for k, v in schema.items() if k != "allOf"}
         for part in schema["allOf"]:
-            part = _merged(part)
+            part = merged(part)
             props = {**(out.get("properties") or {}), **(part.get("properties") or {})}
             out.update({k: v for k, v in part.items() if k != "properties"})
             if props:
@@ -173,7 +188,7 @@ def _merge(schema: dict) -> dict:
     for key in ("anyOf", "oneOf"):
         branches = [b for b in schema.get(key) or () if isinstance(b, dict) and b.get("type") != "null"]
         if branches:
-            return {**{k: v for k, v in schema.items() if k != key}, **_merged(branches[0])}
+            return {**{k: v for k, v in schema.items() if k != key}, **merged(branches[0])}
     return schema
 
 

@@ -31,11 +31,11 @@ from ...spec import Spec
 from ...store import TenantStore
 from ..base import Call, Handler
 from ..openapi.paging import Paging, id_page
+from ..openapi.spool import Spool
 from .csv import report_csv
 from .links import links_of
 from .objects import FILE_PREFIX, RUN_PREFIX, file_id_of, missing
 from .report_types import DAY, ReportType, live_only, load_report_types, read_parameters, run_of
-from .spool import Spool
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
     from ...services import Services

@@ -1,14 +1,12 @@
-"""Report files made once: a run's File needs its `size` before anyone downloads
-it, and the size is only known by writing the CSV. So the first time a run's
-size is asked, its CSV is written to a file on disk (in a worker thread) and
-counted; downloads then send those very bytes, so `size` is the length served
-by construction, and a run's CSV is generated once rather than once for the
-size and again for every download.
+"""Export files made once: a file document (`x-mock.file-document`, Stripe's File) states its `size`
+before anyone downloads it, and the size is only known by writing the file. So the first time an
+export's size is asked, its file is written to disk (in a worker thread) and counted; downloads then
+send those very bytes, so `size` is the length served by construction, and the file is generated once
+rather than once for the size and again for every download.
 
-The spool is bounded (SPOOL_BYTES; the least recently used files go first)
-and lives in a temporary folder removed when the server stops. A run whose
-file is gone (evicted, another worker, a restart) is generated again: the CSV
-is a pure function of the run, so the bytes and their size are the same.
+The spool is bounded (SPOOL_BYTES; the least recently used files go first) and lives in a temporary
+folder removed when the server stops. An export whose file is gone (evicted, another worker, a restart)
+is generated again: the file is a pure function of the export, so the bytes and their size are the same.
 Sizes (a few bytes each) are remembered longer than files (SIZES_KEPT).
 """
 
@@ -93,7 +91,7 @@ class Spool:
     def _folder(self) -> str:
         with self._lock:
             if self._dir is None:
-                self._dir = tempfile.mkdtemp(prefix="mockserver-stripe-")
+                self._dir = tempfile.mkdtemp(prefix="mockserver-files-")
                 weakref.finalize(self, shutil.rmtree, self._dir, True)
             return self._dir
 

@@ -1,0 +1,98 @@
+"""A finished export's file as a document of its own (`x-mock.file-document`, the `file` role), a 404's
+wording per kind (`x-mock.not-found`) and a list's own `url`, on Ledger Reports (tests/specs/ledger/): a
+report's `result` is its File (id, name, size, URL, expiry) in one step, or its `file` id read with
+`GET /files/{file}` in two; the URL downloads the very bytes `size` counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import registry
+from mockserver.app import Settings, create_app
+from mockserver.vendors.openapi.annotations import AnnotationError, read_api
+
+LEDGER = Path(__file__).parent / "specs" / "ledger"
+HEADERS = {"Authorization": "Bearer ledger-key"}
+
+
+class Ledger:
+    """A client of the mock that checks every JSON answer against the document."""
+
+    def __init__(self, client, vendor) -> None:
+        self.client, self.spec = client, vendor.spec
+
+    async def call(self, method: str, path: str, *, status: int, **kwargs) -> Any:
+        resp = await self.client.request(method, "/v1" + path, headers=HEADERS, **kwargs)
+        raw = await resp.read()
+        assert resp.status == status, raw
+        if resp.content_type != "application/json":
+            return raw
+        body = json.loads(raw)
+        operation = self.spec.match(method, "/v1" + path.split("?")[0])
+        self.spec.check_response(operation, resp.status, "application/json", body)
+        return body
+
+
+@pytest.fixture
+async def ledger(aiohttp_client, clock):
+    served = registry.folder(str(LEDGER))()
+    client = await aiohttp_client(create_app(Settings(lifecycle="poll", rows=7), vendors=[served], clock=clock))
+    return Ledger(client, served)
+
+
+async def test_a_finished_exports_file_is_a_document_nested_and_read_by_its_id(ledger, clock):
+    made = await ledger.call("POST", "/reports", json={"dataset": "entries"}, status=200)
+    assert made["status"] == "pending" and made["result"] is None and made["file"] is None
+    done = await ledger.call("GET", f"/reports/{made['id']}", status=200)  # poll: running, then done
+    done = done if done["result"] else await ledger.call("GET", f"/reports/{made['id']}", status=200)
+    file = done["result"]
+    tail = made["id"].removeprefix("lr_")
+    origin = str(ledger.client.make_url("")).rstrip("/")
+    assert file["id"] == f"lf_{tail}" == done["file"] and file["object"] == "ledger.file"
+    assert file["filename"] == f"lf_{tail}.csv" and file["url"] == f"{origin}/v1/files/lf_{tail}/contents"
+    assert file["expires_at"] == file["created"] + 86400
+    assert file["links"]["url"] != file["url"]  # a nested list's address is not the download's
+    # two steps: the export names its file, whose document names the URL
+    assert await ledger.call("GET", f"/files/{done['file']}", status=200) == file
+    contents = await ledger.call("GET", f"/files/{file['id']}/contents", status=200)
+    assert len(contents) == file["size"] > 0 and len(contents.decode().splitlines()) == 8  # header and 7 rows
+
+
+async def test_missing_exports_and_files_are_worded_per_kind(ledger):
+    async def refused(path: str) -> dict:
+        return (await ledger.call("GET", path, status=404))["error"]
+
+    assert await refused("/reports/lr_nope") == {
+        "code": "resource_missing",
+        "message": "No such report: 'lr_nope'",
+        "param": "id",
+    }
+    missing = {"code": "resource_missing", "message": "No such file: 'lf_nope'", "param": "file"}
+    assert await refused("/files/lf_nope") == missing
+    assert await refused("/files/lf_nope/contents") == missing
+    assert (await refused("/files/lr_x"))["message"] == "No such file: 'lr_x'"  # not a file id at all
+    pending = await ledger.call("POST", "/reports", json={"dataset": "entries"}, status=200)
+    unfinished = "lf_" + pending["id"].removeprefix("lr_")  # its file does not exist before it is done
+    assert (await refused(f"/files/{unfinished}"))["message"] == f"No such file: '{unfinished}'"
+    assert (await refused(f"/files/{unfinished}/contents"))["code"] == "resource_missing"
+
+
+async def test_a_list_says_its_own_address(ledger):
+    await ledger.call("POST", "/reports", json={"dataset": "entries"}, status=200)
+    listed = await ledger.call("GET", "/reports", status=200)
+    assert listed["url"] == "/v1/reports" and len(listed["data"]) == 1
+
+
+def test_bad_file_document_and_not_found_annotations_are_refused_by_name():
+    with pytest.raises(AnnotationError, match="x-mock.file-document: unknown key 'prefix'"):
+        read_api({"x-mock": {"file-document": {"prefix": "f_"}}})
+    with pytest.raises(AnnotationError, match="x-mock.file-document.expires must be a positive number"):
+        read_api({"x-mock": {"file-document": {"expires": -1}}})
+    with pytest.raises(AnnotationError, match="x-mock.not-found: unknown key 'run'; known: export, file"):
+        read_api({"x-mock": {"not-found": {"run": {"key": "missing"}}}})
+    with pytest.raises(AnnotationError, match=r"x-mock.not-found.file: unknown key 'text'"):
+        read_api({"x-mock": {"not-found": {"file": {"text": "gone"}}}})
