@@ -94,3 +94,13 @@ def test_a_spilled_sort_leaves_no_files(monkeypatch, tmp_path):
     codes = text.split("\r\n")[1:-1]
     assert codes == sorted(codes) and len(codes) == 6000
     assert not list(tmp_path.iterdir())
+
+
+def test_a_spilled_sort_writes_cells_that_need_quotes_as_the_sort_in_memory_does(monkeypatch):
+    """The windows on disk hold cells already quoted (metadata's JSON): read back and written again, each
+    comes out as the one-pass sort writes it."""
+    query = ExportQuery("order", ("id", "metadata", "status"), rows=3000, order="status")
+    whole = b"".join(iter_csv(MODEL, query, seed=1, app_id="app", now=NOW))
+    monkeypatch.setattr(ordering, "SORT_BUDGET", 20_000)
+    spilled = b"".join(iter_csv(MODEL, query, seed=1, app_id="app", now=NOW))
+    assert b'""' in whole and spilled == whole

@@ -15,7 +15,7 @@ import polars as pl
 
 from . import csvout
 from .blocks import BLOCK, SPAN, TIMELINE_END, Block, Columns, Recipe
-from .columns import Column, Pooled, series, values
+from .columns import Column, Pooled, cells, series, values
 from .filters import Filter
 from .model import ANY, SCHEMA_RECIPE, ObjectModel
 from .pools import AppWorld
@@ -121,7 +121,8 @@ class Pipeline:
     """Filter + render for one query, a block at a time, in a polars DataFrame.
 
     A selected frame has the requested fields as columns `f0, f1, …` (fields
-    may repeat), then the sort key as `key` when asked for, and INDEX.
+    may repeat) as CSV cells (columns.cells: text quoted where needed), then the
+    sort key as `key` when asked for, and INDEX.
     """
 
     def __init__(self, model: ObjectModel, fields: Sequence[str], flt: Filter | None, *, typed: bool = True) -> None:
@@ -145,7 +146,7 @@ class Pipeline:
         data = {}
         if fields:
             data = {
-                alias: _decimals(series(column(columns, name), attribute), when, columns)
+                alias: _decimals(cells(column(columns, name), attribute), when, columns)
                 for alias, name, attribute, when in zip(self.names, self.fields, self.attributes, self.decimals)
             }
         if key is not None:
@@ -160,6 +161,7 @@ class Pipeline:
         return frame
 
     def render(self, frame: pl.DataFrame) -> bytes:
+        """A selected frame's fields as CSV lines."""
         return csvout.write(frame.select(self.names))
 
 

@@ -2,13 +2,16 @@
 
 A recipe may give a column as
 - a list of Python values (the general form; None is an empty cell),
-- a `polars.Series` made vectorised (ids, instants, amounts), or
+- a `polars.Series` made vectorised (ids, instants, amounts),
+- a `Plain` one: such a Series of text its maker knows needs no CSV quoting
+  (ids from the codec's tables, instants, digits), or
 - a `Pooled` column: indices into a small list of values (enum picks, metadata
   objects, Faker pools), so a million cells cost a million small ints and the
-  pool's text is converted once.
+  pool's text is converted (and quoted) once.
 `values()` gives any of them as Python values (what filters read); `series()`
 gives any of them as a Series in the attribute's CSV form: text, Int64 or
-Boolean, with null for an empty cell.
+Boolean, with null for an empty cell; `cells()` the same with text quoted as
+RFC 4180 needs, so the frame is written as it is (csvout.write_cells).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from .csvout import SPECIAL
 from .model import Attribute, JsonObject
 
 
@@ -44,12 +48,30 @@ class Pooled:
             index = pl.select(pl.when(index >= 0).then(index)).to_series()
         return pool.gather(index)
 
+    def cells(self, attribute: Attribute) -> pl.Series:
+        """series() with the pool's text quoted first: a quote per pool value, not per row."""
+        pool = series(list(self.pool), attribute)
+        return Pooled(quoted(pool) if pool.dtype == pl.String else pool, self.index).series(attribute)
+
     def masked(self, keep: np.ndarray) -> Pooled:
         """Empty where `keep` is false."""
         return Pooled(self.pool, np.where(keep, self.index, -1))
 
 
-Column = list | pl.Series | Pooled
+class Plain:
+    """Text cells that need no CSV quoting by how they are made (no comma, quote, CR or LF: ids from the
+    codec's tables, ISO instants, digits), so writing them skips the search for those characters."""
+
+    __slots__ = ("series",)
+
+    def __init__(self, series: pl.Series) -> None:
+        self.series = series
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+Column = list | pl.Series | Pooled | Plain
 
 
 def values(column: Column) -> list:
@@ -58,6 +80,8 @@ def values(column: Column) -> list:
         return column
     if isinstance(column, Pooled):
         return column.values()
+    if isinstance(column, Plain):
+        return column.series.to_list()
     return column.to_list()
 
 
@@ -65,6 +89,8 @@ def series(column: Column, attribute: Attribute) -> pl.Series:
     """The column as the CSV writer needs it."""
     if isinstance(column, pl.Series):
         return column
+    if isinstance(column, Plain):
+        return column.series
     if isinstance(column, Pooled):
         return column.series(attribute)
     kind = attribute.type
@@ -79,6 +105,25 @@ def series(column: Column, attribute: Attribute) -> pl.Series:
             [",".join(map(str, v)) if isinstance(v, (list, tuple)) else text(v) for v in column], dtype=pl.String
         )
     return pl.Series([text(v) for v in column], dtype=pl.String)
+
+
+def cells(column: Column, attribute: Attribute) -> pl.Series:
+    """The column as CSV cells, written as they are: series() with text quoted where RFC 4180 needs it."""
+    if isinstance(column, Pooled):
+        return column.cells(attribute)
+    cells = series(column, attribute)
+    if isinstance(column, Plain) or cells.dtype != pl.String:
+        return cells
+    return quoted(cells)
+
+
+def quoted(cells: pl.Series) -> pl.Series:
+    """Text cells holding a comma, quote, CR or LF in quotes, their quotes doubled; the others unchanged."""
+    if not cells.str.contains(SPECIAL).any():
+        return cells
+    text = pl.lit(cells)
+    escaped = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    return pl.select(pl.when(text.str.contains(SPECIAL)).then(escaped).otherwise(text).alias(cells.name)).to_series()
 
 
 def _all(column: list, kind: type) -> bool:

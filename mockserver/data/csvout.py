@@ -1,5 +1,6 @@
 """RFC 4180 CSV through polars' CSV writer (Rust): cells quoted when they hold a comma, quote, CR or LF,
-quotes doubled, CRLF line ends, empty cells empty; bytes streamed in chunks of CHUNK.
+quotes doubled, CRLF line ends, empty cells empty; bytes streamed in chunks of CHUNK. The quoting is done
+before (columns.cells: a pool's text once, ids and instants never), so the writer copies cells as they are.
 
 Writing cells one by one in Python (the csv module, or str joins) costs a
 microsecond or more per row of 13 fields; a block written by polars costs a
@@ -20,7 +21,8 @@ if TYPE_CHECKING:  # imported where a frame is written: reading chunks back (lin
 
 CHUNK = 64 * 1024
 EOL = "\r\n"
-_SPECIAL = re.compile(r'[",\r\n]').search
+SPECIAL = r'[",\r\n]'  # a text cell holding one of these is quoted
+_SPECIAL = re.compile(SPECIAL).search
 
 
 def quote(text: str) -> str:
@@ -31,27 +33,21 @@ def quote(text: str) -> str:
 
 
 def write(frame: pl.DataFrame) -> bytes:
-    """The frame's rows as CSV lines (no header). An empty text cell is written empty, as a null is;
-    a row of one empty cell as `""` (an empty line would read as no row at all, as the csv module knows)."""
+    """The frame's rows as CSV lines (no header), its cells written as they are: text already quoted where
+    RFC 4180 needs it (columns.cells), so polars' writer looks for no special character. Empty and null
+    cells are empty; a row of one empty cell is `""` (an empty line would read as no row at all, as the csv
+    module knows)."""
     if not frame.height:
         return b""
-    empty_line = frame.width == 1
-    frame = frame.select(_cell(name, dtype, empty_line) for name, dtype in frame.schema.items())
+    if frame.width == 1:
+        import polars as pl  # loaded already (the frame is one)
+
+        (name,) = frame.columns
+        text = pl.col(name).cast(pl.String)
+        frame = frame.select(pl.when(text.is_null() | (text == "")).then(pl.lit('""')).otherwise(text).alias(name))
     out = io.BytesIO()
-    frame.write_csv(out, include_header=False, line_terminator=EOL, quote_style="necessary")
+    frame.write_csv(out, include_header=False, line_terminator=EOL, quote_style="never")
     return out.getvalue()
-
-
-def _cell(name: str, dtype: pl.DataType, empty_line: bool) -> pl.Expr:
-    """How a column is written, as one expression: the frame's columns go through polars in one call."""
-    import polars as pl  # loaded already (the frame is one); this module's lines() needs none
-
-    column = pl.col(name)
-    if empty_line:
-        return column.cast(pl.String).fill_null("")
-    if dtype == pl.String:
-        return pl.when(column != "").then(column).alias(name)
-    return column
 
 
 def chunked(header: str, batches: Iterable[bytes]) -> Iterator[bytes]:

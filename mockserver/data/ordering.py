@@ -37,7 +37,7 @@ import polars as pl
 
 from . import csvout
 from .batches import INDEX, RANK, Pipeline
-from .columns import values
+from .columns import quoted, values
 from .timefmt import iso_ms, parse_ms
 
 SORT_BUDGET = 4 * 2**20  # bytes of rows (Arrow memory) held at once while sorting; a window costs a few times that
@@ -143,4 +143,5 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
             if path.exists():
                 rows = pl.read_csv(path, has_header=False, infer_schema=False, new_columns=[RANK, *pipeline.names])
                 path.unlink()
+                rows = rows.with_columns(quoted(rows.get_column(name)) for name in pipeline.names)  # read unquoted
                 yield pipeline.render(rows.sort(pl.col(RANK).cast(pl.Int64)))

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from ....data.blocks import Block, Columns, Recipe, weighted
+from ....data.columns import Plain
 from ....data.model import JsonObject, ObjectModel
 from ....data.pools import mix, salt_of
 from ....data.timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
@@ -67,19 +68,19 @@ def order(b: Block) -> Columns:
     total_discount = discount + items_discount
     customers = w.codec("cust_")
     source_id = pl.Series(10_000_000 - index).cast(pl.String)
-    return {
-        "id": w.codec("ord_").encode_series(index),
-        "source_id": pl.select(pl.when(pl.Series(b.chance_array(0.85))).then(source_id)).to_series(),
-        "created_at": iso_ms_series(created),
-        "updated_at": iso_ms_series(b.later_array(created, 3 * DAY_MS)),
+    return {  # ids, instants and digits hold no character CSV quotes: Plain
+        "id": Plain(w.codec("ord_").encode_series(index)),
+        "source_id": Plain(pl.select(pl.when(pl.Series(b.chance_array(0.85))).then(source_id)).to_series()),
+        "created_at": Plain(iso_ms_series(created)),
+        "updated_at": Plain(iso_ms_series(b.later_array(created, 3 * DAY_MS))),
         "status": b.enum_pooled("status"),
         "amount": pl.Series(amount),
         "discount_amount": pl.Series(discount),
         "items_discount_amount": pl.Series(items_discount),
         "total_discount_amount": pl.Series(total_discount),
         "total_amount": pl.Series(amount - total_discount),
-        "customer_id": customers.encode_series(b.ref_array(0.95)),
-        "referrer_id": customers.encode_series(b.ref_array(0.15)),
+        "customer_id": Plain(customers.encode_series(b.ref_array(0.95))),
+        "referrer_id": Plain(customers.encode_series(b.ref_array(0.15))),
         "metadata": b.metadata(),
     }
 
