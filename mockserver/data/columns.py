@@ -11,7 +11,7 @@ A recipe may give a column as
 `values()` gives any of them as Python values (what filters read); `series()`
 gives any of them as a Series in the attribute's CSV form: text, Int64 or
 Boolean, with null for an empty cell; `cells()` the same with text quoted as
-RFC 4180 needs, so the frame is written as it is (csvout.write_cells).
+RFC 4180 needs, so the frame is written as it is (csvout.write).
 """
 
 from __future__ import annotations
