@@ -939,7 +939,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="also measure mockserver served from this checkout, turn by turn (repeatable)",
+        help="also measure mockserver served from this checkout (and with --workers N), turn by turn (repeatable)",
     )
     parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
@@ -1006,15 +1006,18 @@ def main() -> None:
             target.problem = "" if prism else f"Prism not measured: {why}"
             target.stateful = False
             targets.append(target)
-        if args.workers > 1 and "mockserver" in wanted:
+        for name, root in mocks if args.workers > 1 and "mockserver" in wanted else ():
+            root = Path(root).resolve() if root else ROOT  # each compared checkout with --workers too
             port = free_port()
             targets.append(
                 Target(
-                    f"mockserver --workers {args.workers}",
+                    f"{name} --workers {args.workers}",
                     serve_command(
                         port, "--lifecycle", "instant", "--workers", str(args.workers), "--app", f"{APP_ID}:{APP_TOKEN}"
                     ),
                     port,
+                    cwd=root,
+                    env={**os.environ, "PYTHONPATH": str(root)},
                 )
             )
         for name, make in (("WireMock", wiremock_command), ("Mockoon", mockoon_command)):

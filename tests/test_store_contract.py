@@ -406,6 +406,94 @@ async def test_sqlite_writes_that_arrive_together_commit_together(tmp_path):
     await store.close()
 
 
+async def test_sqlite_writers_take_turns_so_a_busy_one_cannot_starve_another(tmp_path):
+    """Two stores on one file, as two workers: while `busy` holds the write lock, `waiting` asks to write, and
+    then `busy` asks again; `waiting` writes first. SQLite's own wait polls, sleeping up to 100 ms between
+    tries, and lost to a writer that retook the lock at once: a worker's creates stalled for a second or more
+    while the other's committed group after group (`benchmarks/bench_sqlite_writers.py`)."""
+    import threading
+
+    from mockserver import sqlite_store
+
+    busy, waiting = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    loop = asyncio.get_running_loop()
+    inside, release, queued, asking = (threading.Event() for _ in range(4))
+
+    def watch(turns: sqlite_store._Turns, event: threading.Event, *, before: bool) -> None:
+        """Set `event` when the turns' owner asks for the queue (before) or holds it, waiting for its turn."""
+        original = turns._set
+
+        def observed(kind: int, byte: int) -> None:
+            asks = (kind, byte) == (sqlite_store.fcntl.F_WRLCK, turns.QUEUE)
+            if asks and before:
+                event.set()
+            original(kind, byte)
+            if asks and not before:
+                event.set()
+
+        turns._set = observed
+
+    def hold(transaction) -> None:
+        transaction.put("exports", "held", {"id": "held"})
+        inside.set()
+        release.wait()
+
+    watch(waiting._turns, queued, before=False)
+    watch(busy._turns, asking, before=True)
+    try:
+        held = asyncio.ensure_future(busy.transact(APP, hold))  # busy's transactions' thread has the turn
+        await loop.run_in_executor(None, inside.wait)
+        waited = asyncio.ensure_future(waiting.add(APP, "exports", "waited", {"id": "waited"}, keep=10))
+        await loop.run_in_executor(None, queued.wait)  # waiting's thread is next in line
+        again = asyncio.ensure_future(busy.add(APP, "exports", "again", {"id": "again"}, keep=10))
+        await loop.run_in_executor(None, asking.wait)  # busy's store thread asks for a turn again
+        release.set()
+        assert await asyncio.gather(held, waited, again) == [None, True, True]
+        assert [r["id"] for r in await busy.list(APP, "exports")] == ["held", "waited", "again"]
+    finally:
+        release.set()
+        await busy.close()
+        await waiting.close()
+
+
+async def test_sqlite_writes_without_turns_still_wait_for_the_lock(tmp_path, monkeypatch):
+    """Where open file description locks are missing (not Linux), SQLite's own wait alone keeps writers apart."""
+    from mockserver import sqlite_store
+
+    monkeypatch.delattr(sqlite_store.fcntl, "F_OFD_SETLKW")
+    first, second = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    try:
+        assert first._turns._fd is None and not (tmp_path / "state.db-turns").exists()
+        adds = [
+            store.add(APP, "exports", f"e{n:02}-{i}", {"id": f"e{n:02}-{i}"}, keep=5)
+            for n in range(20)
+            for i, store in enumerate((first, second))
+        ]
+        assert await asyncio.gather(*adds) == [True] * 40
+        assert await second.count(APP, "exports") == 5
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_sqlite_turn_that_cannot_be_taken_still_writes(tmp_path):
+    """The turns' lock failing costs fairness only: SQLite's own lock keeps writers apart, the write is done."""
+    from mockserver import sqlite_store
+
+    store = SqliteStore(tmp_path / "state.db")
+
+    def refuse(kind: int, byte: int) -> None:
+        if kind != sqlite_store.fcntl.F_UNLCK:
+            raise OSError("no locks here")
+
+    store._turns._set = refuse
+    try:
+        assert await store.add(APP, "exports", "e1", {"id": "e1"}, keep=5)
+        assert await store.get(APP, "exports", "e1") == {"id": "e1"}
+    finally:
+        await store.close()
+
+
 async def test_pages_follow_each_index_whatever_was_written(store):
     """Random puts, updates, deletes and trims; then every page of every index (both ways) is the
     slice of all records sorted by the index's fields, ties in order of first storing, and `upto`
