@@ -15,7 +15,7 @@ from test_data_helpers import MODEL, NOW, OBJECTS, export
 
 from mockserver.cli import main
 from mockserver.data import ExportQuery, iter_csv, load_model
-from mockserver.data.csvout import CHUNK
+from mockserver.data.csvout import CHUNK, chunked
 from mockserver.spec import load_spec
 from mockserver.vendors.voucherify import Voucherify
 
@@ -143,6 +143,16 @@ def test_cli_rejects_bad_options_with_exit_code_2(args, message, capsys):
     assert generate_in_process(*args) == 2
     out, err = capsys.readouterr()
     assert message in err and out == ""
+
+
+def test_chunks_are_cut_across_batches_of_any_size():
+    """Batches shorter than a chunk, empty, several chunks long, or written buffers (memoryviews): the
+    stream is their bytes in order, in chunks of CHUNK but the last."""
+    batches = [b"", b"a" * 10, b"b" * (3 * CHUNK + 5), b"", memoryview(b"c" * CHUNK), b"d" * (CHUNK - 13), b"e"]
+    chunks = list(chunked("H", iter(batches)))
+    assert b"".join(chunks) == b"H\r\n" + b"".join(bytes(batch) for batch in batches)
+    assert {len(chunk) for chunk in chunks[:-1]} == {CHUNK} and 0 < len(chunks[-1]) <= CHUNK
+    assert list(chunked("H", iter([]))) == [b"H\r\n"]
 
 
 @pytest.mark.slow

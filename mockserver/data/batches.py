@@ -160,7 +160,7 @@ class Pipeline:
                 frame = frame.filter(pl.Series(mask, dtype=pl.Boolean))
         return frame
 
-    def render(self, frame: pl.DataFrame) -> bytes:
+    def render(self, frame: pl.DataFrame) -> bytes | memoryview:
         """A selected frame's fields as CSV lines."""
         return csvout.write(frame.select(self.names))
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported where a frame is written: reading chunks back (lin
     import polars as pl
 
 CHUNK = 64 * 1024
+SLICE = 4096  # rows polars writes at a time: its buffers hold a slice, not the whole batch
 EOL = "\r\n"
 SPECIAL = r'[",\r\n]'  # a text cell holding one of these is quoted
 _SPECIAL = re.compile(SPECIAL).search
@@ -32,7 +33,7 @@ def quote(text: str) -> str:
     return text
 
 
-def write(frame: pl.DataFrame) -> bytes:
+def write(frame: pl.DataFrame) -> bytes | memoryview:
     """The frame's rows as CSV lines (no header), its cells written as they are: text already quoted where
     RFC 4180 needs it (columns.cells), so polars' writer looks for no special character. Empty and null
     cells are empty; a row of one empty cell is `""` (an empty line would read as no row at all, as the csv
@@ -46,25 +47,31 @@ def write(frame: pl.DataFrame) -> bytes:
         text = pl.col(name).cast(pl.String)
         frame = frame.select(pl.when(text.is_null() | (text == "")).then(pl.lit('""')).otherwise(text).alias(name))
     out = io.BytesIO()
-    frame.write_csv(out, include_header=False, line_terminator=EOL, quote_style="never")
-    return out.getvalue()
+    for part in frame.iter_slices(SLICE):
+        part.write_csv(out, include_header=False, line_terminator=EOL, quote_style="never")
+    return out.getbuffer()  # the written bytes, not a copy of them
 
 
-def chunked(header: str, batches: Iterable[bytes]) -> Iterator[bytes]:
-    """UTF-8 bytes in chunks of CHUNK (the last may be shorter)."""
-    buffer = bytearray((header + EOL).encode())
+def chunked(header: str, batches: Iterable[bytes | memoryview]) -> Iterator[bytes]:
+    """UTF-8 bytes in chunks of CHUNK (the last may be shorter), cut from each batch where it lies: only a
+    batch's last partial chunk is carried over, so a batch's megabytes are not copied once more."""
+    pending = bytearray((header + EOL).encode())
     for batch in batches:
-        if not batch:
-            continue
-        buffer += batch
-        full = len(buffer) // CHUNK * CHUNK
-        if full:
-            with memoryview(buffer) as view:  # slices without moving the rest after each chunk
-                for start in range(0, full, CHUNK):
-                    yield bytes(view[start : start + CHUNK])
-            del buffer[:full]
-    if buffer:
-        yield bytes(buffer)
+        with memoryview(batch) as view:
+            start = 0
+            if pending:
+                start = CHUNK - len(pending)
+                pending += view[:start]
+                if len(pending) < CHUNK:
+                    continue
+                yield bytes(pending)
+                pending = bytearray()
+            end = start + (len(view) - start) // CHUNK * CHUNK
+            for offset in range(start, end, CHUNK):
+                yield bytes(view[offset : offset + CHUNK])
+            pending += view[end:]
+    if pending:
+        yield bytes(pending)
 
 
 def lines(chunks: Iterable[bytes]) -> Iterator[str]:
