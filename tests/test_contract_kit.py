@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,7 +20,12 @@ from mockserver.contract import builtin
 from mockserver.contract.checks import CHECKS
 from mockserver.contract.options import App, ContractOptions, threads_can_parse
 from mockserver.contract.report import render_text
-from mockserver.contract.runner import available_checks, run_contract, target_trusts_new_credentials
+from mockserver.contract.runner import (
+    STEPPED_POLL_INTERVAL,
+    available_checks,
+    run_contract,
+    target_trusts_new_credentials,
+)
 from mockserver.progress import Progress
 from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
@@ -202,8 +208,11 @@ def test_the_contract_suite_runs_as_test_items(pytester, request):
 # ---------------------------------------------------------------- first run green
 @pytest.mark.slow
 def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_skipped(capsys):
-    # `mockserver serve` as the README starts it: time lifecycle, no pinned apps (trust on first use)
-    with ServerThread(Settings(port=0)) as server:
+    # `mockserver serve` as the README starts it: time lifecycle, no pinned apps (trust on first use). Its
+    # exports take 0.6 s, not 1 + 2 (the polls still see each status more than once): the defaults' 3 s a
+    # round of exports, waited out round after round, were most of this test (19.5 → 8.3 s at load 5); the
+    # README's block runs the same command against the real defaults (tests/test_docs_commands.py)
+    with ServerThread(Settings(port=0, scheduled_seconds=0.2, running_seconds=0.4)) as server:
         code = main(["contract", "--base-url", server.url, "--max-examples", "2", "--seed", "1"])
     out, err = capsys.readouterr()
     assert code == 0, out
@@ -212,6 +221,23 @@ def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_s
     assert "FAIL" not in out
     skipped = out.count("SKIPPED ignored_auth")
     assert skipped >= 5 and re.search(rf"^PASSED: .* 0 failure\(s\), {skipped} skipped, 0 error\(s\)", out, re.M)
+
+
+@pytest.mark.parametrize(
+    "lifecycle, interval",
+    [({"lifecycle": "poll"}, STEPPED_POLL_INTERVAL), ({"scheduled_seconds": 0.2, "running_seconds": 0.4}, 0.2)],
+)
+def test_the_kit_waits_between_reads_only_where_exports_move_with_time(monkeypatch, lifecycle, interval):
+    """A mock whose exports move on each read (its health says `poll`) has nothing to wait for: the kit reads
+    again at once (Stripe's runs slept 7 s each, 0.2 s twice per report type); where they move with time (the
+    `time` lifecycle, a real API) it keeps its pace."""
+    slept = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: (slept.append(seconds), real_sleep(seconds))[1])
+    with ServerThread(Settings(port=0, **lifecycle)) as server:
+        results = run_contract(ContractOptions(base_url=server.url, checks=["export_lifecycle"], seed=1))
+    assert results.ok, render_text(results, base_url=server.url, seconds=0)
+    assert slept and max(slept) == interval, sorted(set(slept))
 
 
 def test_the_kit_asks_the_mock_whether_it_trusts_new_credentials():

@@ -93,7 +93,8 @@ def _run(options: ContractOptions, progress: Progress | None, spec: Spec | None)
     redact.add(main.token, main.label)
     redact.add(other.token, other.label)
     results = Results()
-    trusting = dialect is not None and target_trusts_new_credentials(options.base_url, dialect.name)
+    health = target_health(options.base_url) if dialect is not None else {}
+    trusting = dialect is not None and target_trusts_new_credentials(options.base_url, dialect.name, health)
     theirs = [name for name in selected if name not in CHECKS]
     if trusting and TRUST_SENSITIVE in theirs:
         theirs.remove(TRUST_SENSITIVE)
@@ -134,6 +135,7 @@ def _run(options: ContractOptions, progress: Progress | None, spec: Spec | None)
             results=results,
             redact=redact,
             poll_timeout=options.poll_timeout,
+            poll_interval=poll_interval(health),
             parallel=max(4, options.workers * 4),
             judge_errors="error_shape" in selected,
             trusting=trusting,
@@ -185,8 +187,8 @@ TRUSTING_REASON = (
 )
 
 
-def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
-    """Ask a mock's /__mock/health whether it accepts unknown credentials; a real API has no such page."""
+def target_health(base_url: str) -> dict[str, Any]:
+    """A mock's /__mock/health (whom it trusts, how its exports move); {} from a real API, which has no such page."""
     try:
         from ..control.exposure import admin_headers  # MOCKSERVER_ADMIN_TOKEN, for a mock started with one
 
@@ -195,10 +197,26 @@ def target_trusts_new_credentials(base_url: str, vendor: str) -> bool:
             headers=admin_headers(),  # at the root
             timeout=5,
         )
-        trust = reply.json().get("trusts_new_credentials") if reply.status_code == 200 else None
-    except (requests.RequestException, ValueError, AttributeError):
-        return False
+        health = reply.json() if reply.status_code == 200 else {}
+    except (requests.RequestException, ValueError):
+        return {}
+    return health if isinstance(health, dict) else {}
+
+
+def target_trusts_new_credentials(base_url: str, vendor: str, health: dict[str, Any] | None = None) -> bool:
+    """Whether the target is a mock that accepts unknown credentials (`health`: its /__mock/health, if read)."""
+    trust = (target_health(base_url) if health is None else health).get("trusts_new_credentials")
     return isinstance(trust, dict) and trust.get(vendor) is True
+
+
+STEPPED_LIFECYCLES = ("poll", "instant")  # the mock's lifecycles whose exports move on a read, not with time
+STEPPED_POLL_INTERVAL = 0.01  # seconds between reads there: nothing to wait for, but no busy loop either
+
+
+def poll_interval(health: dict[str, Any]) -> float:
+    """Seconds between reads of an unfinished export: next to none against a mock whose exports move on each
+    read (its health says `poll` or `instant`), else the pace a real API needs (Context's default)."""
+    return STEPPED_POLL_INTERVAL if health.get("lifecycle") in STEPPED_LIFECYCLES else Context.poll_interval
 
 
 def _selected(requested: list[str] | None, available: list[str]) -> list[str]:
