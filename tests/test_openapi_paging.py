@@ -65,3 +65,15 @@ def test_a_bad_paging_annotation_is_refused_by_name():
         read_api({"x-mock": {"paging": {"style": "sideways"}}})
     with pytest.raises(AnnotationError, match="unknown key 'cursor'"):
         read_api({"x-mock": {"paging": {"cursor": "after"}}})
+
+
+async def test_times_are_whole_seconds_as_the_filter_reads_them(acme, clock):
+    """An export made within a second is of that second: `made[lte]` of the second keeps it, and exports of
+    one second come by id (newest first, as the API's whole-second `created` cannot tell them apart)."""
+    clock.advance(1 - clock.now() % 1 + 0.2)  # 0.2 s into a second
+    second = int(clock.now())
+    first = (await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201))["id"]
+    clock.advance(0.5)
+    later = (await acme.call("POST", "/exports", json={"dataset": "orders"}, status=201))["id"]
+    kept = await acme.call("GET", f"/exports?made[lte]={second}", status=200)
+    assert [e["id"] for e in kept["data"]] == sorted([first, later], reverse=True)

@@ -655,7 +655,7 @@ async def test_a_file_no_longer_spooled_is_made_again_with_the_same_size(api, mo
 def _spools(api) -> list:
     from mockserver.app import SERVICES
 
-    return [vendor.reporting.spool for vendor in api.client.app[SERVICES].vendors if isinstance(vendor, Stripe)]
+    return [vendor.exports.spool for vendor in api.client.app[SERVICES].vendors if isinstance(vendor, Stripe)]
 
 
 # -- the report-type catalogue and time zones ---------------------------------

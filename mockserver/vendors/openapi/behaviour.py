@@ -15,7 +15,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from ...exports import KIND, ExportService, Query
 from ...findings import filter_findings
 from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
 from ...spec import Operation, Spec
-from ...store import VendorStore
+from ...store import TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Call, Handler
 from . import expand, files, idempotency
@@ -73,12 +73,23 @@ class Exports:
     filters_of: Callable[[Operation, Role, Mapping[str, Any]], dict | None] | None = None
     refuse: Callable[[Invalid, Operation | None], ApiError] | None = None
     account_of: Callable[[web.Request], str] | None = None  # the account a request names (x-mock.account)
+    # a vendor whose files are not the engine's CSV of the export's rows writes them (Stripe's reports), and
+    # adds to what answers say of an export and of its file document what no annotation can (None: nothing)
+    csv_of: Callable[[dict, Services], Callable[[], Iterator[bytes]]] | None = None
+    extend_view: Callable[[Call, dict, dict], Awaitable[None]] | None = None
+    extend_file: Callable[[Call, dict, dict], Awaitable[None]] | None = None
     spool: Spool = field(default_factory=Spool, init=False)  # files whose size a file document states
 
     def __post_init__(self) -> None:
         self._sized: dict[str, bool] = {}
 
     def handlers(self) -> dict[str, Handler]:
+        """Every operation's handler, behind the idempotency keys and the checks of expand[] the API states."""
+        made = idempotency.guard(self.operations(), self.spec.operations, self.roles, self.api.idempotency)
+        return expand.checking(made, self.spec.operations, self.api, self._refuse)
+
+    def operations(self, own: Mapping[str, Handler] | None = None) -> dict[str, Handler]:
+        """Every operation's own handler: `own`'s (a vendor's), else its role's, else its documented answer."""
         made: dict[str, Handler] = {}
         for op in self.spec.operations:
             role = self.roles.get(op.operation_id)
@@ -88,8 +99,8 @@ class Exports:
             act = getattr(self, "document" if role.role == "file" else role.role)
             handler = partial(act, op, role)
             made[op.operation_id] = creates_export(_named(handler)) if role.role == "create" else _named(handler)
-        made = idempotency.guard(made, self.spec.operations, self.roles, self.api.idempotency)
-        return expand.checking(made, self.spec.operations, self.api, self._refuse)
+        made.update(own or {})
+        return made
 
     # -- create ----------------------------------------------------------------------------------
     async def create(
@@ -293,7 +304,7 @@ class Exports:
         status = role.status or _success(op)
         schema = _json_schema(op, status)
         export_id = self._id(op, role, call)
-        if schema is None or self._sizes(op, role):  # a size is found by writing the file: not kept here
+        if schema is None or self._sizes(op, role) or self.extend_view or self.extend_file:  # not kept here
             return await self._answer(op, role, call, await self._get(op, role, call, export_id))
         request = call.request
 
@@ -311,13 +322,29 @@ class Exports:
 
     async def document(self, op: Operation, role: Role, call: Call) -> web.Response:
         """The `file` role: a finished export's file document (x-mock.file-document), by the file's id."""
-        record = await self._finished(op, role, call, self._id(op, role, call))
+        name = role.id or _id_param(op)
+        record = await self.finished(call, call.store, str(call.inputs.path[name]), name)
         status = role.status or _success(op)
-        schema = _json_schema(op, status)
-        if schema is None:
+        if _json_schema(op, status) is None:
             return web.Response(status=status)
+        return json_response(await self._document(op, role, record, call), status=status)
+
+    async def file_answer(self, record: dict, call: Call) -> Any:
+        """A finished export's file document as the `file` role's operation answers it (for a vendor's own
+        handler: Stripe's list of files, a file link's expanded `file`)."""
+        op, role = next(
+            (op, self.roles[op.operation_id])
+            for op in self.spec.operations
+            if getattr(self.roles.get(op.operation_id), "role", None) == "file"
+        )
+        return await self._document(op, role, record, call)
+
+    async def _document(self, op: Operation, role: Role, record: dict, call: Call) -> Any:
         size = await self.size(record, call) if self._sizes(op, role) else None
-        return json_response(render(schema, self.file_view(record, origin(call.request), size)), status=status)
+        view = self.file_view(record, origin(call.request), size)
+        if self.extend_file is not None:
+            await self.extend_file(call, record, view)
+        return render(_json_schema(op, role.status or _success(op)), view)
 
     async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
         given = {**call.request.query, **call.inputs.query}  # the declared ones as the document reads them
@@ -336,7 +363,7 @@ class Exports:
         )
         following = start + len(page) if start + len(page) < total else None
         listing = {
-            "items": [self.view(record, call, size=await self._size_of(op, role, record, call)) for record in page],
+            "items": [await self._view(op, role, record, call) for record in page],
             "url": op.path,  # a list's own address (Stripe's `url`), not an export's download
             "total": total,
             "has_more": following is not None,
@@ -347,11 +374,11 @@ class Exports:
     async def _id_list(self, op: Operation, role: Role, call: Call, given: Mapping, limit: int) -> web.Response:
         """A list paged after or before an export's id (`x-mock.paging: {style: id}`)."""
         records = await call.services.exports.list(call.store)
-        triples = [(record["created_at"], record["id"], record) for record in records]
+        triples = [(int(record["created_at"]), record["id"], record) for record in records]  # epoch seconds
         noun = self.api.not_found["export"].noun if "export" in self.api.not_found else "export"
         page, more = id_page(triples, given, self.api.paging, noun, limit)
         listing = {
-            "items": [self.view(record, call, size=await self._size_of(op, role, record, call)) for record in page],
+            "items": [await self._view(op, role, record, call) for record in page],
             "url": op.path,
             "total": len(records),
             "has_more": more,
@@ -394,11 +421,16 @@ class Exports:
             if expires is not None and call.services.clock.now() > expires:
                 raise ApiError(403, "forbidden", "Forbidden", f"The download URL expired at {expires}; export again")
         elif self.api.document is not None:  # the file is a document: it exists once the export is done
-            record = await self._finished(op, role, call, export_id)
+            name = role.id or _id_param(op)
+            record = await self.finished(call, call.store, str(call.inputs.path[name]), name)
         else:
             record = await self._get(op, role, call, export_id, polled=False)
             if record["phase"] != "done":
                 raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
+        return await self.send_file(call, record)
+
+    async def send_file(self, call: Call, record: dict) -> web.StreamResponse:
+        """A finished export's file, as its download sends it."""
         return await self._stream(call.request, record, call.services, call.owners)
 
     async def _signed_file(self, op: Operation, role: Role, call: Call, token: str) -> web.StreamResponse:
@@ -435,7 +467,7 @@ class Exports:
     async def _body(self, record: dict, services: Services, owners: VendorStore) -> Callable[[], Any]:
         """What writes the export's file, chunk by chunk (a synchronous function, for a worker thread)."""
         service: ExportService = services.exports
-        produce = await service.csv(owners, record)
+        produce = self.csv_of(record, services) if self.csv_of is not None else await service.csv(owners, record)
         file = self._file_of(record)
         member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
         return _packer(produce, file, member, record["phase_at"])
@@ -499,17 +531,18 @@ class Exports:
             found = self._sized[op.operation_id] = _states_size(schema, document=role.role == "file")
         return found
 
-    async def _finished(self, op: Operation, role: Role, call: Call, export_id: str) -> dict:
-        """The finished export whose file the path names; the file's 404 for any other (x-mock.not-found)."""
-        name = role.id or _id_param(op)
-        try:
-            record = await call.services.exports.get(call.store, export_id, polled=False)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            record = None
+    async def finished(self, call: Call, store: TenantStore, file_id: str, param: str = "file") -> dict:
+        """The finished export of `store`'s tenant whose file `file_id` is; the file's 404 (x-mock.not-found,
+        naming `param`) for any other id."""
+        export_id, record = self.export_id_of(file_id), None
+        if export_id is not None:
+            try:
+                record = await call.services.exports.get(store, export_id, polled=False)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
         if record is None or record["phase"] != "done":
-            raise self.missing("file", str(call.inputs.path[name]), name)
+            raise self.missing("file", file_id, param)
         return record
 
     async def _get(self, op: Operation, role: Role, call: Call, export_id: str, *, polled: bool = True) -> dict:
@@ -662,8 +695,17 @@ class Exports:
         self, op: Operation, role: Role, call: Call, record: dict, headers: Mapping[str, str] | None = None
     ) -> web.Response:
         """The export as the operation's answer, echoing what its create asked."""
+        return self._respond(op, role, call, await self._view(op, role, record, call), record["parameters"], headers)
+
+    async def _view(self, op: Operation, role: Role, record: dict, call: Call) -> dict[str, Any]:
+        """The export's view for `op`'s answer: its file's size where the answer states it, and what the
+        vendor adds (extend_view, extend_file)."""
         view = self.view(record, call, size=await self._size_of(op, role, record, call))
-        return self._respond(op, role, call, view, record["parameters"], headers)
+        if self.extend_view is not None:
+            await self.extend_view(call, record, view)
+        if self.extend_file is not None and view["file"] is not None:
+            await self.extend_file(call, record, view["file"])
+        return view
 
     def _respond(
         self,

@@ -1,6 +1,6 @@
 """Lists paged by an item's id (`x-mock.paging: {style: id}`, docs/openapi-vendors.md).
 
-Items come newest first (by creation time, then id); a page holds `limit` of them, those after
+Items come newest first (by creation time in whole seconds, then id); a page holds `limit` of them, those after
 the item whose id `after` names, or those just before the one `before` names; `has_more` says
 whether the list goes on past the page in the direction it was read. A time filter (`created`,
 `created[gt]`, `created[gte]`, `created[lt]`, `created[lte]` for `created: created`) keeps the

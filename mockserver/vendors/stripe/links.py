@@ -1,6 +1,5 @@
-"""What a report run's File links to: the account's files (`GET /v1/files`),
-file links (`/v1/file_links`: create, list, retrieve, update) and the public
-download a link's `url` is.
+"""File links to a report run's File (`/v1/file_links`: create, list, retrieve, update) and the public
+download a link's `url` is: a resource of their own beside the engine's exports, so Python.
 
 A link's URL carries its only credential, a token of LINK_TOKEN_CHARS
 URL-safe characters in the path: `<origin>/links/<token>` (Stripe's are
@@ -24,10 +23,11 @@ from ...respond import json_response, origin
 from ...store import TenantStore
 from ..base import Call
 from ..openapi.expand import expanded
-from .objects import file_id_of, missing
+from ..openapi.paging import id_page
+from .objects import missing
 
 if TYPE_CHECKING:
-    from .reporting import Reporting
+    from ..openapi.behaviour import Exports
 
 LINKS = "file_links"
 TOKENS = "file_link_tokens"
@@ -89,14 +89,13 @@ def _metadata(old: dict[str, str], given: Any) -> dict[str, str]:
 
 
 class FileLinks:
-    """The handlers of files and file links, on top of the runs whose results the files are."""
+    """The handlers of file links, to the engine's file documents (the runs' results)."""
 
-    def __init__(self, reporting: Reporting) -> None:
-        self.reporting = reporting
+    def __init__(self, exports: Exports) -> None:
+        self.exports = exports
 
     def handlers(self) -> dict:
         return {
-            "list-files": self.list_files,
             "create-file-link": self.create,
             "list-file-links": self.list,
             "retrieve-file-link": self.retrieve,
@@ -104,26 +103,11 @@ class FileLinks:
             "download-file-link": self.download,
         }
 
-    # -- files -------------------------------------------------------------------------------------
-    async def list_files(self, call: Call) -> web.Response:
-        query = call.inputs.query
-        purpose = query.get("purpose")
-        records = [] if purpose not in (None, "finance_report_run") else await self.reporting.files(call)
-        page, more = self.reporting.page([(int(r["phase_at"]), file_id_of(r), r) for r in records], call, "file")
-        return json_response(
-            {
-                "object": "list",
-                "data": [await self.reporting.file(r, call) for r in page],
-                "has_more": more,
-                "url": "/v1/files",
-            }
-        )
-
     # -- file links --------------------------------------------------------------------------------
     async def create(self, call: Call) -> web.Response:
         body = call.inputs.body
         try:  # a file of this account; Stripe answers a missing object named by a parameter with a 400
-            await self.reporting.succeeded(call, call.store, body["file"], param="file")
+            await self.exports.finished(call, call.store, body["file"], "file")
         except ApiError as exc:
             raise ApiError(400, exc.key, exc.message, exc.details, param=exc.param) from None
         now = call.services.clock.now()
@@ -157,13 +141,15 @@ class FileLinks:
             for link in await call.store.list(LINKS)
             if query.get("file") in (None, link["file"]) and query.get("expired") in (None, _expired(link, now))
         ]
-        page, more = self.reporting.page([(link["created"], link["id"], link) for link in links], call, "file link")
+        paging = self.exports.api.paging
+        triples = [(link["created"], link["id"], link) for link in links]
+        page, more = id_page(triples, query, paging, "file link", query[paging.limit])
         return json_response(
             {
                 "object": "list",
                 "data": [await self._shown(link, call, "data.file") for link in page],
                 "has_more": more,
-                "url": "/v1/file_links",
+                "url": call.operation.path,
             }
         )
 
@@ -211,7 +197,7 @@ class FileLinks:
                 "No such file link",
                 "No such file link: this link does not exist or has expired.",
             )
-        return await self.reporting.send(call, await self.reporting.succeeded(call, store, link["file"]))
+        return await self.exports.send_file(call, await self.exports.finished(call, store, link["file"]))
 
     # -- helpers -----------------------------------------------------------------------------------
     async def _link(self, call: Call) -> dict:
@@ -226,5 +212,5 @@ class FileLinks:
         file = None
         if expand_path in expanded(call.request):
             store: TenantStore = call.store
-            file = await self.reporting.file(await self.reporting.succeeded(call, store, link["file"]), call)
+            file = await self.exports.file_answer(await self.exports.finished(call, store, link["file"]), call)
         return _render(link, call.request, call.services.clock.now(), file)

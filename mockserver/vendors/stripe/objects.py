@@ -1,16 +1,8 @@
-"""Stripe's object conventions the reporting handlers share: the ids of runs and
-of the files they produce, and the 404 of a missing object."""
+"""The 404 of a Stripe object the engine does not keep (a report type, a file link)."""
 
 from __future__ import annotations
 
 from ...errors import ApiError
-
-RUN_PREFIX = "frr_"
-FILE_PREFIX = "file_"
-
-
-def file_id_of(record: dict) -> str:
-    return FILE_PREFIX + record["id"][len(RUN_PREFIX) :]
 
 
 def missing(what: str, ident: str, param: str) -> ApiError:
