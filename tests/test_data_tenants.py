@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_data_helpers import table
 
 from mockserver.data import pools as pools_module
+from mockserver.data.model import Attribute
 from mockserver.vendors.voucherify.data.world import World, world
 
 
@@ -43,3 +44,16 @@ def test_caches_do_not_grow_with_exports():
         for obj in ("voucher_transactions", "order", "redemption"):
             export(obj, rows=10, app=f"other-{n}")
     assert len(blocks._WEIGHTED) == size
+
+
+def test_a_locales_pools_hold_the_same_values_whichever_is_made_first():
+    """The common pools (names, words, addresses …) are made on first use, which may fall in the middle of
+    another pool (metadata picking a word between two Faker values): every pool comes out the same."""
+    keys = {"note": Attribute("note", "string"), "city": Attribute("city", "string", faker="city")}
+    metadata = Attribute("metadata", "object", properties={**keys, "more": Attribute("more", "string")})
+    common_first = pools_module.Pools("en_US")
+    words = list(common_first.words)
+    made = common_first.metadata("thing", metadata), common_first.provider("color_name")
+    metadata_first = pools_module.Pools("en_US")
+    assert (metadata_first.metadata("thing", metadata), metadata_first.provider("color_name")) == made
+    assert metadata_first.words == words and metadata_first.addresses == common_first.addresses

@@ -142,36 +142,58 @@ class Pools:
     instance reseeded by two threads at once would not be deterministic.
     """
 
+    COMMON = ("first_names", "last_names", "domains", "phones", "sentences", "words", "companies", "addresses")
+
     def __init__(self, locale: str) -> None:
         self.locale = locale
         try:
-            fake = Faker(locale)
+            self.fake = Faker(locale)
         except AttributeError:
             raise ValueError(f"unknown locale {locale!r}") from None
-        fake.seed_instance(salt_of("pools", locale))
-        self.fake = fake
-        self.first_names = self._list(("first_name",))
-        self.last_names = self._list(("last_name",))
-        self.domains = sorted(set(self._list(("free_email_domain",), 24)))
-        self.phones = self._list(("phone_number",))
-        self.sentences = self._list(("sentence",), 64)
-        self.words = self._list(("word",), 64)
-        self.companies = [one(fake, ("company",), "Shop").split()[0].strip(",") or "Shop" for _ in range(64)]
-        self.addresses = [
-            (
-                one(fake, ("city",)),
-                one(fake, ("state", "prefecture", "administrative_unit", "city")),
-                one(fake, ("street_address",)),
-                one(fake, ("secondary_address",), ""),
-                one(fake, ("current_country",), locale),
-                one(fake, ("postcode",)),
-            )
-            for _ in range(POOL)
-        ]
-        self.address_objects = [JsonObject(dict(zip(ADDRESS_KEYS, address))) for address in self.addresses]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._providers: dict[str, tuple[str, ...]] = {}
         self._metadata: dict[tuple, list[JsonObject]] = {}
+
+    def __getattr__(self, name: str) -> list:
+        """The common pools (COMMON, address_objects), made together on first use: an export that needs
+        none of them (an order's) costs no Faker call for them."""
+        if name not in (*self.COMMON, "address_objects"):
+            raise AttributeError(name)
+        self._common()
+        return self.__dict__[name]
+
+    def _common(self) -> None:
+        with self._lock:
+            if "addresses" in self.__dict__:
+                return
+            fake = self.fake
+            # from their own seed, as always, and leaving the generator as it was: they may be made in the
+            # middle of another pool (metadata picking words), which must draw what it drew before
+            state = fake.random.getstate()
+            fake.seed_instance(salt_of("pools", self.locale))
+            first_names = self._list(("first_name",))
+            last_names = self._list(("last_name",))
+            domains = sorted(set(self._list(("free_email_domain",), 24)))
+            phones = self._list(("phone_number",))
+            sentences = self._list(("sentence",), 64)
+            words = self._list(("word",), 64)
+            companies = [one(fake, ("company",), "Shop").split()[0].strip(",") or "Shop" for _ in range(64)]
+            addresses = [
+                (
+                    one(fake, ("city",)),
+                    one(fake, ("state", "prefecture", "administrative_unit", "city")),
+                    one(fake, ("street_address",)),
+                    one(fake, ("secondary_address",), ""),
+                    one(fake, ("current_country",), self.locale),
+                    one(fake, ("postcode",)),
+                )
+                for _ in range(POOL)
+            ]
+            fake.random.setstate(state)
+            self.first_names, self.last_names, self.domains, self.phones = first_names, last_names, domains, phones
+            self.sentences, self.words, self.companies = sentences, words, companies
+            self.address_objects = [JsonObject(dict(zip(ADDRESS_KEYS, address))) for address in addresses]
+            self.addresses = addresses  # last: its presence says all are made
 
     def _list(self, providers: tuple[str, ...], size: int = POOL) -> list[str]:
         return [one(self.fake, providers) for _ in range(size)]

@@ -17,9 +17,21 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from ....data.pools import ALNUM, CODE_CHARS, POOL, AppWorld, IdCodec, mix, random_text, ref, salt_of, segments
+from ....data.pools import (
+    ALNUM,
+    CODE_CHARS,
+    POOL,
+    AppWorld,
+    IdCodec,
+    Pools,
+    mix,
+    random_text,
+    ref,
+    salt_of,
+    segments,
+)
 
 WORLDS = 4096  # worlds cached at once: a few KiB each, so at most ~20 MiB
 
@@ -75,23 +87,20 @@ class World(AppWorld):
     """One app's Voucherify world: campaigns, customers and vouchers as functions of an index.
 
     Cheap to make (no Faker, no tables: see pools.py), so any number of apps
-    can be active without a rebuild cliff.
+    can be active without a rebuild cliff. What only some exports need is made
+    on first use: the Faker pools (an order export needs none), the voucher
+    codes' tables and the campaigns (whose names take Faker's companies).
     """
 
     def __init__(self, seed: int, app_id: str, locale: str) -> None:
         super().__init__(seed, app_id, locale)
-        p = self.pools
-        self.first_names, self.last_names, self.domains = p.first_names, p.last_names, p.domains
-        self.phones, self.sentences, self.words = p.phones, p.sentences, p.words
-        self.addresses, self.address_objects = p.addresses, p.address_objects
         rng = random.Random(self.salt)
         self.categories = [
             (f"cat_{random_text(rng, 24, ALNUM)}", word.capitalize())
             for word in ("electronics", "fashion", "home", "beauty", "sports", "grocery")
         ]
         self.products = [f"prod_{random_text(rng, 24, ALNUM)}" for _ in range(12)] + ["prod_5h1pp1ng"]
-        self._codes = IdCodec("", segments(12, CODE_CHARS), salt_of(self.salt, "code"))
-        self.campaigns = tuple(self._campaign(n, spec, rng) for n, spec in enumerate(CAMPAIGNS))
+        self._campaign_draws = rng.getstate()  # the campaigns draw on from here, whenever they are made
         self.promotions = tuple((self.codec("promo_").encode(n), name) for n, name in enumerate(PROMOTIONS))
         self.promotion_campaign = Campaign(
             len(CAMPAIGNS),
@@ -105,6 +114,22 @@ class World(AppWorld):
         self._salts = {
             name: salt_of(self.salt, name) for name in ("first", "last", "email", "source", "holder", "unpublished")
         }
+
+    def __getattr__(self, name: str) -> list:
+        """The Faker pools (first_names, addresses …: Pools.COMMON), the shared ones of the locale."""
+        if name in (*Pools.COMMON, "address_objects"):
+            return getattr(self.pools, name)
+        raise AttributeError(name)
+
+    @cached_property
+    def campaigns(self) -> tuple[Campaign, ...]:
+        rng = random.Random()
+        rng.setstate(self._campaign_draws)
+        return tuple(self._campaign(n, spec, rng) for n, spec in enumerate(CAMPAIGNS))
+
+    @cached_property
+    def _codes(self) -> IdCodec:
+        return IdCodec("", segments(12, CODE_CHARS), salt_of(self.salt, "code"))
 
     # ------------------------------------------------------------------ ids
     def voucher_code(self, campaign: Campaign | None, index: int) -> str:
