@@ -27,7 +27,7 @@ file's write lock (`_Turns`, two locks in a `-turns` file beside it), so a
 process that commits group after group cannot starve another: SQLite's own
 wait polls, sleeping up to 100 ms between tries, and a writer that retook
 the lock at once kept another waiting for up to a second (two processes of
-16 creates at a time: 400-1,100 ms at worst). Writers of other programs,
+16 creates at a time: 330-1,136 ms at worst). Writers of other programs,
 which take no turns, still wait up to `busy_seconds` for the lock.
 
 Rows are keyed by (vendor, kind, key) and carry their app: tables of the
