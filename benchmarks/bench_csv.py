@@ -10,13 +10,18 @@ csv.writer: the older, weaker yardstick, printed beside it: one `writerow` call 
 row of constant 20-character cells, into a StringIO emptied every 64 KiB.
 process: `mockserver generate order --rows 200000` to /dev/null as a whole
 process, start-up included (default fields), against the writerows yardstick.
+Every child runs as an installed package does, from bytecode caches (an untimed
+one-row `generate` first writes them, whatever PYTHONDONTWRITEBYTECODE says).
 offline: `mockserver generate order` in a subprocess writing to /dev/null;
 peak RSS is the child's ru_maxrss.
 sorted: the same for vouchers ordered by `code` (a key that does not follow
 the row index; see ordering.py's ranked strategy).
 http: `mockserver serve` in a subprocess on 127.0.0.1 (instant lifecycle);
 create an order export with all fields, read result.url, stream the download;
-peak RSS is the server's VmHWM. Prints figures; asserts nothing.
+peak RSS is the server's VmHWM. Each rate is also given per CPU second (the
+child's user and system time; the server's during the download) against the
+yardstick's: on a shared machine the clock ratio swings with the other jobs.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,10 +49,17 @@ from mockserver.data import load_model  # noqa: E402
 from mockserver.spec import load_spec  # noqa: E402
 
 FIELDS = list(load_model(load_spec("voucherify")).objects["order"].fields)
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+# the children keep compiled bytecode as an installed package does: with PYTHONDONTWRITEBYTECODE (set on some
+# machines) every `generate` would compile mockserver's modules from source again, a start-up no user has
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "PYTHONPATH": str(ROOT)}
 
 
-def writerows_yardstick(rows: int) -> float:
+class Yardstick(NamedTuple):
+    rate: float  # rows per second
+    cpu_rate: float  # rows per CPU second (of this single-threaded loop)
+
+
+def writerows_yardstick(rows: int) -> Yardstick:
     """Rows per second of csv.writer.writerows over 1,000 prebuilt order rows, to /dev/null (the yardstick)."""
     from mockserver.data import ExportQuery, iter_csv
     from mockserver.registry import available
@@ -59,15 +72,16 @@ def writerows_yardstick(rows: int) -> float:
     repeats = max(1, rows // len(prebuilt))
     with open(os.devnull, "w", newline="") as sink:
         writerows = csv.writer(sink).writerows
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(repeats):
             writerows(prebuilt)
         rate = repeats * len(prebuilt) / (time.perf_counter() - start)
+        cpu_rate = repeats * len(prebuilt) / (time.process_time() - cpu)
     print(
         f"{'writerows':10s} {repeats * len(prebuilt):>9,} prebuilt rows, {len(FIELDS)} fields:      "
-        f"{rate:>9,.0f} rows/s"
+        f"{rate:>9,.0f} rows/s, {cpu_rate:,.0f} per CPU second (load average {os.getloadavg()[0]:.1f})"
     )
-    return rate
+    return Yardstick(rate, cpu_rate)
 
 
 def writer_loop(rows: int) -> float:
@@ -86,36 +100,37 @@ def writer_loop(rows: int) -> float:
     return rate
 
 
-def offline(rows: int, yardstick: float, obj: str = "order", order: str | None = None) -> None:
+def offline(rows: int, yardstick: Yardstick, obj: str = "order", order: str | None = None) -> None:
     command = [sys.executable, "-m", "mockserver", "generate", obj, "--rows", str(rows), "-o", os.devnull]
     command += ["--fields", ",".join(FIELDS)] if obj == "order" else []
     command += [f"--order={order}"] if order else []
-    elapsed, peak_mib = run_generate(command)
-    report("offline" if order is None else f"by {order}", rows, elapsed, peak_mib, yardstick, what=obj)
+    elapsed, cpu, peak_mib = run_generate(command)
+    report("offline" if order is None else f"by {order}", rows, elapsed, cpu, peak_mib, yardstick, what=obj)
 
 
-def run_generate(command: list[str]) -> tuple[float, float]:
-    """Seconds a `mockserver generate` child took, start to exit, and its peak RSS in MiB."""
+def run_generate(command: list[str]) -> tuple[float, float, float]:
+    """Seconds a `mockserver generate` child took, start to exit, its CPU seconds and its peak RSS in MiB."""
     start = time.perf_counter()
     child = subprocess.Popen(command, env=ENV, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"generate failed with status {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def whole_process(rows: int, yardstick: float) -> None:
+def whole_process(rows: int, yardstick: Yardstick) -> None:
     """`mockserver generate order --rows N` to /dev/null, start-up included."""
     command = [sys.executable, "-m", "mockserver", "generate", "order", "--rows", str(rows), "-o", os.devnull]
-    elapsed, peak_mib = run_generate(command)
+    elapsed, cpu, peak_mib = run_generate(command)
     print(
         f"{'process':10s} {rows:>9,} order rows, defaults: {elapsed:6.2f} s, {rows / elapsed:>9,.0f} rows/s "
-        f"({rows / elapsed / yardstick:.2f}× writerows), peak RSS {peak_mib:.0f} MiB, start-up included"
+        f"({rows / elapsed / yardstick.rate:.2f}× writerows; CPU {cpu:.2f} s, "
+        f"{rows / cpu / yardstick.cpu_rate:.2f}× per CPU second), peak RSS {peak_mib:.0f} MiB, start-up included"
     )
 
 
-def http_download(rows: int, yardstick: float) -> None:
+def http_download(rows: int, yardstick: Yardstick) -> None:
     port = free_port()
     server = subprocess.Popen(
         serve_command(port, "--rows", str(rows), "--lifecycle", "instant"),
@@ -132,20 +147,26 @@ def http_download(rows: int, yardstick: float) -> None:
         done = request(port, "GET", f"/v1/exports/{export['id']}", None, headers)
         url = urllib.parse.urlsplit(done["result"]["url"])
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds(server.pid)
         connection.request("GET", f"{url.path}?{url.query}", headers=headers)
         response = connection.getresponse()
         lines = size = 0
         while chunk := response.read(256 * 1024):
             lines += chunk.count(b"\n")
             size += len(chunk)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds(server.pid) - cpu
         if response.status != 200 or lines != rows + 1:
             raise SystemExit(f"download: status {response.status}, {lines} lines")
-        report("http", rows, elapsed, peak_rss_mib(server.pid), yardstick, size)
+        report("http", rows, elapsed, cpu, peak_rss_mib(server.pid), yardstick, size)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def request(port: int, method: str, path: str, body: str | None, headers: dict) -> dict:
@@ -159,13 +180,23 @@ def request(port: int, method: str, path: str, body: str | None, headers: dict) 
 
 
 def report(
-    mode: str, rows: int, seconds: float, rss_mib: float, yardstick: float, size: int | None = None, what: str = "order"
+    mode: str,
+    rows: int,
+    seconds: float,
+    cpu: float,
+    rss_mib: float,
+    yardstick: Yardstick,
+    size: int | None = None,
+    what: str = "order",
 ) -> None:
+    """A line of figures: the rate against the yardstick's, by the clock and per CPU second (on a loaded
+    machine the clock ratio swings with the other jobs; the CPU one much less)."""
     extra = f", {size / 2**20:.0f} MiB" if size else ""
     fields = f"{len(FIELDS)} fields" if what == "order" else "defaults"
     print(
         f"{mode:10s} {rows:>9,} {what} rows, {fields}: {seconds:6.2f} s, {rows / seconds:>9,.0f} rows/s "
-        f"({rows / seconds / yardstick:.2f}× writerows), peak RSS {rss_mib:.0f} MiB{extra}"
+        f"({rows / seconds / yardstick.rate:.2f}× writerows; CPU {cpu:.2f} s, "
+        f"{rows / cpu / yardstick.cpu_rate:.2f}× per CPU second), peak RSS {rss_mib:.0f} MiB{extra}"
     )
 
 
@@ -176,9 +207,10 @@ def main() -> None:
     parser.add_argument("--skip-sorted", action="store_true")
     parser.add_argument("--skip-process", action="store_true")
     args = parser.parse_args()
+    run_generate([sys.executable, "-m", "mockserver", "generate", "order", "--rows", "1", "-o", os.devnull])
     yardstick = writerows_yardstick(args.rows)
     weak = writer_loop(args.rows)
-    print(f"{'':10s} (the one-writerow-a-row yardstick is {weak / yardstick:.2f}× the writerows one)")
+    print(f"{'':10s} (the one-writerow-a-row yardstick is {weak / yardstick.rate:.2f}× the writerows one)")
     offline(args.rows, yardstick)
     if not args.skip_http:
         http_download(args.rows, yardstick)
