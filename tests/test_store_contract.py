@@ -223,7 +223,8 @@ async def test_add_keeping_n_deletes_the_oldest_once_it_has_added(store):
 async def test_writes_at_once_each_get_their_own_outcome_and_keep_the_newest_n(store):
     """Creates, a taken key, another app's key and a unique clash, all at once (SQLite commits them as one
     group): each call answers as it would alone, and the app keeps exactly its newest N."""
-    await store.put(OTHER, "exports", "theirs", {"id": "theirs"})
+    await store.put(OTHER, "exports", "old", {"id": "old"})  # what the other app's create trims, not "theirs":
+    await store.put(OTHER, "exports", "theirs", {"id": "theirs"})  # on Redis it may run before the put below
     await store.put(APP, "exports", "taken", {"id": "taken"})
     await store.put(APP, "orders", "ord_1", {"id": "ord_1", "source_id": "s-1"})
     creates = [store.add(APP, "exports", f"e{n:02}", {"id": f"e{n:02}"}, keep=5) for n in range(12)]
@@ -232,7 +233,7 @@ async def test_writes_at_once_each_get_their_own_outcome_and_keep_the_newest_n(s
         *creates[:6],
         store.put(APP, "exports", "theirs", {"id": "mine"}),  # another app's key
         store.put(APP, "orders", "ord_2", {"id": "ord_2", "source_id": "s-1"}),  # s-1 is ord_1's
-        store.add(OTHER, "exports", "o1", {"id": "o1"}, keep=1),
+        store.add(OTHER, "exports", "o1", {"id": "o1"}, keep=2),
         *creates[6:],
         return_exceptions=True,
     )
@@ -242,7 +243,7 @@ async def test_writes_at_once_each_get_their_own_outcome_and_keep_the_newest_n(s
     assert len(kept) == 5 and await store.count(APP, "exports") == 5 and set(kept) <= {f"e{n:02}" for n in range(12)}
     if not isinstance(store, RedisStore):  # Redis: requests on several connections may be stored in another order
         assert kept == ["e07", "e08", "e09", "e10", "e11"] and await store.get(APP, "exports", "e06") is None
-    assert await store.list(OTHER, "exports") == [{"id": "o1"}]
+    assert await store.list(OTHER, "exports") == [{"id": "theirs"}, {"id": "o1"}]
     assert await store.list(APP, "orders") == [{"id": "ord_1", "source_id": "s-1"}]
 
 
