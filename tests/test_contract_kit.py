@@ -225,7 +225,7 @@ def test_a_default_contract_run_against_a_default_mock_passes_and_says_what_it_s
 
 @pytest.mark.parametrize(
     "lifecycle, interval",
-    [({"lifecycle": "poll"}, STEPPED_POLL_INTERVAL), ({"scheduled_seconds": 0.2, "running_seconds": 0.4}, 0.2)],
+    [({"lifecycle": "poll"}, STEPPED_POLL_INTERVAL), ({"scheduled_seconds": 0.05, "running_seconds": 0.1}, 0.2)],
 )
 def test_the_kit_waits_between_reads_only_where_exports_move_with_time(monkeypatch, lifecycle, interval):
     """A mock whose exports move on each read (its health says `poll`) has nothing to wait for: the kit reads
