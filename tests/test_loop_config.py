@@ -42,6 +42,14 @@ def test_bytecode_settings_the_user_made_are_left_alone(monkeypatch, tmp_path, d
     assert (sys.dont_write_bytecode, sys.pycache_prefix) == (dont_write, prefix)
 
 
+def test_auto_starts_a_worker_per_core_and_one_more(pytestconfig, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert pytestconfig.hook.pytest_xdist_auto_num_workers(config=pytestconfig) == cores + 1
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")  # the user's choice stands
+    assert pytestconfig.hook.pytest_xdist_auto_num_workers(config=pytestconfig) == 5
+
+
 @pytest.mark.slow
 def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_pytest_cache():
     """pyproject's addopts loads the plugin in time for the plugins' packages and the test modules."""
