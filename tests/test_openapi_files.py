@@ -1,7 +1,7 @@
 """A finished export's file as a document of its own (`x-mock.file-document`, the `file` role), a 404's
 wording per kind (`x-mock.not-found`) and a list's own `url`, on Ledger Reports (tests/specs/ledger/): a
 report's `result` is its File (id, name, size, URL, expiry) in one step, or its `file` id read with
-`GET /files/{file}` in two; the URL downloads the very bytes `size` counts."""
+`GET /files/{file}` in two; the URL downloads the very bytes `size` counts; the contract kit finds it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ import pytest
 
 from mockserver import registry
 from mockserver.app import Settings, create_app
+from mockserver.contract.options import ContractOptions
+from mockserver.contract.report import render_text
+from mockserver.contract.runner import run_contract
+from mockserver.testing import ServerThread
 from mockserver.vendors.openapi.annotations import AnnotationError, read_api
+from mockserver.vendors.openapi.contract import dialect_of_folder
 
 LEDGER = Path(__file__).parent / "specs" / "ledger"
 HEADERS = {"Authorization": "Bearer ledger-key"}
@@ -96,3 +101,18 @@ def test_bad_file_document_and_not_found_annotations_are_refused_by_name():
         read_api({"x-mock": {"not-found": {"run": {"key": "missing"}}}})
     with pytest.raises(AnnotationError, match=r"x-mock.not-found.file: unknown key 'text'"):
         read_api({"x-mock": {"not-found": {"file": {"text": "gone"}}}})
+
+
+@pytest.mark.slow
+def test_the_contract_kit_finds_the_download_inside_the_file_document():
+    """`contract --spec` on Ledger: the status read's URL is `result.url`, inside the File."""
+    vendor = registry.folder(str(LEDGER))()
+    assert dialect_of_folder("ledger", vendor.spec).exports.url == "result.url"
+    checks = ["export_lifecycle", "csv_download", "error_shape", "auth_required", "tenant_isolation"]
+    with ServerThread(Settings(port=0, lifecycle="poll", rows=20), vendors=[vendor]) as server:
+        options = ContractOptions(
+            base_url=server.url + "/v1", spec=str(LEDGER), checks=checks, max_examples=2, seed=1, poll_timeout=10
+        )
+        results = run_contract(options)
+    assert results.ok, render_text(results, base_url=server.url, seconds=0)
+    assert not results.skipped and set(checks) <= {check for _, check in results.pairs()}

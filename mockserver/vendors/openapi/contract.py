@@ -81,9 +81,7 @@ def _protocol(spec) -> d.ExportProtocol:
     body = _properties(request)
     role = roles[create.operation_id] if create else None
     answer = _properties(_answer(status))
-    url = next(
-        (name for name, sub in answer.items() if sub.get("x-mock-value") == "url" or view_name(name) == "url"), "url"
-    )
+    url = _url_path(answer)
     numeric = any(
         p.schema.get("type") == "integer" for op in spec.operations for p in op.parameters if p.location == "path"
     )
@@ -122,6 +120,18 @@ def _protocol(spec) -> d.ExportProtocol:
         else (),
         unknown_id="1" + "0" * 9 if numeric else api.id_prefix + "0" * api.id_length,
     )
+
+
+def _url_path(answer: dict[str, Any]) -> str:
+    """Where a finished export's download URL sits, dotted: the property standing for it, or inside the file
+    document such a property is (`result.url`: an object without `x-mock-value`, render.py)."""
+    for name, sub in answer.items():
+        if sub.get("x-mock-value") == "url":
+            return name
+        if view_name(name) == "url" or sub.get("x-mock-file"):
+            inner = _properties(sub)
+            return f"{name}.{_url_path(inner)}" if inner and "x-mock-value" not in sub else name
+    return "url"
 
 
 def _answer(op) -> Any:
