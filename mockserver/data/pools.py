@@ -105,21 +105,18 @@ class IdCodec:
 
     def encode_series(self, indices: np.ndarray) -> pl.Series:
         """encode_all() vectorised: int64 indices, a negative one giving null (an empty cell)."""
-        return pl.select(self.encode_expr(indices)).to_series()
-
-    def encode_expr(self, indices: np.ndarray) -> pl.Expr:
-        """encode_series() as an expression: several columns made in one `pl.select` are made in parallel."""
         j = (indices.astype(np.uint64) * np.uint64(self.mult) + np.uint64(self.add)) & np.uint64(self.mask)
-        s0, s1, s2 = (pl.lit(series) for series in self.series)
-        ids = pl.concat_str(
+        s0, s1, s2 = self.series
+        parts = [
             pl.lit(self.prefix),
             s0.gather(pl.Series(j & np.uint64(4095))),
             s1.gather(pl.Series((j >> np.uint64(12)) & np.uint64(4095))),
             s2.gather(pl.Series(j >> np.uint64(24))),
-        )
+        ]
+        ids = pl.concat_str(parts)
         if (indices < 0).any():
             ids = pl.when(pl.Series(indices >= 0)).then(ids)
-        return ids
+        return pl.select(ids).to_series()
 
     def decode(self, text: str) -> int | None:
         if not isinstance(text, str) or not text.startswith(self.prefix):

@@ -55,20 +55,19 @@ _MILLIS_SERIES = pl.Series(_MILLIS_Z, dtype=pl.String)
 
 def iso_ms_series(times: np.ndarray) -> pl.Series:
     """iso_ms of an int64 array of instants, vectorised: the same lookup tables, gathered by polars."""
-    return pl.select(iso_ms_expr(times)).to_series()
-
-
-def iso_ms_expr(times: np.ndarray) -> pl.Expr:
-    """iso_ms_series() as an expression: several columns made in one `pl.select` are made in parallel."""
     days = times // DAY_MS
     first = int(days.min()) if len(days) else 0
     last = int(days.max()) if len(days) else 0
     day_texts = pl.Series([_DAYS_T[day] for day in range(first, last + 1)], dtype=pl.String)
-    return pl.concat_str(
-        pl.lit(day_texts).gather(pl.Series(days - first)),
-        pl.lit(_CLOCK_SERIES).gather(pl.Series(times // 1000 % 86_400)),
-        pl.lit(_MILLIS_SERIES).gather(pl.Series(times % 1000)),
-    )
+    return pl.select(
+        pl.concat_str(
+            [
+                day_texts.gather(pl.Series(days - first)),
+                _CLOCK_SERIES.gather(pl.Series(times // 1000 % 86_400)),
+                _MILLIS_SERIES.gather(pl.Series(times % 1000)),
+            ]
+        )
+    ).to_series()
 
 
 def iso_date(ms: int) -> str:

@@ -18,7 +18,7 @@ from ....data.blocks import Block, Columns, Recipe, weighted
 from ....data.columns import Plain
 from ....data.model import JsonObject, ObjectModel
 from ....data.pools import mix, salt_of
-from ....data.timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_expr, iso_ms_series
+from ....data.timefmt import DAY_MS, iso_date, iso_ms, iso_ms_all, iso_ms_series
 from .world import World, world
 
 ASSETS = "https://dl.voucherify.io/api/v1/assets"
@@ -68,31 +68,19 @@ def order(b: Block) -> Columns:
     total_discount = discount + items_discount
     customers = w.codec("cust_")
     source_id = pl.Series(10_000_000 - index).cast(pl.String)
-    # the text columns in one select, which polars makes in parallel (each draw in its order, as before)
-    text = {
-        "id": w.codec("ord_").encode_expr(index),
-        "source_id": pl.when(pl.Series(b.chance_array(0.85))).then(pl.lit(source_id)),
-        "created_at": iso_ms_expr(created),
-        "updated_at": iso_ms_expr(b.later_array(created, 3 * DAY_MS)),
-    }
-    status = b.enum_pooled("status")
-    text["customer_id"] = customers.encode_expr(b.ref_array(0.95))
-    text["referrer_id"] = customers.encode_expr(b.ref_array(0.15))
-    made = pl.select(**text)
-    plain = {name: Plain(made.get_column(name)) for name in text}  # ids, instants, digits: nothing to quote
-    return {
-        "id": plain["id"],
-        "source_id": plain["source_id"],
-        "created_at": plain["created_at"],
-        "updated_at": plain["updated_at"],
-        "status": status,
+    return {  # ids, instants and digits hold no character CSV quotes: Plain
+        "id": Plain(w.codec("ord_").encode_series(index)),
+        "source_id": Plain(pl.select(pl.when(pl.Series(b.chance_array(0.85))).then(source_id)).to_series()),
+        "created_at": Plain(iso_ms_series(created)),
+        "updated_at": Plain(iso_ms_series(b.later_array(created, 3 * DAY_MS))),
+        "status": b.enum_pooled("status"),
         "amount": pl.Series(amount),
         "discount_amount": pl.Series(discount),
         "items_discount_amount": pl.Series(items_discount),
         "total_discount_amount": pl.Series(total_discount),
         "total_amount": pl.Series(amount - total_discount),
-        "customer_id": plain["customer_id"],
-        "referrer_id": plain["referrer_id"],
+        "customer_id": Plain(customers.encode_series(b.ref_array(0.95))),
+        "referrer_id": Plain(customers.encode_series(b.ref_array(0.15))),
         "metadata": b.metadata(),
     }
 
