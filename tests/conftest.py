@@ -28,9 +28,9 @@ APP = ("app-1", "token-1")
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (pyproject's addopts): a worker per core and one more. The suite waits as well as computes
-    (servers and CLIs starting in child processes, exports that take real seconds): a third worker on two cores
-    ran the quick loop in 147 s against 164 s (docs/performance.md, "Test loop"). PYTEST_XDIST_AUTO_NUM_WORKERS
-    still decides where it is set (None: xdist's own hook reads it)."""
+    (servers and CLIs starting in child processes, exports that take real seconds): a third worker on two
+    cores ran the quick loop in 147 s against 164 s at load 6-8 (docs/performance.md, "Test loop").
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set (None: xdist's own hook reads it)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 1

@@ -76,9 +76,9 @@ def test_the_schemathesis_budget_in_hardening_md_is_the_tests():
 def test_one_figure_for_the_full_suite():
     """README's suite figure is the one docs/performance.md measured; nothing else states another."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    figure = re.search(r"full test suite on 2 workers.*?\| (\d+) s / (\d+) s", readme)
+    figure = re.search(r"full test suite on 3 workers.*?\| (\d+) s / (\d+) s", readme)
     performance = (ROOT / "docs/performance.md").read_text(encoding="utf-8")
-    assert f"| full suite, 2 workers, now | {figure.group(1)} s" in performance
+    assert f"| full suite, 3 workers, now | {figure.group(1)} s" in performance
     assert re.search(rf"quick loop, now .*\| {figure.group(2)} s", performance)
     assert not re.search(r"\d+ min \d+ s", (ROOT / "pyproject.toml").read_text())
 
