@@ -671,11 +671,10 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if not args.skip_csv:
         out = _run_script("bench_csv.py", "--rows", str(args.csv_rows))
-        yardstick = re.search(r"^writerows\s+[\d,]+ prebuilt rows, \d+ fields:\s+([\d,]+) rows/s", out, re.MULTILINE)
         rows.append(
             (
                 "CSV yardstick: csv.writer.writerows of 1,000 prebuilt order rows (13 fields), to /dev/null",
-                f"{yardstick.group(1)} rows/s" if yardstick else _no_figure(out),
+                csv_figure(out, "writerows"),
             )
         )
         for mode, what in (
@@ -684,21 +683,7 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
             ("by code", f"{args.csv_rows:,} voucher rows ordered by code, mockserver generate"),
             ("process", "mockserver generate order --rows 200000, start-up included"),
         ):
-            match = re.search(
-                rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
-                rf"\(([\d.]+×) writerows\), peak RSS (\d+) MiB",
-                out,
-                re.MULTILINE,
-            )
-            rows.append(
-                (
-                    f"CSV: {what}",
-                    f"{match.group(1)} s, {match.group(2)} rows/s ({match.group(3)} the yardstick), "
-                    f"peak RSS {match.group(4)} MiB"
-                    if match
-                    else _no_figure(out),
-                )
-            )
+            rows.append((f"CSV: {what}", csv_figure(out, mode)))
     if not args.skip_post8:  # latency without queueing: at 32 connections on one core, p50 ≈ 32 ÷ req/s
         out = _run_script(
             "bench_http.py",
@@ -764,6 +749,24 @@ def side_benchmarks(args: argparse.Namespace) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+def csv_figure(out: str, mode: str) -> str:
+    """One bench_csv.py line (`writerows`, `offline`, `http`, `by code`, `process`) as the README's table cell."""
+    if mode == "writerows":
+        found = re.search(r"^writerows\s+[\d,]+ prebuilt rows, \d+ fields:\s+([\d,]+) rows/s", out, re.MULTILINE)
+        return f"{found.group(1)} rows/s" if found else _no_figure(out)
+    match = re.search(
+        rf"^{mode}\s+[\d,]+ \w+ rows, [\w ]+:\s+([\d.]+) s,\s+([\d,]+) rows/s "
+        r"\(([\d.]+×) writerows(?:; CPU ([\d.]+) s, ([\d.]+×) per CPU second)?\), peak RSS (\d+) MiB",
+        out,
+        re.MULTILINE,
+    )
+    if not match:
+        return _no_figure(out)
+    seconds, rate, ratio, cpu, per_cpu, rss = match.groups()
+    by_cpu = f"; CPU {cpu} s, {per_cpu} per CPU second" if cpu else ""
+    return f"{seconds} s, {rate} rows/s ({ratio} the yardstick{by_cpu}), peak RSS {rss} MiB"
 
 
 def _no_figure(out: str) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from mockserver import cli, registry
 from mockserver.contract.known import bundled_contracts
@@ -107,3 +110,22 @@ def test_bench_http_writes_its_figures_between_the_markers_only(tmp_path):
     assert (
         readme.read_text(encoding="utf-8") == f"before\n{bench.README_BEGIN}\nnew figures\n{bench.README_END}\nafter\n"
     )
+
+
+@pytest.mark.slow  # bench_csv.py's whole run on a few thousand rows: several seconds of child processes
+def test_the_readme_reads_every_csv_figure_bench_csv_prints():
+    """bench_http.py --readme builds its CSV rows from bench_csv.py's printed lines: when bench_csv changed
+    its wording (a per-CPU-second ratio), every CSV row of the README became "n/a (…)" and nothing failed."""
+    bench = _bench_http()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/bench_csv.py"), "--rows", "3000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for mode in ("writerows", "offline", "http", "by code", "process"):
+        figure = bench.csv_figure(done.stdout, mode)
+        assert not figure.startswith("n/a"), (mode, done.stdout)
+        assert "rows/s" in figure
