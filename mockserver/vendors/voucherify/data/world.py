@@ -118,7 +118,9 @@ class World(AppWorld):
     def __getattr__(self, name: str) -> list:
         """The Faker pools (first_names, addresses …: Pools.COMMON), the shared ones of the locale."""
         if name in (*Pools.COMMON, "address_objects"):
-            return getattr(self.pools, name)
+            value = getattr(self.pools, name)
+            setattr(self, name, value)  # read for every row: found on the instance from now on
+            return value
         raise AttributeError(name)
 
     @cached_property
