@@ -332,11 +332,7 @@ class Exports:
     async def file_answer(self, record: dict, call: Call) -> Any:
         """A finished export's file document as the `file` role's operation answers it (for a vendor's own
         handler: Stripe's list of files, a file link's expanded `file`)."""
-        op, role = next(
-            (op, self.roles[op.operation_id])
-            for op in self.spec.operations
-            if getattr(self.roles.get(op.operation_id), "role", None) == "file"
-        )
+        op, role = self._file_reader
         return await self._document(op, role, record, call)
 
     async def _document(self, op: Operation, role: Role, record: dict, call: Call) -> Any:
@@ -649,6 +645,11 @@ class Exports:
     def _download(self) -> tuple[Operation, Role] | None:
         """The operation with the `download` role (None: none)."""
         return next(((op, role) for op, role in self._readers if role.role == "download"), None)
+
+    @cached_property
+    def _file_reader(self) -> tuple[Operation, Role]:
+        """The operation with the `file` role (a file document's answer: asked once per file of a list)."""
+        return next((op, role) for op, role in self._readers if role.role == "file")
 
     def url(self, record: dict, base: str) -> str:
         signed = self._signed_status
