@@ -39,6 +39,7 @@ from .accounts import AccountError, Accounts
 from .annotations import KEY, AnnotationError, Api, Problem, Role, read_api, read_role
 from .behaviour import FILES, Exports
 from .render import fill
+from .resources import Resources
 from .security import Credentials, tenant_of
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
@@ -57,15 +58,19 @@ class OpenApiVendor(Vendor):
     def __init__(self, keys: tuple[str, ...] | list[str] = (), spec: Spec | None = None) -> None:
         self.spec = spec or folder_spec(self.name, self.folder)
         self.api: Api = read_api(self.spec.document)
-        roles = {}
+        roles, resource_roles = {}, {}
         for op in self.spec.operations:
+            where = f"{op.method} {op.path}"
             try:
-                role = read_role(op.raw, f"{op.method} {op.path}")
+                role = read_role(op.raw, where)
             except AnnotationError as exc:
                 raise AnnotationError(f"{self.folder}: {exc}") from None
-            if role is not None:
+            if role is not None and role.resource is not None:
+                _check_resource(self.folder, self.api, role, where)
+                resource_roles[op.operation_id] = role
+            elif role is not None:
                 roles[op.operation_id] = role
-        self.roles = roles
+        self.roles = roles  # the export operations' (the resources' are resource_roles)
         self.credentials = Credentials(self.spec.security_schemes, keys)
         # `x-mock.account`: an account id names the tenant, its secret bound to it (accounts.py)
         self.accounts = Accounts(self.api.account, self.spec.security_schemes, keys) if self.api.account else None
@@ -89,6 +94,9 @@ class OpenApiVendor(Vendor):
             refuse=self.invalid,
             account_of=self.accounts.account if self.accounts is not None else None,
         )
+        self.resources = Resources(self.exports, resource_roles)  # x-mock.resources: plain stored ones
+        if any(res.embed for res in self.api.resources.values()):
+            self.exports.embed = self.resources.embed
 
     @classmethod
     def schema_dir(cls) -> Path:
@@ -101,7 +109,7 @@ class OpenApiVendor(Vendor):
         return (_shared_prefix(self.name, [op.path for op in self.spec.operations]),)
 
     def handlers(self) -> dict[str, Handler]:
-        return self.exports.handlers()
+        return self.exports.handlers(self.resources.handlers())
 
     def export_filters(self, op: Operation, role: Role, body: Mapping[str, Any]) -> dict | None:
         """The data engine's filters a create's body asks for, as its role's `filters` say. An API whose
@@ -235,6 +243,16 @@ class OpenApiVendor(Vendor):
         if style == "uuid":
             return str(uuid.uuid4())
         return ids.request_id(style if style != "hex" else "")
+
+
+def _check_resource(folder: Path, api: Api, role: Role, where: str) -> None:
+    """An operation's `resource` names one of `x-mock.resources`, and a download one with a capability URL."""
+    res = api.resources.get(str(role.resource))
+    if res is None:
+        known = ", ".join(api.resources) or "none"
+        raise AnnotationError(f"{folder}: {where}: x-mock.resource {role.resource!r} is unknown; known: {known}")
+    if role.role == "download" and (res.capability is None or res.refers is None):
+        raise AnnotationError(f"{folder}: {where}: a download of {res.name} needs its `capability` and `refers`")
 
 
 @cache

@@ -2,7 +2,8 @@
 
 At the document's top, `x-mock` says what holds for the whole API (status words, error
 body, file format, ids, idempotency header, the objects an export may name); on an
-operation, `x-mock` gives its role (create, status, list, cancel, delete, download) and
+operation, `x-mock` gives its role (create, status, list, cancel, delete, download, file; with `resource`,
+what it does to a plain stored resource of `resources`) and
 how its request maps onto the data engine. Every key has a default that suits the common
 shape, so a small overlay suffices; an unknown key or role is refused by name (a typo
 must not silently do nothing).
@@ -21,6 +22,8 @@ from .paging import PAGING_KEYS, STYLES, Paging
 
 KEY = "x-mock"
 ROLES = ("create", "status", "list", "cancel", "delete", "download", "file")
+# what an operation does to a plain stored resource (`x-mock.resources`, named by the operation's `resource`)
+RESOURCE_ROLES = ("create", "retrieve", "list", "update", "delete", "download")
 STATUSES = {
     "scheduled": "PENDING",
     "running": "PROCESSING",
@@ -61,6 +64,7 @@ API_KEYS = (
     "account",
     "file-document",
     "not-found",
+    "resources",
 )
 FORM_KEYS = ("list-operators", "indexed", "empty-brackets", "extra-chars", "example")
 # what a request's problem is about: its Content-Type, a query or path parameter, a body parameter the
@@ -82,6 +86,7 @@ OPERATION_KEYS = (
     "scope",
     "echo",
     "defaults",
+    "resource",
 )
 IDEMPOTENCY_KEYS = (
     "header",
@@ -101,6 +106,14 @@ DOCUMENT_KEYS = ("id-prefix", "expires")
 NOT_FOUND_KEYS = ("noun", "key", "message", "param")
 # what a 404 does not find: an export (its id in a path or a list's cursor), a finished export's file document
 NOT_FOUND_KINDS = ("export", "file")
+RESOURCE_KEYS = ("ids", "refers", "metadata", "expires", "capability", "embed", "not-found")
+# what a resource's `refers` property names: an export, or a finished export's file document
+REFERENCE_KINDS = ("export", "file")
+EXPIRES_KEYS = ("property", "now", "never", "errors")
+EXPIRY_ERRORS = {
+    "past": "must be a time in the future; got {value}",
+    "expired": "the {noun} has expired: it cannot be changed",
+}
 FILTER_KEYS = ("at", "field", "operator", "value", "values", "high", "operators")
 
 
@@ -251,6 +264,45 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """`expires`: the property holding when a resource stops working (epoch seconds, or a date-time), the
+    words that set it to now and clear it (an update's), and the details of its refusals (`past`: a time
+    not in the future, `{value}`; `expired`: changing it once passed, `{noun}`)."""
+
+    property: str = "expires_at"
+    now: str | None = None
+    never: str | None = None
+    errors: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(EXPIRY_ERRORS))
+
+
+@dataclass(frozen=True)
+class Capability:
+    """`capability`: a resource's public URL, `<origin><download path>` with a fresh token of `length`
+    letters and digits in its path (the URL is its only credential); its 404 once unknown or expired."""
+
+    length: int = 64
+    not_found: NotFound = NotFound("link", message="No such {noun}: it does not exist or has expired")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A plain stored resource beside the exports (`x-mock.resources.<name>`): kept per tenant under its
+    name, created, retrieved, listed, updated, deleted and downloaded by the operations naming it."""
+
+    name: str
+    id_prefix: str = ""
+    id_length: int = 24
+    refers: str | None = None  # the body property naming another resource
+    refers_to: str = "file"  # what it names: `file` (a finished export's file document) or `export`
+    metadata: str | None = None  # the property merged on update (an empty value unsets a key, empty text all)
+    expires: Expiry | None = None
+    capability: Capability | None = None
+    embed: str | None = None  # the referenced document's property listing its newest resources
+    embed_limit: int = 10
+    not_found: NotFound | None = None
+
+
+@dataclass(frozen=True)
 class Role:
     """What one operation does to exports, and where its request says what."""
 
@@ -268,6 +320,7 @@ class Role:
     scope: Mapping[str, str] = dataclasses.field(default_factory=dict)  # row attribute → body path pinning it
     echo: str | None = None  # create: body path of the parameters echoed as the export runs them (echo.py)
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # echo: the server's defaults shown
+    resource: str | None = None  # the `x-mock.resources` entry the operation acts on (None: exports)
 
 
 @dataclass(frozen=True)
@@ -304,6 +357,7 @@ class Api:
     account: str | None = None  # the apiKey scheme whose value names the tenant (accounts.py)
     document: FileDocument | None = None  # a finished export's file is a document of its own (None: a URL)
     not_found: Mapping[str, NotFound] = dataclasses.field(default_factory=dict)  # 404 wording per kind
+    resources: Mapping[str, Resource] = dataclasses.field(default_factory=dict)  # plain stored resources
 
     @property
     def idempotency_header(self) -> str | None:
@@ -367,7 +421,72 @@ def read_api(document: Mapping[str, Any]) -> Api:
         ),
         document=_document(raw.get("file-document")),
         not_found=_not_found(raw.get("not-found")),
+        resources=_resources(raw.get("resources")),
     )
+
+
+def _resources(raw: Any) -> dict[str, Resource]:
+    spec = _mapping(raw or {}, "x-mock.resources")
+    found = {}
+    for name, entry in spec.items():
+        where = f"x-mock.resources.{name}"
+        entry = _mapping(entry or {}, where)
+        _known(entry, RESOURCE_KEYS, where)
+        ids = _mapping(entry.get("ids") or {}, f"{where}.ids")
+        _known(ids, ("prefix", "length"), f"{where}.ids")
+        refers = _mapping(entry.get("refers") or {}, f"{where}.refers")
+        _known(refers, ("property", "to"), f"{where}.refers")
+        to = str(refers.get("to", "file"))
+        if to not in REFERENCE_KINDS:
+            raise AnnotationError(f"{where}.refers.to must be {' or '.join(REFERENCE_KINDS)}, not {to!r}")
+        if refers and not refers.get("property"):
+            raise AnnotationError(f"{where}.refers needs `property`, the body property naming the {to}")
+        embed = _mapping(entry.get("embed") or {}, f"{where}.embed")
+        _known(embed, ("property", "limit"), f"{where}.embed")
+        if embed and (not refers or not embed.get("property")):
+            raise AnnotationError(f"{where}.embed needs `property` and a `refers` whose document lists it")
+        wording = None if entry.get("not-found") is None else _wording(entry["not-found"], f"{where}.not-found", name)
+        found[str(name)] = Resource(
+            name=str(name),
+            id_prefix=str(ids.get("prefix", "")),
+            id_length=_count(ids.get("length", 24), f"{where}.ids.length") or 24,
+            refers=None if not refers else str(refers["property"]),
+            refers_to=to,
+            metadata=None if entry.get("metadata") is None else str(entry["metadata"]),
+            expires=_expiry(entry.get("expires"), f"{where}.expires"),
+            capability=_capability(entry.get("capability"), f"{where}.capability"),
+            embed=None if not embed else str(embed["property"]),
+            embed_limit=_count(embed.get("limit", 10), f"{where}.embed.limit") or 10,
+            not_found=wording,
+        )
+    return found
+
+
+def _expiry(raw: Any, where: str) -> Expiry | None:
+    if raw is None:
+        return None
+    spec = _mapping(raw, where)
+    _known(spec, EXPIRES_KEYS, where)
+    errors = _mapping(spec.get("errors") or {}, f"{where}.errors")
+    _known(errors, tuple(EXPIRY_ERRORS), f"{where}.errors")
+    return Expiry(
+        property=str(spec.get("property", "expires_at")),
+        now=None if spec.get("now") is None else str(spec["now"]),
+        never=None if spec.get("never") is None else str(spec["never"]),
+        errors={**EXPIRY_ERRORS, **{str(k): str(v) for k, v in errors.items()}},
+    )
+
+
+def _capability(raw: Any, where: str) -> Capability | None:
+    if raw is None:
+        return None
+    spec = _mapping(raw, where)
+    _known(spec, ("length", "not-found"), where)
+    length = _count(spec.get("length", 64), f"{where}.length") or 64
+    if length < 32:
+        raise AnnotationError(f"{where}.length must be at least 32: the token is the URL's only credential")
+    wording = None if spec.get("not-found") is None else _wording(spec["not-found"], f"{where}.not-found", "link")
+    return Capability(length, wording or Capability.not_found)
 
 
 def _document(raw: Any) -> FileDocument | None:
@@ -384,18 +503,20 @@ def _document(raw: Any) -> FileDocument | None:
 def _not_found(raw: Any) -> dict[str, NotFound]:
     spec = _mapping(raw or {}, "x-mock.not-found")
     _known(spec, NOT_FOUND_KINDS, "x-mock.not-found")
-    found = {}
-    for kind, wording in spec.items():
-        wording = _mapping(wording, f"x-mock.not-found.{kind}")
-        _known(wording, NOT_FOUND_KEYS, f"x-mock.not-found.{kind}")
-        param = wording.get("param")
-        found[str(kind)] = NotFound(
-            str(wording.get("noun", kind)),
-            str(wording.get("key", "not_found")),
-            str(wording.get("message", NotFound.message)),
-            None if param is None else str(param),
-        )
-    return found
+    return {str(kind): _wording(wording, f"x-mock.not-found.{kind}", str(kind)) for kind, wording in spec.items()}
+
+
+def _wording(raw: Any, where: str, noun: str) -> NotFound:
+    """A 404's wording, `{noun, key, message, param}` (`noun` when it names none)."""
+    wording = _mapping(raw, where)
+    _known(wording, NOT_FOUND_KEYS, where)
+    param = wording.get("param")
+    return NotFound(
+        str(wording.get("noun", noun)),
+        str(wording.get("key", "not_found")),
+        str(wording.get("message", NotFound.message)),
+        None if param is None else str(param),
+    )
 
 
 def _list(value: Any, key: str) -> list:
@@ -538,9 +659,11 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
         return None
     raw = _mapping(raw, f"{where}: x-mock")
     _known(raw, OPERATION_KEYS, f"{where}: x-mock")
-    role = raw.get("role")
-    if role not in ROLES:
-        raise AnnotationError(f"{where}: x-mock.role must be one of {', '.join(ROLES)}, not {role!r}")
+    role, resource = raw.get("role"), raw.get("resource")
+    roles = ROLES if resource is None else RESOURCE_ROLES
+    if role not in roles:
+        of = "" if resource is None else f" of a resource ({resource})"
+        raise AnnotationError(f"{where}: x-mock.role{of} must be one of {', '.join(roles)}, not {role!r}")
     filters = raw.get("filters")
     if isinstance(filters, Mapping):
         _known(filters, FILTER_KEYS, f"{where}: x-mock.filters")
@@ -567,6 +690,7 @@ def read_role(operation: Mapping[str, Any], where: str) -> Role | None:
         scope={str(k): str(v) for k, v in _mapping(raw.get("scope") or {}, f"{where}: x-mock.scope").items()},
         echo=None if raw.get("echo") is None else str(raw["echo"]),
         defaults=dict(_mapping(raw.get("defaults") or {}, f"{where}: x-mock.defaults")),
+        resource=None if resource is None else str(resource),
     )
 
 

@@ -78,14 +78,17 @@ class Exports:
     csv_of: Callable[[dict, Services], Callable[[], Iterator[bytes]]] | None = None
     extend_view: Callable[[Call, dict, dict], Awaitable[None]] | None = None
     extend_file: Callable[[Call, dict, dict], Awaitable[None]] | None = None
+    # the stored resources' lists a file document embeds (`x-mock.resources.<name>.embed`; resources.py)
+    embed: Callable[[Call, dict, dict], Awaitable[None]] | None = None
     spool: Spool = field(default_factory=Spool, init=False)  # files whose size a file document states
 
     def __post_init__(self) -> None:
         self._sized: dict[str, bool] = {}
 
-    def handlers(self) -> dict[str, Handler]:
-        """Every operation's handler, behind the idempotency keys and the checks of expand[] the API states."""
-        made = idempotency.guard(self.operations(), self.spec.operations, self.roles, self.api.idempotency)
+    def handlers(self, own: Mapping[str, Handler] | None = None) -> dict[str, Handler]:
+        """Every operation's handler (`own`'s first: the stored resources'), behind the idempotency keys and
+        the checks of expand[] the API states."""
+        made = idempotency.guard(self.operations(own), self.spec.operations, self.roles, self.api.idempotency)
         return expand.checking(made, self.spec.operations, self.api, self._refuse)
 
     def operations(self, own: Mapping[str, Handler] | None = None) -> dict[str, Handler]:
@@ -304,7 +307,7 @@ class Exports:
         status = role.status or _success(op)
         schema = _json_schema(op, status)
         export_id = self._id(op, role, call)
-        if schema is None or self._sizes(op, role) or self.extend_view or self.extend_file:  # not kept here
+        if schema is None or self._sizes(op, role) or self.extend_view or self.extend_file or self.embed:
             return await self._answer(op, role, call, await self._get(op, role, call, export_id))
         request = call.request
 
@@ -340,7 +343,21 @@ class Exports:
         view = self.file_view(record, origin(call.request), size)
         if self.extend_file is not None:
             await self.extend_file(call, record, view)
+        if self.embed is not None:
+            await self.embed(call, record, view)
         return render(_json_schema(op, role.status or _success(op)), view)
+
+    async def status_answer(self, record: dict, call: Call) -> Any:
+        """An export as the `status` operation answers it (a stored resource's expanded `refers`)."""
+        op, role = next((op, role) for op, role in self._readers if role.role == "status")
+        view = await self._view(op, role, record, call)
+        return render(_json_schema(op, role.status or _success(op)), view, record["parameters"])
+
+    @cached_property
+    def file_schema(self) -> dict:
+        """The answer schema of the `file` role's operation: a file document's ({} without one)."""
+        found = next(((op, role) for op, role in self._readers if role.role == "file"), None)
+        return (_json_schema(found[0], found[1].status or _success(found[0])) or {}) if found else {}
 
     async def list(self, op: Operation, role: Role, call: Call) -> web.Response:
         given = {**call.request.query, **call.inputs.query}  # the declared ones as the document reads them
@@ -729,6 +746,8 @@ class Exports:
             await self.extend_view(call, record, view)
         if self.extend_file is not None and view["file"] is not None:
             await self.extend_file(call, record, view["file"])
+        if self.embed is not None and view["file"] is not None:
+            await self.embed(call, record, view["file"])
         return view
 
     def _respond(

@@ -67,7 +67,8 @@ def _protocol(spec) -> d.ExportProtocol:
     api = read_api(spec.document)
     words = api.statuses
     running = (words["running"],) if words["running"] != words["scheduled"] else ()
-    roles = {op.operation_id: read_role(op.raw, op.operation_id) for op in spec.operations}
+    read = {op.operation_id: read_role(op.raw, op.operation_id) for op in spec.operations}
+    roles = {op_id: role if role is None or role.resource is None else None for op_id, role in read.items()}
 
     def having(role: str) -> list:
         return [op for op in spec.operations if getattr(roles[op.operation_id], "role", None) == role]
