@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -26,6 +27,7 @@ from .options import threads_can_parse
 from .results import Finding, Results, excerpt
 
 ERROR_SHAPE = "error_shape"
+PHASES = ("examples", "coverage", "fuzzing", "stateful")  # schemathesis' phases, in the order they run
 
 
 def _negative_rejections() -> list[str]:
@@ -63,7 +65,11 @@ def run_builtin(
     error_shape: bool,
     operations: list[str] | None = None,
     max_time: int | None = None,
+    phases: Collection[str] | None = None,
 ) -> None:
+    """`phases` names the schemathesis phases that run (None: all of them, coverage as `coverage` says);
+    a run with a `max_time` shares it between its phases, so a phase that must run whatever the machine's
+    load goes in a run of its own."""
     config = schemathesis.Config.from_dict(
         _config(
             base_url=base_url,
@@ -75,6 +81,7 @@ def run_builtin(
             workers=workers,
             coverage=coverage,
             max_time=max_time,
+            phases=phases,
         )
     )
     schema = schemathesis.openapi.from_dict(spec.document, config=config)
@@ -169,6 +176,7 @@ def _config(
     workers: int,
     coverage: bool,
     max_time: int | None = None,
+    phases: Collection[str] | None = None,
 ) -> dict[str, Any]:
     enabled = set(checks)
     config: dict[str, Any] = {
@@ -181,6 +189,8 @@ def _config(
         # full values in code samples; report.py masks the secrets it knows
         "output": {"sanitization": {"enabled": False}},
     }
+    if phases is not None:
+        config["phases"] = {name: {"enabled": name in phases and (coverage or name != "coverage")} for name in PHASES}
     if "negative_data_rejection" in enabled:
         # a body over the size limit is refused with 413 (documented by our schemas); schemathesis'
         # default list of "rejected" statuses lacks it, so an oversized invalid body read as accepted
