@@ -4,14 +4,15 @@ The generic engine (mockserver.vendors.openapi) serves what schemas/stripe/overl
 error object (`{"error": {type, code, message, param}}`), the wording of a request's problems, form
 lists (`parameters[columns][0]=…`, `[]`), the secret key as a Bearer token or HTTP Basic's user name,
 and each key an account of its own (`sk_live_` keys in live mode); idempotent requests replaying the
-first answer, lists paged by object id, the checks of `expand[]` and of unknown query parameters; and
+first answer, lists paged by object id, the checks of `expand[]` and of unknown query parameters;
 the report runs once made: retrieving and listing them, their File (a document of its own: id, name,
-size, URL, a year's expiry), its contents, and Stripe's `resource_missing` 404s. Python stays for
-what Stripe does beyond the generic export protocol: its keys' form (`sk_test_…`, `sk_live_…`, `rk_…`,
-echoed masked when wrong) and `Stripe-Version`; a run's parameters and columns, which depend on its
-report type, and its CSV rows (reporting.py, report_types.py, csv.py); the report types; the list of
-files; `livemode`, a File's title and links; and file links (links.py), a resource of their own whose
-`file` expands into the File.
+size, URL, a year's expiry), its contents, and Stripe's `resource_missing` 404s; and file links, a
+stored resource of their own (`x-mock.resources.file_links`: created naming a File, listed, retrieved,
+updated with Stripe's metadata merge and `expires_at`, their public `/links/<token>` download, the
+File's `links` list). Python stays for what Stripe does beyond the generic protocols: its keys' form
+(`sk_test_…`, `sk_live_…`, `rk_…`, echoed masked when wrong) and `Stripe-Version`; a run's parameters
+and columns, which depend on its report type, and its CSV rows (reporting.py, report_types.py,
+csv.py); the report types; the list of files; `livemode` and a File's title.
 
 With keys pinned (`--stripe-key`), only those exist and any other is refused, as the real API refuses
 an unknown key; with none pinned, any well-formed secret or restricted key is accepted. Mounted at
@@ -38,7 +39,6 @@ from ..common import basic_user, bearer_token, same
 from ..openapi import OpenApiVendor
 from ..openapi.expand import checking
 from ..openapi.idempotency import guard
-from .links import FileLinks
 from .reporting import Reporting
 
 KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{1,247}$")
@@ -65,14 +65,14 @@ class Stripe(OpenApiVendor):
     def __init__(self, spec: Spec | None = None, keys: Iterable[str] = ()) -> None:
         super().__init__(keys=tuple(keys), spec=spec or bundled_spec("stripe"))
         self.reporting = Reporting(self.exports)
-        # what the engine's runs and files take from Stripe: the CSV, `livemode`, a File's title and links
+        # what the engine's runs, files and file links take from Stripe: the CSV, `livemode`, a File's title
         self.exports.csv_of = lambda record, services: self.reporting._csv(record, services)
         self.exports.extend_view = self.reporting.extend_view
         self.exports.extend_file = self.reporting.extend_file
         self.api_version = str(self.spec.document.get("x-api-version") or self.spec.document["info"]["version"])
 
     def handlers(self) -> dict[str, Handler]:
-        handlers = self.exports.operations({**self.reporting.handlers(), **FileLinks(self.exports).handlers()})
+        handlers = self.exports.operations({**self.reporting.handlers(), **self.resources.handlers()})
         handlers = guard(handlers, self.spec.operations, self.roles, self.api.idempotency)  # every POST's key
         return checking(handlers, self.spec.operations, self.api, self.invalid)  # expand[], unknown parameters
 

@@ -1,4 +1,4 @@
-"""The 404 of a Stripe object the engine does not keep (a report type, a file link)."""
+"""The 404 of a Stripe object the engine does not keep (a report type)."""
 
 from __future__ import annotations
 

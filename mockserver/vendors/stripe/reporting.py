@@ -6,10 +6,9 @@ runs (`list`), its File (`file-document`, read by `file`) and the File's content
 Stripe's 404s. Python stays for what a document cannot say: a run's parameters and columns depend on
 its report type (report-types.yaml: read_parameters checks them against the data's availability and
 time zones), its rows are written as Stripe's reports are (csv.py), a test-mode key sees no live-only
-type, and the answers' `livemode`, a File's `title` (its report type's name) and `links` (the file
-links pointing at it). The File of run `frr_X` is `file_X`; it exists once the run has succeeded, and
-its contents download with the same secret key, from the mock's own address (Stripe serves them from
-its files host).
+type, and the answers' `livemode` and a File's `title` (its report type's name). The File of run
+`frr_X` is `file_X`; it exists once the run has succeeded, and its contents download with the same
+secret key, from the mock's own address (Stripe serves them from its files host).
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from ...respond import json_response
 from ..base import Call, Handler
 from ..openapi.paging import id_page
 from .csv import report_csv
-from .links import links_of
 from .objects import missing
 from .report_types import ReportType, live_only, load_report_types, read_parameters, run_of
 
@@ -95,10 +93,8 @@ class Reporting:
         view["livemode"] = livemode(call)
 
     async def extend_file(self, call: Call, record: dict, view: dict[str, Any]) -> None:
-        """A File's title (its report type's name and the run) and the links pointing at it."""
+        """A File's title: its report type's name and the run."""
         view["title"] = f"{self.types[record['exported_object']].name} ({record['id']})"
-        links, more = await links_of(call, view["id"])
-        view["links"] = {"object": "list", "data": links, "has_more": more, "url": f"/v1/file_links?file={view['id']}"}
 
     # -- report types ----------------------------------------------------------
     async def list_types(self, call: Call) -> web.Response:
