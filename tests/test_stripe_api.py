@@ -606,6 +606,41 @@ async def test_file_links_belong_to_their_account_and_their_token_is_a_capabilit
         assert stray.status == 404 and set(stray.body) == {"error"}, path  # Stripe's shape, not another vendor's
 
 
+async def test_file_link_updates_merge_metadata_and_expire_as_stripe_does(api, clock):
+    """An empty metadata value unsets its key, `expires_at=` (empty) clears the expiry, `now` expires the link,
+    whose expiry is then not changed (400, nothing stored); a File lists its newest 10 links and has_more."""
+    run = await api.finish((await api.create(ITEMIZED, interval(END - DAY, END))).body)
+    file_id = run["result"]["id"]
+
+    async def post(path: str, pairs: dict, status: int = 200) -> dict:
+        reply = await api.request("POST", path, data=urlencode(pairs), headers=FORM)
+        assert reply.status == status, reply.body
+        return reply.body
+
+    links = []
+    for _ in range(11):
+        clock.advance(1)
+        links.append(await post("/v1/file_links", {"file": file_id, "metadata[a]": "1", "metadata[b]": "2"}))
+    path = f"/v1/file_links/{links[0]['id']}"
+    merged = await post(path, {"metadata[a]": "", "metadata[c]": "3", "expires_at": str(int(clock.now()) + 60)})
+    assert merged["metadata"] == {"b": "2", "c": "3"} and merged["expires_at"] == int(clock.now()) + 60
+    assert (await post(path, {"expires_at": ""}))["expires_at"] is None
+    assert (await post(path, {"metadata": ""}))["metadata"] == {}
+    gone = await post(path, {"expires_at": "now"})
+    assert gone["expired"] is True and gone["url"] is None and gone["expires_at"] == int(clock.now())
+    refused = await post(path, {"expires_at": ""}, status=400)
+    assert refused["error"] == {
+        "type": "invalid_request_error",
+        "code": "parameter_invalid",
+        "message": "Invalid expires_at: an expired link cannot be changed",
+        "param": "expires_at",
+    }
+    assert (await api.get(path)).body == gone
+    shown = (await api.get(f"/v1/files/{file_id}")).body["links"]
+    assert [link["id"] for link in shown["data"]] == [link["id"] for link in links[:0:-1]]  # newest 10
+    assert shown["has_more"] is True and shown["url"] == f"/v1/file_links?file={file_id}"
+
+
 async def test_the_file_list_pages_and_filters_by_purpose(api, clock):
     made = []
     for _ in range(3):

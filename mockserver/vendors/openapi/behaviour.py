@@ -35,7 +35,7 @@ from ...store import TenantStore, VendorStore
 from ...validation import Invalid
 from ..base import Call, Handler
 from . import expand, files, idempotency
-from .annotations import Api, FileFormat, FilterMap, Role
+from .annotations import Api, FileFormat, FilterMap, NotFound, Role
 from .echo import echoed
 from .paging import id_page, sort_of
 from .render import NAMES, fill, merged, render, view_name
@@ -576,22 +576,7 @@ class Exports:
     def missing(self, kind: str, ident: str, param: str | None = None) -> ApiError:
         """The 404 of a missing export or file (`kind`), as `x-mock.not-found` words it."""
         wording = self.api.not_found.get(kind)
-        if wording is None:
-            return not_found(kind, ident)
-        values = {"noun": wording.noun, "id": ident, "param": param}
-
-        def worded(template: str) -> Any:  # text without a placeholder is literal (`param: id`)
-            return fill(template, values) if "{" in template else template
-
-        named = None if wording.param is None else worded(wording.param)
-        return ApiError(
-            404,
-            wording.key,
-            "Resource not found",
-            str(worded(wording.message)),
-            param=None if named is None else str(named),
-            resource=(wording.noun, ident),
-        )
+        return not_found(kind, ident) if wording is None else missing_error(wording, ident, param)
 
     # -- answers ---------------------------------------------------------------------------------
     def view(
@@ -794,6 +779,25 @@ class Exports:
                 if param is not None:
                     return param.schema.get("type") == "integer"
         return False
+
+
+def missing_error(wording: NotFound, ident: str, param: str | None = None) -> ApiError:
+    """The 404 of a missing `ident` as `wording` says it (`{noun}`, `{id}`, `{param}`: the path parameter or
+    cursor that named it); text without a placeholder is literal (`param: id`)."""
+    values = {"noun": wording.noun, "id": ident, "param": param}
+
+    def worded(template: str) -> Any:
+        return fill(template, values) if "{" in template else template
+
+    named = None if wording.param is None else worded(wording.param)
+    return ApiError(
+        404,
+        wording.key,
+        "Resource not found",
+        str(worded(wording.message)),
+        param=None if named is None else str(named),
+        resource=(wording.noun, ident),
+    )
 
 
 def _whole(value: Any, name: str, default: int) -> int:

@@ -32,7 +32,7 @@ from ...store import TenantStore
 from ...validation import Invalid
 from ..base import Call, Handler
 from .annotations import Resource, Role
-from .behaviour import Exports, _id_param, _json_schema, _success, _with_items
+from .behaviour import Exports, _id_param, _json_schema, _success, _whole, _with_items, missing_error
 from .expand import expanded
 from .paging import id_page
 from .render import fill, merged, render
@@ -127,7 +127,7 @@ class Resources:
             flags = {**record, "expired": _expired(record, res, now)}
             if all(flags[name] == value for name, value in wanted.items() if name in flags and name != "token"):
                 kept.append((record["created"], record["id"], record))
-        limit = int(given.get(paging.limit) or 100)
+        limit = _whole(given.get(paging.limit), paging.limit, 100)
         page, more = id_page(kept, given, paging, self._noun(res), limit)
         status = role.status or _success(op)
         schema = _json_schema(op, status)
@@ -147,7 +147,7 @@ class Resources:
         record = await store.get(res.name, kept["id"]) if store is not None and kept is not None else None
         if store is None or record is None or _expired(record, res, call.services.clock.now()):
             assert res.capability is not None
-            raise self._missing(res.capability.not_found, token, None)
+            raise missing_error(res.capability.not_found, token, None)
         referenced = await self._referenced(call, store, res, str(record[res.refers or ""]))
         return await self.exports.send_file(call, referenced)
 
@@ -167,7 +167,7 @@ class Resources:
             )
             listing, _ = _listing(_plain(merged(schema).get("properties", {}).get(res.embed)), None)
             shown = [await self._shown(self._schema_of(res), res, call, r, None) for r in mine[: res.embed_limit]]
-            lister = next((op for op_id, op in self.ops.items() if self.roles[op_id].role == "list"), None)
+            lister = self._op_of(res, "list")
             url = f"{lister.path}?{res.refers}={quote(file['id'])}" if lister is not None else None
             view = {"items": shown, "has_more": len(mine) > res.embed_limit, "url": url, "total": len(mine)}
             file[res.embed] = render(listing, view)
@@ -185,11 +185,16 @@ class Resources:
         """A resource's own answer schema: its `retrieve` operation's, else its `create`'s (an embedded list's
         items are rendered so: the document's list schema may say no more than `object`)."""
         for wanted in ("retrieve", "create"):
-            for op_id, role in self.roles.items():
-                op = self.ops[op_id]
-                if role.resource == res.name and role.role == wanted:
-                    return _json_schema(op, role.status or _success(op)) or {}
+            op = self._op_of(res, wanted)
+            if op is not None:
+                return _json_schema(op, self.roles[op.operation_id].status or _success(op)) or {}
         return {}
+
+    def _op_of(self, res: Resource, role: str) -> Operation | None:
+        """The operation doing `role` to `res` (None: none does)."""
+        return next(
+            (self.ops[op_id] for op_id, r in self.roles.items() if r.resource == res.name and r.role == role), None
+        )
 
     def _noun(self, res: Resource) -> str:
         return res.not_found.noun if res.not_found is not None else res.name
@@ -199,24 +204,8 @@ class Resources:
         ident = str(call.inputs.path[name])
         record = await call.store.get(res.name, ident)
         if record is None:
-            raise self._missing(res.not_found, ident, name) if res.not_found else not_found(res.name, ident)
+            raise missing_error(res.not_found, ident, name) if res.not_found else not_found(res.name, ident)
         return record
-
-    def _missing(self, wording: Any, ident: str, param: str | None) -> ApiError:
-        values = {"noun": wording.noun, "id": ident, "param": param}
-
-        def worded(template: str) -> Any:  # text without a placeholder is literal (`param: id`)
-            return fill(template, values) if "{" in template else template
-
-        named = None if wording.param is None else worded(wording.param)
-        return ApiError(
-            404,
-            wording.key,
-            "Resource not found",
-            str(worded(wording.message)),
-            param=None if named is None else str(named),
-            resource=(wording.noun, ident),
-        )
 
     async def _referenced(self, call: Call, store: TenantStore, res: Resource, ident: str) -> dict:
         """The export (or finished export, for a file) a resource's `refers` property names; its 404."""
@@ -279,13 +268,11 @@ class Resources:
         return render(schema, view, shown)
 
     def _url(self, res: Resource, record: dict, base: str) -> str | None:
-        if res.capability is None:
+        op = self._op_of(res, "download") if res.capability is not None else None
+        if op is None:
             return None
-        op_id = next((i for i, r in self.roles.items() if r.role == "download" and r.resource == res.name), None)
-        if op_id is None:
-            return None
-        op, role = self.ops[op_id], self.roles[op_id]
-        return base + op.path.replace("{" + (role.id or _id_param(op)) + "}", quote(record["token"], safe=""))
+        name = self.roles[op.operation_id].id or _id_param(op)
+        return base + op.path.replace("{" + name + "}", quote(record["token"], safe=""))
 
 
 def _tokens(res: Resource) -> str:
