@@ -1,14 +1,12 @@
 """The vendor-neutral export service: create, observe, list, delete, download.
 
 Vendors decide what a request means and how a record looks on the wire; this
-module owns the record, its lifecycle and access to it. A record is a plain
-dict so every store backend can keep it:
-
-    id, app_id, vendor, exported_object, parameters (as echoed to clients),
-    query (fields/order/filters/scope the CSV is built from), rows, mode,
-    outcome, phase, phase_at, created_at, token, and what the store's indexes
-    order by: phase_rank (the phase's place in lifecycle.PHASES) and due_at
-    (when the clock moves it on next, None when only a poll will)
+module owns the record (`ExportRecord`), its lifecycle and access to it. The
+stores keep records as JSON-like dicts: `ExportRecord.stored()` and
+`ExportRecord.of()` are the one conversion, made here as the service reads and
+writes the store, which adds what the store's indexes order by (phase_rank:
+the phase's place in lifecycle.PHASES; due_at: when the clock moves it on
+next, None when only a poll will).
 """
 
 from __future__ import annotations
@@ -19,14 +17,14 @@ import math
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypedDict
+from typing import Any
 
 from . import data
 from .clock import Clock
 from .errors import ApiError, not_found
 from .ids import Ids, token
 from .lifecycle import PHASES, Lifecycle, can_move
-from .store import Store, TenantStore, VendorStore
+from .store import INDEXES, Store, TenantStore, VendorStore
 
 KIND = "exports"
 RENDERED = 1024  # rendered answers kept (ExportService.rendered): a few hundred KiB at most
@@ -35,32 +33,7 @@ CATCH_UP = 250  # exports saved between turns of the event loop when many fall d
 RecordSource = Callable[[TenantStore, str], "Awaitable[Sequence[Mapping] | None]"]
 
 
-class _Indexed(TypedDict, total=False):
-    phase_rank: int  # the phase's place in lifecycle.PHASES, kept for the store's indexes
-    due_at: float | None  # when the lifecycle moves it next (None: it waits for a poll, or is final)
-
-
-class ExportRecord(_Indexed):
-    """An export as the store keeps it (JSON in a persistent store), with the keys every one has: who
-    owns it, what it exports (`query`: Query.stored()), where it is in its lifecycle and the token its
-    download URL carries. A vendor may keep keys of its own beside them (a canceled flag)."""
-
-    id: str
-    app_id: str
-    vendor: str
-    exported_object: str
-    parameters: dict[str, Any]
-    query: dict[str, Any]
-    rows: int
-    mode: str | None
-    outcome: str
-    phase: str
-    phase_at: float
-    created_at: float
-    token: str
-
-
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Query:
     """What an export's file holds, as the engine reads it when it makes the file: the columns, their
     order (`-created_at`), the filters (the engine's language) and the attributes every row carries;
@@ -80,14 +53,85 @@ class Query:
 
     @classmethod
     def of(cls, stored: Mapping[str, Any]) -> Query:
-        engine = ("fields", "order", "filters", "scope")
+        get = stored.get
         return cls(
-            fields=tuple(stored["fields"]),
-            order=stored.get("order"),
-            filters=stored.get("filters"),
-            scope=stored.get("scope"),
-            extra={key: value for key, value in stored.items() if key not in engine},
+            tuple(stored["fields"]),
+            get("order"),
+            get("filters"),
+            get("scope"),
+            {key: value for key, value in stored.items() if key not in _ENGINE},
         )
+
+
+_ENGINE = frozenset(("fields", "order", "filters", "scope"))  # the stored query's keys the engine reads
+
+
+@dataclass(slots=True, kw_only=True)
+class ExportRecord:
+    """An export: who owns it (`vendor`, `app_id`), what it exports (`query`), where it is in its
+    lifecycle and the token its download URL carries. `extra`: what a vendor keeps beside it (a
+    canceled flag), stored as keys of the record's own, as they always were."""
+
+    id: str
+    app_id: str
+    vendor: str
+    exported_object: str
+    parameters: dict[str, Any]  # as echoed to clients
+    query: Query
+    rows: int
+    mode: str | None  # the lifecycle mode it moves by (None: the server's)
+    outcome: str  # the phase it finishes in: done or failed
+    phase: str
+    phase_at: float
+    created_at: float
+    token: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stored(self) -> dict[str, Any]:
+        """The record as the store keeps it: JSON-like, every key at the top (its extra ones too)."""
+        return {
+            **self.extra,
+            "id": self.id,
+            "app_id": self.app_id,
+            "vendor": self.vendor,
+            "exported_object": self.exported_object,
+            "parameters": self.parameters,
+            "query": self.query.stored(),
+            "rows": self.rows,
+            "mode": self.mode,
+            "outcome": self.outcome,
+            "phase": self.phase,
+            "phase_at": self.phase_at,
+            "created_at": self.created_at,
+            "token": self.token,
+        }
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> ExportRecord:
+        """A record the store kept (by this or an earlier version: a persistent store outlives both);
+        keys it does not name are the vendor's (`extra`), the index keys are dropped (derived)."""
+        others = stored.keys() - _STORED  # usually none: a set difference, not a loop over every key
+        return cls(
+            id=stored["id"],
+            app_id=stored["app_id"],
+            vendor=stored["vendor"],
+            exported_object=stored["exported_object"],
+            parameters=stored["parameters"],
+            query=Query.of(stored["query"]),
+            rows=stored["rows"],
+            mode=stored.get("mode"),
+            outcome=stored.get("outcome") or "done",
+            phase=stored["phase"],
+            phase_at=stored["phase_at"],
+            created_at=stored["created_at"],
+            token=stored["token"],
+            extra={key: value for key, value in stored.items() if key in others} if others else {},
+        )
+
+
+# the stored keys the record's fields and the store's indexes (derived on every write) account for; any
+# other is a vendor's
+_STORED = frozenset(ExportRecord.__dataclass_fields__).difference(["extra"]).union(*INDEXES[KIND].values())
 
 
 @dataclass
@@ -127,33 +171,33 @@ class ExportService:
             data.warm(self.models[tenant.tenant.vendor])
         now = self.clock.now()
         new_id = partial(self.ids.new, id_prefix, id_length, id_alphabet)
-        record: ExportRecord = {
-            "id": new_id(),
-            "app_id": tenant.app,
-            "vendor": tenant.tenant.vendor,
-            "exported_object": exported_object,
-            "parameters": parameters,
-            "query": query.stored(),
-            "rows": self.rows if rows is None else rows,
-            "mode": mode,
-            "outcome": outcome,
-            "phase": "scheduled",
-            "phase_at": now,
-            "created_at": now,
-            "token": token(),
-        }
-        self._indexed(record)
+        record = ExportRecord(
+            id=new_id(),
+            app_id=tenant.app,
+            vendor=tenant.tenant.vendor,
+            exported_object=exported_object,
+            parameters=parameters,
+            query=query,
+            rows=self.rows if rows is None else rows,
+            mode=mode,
+            outcome=outcome,
+            phase="scheduled",
+            phase_at=now,
+            created_at=now,
+            token=token(),
+        )
+        kept = self._kept(record)
         # `add` stores only an id nobody has: a persistent store outlives the id sequence, and other
         # processes may share the store; `keep`: memory stays bounded, the oldest export goes first
-        while not await tenant.add(KIND, record["id"], record, keep=self.max_exports):
-            record["id"] = new_id()
+        while not await tenant.add(KIND, record.id, kept, keep=self.max_exports):
+            record.id = kept["id"] = new_id()
         return record
 
     async def get(self, tenant: TenantStore, export_id: str, *, polled: bool = True) -> ExportRecord:
-        record = await tenant.get(KIND, export_id)
-        if record is None:
+        stored = await tenant.get(KIND, export_id)
+        if stored is None:
             raise not_found("export", export_id)
-        return await self._advance(tenant, record, polled=polled)
+        return await self._advance(tenant, ExportRecord.of(stored), polled=polled)
 
     async def rendered(
         self, tenant: TenantStore, export_id: str, render: Callable[[ExportRecord], bytes], variant: Hashable = None
@@ -184,31 +228,35 @@ class ExportService:
             self._rendered[key] = (version, answer, until)
         return answer
 
-    async def find(self, export_id: str) -> tuple[TenantStore, dict]:
+    async def find(self, export_id: str) -> tuple[TenantStore, ExportRecord]:
         """Any vendor's and app's export, moved on by its lifecycle, and whose it is (for the admin API)."""
         for vendor in self.models:
             owners = VendorStore(self.store, vendor)
             app = await owners.owner(KIND, export_id)
             if app is not None:
                 tenant = owners.tenant(app)
-                record = await tenant.get(KIND, export_id)
-                if record is not None:
-                    return tenant, await self._advance(tenant, record, polled=False)
+                stored = await tenant.get(KIND, export_id)
+                if stored is not None:
+                    return tenant, await self._advance(tenant, ExportRecord.of(stored), polled=False)
         raise not_found("export", export_id)
 
-    async def force(self, tenant: TenantStore, export_id: str, phase: str) -> ExportRecord:
-        """Move an export to `phase` now (the admin API); 409 unless it is a step forward."""
+    async def force(
+        self, tenant: TenantStore, export_id: str, phase: str, extra: Mapping[str, Any] | None = None
+    ) -> ExportRecord:
+        """Move an export to `phase` now (the admin API, a cancel); 409 unless it is a step forward.
+        `extra`: the vendor's own keys written with the move (a canceled flag)."""
         record = await self.get(tenant, export_id, polled=False)
-        if not can_move(record["phase"], phase):
+        if not can_move(record.phase, phase):
             raise ApiError(
                 409,
                 "illegal_transition",
                 "Illegal transition",
-                f"Export {export_id} is {record['phase']}; it cannot move to {phase} (never backwards)",
+                f"Export {export_id} is {record.phase}; it cannot move to {phase} (never backwards)",
             )
-        record["phase"] = phase
-        record["phase_at"] = self.clock.now()
-        if not await tenant.replace(KIND, export_id, self._indexed(record)):
+        record.phase = phase
+        record.phase_at = self.clock.now()
+        record.extra.update(extra or {})
+        if not await tenant.replace(KIND, export_id, self._kept(record)):
             raise not_found("export", export_id)  # deleted meanwhile (through another process)
         return record
 
@@ -219,10 +267,10 @@ class ExportService:
             owners = VendorStore(self.store, vendor)
             for app in await owners.apps(KIND):
                 found.extend(await self.list(owners.tenant(app)))
-        return sorted(found, key=lambda record: (-record["created_at"], record["id"]))
+        return sorted(found, key=lambda record: (-record.created_at, record.id))
 
     async def list(self, tenant: TenantStore) -> list[ExportRecord]:
-        return [await self._advance(tenant, r, polled=False) for r in await tenant.list(KIND)]
+        return [await self._advance(tenant, ExportRecord.of(r), polled=False) for r in await tenant.list(KIND)]
 
     async def listing(
         self, tenant: TenantStore, *, order: str, reverse: bool, start: int, stop: int
@@ -236,20 +284,22 @@ class ExportService:
         the "due" index: only those), then one page is read from the index."""
         await self._catch_up(tenant)
         page = await tenant.page(KIND, order, reverse=reverse, offset=start, limit=max(0, stop - start))
-        return [await self._advance(tenant, record, polled=False) for record in page], await tenant.count(KIND)
+        records = [await self._advance(tenant, ExportRecord.of(stored), polled=False) for stored in page]
+        return records, await tenant.count(KIND)
 
     async def in_process(self, tenant: TenantStore) -> list[ExportRecord]:
         """The tenant's exports the clock has yet to finish (`time` lifecycle)."""
         await self._catch_up(tenant)
-        return await tenant.upto(KIND, "due", math.inf)
+        return [ExportRecord.of(stored) for stored in await tenant.upto(KIND, "due", math.inf)]
 
     async def _catch_up(self, tenant: TenantStore) -> None:
         """Move on (and save, CATCH_UP at a time) the exports whose time has come since they were written.
         Between batches other requests run: 10,000 exports falling due at once took 631 ms in one go."""
         now, moved = self.clock.now(), {}
-        for record in await tenant.upto(KIND, "due", now):
+        for stored in await tenant.upto(KIND, "due", now):
+            record = ExportRecord.of(stored)
             if self.lifecycle.advance(record, now, polled=False):
-                moved[record["id"]] = self._indexed(record)
+                moved[record.id] = self._kept(record)
                 if len(moved) >= CATCH_UP:
                     await tenant.replace_many(KIND, moved)
                     moved = {}
@@ -271,16 +321,15 @@ class ExportService:
         """
         owner = await vendor.owner(KIND, export_id)
         tenant = vendor.tenant(owner) if owner is not None else None
-        record = await tenant.get(KIND, export_id) if tenant is not None else None
-        if record is not None:
-            record = await self._advance(tenant, record, polled=False)
+        stored = await tenant.get(KIND, export_id) if tenant is not None else None
+        record = await self._advance(tenant, ExportRecord.of(stored), polled=False) if stored is not None else None
         if (
             record is None
-            or not hmac.compare_digest(record["token"].encode(), presented.encode())
+            or not hmac.compare_digest(record.token.encode(), presented.encode())
             or (app is not None and app != owner)
         ):
             raise ApiError(401, "unauthorized", "Unauthorized", "The download token is missing, wrong or expired")
-        if record["phase"] != "done":
+        if record.phase != "done":
             raise ApiError(401, "unauthorized", "Unauthorized", "The export is not finished yet")
         return record
 
@@ -288,43 +337,45 @@ class ExportService:
         """What makes the export's CSV, chunk by chunk: a synchronous function (it
         builds the data set, sorts and generates), to be called off the event loop
         (respond.stream does). What it needs from the store is read here, first."""
-        query = Query.of(record["query"])
-        records = await self._stored(vendor.tenant(record["app_id"]), record)
+        query = record.query
+        records = await self._stored(vendor.tenant(record.app_id), record)
         return partial(
             data.iter_csv,
-            self.models[record["vendor"]],
+            self.models[record.vendor],
             data.ExportQuery(
-                exported_object=record["exported_object"],
+                exported_object=record.exported_object,
                 fields=query.fields,
                 order=query.order,
                 filters=query.filters,
-                rows=record["rows"],
+                rows=record.rows,
                 scope=query.scope,
                 records=records,
             ),
             seed=self.seed,
-            app_id=record["app_id"],
+            app_id=record.app_id,
             locale=self.locale,
-            now=record["created_at"],  # relative date filters read as of the export's creation
+            now=record.created_at,  # relative date filters read as of the export's creation
         )
 
     async def _stored(self, tenant: TenantStore, record: ExportRecord) -> Sequence[Mapping] | None:
         """What the mock stores of the exported object: an app with stored orders
         exports exactly those; one with none gets the synthetic data set."""
-        source = self.sources.get(record["vendor"])
-        return await source(tenant, record["exported_object"]) if source else None
+        source = self.sources.get(record.vendor)
+        return await source(tenant, record.exported_object) if source else None
 
     async def _advance(self, tenant: TenantStore, record: ExportRecord, *, polled: bool) -> ExportRecord:
         if self.lifecycle.advance(record, self.clock.now(), polled=polled):
             # `replace`: an export deleted meanwhile (through another process) is not brought back
-            await tenant.replace(KIND, record["id"], self._indexed(record))
+            await tenant.replace(KIND, record.id, self._kept(record))
         return record
 
-    def _indexed(self, record: ExportRecord) -> ExportRecord:
-        """Set what the store's export indexes order by (store.INDEXES): derived, on every write."""
-        record["phase_rank"] = PHASES.index(record["phase"])
-        record["due_at"] = self.lifecycle.due_at(record)
-        return record
+    def _kept(self, record: ExportRecord) -> dict[str, Any]:
+        """The record as the store keeps it, with what the store's export indexes order by
+        (store.INDEXES): derived, on every write."""
+        stored = record.stored()
+        stored["phase_rank"] = PHASES.index(record.phase)
+        stored["due_at"] = self.lifecycle.due_at(record)
+        return stored
 
 
 def _same(kept: object, version: object) -> bool:

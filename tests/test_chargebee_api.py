@@ -20,6 +20,7 @@ from mockserver import registry
 from mockserver.app import Settings, create_app, services_of
 from mockserver.contract.checks import least_body
 from mockserver.data import load_model
+from mockserver.exports import ExportRecord
 from mockserver.redact import label
 from mockserver.spec import load_spec
 from mockserver.store import VendorStore
@@ -54,7 +55,7 @@ async def cb(make_cb):
     return await make_cb()
 
 
-async def stored_exports(api: CbApi, key: str = KEY) -> list[dict]:
+async def stored_exports(api: CbApi, key: str = KEY) -> list[ExportRecord]:
     services = services_of(api.client.server.app)
     return await services.exports.list(VendorStore(services.store, "chargebee").tenant(key))
 
@@ -143,7 +144,7 @@ async def test_the_same_export_downloads_the_same_bytes(cb):
 
 async def test_a_wrong_token_or_an_unfinished_export_is_refused_with_403(cb):
     export = (await cb.trigger()).export
-    token = (await services_of(cb.client.server.app).exports.find(export["id"]))[1]["token"]
+    token = (await services_of(cb.client.server.app).exports.find(export["id"]))[1].token
     anonymous = cb.as_key(None)
     early = await anonymous.request("GET", f"/api/v2/exports/{export['id']}/download?token={token}")
     assert early.status == 403 and early.json["api_error_code"] == "api_authorization_failed"

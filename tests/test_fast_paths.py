@@ -280,15 +280,15 @@ async def test_listing_from_the_indexes_matches_sorting_every_export(mode):
 
 
 def _by_created(record):
-    return record["created_at"]
+    return record.created_at
 
 
 def _by_status(record):
-    return ["scheduled", "running", "done", "failed"].index(record["phase"]), record["created_at"]
+    return ["scheduled", "running", "done", "failed"].index(record.phase), record.created_at
 
 
 def _untokened(records):
-    return [{name: value for name, value in record.items() if name != "token"} for record in records]  # random
+    return [{name: value for name, value in record.stored().items() if name != "token"} for record in records]
 
 
 @pytest.mark.parametrize(

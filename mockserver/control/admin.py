@@ -138,7 +138,7 @@ class Admin:
         export_id = request.match_info["export_id"]
         body = await _body(request, allowed={"status"})
         tenant, record = await self.services.exports.find(export_id)  # 404 before looking at the status
-        names = self.status_names.get(record["vendor"], {})
+        names = self.status_names.get(record.vendor, {})
         status = body.get("status")
         phase = names.get(status) if isinstance(status, str) else None
         if phase is None and status in PHASES:
@@ -147,9 +147,7 @@ class Admin:
             raise _invalid(f"status must be one of: {', '.join(names or PHASES)}")
         record = await self.services.exports.force(tenant, export_id, phase)
         shown = {p: n for n, p in names.items()}
-        return json_response(
-            {"id": export_id, "status": shown.get(record["phase"], record["phase"]), "phase": record["phase"]}
-        )
+        return json_response({"id": export_id, "status": shown.get(record.phase, record.phase), "phase": record.phase})
 
     async def requests(self, request: web.Request) -> web.Response:
         query = request.query

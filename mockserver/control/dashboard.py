@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .. import redact
 from ..clock import iso
+from ..exports import ExportRecord
 from ..lifecycle import PHASES, can_move
 from ..respond import json_response
 from ..services import Services
@@ -45,21 +46,21 @@ class Dashboard:
         shown = [self._view(record) for record in records]
         return json_response({"exports": shown, "count": len(shown), "now": iso(self.services.clock.now())})
 
-    def _view(self, record: dict) -> dict:
-        vendor = self.vendors.get(record["vendor"])
+    def _view(self, record: ExportRecord) -> dict:
+        vendor = self.vendors.get(record.vendor)
         words = dict(vendor.status_names) if vendor is not None else {}
-        phase = record["phase"]
+        phase = record.phase
         return {
-            "id": record["id"],
-            "vendor": record["vendor"],
-            "app_id": _tenant(vendor, record["app_id"]),
-            "exported_object": record.get("exported_object"),
+            "id": record.id,
+            "vendor": record.vendor,
+            "app_id": _tenant(vendor, record.app_id),
+            "exported_object": record.exported_object,
             "status": words.get(phase, phase),
             "phase": phase,
-            "lifecycle": record.get("mode") or self.services.settings.lifecycle,
-            "outcome": record.get("outcome", "done"),
-            "created_at": iso(record["created_at"]),
-            "phase_at": iso(record["phase_at"]),
+            "lifecycle": record.mode or self.services.settings.lifecycle,
+            "outcome": record.outcome,
+            "created_at": iso(record.created_at),
+            "phase_at": iso(record.phase_at),
             # forced transitions the admin API accepts (never backwards), worded as the vendor's client sees them
             "next": [{"phase": step, "status": words.get(step, step)} for step in PHASES if can_move(phase, step)],
         }

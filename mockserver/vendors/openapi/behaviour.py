@@ -27,7 +27,7 @@ from ... import data
 from ...control.answers import SpecAnswers
 from ...control.prefer import NOTHING, PREFER, creates_export
 from ...errors import ApiError, not_found
-from ...exports import KIND, ExportService, Query
+from ...exports import ExportRecord, ExportService, Query
 from ...findings import filter_findings
 from ...respond import encoded_json_response, json_bytes, json_response, no_content, origin, stream
 from ...spec import Operation, Spec
@@ -75,11 +75,12 @@ class Exports:
     account_of: Callable[[web.Request], str] | None = None  # the account a request names (x-mock.account)
     # a vendor whose files are not the engine's CSV of the export's rows writes them (Stripe's reports), and
     # adds to what answers say of an export and of its file document what no annotation can (None: nothing)
-    csv_of: Callable[[dict, Services], Callable[[], Iterator[bytes]]] | None = None
-    extend_view: Callable[[Call, dict, dict], Awaitable[None]] | None = None
-    extend_file: Callable[[Call, dict, dict], Awaitable[None]] | None = None
+    csv_of: Callable[[ExportRecord, Services], Callable[[], Iterator[bytes]]] | None = None
+    # (extend_view also sees a stored resource's record: resources.py)
+    extend_view: Callable[[Call, ExportRecord | Mapping[str, Any], dict], Awaitable[None]] | None = None
+    extend_file: Callable[[Call, ExportRecord, dict], Awaitable[None]] | None = None
     # the stored resources' lists a file document embeds (`x-mock.resources.<name>.embed`; resources.py)
-    embed: Callable[[Call, dict, dict], Awaitable[None]] | None = None
+    embed: Callable[[Call, ExportRecord, dict], Awaitable[None]] | None = None
     spool: Spool = field(default_factory=Spool, init=False)  # files whose size a file document states
 
     def __post_init__(self) -> None:
@@ -171,7 +172,7 @@ class Exports:
             outcome=prefer.outcome or "done",
         )
         if rules is not None and key is not None:
-            await idempotency.remember_export(call, rules, key, body, record["id"])
+            await idempotency.remember_export(call, rules, key, body, record.id)
         return await self._answer(op, role, call, record)
 
     def _required(self, op: Operation, body: Mapping) -> None:
@@ -311,8 +312,8 @@ class Exports:
             return await self._answer(op, role, call, await self._get(op, role, call, export_id))
         request = call.request
 
-        def answer(record: dict) -> bytes:
-            return json_bytes(render(schema, self.view(record, request=request), record["parameters"]))
+        def answer(record: ExportRecord) -> bytes:
+            return json_bytes(render(schema, self.view(record, request=request), record.parameters))
 
         # kept per revision of the record: a client polling an export nobody changed gets the same bytes
         try:
@@ -332,13 +333,13 @@ class Exports:
             return web.Response(status=status)
         return json_response(await self._document(op, role, record, call), status=status)
 
-    async def file_answer(self, record: dict, call: Call) -> Any:
+    async def file_answer(self, record: ExportRecord, call: Call) -> Any:
         """A finished export's file document as the `file` role's operation answers it (for a vendor's own
         handler: Stripe's list of files, a file link's expanded `file`)."""
         op, role = self._file_reader
         return await self._document(op, role, record, call)
 
-    async def _document(self, op: Operation, role: Role, record: dict, call: Call) -> Any:
+    async def _document(self, op: Operation, role: Role, record: ExportRecord, call: Call) -> Any:
         size = await self.size(record, call) if self._sizes(op, role) else None
         view = self.file_view(record, origin(call.request), size)
         if self.extend_file is not None:
@@ -347,11 +348,11 @@ class Exports:
             await self.embed(call, record, view)
         return render(_json_schema(op, role.status or _success(op)), view)
 
-    async def status_answer(self, record: dict, call: Call) -> Any:
+    async def status_answer(self, record: ExportRecord, call: Call) -> Any:
         """An export as the `status` operation answers it (a stored resource's expanded `refers`)."""
         op, role = next((op, role) for op, role in self._readers if role.role == "status")
         view = await self._view(op, role, record, call)
-        return render(_json_schema(op, role.status or _success(op)), view, record["parameters"])
+        return render(_json_schema(op, role.status or _success(op)), view, record.parameters)
 
     @cached_property
     def file_schema(self) -> dict:
@@ -387,7 +388,7 @@ class Exports:
     async def _id_list(self, op: Operation, role: Role, call: Call, given: Mapping, limit: int) -> web.Response:
         """A list paged after or before an export's id (`x-mock.paging: {style: id}`)."""
         records = await call.services.exports.list(call.store)
-        triples = [(int(record["created_at"]), record["id"], record) for record in records]  # epoch seconds
+        triples = [(int(record.created_at), record.id, record) for record in records]  # epoch seconds
         noun = self.api.not_found["export"].noun if "export" in self.api.not_found else "export"
         page, more = id_page(triples, given, self.api.paging, noun, limit)
         listing = {
@@ -395,7 +396,7 @@ class Exports:
             "url": op.path,
             "total": len(records),
             "has_more": more,
-            "next": page[-1]["id"] if more and page and not given.get(self.api.paging.before) else None,
+            "next": page[-1].id if more and page and not given.get(self.api.paging.before) else None,
         }
         return self._respond(op, role, call, listing)
 
@@ -403,11 +404,9 @@ class Exports:
         service: ExportService = call.services.exports
         export_id = self._id(op, role, call)
         try:
-            record = await service.force(call.store, export_id, "failed")
+            record = await service.force(call.store, export_id, "failed", {"canceled": True})
         except ApiError as exc:
             raise self._missing_export(exc, op, role, export_id) from None
-        record["canceled"] = True
-        await call.store.replace(KIND, export_id, record)
         return await self._answer(op, role, call, record)
 
     async def delete(self, op: Operation, role: Role, call: Call) -> web.Response:
@@ -438,11 +437,11 @@ class Exports:
             record = await self.finished(call, call.store, str(call.inputs.path[name]), name)
         else:
             record = await self._get(op, role, call, export_id, polled=False)
-            if record["phase"] != "done":
+            if record.phase != "done":
                 raise ApiError(409, "not_ready", "Not ready", f"Export {export_id} is not finished: it has no file yet")
         return await self.send_file(call, record)
 
-    async def send_file(self, call: Call, record: dict) -> web.StreamResponse:
+    async def send_file(self, call: Call, record: ExportRecord) -> web.StreamResponse:
         """A finished export's file, as its download sends it."""
         return await self._stream(call.request, record, call.services, call.owners)
 
@@ -463,7 +462,7 @@ class Exports:
         return await self._stream(request, record, services, owners)
 
     async def _stream(
-        self, request: web.Request, record: dict, services: Services, owners: VendorStore
+        self, request: web.Request, record: ExportRecord, services: Services, owners: VendorStore
     ) -> web.StreamResponse:
         file = self._file_of(record)
         packed = await self._body(record, services, owners)
@@ -477,13 +476,13 @@ class Exports:
             headers={"Content-Disposition": f'attachment; filename="{self.file_name(record)}"'},
         )
 
-    async def _body(self, record: dict, services: Services, owners: VendorStore) -> Callable[[], Any]:
+    async def _body(self, record: ExportRecord, services: Services, owners: VendorStore) -> Callable[[], Any]:
         """What writes the export's file, chunk by chunk (a synchronous function, for a worker thread)."""
         service: ExportService = services.exports
         produce = self.csv_of(record, services) if self.csv_of is not None else await service.csv(owners, record)
         file = self._file_of(record)
         member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
-        return _packer(produce, file, member, record["phase_at"])
+        return _packer(produce, file, member, record.phase_at)
 
     # -- file documents --------------------------------------------------------------------------
     def file_id(self, export_id: str) -> str:
@@ -501,15 +500,21 @@ class Exports:
         return self.api.id_prefix + file_id[len(doc.id_prefix) :] if file_id.startswith(doc.id_prefix) else None
 
     def file_view(
-        self, record: dict, base: str, size: int | None = None, *, url: str | None = None, name: str | None = None
+        self,
+        record: ExportRecord,
+        base: str,
+        size: int | None = None,
+        *,
+        url: str | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
         """What a file document may say of a finished export's file (render.py fills its schema); `url` and
         `name` when the caller has them already."""
-        doc, file, finished = self.api.document, self._file_of(record), record["phase_at"]
+        doc, file, finished = self.api.document, self._file_of(record), record.phase_at
         name = name or self.file_name(record)
         return {
-            "id": self.file_id(record["id"]),
-            "export_id": record["id"],
+            "id": self.file_id(record.id),
+            "export_id": record.id,
             "origin": base,
             "url": url or self.url(record, base),
             "name": name,
@@ -520,10 +525,10 @@ class Exports:
             "size": size,
             "format": file.format,
             "media_type": file.media_type,
-            "rows": record["rows"],
+            "rows": record.rows,
         }
 
-    async def size(self, record: dict, call: Call) -> int:
+    async def size(self, record: ExportRecord, call: Call) -> int:
         """The byte size of a finished export's file: known, or counted while the spool writes the file its
         downloads will send (in a worker thread)."""
         key = _spool_key(record)
@@ -533,9 +538,9 @@ class Exports:
         body = await self._body(record, call.services, call.owners)
         return await asyncio.get_running_loop().run_in_executor(None, self.spool.size, key, body)
 
-    async def _size_of(self, op: Operation, role: Role, record: dict, call: Call) -> int | None:
+    async def _size_of(self, op: Operation, role: Role, record: ExportRecord, call: Call) -> int | None:
         """The file's size where `op`'s answer states it (a finished export's file document); else None."""
-        return await self.size(record, call) if record["phase"] == "done" and self._sizes(op, role) else None
+        return await self.size(record, call) if record.phase == "done" and self._sizes(op, role) else None
 
     def _sizes(self, op: Operation, role: Role) -> bool:
         """Whether `op`'s answer states a file document's size (found once per operation)."""
@@ -547,7 +552,7 @@ class Exports:
             found = self._sized[op.operation_id] = _states_size(schema, document=role.role == "file")
         return found
 
-    async def finished(self, call: Call, store: TenantStore, file_id: str, param: str = "file") -> dict:
+    async def finished(self, call: Call, store: TenantStore, file_id: str, param: str = "file") -> ExportRecord:
         """The finished export of `store`'s tenant whose file `file_id` is; the file's 404 (x-mock.not-found,
         naming `param`) for any other id."""
         export_id, record = self.export_id_of(file_id), None
@@ -557,11 +562,11 @@ class Exports:
             except ApiError as exc:
                 if exc.status != 404:
                     raise
-        if record is None or record["phase"] != "done":
+        if record is None or record.phase != "done":
             raise self.missing("file", file_id, param)
         return record
 
-    async def _get(self, op: Operation, role: Role, call: Call, export_id: str, *, polled: bool = True) -> dict:
+    async def _get(self, op: Operation, role: Role, call: Call, export_id: str, *, polled: bool = True) -> ExportRecord:
         try:
             return await call.services.exports.get(call.store, export_id, polled=polled)
         except ApiError as exc:
@@ -581,48 +586,48 @@ class Exports:
     # -- answers ---------------------------------------------------------------------------------
     def view(
         self,
-        record: dict,
+        record: ExportRecord,
         call: Call | None = None,
         request: web.Request | None = None,
         size: int | None = None,
     ) -> dict[str, Any]:
         """What an answer may say of an export (render.py fills response schemas from it)."""
         request = request or (call.request if call else None)
-        phase, query = record["phase"], record["query"]
+        phase, query = record.phase, record.query
         base = origin(request) if request is not None else ""
-        canceled = bool(record.get("canceled"))
+        canceled = bool(record.extra.get("canceled"))
         word = self.api.statuses.get("canceled" if canceled else phase, phase)
         done = phase == "done"
         url = self.url(record, base) if done else None
         file_name = self.file_name(record)
         view = dict.fromkeys(NAMES)
         view.update(
-            id=record["id"],
+            id=record.id,
             phase=phase,
             canceled=canceled,
             status=word,
             origin=base,
-            created_at=record["created_at"],
-            updated_at=record["phase_at"],
-            started_at=record["created_at"] if phase != "scheduled" else None,
-            completed_at=record["phase_at"] if phase in ("done", "failed") else None,
+            created_at=record.created_at,
+            updated_at=record.phase_at,
+            started_at=record.created_at if phase != "scheduled" else None,
+            completed_at=record.phase_at if phase in ("done", "failed") else None,
             url=url,
-            name=query.get("name"),
-            object=query.get("object") or record["exported_object"],
-            exported_object=record["exported_object"],
-            fields=list(query.get("fields") or ()),
-            format=query.get("format"),
-            rows=record["rows"],
+            name=query.extra.get("name"),
+            object=query.extra.get("object") or record.exported_object,
+            exported_object=record.exported_object,
+            fields=list(query.fields),
+            format=query.extra.get("format"),
+            rows=record.rows,
             expires_at=self._expires_at(record) if done else None,
             errors=0,
             file_name=file_name,
-            request=record["parameters"],
-            file_id=self.file_id(record["id"]),
+            request=record.parameters,
+            file_id=self.file_id(record.id),
             # the file as a document (render.py)
             file=self.file_view(record, base, size, url=url, name=file_name) if done else None,
         )
         for name, op, role in self._offered_urls:  # {status_url}, {download_url} …: where the export is read
-            view.setdefault(name, base + self._path(op, role, record["id"]))
+            view.setdefault(name, base + self._path(op, role, record.id))
         return view
 
     @cached_property
@@ -653,18 +658,17 @@ class Exports:
         """The operation with the `file` role (a file document's answer: asked once per file of a list)."""
         return next((op, role) for op, role in self._readers if role.role == "file")
 
-    def url(self, record: dict, base: str) -> str:
+    def url(self, record: ExportRecord, base: str) -> str:
         signed = self._signed_status
         if signed is not None:  # the status operation answers the file when given its signed token
             op, role, param = signed
-            return f"{base}{self._path(op, role, record['id'])}?{param}={quote(record['token'])}"
+            return f"{base}{self._path(op, role, record.id)}?{param}={quote(record.token)}"
         if self.api.download == "operation" and self._download is not None:
             op, role = self._download
-            path = base + self._path(op, role, record["id"])
-            return f"{path}?token={quote(record['token'])}" if role.auth == "token" else path
+            path = base + self._path(op, role, record.id)
+            return f"{path}?token={quote(record.token)}" if role.auth == "token" else path
         return (
-            f"{base}{self.mount}{FILES}/{quote(record['id'])}/{quote(self.file_name(record))}"
-            f"?token={quote(record['token'])}"
+            f"{base}{self.mount}{FILES}/{quote(record.id)}/{quote(self.file_name(record))}?token={quote(record.token)}"
         )
 
     @cached_property
@@ -683,47 +687,47 @@ class Exports:
                         return op, role, str(scheme["name"])
         return None
 
-    async def answer(self, op: Operation, call: Call, record: dict) -> web.Response:
+    async def answer(self, op: Operation, call: Call, record: ExportRecord) -> web.Response:
         """The export as `op`'s answer says it: for a vendor's own handler answering in the engine's shape
         (its role's status, else the first 2xx the operation documents)."""
         return await self._answer(op, self.roles.get(op.operation_id) or Role("status"), call, record)
 
-    def _file_of(self, record: dict) -> FileFormat:
+    def _file_of(self, record: ExportRecord) -> FileFormat:
         """The file an export is written as: as its create chose, else the API's (`x-mock.file`)."""
-        chosen = record["query"].get("file")
+        chosen = record.query.extra.get("file")
         return FileFormat(*chosen) if chosen else self.api.file
 
-    def file_name(self, record: dict) -> str:
+    def file_name(self, record: ExportRecord) -> str:
         file = self._file_of(record)
         return f"{self._stem(record, file.name)}.{file.extension}"
 
-    def _stem(self, record: dict, template: str | None = None) -> str:
+    def _stem(self, record: ExportRecord, template: str | None = None) -> str:
         """A file's name without its extension: the `file` annotation's template, else the export's name."""
-        fallback = f"export-{record['id']}"
+        fallback = f"export-{record.id}"
         if template is not None:
             values = {
-                "id": record["id"],
-                "file_id": self.file_id(record["id"]),
-                "object": record["query"].get("object") or record["exported_object"],
-                "exported_object": record["exported_object"],
-                "name": record["query"].get("name") or fallback,
+                "id": record.id,
+                "file_id": self.file_id(record.id),
+                "object": record.query.extra.get("object") or record.exported_object,
+                "exported_object": record.exported_object,
+                "name": record.query.extra.get("name") or fallback,
             }
             name = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), template)
         else:
-            name = record["query"].get("name") or fallback
+            name = record.query.extra.get("name") or fallback
         return _UNSAFE.sub("-", name).strip("-") or fallback
 
-    def _expires_at(self, record: dict) -> int | None:
+    def _expires_at(self, record: ExportRecord) -> int | None:
         """When a finished export's download URL stops working: `url-expires` after it finished."""
-        return None if self.api.url_expires is None else int(record["phase_at"] + self.api.url_expires)
+        return None if self.api.url_expires is None else int(record.phase_at + self.api.url_expires)
 
     async def _answer(
-        self, op: Operation, role: Role, call: Call, record: dict, headers: Mapping[str, str] | None = None
+        self, op: Operation, role: Role, call: Call, record: ExportRecord, headers: Mapping[str, str] | None = None
     ) -> web.Response:
         """The export as the operation's answer, echoing what its create asked."""
-        return self._respond(op, role, call, await self._view(op, role, record, call), record["parameters"], headers)
+        return self._respond(op, role, call, await self._view(op, role, record, call), record.parameters, headers)
 
-    async def _view(self, op: Operation, role: Role, record: dict, call: Call) -> dict[str, Any]:
+    async def _view(self, op: Operation, role: Role, record: ExportRecord, call: Call) -> dict[str, Any]:
         """The export's view for `op`'s answer: its file's size where the answer states it, and what the
         vendor adds (extend_view, extend_file)."""
         view = self.view(record, call, size=await self._size_of(op, role, record, call))
@@ -819,11 +823,11 @@ def _packer(produce, file: FileFormat, member: str, modified: float):
     return lambda: files.packed(produce(), file, member, modified=modified)
 
 
-def _spool_key(record: dict) -> str:
+def _spool_key(record: ExportRecord) -> str:
     """Everything an export's file is made from besides the server's own settings (ids may come again after
     a reset)."""
-    made = ("vendor", "app_id", "id", "exported_object", "parameters", "query", "created_at", "rows")
-    return json.dumps([record.get(name) for name in made], sort_keys=True, default=str)
+    made = (record.vendor, record.app_id, record.id, record.exported_object, record.parameters)
+    return json.dumps([*made, record.query.stored(), record.created_at, record.rows], sort_keys=True, default=str)
 
 
 def _states_size(schema: Any, *, document: bool) -> bool:

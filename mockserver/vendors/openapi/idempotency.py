@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ApiError
-from ...exports import ExportService
+from ...exports import ExportRecord, ExportService
 from ...spec import Operation
 from ..base import Call, Handler
 from .annotations import Idempotency, Role
@@ -72,7 +72,7 @@ def _export_slot(call: Call, rules: Idempotency, key: str) -> str:
     return hashlib.sha256("\n".join((call.store.app, scope, key)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-async def replayed_export(call: Call, rules: Idempotency, key: str, body: Mapping) -> dict | None:
+async def replayed_export(call: Call, rules: Idempotency, key: str, body: Mapping) -> ExportRecord | None:
     """The export a create with this key made (None: a new one is made)."""
     seen = await call.store.get(EXPORTS, _export_slot(call, rules, key))
     if seen is None:
@@ -88,7 +88,7 @@ async def replayed_export(call: Call, rules: Idempotency, key: str, body: Mappin
         record = await service.get(call.store, seen["export"], polled=False)
     except ApiError:
         return None  # deleted since: a new export
-    if rules.window is not None and call.services.clock.now() > record["created_at"] + rules.window:
+    if rules.window is not None and call.services.clock.now() > record.created_at + rules.window:
         return None
     return record
 

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ...errors import ApiError, not_found
+from ...exports import ExportRecord
 from ...respond import json_response, no_content, origin
 from ...spec import Operation
 from ...store import TenantStore
@@ -152,7 +153,7 @@ class Resources:
         return await self.exports.send_file(call, referenced)
 
     # -- the referenced document's list ----------------------------------------------------------
-    async def embed(self, call: Call, record: dict, file: dict[str, Any]) -> None:
+    async def embed(self, call: Call, record: ExportRecord, file: dict[str, Any]) -> None:
         """Each resource referring to file documents: the newest `embed.limit` of those naming this one as
         the `embed` property of its view (a list as the file document's schema says it), and whether there
         are more."""
@@ -207,7 +208,7 @@ class Resources:
             raise missing_error(res.not_found, ident, name) if res.not_found else not_found(res.name, ident)
         return record
 
-    async def _referenced(self, call: Call, store: TenantStore, res: Resource, ident: str) -> dict:
+    async def _referenced(self, call: Call, store: TenantStore, res: Resource, ident: str) -> ExportRecord:
         """The export (or finished export, for a file) a resource's `refers` property names; its 404."""
         if res.refers_to == "file":
             return await self.exports.finished(call, store, ident, res.refers or "file")

@@ -13,14 +13,14 @@ secret key, from the mock's own address (Stripe serves them from its files host)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ...control.prefer import NOTHING, PREFER, creates_export
-from ...exports import ExportService, Query
+from ...exports import ExportRecord, ExportService, Query
 from ...respond import json_response
 from ..base import Call, Handler
 from ..openapi.paging import id_page
@@ -73,28 +73,28 @@ class Reporting:
         )
         return await self.exports.answer(call.operation, call, record)
 
-    def _csv(self, record: dict, services: Services) -> Callable[[], Iterator[bytes]]:
+    def _csv(self, record: ExportRecord, services: Services) -> Callable[[], Iterator[bytes]]:
         """What writes a run's CSV (the engine calls it off the event loop, and spools what it writes)."""
-        report = self.types[record["exported_object"]]
+        report = self.types[record.exported_object]
         service: ExportService = services.exports
         return partial(
             report_csv,
             report,
-            run_of(report, record["parameters"]),
+            run_of(report, record.parameters),
             self.exports.model,
             seed=service.seed,
-            app_id=record["app_id"],
+            app_id=record.app_id,
             locale=service.locale,
-            now=record["created_at"],
-            rows=record["rows"],
+            now=record.created_at,
+            rows=record.rows,
         )
 
-    async def extend_view(self, call: Call, record: dict, view: dict[str, Any]) -> None:
+    async def extend_view(self, call: Call, record: ExportRecord | Mapping[str, Any], view: dict[str, Any]) -> None:
         view["livemode"] = livemode(call)
 
-    async def extend_file(self, call: Call, record: dict, view: dict[str, Any]) -> None:
+    async def extend_file(self, call: Call, record: ExportRecord, view: dict[str, Any]) -> None:
         """A File's title: its report type's name and the run."""
-        view["title"] = f"{self.types[record['exported_object']].name} ({record['id']})"
+        view["title"] = f"{self.types[record.exported_object].name} ({record.id})"
 
     # -- report types ----------------------------------------------------------
     async def list_types(self, call: Call) -> web.Response:
@@ -122,7 +122,7 @@ class Reporting:
         """The account's files, newest first: its succeeded runs' (none for another purpose)."""
         query, exports = call.inputs.query, self.exports
         records = await call.services.exports.list(call.store) if query.get("purpose") in (None, FILES_PURPOSE) else []
-        files = [(int(r["phase_at"]), exports.file_id(r["id"]), r) for r in records if r["phase"] == "done"]
+        files = [(int(r.phase_at), exports.file_id(r.id), r) for r in records if r.phase == "done"]
         page, more = id_page(files, query, exports.api.paging, "file", query[exports.api.paging.limit])
         return json_response(
             {

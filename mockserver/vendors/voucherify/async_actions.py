@@ -4,6 +4,10 @@ or instant) and shows its result once DONE."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
 from aiohttp import web
 
 from ...clock import iso
@@ -19,6 +23,29 @@ PROGRESS = {"scheduled": 0, "running": 50, "done": 100, "failed": 100}
 OPERATION_STATUS = {"done": "SUCCESS", "failed": "FAILED"}
 
 
+@dataclass(slots=True, kw_only=True)
+class AsyncAction:
+    """An action as it moves (lifecycle.Moving); the store keeps `stored()`, read back by `of`."""
+
+    id: str
+    type: str
+    request_id: str
+    result: dict[str, Any]
+    phase: str
+    phase_at: float
+    created_at: float
+    mode: str | None = None  # the server's lifecycle mode
+    outcome: str = "done"
+
+    def stored(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> AsyncAction:
+        """An action as stored, by this version or an earlier one (which kept no mode or outcome)."""
+        return cls(**stored)
+
+
 class AsyncActions:
     def __init__(self, spec: Spec) -> None:
         statuses = spec.schema("AsyncAction")["properties"]["status"]["enum"]
@@ -28,45 +55,46 @@ class AsyncActions:
     def handlers(self) -> dict[str, Handler]:
         return {"get-async-action": self.get_async_action}
 
-    async def start(self, call: Call, action_type: str, result: dict) -> dict:
+    async def start(self, call: Call, action_type: str, result: dict) -> AsyncAction:
         """Record an action whose work is already done; polling reveals `result`."""
         now = call.services.clock.now()
-        record = {
-            "id": call.services.exports.ids.new("aa_", 18),
-            "type": action_type,
-            "request_id": call.request_id,
-            "result": result,
-            "phase": "scheduled",
-            "phase_at": now,
-            "created_at": now,
-        }
-        await call.store.put(KIND, record["id"], record)
-        return record
+        action = AsyncAction(
+            id=call.services.exports.ids.new("aa_", 18),
+            type=action_type,
+            request_id=call.request_id,
+            result=result,
+            phase="scheduled",
+            phase_at=now,
+            created_at=now,
+        )
+        await call.store.put(KIND, action.id, action.stored())
+        return action
 
     async def get_async_action(self, call: Call) -> web.Response:
         action_id = call.inputs.path["asyncActionId"]
-        record = await call.store.get(KIND, action_id)
-        if record is None:
+        stored = await call.store.get(KIND, action_id)
+        if stored is None:
             raise not_found("async action", action_id)
-        if call.services.exports.lifecycle.advance(record, call.services.clock.now(), polled=True):
-            await call.store.replace(KIND, action_id, record)
-        return json_response(render(record))
+        action = AsyncAction.of(stored)
+        if call.services.exports.lifecycle.advance(action, call.services.clock.now(), polled=True):
+            await call.store.replace(KIND, action_id, action.stored())
+        return json_response(render(action))
 
 
-def render(record: dict) -> dict:
-    """An action record as Voucherify's Async Action object."""
-    phase = record["phase"]
+def render(action: AsyncAction) -> dict:
+    """An action as Voucherify's Async Action object."""
+    phase = action.phase
     finished = phase in OPERATION_STATUS
     return {
-        "id": record["id"],
+        "id": action.id,
         "object": "async_action",
-        "type": record["type"],
+        "type": action.type,
         "status": STATUS[phase],
         "operation_status": OPERATION_STATUS.get(phase, "UNKNOWN"),
-        "created_at": iso(record["created_at"]),
-        "updated_at": iso(record["phase_at"]) if phase != "scheduled" else None,
-        "request_id": record["request_id"],
-        "processing_time": round((record["phase_at"] - record["created_at"]) * 1000) if finished else 0,
+        "created_at": iso(action.created_at),
+        "updated_at": iso(action.phase_at) if phase != "scheduled" else None,
+        "request_id": action.request_id,
+        "processing_time": round((action.phase_at - action.created_at) * 1000) if finished else 0,
         "progress": PROGRESS[phase],
-        "result": record["result"] if finished else None,
+        "result": action.result if finished else None,
     }

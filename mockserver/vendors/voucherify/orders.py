@@ -110,7 +110,7 @@ class Orders:
             "ORDERS_IMPORT",
             {"message": f"{count} order(s) imported", "done_count": count, "failed_count": 0, "failed": []},
         )
-        return json_response({"async_action_id": action["id"]})
+        return json_response({"async_action_id": action.id})
 
 
 def _listed(orders: list[dict], query: Mapping[str, Any]) -> dict:
