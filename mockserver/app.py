@@ -244,8 +244,8 @@ def _claimed(mounts: Mounts):
 
     def claimed(request: web.Request) -> str | None:
         vendor = mounts.owner(request.path)
-        hint = vendor.tenant_hint(request) if vendor is not None else None  # a path under none claims no one
-        return redact.label(hint) if hint and vendor.tenant_is_secret else hint
+        hint = vendor.app_hint(request) if vendor is not None else None  # a path under none claims no one
+        return redact.label(hint) if hint and vendor.app_is_secret else hint
 
     return claimed
 

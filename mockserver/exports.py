@@ -312,15 +312,15 @@ class ExportService:
             raise not_found("export", export_id)
 
     async def for_download(
-        self, vendor: VendorStore, export_id: str, presented: str, app: str | None = None
+        self, owners: VendorStore, export_id: str, presented: str, app: str | None = None
     ) -> ExportRecord:
         """The vendor's finished export a token opens; 401 for anything else.
 
         A wrong token, a token of another export, app or vendor, or an export
         that is not finished yet all look the same to the caller.
         """
-        owner = await vendor.owner(KIND, export_id)
-        tenant = vendor.tenant(owner) if owner is not None else None
+        owner = await owners.owner(KIND, export_id)
+        tenant = owners.tenant(owner) if owner is not None else None
         stored = await tenant.get(KIND, export_id) if tenant is not None else None
         record = await self._advance(tenant, ExportRecord.of(stored), polled=False) if stored is not None else None
         if (
@@ -333,12 +333,12 @@ class ExportService:
             raise ApiError(401, "unauthorized", "Unauthorized", "The export is not finished yet")
         return record
 
-    async def csv(self, vendor: VendorStore, record: ExportRecord) -> Callable[[], Iterator[bytes]]:
+    async def csv(self, owners: VendorStore, record: ExportRecord) -> Callable[[], Iterator[bytes]]:
         """What makes the export's CSV, chunk by chunk: a synchronous function (it
         builds the data set, sorts and generates), to be called off the event loop
         (respond.stream does). What it needs from the store is read here, first."""
         query = record.query
-        records = await self._stored(vendor.tenant(record.app_id), record)
+        records = await self._stored(owners.tenant(record.app_id), record)
         return partial(
             data.iter_csv,
             self.models[record.vendor],

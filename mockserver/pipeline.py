@@ -140,7 +140,7 @@ class Step:
     async def authenticate(self, request: web.Request) -> str | None:
         app_id = await self.vendor.authenticate(request, self.op, self.owners)
         if app_id is not None:
-            request[APP_ID] = redact.label(app_id) if self.vendor.tenant_is_secret else app_id
+            request[APP_ID] = redact.label(app_id) if self.vendor.app_is_secret else app_id
         return app_id
 
     async def validate(self, request: web.Request) -> Inputs:

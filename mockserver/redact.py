@@ -13,7 +13,7 @@ writes (recordings, log lines) shows a credential masked and a token redacted.
   query, in response headers such as Location, in bodies (`result.url`, `download_url`).
 - A JSON body's values under secret names are masked; so is every whole credential
   the request carried wherever it is echoed.
-- A tenant whose name is its key (an API-key vendor: Vendor.tenant_is_secret) is filed
+- An app whose id is its key (an API-key vendor: Vendor.app_is_secret) is filed
   under `label(key)`: `key_` and 12 hex digits of a keyed hash, stable while the server
   runs, not derivable from the key without the server's own random salt.
 """
@@ -62,9 +62,9 @@ def is_secret_name(name: str) -> bool:
     return bool(SECRET_NAME.search(name))
 
 
-def label(tenant: str) -> str:
-    """The name a tenant whose name is its key is filed under."""
-    digest = hmac.new(_SALT, tenant.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+def label(app: str) -> str:
+    """The name an app whose id is its key is filed under."""
+    digest = hmac.new(_SALT, app.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
     return f"key_{digest[:12]}"
 
 

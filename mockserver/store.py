@@ -170,7 +170,8 @@ class TenantStore:
         self.tenant = tenant
 
     @property
-    def vendor(self) -> VendorStore:
+    def owners(self) -> VendorStore:
+        """The vendor's part of the store this app's is in (which app owns a key)."""
         return VendorStore(self.store, self.tenant.vendor)
 
     @property

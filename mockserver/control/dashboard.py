@@ -53,7 +53,7 @@ class Dashboard:
         return {
             "id": record.id,
             "vendor": record.vendor,
-            "app_id": _tenant(vendor, record.app_id),
+            "app_id": _app(vendor, record.app_id),
             "exported_object": record.exported_object,
             "status": words.get(phase, phase),
             "phase": phase,
@@ -66,9 +66,9 @@ class Dashboard:
         }
 
 
-def _tenant(vendor: Any, app: str) -> str:
+def _app(vendor: Any, app: str) -> str:
     """An app id as the page may show it: a vendor whose tenant is the API key itself has it masked."""
-    if vendor is None or not getattr(vendor, "tenant_is_secret", False):
+    if vendor is None or not getattr(vendor, "app_is_secret", False):
         return app
     return redact.label(app)  # the journal's label of a key, so the page and the journal agree
 

@@ -73,13 +73,13 @@ class Faults:
     def active(self) -> bool:
         return bool(self.latency or self.error_rate or self.rate_limit)
 
-    def count(self, request: web.Request, tenant: str | None) -> None:
+    def count(self, request: web.Request, app: str | None) -> None:
         """Count the request against its app's budget (429 + Retry-After over it). Called once the
-        request is authenticated, so `tenant` is who it proved to be: a caller with a wrong key never
+        request is authenticated, so `app` is who it proved to be: a caller with a wrong key never
         uses up another app's budget. A request of an unsecured operation (None) counts against its
         address."""
         if self.rate_limit:
-            self._count(f"app:{tenant}" if tenant is not None else f"address:{request.remote or '-'}")
+            self._count(f"app:{app}" if app is not None else f"address:{request.remote or '-'}")
 
     async def before(self, request: web.Request) -> None:
         """Delay or fail the request as configured (--latency, --error-rate); the rate limit is `count`."""

@@ -106,7 +106,7 @@ def recorder(
 ):
     """`await record(request, response)`: journal one exchange (the middleware's, and
     those answered before it, such as a refused CORS preflight). `claimed(request)`: who a
-    request claims to be when its credentials were refused (the vendor's tenant_hint)."""
+    request claims to be when its credentials were refused (the vendor's app_hint)."""
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers, query = request.headers, request.query

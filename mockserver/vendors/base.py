@@ -85,9 +85,9 @@ class Vendor(ABC):
     options: ClassVar[tuple[Option, ...]] = ()
     # request headers this vendor's clients send (added to the CORS preflight's allow-list)
     cors_headers: ClassVar[tuple[str, ...]] = ()
-    # whether the tenant authenticate() returns is the credential itself (an API key): the journal
+    # whether the app authenticate() returns is the credential itself (an API key): the journal
     # then files the request under a label of it (mockserver.redact.label), never the key
-    tenant_is_secret: ClassVar[bool] = False
+    app_is_secret: ClassVar[bool] = False
     spec: Spec
 
     # -- extension points of the other engines --------------------------------------------------
@@ -138,18 +138,18 @@ class Vendor(ABC):
         return []
 
     @abstractmethod
-    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
-        """The tenant (app id, API key …) the request acts for; None for an unsecured operation; raise
-        ApiError(401) when it has no valid credentials. `store` is this vendor's part of the store
+    async def authenticate(self, request: web.Request, operation: Operation, owners: VendorStore) -> str | None:
+        """The app (app id, API key …) the request acts for; None for an unsecured operation; raise
+        ApiError(401) when it has no valid credentials. `owners` is this vendor's part of the store
         (credentials bound on first use live there)."""
 
-    def tenant_hint(self, request: web.Request) -> str | None:
+    def app_hint(self, request: web.Request) -> str | None:
         """Who the request claims to be before authentication (rate-limit key, the journal's claimed
         app when credentials are refused). Default: nobody."""
         return None
 
-    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
-        """The headers a client of this vendor sends as `tenant` with `secret` (tests, the pytest plugin)."""
+    def credential_headers(self, app: str, secret: str) -> dict[str, str]:
+        """The headers a client of this vendor sends as `app` with `secret` (tests, the pytest plugin)."""
         return {"Authorization": f"Bearer {secret}"}
 
     def trusts_new_credentials(self) -> bool:

@@ -40,7 +40,7 @@ from .annotations import KEY, AnnotationError, Api, Problem, Role, read_api, rea
 from .behaviour import FILES, Exports
 from .render import fill
 from .resources import Resources
-from .security import Credentials, tenant_of
+from .security import Credentials, app_of
 
 if TYPE_CHECKING:  # the type only: a vendor module loads without the server core
     from ...services import Services
@@ -72,7 +72,7 @@ class OpenApiVendor(Vendor):
                 roles[op.operation_id] = role
         self.roles = roles  # the export operations' (the resources' are resource_roles)
         self.credentials = Credentials(self.spec.security_schemes, keys)
-        # `x-mock.account`: an account id names the tenant, its secret bound to it (accounts.py)
+        # `x-mock.account`: an account id is the app, its secret bound to it (accounts.py)
         self.accounts = Accounts(self.api.account, self.spec.security_schemes, keys) if self.api.account else None
         # the request headers its clients send credentials in, for the CORS preflight's allow-list
         self.cors_headers = tuple(
@@ -82,7 +82,7 @@ class OpenApiVendor(Vendor):
         )
         self.worded = PatternWords(self.spec)  # a pattern mismatch, worded by the schema's x-reads-as
         self.status_names = {phase: word for phase, word in self.api.statuses.items() if phase != "canceled"}
-        self.tenant_is_secret = self.api.tenant == "key"  # the journal then files requests under a label
+        self.app_is_secret = self.api.tenant == "key"  # the journal then files requests under a label
         self.exports = Exports(
             self.name,
             self.spec,
@@ -130,11 +130,11 @@ class OpenApiVendor(Vendor):
     def trusts_new_credentials(self) -> bool:
         return not (self.accounts.pinned if self.accounts else self.credentials.pinned)
 
-    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
+    async def authenticate(self, request: web.Request, operation: Operation, owners: VendorStore) -> str | None:
         if not operation.secured or self.credentials.signed(operation.security, request):
             return None
         if self.accounts is not None:
-            return await self.accounts.authenticate(operation.security, request, store)
+            return await self.accounts.authenticate(operation.security, request, owners)
         secret = self.credentials.presented(operation.security, request)
         if secret == "":
             return None
@@ -143,24 +143,24 @@ class OpenApiVendor(Vendor):
             if presented:  # two keys, so that `messages` and `codes` can word them apart
                 raise ApiError(401, "invalid_credentials", "Unauthorized", "The credentials are not valid")
             raise ApiError(401, "unauthorized", "Unauthorized", "No credentials were sent")
-        return self._tenant(secret)
+        return self._app(secret)
 
-    def tenant_hint(self, request: web.Request) -> str | None:
+    def app_hint(self, request: web.Request) -> str | None:
         if self.accounts is not None:
             return self.accounts.account(request) or None
         for op in self.spec.operations[:1]:
             secret = self.credentials.presented(op.security, request)
-            return self._tenant(secret) if secret else None
+            return self._app(secret) if secret else None
         return None
 
-    def _tenant(self, secret: str) -> str:
+    def _app(self, secret: str) -> str:
         """`x-mock.tenant: key`: the credential itself (the journal labels it); else a digest of it."""
-        return secret if self.tenant_is_secret else tenant_of(secret)
+        return secret if self.app_is_secret else app_of(secret)
 
-    def credential_headers(self, tenant: str, secret: str) -> dict[str, str]:
+    def credential_headers(self, app: str, secret: str) -> dict[str, str]:
         security = next((op.security for op in self.spec.operations if op.secured), ())
         if self.accounts is not None:
-            return self.accounts.headers(tenant, secret, security)
+            return self.accounts.headers(app, secret, security)
         return self.credentials.headers(security, secret)
 
     # -- errors ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Accounts: credentials made of an account id, which names the tenant, and a secret bound to it.
+"""Accounts: credentials made of an account id, which is the app, and a secret bound to it.
 
 `x-mock.account: <scheme>` names the apiKey scheme whose value is an account (an app id: not a
-secret, so the tenant is the id itself, shown and journalled as sent); the other schemes of a
+secret, so the app is the id itself, shown and journalled as sent); the other schemes of a
 security alternative carry its secret, and an alternative without the account's scheme (a bearer
 token alone) names the account bound to its secret. Unpinned, an account is bound to the first
 secret it is used with (trust on first use), so a wrong secret is still refused; pinned
@@ -80,7 +80,7 @@ class Accounts:
         return ""
 
     async def authenticate(
-        self, security: Iterable[Mapping[str, Any]], request: web.Request, store: VendorStore
+        self, security: Iterable[Mapping[str, Any]], request: web.Request, owners: VendorStore
     ) -> str:
         """The account a request acts for, or an AccountError."""
         account, secret = self.account(request), self.secret(security, request)
@@ -92,11 +92,11 @@ class Accounts:
                 f"The account id and secret must be printable text of at most {MAX_CREDENTIAL} characters",
             )
         if not account:
-            found = await self._account_of(secret, store)
+            found = await self._account_of(secret, owners)
             if found is None:
                 raise AccountError("unknown_secret", f"Unknown secret; send {self.name} with it")
             return found
-        await self._check(account, secret, store)
+        await self._check(account, secret, owners)
         return account
 
     async def _check(self, account: str, secret: str, owners: VendorStore) -> None:
@@ -126,13 +126,13 @@ class Accounts:
         await store.add(SECRETS, digest, {"account": store.app})
         return True
 
-    async def _account_of(self, secret: str, store: VendorStore) -> str | None:
+    async def _account_of(self, secret: str, owners: VendorStore) -> str | None:
         for account, pinned in self.pinned.items():
             if same(pinned, secret):
                 return account
         if self.pinned:
             return None
-        return await store.owner(SECRETS, _digest(secret))
+        return await owners.owner(SECRETS, _digest(secret))
 
     def headers(self, account: str, secret: str, security: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """The headers that carry an account and its secret (tests, the pytest plugin)."""

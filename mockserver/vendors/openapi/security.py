@@ -8,11 +8,11 @@
 
 An operation's `security` lists alternatives; each names schemes that must all be present.
 A scheme marked `x-mock-signed: true` is a signed URL's token, not credentials: a request offering
-an alternative made only of such schemes is let through without a tenant (whatever else it
+an alternative made only of such schemes is let through without an app (whatever else it
 carries), and the operation checks the token against the export it opens.
-The credentials of the first alternative a request satisfies make its tenant: a digest, so a
+The credentials of the first alternative a request satisfies make its app: a digest, so a
 secret never leaves the request (journal, logs, store keys). Unpinned, any credentials are a
-tenant of their own (a mock's trust-new default); pinned (`--<vendor>-key`), only those.
+app of their own (a mock's trust-new default); pinned (`--<vendor>-key`), only those.
 """
 
 from __future__ import annotations
@@ -149,6 +149,6 @@ class Credentials:
         return {}
 
 
-def tenant_of(secret: str) -> str:
-    """The tenant credentials stand for: a digest, never the secret itself."""
+def app_of(secret: str) -> str:
+    """The app credentials stand for: a digest, never the secret itself."""
     return "t_" + hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()[:24]

@@ -77,7 +77,7 @@ class Stripe(OpenApiVendor):
         return checking(handlers, self.spec.operations, self.api, self.invalid)  # expand[], unknown parameters
 
     # -- credentials -----------------------------------------------------------
-    async def authenticate(self, request: web.Request, operation: Operation, store: VendorStore) -> str | None:
+    async def authenticate(self, request: web.Request, operation: Operation, owners: VendorStore) -> str | None:
         """The secret key of `Authorization: Bearer <key>` or `Basic base64(<key>:)`, in Stripe's form."""
         asked = request.headers.get("Stripe-Version")
         if asked is not None and not VERSION.match(asked):
