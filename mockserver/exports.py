@@ -53,17 +53,9 @@ class Query:
 
     @classmethod
     def of(cls, stored: Mapping[str, Any]) -> Query:
-        get = stored.get
-        return cls(
-            tuple(stored["fields"]),
-            get("order"),
-            get("filters"),
-            get("scope"),
-            {key: value for key, value in stored.items() if key not in _ENGINE},
-        )
-
-
-_ENGINE = frozenset(("fields", "order", "filters", "scope"))  # the stored query's keys the engine reads
+        extra = dict(stored)  # what is left once the engine's keys are taken out (popped: half a loop's time)
+        fields = extra.pop("fields")
+        return cls(tuple(fields), extra.pop("order", None), extra.pop("filters", None), extra.pop("scope", None), extra)
 
 
 @dataclass(slots=True, kw_only=True)
