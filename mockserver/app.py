@@ -304,8 +304,9 @@ def _front(
                 return answered
         path = request.path
         vendor = owner(path)
-        if REQUEST_ID not in request:
-            request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
+        # set here, once, for everything after: a Request's `in` of a missing key raises and catches a KeyError
+        request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
+        request[findings.WARNINGS] = findings.NONE
         try:
             response = await handler(request)
         except Exception as exc:

@@ -227,16 +227,14 @@ def body_echoes(raw: bytes, secrets: Iterable[str]) -> bytes:
         return raw
     # a secret in the decoded text is in the bytes too (each character encodes on its own): most answers
     # hold none, and are not decoded
-    if not any(_may_hold(raw, secret) for secret in secrets):
-        return raw
-    return _bytes(raw, lambda decoded: echoes(decoded, secrets))
-
-
-def _may_hold(raw: bytes, secret: str) -> bool:
-    try:
-        return secret.encode("utf-8", "surrogateescape") in raw
-    except UnicodeEncodeError:  # a surrogate no decoding makes: the decoded text decides
-        return True
+    for secret in secrets:  # a loop, not any() over a generator: every answer to a request with a key asks
+        try:
+            if secret.encode("utf-8", "surrogateescape") not in raw:
+                continue
+        except UnicodeEncodeError:  # a surrogate no decoding makes: the decoded text decides
+            pass
+        return _bytes(raw, lambda decoded: echoes(decoded, secrets))
+    return raw
 
 
 def _bytes(raw: bytes, clean) -> bytes:

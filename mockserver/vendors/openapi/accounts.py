@@ -15,7 +15,7 @@ printable, or too long to keep), `unknown_secret`, `unknown_account` (pinned), `
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +24,7 @@ from ...errors import ApiError
 from ...store import TenantStore, VendorStore
 from ..common import same
 from .annotations import AnnotationError
-from .security import READERS
+from .security import reader
 
 MAX_CREDENTIAL = 256  # an account id or secret kept and echoed at most this long
 BOUND = "credentials"  # store kind, per tenant: the account → the digest of its secret
@@ -49,34 +49,32 @@ class Accounts:
         self.scheme = scheme
         self.name = str(found.get("name", scheme))
         self.schemes = schemes
+        self._account = reader(found)
         # account → secret; a mutable mapping: fixtures pin theirs after start-up
         self.pinned: MutableMapping[str, str] = {}
-        # id(security) → (security, per alternative: the reader and scheme of each secret it names)
-        self._secrets: dict[int, tuple[Any, list[list[tuple[Any, Mapping[str, Any]]]]]] = {}
+        # id(security) → (security, per alternative: the reader of each secret it names)
+        self._secrets: dict[int, tuple[Any, list[list[Callable[[web.Request], str]]]]] = {}
         for pair in pinned:
             account, _, secret = pair.partition(":")
             self.pinned[account] = secret
 
     def account(self, request: web.Request) -> str:
-        return READERS["apiKey"](self.schemes[self.scheme], request)
+        return self._account(request)
 
     def secret(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str:
         """The secret of the first alternative whose schemes other than the account's are all present."""
         plan = self._secrets.get(id(security))
         if plan is None or plan[0] is not security:  # an operation's alternatives, sorted out once
             readers = [
-                [
-                    (READERS[self.schemes[name]["type"]], self.schemes[name])
-                    for name in requirement
-                    if name != self.scheme and name in self.schemes
-                ]
+                [reader(self.schemes[name]) for name in requirement if name != self.scheme and name in self.schemes]
                 for requirement in security
             ]
             plan = self._secrets[id(security)] = (security, readers)
         for readers in plan[1]:
-            values = [read(scheme, request) for read, scheme in readers]
-            if values and all(values):
-                return ":".join(values)
+            if readers:
+                values = [read(request) for read in readers]
+                if all(values):
+                    return ":".join(values)
         return ""
 
     async def authenticate(

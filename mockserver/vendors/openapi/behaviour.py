@@ -866,6 +866,7 @@ def _field_named(body: Mapping, meaning: str) -> str | None:
     return next((name for name in body if view_name(name) == meaning), None)
 
 
+@cache  # per operation (hashed by identity), asked on every answer
 def _id_param(op: Operation) -> str:
     names = [p.name for p in op.parameters if p.location == "path"]
     if len(names) != 1:

@@ -44,11 +44,6 @@ def _api_key(scheme: Mapping[str, Any], request: web.Request) -> str:
     return str(_source(scheme.get("in"), request).get(str(scheme.get("name", "")), "")).strip()
 
 
-def _offered(scheme: Mapping[str, Any], request: web.Request) -> bool:
-    """Whether an apiKey's header, query parameter or cookie is there at all (maybe empty)."""
-    return scheme.get("type") == "apiKey" and str(scheme.get("name", "")) in _source(scheme.get("in"), request)
-
-
 def _http(scheme: Mapping[str, Any], request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     if str(scheme.get("scheme", "")).lower() == "basic":
@@ -77,6 +72,16 @@ def _basic(header: str) -> str:
 READERS: dict[str, Reader] = {"apiKey": _api_key, "http": _http, "oauth2": _bearer, "openIdConnect": _bearer}
 
 
+def reader(scheme: Mapping[str, Any]) -> Callable[[web.Request], str]:
+    """The scheme's reader (READERS) with what it reads worked out once: an operation's credentials are
+    read on every request, and an API key in a header (the usual case) is then one lookup."""
+    if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+        name = str(scheme.get("name", ""))
+        return lambda request: request.headers.get(name, "").strip()
+    read = READERS[scheme["type"]]
+    return lambda request: read(scheme, request)
+
+
 class Credentials:
     """Reads and judges a request's credentials by the document's security schemes."""
 
@@ -100,12 +105,21 @@ class Credentials:
         plan = self._signed.get(id(security))
         if plan is None or plan[0] is not security:  # an operation's alternatives, sorted out once
             only = [
-                [self.schemes[name] for name in requirement]
+                [(scheme.get("in"), str(scheme.get("name", ""))) for scheme in (self.schemes[n] for n in requirement)]
                 for requirement in security
-                if requirement and all(name in self.signed_schemes for name in requirement)
+                if requirement
+                and all(name in self.signed_schemes for name in requirement)
+                # only an apiKey's header, query parameter or cookie can be offered
+                and all(self.schemes[name].get("type") == "apiKey" for name in requirement)
             ]
             plan = self._signed[id(security)] = (security, only)
-        return any(all(_offered(scheme, request) for scheme in schemes) for schemes in plan[1])
+        for wanted in plan[1]:  # loops, not any(all(…)) over generators: every secured request asks
+            for where, name in wanted:
+                if name not in _source(where, request):
+                    break
+            else:
+                return True
+        return False
 
     def presented(self, security: Iterable[Mapping[str, Any]], request: web.Request) -> str | None:
         """The credentials of the first satisfied alternative (joined by `:`); "" when an alternative asks
