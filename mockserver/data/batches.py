@@ -8,7 +8,7 @@ and, where the sort key does not follow the row index, how rows are merged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -160,8 +160,8 @@ class Pipeline:
                 frame = frame.filter(pl.Series(mask, dtype=pl.Boolean))
         return frame
 
-    def render(self, frame: pl.DataFrame) -> bytes | memoryview:
-        """A selected frame's fields as CSV lines."""
+    def render(self, frame: pl.DataFrame) -> Iterator[memoryview]:
+        """A selected frame's fields as CSV lines, a buffer per slice (csvout.write)."""
         return csvout.write(frame.select(self.names))
 
 

@@ -54,7 +54,7 @@ class Order:
         return cls(text.lstrip("-"), text.startswith("-"))
 
 
-def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator[bytes]:
+def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator[bytes | memoryview]:
     """Batches of CSV lines (bytes) in the requested order."""
     if order is None:
         return _walk(source, pipeline, forward=True)
@@ -70,10 +70,11 @@ def _blocks(source, forward: bool) -> range:
     return range(source.blocks) if forward else range(source.blocks - 1, -1, -1)
 
 
-def _walk(source, pipeline: Pipeline, forward: bool) -> Iterator[bytes]:
+def _walk(source, pipeline: Pipeline, forward: bool) -> Iterator[bytes | memoryview]:
     for number in _blocks(source, forward):
         frame = pipeline.select(source.columns(number))
-        yield pipeline.render(frame if forward else frame.reverse())
+        yield from pipeline.render(frame if forward else frame.reverse())
+        del frame  # released before the next block is made, not after: one block's rows held at a time
 
 
 def _sorted(frame: pl.DataFrame, order: Order, by: str = "key") -> pl.DataFrame:
@@ -87,7 +88,7 @@ def _instant_like(ms: int, sample: str) -> str:
     return iso_ms(ms)
 
 
-def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) -> Iterator[bytes]:
+def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) -> Iterator[bytes | memoryview]:
     """Descending: walk forward (anchors fall); a row is final once its key ≥ the frontier + lag.
     Ascending: walk backward (anchors rise); a row is final once its key < the frontier."""
     forward = order.descending
@@ -103,13 +104,13 @@ def _window(source, pipeline: Pipeline, order: Order, anchor: str, lag_ms: int) 
         sample = pending.get_column("key")[0]
         key = pl.col("key")
         ready = key >= _instant_like(frontier + lag_ms, sample) if forward else key < _instant_like(frontier, sample)
-        yield pipeline.render(_sorted(pending.filter(ready), order))
+        yield from pipeline.render(_sorted(pending.filter(ready), order))
         pending = pending.filter(~ready)
     if pending is not None:
-        yield pipeline.render(_sorted(pending, order))
+        yield from pipeline.render(_sorted(pending, order))
 
 
-def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
+def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes | memoryview]:
     keys, kept, kept_bytes = [], [], 0
     for number in range(source.blocks):
         frame = pipeline.select(source.columns(number), order.key, fields=kept is not None)
@@ -122,7 +123,7 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
                 kept = None
     if kept is not None:
         if kept:
-            yield pipeline.render(_sorted(pl.concat(kept), order))
+            yield from pipeline.render(_sorted(pl.concat(kept), order))
         return
     ranked = _sorted(pl.concat(keys), order).get_column(INDEX).to_numpy()
     del keys
@@ -137,11 +138,11 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes]:
             frame = frame.select(pl.Series(RANK, rank), *pipeline.names).with_columns(pl.Series(WINDOW, rank // window))
             for (part,), rows in frame.partition_by(WINDOW, as_dict=True, include_key=False).items():
                 with open(spill / f"{part}.csv", "ab") as file:
-                    file.write(csvout.write(rows))
+                    file.writelines(csvout.write(rows))
         for part in range(-(-len(ranked) // window)):
             path = spill / f"{part}.csv"
             if path.exists():
                 rows = pl.read_csv(path, has_header=False, infer_schema=False, new_columns=[RANK, *pipeline.names])
                 path.unlink()
                 rows = rows.with_columns(quoted(rows.get_column(name)) for name in pipeline.names)  # read unquoted
-                yield pipeline.render(rows.sort(pl.col(RANK).cast(pl.Int64)))
+                yield from pipeline.render(rows.sort(pl.col(RANK).cast(pl.Int64)))
