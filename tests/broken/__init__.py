@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -304,7 +304,7 @@ def filter_ignored() -> ServerThread:
     original = exports.csv
 
     async def csv(vendor, record):
-        return await original(vendor, {**record, "query": {**record["query"], "filters": None}})
+        return await original(vendor, replace(record, query=replace(record.query, filters=None)))
 
     exports.csv = csv
     return server
@@ -323,7 +323,7 @@ def token_checked_only_without_key(key_header: str) -> Callable:
                     _, record = await exports.find(part)
                 except ApiError:
                     continue
-                request = request.clone(rel_url=request.rel_url.update_query(token=record["token"]))
+                request = request.clone(rel_url=request.rel_url.update_query(token=record.token))
                 break
         return await handler(request)
 

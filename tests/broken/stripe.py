@@ -32,15 +32,15 @@ def _with_csv(change) -> Stripe:
     original = reporting._csv
 
     def made(record, services):
-        report = reporting.types[record["exported_object"]]
-        changed = change(report, run_of(report, record["parameters"]))
+        report = reporting.types[record.exported_object]
+        changed = change(report, run_of(report, record.parameters))
         parameters = {
-            **record["parameters"],
+            **record.parameters,
             "interval_start": changed.interval_start,
             "interval_end": changed.interval_end,
             "columns": list(changed.columns),
         }
-        return original({**record, "parameters": parameters}, services)
+        return original(replace(record, parameters=parameters), services)
 
     reporting._csv = made
     return vendor
