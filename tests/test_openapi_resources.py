@@ -190,3 +190,82 @@ def test_bad_resource_annotations_are_refused_by_name(tmp_path):
         (folder / "overlay.yaml").write_text(yaml.safe_dump(overlay))
         with pytest.raises(UnknownVendor, match=says):  # one line at start-up, naming the folder
             registry.folder(str(folder))
+
+
+async def test_two_resources_on_one_file_each_embed_their_own_list(tmp_path, aiohttp_client, clock):
+    """Ledger with notes beside its shares, both naming a file: the File lists each under its own property,
+    with its own list's URL, and neither lists the other's."""
+    folder = tmp_path / "ledger"
+    shutil.copytree(LEDGER, folder)
+    document = yaml.safe_load((folder / "openapi.yaml").read_text())
+    schemas = document["components"]["schemas"]
+    schemas["Note"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "type", "created_at", "file_id", "text"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^note_"},
+            "type": {"type": "string", "enum": ["ledger.note"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "file_id": {"type": "string"},
+            "text": {"type": "string"},
+        },
+    }
+    schemas["File"]["properties"]["notes"] = schemas["File"]["properties"]["shares"]
+    note = {
+        "200": {
+            "description": "A note",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Note"}}},
+        }
+    }
+    errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "404")}
+    body = {
+        "type": "object",
+        "required": ["file_id", "text"],
+        "properties": {"file_id": {"type": "string"}, "text": {"type": "string"}},
+    }
+    page = {
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
+            "has_more": {"type": "boolean"},
+        },
+    }
+    document["paths"]["/notes"] = {
+        "post": {
+            "operationId": "createNote",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {**note, **errors},
+        },
+        "get": {
+            "operationId": "listNotes",
+            "parameters": [{"name": "file_id", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "Notes", "content": {"application/json": {"schema": page}}}, **errors},
+        },
+    }
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(document))
+    overlay = yaml.safe_load((folder / "overlay.yaml").read_text())
+    top = overlay["actions"][0]["update"]["x-mock"]
+    top["resources"]["notes"] = {
+        "ids": {"prefix": "note_", "length": 12},
+        "refers": {"property": "file_id", "to": "file"},
+        "embed": {"property": "notes", "limit": 5},
+    }
+    overlay["actions"] += [
+        {"target": "$.paths['/notes'].post", "update": {"x-mock": {"role": "create", "resource": "notes"}}},
+        {"target": "$.paths['/notes'].get", "update": {"x-mock": {"role": "list", "resource": "notes"}}},
+        {"target": "$.components.schemas.File.properties", "update": {"notes": {"x-mock-value": "notes"}}},
+    ]
+    (folder / "overlay.yaml").write_text(yaml.safe_dump(overlay))
+    served = registry.folder(str(folder))()
+    client = await aiohttp_client(create_app(Settings(lifecycle="poll", rows=3), vendors=[served], clock=clock))
+    ledger = Ledger(client, served)
+    file = await ledger.file()
+    share = await ledger.call("POST", "/shares", json={"file_id": file["id"]}, status=200)
+    made = await ledger.call("POST", "/notes", json={"file_id": file["id"], "text": "checked"}, status=200)
+    assert made["id"].startswith("note_") and made["text"] == "checked" and made["file_id"] == file["id"]
+    seen = await ledger.call("GET", f"/files/{file['id']}", status=200)
+    assert seen["shares"]["url"] == f"/v1/shares?file_id={file['id']}" and seen["shares"]["data"] == [share]
+    assert seen["notes"]["url"] == f"/v1/notes?file_id={file['id']}" and seen["notes"]["data"] == [made]
+    listed = await ledger.call("GET", f"/notes?file_id={file['id']}", status=200)
+    assert listed["data"] == [made]
