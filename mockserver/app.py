@@ -34,7 +34,7 @@ from .ids import Ids, claim_stream, request_id
 from .lifecycle import Lifecycle
 from .options import Settings
 from .pipeline import MAX_BODY, OPERATION, REQUEST_ID, VENDOR, Step, answer_failure
-from .respond import SEND_TIMEOUT
+from .respond import FINISH, SEND_TIMEOUT
 from .services import SERVICES, Services, services_of
 from .store import MemoryStore, NullStore, Store
 from .vendors.base import Vendor
@@ -137,6 +137,7 @@ def create_app(
         faults=injected,
     )
     origins = cors.Origins(settings.cors_origins)
+    finish = _finisher(cors.allow_headers(origins, closed=admin.is_admin), mounts)
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[
@@ -151,12 +152,13 @@ def create_app(
                 ),
                 recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
                 mounts.owner,
+                finish,
             ),
         ],
     )
-    app.on_response_prepare.append(_prepare(cors.allow_headers(origins, closed=admin.is_admin), mounts))
     app[SERVICES] = services
     app[SEND_TIMEOUT] = settings.send_timeout
+    app[FINISH] = finish  # what a handler that sends its answer itself (respond.stream) calls first
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
     app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))
@@ -286,13 +288,15 @@ def _front(
     preflight: Callable[[web.Request], Awaitable[web.StreamResponse | None]],
     record: Callable[[web.Request, web.StreamResponse], Awaitable[None]],
     owner: Callable[[str], Vendor | None],
+    finish: Callable[[web.Request, web.StreamResponse], None],
 ):
     """The root's one middleware, what were five in a chain (one call each per request), in their order:
     read the shared clock's offset before anything asks the time (`sync`, under --workers); answer a CORS
     preflight before routing (control/cors.py); journal each answer, errors and injected faults included,
     but not the admin API's nor the index's (the journal is what clients sent the vendors); answer every
     failure in the error shape of the vendor whose path it is (pipeline.answer_failure), a path under no
-    vendor's mount with a neutral one (index.unmounted_failure)."""
+    vendor's mount with a neutral one (index.unmounted_failure). Last, the headers every answer gets
+    (`finish`, _finisher) on what it returns unsent, after the journal recorded it as the handler made it."""
 
     @web.middleware
     async def front(request: web.Request, handler) -> web.StreamResponse:
@@ -301,6 +305,7 @@ def _front(
         if request.method == "OPTIONS":
             answered = await preflight(request)
             if answered is not None:
+                finish(request, answered)
                 return answered
         path = request.path
         vendor = owner(path)
@@ -317,19 +322,23 @@ def _front(
                 response = answer_failure(request, vendor, exc)
         if not _not_vendor_traffic(path):
             await record(request, response)
+        if not response.prepared:  # a streamed answer was finished before it started (respond.FINISH)
+            finish(request, response)
         return response
 
     return front
 
 
-def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: Mounts):
-    """on_response_prepare, one signal for every answer (streamed downloads and errors too): CORS's allow
+def _finisher(allow: Callable[[web.Request, web.StreamResponse], None], mounts: Mounts):
+    """The headers every answer gets before it is sent (streamed downloads and errors too): CORS's allow
     headers, one X-Mock-Warning per finding, then the headers the path's vendor puts on every answer
-    (Vendor.response_headers)."""
+    (Vendor.response_headers). Called by the front middleware, and by a handler that starts sending
+    itself (respond.FINISH), not from aiohttp's on_response_prepare signal: a signal's coroutine per
+    answer cost a GET ~4 µs more."""
 
     adding = {id(v) for v in mounts.vendors if type(v).response_headers is not Vendor.response_headers}
 
-    async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+    def finish(request: web.Request, response: web.StreamResponse) -> None:
         allow(request, response)
         findings.add_headers(request, response)
         if not adding:
@@ -340,7 +349,7 @@ def _prepare(allow: Callable[[web.Request, web.StreamResponse], None], mounts: M
         for name, value in vendor.response_headers(request, request[REQUEST_ID]).items():
             response.headers.setdefault(name, value)
 
-    return prepare
+    return finish
 
 
 def default_store(settings: Settings) -> Store:

@@ -17,6 +17,9 @@ JSON = "application/json"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # what content_type + charset would make
 
 
+# the headers every answer gets (CORS, findings, the vendor's), set on the root app by create_app: its front
+# middleware adds them to what handlers return; a handler that starts sending itself calls it first
+FINISH: web.AppKey[Callable[[web.Request, web.StreamResponse], None]] = web.AppKey("finish", object)
 SEND_TIMEOUT = web.AppKey("send_timeout", float)  # Settings.send_timeout, set on the root app by create_app
 SEND_SECONDS = 60.0  # without it (an app built by hand)
 MAX_HEADER_TEXT = 300  # characters of one diagnostic header value (X-Mock-Warning, X-Mock-Violation)
@@ -107,6 +110,13 @@ def _bound_origin(request: web.Request) -> str:
     return f"{request.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
+def finish_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """What the app's front middleware adds to a returned answer (FINISH), for one a handler sends itself."""
+    finish = request.config_dict.get(FINISH)
+    if finish is not None:  # an app create_app did not build has none
+        finish(request, response)
+
+
 def no_content() -> web.Response:
     return web.Response(status=204)
 
@@ -139,6 +149,7 @@ async def stream(
         if charset:
             response.charset = charset
         response.enable_chunked_encoding()
+        finish_headers(request, response)
         await response.prepare(request)
         chunk = first
         while True:

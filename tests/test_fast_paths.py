@@ -640,3 +640,21 @@ def test_a_signed_url_alternative_is_offered_by_its_token_alone(spec):
     assert signed("/f?token=") and signed("/f?token=t", **{"X-App-Token": "k"})  # sent empty counts too
     assert not signed("/f", **{"X-App-Token": "k"}) and not signed("/f?tok=t")
     assert not Credentials({"Key": schemes["Key"]}).signed(({"Key": []},), make_mocked_request("GET", "/f?token=t"))
+
+
+async def test_answers_get_their_headers_without_a_prepare_signal_and_the_journal_sees_them_as_before(make_api):
+    """The front middleware adds CORS's, the findings' and the vendor's headers (a signal's coroutine per
+    answer cost more): to every answer, streamed ones too, after the journal recorded it as made."""
+    api = await make_api(lifecycle="instant", rows=2)
+    app = api.client.server.app
+    assert not app.on_response_prepare
+    origin = {"Origin": "http://localhost:5173"}
+    created = await api.post("/v1/exports", json={"exported_object": "order", "unknown_property": 1}, headers=origin)
+    assert created.headers["Access-Control-Allow-Origin"] == origin["Origin"] and created.headers["Vary"] == "Origin"
+    assert "unknown_property" in created.headers["X-Mock-Warning"]
+    url = (await api.get(f"/v1/exports/{created.json['id']}")).json["result"]["url"]
+    download = await api.get(url[url.index("/v1/") :], headers=origin)
+    assert download.status == 200 and download.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    journal = (await api.get("/__mock/requests", auth=False)).body
+    kept = {entry["method"]: entry["response"]["headers"] for entry in journal["requests"]}
+    assert "Vary" not in kept["POST"] and "X-Mock-Warning" not in kept["POST"]  # recorded as the handler made it

@@ -36,7 +36,7 @@ from yarl import URL
 
 from ..errors import ApiError
 from ..pipeline import OPERATION, VENDOR
-from ..respond import SEND_SECONDS, SEND_TIMEOUT, header_text
+from ..respond import SEND_SECONDS, SEND_TIMEOUT, finish_headers, header_text
 from ..services import Services
 from ..spec import Operation
 from ..validation import Invalid, RequestValidator, read_body
@@ -182,6 +182,7 @@ class Forwarder:
             return web.Response(status=upstream.status, body=body, headers=headers)
         response = web.StreamResponse(status=upstream.status, headers=headers)
         response.enable_chunked_encoding()
+        finish_headers(request, response)
         await response.prepare(request)
         request[_STARTED] = True
         timeout = request.config_dict.get(SEND_TIMEOUT, SEND_SECONDS)
