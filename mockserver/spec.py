@@ -8,6 +8,7 @@ looks things up.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -162,6 +163,12 @@ class Spec:
     resolved: dict[str, Any]
     operations: list[Operation]
     dialect: Any = field(default=None, repr=False)  # the contract kit's dialect, when its loader knows it
+
+    @cached_property
+    def text(self) -> str:
+        """The document as JSON text, made once per Spec (read-only after loading): every app built on it
+        looks names up in it, and dumping Stripe's document costs 2.5 ms an app."""
+        return json.dumps(self.document, default=str)
 
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
@@ -26,7 +25,7 @@ from referencing.jsonschema import DRAFT202012
 from mockserver import cli
 from mockserver.app import Settings, create_app
 from mockserver.bundling import bundle
-from mockserver.documents import DocumentError, load_document, read_file
+from mockserver.documents import DocumentError, load_document, load_yaml, read_file
 from mockserver.spec import bundled_specs, load_spec, schemas_dir
 
 VENDORS = bundled_specs()
@@ -185,7 +184,7 @@ async def test_mock_openapi_serves_the_standalone_bundle(aiohttp_client, vendor)
 def test_bundle_command_writes_one_document(tmp_path, form, suffix, capsys):
     out = tmp_path / f"voucherify{suffix}"
     assert cli.main(["bundle", "voucherify", "-o", str(out)]) == 0
-    document = json.loads(out.read_text()) if form == "json" else yaml.safe_load(out.read_text())
+    document = json.loads(out.read_text()) if form == "json" else load_yaml(out.read_text())
     assert "&id" not in out.read_text() and "*id" not in out.read_text()  # no YAML anchors
     assert document == json.loads(json.dumps(load_document(schemas_dir() / "voucherify")))
     assert problems("voucherify", document) == []
@@ -199,7 +198,7 @@ def test_bundle_command_writes_one_document(tmp_path, form, suffix, capsys):
 def test_bundle_command_applies_a_folders_overlay(tmp_path):
     out = tmp_path / "acme.yaml"
     assert cli.main(["bundle", str(SPECS / "acme"), "-o", str(out)]) == 0
-    document = yaml.safe_load(out.read_text())
+    document = load_yaml(out.read_text())
     assert any("x-mock" in json.dumps(item) for item in document["paths"].values())
     validate(document)
 

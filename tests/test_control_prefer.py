@@ -14,6 +14,7 @@ import yaml
 from mockserver.app import Settings, create_app
 from mockserver.control.generate import generate
 from mockserver.control.prefer import KNOBS
+from mockserver.documents import load_yaml
 from mockserver.spec import load_spec
 from mockserver.vendors.voucherify import Voucherify
 from tests.conftest import Api
@@ -73,11 +74,11 @@ def spec_with_examples(tmp_path_factory) -> Path:
     source = Path(__file__).resolve().parent.parent / "schemas" / "voucherify"
     for part in source.glob("*.yaml"):
         (folder / part.name).write_text(part.read_text())
-    document = yaml.safe_load((source / "openapi.yaml").read_text())
+    document = load_yaml((source / "openapi.yaml").read_text())  # LibYAML's parser and emitter: 0.2 s less
     empty = {"object": "list", "data_ref": "exports", "exports": [], "total": 0}
     media = document["paths"]["/v1/exports"]["get"]["responses"]["200"]["content"]["application/json"]
     media["examples"] = {"empty": {"value": empty}, "many": {"value": {**empty, "total": 99}}}
-    (folder / "openapi.yaml").write_text(yaml.safe_dump(document))
+    (folder / "openapi.yaml").write_text(yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)))
     return folder
 
 

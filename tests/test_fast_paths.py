@@ -658,3 +658,25 @@ async def test_answers_get_their_headers_without_a_prepare_signal_and_the_journa
     journal = (await api.get("/__mock/requests", auth=False)).body
     kept = {entry["method"]: entry["response"]["headers"] for entry in journal["requests"]}
     assert "Vary" not in kept["POST"] and "X-Mock-Warning" not in kept["POST"]  # recorded as the handler made it
+
+
+def test_stripe_apps_built_on_one_spec_share_its_report_types_read_only():
+    """Stripe's report types are read from the spec once per Spec and data model, not once per app (a
+    sixth of building one); shared, they cannot be changed by one app under another."""
+    from mockserver.spec import bundled_spec
+    from mockserver.vendors.stripe import Stripe
+    from mockserver.vendors.stripe.report_types import load_report_types
+
+    spec = bundled_spec("stripe")
+    first, second = Stripe(spec=spec), Stripe(spec=spec)
+    assert first.reporting.types is second.reporting.types
+    assert dict(first.reporting.types) == load_report_types(spec, dict(first.exports.model.objects))
+    with pytest.raises(TypeError):
+        first.reporting.types["mine"] = first.reporting.types["balance.summary.1"]  # type: ignore[index]
+    assert Stripe(spec=load_spec("stripe")).reporting.types is not first.reporting.types  # another Spec, its own
+
+
+def test_a_specs_document_is_dumped_to_text_once(spec):
+    """Every app built on a Spec looks the URLs its views offer up in the document's text: dumped once."""
+    assert spec.text is spec.text
+    assert json.loads(spec.text) == json.loads(json.dumps(spec.document, default=str))

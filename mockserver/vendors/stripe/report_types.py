@@ -12,7 +12,10 @@ as Stripe's Fees reports: a test-mode key is told so with a 404.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +74,25 @@ class ReportType:
             "updated": end,
             "version": self.version,
         }
+
+
+# (id(spec), id(model)) → (the two, held weakly: the entry goes with either, the types read from them)
+_TYPES: dict[tuple[int, int], tuple[weakref.ref[Any], weakref.ref[Any], Mapping[str, ReportType]]] = {}
+
+
+def report_types(spec: Spec, model: Any) -> Mapping[str, ReportType]:
+    """load_report_types of a spec and its data model (mockserver.data.load_model), read once and shared
+    read-only by every app built on them: a test process builds hundreds of Stripe apps on one Spec."""
+    key = (id(spec), id(model))  # a Spec compares by value, so it is no dict key: its id is, while it lives
+    held = _TYPES.get(key)
+    if held is None or held[0]() is not spec or held[1]() is not model:
+        types = MappingProxyType(load_report_types(spec, dict(model.objects)))
+
+        def gone(_: object) -> None:
+            _TYPES.pop(key, None)
+
+        held = _TYPES[key] = (weakref.ref(spec, gone), weakref.ref(model, gone), types)
+    return held[2]
 
 
 def load_report_types(spec: Spec, exported: dict[str, Any]) -> dict[str, ReportType]:

@@ -26,7 +26,7 @@ from ..base import Call, Handler
 from ..openapi.paging import id_page
 from .csv import report_csv
 from .objects import missing
-from .report_types import ReportType, live_only, load_report_types, read_parameters, run_of
+from .report_types import ReportType, live_only, read_parameters, report_types, run_of
 
 if TYPE_CHECKING:  # the types only: a vendor module loads without the server core
     from ...services import Services
@@ -38,7 +38,7 @@ FILES_PURPOSE = "finance_report_run"  # the purpose of every file the mock makes
 class Reporting:
     def __init__(self, exports: Exports) -> None:
         self.exports = exports
-        self.types: dict[str, ReportType] = load_report_types(exports.spec, dict(exports.model.objects))
+        self.types: Mapping[str, ReportType] = report_types(exports.spec, exports.model)
 
     def handlers(self) -> dict[str, Handler]:
         @creates_export
