@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -1368,3 +1369,29 @@ async def test_revenue_recognition_summaries_add_up_the_ledger_entries_of_the_in
     )
     mine = [entry for entry in entries if entry["customer_id"] == customer]
     assert theirs and sum(sums(theirs, *keys).values()) == sum(sums(mine, *keys).values())
+
+
+@pytest.mark.parametrize(
+    ("report_type", "pairs"),
+    [
+        ("activity.itemized.2", [("parameters[timezone]", "Asia/Tokyo"), ("parameters[decimal_separator]", ",")]),
+        ("balance_change_from_activity.summary.1", []),
+        ("balance.summary.1", []),
+    ],
+)
+async def test_reports_are_written_from_the_engine_s_rows_never_read_back_from_its_csv(
+    api, monkeypatch, report_type, pairs
+):
+    """The engine writes a report's cells in Stripe's formats (data.ExportQuery.formats) or hands its rows
+    (data.iter_rows) to the summaries: no mockserver module reads CSV text back with the csv module."""
+    readers = []
+    original = csv.reader
+
+    def reader(*args, **kwargs):
+        readers.append(sys._getframe(1).f_globals["__name__"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(csv, "reader", reader)
+    _, rows = await api.rows((await api.create(report_type, interval(END - 2 * DAY, END - DAY) + pairs)).body)
+    assert rows and all(AMOUNT.match(cell.replace(",", ".")) for row in rows for cell in [row.get("net") or "0.00"])
+    assert readers and not [name for name in readers if name.startswith("mockserver")]

@@ -6,10 +6,16 @@ The server calls exactly this:
     for chunk in iter_csv(model, ExportQuery(...), seed=..., app_id=..., now=...):
         ...                                       # ~64 KiB of UTF-8 CSV each
 
+A vendor whose files write some values unlike the engine (amounts in major units, times in a run's
+zone) names a format per field (`ExportQuery(formats={"net": MajorUnits(","), ...})`, formats.py): the
+engine writes those cells so, and quotes them with the rest. One whose file is lines it composes itself
+(totals, groups) reads the same rows as tuples of cell text with `iter_rows`. Neither reads CSV back.
+
 Modules: model (what the schema says), pools (value pools, id codecs and the
 neutral per-app AppWorld), blocks (draws, the time axis), schema_rows (rows
 from the row schema alone), filters, ordering, columns (a block's columns
-into polars), batches (finding a recipe, sources, filter, render), csvout
+into polars, formats applied), formats (the cell formats a vendor may ask
+for), batches (finding a recipe, sources, filter, render), csvout
 (RFC 4180 via polars' writer); `mockserver generate` is mockserver/commands/generate.py.
 
 A new exported object: its row schema goes in schemas/<vendor>/export-rows.yaml (`x-recipe: schema`
@@ -29,11 +35,26 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
+from itertools import chain
 from typing import Any
 
+from .formats import CellFormat, DateTime, MajorUnits
 from .model import DataModel, Recipes, build_model
 
-__all__ = ["DataModel", "ExportQuery", "Recipes", "iter_csv", "load_engine", "load_model", "timeline_end", "warm"]
+__all__ = [
+    "CellFormat",
+    "DataModel",
+    "DateTime",
+    "ExportQuery",
+    "MajorUnits",
+    "Recipes",
+    "iter_csv",
+    "iter_rows",
+    "load_engine",
+    "load_model",
+    "timeline_end",
+    "warm",
+]
 HOUR_MS = 3_600_000
 ENGINE = tuple(f"{__name__}.{name}" for name in ("batches", "ordering", "filters", "csvout", "schema_rows"))
 _warming: set[str] = set()  # modules a warm-up thread was started for
@@ -103,6 +124,7 @@ class ExportQuery:
     rows: int = 100  # size of the synthetic data set before filtering
     scope: Mapping[str, object] | None = None  # attributes every row must carry
     records: Sequence[Mapping] | None = None  # stored records used instead of synthetic rows
+    formats: Mapping[str, CellFormat] | None = None  # field → how its cells are written (formats.py)
 
 
 def iter_csv(
@@ -113,31 +135,56 @@ def iter_csv(
     Raises ValueError at once (before any chunk) for an unknown object, field
     or order value; filters never raise (see filters.py).
     """
+    from . import csvout  # loaded with the engine (_batches)
+
+    pipeline, batches = _batches(model, query, seed=seed, app_id=app_id, locale=locale, now=now, rows=False)
+    return csvout.chunked(pipeline.header, batches)
+
+
+def iter_rows(
+    model: DataModel, query: ExportQuery, *, seed: int, app_id: str, locale: str = "en_US", now: float
+) -> Iterator[tuple[str, ...]]:
+    """The rows iter_csv writes (no header), each a tuple of its cells' text, unquoted ("" for an empty
+    cell), formats applied: for a vendor whose file is made of lines it composes from them (totals,
+    groups). A file of the rows themselves is iter_csv's, with `formats`: one writer for every file.
+
+    Raises as iter_csv does, at once.
+    """
+    _, batches = _batches(model, query, seed=seed, app_id=app_id, locale=locale, now=now, rows=True)
+    return chain.from_iterable(batches)
+
+
+def _batches(
+    model: DataModel, query: ExportQuery, *, seed: int, app_id: str, locale: str, now: float, rows: bool
+) -> tuple[Any, Iterator]:
+    """The query's pipeline (a RowPipeline when `rows`) and its batches in order; raises ValueError at once
+    for an unknown object, field, format's field or order value."""
     # the engine proper, and numpy, polars and faker with it, load with the first data set made; by one
     # thread: concurrent first downloads each importing it could meet a module another thread had only
     # half initialised (an ImportError, a 500 to the client)
     with _FIRST_IMPORT:
-        from . import csvout
-        from .batches import Pipeline, RecordSource, SyntheticSource, recipe_of
+        from .batches import Pipeline, RecordSource, RowPipeline, SyntheticSource, recipe_of
         from .filters import compile_filters
         from .ordering import Order, ordered_batches
 
     obj = model.object(query.exported_object)
     fields = tuple(query.fields) or obj.default_fields
     unknown = [name for name in fields if not obj.is_field(name)]
+    unknown += [name for name in query.formats or () if name not in fields]
     if unknown:
         raise ValueError(f"{obj.name} has no field {unknown[0]!r}")
     if query.order and query.order not in obj.orders:
         raise ValueError(f"{obj.name} cannot be ordered by {query.order!r}")
     order = Order.parse(query.order) if query.order else None
     flt = compile_filters(obj, query.filters, now)
+    kind = RowPipeline if rows else Pipeline
     if query.records is not None:
         source = RecordSource(query.records, query.scope)
-        pipeline = Pipeline(obj, fields, flt, typed=False)
+        pipeline = kind(obj, fields, flt, typed=False, formats=query.formats)
     else:
         with _FIRST_IMPORT:  # a declared recipe's module loads at its first use, as the engine does
             recipe = recipe_of(obj)
         world = recipe.world(seed, app_id, locale)
         source = SyntheticSource(world, obj, query.rows, query.scope, timeline_end(now))
-        pipeline = Pipeline(obj, fields, flt)
-    return csvout.chunked(pipeline.header, ordered_batches(source, pipeline, order))
+        pipeline = kind(obj, fields, flt, formats=query.formats)
+    return pipeline, ordered_batches(source, pipeline, order)

@@ -2,7 +2,8 @@
 
 A source hands out the data set block by block as columns (one per
 attribute, see columns.py); `Pipeline.select` filters a block into a polars
-frame and `Pipeline.render` writes it as CSV. ordering.py decides in which order blocks are visited
+frame and `Pipeline.render` writes it as CSV (`RowPipeline.render`: as rows of
+cell text, for iter_rows). ordering.py decides in which order blocks are visited
 and, where the sort key does not follow the row index, how rows are merged.
 """
 
@@ -15,8 +16,9 @@ import polars as pl
 
 from . import csvout
 from .blocks import BLOCK, SPAN, TIMELINE_END, Block, Columns, Recipe
-from .columns import Column, Pooled, cells, series, values
+from .columns import Column, Pooled, cells, formatted, quoted, series, values
 from .filters import Filter
+from .formats import CellFormat
 from .model import ANY, SCHEMA_RECIPE, ObjectModel
 from .pools import AppWorld
 from .schema_rows import schema_recipe
@@ -122,10 +124,20 @@ class Pipeline:
 
     A selected frame has the requested fields as columns `f0, f1, …` (fields
     may repeat) as CSV cells (columns.cells: text quoted where needed), then the
-    sort key as `key` when asked for, and INDEX.
+    sort key as `key` when asked for, and INDEX. A field with a format (formats.py) is written in it.
     """
 
-    def __init__(self, model: ObjectModel, fields: Sequence[str], flt: Filter | None, *, typed: bool = True) -> None:
+    quoted = True  # whether a selected frame's text cells are quoted for the CSV writer
+
+    def __init__(
+        self,
+        model: ObjectModel,
+        fields: Sequence[str],
+        flt: Filter | None,
+        *,
+        typed: bool = True,
+        formats: Mapping[str, CellFormat] | None = None,
+    ) -> None:
         """`typed`: values follow the row schema (generated rows); stored records may not."""
         self.fields = tuple(fields)
         self.labels = tuple(model.label(name) for name in self.fields)
@@ -134,6 +146,7 @@ class Pipeline:
         # `x-decimals-when: {other: [values]}`: the cell written with two decimals (2000 → 2000.00) in the rows
         # whose `other` is one of the values, as the vendor writes some amounts; stored records too
         self.decimals = [((model.attribute(name) or ANY).hints.get("x-decimals-when") or {}) for name in self.fields]
+        self.formats = [(formats or {}).get(name) for name in self.fields]
         self.model, self.typed = model, typed
         self.names = [f"f{k}" for k in range(len(self.fields))]
 
@@ -146,8 +159,10 @@ class Pipeline:
         data = {}
         if fields:
             data = {
-                alias: _decimals(cells(column(columns, name), attribute), when, columns)
-                for alias, name, attribute, when in zip(self.names, self.fields, self.attributes, self.decimals)
+                alias: self._cells(column(columns, name), attribute, when, form, columns)
+                for alias, name, attribute, when, form in zip(
+                    self.names, self.fields, self.attributes, self.decimals, self.formats
+                )
             }
         if key is not None:
             attribute = (self.model.attribute(key) if self.typed else None) or ANY
@@ -160,9 +175,30 @@ class Pipeline:
                 frame = frame.filter(pl.Series(mask, dtype=pl.Boolean))
         return frame
 
+    def _cells(
+        self, values: Column, attribute, when: Mapping[str, Sequence], form: CellFormat | None, columns: Columns
+    ) -> pl.Series:
+        """One field's cells in the frame: in its format when it has one, else as the engine writes them."""
+        if form is not None:
+            text = formatted(series(values, attribute), form)
+            return quoted(text) if self.quoted else text
+        if self.quoted:
+            return _decimals(cells(values, attribute), when, columns)
+        return _decimals(series(values, attribute), when, columns)
+
     def render(self, frame: pl.DataFrame) -> Iterator[memoryview]:
         """A selected frame's fields as CSV lines, a buffer per slice (csvout.write)."""
         return csvout.write(frame.select(self.names))
+
+
+class RowPipeline(Pipeline):
+    """The same rows as tuples of cell text, unquoted, "" for an empty cell: what the CSV's lines hold,
+    for a vendor that composes its own lines (sums, groups) from them (iter_rows)."""
+
+    quoted = False
+
+    def render(self, frame: pl.DataFrame) -> Iterator[list[tuple[str, ...]]]:
+        yield frame.select(pl.col(name).cast(pl.String).fill_null("") for name in self.names).rows()
 
 
 def _decimals(cells: pl.Series, when: Mapping[str, Sequence], columns: Columns) -> pl.Series:

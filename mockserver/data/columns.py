@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from .csvout import SPECIAL
+from .formats import CellFormat, DateTime, MajorUnits
 from .model import Attribute, JsonObject
 
 
@@ -124,6 +125,29 @@ def quoted(cells: pl.Series) -> pl.Series:
     text = pl.lit(cells)
     escaped = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
     return pl.select(pl.when(text.str.contains(SPECIAL)).then(escaped).otherwise(text).alias(cells.name)).to_series()
+
+
+def formatted(cells: pl.Series, form: CellFormat) -> pl.Series:
+    """A column's cells (series(): Int64 or text) in a vendor's format (formats.py), as unquoted text, a
+    whole column at once: what `form.text` gives for each cell."""
+    if isinstance(form, MajorUnits):
+        cents = cells.cast(pl.Int64, strict=False).fill_null(0)
+        size = cents.abs()
+        text = pl.concat_str(
+            pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+            (size // 100).cast(pl.String),
+            pl.lit(form.separator),
+            (size % 100).cast(pl.String).str.zfill(2),
+        )
+        return pl.select(text.alias(cells.name)).to_series()
+    if isinstance(form, DateTime):
+        moment = (
+            cells.cast(pl.String).str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", time_zone="UTC", strict=False)
+        )
+        if form.zone is not None:
+            moment = moment.dt.convert_time_zone(form.zone)
+        return moment.dt.strftime(form.pattern).alias(cells.name)
+    raise TypeError(f"not a cell format: {form!r}")
 
 
 def _all(column: list, kind: type) -> bool:

@@ -54,8 +54,8 @@ class Order:
         return cls(text.lstrip("-"), text.startswith("-"))
 
 
-def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator[bytes | memoryview]:
-    """Batches of CSV lines (bytes) in the requested order."""
+def ordered_batches(source, pipeline: Pipeline, order: Order | None) -> Iterator:
+    """Batches of CSV lines (bytes; a RowPipeline's: lists of rows) in the requested order."""
     if order is None:
         return _walk(source, pipeline, forward=True)
     if order.key in source.monotone:
@@ -136,6 +136,8 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes | memory
             frame = pipeline.select(source.columns(number))
             rank = rank_of[frame.get_column(INDEX).to_numpy()]
             frame = frame.select(pl.Series(RANK, rank), *pipeline.names).with_columns(pl.Series(WINDOW, rank // window))
+            if not pipeline.quoted:  # the spill file is CSV: its cells quoted as the writer expects them
+                frame = frame.with_columns(quoted(frame.get_column(name).cast(pl.String)) for name in pipeline.names)
             for (part,), rows in frame.partition_by(WINDOW, as_dict=True, include_key=False).items():
                 with open(spill / f"{part}.csv", "ab") as file:
                     file.writelines(csvout.write(rows))
@@ -144,5 +146,6 @@ def _ranked(source, pipeline: Pipeline, order: Order) -> Iterator[bytes | memory
             if path.exists():
                 rows = pl.read_csv(path, has_header=False, infer_schema=False, new_columns=[RANK, *pipeline.names])
                 path.unlink()
-                rows = rows.with_columns(quoted(rows.get_column(name)) for name in pipeline.names)  # read unquoted
+                if pipeline.quoted:  # read back unquoted
+                    rows = rows.with_columns(quoted(rows.get_column(name)) for name in pipeline.names)
                 yield from pipeline.render(rows.sort(pl.col(RANK).cast(pl.Int64)))

@@ -1,11 +1,12 @@
 """Stripe's report CSVs, made from the data engine's rows.
 
 The engine (mockserver.data) generates, filters and writes the rows; this
-module writes them as Stripe's reports do: amounts in major units with two
-decimals (`x-minor-units` attributes: 1234 cents → 12.34, with the run's
-decimal separator), timestamps as `YYYY-MM-DD HH:MM:SS` in UTC, or in the
-run's time zone for `x-timezone: requested` attributes. The header is the
-run's columns in the order asked for.
+module asks it for the run's rows in Stripe's cell formats (data.formats):
+amounts in major units with two decimals (`x-minor-units` attributes: 1234
+cents → 12.34, with the run's decimal separator), timestamps as
+`YYYY-MM-DD HH:MM:SS` in UTC, or in the run's time zone for
+`x-timezone: requested` attributes. The header is the run's columns in the
+order asked for. The summaries add up the engine's rows (data.iter_rows).
 
 balance.summary.1 is no list of rows but four lines per currency, summed
 from the rows its `sources` name: the balance before the interval, the
@@ -16,14 +17,13 @@ written oldest first.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from itertools import chain
 from zoneinfo import ZoneInfo
 
 from ... import data
-from ...data.csvout import lines, written
+from ...data.csvout import written
 from .report_types import ReportType, Run
 
 
@@ -46,61 +46,43 @@ def report_csv(
         filters[report.interval] = {"conditions": bounds}
     if report.summary == "grouped":
         return _grouped_summary(report, run, engine, filters)
-    rows_model = model.object(report.rows)
-    writers = [_writer(rows_model.attribute(name), run) for name in run.columns]
-    lines = engine.rows(report.rows, run.columns, filters, order=report.order)  # oldest first, as Stripe's
-    header = next(lines)
-    return _written(header, ([write(value) for write, value in zip(writers, line)] for line in lines))
+    attributes = model.object(report.rows).attribute
+    formats = {name: form for name in run.columns if (form := _format(attributes(name), run)) is not None}
+    query = engine.query(report.rows, run.columns, filters, order=report.order, formats=formats)  # oldest first
+    return data.iter_csv(model, query, **engine.made)
 
 
 class _Engine:
-    """The data engine's rows of one tenant's data set, read back as lists of cells."""
+    """The data engine's rows of one tenant's data set."""
 
-    def __init__(self, model: data.DataModel, **options) -> None:
-        self.model, self.options = model, options
+    def __init__(self, model: data.DataModel, *, rows: int, **made) -> None:
+        self.model, self.size, self.made = model, rows, made
 
-    def rows(
-        self, exported: str, fields: Iterable[str], filters: dict, order: str | None = None
-    ) -> Iterator[list[str]]:
-        o = self.options
-        query = data.ExportQuery(
-            exported_object=exported, fields=tuple(fields), filters=filters, rows=o["rows"], order=order
+    def query(self, exported: str, fields: Iterable[str], filters: dict, **options) -> data.ExportQuery:
+        return data.ExportQuery(
+            exported_object=exported, fields=tuple(fields), filters=filters, rows=self.size, **options
         )
-        chunks = data.iter_csv(self.model, query, seed=o["seed"], app_id=o["app_id"], locale=o["locale"], now=o["now"])
-        return csv.reader(lines(chunks))
+
+    def rows(self, exported: str, fields: Iterable[str], filters: dict) -> Iterator[tuple[str, ...]]:
+        """The rows' cells as text, for the lines a summary adds up."""
+        return data.iter_rows(self.model, self.query(exported, fields, filters), **self.made)
 
 
 def _written(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
     return written(chain([header], rows))
 
 
-def _writer(attribute, run: Run) -> Callable[[str], str]:
-    """How one column's engine cells are written in Stripe's report."""
+def _format(attribute, run: Run) -> data.CellFormat | None:
+    """How one column's cells are written in Stripe's report: amounts (`x-minor-units`) in major units with
+    the run's separator, date-times as `YYYY-MM-DD HH:MM:SS` (in the run's zone for `x-timezone: requested`)."""
     if attribute is None:
-        return str
+        return None
     if attribute.hints.get("x-minor-units"):
-        return lambda cell: major_units(int(cell) if cell else 0, run.decimal_separator)
+        return data.MajorUnits(run.decimal_separator)
     if attribute.format == "date-time":
-        zone = ZoneInfo(run.timezone) if run.timezone and attribute.hints.get("x-timezone") == "requested" else None
-        return lambda cell: _timestamp(cell, zone)
-    return str
-
-
-def major_units(cents: int, separator: str = ".") -> str:
-    """1234 → 12.34 and -5 → -0.05 (every currency the mock serves has two decimals)."""
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole}{separator}{fraction:02d}"
-
-
-def _timestamp(cell: str, zone: ZoneInfo | None) -> str:
-    """The engine's `2025-01-31T23:05:09Z` as `2025-01-31 23:05:09`, moved into `zone` when given."""
-    if not cell:
-        return ""
-    if zone is None:
-        return f"{cell[:10]} {cell[11:19]}"
-    moment = datetime.fromisoformat(cell.replace("Z", "+00:00")).astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+        local = run.timezone and attribute.hints.get("x-timezone") == "requested"
+        return data.DateTime(zone=run.timezone if local else None)
+    return None
 
 
 def _iso(epoch: int) -> str:
@@ -125,21 +107,18 @@ def _grouped_summary(report: ReportType, run: Run, engine: _Engine, filters: dic
     """One line per group (reporting category, currency) of the interval's rows: how many, and their sums."""
     keys, summed = list(report.group_by.items()), list(report.sums.items())
     lines = engine.rows(report.rows, [a for _, a in keys] + [a for _, a in summed], filters)
-    next(lines)  # the header
     groups: dict[tuple[str, ...], list[int]] = {}
     for line in lines:
         totals = groups.setdefault(tuple(line[: len(keys)]), [0] * (len(summed) + 1))
         totals[0] += 1
         for index, cell in enumerate(line[len(keys) :], 1):
             totals[index] += int(cell or 0)
-    written = []
+    written, amount = [], data.MajorUnits(run.decimal_separator)
     for group in sorted(groups):
         totals = groups[group]
         cells = {column: value for (column, _), value in zip(keys, group)}
         cells["count"] = str(totals[0])
-        cells.update(
-            {column: major_units(total, run.decimal_separator) for (column, _), total in zip(summed, totals[1:])}
-        )
+        cells.update({column: amount.text(total) for (column, _), total in zip(summed, totals[1:])})
         written.append([cells[name] for name in run.columns])
     return _written(list(run.columns), written)
 
@@ -152,7 +131,6 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
         at = source["at"]
         filters = {**_kept(run), at: {"conditions": {"$less_than": _iso(run.interval_end)}}}
         lines = engine.rows(source["rows"], ("currency", "net", at), filters)
-        next(lines)  # the header
         for currency, net, moment in lines:
             totals = sums.setdefault(currency, {"before": 0, "activity": 0, "payouts": 0})
             totals["before" if moment < start else part] += int(net or 0)
@@ -177,7 +155,7 @@ def _balance_summary(report: ReportType, run: Run, engine: _Engine) -> Iterator[
             cells = {
                 "category": category,
                 "description": description,
-                "net_amount": major_units(cents),
+                "net_amount": data.MajorUnits().text(cents),
                 "currency": currency,
             }
             lines.append([cells[name] for name in run.columns])
