@@ -124,7 +124,8 @@ class Pipeline:
 
     A selected frame has the requested fields as columns `f0, f1, …` (fields
     may repeat) as CSV cells (columns.cells: text quoted where needed), then the
-    sort key as `key` when asked for, and INDEX. A field with a format (formats.py) is written in it.
+    sort key as `key` when asked for, and INDEX. A field with a format (formats.py) is written in it
+    (its `x-decimals-when` does not apply then).
     """
 
     quoted = True  # whether a selected frame's text cells are quoted for the CSV writer

@@ -32,15 +32,16 @@ class MajorUnits:
 class DateTime:
     """An instant (the engine's ISO 8601 UTC text, `2025-01-31T23:05:09Z`, milliseconds or not) written
     with strftime's `pattern` in the IANA time zone `zone` (None: UTC); fractions of a second are dropped,
-    an empty cell stays empty."""
+    an empty cell, or one that is no such instant, is empty."""
 
     pattern: str = "%Y-%m-%d %H:%M:%S"
     zone: str | None = None
 
     def text(self, cell: str) -> str:
-        if not cell:
+        try:
+            moment = datetime.strptime(cell[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        except ValueError:
             return ""
-        moment = datetime.strptime(cell[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
         return moment.astimezone(ZoneInfo(self.zone or "UTC")).strftime(self.pattern)
 
 
