@@ -85,7 +85,7 @@ async def test_views_cannot_leave_their_vendor(store):
     assert await chargebee.owner("exports", "exp_1") is None
     assert await chargebee.tenant("K").get("exports", "exp_1") is None
     assert await voucherify.owner("exports", "exp_1") == "K"
-    assert voucherify.tenant("K").vendor.vendor == "voucherify"
+    assert voucherify.tenant("K").owners.vendor == "voucherify"
 
 
 async def test_kinds_are_separate(store):
