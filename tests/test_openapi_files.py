@@ -5,48 +5,22 @@ report's `result` is its File (id, name, size, URL, expiry) in one step, or its 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from mockserver import registry
-from mockserver.app import Settings, create_app
+from mockserver.app import Settings
 from mockserver.contract.options import ContractOptions
 from mockserver.contract.report import render_text
 from mockserver.contract.runner import run_contract
 from mockserver.testing import ServerThread
 from mockserver.vendors.openapi.annotations import AnnotationError, read_api
 from mockserver.vendors.openapi.contract import dialect_of_folder
-
-LEDGER = Path(__file__).parent / "specs" / "ledger"
-HEADERS = {"Authorization": "Bearer ledger-key"}
-
-
-class Ledger:
-    """A client of the mock that checks every JSON answer against the document."""
-
-    def __init__(self, client, vendor) -> None:
-        self.client, self.spec = client, vendor.spec
-
-    async def call(self, method: str, path: str, *, status: int, **kwargs) -> Any:
-        resp = await self.client.request(method, "/v1" + path, headers=HEADERS, **kwargs)
-        raw = await resp.read()
-        assert resp.status == status, raw
-        if resp.content_type != "application/json":
-            return raw
-        body = json.loads(raw)
-        operation = self.spec.match(method, "/v1" + path.split("?")[0])
-        self.spec.check_response(operation, resp.status, "application/json", body)
-        return body
+from tests.ledger_support import LEDGER, serve_ledger
 
 
 @pytest.fixture
 async def ledger(aiohttp_client, clock):
-    served = registry.folder(str(LEDGER))()
-    client = await aiohttp_client(create_app(Settings(lifecycle="poll", rows=7), vendors=[served], clock=clock))
-    return Ledger(client, served)
+    return await serve_ledger(aiohttp_client, clock)
 
 
 async def test_a_finished_exports_file_is_a_document_nested_and_read_by_its_id(ledger, clock):

@@ -7,60 +7,23 @@ newest shares. A refused request stores nothing, and a bad annotation is refused
 
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from mockserver import registry
-from mockserver.app import Settings, create_app
 from mockserver.clock import iso
 from mockserver.registry import UnknownVendor
 from mockserver.vendors.openapi.annotations import AnnotationError, read_api
+from tests.ledger_support import LEDGER, serve_ledger
 
-LEDGER = Path(__file__).parent / "specs" / "ledger"
-KEY = {"Authorization": "Bearer ledger-key"}
 OTHER = {"Authorization": "Bearer someone-else"}
-
-
-class Ledger:
-    """A client of the mock that checks every JSON answer against the document."""
-
-    def __init__(self, client, vendor) -> None:
-        self.client, self.spec = client, vendor.spec
-
-    async def call(self, method: str, path: str, *, status: int, headers=KEY, **kwargs) -> Any:
-        resp = await self.client.request(method, "/v1" + path, headers=headers, **kwargs)
-        raw = await resp.read()
-        assert resp.status == status, raw
-        if resp.content_type != "application/json":
-            return raw
-        body = json.loads(raw)
-        operation = self.spec.match(method, "/v1" + path.split("?")[0])
-        self.spec.check_response(operation, resp.status, "application/json", body)
-        return body
-
-    async def file(self) -> dict:
-        """A finished report's File."""
-        made = await self.call("POST", "/reports", json={"dataset": "entries"}, status=200)
-        for _ in range(3):
-            done = await self.call("GET", f"/reports/{made['id']}", status=200)
-            if done["result"]:
-                return done["result"]
-        raise AssertionError(done)
-
-    async def shares(self, query: str = "", headers=KEY) -> list[dict]:
-        return (await self.call("GET", "/shares" + query, status=200, headers=headers))["data"]
 
 
 @pytest.fixture
 async def ledger(aiohttp_client, clock):
-    served = registry.folder(str(LEDGER))()
-    client = await aiohttp_client(create_app(Settings(lifecycle="poll", rows=7), vendors=[served], clock=clock))
-    return Ledger(client, served)
+    return await serve_ledger(aiohttp_client, clock)
 
 
 async def test_a_share_is_created_read_listed_updated_and_deleted(ledger, clock):
@@ -257,9 +220,7 @@ async def test_two_resources_on_one_file_each_embed_their_own_list(tmp_path, aio
         {"target": "$.components.schemas.File.properties", "update": {"notes": {"x-mock-value": "notes"}}},
     ]
     (folder / "overlay.yaml").write_text(yaml.safe_dump(overlay))
-    served = registry.folder(str(folder))()
-    client = await aiohttp_client(create_app(Settings(lifecycle="poll", rows=3), vendors=[served], clock=clock))
-    ledger = Ledger(client, served)
+    ledger = await serve_ledger(aiohttp_client, clock, folder)
     file = await ledger.file()
     share = await ledger.call("POST", "/shares", json={"file_id": file["id"]}, status=200)
     made = await ledger.call("POST", "/notes", json={"file_id": file["id"], "text": "checked"}, status=200)
