@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from test_data_helpers import table
 
 from mockserver.data import pools as pools_module
@@ -57,3 +58,15 @@ def test_a_locales_pools_hold_the_same_values_whichever_is_made_first():
     metadata_first = pools_module.Pools("en_US")
     assert (metadata_first.metadata("thing", metadata), metadata_first.provider("color_name")) == made
     assert metadata_first.words == words and metadata_first.addresses == common_first.addresses
+
+
+def test_id_tables_invert_only_once_an_id_is_decoded():
+    """Writing ids needs the segment tables, not their inverses (0.6 MiB of dicts per id length): those are
+    made when an id is first decoded, and decoding still inverts encoding."""
+    segments = pools_module.Segments(24)
+    codec = pools_module.IdCodec("ord_", segments, salt=12345)
+    ids = codec.encode_series(np.arange(5000, dtype=np.int64)).to_list()
+    assert ids == codec.encode_all(range(5000))
+    assert "lookup" not in vars(segments)
+    assert [codec.decode(text) for text in ids] == list(range(5000))
+    assert codec.decode("ord_" + "?" * 24) is None

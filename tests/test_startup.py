@@ -88,33 +88,6 @@ def test_the_command_line_leaves_the_garbage_collector_on_for_its_caller(tmp_pat
     assert gc.isenabled()
 
 
-def test_only_the_commands_own_process_pins_mallocs_threshold(monkeypatch, tmp_path):
-    """`mockserver` run as a process (main() reading sys.argv) pins glibc's mmap threshold
-    (tuning.bound_malloc: a download's freed buffers not kept resident); a program calling main(argv) keeps
-    its own allocator's policy."""
-    from mockserver import cli, tuning
-
-    calls = []
-    monkeypatch.setattr(tuning, "bound_malloc", lambda: calls.append(True))
-    out = str(tmp_path / "order.csv")
-    assert cli.main(["generate", "order", "--rows", "1", "-o", out]) == 0
-    assert calls == []
-    monkeypatch.setattr(sys, "argv", ["mockserver", "generate", "order", "--rows", "1", "-o", out])
-    assert cli.main() == 0
-    assert calls == [True]
-
-
-def test_mallocs_threshold_is_pinned_where_the_c_library_is_glibc():
-    """mallopt is glibc's: it accepts the setting there, and elsewhere nothing is tried."""
-    from mockserver import tuning
-
-    try:
-        glibc = bool(os.confstr("CS_GNU_LIBC_VERSION"))
-    except (ValueError, AttributeError):
-        glibc = False
-    assert tuning.bound_malloc() is glibc
-
-
 def test_a_mock_inside_another_program_builds_everything_before_it_serves(monkeypatch):
     """In-process (ServerThread, the pytest plugin) create_app builds every operation's steps and imports the
     engine in the caller's thread. Built later on the server's threads, they met the caller's: hypothesis

@@ -38,7 +38,7 @@ def write(frame: pl.DataFrame) -> Iterator[memoryview]:
     already quoted where RFC 4180 needs it (columns.cells), so polars' writer looks for no special character.
     Empty and null cells are empty; a row of one empty cell is `""` (an empty line would read as no row at
     all, as the csv module knows). A buffer per slice, handed on before the next is written: the batch's
-    text is never held whole (~4 MiB less peak RSS for 16,384 order rows; docs/performance.md, "Memory")."""
+    text is never held whole (16,384 order rows: 4 MiB; docs/performance.md, "Memory of a download")."""
     if not frame.height:
         return
     if frame.width == 1:
