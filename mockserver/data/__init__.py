@@ -142,16 +142,25 @@ def iter_csv(
 
 
 def iter_rows(
-    model: DataModel, query: ExportQuery, *, seed: int, app_id: str, locale: str = "en_US", now: float
+    model: DataModel,
+    query: ExportQuery,
+    *,
+    seed: int,
+    app_id: str,
+    locale: str = "en_US",
+    now: float,
+    header: bool = False,
 ) -> Iterator[tuple[str, ...]]:
-    """The rows iter_csv writes (no header), each a tuple of its cells' text, unquoted ("" for an empty
-    cell), formats applied: for a vendor whose file is made of lines it composes from them (totals,
-    groups). A file of the rows themselves is iter_csv's, with `formats`: one writer for every file.
+    """The rows iter_csv writes, each a tuple of its cells' text, unquoted ("" for an empty cell), formats
+    applied, the header's labels first when `header`: for a vendor whose file is made of lines it composes
+    from them (totals, groups), or written in another format than CSV (TSV, XLSX). A CSV file of the rows
+    themselves is iter_csv's, with `formats`: one writer for every CSV file.
 
     Raises as iter_csv does, at once.
     """
-    _, batches = _batches(model, query, seed=seed, app_id=app_id, locale=locale, now=now, rows=True)
-    return chain.from_iterable(batches)
+    pipeline, batches = _batches(model, query, seed=seed, app_id=app_id, locale=locale, now=now, rows=True)
+    rows = chain.from_iterable(batches)
+    return chain([pipeline.labels], rows) if header else rows
 
 
 def _batches(

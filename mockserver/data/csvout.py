@@ -9,14 +9,13 @@ small fraction of that (docs/performance.md, "CSV engine").
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where a frame is written: reading chunks back (lines()) needs no polars
+if TYPE_CHECKING:  # imported where a frame is written: writing rows (written()) needs no polars
     import polars as pl
 
 CHUNK = 64 * 1024
@@ -74,20 +73,6 @@ def chunked(header: str, batches: Iterable[bytes | memoryview]) -> Iterator[byte
             pending += view[end:]
     if pending:
         yield bytes(pending)
-
-
-def lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Text lines (with their ends) of a stream of UTF-8 chunks: for reading a CSV back with csv.reader."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
-    for chunk in chunks:
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
 
 
 def written(rows: Iterable[Sequence[str]], delimiter: str = ",") -> Iterator[bytes]:

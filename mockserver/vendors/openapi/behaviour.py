@@ -73,7 +73,7 @@ class Exports:
     filters_of: Callable[[Operation, Role, Mapping[str, Any]], dict | None] | None = None
     refuse: Callable[[Invalid, Operation | None], ApiError] | None = None
     account_of: Callable[[web.Request], str] | None = None  # the account a request names (x-mock.account)
-    # a vendor whose files are not the engine's CSV of the export's rows writes them (Stripe's reports), and
+    # a vendor whose files are not the engine's CSV of the export's rows writes them, as CSV (Stripe's reports), and
     # adds to what answers say of an export and of its file document what no annotation can (None: nothing)
     csv_of: Callable[[ExportRecord, Services], Callable[[], Iterator[bytes]]] | None = None
     # (extend_view also sees a stored resource's record: resources.py)
@@ -479,8 +479,13 @@ class Exports:
     async def _body(self, record: ExportRecord, services: Services, owners: VendorStore) -> Callable[[], Any]:
         """What writes the export's file, chunk by chunk (a synchronous function, for a worker thread)."""
         service: ExportService = services.exports
-        produce = self.csv_of(record, services) if self.csv_of is not None else await service.csv(owners, record)
         file = self._file_of(record)
+        if self.csv_of is not None:
+            produce = self.csv_of(record, services)
+        elif file.format == "csv":  # the engine's CSV as it writes it (its fast path)
+            produce = await service.csv(owners, record)
+        else:  # its rows, written as TSV or XLSX by files.packed
+            produce = await service.table(owners, record)
         member = f"{self._stem(record, file.member_name or file.name)}.{file.member}"
         return _packer(produce, file, member, record.phase_at)
 
