@@ -124,3 +124,32 @@ def test_a_run_names_its_phases_and_shares_its_budget_between_them():
     some = config(coverage=False, phases=("coverage", "stateful"), max_time=30)
     assert {name for name, phase in some["phases"].items() if phase["enabled"]} == {"stateful"}
     assert some["max-time"] == 30
+
+
+def test_an_answer_to_a_request_that_is_not_http_is_judged_by_no_check(spec):
+    """schemathesis' generated headers can name Content-Length with text that is no length: the server's
+    HTTP parser refuses it with a bare 400 before any API sees it (as it must), so error_shape does not
+    blame the target for that answer; a 400 to a well-framed request still gets judged."""
+    from types import SimpleNamespace as Record
+
+    def sent(headers):
+        response = Record(status_code=400, content=b"Invalid character in Content-Length")
+        request = Record(method="POST", uri="http://127.0.0.1:9/v1/exports", headers=headers, body=b"")
+        return Record(request=request, response=response)
+
+    def case(label):
+        return Record(value=Record(operation=Record(label=label)))
+
+    recorder = Record(
+        interactions={
+            "bad": sent({"Content-Length": ["j"], "Content-Type": ["application/json"]}),
+            "chunked": sent({"transfer-encoding": ["chunked, gzip"]}),
+            "framed": sent({"Content-Length": ["0"]}),
+        },
+        cases={"bad": case("POST /v1/exports"), "chunked": case("GET /v1/exports"), "framed": case("DELETE /v1/x")},
+    )
+    assert builtin.unframed(recorder.interactions["bad"]) == "content-length: j"
+    assert builtin.unframed(recorder.interactions["framed"]) is None
+    results = Results()
+    builtin._error_shapes(recorder, dialect_for(spec.document), results, Redactor())
+    assert [(f.check, f.operation) for f in results.failures] == [(builtin.ERROR_SHAPE, "DELETE /v1/x")]
