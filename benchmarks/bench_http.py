@@ -65,7 +65,17 @@ from peers import PRISM, mockoon_command, wiremock_command
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def python_env(root: Path, extra: str = "") -> dict[str, str]:
+    """The servers' environment: `root` on the path, and compiled bytecode kept as an installed package keeps
+    it (with PYTHONDONTWRITEBYTECODE, set on some machines, every start would compile again each module
+    changed since its bytecode was last written, and the start-up column would measure the compiler)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(root) + (os.pathsep + extra if extra else "")}
+
+
+ENV = python_env(ROOT, os.environ.get("PYTHONPATH", ""))
 APP_ID, APP_TOKEN = "bench", "bench-token"
 AUTH = {"X-App-Id": APP_ID, "X-App-Token": APP_TOKEN}
 JSON_HEADERS = {**AUTH, "Content-Type": "application/json"}
@@ -986,7 +996,7 @@ def main() -> None:
                     serve_command(port, "--lifecycle", "instant", "--app", f"{APP_ID}:{APP_TOKEN}"),
                     port,
                     cwd=root,
-                    env={**os.environ, "PYTHONPATH": str(root)},
+                    env=python_env(root),
                 )
             )
         if "prism" in wanted and not args.no_prism:
@@ -1020,7 +1030,7 @@ def main() -> None:
                     ),
                     port,
                     cwd=root,
-                    env={**os.environ, "PYTHONPATH": str(root)},
+                    env=python_env(root),
                 )
             )
         for name, make in (("WireMock", wiremock_command), ("Mockoon", mockoon_command)):

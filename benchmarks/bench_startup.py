@@ -18,7 +18,6 @@ interleaved with this one, so both see the same load. Prints figures; asserts no
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
 import statistics
@@ -37,6 +36,7 @@ from bench_http import (  # noqa: E402  (one copy of the server helpers)
     cpu_seconds,
     free_port,
     machine_busy_seconds,
+    python_env,
     start,
     stop,
 )
@@ -45,14 +45,10 @@ COMMANDS = ("", "serve", "contract", "proxy", "generate", "bundle")
 HEAVY = ("numpy", "polars", "faker", "aiohttp", "schemathesis")
 
 
-def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(root)}
-
-
 def imported(root: Path, argv: list[str]) -> dict[str, int]:
     """Module → cumulative import µs (python -X importtime)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv], cwd=root, env=_env(root), capture_output=True, text=True
+        [sys.executable, "-X", "importtime", *argv], cwd=root, env=python_env(root), capture_output=True, text=True
     )
     found = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| +(\S+)$", done.stderr, re.M)
     return {name: int(micros) for micros, name in found}
@@ -62,7 +58,7 @@ def run_once(root: Path, argv: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + system) of one `python ARGV` in `root`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run([sys.executable, *argv], cwd=root, env=_env(root), capture_output=True, check=True)
+    subprocess.run([sys.executable, *argv], cwd=root, env=python_env(root), capture_output=True, check=True)
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -72,7 +68,7 @@ def serve_once(root: Path) -> tuple[float, float]:
     """Wall seconds from spawning `serve` to its first answer, and the CPU seconds it used until then."""
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--app", f"{APP_ID}:{APP_TOKEN}"]
-    target = Target("mockserver", command, port, cwd=root, env=_env(root))
+    target = Target("mockserver", command, port, cwd=root, env=python_env(root))
     try:
         wall = start(target)
         return wall, cpu_seconds(target.process.pid)
