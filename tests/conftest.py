@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,21 @@ def live_server():
     """A real server on a free loopback port, lifecycle `poll` so tests need no sleeping."""
     with ServerThread(Settings(port=0, lifecycle="poll")) as server:
         yield server
+
+
+@pytest.fixture
+def csv_readers(monkeypatch) -> list[str]:
+    """The modules that call csv.reader while the test runs, the server's threads included: the mock writes
+    files from the engine's rows and never reads its own CSV back (a test asserts no `mockserver` name)."""
+    callers: list[str] = []
+    original = csv.reader
+
+    def reader(*args, **kwargs):
+        callers.append(sys._getframe(1).f_globals["__name__"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(csv, "reader", reader)
+    return callers
 
 
 JS_DIR = Path(__file__).resolve().parent / "js"

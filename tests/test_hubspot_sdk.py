@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import shutil
-import sys
 import urllib.request
 import zipfile
 
@@ -153,23 +152,15 @@ def test_an_xlsx_export_is_a_workbook_of_text_cells_and_xls_is_refused(exports):
     assert refused.value.status == 400 and body["category"] == "VALIDATION_ERROR" and "XLS" in body["message"]
 
 
-def test_an_xlsx_file_is_written_from_the_engine_s_rows_never_from_its_csv_read_back(exports, monkeypatch):
+def test_an_xlsx_file_is_written_from_the_engine_s_rows_never_from_its_csv_read_back(exports, csv_readers):
     """The workbook's cells are the engine's rows (data.iter_rows): no mockserver module reads the
     engine's CSV back with the csv module to repack it, in the server's threads either."""
-    readers = []
-    original = csv.reader
-
-    def reader(*args, **kwargs):
-        readers.append(sys._getframe(1).f_globals["__name__"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(csv, "reader", reader)
     task = exports.start(public_export_request=_view_request(format="XLSX", export_name="Rows"))
     exports.get_status(task_id=task.id)
     with urllib.request.urlopen(exports.get_status(task_id=task.id).result, timeout=30) as reply:
         sheet = zipfile.ZipFile(io.BytesIO(reply.read())).read("xl/worksheets/sheet1.xml").decode()
     assert sheet.count("<row ") == 51 and "Record ID" in sheet
-    assert not [name for name in readers if name.startswith("mockserver")], readers
+    assert not [name for name in csv_readers if name.startswith("mockserver")], csv_readers
 
 
 def test_an_export_asked_to_fail_ends_canceled_without_a_result(exports):

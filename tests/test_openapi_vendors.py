@@ -12,7 +12,6 @@ import gzip
 import io
 import json
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -125,28 +124,20 @@ async def test_packed_formats(acme, fmt, media):
 
 
 async def test_a_tsv_file_is_written_from_the_engine_s_rows_never_from_its_csv_read_back(
-    aiohttp_client, vendor, clock, monkeypatch
+    aiohttp_client, vendor, clock, csv_readers
 ):
     """A TSV file holds the very cells of the same export's CSV: written from the engine's rows
     (data.iter_rows), no mockserver module reads CSV text back with the csv module to repack it."""
     acme = Acme(
         await aiohttp_client(create_app(Settings(lifecycle="poll", rows=30), vendors=[vendor], clock=clock)), vendor
     )
-    readers = []
-    original = csv.reader
-
-    def reader(*args, **kwargs):
-        readers.append(sys._getframe(1).f_globals["__name__"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(csv, "reader", reader)
     files = {}
     for fmt in ("csv", "tsv_gz"):
         export = await _finished(acme, dataset="customers", format=fmt)
         files[fmt] = await acme.call("GET", f"/exports/{export['id']}/file", status=200)
-    assert not [name for name in readers if name.startswith("mockserver")], readers
-    tsv = list(original(io.StringIO(gzip.decompress(files["tsv_gz"]).decode(), newline=""), delimiter="\t"))
-    assert tsv == list(original(io.StringIO(files["csv"].decode(), newline=""))) and len(tsv) == 31
+    assert not [name for name in csv_readers if name.startswith("mockserver")], csv_readers
+    tsv = list(csv.reader(io.StringIO(gzip.decompress(files["tsv_gz"]).decode(), newline=""), delimiter="\t"))
+    assert tsv == list(csv.reader(io.StringIO(files["csv"].decode(), newline=""))) and len(tsv) == 31
 
 
 async def test_list_pages_newest_first(acme):

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -1380,18 +1379,10 @@ async def test_revenue_recognition_summaries_add_up_the_ledger_entries_of_the_in
     ],
 )
 async def test_reports_are_written_from_the_engine_s_rows_never_read_back_from_its_csv(
-    api, monkeypatch, report_type, pairs
+    api, csv_readers, report_type, pairs
 ):
     """The engine writes a report's cells in Stripe's formats (data.ExportQuery.formats) or hands its rows
     (data.iter_rows) to the summaries: no mockserver module reads CSV text back with the csv module."""
-    readers = []
-    original = csv.reader
-
-    def reader(*args, **kwargs):
-        readers.append(sys._getframe(1).f_globals["__name__"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(csv, "reader", reader)
     _, rows = await api.rows((await api.create(report_type, interval(END - 2 * DAY, END - DAY) + pairs)).body)
     assert rows and all(AMOUNT.match(cell.replace(",", ".")) for row in rows for cell in [row.get("net") or "0.00"])
-    assert readers and not [name for name in readers if name.startswith("mockserver")]
+    assert csv_readers and not [name for name in csv_readers if name.startswith("mockserver")]
