@@ -86,6 +86,11 @@ class SharedClock(Clock):
         return time.time() + self._cached
 
 
+def parse_iso(value: str) -> datetime:
+    """datetime.fromisoformat, with a final `Z` for UTC on every supported Python (3.10's takes none)."""
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+
+
 @lru_cache(maxsize=4096)  # a pure function, called for every export shown; the same ones recur
 def iso(epoch: float) -> str:
     """ISO 8601 with milliseconds and Z, the way Voucherify writes timestamps."""

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_data_helpers import MODEL, NOW, SPEC, export, table
 
+from mockserver.clock import parse_iso
 from mockserver.data.blocks import TIMELINE_END
 from mockserver.data.filters import compile_filters
-from mockserver.data.timefmt import parse_iso
 
 ORDER_FIELDS = MODEL.objects["order"].fields
 

@@ -9,11 +9,11 @@ from functools import cache
 import pytest
 from test_data_helpers import MODEL, NOW, OBJECTS, table
 
+from mockserver.clock import parse_iso
 from mockserver.data import ExportQuery, iter_csv, ordering
 from mockserver.data.batches import generate_block
 from mockserver.data.blocks import BLOCK
 from mockserver.data.columns import values
-from mockserver.data.timefmt import parse_iso
 from mockserver.vendors.voucherify.data.world import world
 
 CASES = [(obj, value) for obj in OBJECTS for value in MODEL.objects[obj].orders]

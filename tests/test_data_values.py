@@ -8,7 +8,7 @@ import re
 import pytest
 from test_data_helpers import MODEL, OBJECTS, header, table
 
-from mockserver.data.timefmt import parse_iso
+from mockserver.clock import parse_iso
 
 DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 DATE = re.compile(r"\d{4}-\d\d-\d\d")

@@ -230,3 +230,14 @@ async def test_two_resources_on_one_file_each_embed_their_own_list(tmp_path, aio
     assert seen["notes"]["url"] == f"/v1/notes?file_id={file['id']}" and seen["notes"]["data"] == [made]
     listed = await ledger.call("GET", f"/notes?file_id={file['id']}", status=200)
     assert listed["data"] == [made]
+
+
+async def test_a_taken_capability_token_is_drawn_again_never_a_500(ledger, monkeypatch):
+    from mockserver.vendors.openapi import resources
+
+    drawn = iter(["a1" * 20, "a1" * 20, "b2" * 20])
+    monkeypatch.setattr(resources, "_token", lambda length: next(drawn))
+    file = await ledger.file()
+    first = await ledger.call("POST", "/shares", json={"file_id": file["id"]}, status=200)
+    second = await ledger.call("POST", "/shares", json={"file_id": file["id"]}, status=200)
+    assert first["unauthenticated_url"].endswith("a1" * 20) and second["unauthenticated_url"].endswith("b2" * 20)

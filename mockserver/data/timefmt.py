@@ -7,10 +7,12 @@ or three timestamps a row, so formatting goes through small lookup tables
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 
 import numpy as np
 import polars as pl
+
+from ..clock import parse_iso
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -73,11 +75,6 @@ def iso_ms_series(times: np.ndarray) -> pl.Series:
 def iso_date(ms: int) -> str:
     """`2024-03-09` for epoch milliseconds."""
     return _DAYS[ms // DAY_MS]
-
-
-def parse_iso(value: str) -> datetime:
-    """datetime.fromisoformat, with a final `Z` for UTC on every supported Python (3.10's takes none)."""
-    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
 
 
 def parse_ms(value: object) -> int | None:

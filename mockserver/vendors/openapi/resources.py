@@ -18,13 +18,13 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Mapping
-from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from ...clock import parse_iso
 from ...errors import ApiError, not_found
 from ...exports import ExportRecord
 from ...respond import json_response, no_content, origin
@@ -78,8 +78,8 @@ class Resources:
             record[res.metadata] = _merged({}, body.get(res.metadata))
         if res.capability is not None:
             record["token"] = _token(res.capability.length)
-            if not await call.store.add(_tokens(res), record["token"], {"id": record["id"]}):
-                raise ApiError(500, "internal_error", "Internal Server Error", "A link token was taken; try again")
+            while not await call.store.add(_tokens(res), record["token"], {"id": record["id"]}):  # taken: another
+                record["token"] = _token(res.capability.length)
         await call.store.put(res.name, record["id"], record)
         return await self._answer(op, role, res, call, record)
 
@@ -315,7 +315,7 @@ def _time(value: Any) -> int | None:
     if text.isdigit():
         return int(text)
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        return int(parse_iso(text).timestamp())
     except ValueError:
         return None
 
