@@ -687,6 +687,35 @@ async def test_a_file_no_longer_spooled_is_made_again_with_the_same_size(api, mo
     assert again.body["result"]["size"] == size == len(contents.body.encode())
 
 
+def test_a_file_asked_for_while_it_is_written_is_waited_for_not_written_twice(tmp_path):
+    """A list and a read of one finished run at once (as the contract kit's threads ask) make its file once."""
+    import threading
+
+    from mockserver.vendors.openapi.spool import Spool
+
+    spool, made, writing, release = Spool(), [], threading.Event(), threading.Event()
+
+    def produce():
+        made.append(1)
+        if len(made) == 1:  # the first writer holds on until the second asker has come
+            writing.set()
+            assert release.wait(10)
+        yield b"a,b\r\n"
+
+    sizes: list[int] = []
+    first = threading.Thread(target=lambda: sizes.append(spool.size("run", produce)))
+    first.start()
+    assert writing.wait(10)
+    second = threading.Thread(target=lambda: sizes.append(spool.size("run", produce)))
+    second.start()
+    second.join(0.2)
+    waited = second.is_alive()  # one that wrote the file itself would be done already
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert waited and sizes == [5, 5] and len(made) == 1
+
+
 def _spools(api) -> list:
     from mockserver.app import SERVICES
 

@@ -32,6 +32,7 @@ class Spool:
         self._lock = threading.Lock()
         self._files: OrderedDict[str, tuple[str, int]] = OrderedDict()  # key → (path, size), oldest use first
         self._sizes: OrderedDict[str, int] = OrderedDict()
+        self._making: dict[str, threading.Lock] = {}  # key → held while one thread writes that file
         self._kept = 0
         self._dir: str | None = None
 
@@ -41,10 +42,24 @@ class Spool:
 
     def size(self, key: str, produce: Callable[[], Iterable[bytes]]) -> int:
         """The byte size of the file `produce` makes, writing it to the spool the first time (blocking:
-        run it off the event loop)."""
+        run it off the event loop). Asked again while it is being written (a list and a read of the same
+        finished export at once), the file is waited for, not written twice."""
         with self._lock:
             if key in self._sizes:
                 return self._sizes[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            try:
+                with self._lock:
+                    if key in self._sizes:  # written while this thread waited
+                        return self._sizes[key]
+                return self._write(key, produce)
+            finally:
+                with self._lock:
+                    if self._making.get(key) is making:
+                        del self._making[key]
+
+    def _write(self, key: str, produce: Callable[[], Iterable[bytes]]) -> int:
         path = os.path.join(self._folder(), hashlib.sha256(key.encode()).hexdigest())
         partial = f"{path}.{threading.get_ident()}.part"
         size = 0
