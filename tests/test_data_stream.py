@@ -56,6 +56,38 @@ def test_rows_made_many_blocks_at_a_time_are_the_rows_made_one_block_at_a_time(o
         assert list(values(together[name])) == [v for block in apart for v in values(block[name])], name
 
 
+def test_a_small_data_sets_block_is_made_once_and_a_large_ones_each_time(monkeypatch):
+    """Many reads of one small data set (a tenant's reports, a client polling) make its block once; the
+    copy each caller gets is its own; another world, model or size is another block; a large one is never
+    held."""
+    from mockserver.data import batches
+    from mockserver.data.batches import _Kept, generate_block, recipe_of
+    from mockserver.data.blocks import BLOCK, Block
+
+    model = MODEL.objects["order"]
+    recipe = recipe_of(model)
+    made: list[int] = []
+
+    def block(*args) -> Block:
+        made.append(Block(*args).n)
+        return Block(*args)
+
+    monkeypatch.setattr(batches, "Block", block)
+    monkeypatch.setattr(batches, "_KEPT", _Kept())
+    world = recipe.world(11, "kept-app", "en_US")
+    first = generate_block(world, model, 0, 120)
+    first["#extra"] = []  # a caller's own column stays its own
+    again = generate_block(world, model, 0, 120)
+    assert made == [120] and "#extra" not in again and again.keys() == first.keys() - {"#extra"}
+    generate_block(recipe.world(12, "kept-app", "en_US"), model, 0, 120)
+    generate_block(world, model, 0, 121)
+    generate_block(world, MODEL.objects["voucher"], 0, 120)
+    assert len(made) == 4
+    generate_block(world, model, 0, BLOCK + 1)
+    generate_block(world, model, 0, BLOCK + 1)
+    assert made[4:] == [BLOCK, BLOCK]
+
+
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "random"}
     return subprocess.run(

@@ -9,6 +9,9 @@ and, where the sort key does not follow the row index, how rows are merged.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -48,12 +51,70 @@ def generate_block(
     end: int = TIMELINE_END,
     span: int = 1,
 ) -> Columns:
-    """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned."""
+    """Every attribute of rows [number·BLOCK, (number + span)·BLOCK) as columns; scope attributes pinned.
+    A small data set's block is made once and kept (`_Kept`): the columns are pure functions of these
+    arguments and nobody changes them, and one tenant's reports (dozens of report types over a few objects) or
+    a client polling one export read the same rows again and again. A fresh dict each time, so a caller
+    may add columns (INDEX) to it."""
+    kept = _KEPT.get(world, model, number, rows, scope, end, span) if rows <= _Kept.ROWS else None
+    if kept is not None:
+        return dict(kept)
     block = Block(world, model, number, rows, scope, end, span)
     columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
         columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
+    if rows <= _Kept.ROWS:
+        _KEPT.put(world, model, number, rows, scope, end, span, columns)
+        return dict(columns)
     return columns
+
+
+class _Kept:
+    """The blocks of small data sets, least recently used dropped first. Keyed by the world's and model's
+    identity (each is made once per app and Spec, and lives as long as they do), checked through weak
+    references, so a key never answers for a newer object that took a dropped one's id."""
+
+    ROWS = 4096  # data sets up to this many rows (one block) are kept; a larger one is streamed, never held
+    BLOCKS = 256  # blocks kept at most: some 25 MB of columns at worst, usually a few hundred rows each
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blocks: OrderedDict[tuple, tuple[weakref.ref, weakref.ref, Columns]] = OrderedDict()
+
+    @staticmethod
+    def _key(world, model, number, rows, scope, end, span) -> tuple | None:
+        try:
+            pinned = tuple(sorted((scope or {}).items()))
+            hash(pinned)
+        except TypeError:  # a scope value no key can hold: made each time
+            return None
+        return (id(world), id(model), number, rows, pinned, end, span)
+
+    def get(self, world, model, number, rows, scope, end, span) -> Columns | None:
+        key = self._key(world, model, number, rows, scope, end, span)
+        with self._lock:
+            found = self._blocks.get(key) if key is not None else None
+            if found is None or found[0]() is not world or found[1]() is not model:
+                return None
+            self._blocks.move_to_end(key)
+            return found[2]
+
+    def put(self, world, model, number, rows, scope, end, span, columns: Columns) -> None:
+        key = self._key(world, model, number, rows, scope, end, span)
+        if key is None:
+            return
+        try:
+            refs = weakref.ref(world), weakref.ref(model)
+        except TypeError:  # an object without weak references: made each time
+            return
+        with self._lock:
+            self._blocks[key] = (*refs, columns)
+            self._blocks.move_to_end(key)
+            while len(self._blocks) > self.BLOCKS:
+                self._blocks.popitem(last=False)
+
+
+_KEPT = _Kept()
 
 
 class SyntheticSource:
