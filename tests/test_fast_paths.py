@@ -680,3 +680,69 @@ def test_a_specs_document_is_dumped_to_text_once(spec):
     """Every app built on a Spec looks the URLs its views offer up in the document's text: dumped once."""
     assert spec.text is spec.text
     assert json.loads(spec.text) == json.loads(json.dumps(spec.document, default=str))
+
+
+async def test_a_create_works_out_nothing_per_request_that_the_spec_or_the_engine_settles_once(make_api, monkeypatch):
+    """A POST's create and answer: whether ids are numeric (a walk of every operation), whether the data
+    engine's modules are imported (a scan of the model's objects) and what the answer's schema's properties
+    are (merged, their names read as view names) are the same for every create, worked out at the first."""
+    from mockserver import data
+    from mockserver.vendors.openapi import render
+
+    api = await make_api(lifecycle="instant")
+    body = {"exported_object": "order", "parameters": {"fields": ["id", "status"], "order": "-created_at"}}
+    first = (await api.post("/v1/exports", json=body)).json
+    data.load_engine()  # as the warm-up's thread would have by now
+
+    await api.post("/v1/exports", json=body)  # the engine's modules now imported: remembered
+    spec_walks, scans, names = [], [], []
+    operations = api.spec.operations
+
+    class Walked(list):
+        def __iter__(self):
+            spec_walks.append(1)
+            return super().__iter__()
+
+    monkeypatch.setattr(api.spec, "operations", Walked(operations))
+    monkeypatch.setattr(data, "_modules", lambda model: scans.append(model) or [])
+    monkeypatch.setattr(render, "view_name", lambda prop: names.append(prop))
+    headers = {"X-App-Id": api.app[0], "X-App-Token": api.app[1]}  # the raw client: the Api's matches the spec
+    answers = []
+    for _ in range(3):
+        response = await api.client.post("/v1/exports", json=body, headers=headers)
+        assert response.status == 200
+        answers.append(await response.json())
+    assert spec_walks == [] and scans == [] and names == []
+    assert len({answer["id"] for answer in answers + [first]}) == 4
+    assert [sorted(answer) for answer in answers] == [sorted(first)] * 3
+    assert all(answer["status"] == first["status"] == "SCHEDULED" for answer in answers)
+
+
+def test_an_answer_rendered_from_its_kept_plan_is_the_one_rendered_at_first(spec):
+    """render's per-schema plan (its properties merged and named once) answers as the first render did,
+    in every phase (x-mock-when) and with the request's fields echoed."""
+    from mockserver.vendors.openapi import render
+
+    op = next(op for op in spec.operations if op.method == "POST" and op.path == "/v1/exports")
+    schema = op.responses["200"]["application/json"]
+    view = {
+        "id": "exp_1",
+        "status": "SCHEDULED",
+        "phase": "scheduled",
+        "created_at": 1796670283.965,
+        "updated_at": 1796670283.965,
+        "object": "order",
+        "url": None,
+        "canceled": False,
+        "request": {"fields": ["id"]},
+    }
+    for phase, url in (("scheduled", None), ("done", "http://127.0.0.1/f"), ("failed", None)):
+        seen = {**view, "phase": phase, "url": url}
+        render._PLANS.clear()
+        fresh = render.render(schema, seen, {"channel": "API"})
+        again = render.render(schema, seen, {"channel": "API"})
+        assert again == fresh and fresh["id"] == "exp_1" and fresh["parameters"] == {"fields": ["id"]}
+        assert fresh["channel"] == "API" and fresh["result"] == (
+            {"url": url} if url else None
+        )  # Voucherify's result: null until done
+        assert render._PLANS  # kept

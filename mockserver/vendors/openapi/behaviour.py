@@ -156,7 +156,7 @@ class Exports:
             },
         )
         prefer = call.request.get(PREFER, NOTHING)
-        numeric = self._numeric_ids()
+        numeric = self._numeric_ids
         record = await service.create(
             call.store,
             exported,
@@ -778,8 +778,10 @@ class Exports:
         ident = self.file_id(export_id) if role.role in FILE_ROLES else export_id
         return op.path.replace("{" + name + "}", quote(ident, safe=""))
 
+    @cached_property
     def _numeric_ids(self) -> bool:
-        """Whether the export id is a number in the paths that take one (HubSpot's `taskId: integer`)."""
+        """Whether the export id is a number in the paths that take one (HubSpot's `taskId: integer`): the
+        spec's, so found once, not by a walk of every operation per create (13 µs of a POST's CPU)."""
         for op in self.spec.operations:
             role = self.roles.get(op.operation_id)
             if role is not None and role.role != "create" and role.role != "list":
