@@ -746,3 +746,46 @@ def test_an_answer_rendered_from_its_kept_plan_is_the_one_rendered_at_first(spec
             {"url": url} if url else None
         )  # Voucherify's result: null until done
         assert render._PLANS  # kept
+
+
+def test_a_bodys_walk_for_undeclared_properties_asks_no_abc_of_a_plain_value(monkeypatch):
+    """Declared.unknown checks JSON's own types exactly (dict, list, str …) before it asks isinstance, which
+    is asked only of what is neither: a Mapping that is not a dict is still walked into."""
+    from collections.abc import Mapping
+    from types import MappingProxyType
+
+    from mockserver import validation
+
+    asked = []
+
+    def spy(value, kinds):
+        if Mapping in (kinds if type(kinds) is tuple else (kinds,)):
+            asked.append(value)
+        return isinstance(value, kinds)
+
+    monkeypatch.setattr(validation, "isinstance", spy, raising=False)
+    schema = {"properties": {"a": {"properties": {"b": {}}}, "c": {"items": {"properties": {"d": {}}}}}}
+    body = {"a": {"b": 1, "x": None}, "c": [{"d": "s", "y": 1.5}, "t", 3, True], "z": "w"}
+    declared = Declared.of(schema)
+    declared.unknown(body, "body")  # its levels worked out (they read the schema)
+    asked.clear()
+    assert [f.path for f in declared.unknown(body, "body")] == [".a.x", ".c[0].y", ".z"]
+    assert all(type(value) in (dict, list) for value in asked) and len(asked) <= 3  # containers walked into
+    asked.clear()
+    assert [f.path for f in declared.unknown(MappingProxyType({"a": MappingProxyType({"q": 1})}), "body")] == [".a.q"]
+    assert any(not isinstance(value, dict) and isinstance(value, Mapping) for value in asked)
+
+
+def test_parse_json_walks_for_depth_only_a_text_with_enough_brackets_to_be_too_deep(monkeypatch):
+    from mockserver import validation
+
+    walked = []
+    shallow = validation._shallow
+    monkeypatch.setattr(validation, "_shallow", lambda value, limit: walked.append(value) or shallow(value, limit))
+    assert parse_json('{"a": [1, {"b": "[[[{{{"}]}') == {"a": [1, {"b": "[[[{{{"}]}
+    assert walked == []
+    deep_enough = "[" * validation.MAX_DEPTH + "]" * validation.MAX_DEPTH
+    wide = "[" + ",".join(["[]"] * 100) + "]"  # 101 brackets, two levels
+    assert parse_json(deep_enough) is not None and parse_json(wide) == [[]] * 100 and len(walked) == 1
+    with pytest.raises(ValueError, match="nested more than"):
+        parse_json("[" * (validation.MAX_DEPTH + 1) + "]" * (validation.MAX_DEPTH + 1))
