@@ -199,7 +199,6 @@ def _add_vendor_routes(
     missing = {op.operation_id for op in vendor.spec.operations} - set(handlers)
     if missing:
         raise ValueError(f"{vendor.name}: no behaviour for {', '.join(sorted(missing))}")
-    own = web.UrlDispatcher()  # the same routes alone: what the catch-all asks
     mine = [op for op in vendor.spec.operations if _mount_of(vendor, op.path) == prefix]
     routes = []
     # fixed paths first, so /v1/orders/export is not taken for /v1/orders/{orderId}
@@ -208,10 +207,14 @@ def _add_vendor_routes(
     routes += [(method, prefix + path, handle) for method, path, handle in vendor.routes(prefix, services)]
     for method, path, handle in routes:
         router.add_route(method, path, handle)
-        own.add_route(method, path, handle)
+    own: list[web.UrlDispatcher] = []  # the same routes alone, what the catch-all asks: made at its first call
 
     async def alone(request: web.Request) -> web.StreamResponse:
-        match = await own.resolve(request)
+        if not own:  # most apps (every test's) never meet a path no route takes: not made for each app
+            own.append(web.UrlDispatcher())
+            for method, path, handle in routes:
+                own[0].add_route(method, path, handle)
+        match = await own[0].resolve(request)
         raise match.http_exception  # no route of the mount matched, or it would have been taken first
 
     router.add_route("*", prefix, alone)

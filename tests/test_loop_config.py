@@ -50,6 +50,14 @@ def test_auto_starts_a_worker_per_core_and_one_more(pytestconfig, monkeypatch):
     assert pytestconfig.hook.pytest_xdist_auto_num_workers(config=pytestconfig) == 5
 
 
+def test_a_test_process_freezes_its_heap_before_the_interpreter_clears_it():
+    """tests/conftest.py registers gc.freeze at exit: a handler registered before the conftest's import runs
+    after it and finds the heap frozen (the interpreter's last collections then skip it)."""
+    probe = "import atexit, gc; atexit.register(lambda: print(gc.get_freeze_count() > 0)); import tests.conftest"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
+
+
 @pytest.mark.slow
 def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_pytest_cache():
     """pyproject's addopts loads the plugin in time for the plugins' packages and the test modules."""
