@@ -789,3 +789,31 @@ def test_parse_json_walks_for_depth_only_a_text_with_enough_brackets_to_be_too_d
     assert parse_json(deep_enough) is not None and parse_json(wide) == [[]] * 100 and len(walked) == 1
     with pytest.raises(ValueError, match="nested more than"):
         parse_json("[" * (validation.MAX_DEPTH + 1) + "]" * (validation.MAX_DEPTH + 1))
+
+
+def test_a_creates_body_is_read_without_asking_an_abc_and_its_keys_named_once(monkeypatch):
+    """dig reads a JSON body (dicts) without an ABC's isinstance (a Mapping that is not a dict still reads),
+    and a body key's view name is worked out once (render.view_name, cached: every create names its keys)."""
+    from collections.abc import Mapping
+    from types import MappingProxyType
+
+    from mockserver.vendors.openapi import behaviour, render
+
+    asked = []
+
+    def spy(value, kinds):
+        asked.append(kinds)
+        return isinstance(value, kinds)
+
+    monkeypatch.setattr(behaviour, "isinstance", spy, raising=False)
+    body = {"parameters": {"filters": {"status": "x"}}}
+    assert behaviour.dig(body, "parameters.filters.status") == "x" and asked == []
+    assert behaviour.dig(body, "parameters.nope.deeper") is None
+    assert behaviour.dig(MappingProxyType({"a": MappingProxyType({"b": 1})}), "a.b") == 1 and Mapping in asked
+    render.view_name.cache_clear()
+    assert [render.view_name(name) for name in ("exported_object", "exported_object", "Created-At")] == [
+        "object",
+        "object",
+        "created_at",
+    ]
+    assert render.view_name.cache_info().hits == 1

@@ -53,8 +53,8 @@ FILE_ROLES = ("file", "download")  # the operations that take a file document's 
 
 def dig(body: Any, path: str) -> Any:
     """The value at a dotted body path (None when any step is missing)."""
-    for key in path.split("."):
-        body = body.get(key) if isinstance(body, Mapping) else None
+    for key in path.split("."):  # a dict (a JSON body's) before asking the ABC: five digs a create
+        body = body.get(key) if type(body) is dict or isinstance(body, Mapping) else None
     return body
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ...clock import iso
@@ -54,6 +55,7 @@ _TEMPLATE = re.compile(r"\{([a-z_]+)\}")
 TIMES = ("created_at", "updated_at", "started_at", "completed_at")
 
 
+@lru_cache(maxsize=4096)  # property names of schemas and bodies: a create's body's keys are read on every create
 def view_name(prop: str) -> str | None:
     return _BY_NAME.get(prop.replace("_", "").replace("-", "").lower())
 
