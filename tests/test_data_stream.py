@@ -111,6 +111,23 @@ def test_kept_blocks_are_bounded_by_rows_not_by_count(monkeypatch):
     assert made == [sizes[0]]
 
 
+def test_a_kept_blocks_cells_are_made_once_per_field_and_format(monkeypatch):
+    """The second export of a small data set formats no column again, and writes the same bytes."""
+    from mockserver.data import batches
+    from mockserver.data.batches import Pipeline, _Kept
+
+    monkeypatch.setattr(batches, "_KEPT", _Kept())
+    made: list[str] = []
+    cells = Pipeline._cells
+    monkeypatch.setattr(Pipeline, "_cells", lambda self, *args: made.append(1) or cells(self, *args))
+    fields = MODEL.objects["order"].fields
+    first = export("order", fields, rows=150, seed=5)
+    formatted = len(made)
+    assert formatted >= len(fields) and export("order", fields, rows=150, seed=5) == first
+    assert len(made) == formatted  # every cell of the second export was kept
+    assert export("order", fields[:2], rows=150, seed=6) != first and len(made) == formatted + 2
+
+
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "random"}
     return subprocess.run(

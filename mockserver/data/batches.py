@@ -56,17 +56,29 @@ def generate_block(
     arguments and nobody changes them, and one tenant's reports (dozens of report types over a few objects) or
     a client polling one export read the same rows again and again. A fresh dict each time, so a caller
     may add columns (INDEX) to it."""
-    kept = _KEPT.get(world, model, number, rows, scope, end, span) if rows <= _Kept.ROWS else None
+    small = rows <= _Kept.ROWS
+    kept = _KEPT.get(world, model, number, rows, scope, end, span) if small else None
     if kept is not None:
-        return dict(kept)
+        return KeptColumns(kept[0], kept[1])
     block = Block(world, model, number, rows, scope, end, span)
     columns = recipe_of(model).make(block)
     for name, value in (scope or {}).items():
         columns[name] = Pooled((value,), np.zeros(block.n, dtype=np.int64))
-    if rows <= _Kept.ROWS:
-        _KEPT.put(world, model, number, rows, scope, end, span, columns)
-        return dict(columns)
+    if small:
+        cells = _KEPT.put(world, model, number, rows, scope, end, span, columns, block.n)
+        if cells is not None:
+            return KeptColumns(columns, cells)
     return columns
+
+
+class KeptColumns(dict):
+    """A kept block's columns (a copy of the dict), with `cells`: shared by every copy, where a Pipeline keeps
+    the CSV cells it made of a column (formatting a column is most of a small file's cost, and the next
+    report or poll asks for the same cells of the same rows)."""
+
+    def __init__(self, columns: Columns, cells: dict) -> None:
+        super().__init__(columns)
+        self.cells = cells
 
 
 class _Kept:
@@ -76,11 +88,13 @@ class _Kept:
 
     ROWS = 4096  # data sets up to this many rows (one block) are kept; a larger one is streamed, never held
     BUDGET = 16_384  # rows kept in all: a 4,096-row block of Voucherify's widest object (customer) holds ~5 MB,
-    # so ~20 MB at worst; counted in blocks (256 of them), 300 distinct 4,000-row customer sets grew a process by 1.3 GB
+    # so ~20 MB at worst (and their cells, made as asked); counted in blocks (256 of them), 300 distinct
+    # 4,000-row customer sets grew a process by 1.3 GB
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._blocks: OrderedDict[tuple, tuple[weakref.ref, weakref.ref, Columns, int]] = OrderedDict()
+        # key → (world, model weak references, columns, rows, their cells)
+        self._blocks: OrderedDict[tuple, tuple[weakref.ref, weakref.ref, Columns, int, dict]] = OrderedDict()
         self._rows = 0  # rows of every block kept
 
     @staticmethod
@@ -92,30 +106,33 @@ class _Kept:
             return None
         return (id(world), id(model), number, rows, pinned, end, span)
 
-    def get(self, world, model, number, rows, scope, end, span) -> Columns | None:
+    def get(self, world, model, number, rows, scope, end, span) -> tuple[Columns, dict] | None:
         key = self._key(world, model, number, rows, scope, end, span)
         with self._lock:
             found = self._blocks.get(key) if key is not None else None
             if found is None or found[0]() is not world or found[1]() is not model:
                 return None
             self._blocks.move_to_end(key)
-            return found[2]
+            return found[2], found[4]
 
-    def put(self, world, model, number, rows, scope, end, span, columns: Columns) -> None:
+    def put(self, world, model, number, rows, scope, end, span, columns: Columns, n: int) -> dict | None:
+        """Keep a block; its (empty) cells, or None when it cannot be kept."""
         key = self._key(world, model, number, rows, scope, end, span)
         if key is None:
-            return
+            return None
         try:
             refs = weakref.ref(world), weakref.ref(model)
         except TypeError:  # an object without weak references: made each time
-            return
+            return None
+        cells: dict = {}
         with self._lock:
             if key in self._blocks:
                 self._rows -= self._blocks.pop(key)[3]
-            self._blocks[key] = (*refs, columns, rows)
-            self._rows += rows
+            self._blocks[key] = (*refs, columns, n, cells)
+            self._rows += n
             while self._rows > self.BUDGET:
                 self._rows -= self._blocks.popitem(last=False)[1][3]
+        return cells
 
 
 _KEPT = _Kept()
@@ -224,8 +241,11 @@ class Pipeline:
         """The block's rows that pass the filter: fields (unless `fields=False`), the key if named, INDEX."""
         data = {}
         if fields:
+            kept = getattr(columns, "cells", None)
             data = {
                 alias: self._cells(column(columns, name), attribute, when, form, columns)
+                if kept is None
+                else self._kept_cells(kept, name, attribute, when, form, columns)
                 for alias, name, attribute, when, form in zip(
                     self.names, self.fields, self.attributes, self.decimals, self.formats
                 )
@@ -251,6 +271,20 @@ class Pipeline:
         if self.quoted:
             return _decimals(cells(values, attribute), when, columns)
         return _decimals(series(values, attribute), when, columns)
+
+    def _kept_cells(
+        self, kept: dict, name: str, attribute, when: Mapping[str, Sequence], form: CellFormat | None, columns: Columns
+    ) -> pl.Series:
+        """`_cells` of a kept block's column, made once per field, format and kind of pipeline (a field's
+        attribute and `when` are the block's model's; a typed pipeline's, as generated rows are)."""
+        key = (name, form, self.quoted, self.typed)
+        try:
+            found = kept.get(key)
+        except TypeError:  # a format no key can hold
+            return self._cells(column(columns, name), attribute, when, form, columns)
+        if found is None:
+            found = kept[key] = self._cells(column(columns, name), attribute, when, form, columns)
+        return found
 
     def render(self, frame: pl.DataFrame) -> Iterator[memoryview]:
         """A selected frame's fields as CSV lines, a buffer per slice (csvout.write)."""
