@@ -860,3 +860,38 @@ async def test_no_app_has_a_middleware_so_aiohttp_wraps_no_request_and_every_ans
         ("GET", "/__mock"),  # the index's and the admin API's answers are not (POST /, /__mock/…)
         ("GET", "/v1/exports"),
     ]
+
+
+async def test_an_answered_get_asks_the_request_no_mapping_get_or_in(make_api, monkeypatch):
+    """A Request's `get` and `in` are Mapping's: each runs its `[]` in a try of its own, in Python. The
+    journal reads the app id and whether the request authenticated with one `[]`."""
+    api = await make_api()
+    export = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    asked: list[str] = []
+    plain_get, plain_contains = web.BaseRequest.get, web.BaseRequest.__contains__
+
+    def get(request, key, default=None):
+        asked.append(f"get {key}")
+        return plain_get(request, key, default)
+
+    def contains(request, key):
+        asked.append(f"in {key}")
+        return plain_contains(request, key)
+
+    monkeypatch.setattr(web.BaseRequest, "get", get)
+    monkeypatch.setattr(web.BaseRequest, "__contains__", contains)
+    answer = await api.get(f"/v1/exports/{export['id']}")
+    assert answer.status == 200 and asked == []
+    monkeypatch.undo()
+    [entry] = [e for e in (await api.get("/__mock/requests", auth=False)).body["requests"] if e["method"] == "GET"]
+    assert entry["app_id"] == api.app[0] and entry["headers"]["X-App-Token"] != api.app[1]  # masked
+
+
+def test_an_operations_success_status_is_worked_out_once(spec):
+    """Every GET's answer asks its operation's success status (a sort of its documented statuses): kept."""
+    from mockserver.vendors.openapi import behaviour
+
+    operation = spec.operation("get-export")
+    first = behaviour._success(operation)
+    hits = behaviour._success.cache_info().hits
+    assert behaviour._success(operation) == first == 200 and behaviour._success.cache_info().hits == hits + 1

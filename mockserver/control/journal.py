@@ -110,9 +110,13 @@ def recorder(
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         headers, query = request.headers, request.query
-        app_id = request.get(APP_ID) or (claimed(request) if claimed else None)  # refused: what was claimed
+        try:  # one lookup (a Request's `get` and `in` are Mapping's, each a [] in a try of its own)
+            app_id, accepted = request[APP_ID], True
+        except KeyError:  # refused, or no credentials asked
+            app_id, accepted = None, False
+        app_id = app_id or (claimed(request) if claimed else None)  # refused: what was claimed
         # the request's credentials: masked as kept
-        headers, masked, secrets = redact.request_parts(headers, query, accepted=APP_ID in request)
+        headers, masked, secrets = redact.request_parts(headers, query, accepted=accepted)
         if masked is not None:
             query = MultiDict(masked)
         journal.add(
