@@ -1,8 +1,8 @@
 """Build the aiohttp application: the vendors' routes on one router, one pipeline.
 
-    root app: no middleware; every route's handler wrapped in the front (_front): clock sync → CORS
-              preflight → journal → errors (the vendor's shape under its mounts, a neutral one elsewhere)
-      /__mock/              the admin API (mockserver.control.admin), a sub-app, its handlers guarded
+    root app: one middleware (_front): clock sync → CORS preflight → journal → errors (the vendor's shape
+              under its mounts, a neutral one elsewhere)
+      /__mock/              the admin API (mockserver.control.admin), a sub-app
       <vendor prefix>/      the routes under each prefix the vendor's schema declares (x-mock-mount),
                             on the root's router; one route per operation,
                             each a mockserver.pipeline.Step:
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from aiohttp import web, web_urldispatcher
+from aiohttp import web
 
 from . import data, findings, logs, redact, registry
 from .clock import Clock, SharedClock, iso
@@ -55,7 +55,6 @@ __all__ = [
     "services_of",
 ]
 log = logging.getLogger("mockserver")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Mounts:
@@ -139,44 +138,37 @@ def create_app(
     )
     origins = cors.Origins(settings.cors_origins)
     finish = _finisher(cors.allow_headers(origins, closed=admin.is_admin), mounts)
-    front = _front(
-        clock.sync if isinstance(clock, SharedClock) else None,
-        cors.preflight(
-            origins,
-            refused=recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
-            headers=[h for v in vendors for h in v.cors_headers],
-            closed=admin.is_admin,
-        ),
-        recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
-        mounts.owner,
-        finish,
-    )
-    # no middleware (but the opt-in access log): with one on any app, aiohttp wraps every request in a
-    # layer of its own; each route's handler is wrapped in the front instead (_front)
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[accesslog.middleware()] if settings.access_log else [],
+        middlewares=[
+            *([accesslog.middleware()] if settings.access_log else []),
+            _front(
+                clock.sync if isinstance(clock, SharedClock) else None,
+                cors.preflight(
+                    origins,
+                    refused=recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
+                    headers=[h for v in vendors for h in v.cors_headers],
+                    closed=admin.is_admin,
+                ),
+                recorder(services.journal, clock.now, iso, claimed=_claimed(mounts)),
+                mounts.owner,
+                finish,
+            ),
+        ],
     )
     app[SERVICES] = services
     app[SEND_TIMEOUT] = settings.send_timeout
     app[FINISH] = finish  # what a handler that sends its answer itself (respond.stream) calls first
     app[MOUNTS] = mounts
     app.cleanup_ctx.append(_store_context(services, own_store))
-    router = _Fronted(app.router, front)
-    index_route = ("GET", "/", index.index_handler(lambda: vendors, settings))
-    router.add_route(*index_route)
-    # /__mock itself: the admin sub-app's resource takes it, and its routes all lie below it (404 as before)
-    router.add_route("*", admin.PREFIX.rstrip("/"), admin.guarded(services)(_no_route(index_route)))
-    app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services, front))
+    app.add_subapp(admin.PREFIX.rstrip("/"), admin.admin_app(services))
+    app.router.add_get("/", index.index_handler(lambda: vendors, settings), allow_head=False)
     pipeline = proxy.pipeline if proxy else partial(Step.handler, eager=not lazy)
     for vendor in vendors:
         for prefix in vendor.prefixes:
-            _add_vendor_routes(router, vendor, prefix, services, pipeline, proxy)
+            _add_vendor_routes(app.router, vendor, prefix, services, pipeline, proxy)
     if proxy:
-        proxy.install(app, router)
-    else:  # a path under no mount: what the router alone answered (404, or 405 for `/`), in a neutral shape
-        router.add_route("*", "/{tail:.*}", _no_route(index_route))
-    app.router.register_resource(_NoPath(front(_no_route())))
+        proxy.install(app)
     return app
 
 
@@ -190,7 +182,7 @@ def _model(vendor: Vendor, lazy: bool) -> data.DataModel:
 
 
 def _add_vendor_routes(
-    router: _Fronted,
+    router: web.UrlDispatcher,
     vendor: Vendor,
     prefix: str,
     services: Services,
@@ -215,17 +207,6 @@ def _add_vendor_routes(
     routes += [(method, prefix + path, handle) for method, path, handle in vendor.routes(prefix, services)]
     for method, path, handle in routes:
         router.add_route(method, path, handle)
-    alone = _no_route(*routes)
-    router.add_route("*", prefix, alone)
-    if proxy:
-        proxy.install_fallback(router, prefix)
-    else:
-        router.add_route("*", prefix + "/{tail:.*}", alone)
-
-
-def _no_route(*routes: tuple[str, str, Callable]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """A catch-all's handler: raises what a router of `routes` alone answers a request none of them took
-    (404, or 405 naming their methods for the path), for the front to word (answer_failure)."""
     own: list[web.UrlDispatcher] = []  # the same routes alone, what the catch-all asks: made at its first call
 
     async def alone(request: web.Request) -> web.StreamResponse:
@@ -234,49 +215,13 @@ def _no_route(*routes: tuple[str, str, Callable]) -> Callable[[web.Request], Awa
             for method, path, handle in routes:
                 own[0].add_route(method, path, handle)
         match = await own[0].resolve(request)
-        raise match.http_exception  # no route matched, or it would have been taken first
+        raise match.http_exception  # no route of the mount matched, or it would have been taken first
 
-    return alone
-
-
-class _NoPath(web_urldispatcher.MatchedSubAppResource):
-    """A request target that is no path (CONNECT's authority, OPTIONS's `*`): the router walks a target's
-    path prefixes to its catch-alls, and walks none of these; it asks a resource like this (a rule-matched
-    sub-app's) of every request first. It takes those alone, for `handler`, and costs others one await."""
-
-    def __init__(self, handler: Handler) -> None:
-        super().__init__(_NoPathRule(), web.Application())
-        self._route = web_urldispatcher.ResourceRoute("*", handler, self)
-
-    async def resolve(self, request: web.Request):
-        if request.rel_url.path_safe.startswith("/"):
-            return None, _NO_METHODS
-        return web_urldispatcher.UrlMappingMatchInfo({}, self._route), _NO_METHODS
-
-
-_NO_METHODS: frozenset[str] = frozenset()
-
-
-class _NoPathRule(web_urldispatcher.AbstractRuleMatching):
-    async def match(self, request: web.Request) -> bool:
-        return not request.rel_url.path_safe.startswith("/")
-
-    def get_info(self) -> dict:
-        return {"rule": "a request target that is no path"}
-
-    @property
-    def canonical(self) -> str:
-        return "<no path>"
-
-
-class _Fronted:
-    """The root's router, each handler added through it wrapped in the front (_front)."""
-
-    def __init__(self, router: web.UrlDispatcher, front: Callable[[Callable], Callable]) -> None:
-        self.router, self.front = router, front
-
-    def add_route(self, method: str, path: str, handler: Callable) -> None:
-        self.router.add_route(method, path, self.front(handler))
+    router.add_route("*", prefix, alone)
+    if proxy:
+        proxy.install_fallback(router, prefix)
+    else:
+        router.add_route("*", prefix + "/{tail:.*}", alone)
 
 
 def _not_vendor_traffic(path: str) -> bool:
@@ -347,46 +292,42 @@ def _front(
     record: Callable[[web.Request, web.StreamResponse], Awaitable[None]],
     owner: Callable[[str], Vendor | None],
     finish: Callable[[web.Request, web.StreamResponse], None],
-) -> Callable[[Handler], Handler]:
-    """`front(handler)`: a route's handler inside what every request gets, in this order (what were five
-    middlewares, then one): read the shared clock's offset before anything asks the time (`sync`, under
-    --workers); answer a CORS preflight (control/cors.py); journal each answer, errors and injected faults
-    included, but not the admin API's nor the index's (the journal is what clients sent the vendors);
-    answer every failure in the error shape of the vendor whose path it is (pipeline.answer_failure), a
-    path under no vendor's mount with a neutral one (index.unmounted_failure). Last, the headers every
-    answer gets (`finish`, _finisher) on what it returns unsent, after the journal recorded it as the
-    handler made it. Every route's handler is wrapped (create_app, catch-alls included, so every path
-    matches a route) instead of a middleware: with one, aiohttp adds its own layer to every request."""
+):
+    """The root's one middleware, what were five in a chain (one call each per request), in their order:
+    read the shared clock's offset before anything asks the time (`sync`, under --workers); answer a CORS
+    preflight before routing (control/cors.py); journal each answer, errors and injected faults included,
+    but not the admin API's nor the index's (the journal is what clients sent the vendors); answer every
+    failure in the error shape of the vendor whose path it is (pipeline.answer_failure), a path under no
+    vendor's mount with a neutral one (index.unmounted_failure). Last, the headers every answer gets
+    (`finish`, _finisher) on what it returns unsent, after the journal recorded it as the handler made it."""
 
-    def front(handler: Handler) -> Handler:
-        async def fronted(request: web.Request) -> web.StreamResponse:
-            if sync is not None:
-                await sync()
-            if request.method == "OPTIONS":
-                answered = await preflight(request)
-                if answered is not None:
-                    finish(request, answered)
-                    return answered
-            path = request.path
-            vendor = owner(path)
-            # set here, once, for everything after: a Request's `in` of a missing key raises and catches a KeyError
-            request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
-            request[findings.WARNINGS] = findings.NONE
-            try:
-                response = await handler(request)
-            except Exception as exc:
-                response = None
-                if vendor is None and path and not path.startswith(index.ADMIN):
-                    response = index.unmounted_failure(request, exc)
-                if response is None:
-                    response = answer_failure(request, vendor, exc)
-            if not _not_vendor_traffic(path):
-                await record(request, response)
-            if not response.prepared:  # a streamed answer was finished before it started (respond.FINISH)
-                finish(request, response)
-            return response
-
-        return fronted
+    @web.middleware
+    async def front(request: web.Request, handler) -> web.StreamResponse:
+        if sync is not None:
+            await sync()
+        if request.method == "OPTIONS":
+            answered = await preflight(request)
+            if answered is not None:
+                finish(request, answered)
+                return answered
+        path = request.path
+        vendor = owner(path)
+        # set here, once, for everything after: a Request's `in` of a missing key raises and catches a KeyError
+        request[REQUEST_ID] = vendor.request_id() if vendor is not None else request_id("mock-")
+        request[findings.WARNINGS] = findings.NONE
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = None
+            if vendor is None and path and not path.startswith(index.ADMIN):
+                response = index.unmounted_failure(request, exc)
+            if response is None:
+                response = answer_failure(request, vendor, exc)
+        if not _not_vendor_traffic(path):
+            await record(request, response)
+        if not response.prepared:  # a streamed answer was finished before it started (respond.FINISH)
+            finish(request, response)
+        return response
 
     return front
 

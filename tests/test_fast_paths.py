@@ -819,49 +819,6 @@ def test_a_creates_body_is_read_without_asking_an_abc_and_its_keys_named_once(mo
     assert render.view_name.cache_info().hits == 1
 
 
-async def test_no_app_has_a_middleware_so_aiohttp_wraps_no_request_and_every_answer_is_still_the_fronts(
-    aiohttp_client, spec, monkeypatch
-):
-    """Each route's handler is wrapped in the front (app._front) and the admin API's in its guard, instead of
-    middlewares: with one on any app, aiohttp builds a chain around every request (a layer of its own
-    included). Every path still gets the front's answer: the vendor's shape under its mount, the admin's
-    under /__mock/, a neutral one elsewhere (the catch-alls, and a target that is no path: app._NoPath)."""
-    import aiohttp.web_app
-
-    chains: list[object] = []
-    plain = aiohttp.web_app._cached_build_middleware
-
-    def counted(handler, apps):
-        chains.append(handler)
-        return plain(handler, apps)
-
-    monkeypatch.setattr(aiohttp.web_app, "_cached_build_middleware", counted)
-    client = await aiohttp_client(create_app(Settings(), vendors=[Voucherify(spec=spec)]))
-    headers = {"X-App-Id": "a", "X-App-Token": "t"}
-    assert (await client.get("/v1/exports", headers=headers)).status == 200
-    wrong = await client.put("/v1/exports", headers=headers)
-    assert wrong.status == 405 and (await wrong.json())["key"] == "method_not_allowed"
-    assert (await (await client.get("/v1/nowhere", headers=headers)).json())["key"] == "not_found"
-    for path in ("/nowhere", "/__mock"):
-        answer = await client.get(path)
-        assert answer.status == 404 and (await answer.json())["status"] == 404, path
-    assert (await client.post("/")).status == 405
-    admin = await client.get("/__mock/nowhere")
-    assert admin.status == 404 and "endpoints" in await admin.json()
-    assert (await client.get("/__mock/health")).status == 200
-    assert (await client.get("/v1/exports", headers=headers)).status == 200
-    assert chains == []
-    journal = (await (await client.get("/__mock/requests")).json())["requests"]
-    assert [(e["method"], e["path"]) for e in journal] == [
-        ("GET", "/v1/exports"),
-        ("PUT", "/v1/exports"),
-        ("GET", "/v1/nowhere"),
-        ("GET", "/nowhere"),
-        ("GET", "/__mock"),  # the index's and the admin API's answers are not (POST /, /__mock/…)
-        ("GET", "/v1/exports"),
-    ]
-
-
 async def test_an_answered_get_asks_the_request_no_mapping_get_or_in(make_api, monkeypatch):
     """A Request's `get` and `in` are Mapping's: each runs its `[]` in a try of its own, in Python. The
     journal reads the app id and whether the request authenticated with one `[]`."""

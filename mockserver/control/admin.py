@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -42,15 +41,11 @@ def is_admin(request: web.Request) -> bool:
     return request.path.startswith(PREFIX)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def admin_app(services: Services, wrap: Callable[[Handler], Handler] = lambda handler: handler) -> web.Application:
-    """The admin API as a sub-application mounted at /__mock; `services` is the app's mockserver.app.Services.
-    Each route's handler is guarded (Host, token, JSON only: control/exposure.py), then given to `wrap` (the
-    root's front, app.py): no middleware, since one on any app makes aiohttp add a layer to every request."""
-    app = web.Application()
-    guard = guarded(services)
+def admin_app(services: Services) -> web.Application:
+    """The admin API as a sub-application mounted at /__mock; `services` is the app's mockserver.app.Services."""
+    settings = services.settings
+    guard = Exposure(settings.host, settings.allow_hosts, settings.admin_token)
+    app = web.Application(middlewares=[guard.middleware()])  # Host, token, JSON only (control/exposure.py)
     admin = Admin(services)
     routes = [
         ("GET", "health", admin.health),
@@ -63,7 +58,7 @@ def admin_app(services: Services, wrap: Callable[[Handler], Handler] = lambda ha
         *dashboard.routes(services),  # GET /__mock/ui and the exports of every app it shows
     ]
     for method, path, handler in routes:
-        app.router.add_route(method, "/" + path, wrap(guard(_clear_errors(handler))))
+        app.router.add_route(method, "/" + path, _clear_errors(handler))
 
     async def unknown(request: web.Request) -> web.Response:
         endpoints = [f"{method} {PREFIX}{path}" for method, path, _ in routes]
@@ -74,22 +69,8 @@ def admin_app(services: Services, wrap: Callable[[Handler], Handler] = lambda ha
             return answer
         return _error(404, f"No admin endpoint {request.method} {request.path}", endpoints=endpoints)
 
-    app.router.add_route("*", "/{tail:.*}", wrap(guard(unknown)))
+    app.router.add_route("*", "/{tail:.*}", unknown)
     return app
-
-
-def guarded(services: Services) -> Callable[[Handler], Handler]:
-    """`guard(handler)`: the handler behind the admin API's checks (Host, token, a JSON body for a POST)."""
-    settings = services.settings
-    check = Exposure(settings.host, settings.allow_hosts, settings.admin_token).middleware()
-
-    def guard(handler: Handler) -> Handler:
-        async def guarded_handler(request: web.Request) -> web.StreamResponse:
-            return await check(request, handler)
-
-        return guarded_handler
-
-    return guard
 
 
 def _same_shape(path: str, template: str) -> bool:

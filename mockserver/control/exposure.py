@@ -91,8 +91,7 @@ class Exposure:
         return ", ".join([*names, *sorted(self.allowed)])
 
     def middleware(self):
-        """The admin API's guard around each of its handlers (admin.guarded): Host, then token, then a JSON
-        body for a POST."""
+        """The admin sub-application's guard: Host, then token, then a JSON body for a POST."""
 
         @web.middleware
         async def guard(request: web.Request, handler) -> web.StreamResponse:

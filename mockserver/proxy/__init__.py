@@ -77,13 +77,12 @@ class Forwarder:
         self.base = URL(upstream)
         self.observers = list(observers or [])
 
-    def install(self, app: web.Application, router=None) -> None:
-        """The client session for the app's lifetime, and the catch-all route (added after the spec's) on
-        `router` (the app's, or what adds routes to it: create_app's wraps each handler in its front)."""
+    def install(self, app: web.Application) -> None:
+        """The client session for the app's lifetime, and the catch-all route (added after the spec's)."""
         app.cleanup_ctx.append(self._session)
-        self.install_fallback(router or app.router)
+        self.install_fallback(app.router)
 
-    def install_fallback(self, router, prefix: str = "") -> None:
+    def install_fallback(self, router: web.UrlDispatcher, prefix: str = "") -> None:
         """Forward what no operation matches: every path (on the root), and each path under a vendor's
         mount (`prefix`), whose own catch-all would otherwise answer 404 (app._add_vendor_routes)."""
         router.add_route("*", prefix + "/{tail:.*}", self._handler(None, None, None))
