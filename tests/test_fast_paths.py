@@ -748,6 +748,24 @@ def test_an_answer_rendered_from_its_kept_plan_is_the_one_rendered_at_first(spec
         assert render._PLANS  # kept
 
 
+def test_a_full_plan_table_drops_its_oldest_plan_and_keeps_the_newest(monkeypatch):
+    """A process that makes many apps (a test run, the pytest plugin) meets new schemas all along: once the
+    table is full, the oldest plan makes room, so the schemas answered now keep theirs (a table that stopped
+    keeping at its size worked out every plan again in a long test run, and held the old schemas forever)."""
+    from mockserver.vendors.openapi import render
+
+    monkeypatch.setattr(render, "_PLANS", {})
+    monkeypatch.setattr(render, "PLANS_KEPT", 3)
+    schemas = [{"type": "object", "properties": {f"p{i}": {"type": "string"}}} for i in range(5)]
+    for schema in schemas:
+        render._plan(schema)
+    assert [kept for kept, _ in render._PLANS.values()] == schemas[2:]
+    named: list[str] = []
+    monkeypatch.setattr(render, "view_name", lambda prop: named.append(prop))
+    render._plan(schemas[-1])
+    assert named == []  # the newest is kept: nothing worked out again
+
+
 def test_a_bodys_walk_for_undeclared_properties_asks_no_abc_of_a_plain_value(monkeypatch):
     """Declared.unknown checks JSON's own types exactly (dict, list, str …) before it asks isinstance, which
     is asked only of what is neither: a Mapping that is not a dict is still walked into."""

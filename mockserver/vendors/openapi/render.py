@@ -23,6 +23,7 @@ Values take the property's type: a date-time string, or epoch seconds for an int
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -97,6 +98,9 @@ class _Property(NamedTuple):
 
 
 _PLANS: dict[int, tuple[dict, tuple[_Property, ...]]] = {}  # id(merged schema) → (it, kept; its properties)
+PLANS_KEPT = 4096  # plans kept at most, the oldest dropped first: a process that makes many apps (a test run,
+# the pytest plugin) meets new schemas all along, and the newest are the ones its answers walk
+_PLANS_LOCK = threading.Lock()
 
 
 def _plan(schema: dict) -> tuple[_Property, ...]:
@@ -113,9 +117,12 @@ def _plan(schema: dict) -> tuple[_Property, ...]:
         when = sub.get("x-mock-when")
         phases = None if when is None else (when,) if isinstance(when, str) else tuple(when)
         plan.append(_Property(name, sub, name in required, _nullable(raw), phases, view_name(name)))
-    if len(_PLANS) < 4096:
-        _PLANS[id(schema)] = (schema, tuple(plan))
-    return tuple(plan)
+    kept = (schema, tuple(plan))
+    with _PLANS_LOCK:  # servers on threads of one process (ServerThread) share the plans
+        _PLANS[id(schema)] = kept
+        while len(_PLANS) > PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]
+    return kept[1]
 
 
 def _phase(view: Mapping[str, Any]) -> Any:
