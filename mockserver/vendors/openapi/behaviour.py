@@ -883,8 +883,7 @@ def _id_param(op: Operation) -> str:
     return names[0]
 
 
-@cache  # per operation (hashed by identity), asked on every answer
-@cache  # per operation (compared by identity): every GET's answer asks
+@cache  # per operation (hashed by identity): every GET's answer asks
 def _success(op: Operation) -> int:
     statuses = sorted(int(s) for s in op.responses if s.isdigit() and 200 <= int(s) < 300)
     return statuses[0] if statuses else 200
