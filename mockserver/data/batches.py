@@ -286,7 +286,7 @@ class Pipeline:
             found = kept[key] = self._cells(column(columns, name), attribute, when, form, columns)
         return found
 
-    def render(self, frame: pl.DataFrame) -> Iterator[memoryview]:
+    def render(self, frame: pl.DataFrame) -> Iterator[bytes]:
         """A selected frame's fields as CSV lines, a buffer per slice (csvout.write)."""
         return csvout.write(frame.select(self.names))
 

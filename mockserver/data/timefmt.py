@@ -8,6 +8,7 @@ or three timestamps a row, so formatting goes through small lookup tables
 from __future__ import annotations
 
 from datetime import date, timezone
+from functools import cache
 
 import numpy as np
 import polars as pl
@@ -33,25 +34,41 @@ class _Days(dict):
 _DAYS = _Days("")  # `YYYY-MM-DD`
 _DAYS_T = _Days("T")  # `YYYY-MM-DDT`
 _TWO = [f"{i:02d}" for i in range(60)]
-# `HH:MM:SS.` for each second of the day, built by concatenation (10× quicker to import than formatting each)
-_CLOCK = [hh_mm + ss for hh_mm in [f"{h}:{m}:" for h in _TWO[:24] for m in _TWO] for ss in [f"{s}." for s in _TWO]]
+
+
+@cache
+def _clock() -> list[str]:
+    """`HH:MM:SS.` for each second of the day, built by concatenation (10× quicker than formatting each), on
+    first use: 86,400 Python strings hold ~6 MiB, and a vectorised recipe (an order's) never needs them."""
+    return [hh_mm + ss for hh_mm in [f"{h}:{m}:" for h in _TWO[:24] for m in _TWO] for ss in [f"{s}." for s in _TWO]]
+
+
 _MILLIS_Z = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 def iso_ms(ms: int) -> str:
     """`2024-03-09T09:16:32.521Z` for epoch milliseconds."""
-    return _DAYS_T[ms // DAY_MS] + _CLOCK[ms // 1000 % 86_400] + _MILLIS_Z[ms % 1000]
+    return _DAYS_T[ms // DAY_MS] + _clock()[ms // 1000 % 86_400] + _MILLIS_Z[ms % 1000]
 
 
 def iso_ms_all(times: list) -> list:
     """iso_ms of many instants, None staying None (the hot path: one comprehension, no calls)."""
-    days, clock, millis = _DAYS_T, _CLOCK, _MILLIS_Z
+    days, clock, millis = _DAYS_T, _clock(), _MILLIS_Z
     if None in times:
         return [None if t is None else days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
     return [days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
 
 
-_CLOCK_SERIES = pl.Series(_CLOCK, dtype=pl.String)
+def _clock_series() -> pl.Series:
+    """`_clock()` as a polars column, made by polars from the hours' and the minutes' texts, never as 86,400
+    Python strings (docs/performance.md, "Memory of a download")."""
+    second = pl.Series(np.arange(86_400))
+    hours = pl.Series([f"{h}:" for h in _TWO[:24]]).gather(second // 3600)
+    minutes = pl.Series([f"{m}:{s}." for m in _TWO for s in _TWO]).gather(second % 3600)
+    return pl.select(pl.concat_str(hours, minutes)).to_series()
+
+
+_CLOCK_SERIES = _clock_series()
 _MILLIS_SERIES = pl.Series(_MILLIS_Z, dtype=pl.String)
 
 
