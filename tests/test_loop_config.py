@@ -58,6 +58,19 @@ def test_a_test_process_freezes_its_heap_before_the_interpreter_clears_it():
     assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
 
 
+def test_the_run_loads_no_plugin_that_no_test_uses(request):
+    """pyproject's addopts blocks the plugins of anyio, schemathesis and faker (start-up CPU in every process:
+    trio; schemathesis and hypothesis; a Faker per session) and no test asks for what they give: anyio's
+    marker, schemathesis' `@schema.parametrize` tests (their `case` fixture), faker's `faker` fixtures."""
+    blocked = {"anyio", "schemathesis", "faker"}
+    assert {name for name in blocked if request.config.pluginmanager.is_blocked(name)} == blocked
+    given = {"anyio_backend", "case", "faker", "faker_locale", "faker_seed", "faker_session_locale"}
+    for item in request.session.items:
+        parameters = set(item.callspec.params) if hasattr(item, "callspec") else set()
+        assert not given & (set(getattr(item, "fixturenames", ())) - parameters), item.nodeid
+        assert item.get_closest_marker("anyio") is None, item.nodeid
+
+
 @pytest.mark.slow
 def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_pytest_cache():
     """pyproject's addopts loads the plugin in time for the plugins' packages and the test modules."""
