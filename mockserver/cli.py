@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    if argv is None:  # the process is the command (not a test or a program calling main): its malloc tuned
+        tuning.one_malloc_arena()  # before any thread starts
     argv = list(sys.argv[1:] if argv is None else argv)
     collecting = tuning.starting()  # no garbage collection while the command's modules load
     try:
