@@ -23,6 +23,9 @@ SPEC = load_spec("chargebee")
 MODEL = load_model(SPEC)
 OBJECTS = list(MODEL.objects)
 N = BLOCK + 500  # more than a block, so the block seam is crossed
+# the module's `blocks` (every object's rows) take about 0.7 s of CPU to make, once per process that runs a
+# test here: one worker runs them all (docs/performance.md, "Test loop")
+pytestmark = pytest.mark.xdist_group("chargebee-schema-rows")
 
 
 def ms(value: str) -> int:

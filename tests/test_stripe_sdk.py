@@ -16,11 +16,13 @@ import urllib.request
 
 import pytest
 
-stripe = pytest.importorskip("stripe")
+from mockserver.app import SERVICES, Settings
+from mockserver.testing import ServerThread
+from mockserver.vendors.stripe import Stripe
+from tests.lazy_sdk import one_worker, sdk
 
-from mockserver.app import SERVICES, Settings  # noqa: E402
-from mockserver.testing import ServerThread  # noqa: E402
-from mockserver.vendors.stripe import Stripe  # noqa: E402
+stripe = sdk("stripe")  # imported by the first test, on the one worker that runs them all, not at collection
+pytestmark = one_worker("stripe")  # and the module's server starts there once
 
 KEY = "sk_test_51Hsdk0mockserver"
 OTHER_KEY = "sk_test_51Hsdk0othermock"
