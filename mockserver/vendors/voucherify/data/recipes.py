@@ -242,9 +242,9 @@ def publication(b: Block) -> Columns:
 
 def _published(world: World, v: int) -> int:
     """The nearest voucher at or below v that has a holder (only those are published)."""
-    while world.voucher(v).holder is None and v > 0:
+    while world.holder(v) is None and v > 0:
         v -= 1
-    return v if world.voucher(v).holder is not None else 1
+    return v if world.holder(v) is not None else 1
 
 
 def redemption(b: Block) -> Columns:

@@ -153,10 +153,16 @@ class World(AppWorld):
     def voucher(self, v: int) -> Voucher:
         slot = SLOTS[v % len(SLOTS)]
         campaign = None if slot is None else self.campaigns[slot]
-        holder = None
+        return Voucher(v, self.codec("v_", 32).encode(v), self.voucher_code(campaign, v), campaign, self.holder(v))
+
+    def holder(self, v: int) -> int | None:
+        """voucher(v).holder (the customer it was published to, if it was) without making its ids and code: a
+        publication walks back over vouchers until one has a holder."""
+        slot = SLOTS[v % len(SLOTS)]
+        campaign = None if slot is None else self.campaigns[slot]
         if campaign is not None and (campaign.kind != "discount" or mix(v ^ self._salts["unpublished"]) % 10 < 6):
-            holder = ref(v, self._salts["holder"])
-        return Voucher(v, self.codec("v_", 32).encode(v), self.voucher_code(campaign, v), campaign, holder)
+            return ref(v, self._salts["holder"])
+        return None
 
     def voucher_of_kind(self, kinds: tuple[str, ...], index: int, salt: int) -> int:
         """A voucher index ≤ about `index` whose campaign is of one of the kinds."""
@@ -199,6 +205,7 @@ def world(seed: int, app_id: str, locale: str) -> World:
     return World(seed, app_id, locale)
 
 
+@lru_cache(maxsize=4096)  # its texts are a locale's pool names and campaign names: a few hundred, slugged per row
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum()) or "user"
