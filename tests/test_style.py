@@ -31,11 +31,14 @@ def scaffolding_in(text: str) -> list[str]:
 
 def test_no_scaffolding_in_code_docs_or_what_users_are_served():
     found = {}
+    # not tests/js/node_modules: the Node SDKs `npm ci` installs (git-ignored) are not ours, are there only once
+    # the Node tests ran, and were three quarters of the bytes read (0.4 s of CPU)
     for path in [ROOT / "README.md", ROOT / "pyproject.toml"] + [
         p
         for folder in SHIPPED
         for p in sorted((ROOT / folder).rglob("*"))
         if p.suffix in (".py", ".md", ".yaml", ".json", ".js", ".html", ".toml")
+        and "node_modules" not in p.relative_to(ROOT).parts
     ]:
         if path == Path(__file__).resolve():
             continue
