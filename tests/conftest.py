@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from mockserver import tuning
 from mockserver.app import Settings, create_app
 from mockserver.clock import Clock
 from mockserver.spec import load_spec
@@ -35,6 +36,10 @@ APP = ("app-1", "token-1")
 # atexit handlers registered earlier; what they and the module teardown free by reference counting is
 # still freed. (docs/performance.md, "Test loop")
 atexit.register(gc.freeze)
+# A young collection every 10,000 allocations, not 700: the tests make millions of short-lived objects
+# (hypothesis' cases, apps, requests), and the collections they set off, full ones over a worker's heap
+# among them, took 10-18 % of a worker's CPU (docs/performance.md, "Test loop", seventh pass).
+tuning.collect_less()
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:

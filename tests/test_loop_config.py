@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import tuning
 from tests.pytest_bytecode import PREFIX, route_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,18 @@ def test_a_run_under_pythondontwritebytecode_caches_the_rewritten_tests_under_py
     done = run_pytest("--collect-only", "-n", "0", str(target), cwd=ROOT, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(cached.glob("test_style.*-pytest-*.pyc")), sorted(p.name for p in cached.glob("*"))
+
+
+def test_a_test_process_collects_young_garbage_every_10000_allocations():
+    """tests/conftest.py raises the collector's first threshold (tuning.collect_less) in every test process."""
+    assert gc.get_threshold()[0] == tuning.YOUNG_COLLECTION_EVERY
+
+
+def test_children_of_the_test_run_import_hypothesis_without_its_entry_points():
+    """tests/pytest_startup.py: no trio imported with hypothesis, in this process's children as in itself."""
+    probe = "import sys, hypothesis; print('trio' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
 
 
 GROUPED = """

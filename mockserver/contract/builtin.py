@@ -19,6 +19,7 @@ from jsonschema import Draft7Validator
 from schemathesis.config import ConfigError
 from schemathesis.engine import Status, events, from_schema
 
+from .. import tuning
 from ..progress import Progress
 from ..spec import Spec
 from .dialect import Dialect
@@ -48,6 +49,7 @@ def builtin_check_names() -> list[str]:
     return sorted(check.__name__ for check in CHECKS.get_all() if not isinstance(check, type))
 
 
+@tuning.fewer_collections()  # the collector runs less often while schemathesis generates
 def run_builtin(
     spec: Spec,
     *,
