@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
+from .columns import SMALL
 from .model import Attribute, JsonObject
 
 MASK64 = (1 << 64) - 1
@@ -109,7 +110,11 @@ class IdCodec:
         ]
 
     def encode_series(self, indices: np.ndarray) -> pl.Series:
-        """encode_all() vectorised: int64 indices, a negative one giving null (an empty cell)."""
+        """encode_all() vectorised: int64 indices, a negative one giving null (an empty cell). Up to
+        columns.SMALL of them are encoded in Python: 100 ids in ~50 µs, where polars' gathers and
+        `concat_str` cost a query's set-up (~1 ms on a loaded server)."""
+        if len(indices) <= SMALL:
+            return pl.Series(self.encode_all([None if i < 0 else i for i in indices.tolist()]), dtype=pl.String)
         j = (indices.astype(np.uint64) * np.uint64(self.mult) + np.uint64(self.add)) & np.uint64(self.mask)
         s0, s1, s2 = self.series
         parts = [
