@@ -11,7 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict, MultiDict
 
 from mockserver import redact, respond
-from mockserver.app import Settings, create_app, services_of
+from mockserver.app import MOUNTS, Settings, create_app, services_of
 from mockserver.clock import iso
 from mockserver.control.answers import SpecAnswers
 from mockserver.control.journal import Journal, Lazy, recorder
@@ -870,3 +870,70 @@ def test_an_operations_success_status_is_worked_out_once(spec):
     first = behaviour._success(operation)
     hits = behaviour._success.cache_info().hits
     assert behaviour._success(operation) == first == 200 and behaviour._success.cache_info().hits == hits + 1
+
+
+async def test_a_polled_paths_parameters_are_checked_once_and_every_other_input_afresh(make_api, monkeypatch):
+    """An operation without a body keeps the checked parameters per (path values, raw query string): a client
+    polling one export is checked once. Another id or query is checked afresh, an invalid one refused every
+    time (never kept), and each request gets its own copies (a handler changing them changes no later one)."""
+    from mockserver.pipeline import Step
+    from mockserver.validation import RequestValidator
+
+    api = await make_api()
+    checks: list[dict] = []
+    plain = RequestValidator.check_params
+
+    def counted(validator, path, query, query_multi):
+        checks.append(dict(path))
+        return plain(validator, path, query, query_multi)
+
+    monkeypatch.setattr(RequestValidator, "check_params", counted)
+    handed: list = []
+    plain_validate = Step.validate
+
+    async def validate(step, request):
+        inputs = await plain_validate(step, request)
+        handed.append(inputs)
+        inputs.path["changed"] = inputs.query["changed"] = True  # what a handler might do to its inputs
+        return inputs
+
+    monkeypatch.setattr(Step, "validate", validate)
+    first = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    second = (await api.post("/v1/exports", json={"exported_object": "order"})).json
+    answers = [await api.get(f"/v1/exports/{first['id']}") for _ in range(3)]
+    assert [a.status for a in answers] == [200] * 3 and len(checks) == 3  # each POST's (a body: not kept), one GET's
+    assert [i.path for i in handed[2:]] == [{"exportId": first["id"], "changed": True}] * 3
+    assert (await api.get(f"/v1/exports/{second['id']}")).status == 200 and len(checks) == 4
+    listed = [await api.get("/v1/exports?limit=2") for _ in range(2)]
+    assert [len(r.json["exports"]) for r in listed] == [2, 2] and len(checks) == 5
+    assert handed[-1].query == {"limit": 2, "page": 1, "order": "-created_at", "changed": True}
+    refused = [await api.get("/v1/exports?limit=abc") for _ in range(2)]
+    assert [r.status for r in refused] == [400, 400] and len(checks) == 7
+    assert (await api.get("/v1/exports?limit=3")).status == 200 and len(checks) == 8
+
+
+async def test_a_pinned_accounts_secret_is_judged_once_and_afresh_when_its_pin_changes(make_api, monkeypatch):
+    """A pinned account's accepted secret is remembered (the pin itself, the very object): the next request
+    with it is not compared again. A changed pin (fixtures pin theirs after start-up) is judged afresh: the
+    old secret refused, the new one accepted; a wrong secret is never remembered."""
+    from mockserver.vendors.openapi import accounts
+
+    api = (await make_api(apps={"acme": "acme-token"})).as_app("acme", "acme-token")
+    compared: list[str] = []
+    plain = accounts.same
+
+    def same(expected, given):
+        compared.append(given)
+        return plain(expected, given)
+
+    monkeypatch.setattr(accounts, "same", same)
+    answers = [await api.get("/v1/exports") for _ in range(3)]
+    assert [a.status for a in answers] == [200] * 3 and compared == ["acme-token"]
+    wrong = [await api.as_app("acme", "acme-tokem").get("/v1/exports") for _ in range(2)]
+    assert [w.status for w in wrong] == [401, 401] and compared == ["acme-token", "acme-tokem", "acme-tokem"]
+    vendor = api.client.server.app[MOUNTS].vendors[0]
+    vendor.apps["acme"] = "new-token"
+    assert (await api.get("/v1/exports")).status == 401
+    assert (await api.as_app("acme", "new-token").get("/v1/exports")).status == 200
+    assert (await api.as_app("acme", "new-token").get("/v1/exports")).status == 200
+    assert compared[3:] == ["acme-token", "new-token"]
