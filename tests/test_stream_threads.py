@@ -32,7 +32,9 @@ def streaming_app(seen: list, gate: threading.Event | None = None) -> web.Applic
     return app
 
 
-async def test_downloads_one_after_another_run_on_one_kept_thread(aiohttp_client):
+async def test_downloads_one_after_another_run_on_one_kept_thread(aiohttp_client, monkeypatch):
+    # a pool of its own: threads that earlier tests' downloads left waiting would take these downloads in turn
+    monkeypatch.setattr(respond, "_PRODUCERS", _Producers())
     seen: list = []
     client = await aiohttp_client(streaming_app(seen))
     for _ in range(4):
