@@ -42,8 +42,12 @@ def _imported_before_pytester():
     run puts sys.modules back as it found it, dropping what it imported first, and an extension module cannot
     be imported twice in one process (`iregexp_check`, under the overlays' jsonpath_rfc9535: "PyO3 modules
     ... may only be initialized once per interpreter process"; numpy likewise). Every later test of the
-    worker that read a folder with an overlay failed so."""
+    worker that read a folder with an overlay failed so. Schemathesis' pytest plugin likewise: the suite does not
+    load it (`-p no:schemathesis`), the in-process run does, and the schemathesis modules it imported, dropped,
+    were imported a second time by the next contract run, whose strategies then mixed the two copies
+    ("Minimum possible example is too large" for every create)."""
     import jsonpath_rfc9535  # noqa: F401, PLC0415
+    import schemathesis.pytest.plugin  # noqa: F401, PLC0415
 
     from mockserver import data  # noqa: PLC0415
 
