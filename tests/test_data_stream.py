@@ -324,14 +324,16 @@ def test_a_download_holds_one_slice_of_text_at_a_time():
 
 
 def test_instants_are_written_without_a_python_string_per_second_of_the_day():
-    """The engine's clock table (`HH:MM:SS.` for each of 86,400 seconds) is made by polars; the Python list of
-    it (~6 MiB, for the server's lifetime) only when a recipe formats instants one by one, which an order
-    export never does. Every second of a day is still written as datetime writes it."""
+    """The engine's clock table (`HH:MM:SS.` for each of 86,400 seconds) is made by polars, at first use; the
+    Python list of it (~6 MiB, for the server's lifetime) only when a recipe formats instants one by one, which
+    an order export never does. Every second of a day is still written as datetime writes it."""
     script = (
-        "import tracemalloc, numpy, polars, mockserver.clock\n"
+        "import os, tracemalloc, numpy, polars, mockserver.clock\n"
+        "threads = len(os.listdir('/proc/self/task'))\n"
         "tracemalloc.start()\n"
         "import mockserver.data.timefmt as t\n"
         "print(tracemalloc.get_traced_memory()[0])\n"
+        "print(len(os.listdir('/proc/self/task')) - threads)\n"
         "tracemalloc.stop()\n"  # the import was what it measured: tracing the export too tripled the child's CPU
         "from mockserver.data import ExportQuery, iter_csv, load_model\n"
         "from mockserver.spec import load_spec\n"
@@ -342,10 +344,13 @@ def test_instants_are_written_without_a_python_string_per_second_of_the_day():
         "print(t._clock.cache_info().currsize)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    held, made = subprocess.run(
+    held, started, made = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
     assert int(held) < 2 * 1024 * 1024, f"importing timefmt holds {int(held) / 2**20:.1f} MiB"  # 5.7 MiB before
+    # nor does the import run a polars query: that starts polars' engine (6 threads, ~10 MiB of a server's RSS
+    # that only creates and polls exports); the clock's column is made at the first download that needs it
+    assert started == "0", f"importing timefmt started {started} threads"
     assert made == "0"
 
     from datetime import datetime, timezone

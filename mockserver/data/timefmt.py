@@ -59,16 +59,17 @@ def iso_ms_all(times: list) -> list:
     return [days[t // DAY_MS] + clock[t // 1000 % 86_400] + millis[t % 1000] for t in times]
 
 
+@cache
 def _clock_series() -> pl.Series:
     """`_clock()` as a polars column, made by polars from the hours' and the minutes' texts, never as 86,400
-    Python strings (docs/performance.md, "Memory of a download")."""
+    Python strings (docs/performance.md, "Memory of a download"), on first use: the query that makes it starts
+    polars' engine, ~10 MiB that a server which only creates and polls exports never needs."""
     second = pl.Series(np.arange(86_400))
     hours = pl.Series([f"{h}:" for h in _TWO[:24]]).gather(second // 3600)
     minutes = pl.Series([f"{m}:{s}." for m in _TWO for s in _TWO]).gather(second % 3600)
     return pl.select(pl.concat_str(hours, minutes)).to_series()
 
 
-_CLOCK_SERIES = _clock_series()
 _MILLIS_SERIES = pl.Series(_MILLIS_Z, dtype=pl.String)
 
 
@@ -82,7 +83,7 @@ def iso_ms_series(times: np.ndarray) -> pl.Series:
         pl.concat_str(
             [
                 day_texts.gather(pl.Series(days - first)),
-                _CLOCK_SERIES.gather(pl.Series(times // 1000 % 86_400)),
+                _clock_series().gather(pl.Series(times // 1000 % 86_400)),
                 _MILLIS_SERIES.gather(pl.Series(times % 1000)),
             ]
         )
