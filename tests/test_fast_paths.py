@@ -748,6 +748,20 @@ def test_an_answer_rendered_from_its_kept_plan_is_the_one_rendered_at_first(spec
         assert render._PLANS  # kept
 
 
+def test_a_full_merged_table_drops_its_oldest_schema_and_keeps_the_newest(monkeypatch):
+    """The merged schemas likewise: a table that stopped keeping at 4,096 gave each create's answer a new
+    merged schema, so its plan was worked out again on every request (a CI run's worker met that many)."""
+    from mockserver.vendors.openapi import render
+
+    monkeypatch.setattr(render, "_MERGED", {})
+    monkeypatch.setattr(render, "PLANS_KEPT", 3)
+    schemas = [{"type": "object", "properties": {f"p{i}": {"type": "string"}}} for i in range(5)]
+    for schema in schemas:
+        render.merged(schema)
+    assert [kept for kept, _ in render._MERGED.values()] == schemas[2:]
+    assert render.merged(schemas[-1]) is render.merged(schemas[-1])
+
+
 def test_a_full_plan_table_drops_its_oldest_plan_and_keeps_the_newest(monkeypatch):
     """A process that makes many apps (a test run, the pytest plugin) meets new schemas all along: once the
     table is full, the oldest plan makes room, so the schemas answered now keep theirs (a table that stopped

@@ -117,12 +117,18 @@ def _plan(schema: dict) -> tuple[_Property, ...]:
         when = sub.get("x-mock-when")
         phases = None if when is None else (when,) if isinstance(when, str) else tuple(when)
         plan.append(_Property(name, sub, name in required, _nullable(raw), phases, view_name(name)))
-    kept = (schema, tuple(plan))
-    with _PLANS_LOCK:  # servers on threads of one process (ServerThread) share the plans
-        _PLANS[id(schema)] = kept
-        while len(_PLANS) > PLANS_KEPT:
-            del _PLANS[next(iter(_PLANS))]
-    return kept[1]
+    return _keep(_PLANS, schema, tuple(plan))
+
+
+def _keep(table: dict, schema: dict, value: Any) -> Any:
+    """Keep `value` for `schema` in a table keyed by its id (the schema kept beside it, so that id is not
+    reused), the oldest dropped once PLANS_KEPT are kept: a table that stopped keeping when full worked
+    everything out again for each new request in a long test run."""
+    with _PLANS_LOCK:  # servers on threads of one process (ServerThread) share the tables
+        table[id(schema)] = (schema, value)
+        while len(table) > PLANS_KEPT:
+            del table[next(iter(table))]
+    return value
 
 
 def _phase(view: Mapping[str, Any]) -> Any:
@@ -206,10 +212,7 @@ def merged(schema: Any) -> dict:
     kept = _MERGED.get(id(schema))
     if kept is not None and kept[0] is schema:
         return kept[1]
-    merged = _merge(schema)
-    if len(_MERGED) < 4096:  # documents of a few hundred schemas; a bound all the same
-        _MERGED[id(schema)] = (schema, merged)
-    return merged
+    return _keep(_MERGED, schema, _merge(schema))
 
 
 def _merge(schema: dict) -> dict:
