@@ -239,6 +239,9 @@ def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts
     assert status == 200, answer
     export_id = json.loads(answer)["id"]
     url = json.loads(raw_request(port, request("GET", f"/v1/exports/{export_id}", headers=V_AUTH))[2])["result"]["url"]
+    deadline = time.monotonic() + 20  # an earlier test's producer, its download answered, may still be letting go
+    while stream_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert stream_threads() == 0
     with socket.socket() as conn:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a window that fills at once
