@@ -191,19 +191,21 @@ class _Producers:
         self._waiting = 0  # threads waiting for a job and not yet promised one
 
     def run(self, job: Callable[[], None]) -> None:
-        """Run `job` on a waiting thread, or on a new one when none waits."""
+        """Run `job` on a waiting thread, or on a new one when none waits. A new thread is handed its job, not
+        sent to the queue for it: a thread that finished meanwhile could take that job, leaving the new one
+        waiting under the name of a busy producer."""
         with self._lock:
             start = self._waiting == 0
             if not start:
                 self._waiting -= 1  # that thread's: it takes this job (or one put before)
-        self._jobs.put(job)
         if start:
-            threading.Thread(target=self._work, name=PRODUCING, daemon=True).start()
+            threading.Thread(target=self._work, args=(job,), name=PRODUCING, daemon=True).start()
+        else:
+            self._jobs.put(job)
 
-    def _work(self) -> None:
+    def _work(self, job: Callable[[], None] | None) -> None:
         me = threading.current_thread()
         while True:
-            job = self._jobs.get()
             me.name = PRODUCING
             job()
             job = None  # what it holds (a data set's generator) goes now, not when the next job comes
@@ -212,6 +214,7 @@ class _Producers:
                 if self._waiting >= self.KEEP:
                     return
                 self._waiting += 1
+            job = self._jobs.get()
 
 
 _PRODUCERS = _Producers()

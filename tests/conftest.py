@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import pytest
 from mockserver import tuning
 from mockserver.app import Settings, create_app
 from mockserver.clock import Clock
+from mockserver.respond import PRODUCING
 from mockserver.spec import load_spec
 from mockserver.testing import ServerThread
 from mockserver.vendors.voucherify import Voucherify
@@ -112,6 +115,22 @@ class Api:
 
     async def delete(self, path, **kw):
         return await self.request("DELETE", path, **kw)
+
+
+def producing() -> set[threading.Thread]:
+    """The producer threads making a download's chunks now. A test compares two of these sets to find its own
+    download's producer: producers run on kept threads, and an earlier test's may still be busy or letting go."""
+    return {thread for thread in threading.enumerate() if thread.name == PRODUCING}
+
+
+def wait_until_idle(threads: set[threading.Thread], seconds: float) -> bool:
+    """Whether every one of `threads` stopped producing (went back to waiting, or ended) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while any(t.is_alive() and t.name == PRODUCING for t in threads):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def assert_error_shape(body: dict, status: int) -> None:

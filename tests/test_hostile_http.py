@@ -15,7 +15,6 @@ import base64
 import gzip
 import json
 import socket
-import threading
 import time
 import zlib
 
@@ -24,6 +23,7 @@ import pytest
 from mockserver import cli
 from mockserver.app import Settings
 from mockserver.testing import ServerThread
+from tests.conftest import producing, wait_until_idle
 from tests.test_hostile_input import Snapshot, raw_request
 
 V_AUTH = [b"X-App-Id: hostile-app", b"X-App-Token: t"]
@@ -221,10 +221,6 @@ def test_an_idle_keep_alive_connection_is_closed(strict_timeouts):
         assert closed_after(conn, IDLE + 10) >= IDLE * 0.5
 
 
-def stream_threads() -> int:
-    return sum(1 for thread in threading.enumerate() if thread.name == "mockserver-stream")
-
-
 def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts):
     port = strict_timeouts.port
     status, _, answer = raw_request(
@@ -239,20 +235,16 @@ def test_a_stalled_download_is_dropped_and_its_producer_released(strict_timeouts
     assert status == 200, answer
     export_id = json.loads(answer)["id"]
     url = json.loads(raw_request(port, request("GET", f"/v1/exports/{export_id}", headers=V_AUTH))[2])["result"]["url"]
-    deadline = time.monotonic() + 20  # an earlier test's producer, its download answered, may still be letting go
-    while stream_threads() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert stream_threads() == 0
+    before = producing()
     with socket.socket() as conn:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a window that fills at once
         conn.connect(("127.0.0.1", port))
         conn.sendall(request("GET", url[url.index("/v1/") :]))
         conn.settimeout(10)
         assert conn.recv(4096).startswith(b"HTTP/1.1 200")  # the download started; now it stalls
-        deadline = time.monotonic() + SEND + 20
-        while stream_threads() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert stream_threads() == 0, "the producer of a download nobody reads is let go"
+        ours = producing() - before
+        assert len(ours) == 1
+        assert wait_until_idle(ours, SEND + 20), "the producer of a download nobody reads is let go"
         closed_after(conn, 10)  # and its connection is closed: what was queued is all the client gets
     status, _, _ = raw_request(port, request("GET", "/__mock/health"))
     assert status == 200

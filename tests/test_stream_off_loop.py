@@ -25,6 +25,7 @@ from mockserver.app import Settings, create_app
 from mockserver.vendors.chargebee import Chargebee
 from mockserver.vendors.voucherify import Voucherify
 from tests.chargebee_support import basic
+from tests.conftest import producing, wait_until_idle
 
 AUTH = {"X-App-Id": "big", "X-App-Token": "t"}
 ROWS = 100_000
@@ -127,17 +128,14 @@ async def test_a_big_chargebee_zip_leaves_the_loop_free(aiohttp_client):
 
 
 async def test_a_client_that_goes_away_stops_the_producer(aiohttp_client, spec):
-    import threading
-
     client = await aiohttp_client(create_app(Settings(lifecycle="instant", rows=ROWS), vendors=[Voucherify(spec=spec)]))
     created = await (await client.post("/v1/exports", headers=AUTH, json={"exported_object": "voucher"})).json()
     export = await (await client.get(f"/v1/exports/{created['id']}", headers=AUTH)).json()
     url = "/v1/exports/" + export["result"]["url"].split("/v1/exports/")[1]
+    before = producing()
     reply = await client.get(url)
     await reply.content.readexactly(1000)  # the download has started
+    ours = producing() - before
+    assert len(ours) == 1
     reply.close()  # and the client goes away
-    for _ in range(500):  # the producer thread ends (bounded poll, no fixed sleep)
-        if not any(t.name == "mockserver-stream" for t in threading.enumerate()):
-            break
-        await asyncio.sleep(0.02)
-    assert not any(t.name == "mockserver-stream" for t in threading.enumerate())
+    assert await asyncio.to_thread(wait_until_idle, ours, 20), "the producer of a download nobody reads any more stops"

@@ -94,3 +94,39 @@ def test_a_forked_process_starts_its_own_producer_threads():
             os._exit(code)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_thread_waiting_for_a_job_is_never_named_as_a_running_producer(monkeypatch):
+    """A job started as another ends, its thread about to wait again: the new thread started for it runs it,
+    and no thread left waiting carries the busy name the stream's tests look for. The new thread is held
+    at its start until the other job's thread could take the job (or 0.3 s), the interleaving that left a
+    fresh thread waiting under the busy name on a loaded machine."""
+    producers = _Producers()
+    ran: list = []
+    second_done = threading.Event()
+
+    class HeldAtStart(threading.Thread):
+        def run(self) -> None:
+            if ran:  # the second job's thread: the first job's has gone back to waiting by the time it runs
+                second_done.wait(0.3)
+            super().run()
+
+    monkeypatch.setattr(threading, "Thread", HeldAtStart)
+
+    def second() -> None:
+        ran.append(threading.current_thread())
+        second_done.set()
+
+    def first() -> None:
+        ran.append(threading.current_thread())
+        producers.run(second)  # as this job ends: its own thread has not gone back to waiting yet
+
+    producers.run(first)
+    assert second_done.wait(10)
+    threads = set(ran)
+    for _ in range(500):  # both threads go back to waiting (bounded poll, no fixed sleep)
+        if producers._waiting == 2:
+            break
+        threading.Event().wait(0.01)
+    assert len(threads) == 2, "the second job ran on the thread started for it"
+    assert {t.name for t in threads} == {WAITING}
