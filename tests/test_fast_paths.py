@@ -748,16 +748,24 @@ def test_an_answer_rendered_from_its_kept_plan_is_the_one_rendered_at_first(spec
         assert render._PLANS  # kept
 
 
+def _five_schemas_into_a_table_of_three(monkeypatch, table: str, keep) -> list[dict]:
+    """Five schemas, oldest first, given to `keep` with render's `table` emptied and made to hold three."""
+    from mockserver.vendors.openapi import render
+
+    monkeypatch.setattr(render, table, {})
+    monkeypatch.setattr(render, "PLANS_KEPT", 3)
+    schemas = [{"type": "object", "properties": {f"p{i}": {"type": "string"}}} for i in range(5)]
+    for schema in schemas:
+        keep(schema)
+    return schemas
+
+
 def test_a_full_merged_table_drops_its_oldest_schema_and_keeps_the_newest(monkeypatch):
     """The merged schemas likewise: a table that stopped keeping at 4,096 gave each create's answer a new
     merged schema, so its plan was worked out again on every request (a CI run's worker met that many)."""
     from mockserver.vendors.openapi import render
 
-    monkeypatch.setattr(render, "_MERGED", {})
-    monkeypatch.setattr(render, "PLANS_KEPT", 3)
-    schemas = [{"type": "object", "properties": {f"p{i}": {"type": "string"}}} for i in range(5)]
-    for schema in schemas:
-        render.merged(schema)
+    schemas = _five_schemas_into_a_table_of_three(monkeypatch, "_MERGED", render.merged)
     assert [kept for kept, _ in render._MERGED.values()] == schemas[2:]
     assert render.merged(schemas[-1]) is render.merged(schemas[-1])
 
@@ -768,11 +776,7 @@ def test_a_full_plan_table_drops_its_oldest_plan_and_keeps_the_newest(monkeypatc
     keeping at its size worked out every plan again in a long test run, and held the old schemas forever)."""
     from mockserver.vendors.openapi import render
 
-    monkeypatch.setattr(render, "_PLANS", {})
-    monkeypatch.setattr(render, "PLANS_KEPT", 3)
-    schemas = [{"type": "object", "properties": {f"p{i}": {"type": "string"}}} for i in range(5)]
-    for schema in schemas:
-        render._plan(schema)
+    schemas = _five_schemas_into_a_table_of_three(monkeypatch, "_PLANS", render._plan)
     assert [kept for kept, _ in render._PLANS.values()] == schemas[2:]
     named: list[str] = []
     monkeypatch.setattr(render, "view_name", lambda prop: named.append(prop))
